@@ -1,0 +1,13 @@
+FROM python:3.11-slim
+
+WORKDIR /app
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+COPY pyproject.toml README.md alembic.ini ./
+COPY api ./api
+COPY workflows ./workflows
+COPY alembic ./alembic
+RUN pip install --no-cache-dir . && useradd --system --home /app app && chown -R app /app
+USER app
+EXPOSE 8000
+# DATABASE_URL must point at the PostgreSQL server; `serve` migrates to head, then runs uvicorn.
+CMD ["python", "-m", "api", "serve", "--host", "0.0.0.0", "--port", "8000", "--no-seed"]

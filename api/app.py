@@ -1,0 +1,55 @@
+"""The application factory (the ASGI app itself is `api.main:app`)."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import db, embedded, errors, logs
+from api.routers import auth, health, units, users
+from api.security import Passwords
+from api.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+Tiếp công dân, xử lý đơn, giải quyết khiếu nại, tố cáo, kiến nghị, phản ánh — tỉnh Lào Cai.
+
+Errors share one body: `{"error": {"code", "message", "details"}}` (message in Vietnamese, code in English).
+Sign in with the **Authorize** button (OAuth2 password form at `/api/v1/auth/token`).
+"""
+
+
+async def bootstrap(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    if settings.bootstrap_admin_username and settings.bootstrap_admin_password:
+        from api.services import users as user_service
+
+        async with app.state.sessionmaker() as session:
+            await user_service.ensure_bootstrap_admin(session, app.state.passwords,
+                                                      settings.bootstrap_admin_username,
+                                                      settings.bootstrap_admin_password)
+
+
+def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await bootstrap(app)
+        yield
+        await app.state.engine.dispose()
+        embedded.stop()
+
+    app = FastAPI(title="Tiếp dân & Khiếu nại, Tố cáo — API", version="0.1.0", description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = db.make_engine(database_url or db.database_url(settings))
+    app.state.sessionmaker = db.make_sessionmaker(app.state.engine)
+    app.state.passwords = Passwords(settings)
+    errors.install(app)
+    app.add_middleware(logs.RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.include_router(health.router)
+    for router in (auth.router, units.router, users.router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,100 @@
+"""Command line: `python -m api serve | migrate | seed | create-admin`."""
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def migrate(url: str) -> None:
+    from alembic.config import Config
+
+    from alembic import command
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["url"] = url
+    config.attributes["configure_logging"] = False
+    command.upgrade(config, "head")
+
+
+async def _with_session(url: str, work: str, username: str | None = None, password: str | None = None) -> str:
+    from api import db
+    from api.security import Passwords
+    from api.settings import get_settings
+
+    engine = db.make_engine(url)
+    passwords = Passwords(get_settings())
+    try:
+        async with db.make_sessionmaker(engine)() as session:
+            if work == "seed":
+                from api.seed import seed_demo
+
+                return "demo data seeded" if await seed_demo(session, passwords) else "demo data already present"
+            from api.services.users import ensure_bootstrap_admin
+
+            assert username and password
+            made = await ensure_bootstrap_admin(session, passwords, username, password)
+            return "admin created" if made else "an admin already exists; nothing changed"
+    finally:
+        await engine.dispose()
+
+
+def _resolve_url() -> str:
+    from api import db
+    from api.settings import get_settings
+
+    url = db.database_url(get_settings())
+    # uvicorn (same process) and alembic then use this database, embedded or not.
+    os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+    return url
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m api", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="migrate, seed demo data (unless --no-seed) and run the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--no-seed", action="store_true")
+    sub.add_parser("migrate", help="alembic upgrade head on the configured database")
+    sub.add_parser("seed", help="insert the Lào Cai demo data (idempotent)")
+    admin = sub.add_parser("create-admin", help="create the first admin if none exists")
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--password", required=True)
+    args = parser.parse_args(argv)
+
+    from api import logs
+    from api.settings import get_settings
+
+    logs.configure(get_settings().log_level)
+    url = _resolve_url()
+    if args.command in ("serve", "migrate"):
+        migrate(url)
+    if args.command == "seed" or (args.command == "serve" and not args.no_seed):
+        print(asyncio.run(_with_session(url, "seed")), file=sys.stderr)
+    if args.command == "create-admin":
+        print(asyncio.run(_with_session(url, "admin", args.username, args.password)), file=sys.stderr)
+    if args.command == "serve":
+        import signal
+
+        import uvicorn
+
+        # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through Python instead lets
+        # the embedded PostgreSQL stop cleanly.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+        print(f"API: http://{args.host}:{args.port}/docs", file=sys.stderr)
+        uvicorn.run("api.main:app", host=args.host, port=args.port, workers=args.workers,
+                    log_config=None, proxy_headers=True)
+    from api import embedded
+
+    embedded.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,7 @@
+"""SQLModel tables and request/response schemas, one module per aggregate."""
+
+from api.models.audit import AuditEvent
+from api.models.unit import Unit
+from api.models.user import User
+
+__all__ = ["AuditEvent", "Unit", "User"]

@@ -1,0 +1,40 @@
+"""Sign-in (OAuth2 password form, so Swagger's Authorize button works) and the current officer."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+
+from api import security
+from api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from api.models.unit import UnitPublic
+from api.models.user import UserPublic
+from api.routers.units import unit_public
+from api.services import users as user_service
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_in: int
+
+
+class Me(UserPublic):
+    unit: UnitPublic
+
+
+@router.post("/token", response_model=Token, summary="Đăng nhập, nhận mã truy cập (JWT)",
+             responses={401: {"description": "Sai tên đăng nhập hoặc mật khẩu"}})
+async def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep,
+                settings: SettingsDep) -> Token:
+    user = await user_service.authenticate(session, request.app.state.passwords, form.username, form.password)
+    access, lifetime = security.create_access_token(settings, str(user.id))
+    return Token(access_token=access, expires_in=lifetime)
+
+
+@router.get("/me", response_model=Me, summary="Cán bộ đang đăng nhập")
+async def me(principal: CurrentPrincipal) -> Me:
+    return Me(**UserPublic.model_validate(principal.user).model_dump(), unit=unit_public(principal.unit))

@@ -1,0 +1,30 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.errors import error_body
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="Tiến trình còn sống")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Sẵn sàng phục vụ (cơ sở dữ liệu kết nối được)")
+async def readyz(request: Request) -> JSONResponse:
+    try:
+        async with request.app.state.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means not ready
+        return JSONResponse(error_body("database_unavailable", "Không kết nối được cơ sở dữ liệu"), status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+@router.get("/metrics", summary="Chỉ số Prometheus", include_in_schema=False)
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,62 @@
+"""Passwords (argon2) and access tokens (python-jose JWT). The only module that touches either."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from jose import JWTError, jwt
+
+from api.settings import Settings
+
+ALGORITHM = "HS256"
+
+
+class InvalidToken(Exception):
+    pass
+
+
+class Passwords:
+    def __init__(self, settings: Settings) -> None:
+        self._hasher = PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_cost)
+        # Verified against when the user does not exist, so timing does not reveal who exists.
+        self._dummy = self._hasher.hash("not-a-real-password")
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash or self._dummy, password) and password_hash is not None
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+def create_access_token(settings: Settings, subject: str, *, now: datetime | None = None,
+                        minutes: int | None = None) -> tuple[str, int]:
+    now = now or datetime.now(UTC)
+    lifetime = (minutes if minutes is not None else settings.access_token_minutes) * 60
+    claims = {
+        "sub": subject,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=lifetime)).timestamp()),
+    }
+    return jwt.encode(claims, settings.jwt_secret(), algorithm=ALGORITHM), lifetime
+
+
+def decode_access_token(settings: Settings, token: str) -> dict[str, Any]:
+    """Claims of a valid token; InvalidToken for anything else (bad signature, alg, expiry, iss, aud)."""
+    try:
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != ALGORITHM:
+            raise InvalidToken("unexpected algorithm")
+        claims: dict[str, Any] = jwt.decode(
+            token, settings.jwt_secret(), algorithms=[ALGORITHM],
+            audience=settings.jwt_audience, issuer=settings.jwt_issuer,
+            options={"require_exp": True, "require_sub": True, "require_iat": True},
+        )
+    except JWTError as exc:
+        raise InvalidToken(str(exc)) from exc
+    return claims

@@ -1,0 +1,1 @@
+"""Application services: load rows, call workflows, persist, audit, commit (one transaction per command)."""

@@ -1,0 +1,192 @@
+"""Organisation units: create, update (with cycle check and subtree path rewrite), list, import."""
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.errors import Conflict, Invalid, NotFound
+from api.models.unit import ReceptionRequirement, Unit, UnitCreate, UnitPublic, UnitUpdate
+from api.services import audit
+from workflows.reception import required_reception
+
+MAX_IMPORT_ROWS = 5000
+
+
+def to_public(unit: Unit, today: date) -> UnitPublic:
+    requirement = None
+    if unit.reception_days and unit.reception_period:
+        requirement = ReceptionRequirement(days=unit.reception_days, per=unit.reception_period,
+                                           basis="override")
+    else:
+        rule = required_reception(unit.level, today)
+        if rule:
+            requirement = ReceptionRequirement(days=rule.days, per=rule.per, basis=rule.basis)
+    assert unit.id is not None
+    return UnitPublic(id=unit.id, code=unit.code, name=unit.name, level=unit.level, parent_id=unit.parent_id,
+                      remote_area=unit.remote_area, is_active=unit.is_active, reception_requirement=requirement)
+
+
+async def get(session: AsyncSession, unit_id: int) -> Unit:
+    unit = await session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound("Không tìm thấy đơn vị", code="unit_not_found")
+    return unit
+
+
+async def _parent(session: AsyncSession, parent_id: int | None) -> Unit | None:
+    if parent_id is None:
+        return None
+    parent = await session.get(Unit, parent_id)
+    if parent is None:
+        raise Invalid("Đơn vị cấp trên không tồn tại", code="parent_not_found", details={"field": "parent_id"})
+    return parent
+
+
+async def _ensure_code_free(session: AsyncSession, code: str) -> None:
+    taken = await session.scalar(sa.select(Unit.id).where(sa.func.lower(Unit.code) == code.lower()))
+    if taken is not None:
+        raise Conflict(f"Mã đơn vị {code} đã tồn tại", code="duplicate_unit_code", details={"field": "code"})
+
+
+async def _insert(session: AsyncSession, data: UnitCreate) -> Unit:
+    parent = await _parent(session, data.parent_id)
+    unit = Unit(code=data.code, name=data.name, level=data.level.value, parent_id=data.parent_id, path="/",
+                remote_area=data.remote_area, reception_days=data.reception_days,
+                reception_period=data.reception_period.value if data.reception_period else None, is_active=True)
+    session.add(unit)
+    await session.flush()
+    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+    return unit
+
+
+async def create(session: AsyncSession, actor_id: int, data: UnitCreate) -> Unit:
+    await _ensure_code_free(session, data.code)
+    unit = await _insert(session, data)
+    audit.record(session, actor_id=actor_id, entity="unit", entity_id=unit.id, action="create",
+                 payload=data.model_dump(mode="json"))
+    await session.commit()
+    return unit
+
+
+async def _move(session: AsyncSession, unit: Unit, parent_id: int | None) -> None:
+    parent = await _parent(session, parent_id)
+    if parent is not None and parent.path.startswith(unit.path):
+        raise Conflict("Không thể đặt đơn vị làm cấp dưới của chính nó", code="unit_cycle",
+                       details={"field": "parent_id"})
+    old_path = unit.path
+    new_path = f"{parent.path if parent else '/'}{unit.id}/"
+    await session.execute(
+        sa.update(Unit).where(Unit.path.startswith(old_path))  # type: ignore[attr-defined]
+        .values(path=sa.func.concat(new_path, sa.func.substr(Unit.path, len(old_path) + 1)))
+        .execution_options(synchronize_session=False))
+    unit.parent_id = parent_id
+    unit.path = new_path
+
+
+async def update(session: AsyncSession, actor_id: int, unit_id: int, data: UnitUpdate) -> Unit:
+    unit = await session.get(Unit, unit_id, with_for_update=True)
+    if unit is None:
+        raise NotFound("Không tìm thấy đơn vị", code="unit_not_found")
+    changes = data.model_dump(mode="json", exclude_unset=True)
+    if "parent_id" in changes and changes["parent_id"] != unit.parent_id:
+        await _move(session, unit, changes["parent_id"])
+    for key in ("name", "level", "remote_area", "reception_days", "reception_period", "is_active"):
+        if key in changes:
+            setattr(unit, key, changes[key])
+    unit.updated_at = sa.func.now()
+    audit.record(session, actor_id=actor_id, entity="unit", entity_id=unit.id, action="update", payload=changes)
+    await session.commit()
+    await session.refresh(unit)
+    return unit
+
+
+async def list_units(session: AsyncSession, *, limit: int, after_id: int | None, level: str | None,
+                     parent_id: int | None, under: int | None, q: str | None) -> Sequence[Unit]:
+    stmt = sa.select(Unit).order_by(Unit.id).limit(limit + 1)
+    if after_id is not None:
+        stmt = stmt.where(Unit.id > after_id)  # type: ignore[operator]
+    if level:
+        stmt = stmt.where(Unit.level == level)
+    if parent_id is not None:
+        stmt = stmt.where(Unit.parent_id == parent_id)
+    if under is not None:
+        root = await get(session, under)
+        stmt = stmt.where(Unit.path.startswith(root.path))  # type: ignore[attr-defined]
+    if q:
+        stmt = stmt.where(sa.func.f_unaccent(sa.func.lower(Unit.name)).contains(
+            sa.func.f_unaccent(sa.func.lower(q))))
+    return (await session.scalars(stmt)).all()
+
+
+def parse_import(content_type: str, raw: bytes) -> list[dict[str, Any]]:
+    """Rows of {code, name, level, parent_code, remote_area} from CSV or a JSON list."""
+    import json
+
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Invalid("Tệp phải mã hoá UTF-8", code="invalid_encoding") from None
+    if "json" in content_type:
+        try:
+            rows = json.loads(text)
+        except ValueError:
+            raise Invalid("Nội dung JSON không đúng cú pháp", code="malformed_json") from None
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise Invalid("JSON phải là một danh sách đơn vị", code="invalid_import")
+    else:
+        rows = list(csv.DictReader(io.StringIO(text)))
+    if len(rows) > MAX_IMPORT_ROWS:
+        raise Invalid(f"Tối đa {MAX_IMPORT_ROWS} dòng mỗi lần nhập", code="too_many_rows")
+    return rows
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "x", "có"}
+
+
+async def import_rows(session: AsyncSession, actor_id: int, rows: list[dict[str, Any]]) -> tuple[int, int, list[Unit]]:
+    """Upsert by code, all or nothing. Parents are referenced by code and may be earlier rows."""
+    created = updated = 0
+    result: list[Unit] = []
+    errors: list[dict[str, Any]] = []
+    for index, row in enumerate(rows, start=1):
+        parent_code = (row.get("parent_code") or "").strip() or None
+        parent_id = None
+        if parent_code:
+            parent_id = await session.scalar(sa.select(Unit.id).where(Unit.code == parent_code))
+            if parent_id is None:
+                errors.append({"row": index, "field": "parent_code", "message": "parent not found"})
+                continue
+        try:
+            data = UnitCreate(code=str(row.get("code", "")).strip(), name=str(row.get("name", "")),
+                              level=row.get("level") or "commune", parent_id=parent_id,
+                              remote_area=_truthy(row.get("remote_area", row.get("remote", ""))))
+        except ValidationError as exc:
+            errors.append({"row": index, "field": ".".join(str(p) for p in exc.errors()[0]["loc"]),
+                           "message": exc.errors()[0]["msg"]})
+            continue
+        existing = await session.scalar(sa.select(Unit).where(Unit.code == data.code))
+        if existing is None:
+            unit = await _insert(session, data)
+            created += 1
+        else:
+            unit = existing
+            if data.parent_id != unit.parent_id:
+                await _move(session, unit, data.parent_id)
+            unit.name, unit.level, unit.remote_area = data.name, data.level.value, data.remote_area
+            updated += 1
+        result.append(unit)
+    if errors:
+        await session.rollback()
+        raise Invalid("Tệp nhập có dòng không hợp lệ; không dòng nào được lưu", code="invalid_import",
+                      details=errors[:100])
+    audit.record(session, actor_id=actor_id, entity="unit", entity_id="import", action="import",
+                 payload={"created": created, "updated": updated})
+    await session.commit()
+    return created, updated, result

@@ -1,0 +1,123 @@
+"""Officers: create, change roles / unit / password, deactivate, list; sign-in; bootstrap admin."""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.errors import Conflict, Invalid, NotFound, Unauthorized
+from api.models.unit import Unit
+from api.models.user import Role, User, UserCreate, UserUpdate
+from api.security import Passwords
+from api.services import audit
+
+
+async def get(session: AsyncSession, user_id: int) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound("Không tìm thấy cán bộ", code="user_not_found")
+    return user
+
+
+async def _ensure_unit(session: AsyncSession, unit_id: int) -> None:
+    if await session.get(Unit, unit_id) is None:
+        raise Invalid("Đơn vị không tồn tại", code="unit_not_found", details={"field": "unit_id"})
+
+
+async def create(session: AsyncSession, passwords: Passwords, actor_id: int | None, data: UserCreate) -> User:
+    await _ensure_unit(session, data.unit_id)
+    taken = await session.scalar(sa.select(User.id).where(sa.func.lower(User.username) == data.username.lower()))
+    if taken is not None:
+        raise Conflict("Tên đăng nhập đã tồn tại", code="duplicate_username", details={"field": "username"})
+    user = User(username=data.username, password_hash=passwords.hash(data.password), full_name=data.full_name,
+                unit_id=data.unit_id, roles=sorted({r.value for r in data.roles}), is_active=True)
+    session.add(user)
+    await session.flush()
+    audit.record(session, actor_id=actor_id, entity="user", entity_id=user.id, action="create",
+                 payload=data.model_dump(mode="json", exclude={"password"}))
+    await session.commit()
+    return user
+
+
+async def _active_admins_other_than(session: AsyncSession, user_id: int) -> int:
+    return int(await session.scalar(
+        sa.select(sa.func.count()).select_from(User).where(
+            User.is_active, User.roles.any(Role.admin.value), User.id != user_id)) or 0)  # type: ignore[attr-defined]
+
+
+async def update(session: AsyncSession, passwords: Passwords, actor_id: int, user_id: int,
+                 data: UserUpdate) -> User:
+    user = await session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise NotFound("Không tìm thấy cán bộ", code="user_not_found")
+    changes = data.model_dump(mode="json", exclude_unset=True)
+    loses_admin = (changes.get("is_active") is False or
+                   ("roles" in changes and Role.admin.value not in changes["roles"]))
+    if loses_admin and Role.admin.value in user.roles and await _active_admins_other_than(session, user_id) == 0:
+        raise Conflict("Không thể bỏ quản trị viên cuối cùng", code="last_admin")
+    if "unit_id" in changes:
+        await _ensure_unit(session, changes["unit_id"])
+        user.unit_id = changes["unit_id"]
+    if "roles" in changes:
+        user.roles = sorted(set(changes["roles"]))
+    if "full_name" in changes:
+        user.full_name = changes["full_name"]
+    if "is_active" in changes:
+        user.is_active = changes["is_active"]
+    if data.password is not None:
+        user.password_hash = passwords.hash(data.password)
+        changes["password"] = "changed"  # noqa: S105 - the audit says it changed, never what to
+    user.updated_at = sa.func.now()
+    audit.record(session, actor_id=actor_id, entity="user", entity_id=user.id, action="update", payload=changes)
+    await session.commit()
+    await session.refresh(user)
+    return user
+
+
+async def list_users(session: AsyncSession, *, limit: int, after_id: int | None, unit_id: int | None,
+                     role: str | None, active: bool | None) -> Sequence[User]:
+    stmt = sa.select(User).order_by(User.id).limit(limit + 1)
+    if after_id is not None:
+        stmt = stmt.where(User.id > after_id)  # type: ignore[operator]
+    if unit_id is not None:
+        stmt = stmt.where(User.unit_id == unit_id)
+    if role:
+        stmt = stmt.where(User.roles.any(role))  # type: ignore[attr-defined]
+    if active is not None:
+        stmt = stmt.where(User.is_active == active)
+    return (await session.scalars(stmt)).all()
+
+
+async def authenticate(session: AsyncSession, passwords: Passwords, username: str, password: str) -> User:
+    user = await session.scalar(sa.select(User).where(sa.func.lower(User.username) == username.lower()))
+    ok = passwords.verify(user.password_hash if user else None, password)
+    if not ok or user is None or not user.is_active:
+        # One answer for unknown user, wrong password and deactivated account.
+        raise Unauthorized("Tên đăng nhập hoặc mật khẩu không đúng", code="invalid_credentials")
+    return user
+
+
+async def ensure_bootstrap_admin(session: AsyncSession, passwords: Passwords, username: str, password: str) -> bool:
+    """Create the first admin when no active admin exists. Returns True when one was made."""
+    admins = await session.scalar(sa.select(sa.func.count()).select_from(User).where(
+        User.roles.any(Role.admin.value)))  # type: ignore[attr-defined]
+    if admins:
+        return False
+    # Serialise concurrent starts: several processes may boot at once.
+    await session.execute(sa.text("SELECT pg_advisory_xact_lock(7261001)"))
+    admins = await session.scalar(sa.select(sa.func.count()).select_from(User).where(
+        User.roles.any(Role.admin.value)))  # type: ignore[attr-defined]
+    if admins:
+        await session.rollback()
+        return False
+    unit = await session.scalar(sa.select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id))  # type: ignore[union-attr]
+    if unit is None:
+        unit = Unit(code="ROOT", name="Hệ thống", level="province", path="/", remote_area=False, is_active=True)
+        session.add(unit)
+        await session.flush()
+        unit.path = f"/{unit.id}/"
+    await session.flush()
+    assert unit.id is not None
+    await create(session, passwords, None, UserCreate(username=username, password=password, full_name="Quản trị viên",
+                                                      unit_id=unit.id, roles=[Role.admin]))
+    return True

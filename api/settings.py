@@ -1,0 +1,41 @@
+"""Configuration from the environment (and an optional .env file)."""
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str | None = None
+    data_dir: Path = Path(".data")
+    secret_key: str | None = None
+    jwt_issuer: str = "tiepdan-laocai"
+    jwt_audience: str = "tiepdan-api"
+    access_token_minutes: int = 60
+    bootstrap_admin_username: str | None = None
+    bootstrap_admin_password: str | None = None
+    max_body_bytes: int = 1_048_576
+    log_level: str = "INFO"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65536
+
+    def jwt_secret(self) -> str:
+        """SECRET_KEY, or a random key kept in the data folder so that every local process shares it."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,103 @@
+"""One PostgreSQL per run, migrated and seeded once; each test runs in a transaction rolled back after it."""
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+from api import security
+from api.app import create_app
+from api.cli import migrate
+from api.db import make_engine, make_sessionmaker
+from api.deps import get_session
+from api.models.user import User
+from api.security import Passwords
+from api.seed import seed_demo
+from api.settings import Settings
+from tests.pg import PgServer
+
+SETTINGS = Settings(database_url="postgresql+asyncpg://unused/unused", secret_key="test-secret-key-0123456789abcdef",
+                    argon2_time_cost=1, argon2_memory_cost=1024, max_body_bytes=200_000)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    server = PgServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_server: PgServer) -> Iterator[str]:
+    name = pg_server.create_database()
+    url = pg_server.url(name)
+    migrate(url)
+
+    async def seed() -> None:
+        engine = make_engine(url)
+        async with make_sessionmaker(engine)() as session:
+            await seed_demo(session, Passwords(SETTINGS))
+        await engine.dispose()
+
+    asyncio.run(seed())
+    yield url
+    pg_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    eng = create_async_engine(database_url)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    async with engine.connect() as conn:
+        outer = await conn.begin()
+        db = AsyncSession(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        try:
+            yield db
+        finally:
+            await db.close()
+            await outer.rollback()
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> FastAPI:
+    return create_app(SETTINGS, database_url=database_url)
+
+
+@dataclass
+class Api:
+    """An httpx client on the app plus sign-in helpers."""
+
+    http: httpx.AsyncClient
+    session: AsyncSession
+
+    async def user(self, username: str) -> User:
+        user = await self.session.scalar(sa.select(User).where(User.username == username))
+        assert user is not None, username
+        return user
+
+    async def headers(self, username: str) -> dict[str, str]:
+        user = await self.user(username)
+        token, _ = security.create_access_token(SETTINGS, str(user.id))
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def api(app: FastAPI, session: AsyncSession) -> AsyncIterator[Api]:
+    async def _session() -> AsyncIterator[AsyncSession]:
+        yield session
+
+    app.dependency_overrides[get_session] = _session
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield Api(http=http, session=session)
+    app.dependency_overrides.clear()

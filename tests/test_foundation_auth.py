@@ -1,0 +1,97 @@
+"""Sign-in, tokens and the error body."""
+
+import base64
+import json
+import time
+
+from jose import jwt
+
+from api import security
+from tests.conftest import SETTINGS, Api
+
+DEMO_PASSWORD = "LaoCai@2026demo"
+
+
+async def sign_in(api: Api, username: str, password: str):
+    return await api.http.post("/api/v1/auth/token", data={"username": username, "password": password})
+
+
+async def test_sign_in_returns_a_working_jwt(api: Api) -> None:
+    r = await sign_in(api, "tinh.tiepdan", DEMO_PASSWORD)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["token_type"] == "bearer" and body["expires_in"] == SETTINGS.access_token_minutes * 60
+    claims = jwt.get_unverified_claims(body["access_token"])
+    assert claims["iss"] == SETTINGS.jwt_issuer and claims["aud"] == SETTINGS.jwt_audience
+    me = await api.http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.status_code == 200
+    assert me.json()["username"] == "tinh.tiepdan"
+    assert me.json()["roles"] == ["desk_officer"]
+    assert me.json()["unit"]["code"] == "15"
+
+
+async def test_wrong_password_and_unknown_user_get_the_same_401(api: Api) -> None:
+    wrong = await sign_in(api, "tinh.tiepdan", "not-the-password")
+    unknown = await sign_in(api, "nobody.here", "not-the-password")
+    for r in (wrong, unknown):
+        assert r.status_code == 401
+        assert r.json()["error"]["code"] == "invalid_credentials"
+    assert wrong.json() == unknown.json()
+
+
+async def test_missing_form_fields_are_named(api: Api) -> None:
+    r = await api.http.post("/api/v1/auth/token", data={"username": "x"})
+    assert r.status_code == 422
+    assert any(d["field"] == "password" for d in r.json()["error"]["details"])
+
+
+def _b64(obj: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+
+async def _me(api: Api, token: str):
+    return await api.http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+
+
+async def test_bad_tokens_are_401(api: Api) -> None:
+    user = await api.user("tinh.tiepdan")
+    good, _ = security.create_access_token(SETTINGS, str(user.id))
+    head, payload, sig = good.split(".")
+    claims = jwt.get_unverified_claims(good)
+    tampered = f"{head}.{_b64({**claims, 'sub': '1'})}.{sig}"
+    alg_none = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{payload}."
+    other_key = jwt.encode(claims, "some-other-secret-key-that-is-long", algorithm="HS256")
+    expired, _ = security.create_access_token(SETTINGS, str(user.id), now=None, minutes=-1)
+    wrong_aud = jwt.encode({**claims, "aud": "another-service"}, SETTINGS.jwt_secret(), algorithm="HS256")
+    for token in (tampered, alg_none, other_key, expired, wrong_aud, "not.a.jwt", ""):
+        r = await _me(api, token)
+        assert r.status_code == 401, token
+        assert r.json()["error"]["code"] in {"invalid_token", "not_authenticated"}
+        assert "WWW-Authenticate" in r.headers
+    assert (await _me(api, good)).status_code == 200
+
+
+async def test_no_token_is_401(api: Api) -> None:
+    r = await api.http.get("/api/v1/auth/me")
+    assert r.status_code == 401
+    assert set(r.json()["error"]) == {"code", "message", "details"}
+
+
+async def test_deactivated_officer_token_stops_working(api: Api) -> None:
+    headers = await api.headers("xa.xacminh")
+    assert (await api.http.get("/api/v1/auth/me", headers=headers)).status_code == 200
+    user = await api.user("xa.xacminh")
+    r = await api.http.post(f"/api/v1/users/{user.id}/deactivate", headers=await api.headers("admin"))
+    assert r.status_code == 200 and r.json()["is_active"] is False
+    assert (await api.http.get("/api/v1/auth/me", headers=headers)).status_code == 401
+    assert (await sign_in(api, "xa.xacminh", DEMO_PASSWORD)).status_code == 401
+
+
+async def test_expiry_is_enforced_by_time(api: Api) -> None:
+    user = await api.user("thanhtra")
+    from datetime import UTC, datetime, timedelta
+
+    old = datetime.now(UTC) - timedelta(hours=2)
+    token, _ = security.create_access_token(SETTINGS, str(user.id), now=old)
+    assert (await _me(api, token)).status_code == 401
+    assert int(time.time()) > jwt.get_unverified_claims(token)["exp"]
