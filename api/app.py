@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import db, embedded, errors, logs
-from api.routers import auth, health, units, users
+from api.routers import auth, cases, health, units, users
 from api.security import Passwords
 from api.settings import Settings, get_settings
 
@@ -50,6 +50,6 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     errors.install(app)
     app.add_middleware(logs.RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)
-    for router in (auth.router, units.router, users.router):
+    for router in (auth.router, units.router, users.router, cases.router):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -1,21 +1,15 @@
 """Officers (cán bộ): one unit each, one or more roles."""
 
 from datetime import datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
 from api.models.base import created_at_column
+from workflows.cases import Role
 
-
-class Role(StrEnum):
-    admin = "admin"
-    desk_officer = "desk_officer"  # cán bộ tiếp dân
-    handler = "handler"  # người xác minh
-    unit_head = "unit_head"  # chủ tịch / thủ trưởng: quyết định
-    inspector = "inspector"  # Thanh tra tỉnh
+__all__ = ["Role", "User", "UserCreate", "UserPublic", "UserUpdate"]
 
 
 class User(SQLModel, table=True):

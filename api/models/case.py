@@ -1,0 +1,143 @@
+"""Cases (hồ sơ vụ việc): letters and matters from intake to closure, their parties, handlers,
+dialogues and the hash-chained event trail."""
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from api.models.base import created_at_column
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+
+    id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True))
+    tracking_code: str = Field(sa_column=sa.Column(sa.String(24), nullable=False, unique=True))
+    access_key_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False, index=True))
+    field: str = Field(sa_column=sa.Column(sa.String(24), nullable=False, index=True))
+    channel: str = Field(sa_column=sa.Column(sa.String(24), nullable=False))
+    title: str = Field(sa_column=sa.Column(sa.String(500), nullable=False))
+    content: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    received_at: date = Field(sa_column=sa.Column(sa.Date, nullable=False, index=True))
+    receiving_unit_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("units.id"), nullable=False,
+                                                       index=True))
+    competent_unit_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("units.id"), nullable=False,
+                                                       index=True))
+    received_by_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id"), nullable=False))
+    complaint_round: int | None = Field(default=None, sa_column=sa.Column(sa.SmallInteger))
+    previous_case_id: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id"), index=True))
+    decision_known_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
+    complexity: str = Field(sa_column=sa.Column(sa.String(24), nullable=False, server_default="normal"))
+    remote_area: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
+    signer_count: int = Field(sa_column=sa.Column(sa.Integer, nullable=False, server_default="1"))
+    is_anonymous: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
+    multi_place_verification: bool = Field(
+        sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
+    level_skipping: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
+    repeat_of_case_id: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id"), index=True))
+    transferred_from_case_id: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id"), index=True))
+    transferred_to_case_id: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id")))
+    status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False, index=True))
+    status_before_suspension: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
+    version: int = Field(sa_column=sa.Column(sa.Integer, nullable=False, server_default="1"))
+    # Outcome of processing / resolution.
+    reason_code: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
+    accepted_on: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
+    outcome: str | None = Field(default=None, sa_column=sa.Column(sa.String(24), index=True))
+    decision_number: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    decision_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
+    remedies: dict[str, Any] = Field(default_factory=dict,
+                                     sa_column=sa.Column(JSONB, nullable=False, server_default="{}"))
+    extension_count: int = Field(sa_column=sa.Column(sa.SmallInteger, nullable=False, server_default="0"))
+    closed_on: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
+    warnings: list[dict[str, Any]] = Field(default_factory=list,
+                                           sa_column=sa.Column(JSONB, nullable=False, server_default="[]"))
+    # Deadlines: the timers as data, and the earliest running due date (indexed for overdue filters).
+    timers: list[dict[str, Any]] = Field(default_factory=list,
+                                         sa_column=sa.Column(JSONB, nullable=False, server_default="[]"))
+    next_due_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date, index=True))
+    # A retried intake with the same Idempotency-Key returns the case made the first time.
+    idempotency_key: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+    updated_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+    __table_args__ = (
+        sa.Index("ix_cases_unit_received", "competent_unit_id", "received_at", "id"),
+        sa.UniqueConstraint("received_by_id", "idempotency_key", name="uq_cases_idempotency"),
+        sa.CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+
+class CaseParty(SQLModel, table=True):
+    """A person or organisation in a case. A denouncer's identity is secret (LTC art. 9, 47)."""
+
+    __tablename__ = "case_parties"
+
+    id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True))
+    case_id: int = Field(sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id", ondelete="CASCADE"),
+                                             nullable=False, index=True))
+    role: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    full_name: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
+    id_number: str | None = Field(default=None, sa_column=sa.Column(sa.String(12), index=True))
+    phone: str | None = Field(default=None, sa_column=sa.Column(sa.String(20)))
+    address: str | None = Field(default=None, sa_column=sa.Column(sa.String(500)))
+    # An accused officer of this service: they may neither see the case nor be assigned to it.
+    officer_id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id"),
+                                                                     index=True))
+
+
+class CaseAssignment(SQLModel, table=True):
+    __tablename__ = "case_assignments"
+
+    case_id: int = Field(sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id", ondelete="CASCADE"),
+                                             primary_key=True))
+    user_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id"), primary_key=True,
+                                             index=True))
+    assigned_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
+class CaseDialogue(SQLModel, table=True):
+    """Đối thoại: the resolver's direct dialogue with the citizen (LKN art. 30, 39)."""
+
+    __tablename__ = "case_dialogues"
+
+    id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True))
+    case_id: int = Field(sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id", ondelete="CASCADE"),
+                                             nullable=False, index=True))
+    held_on: date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    participants: list[str] = Field(default_factory=list, sa_column=sa.Column(JSONB, nullable=False))
+    minutes: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    agreement_reached: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False))
+    complainant_absent: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
+    recorded_by_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id"), nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
+class CaseEvent(SQLModel, table=True):
+    """Append-only, hash-chained per case: hash = sha256(prev_hash + canonical event JSON)."""
+
+    __tablename__ = "case_events"
+
+    id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True))
+    case_id: int = Field(sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id"), nullable=False))
+    seq: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    actor_id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id")))
+    action: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    from_status: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
+    to_status: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
+    effective_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
+    reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(JSONB, nullable=False))
+    prev_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+
+    __table_args__ = (sa.UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)

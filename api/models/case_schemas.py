@@ -1,0 +1,272 @@
+"""Request and response schemas of the case API."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from workflows.cases import Kind
+from workflows.identity import id_number_problem
+
+MAX_CONTENT = 20_000
+MAX_TITLE = 500
+
+
+class CaseField(StrEnum):
+    land = "land"  # đất đai, nhà ở
+    compensation = "compensation"  # bồi thường, hỗ trợ, giải phóng mặt bằng
+    policy = "policy"  # chế độ, chính sách xã hội
+    civil_service = "civil_service"
+    admin_other = "admin_other"
+    judicial = "judicial"
+    corruption = "corruption"
+    party = "party"
+    other = "other"
+
+
+class Channel(StrEnum):
+    in_person = "in_person"
+    post = "post"
+    reception_session = "reception_session"
+    transferred_in = "transferred_in"
+    mobile = "mobile"
+    online = "online"
+
+
+class Complexity(StrEnum):
+    normal = "normal"
+    complex = "complex"
+    especially_complex = "especially_complex"
+
+
+class PartyRole(StrEnum):
+    complainant = "complainant"
+    denouncer = "denouncer"
+    petitioner = "petitioner"
+    representative = "representative"
+    accused = "accused"
+    respondent = "respondent"
+    related = "related"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PartyIn(Strict):
+    role: PartyRole
+    full_name: str = Field(min_length=1, max_length=255)
+    id_number: str | None = Field(default=None, max_length=12)
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 .-]{8,20}$")
+    address: str | None = Field(default=None, max_length=500)
+    officer_id: int | None = Field(default=None, description="The accused officer's user id, when one is named")
+
+    @field_validator("id_number", mode="before")
+    @classmethod
+    def _id_number(cls, v: Any) -> Any:
+        if v in (None, ""):
+            return None
+        problem = id_number_problem(str(v).strip())
+        if problem:
+            raise ValueError(f"invalid citizen ID number: {problem}")
+        return str(v).strip()
+
+
+class CaseCreate(Strict):
+    kind: Kind
+    field: CaseField
+    channel: Channel = Channel.in_person
+    title: str = Field(min_length=1, max_length=MAX_TITLE)
+    content: str = Field(min_length=1, max_length=MAX_CONTENT)
+    received_at: date = Field(description="Ngày nhận đơn (may be earlier than entry, e.g. a postmark)")
+    competent_unit_id: int | None = Field(default=None, description="Unit competent to settle it (default: yours)")
+    complaint_round: Literal[1, 2] | None = None
+    previous_case_id: int | None = Field(default=None, description="The first-round case (2nd-round complaints)")
+    decision_known_date: date | None = Field(default=None, description="When the complainant learned of the decision")
+    complexity: Complexity = Complexity.normal
+    remote_area: bool | None = Field(default=None, description="Override of the commune's remote_area flag")
+    signer_count: int = Field(default=1, ge=1, le=100_000)
+    is_anonymous: bool = False
+    multi_place_verification: bool = False
+    repeat_of_case_id: int | None = Field(default=None, description="A decided case this letter repeats")
+    parties: list[PartyIn] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="after")
+    def _rounds(self) -> "CaseCreate":
+        if self.kind is not Kind.complaint and self.complaint_round is not None:
+            raise ValueError("complaint_round applies to complaints only")
+        if self.kind is Kind.complaint and self.complaint_round is None:
+            self.complaint_round = 1
+        if self.complaint_round == 2 and self.previous_case_id is None:
+            raise ValueError("a second-round complaint needs previous_case_id (its first round)")
+        return self
+
+
+class Remedies(Strict):
+    money_to_state_vnd: Decimal = Field(default=Decimal(0), ge=0, max_digits=18, decimal_places=0)
+    money_to_citizens_vnd: Decimal = Field(default=Decimal(0), ge=0, max_digits=18, decimal_places=0)
+    land_to_state_m2: Decimal = Field(default=Decimal(0), ge=0, max_digits=14, decimal_places=2)
+    land_to_citizens_m2: Decimal = Field(default=Decimal(0), ge=0, max_digits=14, decimal_places=2)
+    organisations_restored: int = Field(default=0, ge=0, le=1_000_000)
+    people_restored: int = Field(default=0, ge=0, le=1_000_000)
+    people_sanctioned: int = Field(default=0, ge=0, le=1_000_000)
+    officials_sanctioned: int = Field(default=0, ge=0, le=1_000_000)
+    referred_cases: int = Field(default=0, ge=0, le=1_000_000)
+    referred_people: int = Field(default=0, ge=0, le=1_000_000)
+
+
+class ActionIn(Strict):
+    effective_date: date | None = Field(default=None, description="Date on the legal document (default: today)")
+    reason: str | None = Field(default=None, max_length=5000)
+    decision_number: str | None = Field(default=None, max_length=64)
+    reason_code: str | None = Field(default=None, max_length=32)
+    handler_ids: list[int] | None = Field(default=None, min_length=1, max_length=20)
+    to_unit_id: int | None = None
+    outcome: str | None = Field(default=None, max_length=24)
+    remedies: Remedies | None = None
+    scope: Literal["full", "partial"] | None = Field(default=None, description="withdraw: full or partial")
+    exception_code: str | None = Field(default=None, max_length=32,
+                                       description="withdraw of a denunciation: LTC art. 33 exception")
+    extension_days: int | None = Field(default=None, ge=1, le=30)
+    complexity: Complexity | None = None
+    inspection_lead: bool = Field(default=False, description="store: keep an anonymous denunciation as a lead")
+
+
+class PartyOut(BaseModel):
+    id: int
+    role: str
+    full_name: str
+    id_number: str | None
+    phone: str | None
+    address: str | None
+    officer_id: int | None = None
+    masked: bool = False
+
+
+class TimerOut(BaseModel):
+    name: str
+    basis: str
+    start_date: date
+    due_date: date
+    status: str
+    remaining_days: int | None
+    days: int
+    legal_basis: str
+    completed_on: date | None
+
+
+class CaseOut(BaseModel):
+    id: int
+    tracking_code: str
+    kind: str
+    field: str
+    channel: str
+    title: str
+    content: str
+    status: str
+    version: int
+    received_at: date
+    receiving_unit_id: int
+    competent_unit_id: int
+    complaint_round: int | None
+    previous_case_id: int | None
+    complexity: str
+    remote_area: bool
+    signer_count: int
+    is_multi_person: bool
+    is_anonymous: bool
+    multi_place_verification: bool
+    level_skipping: bool
+    repeat_of_case_id: int | None
+    repeat_count: int
+    transferred_from_case_id: int | None
+    transferred_to_case_id: int | None
+    reason_code: str | None
+    accepted_on: date | None
+    outcome: str | None
+    decision_number: str | None
+    decision_date: date | None
+    remedies: dict[str, Any]
+    extension_count: int
+    closed_on: date | None
+    handler_ids: list[int]
+    parties: list[PartyOut]
+    timers: list[TimerOut]
+    next_due_date: date | None
+    warnings: list[dict[str, Any]]
+    allowed_actions: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class CaseCreated(CaseOut):
+    access_key: str = Field(description="For the citizen's status look-up; shown once, stored only as a hash")
+
+
+class CaseListItem(BaseModel):
+    id: int
+    tracking_code: str
+    kind: str
+    field: str
+    title: str
+    status: str
+    version: int
+    received_at: date
+    receiving_unit_id: int
+    competent_unit_id: int
+    is_multi_person: bool
+    level_skipping: bool
+    next_due_date: date | None
+    overdue: bool
+
+
+class EventOut(BaseModel):
+    seq: int
+    at: datetime
+    actor_id: int | None
+    action: str
+    from_status: str | None
+    to_status: str | None
+    effective_date: date | None
+    reason: str | None
+    payload: dict[str, Any]
+    hash: str
+
+
+class ChainReport(BaseModel):
+    valid: bool
+    events_checked: int
+    first_tampered_seq: int | None
+
+
+class DialogueIn(Strict):
+    held_on: date
+    participants: list[str] = Field(min_length=1, max_length=50)
+    minutes: str = Field(min_length=1, max_length=MAX_CONTENT)
+    agreement_reached: bool
+    complainant_absent: bool = Field(default=False, description="Skipped without good reason (Law 136: "
+                                                                "does not stop the resolution)")
+
+
+class DialogueOut(BaseModel):
+    id: int
+    held_on: date
+    participants: list[str]
+    minutes: str
+    agreement_reached: bool
+    complainant_absent: bool
+    recorded_by_id: int
+    created_at: datetime
+
+
+class DuplicateOut(BaseModel):
+    id: int
+    tracking_code: str
+    kind: str
+    status: str
+    title: str
+    received_at: date
+    similarity: float
+    same_person: bool

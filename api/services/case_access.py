@@ -1,0 +1,55 @@
+"""Who may read a case, act on it, and see a denouncer's identity. Access is a query filter: a case
+the caller may not read is simply not found."""
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from api.deps import Principal
+from api.errors import Forbidden
+from api.models.case import Case, CaseAssignment, CaseParty
+from api.models.unit import Unit
+from workflows.cases import Role, Transition
+
+SECRET_ROLES = frozenset({"denouncer"})
+
+
+def readable(principal: Principal) -> ColumnElement[bool]:
+    user_id, unit = principal.id, principal.unit
+    named_accused = sa.exists().where(CaseParty.case_id == Case.id, CaseParty.officer_id == user_id)
+    if principal.has(Role.inspector):
+        return ~named_accused
+    scopes: list[ColumnElement[bool]] = []
+    if principal.has(Role.unit_head):
+        subtree = sa.select(Unit.id).where(Unit.path.startswith(unit.path))  # type: ignore[attr-defined]
+        scopes += [Case.competent_unit_id.in_(subtree), Case.receiving_unit_id.in_(subtree)]  # type: ignore[attr-defined]
+    if principal.has(Role.desk_officer):
+        scopes += [Case.receiving_unit_id == unit.id, Case.competent_unit_id == unit.id]  # type: ignore[list-item]
+    if principal.has(Role.handler):
+        scopes.append(sa.exists().where(CaseAssignment.case_id == Case.id, CaseAssignment.user_id == user_id))
+    if not scopes:
+        return sa.false()
+    return sa.and_(sa.or_(*scopes), ~named_accused)
+
+
+def acting_roles(principal: Principal, case: Case) -> set[str]:
+    """The caller's roles that count on this case: heads and handlers act in the competent unit;
+    desk officers in the receiving or the competent unit."""
+    roles: set[str] = set()
+    if principal.has(Role.unit_head) and principal.unit.id == case.competent_unit_id:
+        roles.add(Role.unit_head.value)
+    if principal.has(Role.desk_officer) and principal.unit.id in (case.receiving_unit_id, case.competent_unit_id):
+        roles.add(Role.desk_officer.value)
+    return roles
+
+
+def ensure_may_act(principal: Principal, case: Case, t: Transition) -> None:
+    """Holding the role somewhere else is not enough: a forbidden action in another unit is 403."""
+    if not any(r.value in acting_roles(principal, case) for r in t.roles):
+        raise Forbidden("Chỉ cán bộ của đơn vị có thẩm quyền được thực hiện thao tác này", code="not_your_unit")
+
+
+def sees_identity(principal: Principal, case: Case) -> bool:
+    """A denouncer's identity: only the desk officer who received the case and the head who resolves it."""
+    if principal.has(Role.desk_officer) and case.received_by_id == principal.id:
+        return True
+    return principal.has(Role.unit_head) and principal.unit.id == case.competent_unit_id

@@ -1,0 +1,336 @@
+"""Case actions: `POST /cases/{id}/actions/{action}`. One transaction per action: lock the case,
+check the version (If-Match), consult the transition table, apply the domain rule, record the event."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.deps import Principal
+from api.errors import Conflict, Invalid, PreconditionFailed
+from api.models.case import Case, CaseAssignment, CaseDialogue, CaseParty
+from api.models.case_schemas import ActionIn
+from api.models.unit import Unit
+from api.models.user import User
+from api.services import case_access, case_events
+from api.services import cases as case_service
+from workflows import deadlines as dl
+from workflows.calendar import WorkCalendar
+from workflows.cases import (
+    PREVIOUS,
+    REJECT_REASONS,
+    STORE_REASONS,
+    TERMINATE_REASONS,
+    WITHDRAWAL_EXCEPTIONS,
+    Action,
+    Kind,
+    Role,
+    Status,
+    allowed_actions,
+    max_extensions,
+    outcomes_for,
+    transition,
+)
+
+PROCESSING_TIMERS = {"processing", "acceptance"}
+
+
+@dataclass
+class Ctx:
+    session: AsyncSession
+    principal: Principal
+    case: Case
+    body: ActionIn
+    on: date
+    cal: WorkCalendar
+    timers: list[dl.Timer]
+    payload: dict[str, Any] = field(default_factory=dict)
+    next_status: str | None = None  # set by a handler when the table's target does not apply
+
+
+def _require(value: Any, field_name: str, message: str) -> Any:
+    if value in (None, "", []):
+        raise Invalid(message, code="missing_field", details={"field": field_name})
+    return value
+
+
+def _code(value: str | None, allowed: dict[str, str], field_name: str) -> str:
+    _require(value, field_name, "Thiếu mã lý do")
+    if value not in allowed:
+        raise Invalid("Mã lý do không hợp lệ", code="invalid_reason_code",
+                      details={"field": field_name, "allowed": sorted(allowed)})
+    assert value is not None
+    return value
+
+
+def _decision_needed(ctx: Ctx) -> None:
+    if ctx.case.kind in (Kind.complaint, Kind.denunciation):
+        _require(ctx.body.decision_number, "decision_number", "Thiếu số quyết định / văn bản")
+
+
+def _end_processing(ctx: Ctx) -> None:
+    ctx.timers = dl.complete(ctx.timers, PROCESSING_TIMERS, ctx.on)
+
+
+async def _accept(ctx: Ctx) -> None:
+    case = ctx.case
+    if case.kind == Kind.denunciation and case.is_anonymous:
+        raise Conflict("Đơn tố cáo nặc danh không được thụ lý là tố cáo (Luật Tố cáo, điều 25); "
+                       "hãy lưu đơn hoặc chuyển thành nguồn tin thanh tra", code="anonymous_denunciation",
+                       details={"allowed_actions": ["store"]})
+    _end_processing(ctx)
+    case.accepted_on = ctx.on
+    ctx.timers += dl.acceptance_timers(case_service.facts(case), ctx.on)
+
+
+async def _reject(ctx: Ctx) -> None:
+    ctx.case.reason_code = _code(ctx.body.reason_code, REJECT_REASONS, "reason_code")
+    _require(ctx.body.reason, "reason", "Phải nêu lý do không thụ lý bằng văn bản")
+    _end_processing(ctx)
+
+
+async def _transfer(ctx: Ctx) -> None:
+    case, body = ctx.case, ctx.body
+    to_unit_id = _require(body.to_unit_id, "to_unit_id", "Thiếu đơn vị nhận")
+    if to_unit_id == case.competent_unit_id:
+        raise Invalid("Không thể chuyển đơn cho chính đơn vị đang giữ đơn", code="same_unit",
+                      details={"field": "to_unit_id"})
+    target = await ctx.session.get(Unit, to_unit_id)
+    if target is None or not target.is_active:
+        raise Invalid("Đơn vị nhận không tồn tại", code="unit_not_found", details={"field": "to_unit_id"})
+    if case.transferred_from_case_id is not None:
+        raise Conflict("Đơn có cùng nội dung chỉ được chuyển một lần", code="already_transferred")
+    assert case.id is not None
+    copy = Case(**{k: getattr(case, k) for k in (
+        "kind", "field", "title", "content", "complaint_round", "previous_case_id", "decision_known_date",
+        "complexity", "signer_count", "is_anonymous", "multi_place_verification", "repeat_of_case_id")},
+        tracking_code="", access_key_hash="", channel="transferred_in", received_at=ctx.on,
+        receiving_unit_id=target.id, competent_unit_id=target.id, received_by_id=ctx.principal.id,
+        remote_area=target.remote_area, level_skipping=False, transferred_from_case_id=case.id,
+        status=Status.received.value, version=1, remedies={}, extension_count=0, warnings=[])
+    copy.tracking_code = case_service.new_tracking_code(ctx.on.year)
+    copy.access_key_hash = case.access_key_hash  # the citizen keeps following the matter with the same key
+    case_service.store_timers(copy, dl.intake_timers(case_service.facts(copy), ctx.on), ctx.cal)
+    ctx.session.add(copy)
+    await ctx.session.flush()
+    assert copy.id is not None
+    parties = (await ctx.session.scalars(sa.select(CaseParty).where(CaseParty.case_id == case.id))).all()
+    for p in parties:
+        ctx.session.add(CaseParty(case_id=copy.id, role=p.role, full_name=p.full_name, id_number=p.id_number,
+                                  phone=p.phone, address=p.address, officer_id=p.officer_id))
+    await case_events.append(ctx.session, case_id=copy.id, actor_id=ctx.principal.id, action="create",
+                             to_status=Status.received.value, effective_date=ctx.on,
+                             payload={"transferred_from_case_id": case.id, "from_unit_id": case.competent_unit_id})
+    case.transferred_to_case_id = copy.id
+    ctx.payload["new_case_id"] = copy.id
+    _end_processing(ctx)
+
+
+async def _guide(ctx: Ctx) -> None:
+    _require(ctx.body.reason, "reason", "Phải ghi nội dung hướng dẫn")
+    _end_processing(ctx)
+
+
+async def _store(ctx: Ctx) -> None:
+    ctx.case.reason_code = _code(ctx.body.reason_code, STORE_REASONS, "reason_code")
+    if ctx.body.inspection_lead:
+        ctx.payload["inspection_lead"] = True
+    _end_processing(ctx)
+
+
+async def _assign(ctx: Ctx) -> None:
+    case = ctx.case
+    ids = sorted(set(_require(ctx.body.handler_ids, "handler_ids", "Phải chọn người xác minh")))
+    users = {u.id: u for u in (await ctx.session.scalars(sa.select(User).where(User.id.in_(ids)))).all()}  # type: ignore[union-attr]
+    accused = set((await ctx.session.scalars(sa.select(CaseParty.officer_id).where(
+        CaseParty.case_id == case.id, CaseParty.officer_id.is_not(None)))).all())  # type: ignore[union-attr]
+    for uid in ids:
+        user = users.get(uid)
+        if user is None or not user.is_active or Role.handler.value not in user.roles \
+                or user.unit_id != case.competent_unit_id:
+            raise Invalid("Người xác minh phải là cán bộ xác minh của đơn vị giải quyết", code="invalid_handler",
+                          details={"field": "handler_ids", "user_id": uid})
+        if uid in accused:
+            raise Invalid("Người bị tố cáo không được giao xác minh vụ việc", code="handler_is_accused",
+                          details={"field": "handler_ids", "user_id": uid})
+    await ctx.session.execute(sa.delete(CaseAssignment).where(CaseAssignment.case_id == case.id))  # type: ignore[arg-type]
+    for uid in ids:
+        assert case.id is not None
+        ctx.session.add(CaseAssignment(case_id=case.id, user_id=uid))
+    ctx.payload["handler_ids"] = ids
+
+
+async def _extend(ctx: Ctx) -> None:
+    case, body = ctx.case, ctx.body
+    if case.kind != Kind.denunciation:
+        raise Conflict("Chỉ gia hạn giải quyết tố cáo (Luật Tố cáo, điều 30)", code="extension_not_allowed")
+    _require(body.decision_number, "decision_number", "Gia hạn phải có quyết định")
+    _require(body.reason, "reason", "Gia hạn phải nêu lý do")
+    complexity = body.complexity.value if body.complexity else case.complexity
+    if complexity == "normal":
+        complexity = "complex"  # an extension means the case is at least complex
+    if case.extension_count >= max_extensions(complexity):
+        raise Conflict("Đã hết số lần gia hạn cho phép", code="extension_limit",
+                       details={"complexity": complexity, "max_extensions": max_extensions(complexity)})
+    days = body.extension_days or dl.rules_on(ctx.on).denunciation_extension_max_days
+    case.complexity = complexity
+    case.extension_count += 1
+    ctx.timers = dl.extend(ctx.timers, "resolution", days)
+    ctx.payload.update(extension_days=days, complexity=complexity, extension_number=case.extension_count)
+
+
+async def _suspend(ctx: Ctx) -> None:
+    case = ctx.case
+    if case.kind == Kind.complaint and not dl.rules_on(ctx.on).complaint_suspension_allowed:
+        raise Conflict("Tạm đình chỉ giải quyết khiếu nại chỉ áp dụng từ 01/7/2026 (Luật 136/2025)",
+                       code="suspension_not_available")
+    if case.kind not in (Kind.complaint, Kind.denunciation):
+        raise Conflict("Chỉ tạm đình chỉ việc giải quyết khiếu nại, tố cáo", code="suspension_not_available")
+    _require(ctx.body.reason, "reason", "Tạm đình chỉ phải nêu lý do, căn cứ")
+    case.status_before_suspension = case.status
+    ctx.timers = dl.pause(ctx.timers, ctx.on)
+
+
+async def _resume(ctx: Ctx) -> None:
+    paused = [t.paused_since for t in ctx.timers if t.paused_since is not None]
+    if paused and ctx.on < max(paused):
+        raise Invalid("Ngày tiếp tục không được trước ngày tạm đình chỉ", code="date_before_suspension",
+                      details={"field": "effective_date"})
+    ctx.next_status = ctx.case.status_before_suspension or Status.in_progress.value
+    ctx.case.status_before_suspension = None
+    ctx.timers = dl.resume(ctx.timers, ctx.on)
+
+
+async def _withdraw(ctx: Ctx) -> None:
+    case, body = ctx.case, ctx.body
+    scope = body.scope or "full"
+    ctx.payload["scope"] = scope
+    exception = body.exception_code
+    if exception is not None:
+        if case.kind != Kind.denunciation:
+            raise Invalid("Ngoại lệ rút đơn chỉ áp dụng cho tố cáo", code="invalid_exception_code",
+                          details={"field": "exception_code"})
+        _code(exception, WITHDRAWAL_EXCEPTIONS, "exception_code")
+        ctx.payload["exception_code"] = exception
+    if scope == "partial" or exception is not None:
+        # Partial withdrawal, or a denunciation that must still be settled (LTC art. 33): no status change.
+        ctx.next_status = case.status
+        return
+    case.reason_code = "withdrawn"
+    ctx.timers = dl.complete(ctx.timers, None, ctx.on)
+
+
+async def _terminate(ctx: Ctx) -> None:
+    case = ctx.case
+    kind = Kind(case.kind)
+    reasons = TERMINATE_REASONS.get(kind, TERMINATE_REASONS[Kind.complaint])
+    case.reason_code = _code(ctx.body.reason_code, reasons, "reason_code")
+    _decision_needed(ctx)
+    case.decision_number, case.decision_date = ctx.body.decision_number, ctx.on
+    ctx.timers = dl.complete(ctx.timers, None, ctx.on)
+
+
+async def _resolve(ctx: Ctx) -> None:
+    case, body = ctx.case, ctx.body
+    kind = Kind(case.kind)
+    allowed = outcomes_for(kind, case.complaint_round or 1)
+    outcome = _require(body.outcome, "outcome", "Thiếu kết quả giải quyết")
+    if outcome not in allowed:
+        raise Invalid("Kết quả không phù hợp với loại vụ việc", code="invalid_outcome",
+                      details={"field": "outcome", "allowed": sorted(allowed)})
+    _decision_needed(ctx)
+    if kind == Kind.complaint and case.complaint_round == 2:
+        dialogues = await ctx.session.scalar(sa.select(sa.func.count()).select_from(CaseDialogue).where(
+            CaseDialogue.case_id == case.id))
+        if not dialogues:
+            raise Conflict("Giải quyết khiếu nại lần hai phải tổ chức đối thoại", code="dialogue_required")
+    case.outcome, case.decision_number, case.decision_date = outcome, body.decision_number, ctx.on
+    case.remedies = _remedies_json(body.remedies)
+    ctx.timers = dl.complete(ctx.timers, {"resolution", *PROCESSING_TIMERS}, ctx.on)
+    ctx.timers += dl.resolution_timers(case_service.facts(case), ctx.on)
+
+
+def _remedies_json(remedies: Any) -> dict[str, Any]:
+    """JSON numbers (not strings) so statistics can sum them: whole VND and people, m² with decimals."""
+    if remedies is None:
+        return {}
+    return {k: (int(v) if k.endswith("_vnd") else float(v)) if isinstance(v, Decimal) else v
+            for k, v in remedies.model_dump().items()}
+
+
+async def _close(ctx: Ctx) -> None:
+    ctx.case.closed_on = ctx.on
+    ctx.timers = dl.complete(ctx.timers, None, ctx.on)
+
+
+HANDLERS: dict[Action, Callable[[Ctx], Awaitable[None]]] = {
+    Action.accept: _accept, Action.reject: _reject, Action.transfer: _transfer, Action.guide: _guide,
+    Action.store: _store, Action.assign: _assign, Action.extend: _extend, Action.suspend: _suspend,
+    Action.resume: _resume, Action.withdraw: _withdraw, Action.terminate: _terminate, Action.resolve: _resolve,
+    Action.close: _close,
+}
+
+
+async def perform(session: AsyncSession, principal: Principal, case_id: int, action: Action, if_match: int,
+                  body: ActionIn, *, today: date, cal: WorkCalendar) -> Case:
+    case = await case_service.get_readable(session, principal, case_id, lock=True)
+    if case.version != if_match:
+        raise PreconditionFailed(details={"current_version": case.version})
+    status = Status(case.status)
+    t = transition(status, action, set(principal.user.roles))
+    if t is None:
+        raise Conflict(f"Không thể '{action.value}' khi hồ sơ ở trạng thái '{status.value}'",
+                       code="action_not_allowed",
+                       details={"status": status.value,
+                                "allowed_actions": allowed_actions(status, case_access.acting_roles(principal, case))})
+    case_access.ensure_may_act(principal, case, t)
+    on = body.effective_date or today
+    case_service.validate_effective_date(on, received_at=case.received_at, today=today)
+    ctx = Ctx(session=session, principal=principal, case=case, body=body, on=on, cal=cal,
+              timers=case_service.load_timers(case))
+    await HANDLERS[action](ctx)
+    next_status = ctx.next_status or (t.to if t.to != PREVIOUS else status.value)
+    case_service.store_timers(case, ctx.timers, cal)
+    case.status = next_status
+    case.version += 1
+    case.updated_at = sa.func.now()
+    body_payload = body.model_dump(mode="json", exclude_none=True, exclude_defaults=True,
+                                   exclude={"effective_date", "reason"})
+    assert case.id is not None
+    await case_events.append(session, case_id=case.id, actor_id=principal.id, action=action.value,
+                             from_status=status.value, to_status=next_status, effective_date=on,
+                             reason=body.reason, payload={**body_payload, **ctx.payload})
+    await session.commit()
+    await session.refresh(case)
+    return case
+
+
+async def add_dialogue(session: AsyncSession, principal: Principal, case_id: int, data: Any, *,
+                       today: date) -> CaseDialogue:
+    case = await case_service.get_readable(session, principal, case_id, lock=True)
+    assigned = await session.scalar(sa.select(CaseAssignment.user_id).where(
+        CaseAssignment.case_id == case.id, CaseAssignment.user_id == principal.id))
+    if Role.unit_head.value not in case_access.acting_roles(principal, case) and assigned is None:
+        raise Conflict("Chỉ người giải quyết hoặc người được giao xác minh ghi nhận đối thoại",
+                       code="dialogue_forbidden")
+    if case.status not in (Status.accepted, Status.in_progress, Status.suspended):
+        raise Conflict("Chỉ đối thoại khi vụ việc đang được giải quyết", code="action_not_allowed",
+                       details={"status": case.status})
+    case_service.validate_effective_date(data.held_on, received_at=case.received_at, today=today, field="held_on")
+    assert case.id is not None
+    dialogue = CaseDialogue(case_id=case.id, held_on=data.held_on, participants=data.participants,
+                            minutes=data.minutes, agreement_reached=data.agreement_reached,
+                            complainant_absent=data.complainant_absent, recorded_by_id=principal.id)
+    session.add(dialogue)
+    await session.flush()
+    await case_events.append(session, case_id=case.id, actor_id=principal.id, action="dialogue",
+                             effective_date=data.held_on, payload={
+                                 "dialogue_id": dialogue.id, "agreement_reached": data.agreement_reached,
+                                 "complainant_absent": data.complainant_absent,
+                                 "participants": len(data.participants)})
+    await session.commit()
+    return dialogue

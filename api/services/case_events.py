@@ -1,0 +1,55 @@
+"""The case event trail: append-only and hash-chained per case.
+
+The caller holds the case row lock (SELECT … FOR UPDATE), so `seq` and `prev_hash` are serialised.
+"""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.models.case import CaseEvent
+
+GENESIS = "0" * 64
+
+
+def digest(prev_hash: str, event: CaseEvent) -> str:
+    body = {
+        "case_id": event.case_id, "seq": event.seq, "at": event.at.isoformat(), "actor_id": event.actor_id,
+        "action": event.action, "from": event.from_status, "to": event.to_status,
+        "effective_date": event.effective_date.isoformat() if event.effective_date else None,
+        "reason": event.reason, "payload": event.payload,
+    }
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+async def append(session: AsyncSession, *, case_id: int, actor_id: int | None, action: str,
+                 from_status: str | None = None, to_status: str | None = None,
+                 effective_date: date | None = None, reason: str | None = None,
+                 payload: dict[str, Any] | None = None) -> CaseEvent:
+    last = (await session.execute(
+        sa.select(CaseEvent.seq, CaseEvent.hash).where(CaseEvent.case_id == case_id)
+        .order_by(CaseEvent.seq.desc()).limit(1))).first()  # type: ignore[attr-defined]
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    event = CaseEvent(case_id=case_id, seq=seq, at=datetime.now(UTC), actor_id=actor_id, action=action,
+                      from_status=from_status, to_status=to_status, effective_date=effective_date,
+                      reason=reason, payload=json.loads(json.dumps(payload or {}, default=str)),
+                      prev_hash=prev, hash="")
+    event.hash = digest(prev, event)
+    session.add(event)
+    return event
+
+
+def verify(events: Sequence[CaseEvent]) -> tuple[bool, int | None]:
+    """(valid, first tampered seq): each event must chain to the previous one and match its own hash."""
+    prev = GENESIS
+    for expected_seq, event in enumerate(events, start=1):
+        if event.seq != expected_seq or event.prev_hash != prev or digest(prev, event) != event.hash:
+            return False, event.seq
+        prev = event.hash
+    return True, None

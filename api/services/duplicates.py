@@ -1,0 +1,32 @@
+"""Related letters: the same person (by citizen ID) or similar content (trigram similarity)."""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.deps import Principal
+from api.models.case import Case, CaseDialogue, CaseParty
+from api.models.case_schemas import DuplicateOut
+from api.services import case_access
+
+SIMILARITY_THRESHOLD = 0.3
+
+
+async def similar(session: AsyncSession, principal: Principal, case: Case, limit: int = 20) -> list[DuplicateOut]:
+    text = sa.func.f_unaccent(sa.func.lower(Case.content))
+    score = sa.func.similarity(text, sa.func.f_unaccent(sa.func.lower(case.content)))
+    ids = sa.select(CaseParty.id_number).where(CaseParty.case_id == case.id, CaseParty.id_number.is_not(None))  # type: ignore[union-attr]
+    same_person = sa.exists().where(CaseParty.case_id == Case.id, CaseParty.id_number.in_(ids))  # type: ignore[union-attr]
+    rows = (await session.execute(
+        sa.select(Case, score.label("score"), same_person.label("same"))
+        .where(Case.id != case.id, case_access.readable(principal), sa.or_(score > SIMILARITY_THRESHOLD, same_person))
+        .order_by(sa.desc("same"), sa.desc("score")).limit(limit))).all()
+    return [DuplicateOut(id=c.id, tracking_code=c.tracking_code, kind=c.kind, status=c.status, title=c.title,
+                         received_at=c.received_at, similarity=round(float(s), 3), same_person=bool(same))
+            for c, s, same in rows]
+
+
+async def dialogues(session: AsyncSession, case_id: int, *, after_id: int, limit: int) -> Sequence[CaseDialogue]:
+    return (await session.scalars(sa.select(CaseDialogue).where(
+        CaseDialogue.case_id == case_id, CaseDialogue.id > after_id).order_by(CaseDialogue.id).limit(limit + 1))).all()  # type: ignore[operator]

@@ -1,0 +1,57 @@
+"""Small helpers for case tests: intake and actions through the HTTP API."""
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from api import clock
+from tests.conftest import Api
+
+V1 = "/api/v1"
+TODAY = clock.today()  # legal dates are dates in Asia/Ho_Chi_Minh
+VALID_ID = "015090001234"  # Lào Cai (015), born 1990
+
+
+def days_ago(n: int) -> str:
+    return (TODAY - timedelta(days=n)).isoformat()
+
+
+def case_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": "complaint", "field": "land", "channel": "in_person",
+        "title": "Khiếu nại quyết định thu hồi đất đai",
+        "content": "Gia đình tôi không đồng ý với quyết định thu hồi đất đai tại thôn Khe Sang.",
+        "received_at": days_ago(3),
+        "parties": [{"role": "complainant", "full_name": "Nguyễn Văn An", "id_number": VALID_ID,
+                     "phone": "0912345678", "address": "Thôn Khe Sang"}],
+    }
+    body.update(overrides)
+    return body
+
+
+async def intake(api: Api, username: str = "tinh.tiepdan", **overrides: Any) -> dict[str, Any]:
+    r = await api.http.post(f"{V1}/cases", headers=await api.headers(username), json=case_body(**overrides))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def act_raw(api: Api, username: str, case: dict[str, Any], action: str, version: int | None = None,
+                  **body: Any) -> httpx.Response:
+    headers = await api.headers(username)
+    headers["If-Match"] = str(case["version"] if version is None else version)
+    return await api.http.post(f"{V1}/cases/{case['id']}/actions/{action}", headers=headers, json=body)
+
+
+async def act(api: Api, username: str, case: dict[str, Any], action: str, **body: Any) -> dict[str, Any]:
+    r = await act_raw(api, username, case, action, **body)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def get(api: Api, username: str, case_id: int) -> httpx.Response:
+    return await api.http.get(f"{V1}/cases/{case_id}", headers=await api.headers(username))
+
+
+def timer(case: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(t for t in case["timers"] if t["name"] == name)

@@ -1,0 +1,106 @@
+"""A denouncer's identity: shown only to the desk officer who received the case and the head who
+resolves it; masked for everyone else; every unmasked read is an audited event; an accused officer
+neither sees the case nor can be assigned to it."""
+
+import logging
+
+import pytest
+import sqlalchemy as sa
+
+from api.models.case import CaseEvent
+from tests.conftest import Api
+from tests.helpers import V1, act, act_raw, get, intake
+
+DENOUNCER = {"role": "denouncer", "full_name": "Lò Thị Bình", "id_number": "015190004321", "phone": "0987654321",
+             "address": "Bản Khoang, xã Tả Phìn"}
+SECRETS = ("Lò Thị Bình", "015190004321", "0987654321", "Bản Khoang")
+
+
+async def _make_user(api: Api, username: str, roles: list[str], unit_username: str = "tinh.tiepdan") -> None:
+    unit_id = (await api.user(unit_username)).unit_id
+    r = await api.http.post(f"{V1}/users", headers=await api.headers("admin"), json={
+        "username": username, "password": "Mat-Khau-Rat-Dai-2026", "full_name": username, "unit_id": unit_id,
+        "roles": roles})
+    assert r.status_code == 201, r.text
+
+
+async def _denunciation(api: Api, accused_officer: str | None = None) -> dict:
+    accused = {"role": "accused", "full_name": "Cán bộ Y"}
+    if accused_officer:
+        accused["officer_id"] = (await api.user(accused_officer)).id
+    case = await intake(api, kind="denunciation", field="corruption", title="Tố cáo nhận hối lộ",
+                        parties=[DENOUNCER, accused])
+    case = await act(api, "tinh.chutich", case, "accept", decision_number="7/QĐ-TLTC")
+    return await act(api, "tinh.chutich", case, "assign", handler_ids=[(await api.user("tinh.xacminh")).id])
+
+
+def _denouncer(body: dict) -> dict:
+    return next(p for p in body["parties"] if p["role"] == "denouncer")
+
+
+async def _identity_reads(api: Api, case_id: int) -> list[int | None]:
+    return list((await api.session.scalars(sa.select(CaseEvent.actor_id).where(
+        CaseEvent.case_id == case_id, CaseEvent.action == "identity_viewed").order_by(CaseEvent.seq))).all())
+
+
+async def test_masking_for_every_role(api: Api) -> None:
+    await _make_user(api, "tinh.tiepdan2", ["desk_officer"])
+    case = await _denunciation(api)
+    expectations = {"tinh.tiepdan": True, "tinh.chutich": True, "tinh.xacminh": False, "thanhtra": False,
+                    "tinh.tiepdan2": False}
+    for username, reveals in expectations.items():
+        r = await get(api, username, case["id"])
+        assert r.status_code == 200, username
+        party = _denouncer(r.json())
+        if reveals:
+            assert party["full_name"] == "Lò Thị Bình" and party["id_number"] == "015190004321", username
+        else:
+            assert party["masked"] is True, username
+            assert not any(s in r.text for s in SECRETS), username
+    readers = await _identity_reads(api, case["id"])
+    assert readers == [(await api.user("tinh.tiepdan")).id, (await api.user("tinh.chutich")).id]
+
+
+async def test_lists_events_and_duplicates_never_carry_the_identity(api: Api) -> None:
+    case = await _denunciation(api)
+    for username in ("tinh.chutich", "tinh.tiepdan", "tinh.xacminh", "thanhtra"):
+        h = await api.headers(username)
+        for path in ("/api/v1/cases", f"/api/v1/cases/{case['id']}/events", f"/api/v1/cases/{case['id']}/duplicates"):
+            r = await api.http.get(path, headers=h)
+            assert r.status_code == 200, (username, path)
+            assert not any(s in r.text for s in SECRETS), (username, path)
+
+
+async def test_the_action_response_to_a_handler_is_masked(api: Api) -> None:
+    case = await _denunciation(api)
+    r = await api.http.post(f"{V1}/cases/{case['id']}/dialogues", headers=await api.headers("tinh.xacminh"), json={
+        "held_on": case["received_at"], "participants": ["Người xác minh"], "minutes": "Làm việc",
+        "agreement_reached": False})
+    assert r.status_code == 201 and not any(s in r.text for s in SECRETS)
+
+
+async def test_an_accused_officer_cannot_see_or_be_assigned(api: Api) -> None:
+    await _make_user(api, "tinh.xacminh2", ["handler"])
+    intake_case = await intake(api, kind="denunciation", field="corruption", title="Tố cáo cán bộ xác minh",
+                               parties=[DENOUNCER, {"role": "accused", "full_name": "tinh.xacminh2",
+                                                    "officer_id": (await api.user("tinh.xacminh2")).id}])
+    case = await act(api, "tinh.chutich", intake_case, "accept", decision_number="8/QĐ")
+    r = await act_raw(api, "tinh.chutich", case, "assign", handler_ids=[(await api.user("tinh.xacminh2")).id])
+    assert r.status_code == 422 and r.json()["error"]["code"] == "handler_is_accused"
+    # Even with inspector rights the accused does not see it.
+    accused = await api.user("tinh.xacminh2")
+    await api.http.patch(f"{V1}/users/{accused.id}", headers=await api.headers("admin"),
+                         json={"roles": ["handler", "inspector"]})
+    assert (await get(api, "tinh.xacminh2", case["id"])).status_code == 404
+    listed = (await api.http.get(f"{V1}/cases", headers=await api.headers("tinh.xacminh2"))).json()["items"]
+    assert case["id"] not in [c["id"] for c in listed]
+    assert (await get(api, "thanhtra", case["id"])).status_code == 200
+
+
+async def test_identity_never_reaches_logs(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    case = await _denunciation(api)
+    await get(api, "tinh.chutich", case["id"])
+    await api.http.post(f"{V1}/cases", headers=await api.headers("tinh.tiepdan"),
+                        json={"kind": "denunciation", "parties": [{**DENOUNCER, "id_number": "bad"}]})
+    assert not any(s in caplog.text for s in SECRETS)

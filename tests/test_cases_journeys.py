@@ -1,0 +1,233 @@
+"""Full journeys through the API for each kind of case."""
+
+from api.models.user import User
+from tests.conftest import Api
+from tests.helpers import TODAY, V1, act, act_raw, days_ago, get, intake, timer
+
+
+async def _handler_id(api: Api, username: str = "tinh.xacminh") -> int:
+    user: User = await api.user(username)
+    assert user.id is not None
+    return user.id
+
+
+async def test_intake_returns_tracking_code_access_key_and_timers(api: Api) -> None:
+    case = await intake(api)
+    assert case["status"] == "received" and case["version"] == 1
+    assert case["tracking_code"].startswith("LC") and len(case["tracking_code"]) == 15
+    assert len(case["access_key"]) == 24
+    assert {t["name"] for t in case["timers"]} == {"processing", "acceptance"}
+    acceptance = timer(case, "acceptance")
+    assert acceptance["basis"] == "working" and acceptance["days"] == 7  # received after 2026-07-01
+    assert acceptance["status"] == "running" and acceptance["remaining_days"] is not None
+    assert case["allowed_actions"] == ["transfer", "guide", "store", "withdraw"]  # a desk officer
+    assert case["complaint_round"] == 1
+
+
+async def test_complaint_journey_accept_assign_dialogue_resolve_close(api: Api) -> None:
+    case = await intake(api)
+    case = await act(api, "tinh.chutich", case, "accept", effective_date=days_ago(2), decision_number="12/TB-UBND")
+    assert case["status"] == "accepted" and case["version"] == 2
+    assert timer(case, "acceptance")["status"] == "met"
+    resolution = timer(case, "resolution")
+    assert resolution["basis"] == "calendar" and resolution["days"] == 30
+    case = await act(api, "tinh.chutich", case, "assign", handler_ids=[await _handler_id(api)])
+    assert case["status"] == "in_progress" and case["handler_ids"] == [await _handler_id(api)]
+    r = await api.http.post(f"{V1}/cases/{case['id']}/dialogues", headers=await api.headers("tinh.xacminh"), json={
+        "held_on": days_ago(1), "participants": ["Nguyễn Văn An", "Trần Thị Minh"],
+        "minutes": "Hai bên trao đổi về nguồn gốc thửa đất.", "agreement_reached": False})
+    assert r.status_code == 201, r.text
+    case = await act(api, "tinh.chutich", case, "resolve", outcome="partly_correct", decision_number="345/QĐ-UBND",
+                     remedies={"money_to_citizens_vnd": 120000000, "land_to_citizens_m2": 85.5,
+                               "people_restored": 1})
+    assert case["status"] == "resolved" and case["outcome"] == "partly_correct"
+    assert case["remedies"]["land_to_citizens_m2"] == 85.5
+    assert case["remedies"]["money_to_citizens_vnd"] == 120000000
+    assert timer(case, "resolution")["status"] == "met"
+    assert timer(case, "send_decision")["basis"] == "working"
+    case = await act(api, "tinh.tiepdan", case, "close")
+    assert case["status"] == "closed" and case["allowed_actions"] == []
+    assert all(t["status"] in ("met", "met_late") for t in case["timers"])
+    events = (await api.http.get(f"{V1}/cases/{case['id']}/events",
+                                 headers=await api.headers("tinh.chutich"))).json()["items"]
+    assert [e["action"] for e in events] == ["create", "accept", "assign", "dialogue", "resolve", "close"]
+    assert events[1]["from_status"] == "received" and events[1]["to_status"] == "accepted"
+    assert events[1]["actor_id"] == (await api.user("tinh.chutich")).id
+
+
+async def test_denunciation_journey_with_two_extensions(api: Api) -> None:
+    case = await intake(api, kind="denunciation", field="corruption", title="Tố cáo cán bộ địa chính",
+                        parties=[{"role": "denouncer", "full_name": "Lò Thị Bình", "id_number": "015190004321"},
+                                 {"role": "accused", "full_name": "Cán bộ X"}])
+    case = await act(api, "tinh.chutich", case, "accept", decision_number="01/QĐ-TLTC")
+    assert {t["name"] for t in case["timers"]} >= {"resolution", "notify_acceptance"}
+    due0 = timer(case, "resolution")["due_date"]
+    case = await act(api, "tinh.chutich", case, "assign", handler_ids=[await _handler_id(api)])
+    r = await act_raw(api, "tinh.chutich", case, "extend", reason="Cần giám định")
+    assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "decision_number"
+    case = await act(api, "tinh.chutich", case, "extend", reason="Cần giám định", decision_number="02/QĐ-GH",
+                     complexity="especially_complex")
+    case = await act(api, "tinh.chutich", case, "extend", reason="Chờ kết quả giám định", decision_number="03/QĐ-GH")
+    assert case["extension_count"] == 2 and timer(case, "resolution")["days"] == 90
+    assert timer(case, "resolution")["due_date"] > due0
+    r = await act_raw(api, "tinh.chutich", case, "extend", reason="Lần ba", decision_number="04/QĐ-GH")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "extension_limit"
+    r = await act_raw(api, "tinh.chutich", case, "resolve", outcome="wrong", decision_number="05/KL")
+    assert r.status_code == 422 and set(r.json()["error"]["details"]["allowed"]) == {"correct", "partly_correct",
+                                                                                       "false"}
+    case = await act(api, "tinh.chutich", case, "resolve", outcome="false", decision_number="05/KL")
+    assert {t["name"] for t in case["timers"]} >= {"send_conclusion", "publish_conclusion"}
+    case = await act(api, "tinh.chutich", case, "close")
+    assert case["status"] == "closed"
+
+
+async def test_normal_denunciation_gets_one_extension_and_becomes_complex(api: Api) -> None:
+    case = await intake(api, kind="denunciation", field="civil_service")
+    case = await act(api, "tinh.chutich", case, "accept", decision_number="1/QĐ")
+    case = await act(api, "tinh.chutich", case, "extend", reason="Phức tạp", decision_number="2/QĐ")
+    assert case["complexity"] == "complex"
+    r = await act_raw(api, "tinh.chutich", case, "extend", reason="Lần hai", decision_number="3/QĐ")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "extension_limit"
+
+
+async def test_complaints_cannot_be_extended(api: Api) -> None:
+    case = await act(api, "tinh.chutich", await intake(api), "accept", decision_number="1/TB")
+    r = await act_raw(api, "tinh.chutich", case, "extend", reason="x", decision_number="2")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "extension_not_allowed"
+
+
+async def test_petition_and_feedback_journeys(api: Api) -> None:
+    petition = await intake(api, kind="petition", field="policy", title="Kiến nghị về chế độ hộ nghèo",
+                            parties=[{"role": "petitioner", "full_name": "Sùng A Páo"}])
+    assert [t["name"] for t in petition["timers"]] == ["processing"]
+    petition = await act(api, "tinh.chutich", petition, "accept")
+    petition = await act(api, "tinh.chutich", petition, "resolve", outcome="addressed")
+    assert (await act(api, "tinh.tiepdan", petition, "close"))["status"] == "closed"
+    feedback = await intake(api, kind="feedback", field="other", title="Phản ánh đường hỏng")
+    feedback = await act(api, "tinh.tiepdan", feedback, "guide", reason="Hướng dẫn gửi UBND xã")
+    assert feedback["status"] == "guided" and timer(feedback, "processing")["status"] == "met"
+
+
+async def test_reject_and_store_need_legal_reason_codes(api: Api) -> None:
+    case = await intake(api)
+    r = await act_raw(api, "tinh.chutich", case, "reject", reason_code="because", reason="x")
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_reason_code"
+    case = await act(api, "tinh.chutich", case, "reject", reason_code="time_barred", reason="Quá 90 ngày")
+    assert case["status"] == "rejected" and case["reason_code"] == "time_barred"
+    other = await intake(api)
+    r = await act_raw(api, "tinh.tiepdan", other, "store")
+    assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "reason_code"
+    assert (await act(api, "tinh.tiepdan", other, "store", reason_code="duplicate"))["status"] == "stored"
+
+
+async def test_anonymous_denunciation_is_stored_or_kept_as_a_lead_never_accepted(api: Api) -> None:
+    case = await intake(api, kind="denunciation", field="corruption", is_anonymous=True, parties=[])
+    r = await act_raw(api, "tinh.chutich", case, "accept", decision_number="1")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "anonymous_denunciation"
+    case = await act(api, "tinh.chutich", case, "store", reason_code="anonymous", inspection_lead=True)
+    events = (await api.http.get(f"{V1}/cases/{case['id']}/events",
+                                 headers=await api.headers("tinh.chutich"))).json()["items"]
+    assert events[-1]["payload"]["inspection_lead"] is True
+
+
+async def test_transfer_creates_a_linked_case_and_only_once(api: Api) -> None:
+    h = await api.headers("tinh.tiepdan")
+    commune = (await api.http.get(f"{V1}/units", headers=h, params={"q": "Khao Mang"})).json()["items"][0]
+    case = await intake(api)
+    moved = await act(api, "tinh.tiepdan", case, "transfer", to_unit_id=commune["id"], reason="Thuộc thẩm quyền xã")
+    assert moved["status"] == "transferred" and moved["transferred_to_case_id"]
+    linked = (await get(api, "xa.chutich", moved["transferred_to_case_id"])).json()
+    assert linked["status"] == "received" and linked["channel"] == "transferred_in"
+    assert linked["competent_unit_id"] == commune["id"] and linked["transferred_from_case_id"] == case["id"]
+    assert linked["remote_area"] is True  # Khao Mang is remote
+    assert linked["parties"][0]["full_name"] == "Nguyễn Văn An"
+    r = await act_raw(api, "xa.tiepdan", linked, "transfer", to_unit_id=(await api.user("admin")).unit_id)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "already_transferred"
+
+
+async def test_withdrawals(api: Api) -> None:
+    complaint = await act(api, "tinh.chutich", await intake(api), "accept", decision_number="1")
+    partial = await act(api, "tinh.tiepdan", complaint, "withdraw", scope="partial", reason="Rút một nội dung")
+    assert partial["status"] == "accepted" and partial["version"] == 3
+    full = await act(api, "tinh.tiepdan", partial, "withdraw", scope="full", reason="Rút toàn bộ")
+    assert full["status"] == "terminated" and full["reason_code"] == "withdrawn"
+    den = await act(api, "tinh.chutich", await intake(api, kind="denunciation"), "accept", decision_number="2")
+    kept = await act(api, "tinh.tiepdan", den, "withdraw", scope="full", exception_code="coerced")
+    assert kept["status"] == "accepted"
+    r = await act_raw(api, "tinh.tiepdan", kept, "withdraw", scope="full", exception_code="bored")
+    assert r.status_code == 422
+
+
+async def test_suspend_and_resume_restore_the_status_and_move_the_deadline(api: Api) -> None:
+    case = await intake(api, received_at=days_ago(20))
+    case = await act(api, "tinh.chutich", case, "accept", effective_date=days_ago(15), decision_number="1")
+    due = timer(case, "resolution")["due_date"]
+    case = await act(api, "tinh.chutich", case, "suspend", effective_date=days_ago(10), reason="Chờ kết quả giám định")
+    assert case["status"] == "suspended" and timer(case, "resolution")["status"] == "paused"
+    assert case["allowed_actions"] == ["resume", "withdraw", "terminate"]
+    r = await act_raw(api, "tinh.chutich", case, "resume", effective_date=days_ago(12))
+    assert r.status_code == 422
+    case = await act(api, "tinh.chutich", case, "resume", effective_date=days_ago(4))
+    assert case["status"] == "accepted" and timer(case, "resolution")["status"] == "running"
+    assert timer(case, "resolution")["due_date"] > due
+
+
+async def test_second_round_complaint_needs_its_first_round_and_a_dialogue(api: Api) -> None:
+    r = await api.http.post(f"{V1}/cases", headers=await api.headers("tinh.tiepdan"), json={
+        **(await _body()), "complaint_round": 2})
+    assert r.status_code == 422
+    first = await intake(api)
+    first = await act(api, "tinh.chutich", first, "accept", decision_number="1")
+    first = await act(api, "tinh.chutich", first, "resolve", outcome="wrong", decision_number="2/QĐ")
+    second = await intake(api, complaint_round=2, previous_case_id=first["id"])
+    assert timer(second, "acceptance")["days"] == 7
+    second = await act(api, "tinh.chutich", second, "accept", decision_number="3")
+    assert timer(second, "resolution")["days"] == 45
+    r = await act_raw(api, "tinh.chutich", second, "resolve", outcome="correct", decision_number="4")
+    assert r.status_code == 422  # "correct" is a first-round outcome
+    r = await act_raw(api, "tinh.chutich", second, "resolve", outcome="upheld", decision_number="4")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "dialogue_required"
+    await api.http.post(f"{V1}/cases/{second['id']}/dialogues", headers=await api.headers("tinh.chutich"), json={
+        "held_on": TODAY.isoformat(), "participants": ["A"], "minutes": "Đối thoại", "agreement_reached": True})
+    assert (await act(api, "tinh.chutich", second, "resolve", outcome="upheld", decision_number="4"))["status"] == \
+        "resolved"
+
+
+async def _body() -> dict:
+    from tests.helpers import case_body
+
+    return case_body()
+
+
+async def test_level_skipping_and_repeat_letters(api: Api) -> None:
+    h = await api.headers("tinh.tiepdan")
+    commune = (await api.http.get(f"{V1}/units", headers=h, params={"q": "Khao Mang"})).json()["items"][0]
+    skipped = await intake(api, competent_unit_id=commune["id"])
+    assert skipped["level_skipping"] is True and skipped["remote_area"] is True
+    listed = (await api.http.get(f"{V1}/cases", headers=h, params={"level_skipping": "true"})).json()["items"]
+    assert skipped["id"] in {c["id"] for c in listed}
+    decided = await act(api, "tinh.chutich", await intake(api), "accept", decision_number="1")
+    r = await api.http.post(f"{V1}/cases", headers=h, json={**(await _body()), "repeat_of_case_id": decided["id"]})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "repeat_target_not_decided"
+    decided = await act(api, "tinh.chutich", decided, "resolve", outcome="wrong", decision_number="2")
+    await intake(api, repeat_of_case_id=decided["id"])
+    await intake(api, repeat_of_case_id=decided["id"])
+    assert (await get(api, "tinh.chutich", decided["id"])).json()["repeat_count"] == 2
+
+
+async def test_filing_window_is_a_warning_not_a_refusal(api: Api) -> None:
+    case = await intake(api, decision_known_date=days_ago(200))
+    assert case["status"] == "received"
+    assert case["warnings"][0]["code"] == "filing_window_passed"
+    assert (await intake(api, decision_known_date=days_ago(30)))["warnings"] == []
+
+
+async def test_idempotent_intake_returns_the_same_case(api: Api) -> None:
+    h = {**(await api.headers("tinh.tiepdan")), "Idempotency-Key": "desk-7f3a-0001"}
+    from tests.helpers import case_body
+
+    first = await api.http.post(f"{V1}/cases", headers=h, json=case_body())
+    again = await api.http.post(f"{V1}/cases", headers=h, json=case_body())
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    assert first.json()["access_key"] == again.json()["access_key"]

@@ -1,0 +1,186 @@
+"""Bad input, the action protocol (If-Match, 409/412/428/403), listing and search."""
+
+from datetime import timedelta
+
+from tests.conftest import Api
+from tests.helpers import TODAY, V1, act, act_raw, case_body, days_ago, intake
+
+
+async def _post(api: Api, username: str = "tinh.tiepdan", **overrides) -> object:
+    return await api.http.post(f"{V1}/cases", headers=await api.headers(username), json=case_body(**overrides))
+
+
+async def test_intake_bad_input_names_the_field(api: Api) -> None:
+    cases = [
+        ({"kind": "gossip"}, "kind"),
+        ({"field": "weather"}, "field"),
+        ({"received_at": (TODAY + timedelta(days=1)).isoformat()}, "received_at"),
+        ({"parties": [{"role": "complainant", "full_name": "A", "id_number": "12345"}]}, "parties.0.id_number"),
+        ({"parties": [{"role": "complainant", "full_name": "A", "id_number": "999090001234"}]},
+         "parties.0.id_number"),
+        ({"parties": [{"role": "boss", "full_name": "A"}]}, "parties.0.role"),
+        ({"content": "x" * 20_001}, "content"),
+        ({"title": ""}, "title"),
+        ({"complaint_round": 3}, "complaint_round"),
+        ({"surprise": 1}, "surprise"),
+    ]
+    for overrides, field in cases:
+        r = await _post(api, **overrides)
+        assert r.status_code == 422, (overrides, r.text)
+        body = r.json()["error"]
+        fields = [d["field"] for d in body["details"]] if isinstance(body["details"], list) else [
+            body["details"]["field"]]
+        assert field in fields, (field, body)
+        assert body["message"]
+
+
+async def test_second_round_without_first_round_is_refused(api: Api) -> None:
+    r = await _post(api, complaint_round=2)
+    assert r.status_code == 422
+    r = await _post(api, complaint_round=2, previous_case_id=987654321)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "first_round_not_found"
+    petition = await intake(api, kind="petition")
+    r = await _post(api, complaint_round=2, previous_case_id=petition["id"])
+    assert r.status_code == 422
+
+
+async def test_only_desk_officers_and_heads_take_in_cases(api: Api) -> None:
+    for username in ("tinh.xacminh", "thanhtra", "admin"):
+        r = await _post(api, username)
+        assert r.status_code == 403, username
+
+
+async def test_effective_date_in_the_future_or_before_receipt(api: Api) -> None:
+    case = await intake(api, received_at=days_ago(5))
+    r = await act_raw(api, "tinh.chutich", case, "accept", effective_date=(TODAY + timedelta(days=1)).isoformat())
+    assert r.status_code == 422 and r.json()["error"]["code"] == "date_in_future"
+    r = await act_raw(api, "tinh.chutich", case, "accept", effective_date=days_ago(6))
+    assert r.status_code == 422 and r.json()["error"]["code"] == "date_before_receipt"
+
+
+async def test_transfer_to_the_same_or_a_missing_unit(api: Api) -> None:
+    case = await intake(api)
+    r = await act_raw(api, "tinh.tiepdan", case, "transfer", to_unit_id=case["competent_unit_id"])
+    assert r.status_code == 422 and r.json()["error"]["code"] == "same_unit"
+    r = await act_raw(api, "tinh.tiepdan", case, "transfer", to_unit_id=99999999)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "unit_not_found"
+
+
+async def test_assigning_a_handler_from_another_unit_or_without_the_role(api: Api) -> None:
+    case = await act(api, "tinh.chutich", await intake(api), "accept", decision_number="1")
+    for username in ("xa.xacminh", "tinh.tiepdan"):
+        r = await act_raw(api, "tinh.chutich", case, "assign", handler_ids=[(await api.user(username)).id])
+        assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_handler", username
+
+
+async def test_illegal_action_is_409_with_the_allowed_actions(api: Api) -> None:
+    case = await intake(api)
+    r = await act_raw(api, "tinh.chutich", case, "resolve", outcome="correct", decision_number="1")
+    assert r.status_code == 409
+    assert r.json()["error"]["details"]["allowed_actions"] == ["accept", "reject", "transfer", "guide", "store",
+                                                               "withdraw"]
+    # A desk officer may not accept: that is the head's decision.
+    r = await act_raw(api, "tinh.tiepdan", case, "accept")
+    assert r.status_code == 409
+    assert r.json()["error"]["details"]["allowed_actions"] == ["transfer", "guide", "store", "withdraw"]
+    r = await act_raw(api, "tinh.chutich", case, "fly")
+    assert r.status_code == 422
+
+
+async def test_if_match_is_required_and_checked(api: Api) -> None:
+    case = await intake(api)
+    r = await api.http.post(f"{V1}/cases/{case['id']}/actions/accept", headers=await api.headers("tinh.chutich"),
+                            json={"decision_number": "1"})
+    assert r.status_code == 428 and r.json()["error"]["code"] == "if_match_required"
+    r = await act_raw(api, "tinh.chutich", case, "accept", version=7, decision_number="1")
+    assert r.status_code == 412 and r.json()["error"]["details"]["current_version"] == 1
+    ok = await act_raw(api, "tinh.chutich", case, "accept", decision_number="1")
+    assert ok.status_code == 200 and ok.headers["etag"] == '"2"'
+    stale = await act_raw(api, "tinh.chutich", case, "assign", version=1,
+                          handler_ids=[(await api.user("tinh.xacminh")).id])
+    assert stale.status_code == 412
+
+
+async def test_a_head_of_another_unit_cannot_act(api: Api) -> None:
+    case = await intake(api, "xa.tiepdan", title="Đơn tại xã")
+    r = await act_raw(api, "tinh.chutich", case, "accept", decision_number="1")  # sees the subtree, acts in own unit
+    assert r.status_code == 403 and r.json()["error"]["code"] == "not_your_unit"
+    assert (await act_raw(api, "xa.chutich", case, "accept", decision_number="1")).status_code == 200
+
+
+async def test_cases_outside_scope_are_not_found(api: Api) -> None:
+    case = await intake(api, title="Đơn ở tỉnh")
+    r = await api.http.get(f"{V1}/cases/{case['id']}", headers=await api.headers("xa.chutich"))
+    assert r.status_code == 404 and r.json()["error"]["code"] == "case_not_found"
+    r = await act_raw(api, "xa.chutich", case, "accept")
+    assert r.status_code == 404
+    assert (await api.http.get(f"{V1}/cases/{case['id']}", headers=await api.headers("thanhtra"))).status_code == 200
+    assert (await api.http.get(f"{V1}/cases/{case['id']}", headers=await api.headers("admin"))).status_code == 404
+
+
+async def test_accent_insensitive_search_and_filters(api: Api) -> None:
+    h = await api.headers("tinh.chutich")
+    land = await intake(api, title="Tranh chấp đất đai ở Bảo Thắng", content="Nội dung về ranh giới thửa đất.")
+    other = await intake(api, kind="petition", field="policy", title="Kiến nghị trợ cấp", content="Chế độ hộ nghèo.",
+                         signer_count=7)
+    found = (await api.http.get(f"{V1}/cases", headers=h, params={"q": "dat dai bao thang"})).json()["items"]
+    assert land["id"] in [c["id"] for c in found] and other["id"] not in [c["id"] for c in found]
+    by_code = (await api.http.get(f"{V1}/cases", headers=h, params={"q": land["tracking_code"]})).json()["items"]
+    assert [c["id"] for c in by_code] == [land["id"]]
+    assert (await api.http.get(f"{V1}/cases", headers=h, params={"q": "%"})).status_code == 422
+    wild = (await api.http.get(f"{V1}/cases", headers=h, params={"q": "%%"})).json()["items"]
+    assert wild == []  # % is a character to find, not a wildcard
+    multi = (await api.http.get(f"{V1}/cases", headers=h, params={"multi_person": "true"})).json()["items"]
+    assert other["id"] in [c["id"] for c in multi] and land["id"] not in [c["id"] for c in multi]
+    petitions = (await api.http.get(f"{V1}/cases", headers=h, params={"kind": "petition", "field": "policy"})).json()
+    assert {c["kind"] for c in petitions["items"]} == {"petition"}
+    assert (await api.http.get(f"{V1}/cases", headers=h, params={"status": "flying"})).status_code == 422
+
+
+async def test_overdue_and_due_before_filters(api: Api) -> None:
+    h = await api.headers("tinh.chutich")
+    late = await intake(api, title="Đơn quá hạn", received_at=days_ago(60))
+    fresh = await intake(api, title="Đơn mới")
+    overdue = (await api.http.get(f"{V1}/cases", headers=h, params={"overdue": "true"})).json()["items"]
+    ids = [c["id"] for c in overdue]
+    assert late["id"] in ids and fresh["id"] not in ids
+    assert all(c["overdue"] for c in overdue)
+    soon = (await api.http.get(f"{V1}/cases", headers=h, params={"due_before": days_ago(20)})).json()["items"]
+    assert late["id"] in [c["id"] for c in soon] and fresh["id"] not in [c["id"] for c in soon]
+
+
+async def test_keyset_pagination_visits_every_case_once(api: Api) -> None:
+    h = await api.headers("tinh.chutich")
+    made = {(await intake(api, title=f"Đơn phân trang {i}", received_at=days_ago(i % 4)))["id"] for i in range(7)}
+    for sort in ("-received_at", "received_at", "due_date"):
+        seen, cursor = [], None
+        while True:
+            params = {"limit": 3, "sort": sort, "q": "phan trang", **({"cursor": cursor} if cursor else {})}
+            page = (await api.http.get(f"{V1}/cases", headers=h, params=params)).json()
+            seen += [c["id"] for c in page["items"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        assert len(seen) == len(set(seen)) and set(seen) == made, sort
+
+
+async def test_handler_sees_only_assigned_cases(api: Api) -> None:
+    h = await api.headers("tinh.xacminh")
+    case = await act(api, "tinh.chutich", await intake(api), "accept", decision_number="1")
+    assert (await api.http.get(f"{V1}/cases/{case['id']}", headers=h)).status_code == 404
+    await act(api, "tinh.chutich", case, "assign", handler_ids=[(await api.user("tinh.xacminh")).id])
+    assert (await api.http.get(f"{V1}/cases/{case['id']}", headers=h)).status_code == 200
+    listed = (await api.http.get(f"{V1}/cases", headers=h)).json()["items"]
+    assert [c["id"] for c in listed] == [case["id"]]
+
+
+async def test_duplicates_finds_the_same_person_and_similar_content(api: Api) -> None:
+    text = "Bồi thường giải phóng mặt bằng dự án đường cao tốc Nội Bài – Lào Cai chưa thỏa đáng"
+    first = await intake(api, title="Khiếu nại bồi thường", content=text + ".")
+    second = await intake(api, title="Khiếu nại lại", content=text + ", đề nghị xem xét.", parties=[])
+    third = await intake(api, title="Đơn khác", content="Nội dung hoàn toàn khác về hộ tịch.")
+    dups = (await api.http.get(f"{V1}/cases/{first['id']}/duplicates",
+                               headers=await api.headers("tinh.chutich"))).json()
+    ids = {d["id"]: d for d in dups}
+    assert second["id"] in ids and ids[second["id"]]["similarity"] > 0.3
+    assert third["id"] in ids and ids[third["id"]]["same_person"] is True  # same citizen ID number

@@ -1,0 +1,128 @@
+"""Day counting (BLDS art. 147–148) on Vietnam's real 2026 calendar, with worked examples."""
+
+from datetime import date, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from workflows.calendar import Basis, WorkCalendar
+from workflows.deadlines import CaseFacts, Timer, acceptance_timers, complete, extend, intake_timers, pause, resume
+
+CAL = WorkCalendar()
+
+
+def test_weekends_holidays_and_swapped_saturdays() -> None:
+    assert CAL.is_working_day(date(2026, 11, 25))  # Wednesday
+    assert not CAL.is_working_day(date(2026, 11, 28))  # Saturday
+    assert not CAL.is_working_day(date(2026, 2, 17))  # Tết (1st day of the lunar year)
+    assert not CAL.is_working_day(date(2026, 4, 27))  # Hùng Kings, observed Monday
+    assert not CAL.is_working_day(date(2026, 11, 24))  # Vietnam Cultural Day, from 2026
+    assert CAL.is_working_day(date(2026, 8, 22))  # Saturday swapped into a working day
+    assert not CAL.is_working_day(date(2026, 8, 31))  # the day off it pays for
+
+
+def test_complaint_received_30_june_vs_6_july_switches_the_acceptance_rule() -> None:
+    # 30 June 2026: LKN art. 27, 10 calendar days → 10 July (Friday).
+    before = intake_timers(CaseFacts("complaint"), date(2026, 6, 30))
+    acc = next(t for t in before if t.name == "acceptance")
+    assert (acc.basis, acc.days) == (Basis.calendar, 10)
+    assert acc.due_date(CAL) == date(2026, 7, 10)
+    # 6 July 2026: Law 136/2025, 7 working days → Tue 7 … Wed 15 July.
+    after = intake_timers(CaseFacts("complaint"), date(2026, 7, 6))
+    acc = next(t for t in after if t.name == "acceptance")
+    assert (acc.basis, acc.days) == (Basis.working, 7)
+    assert acc.due_date(CAL) == date(2026, 7, 15)
+
+
+def test_complaint_received_10_february_2026_acceptance_rolls_past_tet() -> None:
+    # 10 Feb + 10 days = Fri 20 Feb, the 4th day of Tết; Sat/Sun follow → Monday 23 Feb.
+    acc = next(t for t in intake_timers(CaseFacts("complaint"), date(2026, 2, 10)) if t.name == "acceptance")
+    assert acc.due_date(CAL) == date(2026, 2, 23)
+
+
+def test_remote_complex_complaint_due_on_a_weekend_before_observed_hung_kings() -> None:
+    # Accepted 24 Feb 2026; remote + complex 1st round = 60 days → Sat 25 April;
+    # Sun 26 April is Hùng Kings, Mon 27 April its observed day off → Tuesday 28 April.
+    facts = CaseFacts("complaint", complaint_round=1, complexity="complex", remote_area=True)
+    res = acceptance_timers(facts, date(2026, 2, 24))[0]
+    assert res.days == 60
+    assert res.due_date(CAL) == date(2026, 4, 28)
+
+
+def test_second_round_complaint_periods() -> None:
+    for (remote, complexity, days) in [(False, "normal", 45), (False, "complex", 60), (True, "normal", 60),
+                                       (True, "especially_complex", 70)]:
+        facts = CaseFacts("complaint", complaint_round=2, complexity=complexity, remote_area=remote)
+        assert acceptance_timers(facts, date(2026, 3, 2))[0].days == days
+
+
+def test_denunciation_seven_working_days_across_30_april_and_1_may() -> None:
+    # Received Tue 28 April 2026: 29 Apr (1), 30 Apr & 1 May off, weekend, 4–8 May (2–6), Mon 11 May (7).
+    acc = next(t for t in intake_timers(CaseFacts("denunciation"), date(2026, 4, 28)) if t.name == "acceptance")
+    assert acc.due_date(CAL) == date(2026, 5, 11)
+    multi = next(t for t in intake_timers(CaseFacts("denunciation", multi_place_verification=True),
+                                          date(2026, 4, 28)) if t.name == "acceptance")
+    assert multi.days == 10 and multi.due_date(CAL) == date(2026, 5, 14)
+
+
+def test_working_saturday_22_august_2026_counts() -> None:
+    # Received Thu 20 Aug: Fri 21 (1), Sat 22 working (2), 24–28 Aug (3–7) → Friday 28 August.
+    acc = next(t for t in intake_timers(CaseFacts("denunciation"), date(2026, 8, 20)) if t.name == "acceptance")
+    assert acc.due_date(CAL) == date(2026, 8, 28)
+
+
+def test_admin_override_adds_a_day_off() -> None:
+    cal = WorkCalendar(extra_days_off=[date(2026, 8, 28)])
+    acc = next(t for t in intake_timers(CaseFacts("denunciation"), date(2026, 8, 20)) if t.name == "acceptance")
+    assert acc.due_date(cal) == date(2026, 9, 3)  # 31 Aug, 1–2 Sep are days off
+
+
+def test_suspension_of_ten_days_moves_the_due_date() -> None:
+    timer = acceptance_timers(CaseFacts("denunciation"), date(2026, 3, 2))[0]  # resolution, 30 days
+    assert timer.due_date(CAL) == date(2026, 4, 1)
+    paused = pause([timer], date(2026, 3, 10))
+    assert paused[0].status(CAL, date(2026, 4, 15)) == "paused"
+    resumed = resume(paused, date(2026, 3, 20))[0]
+    assert resumed.paused_days == 10
+    assert resumed.due_date(CAL) == date(2026, 4, 13)  # 1 April + 10 = Sat 11 → Monday 13 April
+
+
+def test_two_extensions_of_a_denunciation() -> None:
+    timers = acceptance_timers(CaseFacts("denunciation", complexity="especially_complex"), date(2026, 3, 2))
+    once = extend(timers, "resolution", 30)
+    twice = extend(once, "resolution", 30)
+    assert once[0].due_date(CAL) == date(2026, 5, 4)  # 2 Mar + 60 = Fri 1 May (holiday) → Mon 4 May
+    assert twice[0].due_date(CAL) == date(2026, 5, 31) + timedelta(days=1)  # 2 Mar + 90 = Sun 31 May → 1 Jun
+
+
+def test_status_met_late_and_overdue() -> None:
+    timer = intake_timers(CaseFacts("petition"), date(2026, 11, 2))[0]  # processing, 10 working days
+    due = timer.due_date(CAL)
+    assert due == date(2026, 11, 16)  # Mon 2 Nov + 10 working days
+    assert timer.status(CAL, due) == "running"
+    assert timer.remaining_days(CAL, date(2026, 11, 13)) == 1  # Friday: only Monday left
+    assert timer.status(CAL, due + timedelta(days=1)) == "overdue"
+    assert complete([timer], None, due)[0].status(CAL, date(2027, 1, 1)) == "met"
+    assert complete([timer], None, due + timedelta(days=1))[0].status(CAL, date(2027, 1, 1)) == "met_late"
+
+
+def test_timer_round_trips_through_json() -> None:
+    timer = pause(acceptance_timers(CaseFacts("complaint"), date(2026, 3, 2)), date(2026, 3, 5))[0]
+    assert Timer.from_dict(timer.to_dict()) == timer
+
+
+@given(start=st.dates(min_value=date(2024, 1, 1), max_value=date(2028, 12, 31)), n=st.integers(0, 120),
+       basis=st.sampled_from(list(Basis)))
+def test_due_date_is_a_working_day_not_before_the_start_and_monotonic(start: date, n: int, basis: Basis) -> None:
+    due = CAL.add(start, n, basis)
+    assert CAL.is_working_day(due) or (basis is Basis.working and n == 0)
+    assert due >= start
+    assert CAL.add(start, n + 1, basis) >= due
+    if n > 0:
+        assert due > start
+
+
+def test_processing_across_the_new_24_november_holiday() -> None:
+    # Received Fri 13 Nov 2026: 16–20 (5), 23 (6), 24 Nov off, 25–27 (7–9), Mon 30 Nov (10).
+    timer = intake_timers(CaseFacts("feedback"), date(2026, 11, 13))[0]
+    assert timer.due_date(CAL) == date(2026, 11, 30)

@@ -1,0 +1,88 @@
+"""The transition table, exhaustively: every (status, action) pair for every role."""
+
+import itertools
+
+import pytest
+
+from workflows.cases import (
+    PREVIOUS,
+    TERMINAL,
+    TRANSITIONS,
+    Action,
+    Kind,
+    Role,
+    Status,
+    allowed_actions,
+    max_extensions,
+    outcomes_for,
+    transition,
+)
+from workflows.diagram import mermaid
+
+# The contract, written out independently of the table: (status, action) → (next, roles).
+H, D = {"unit_head"}, {"desk_officer", "unit_head"}
+EXPECTED = {
+    ("received", "accept"): ("accepted", H), ("received", "reject"): ("rejected", H),
+    ("received", "transfer"): ("transferred", D), ("received", "guide"): ("guided", D),
+    ("received", "store"): ("stored", D), ("received", "withdraw"): ("terminated", D),
+    ("accepted", "assign"): ("in_progress", H), ("accepted", "extend"): ("accepted", H),
+    ("accepted", "suspend"): ("suspended", H), ("accepted", "withdraw"): ("terminated", D),
+    ("accepted", "terminate"): ("terminated", H), ("accepted", "resolve"): ("resolved", H),
+    ("in_progress", "assign"): ("in_progress", H), ("in_progress", "extend"): ("in_progress", H),
+    ("in_progress", "suspend"): ("suspended", H), ("in_progress", "withdraw"): ("terminated", D),
+    ("in_progress", "terminate"): ("terminated", H), ("in_progress", "resolve"): ("resolved", H),
+    ("suspended", "resume"): (PREVIOUS, H), ("suspended", "withdraw"): ("terminated", D),
+    ("suspended", "terminate"): ("terminated", H), ("resolved", "close"): ("closed", D),
+}
+
+
+@pytest.mark.parametrize(("status", "action", "role"), list(itertools.product(Status, Action, Role)))
+def test_every_pair_for_every_role(status: Status, action: Action, role: Role) -> None:
+    t = transition(status, action, {role.value})
+    expected = EXPECTED.get((status.value, action.value))
+    if expected is None or role.value not in expected[1]:
+        assert t is None
+        assert action.value not in allowed_actions(status, {role.value})
+    else:
+        assert t is not None and t.to == expected[0]
+        assert action.value in allowed_actions(status, {role.value})
+
+
+def test_table_has_exactly_the_contract_pairs() -> None:
+    assert {(s.value, a.value) for s, a in TRANSITIONS} == set(EXPECTED)
+
+
+def test_terminal_statuses_allow_nothing() -> None:
+    for status in TERMINAL:
+        assert allowed_actions(status, {r.value for r in Role}) == []
+
+
+def test_admin_and_inspector_take_no_case_action() -> None:
+    for status in Status:
+        assert allowed_actions(status, {"admin", "inspector", "handler"}) == []
+
+
+def test_every_status_is_reachable_from_received() -> None:
+    seen, frontier = {Status.received.value}, [Status.received.value]
+    while frontier:
+        current = frontier.pop()
+        for (s, _), t in TRANSITIONS.items():
+            if s.value == current and t.to != PREVIOUS and t.to not in seen:
+                seen.add(t.to)
+                frontier.append(t.to)
+    assert seen == {s.value for s in Status}
+
+
+def test_outcomes_by_kind_and_round() -> None:
+    assert outcomes_for(Kind.complaint, 1) == {"correct", "partly_correct", "wrong"}
+    assert outcomes_for(Kind.complaint, 2) == {"upheld", "annulled", "amended"}
+    assert outcomes_for(Kind.denunciation, 1) == {"correct", "partly_correct", "false"}
+    assert max_extensions("normal") == 0 and max_extensions("complex") == 1
+    assert max_extensions("especially_complex") == 2
+
+
+def test_readme_diagram_is_generated_from_the_table() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert mermaid() in readme, "regenerate with: python -m workflows.diagram"

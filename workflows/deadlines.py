@@ -1,0 +1,252 @@
+"""Statutory periods as versioned data, and case timers computed from them.
+
+Rule sets are keyed by the date the law took effect and chosen by the date of the event that starts
+the period (receipt for processing and acceptance, acceptance for resolution). Values the law leaves
+unconfirmed (the processing period's day type) are parameters of `rule_sets()`.
+"""
+
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+
+from workflows.calendar import Basis, WorkCalendar
+
+
+@dataclass(frozen=True)
+class Period:
+    basis: Basis
+    days: int
+    legal_basis: str
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    name: str
+    effective_from: date
+    processing: Period
+    complaint_acceptance: Period
+    denunciation_acceptance: Period
+    denunciation_acceptance_multi_place: Period
+    # (round, remote, complex) → calendar days from acceptance (LKN art. 28, 37)
+    complaint_resolution: dict[tuple[int, bool, bool], int]
+    denunciation_resolution: Period
+    denunciation_extension_max_days: int
+    # complexity → how many extensions (LTC art. 30)
+    denunciation_max_extensions: dict[str, int]
+    complaint_send_decision: Period
+    denunciation_notify_acceptance: Period
+    denunciation_send_conclusion: Period
+    denunciation_publish_conclusion: Period
+    complaint_filing_window: Period
+    second_complaint_window: Period
+    second_complaint_window_remote: Period
+    complaint_suspension_allowed: bool
+    complaint_resolution_legal_basis: str = "LKN art. 28 (1st), art. 37 (2nd)"
+
+
+def rule_sets(processing_days: int = 10, processing_basis: Basis = Basis.working) -> tuple[RuleSet, ...]:
+    """LKN 2011 / LTC 2018 until 2026-06-30, Law 136/2025 from 2026-07-01."""
+    cd, wd = Basis.calendar, Basis.working
+    before = RuleSet(
+        name="LKN 02/2011, LTC 25/2018",
+        effective_from=date(2012, 7, 1),
+        processing=Period(processing_basis, processing_days, "TT 05/2021/TT-TTCP (xử lý đơn)"),
+        complaint_acceptance=Period(cd, 10, "LKN art. 27"),
+        denunciation_acceptance=Period(wd, 7, "LTC art. 24"),
+        denunciation_acceptance_multi_place=Period(wd, 10, "LTC art. 24 (xác minh nhiều nơi)"),
+        complaint_resolution={
+            (1, False, False): 30, (1, False, True): 45, (1, True, False): 45, (1, True, True): 60,
+            (2, False, False): 45, (2, False, True): 60, (2, True, False): 60, (2, True, True): 70,
+        },
+        denunciation_resolution=Period(cd, 30, "LTC art. 30"),
+        denunciation_extension_max_days=30,
+        denunciation_max_extensions={"normal": 0, "complex": 1, "especially_complex": 2},
+        complaint_send_decision=Period(wd, 3, "LKN art. 32"),
+        denunciation_notify_acceptance=Period(wd, 5, "LTC art. 29"),
+        denunciation_send_conclusion=Period(wd, 5, "LTC art. 35"),
+        denunciation_publish_conclusion=Period(wd, 7, "LTC art. 40"),
+        complaint_filing_window=Period(cd, 90, "LKN art. 9"),
+        second_complaint_window=Period(cd, 30, "LKN art. 33"),
+        second_complaint_window_remote=Period(cd, 45, "LKN art. 33"),
+        complaint_suspension_allowed=False,
+    )
+    after = replace(
+        before,
+        name="Law 136/2025/QH15",
+        effective_from=date(2026, 7, 1),
+        complaint_acceptance=Period(wd, 7, "LKN art. 27 as amended by Law 136/2025"),
+        complaint_suspension_allowed=True,
+    )
+    return (before, after)
+
+
+RULE_SETS = rule_sets()
+
+
+def rules_on(on: date, sets: tuple[RuleSet, ...] = RULE_SETS) -> RuleSet:
+    candidates = [s for s in sets if s.effective_from <= on]
+    return max(candidates, key=lambda s: s.effective_from) if candidates else min(sets, key=lambda s: s.effective_from)
+
+
+@dataclass(frozen=True)
+class Timer:
+    """One statutory period on a case. Stored as data; status and remaining days are derived."""
+
+    name: str
+    basis: Basis
+    days: int
+    start_date: date
+    legal_basis: str
+    extended_days: int = 0
+    paused_days: int = 0
+    paused_since: date | None = None
+    completed_on: date | None = None
+
+    def due_date(self, cal: WorkCalendar) -> date:
+        due = cal.add(self.start_date, self.days + self.extended_days, self.basis)
+        if self.paused_days:
+            # Suspended time is not counted: move by the calendar days paused, then to a working day.
+            due = cal.roll_forward(due + timedelta(days=self.paused_days))
+        return due
+
+    def status(self, cal: WorkCalendar, today: date) -> str:
+        due = self.due_date(cal)
+        if self.completed_on is not None:
+            return "met" if self.completed_on <= due else "met_late"
+        if self.paused_since is not None:
+            return "paused"
+        return "overdue" if today > due else "running"
+
+    def remaining_days(self, cal: WorkCalendar, today: date) -> int | None:
+        """Days left (in the timer's own basis) until the due date; negative once overdue."""
+        if self.completed_on is not None:
+            return None
+        ref = self.paused_since or today
+        due = self.due_date(cal)
+        if self.basis is Basis.working:
+            return cal.working_days_between(ref, due)
+        return (due - ref).days
+
+    def is_open(self) -> bool:
+        return self.completed_on is None
+
+    def view(self, cal: WorkCalendar, today: date) -> dict[str, Any]:
+        return {"name": self.name, "basis": self.basis.value, "start_date": self.start_date,
+                "due_date": self.due_date(cal), "status": self.status(cal, today),
+                "remaining_days": self.remaining_days(cal, today), "days": self.days + self.extended_days,
+                "legal_basis": self.legal_basis, "completed_on": self.completed_on}
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for key in ("start_date", "paused_since", "completed_on"):
+            d[key] = d[key].isoformat() if d[key] else None
+        d["basis"] = self.basis.value
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Timer":
+        def day(v: str | None) -> date | None:
+            return date.fromisoformat(v) if v else None
+
+        start = day(d["start_date"])
+        assert start is not None
+        return cls(name=d["name"], basis=Basis(d["basis"]), days=int(d["days"]), start_date=start,
+                   legal_basis=d.get("legal_basis", ""), extended_days=int(d.get("extended_days", 0)),
+                   paused_days=int(d.get("paused_days", 0)), paused_since=day(d.get("paused_since")),
+                   completed_on=day(d.get("completed_on")))
+
+
+def _timer(name: str, period: Period, start: date) -> Timer:
+    return Timer(name=name, basis=period.basis, days=period.days, start_date=start, legal_basis=period.legal_basis)
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the deadlines depend on."""
+
+    kind: str
+    complaint_round: int = 1
+    complexity: str = "normal"
+    remote_area: bool = False
+    multi_place_verification: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def intake_timers(facts: CaseFacts, received_on: date, sets: tuple[RuleSet, ...] = RULE_SETS) -> list[Timer]:
+    """Processing (xử lý đơn) for every letter; acceptance (thụ lý) for complaints and denunciations."""
+    rules = rules_on(received_on, sets)
+    timers = [_timer("processing", rules.processing, received_on)]
+    if facts.kind == "complaint":
+        timers.append(_timer("acceptance", rules.complaint_acceptance, received_on))
+    elif facts.kind == "denunciation":
+        period = (rules.denunciation_acceptance_multi_place if facts.multi_place_verification
+                  else rules.denunciation_acceptance)
+        timers.append(_timer("acceptance", period, received_on))
+    return timers
+
+
+def complaint_resolution_period(facts: CaseFacts, rules: RuleSet) -> Period:
+    complex_ = facts.complexity in ("complex", "especially_complex")
+    days = rules.complaint_resolution[(facts.complaint_round, facts.remote_area, complex_)]
+    return Period(Basis.calendar, days, rules.complaint_resolution_legal_basis)
+
+
+def acceptance_timers(facts: CaseFacts, accepted_on: date, sets: tuple[RuleSet, ...] = RULE_SETS) -> list[Timer]:
+    """Resolution from the acceptance date; a denunciation's acceptance is notified within 5 working days."""
+    rules = rules_on(accepted_on, sets)
+    if facts.kind == "complaint":
+        return [_timer("resolution", complaint_resolution_period(facts, rules), accepted_on)]
+    if facts.kind == "denunciation":
+        return [_timer("resolution", rules.denunciation_resolution, accepted_on),
+                _timer("notify_acceptance", rules.denunciation_notify_acceptance, accepted_on)]
+    return []
+
+
+def resolution_timers(facts: CaseFacts, decided_on: date, sets: tuple[RuleSet, ...] = RULE_SETS) -> list[Timer]:
+    """Notification duties after the decision (complaints) or conclusion (denunciations)."""
+    rules = rules_on(decided_on, sets)
+    if facts.kind == "complaint":
+        return [_timer("send_decision", rules.complaint_send_decision, decided_on)]
+    if facts.kind == "denunciation":
+        return [_timer("send_conclusion", rules.denunciation_send_conclusion, decided_on),
+                _timer("publish_conclusion", rules.denunciation_publish_conclusion, decided_on)]
+    return []
+
+
+def complete(timers: list[Timer], names: set[str] | None, on: date) -> list[Timer]:
+    """Mark open timers (all, or those named) as done on `on`."""
+    return [replace(t, completed_on=on, paused_since=None,
+                    paused_days=t.paused_days + ((on - t.paused_since).days if t.paused_since else 0))
+            if t.is_open() and (names is None or t.name in names) else t for t in timers]
+
+
+def pause(timers: list[Timer], on: date) -> list[Timer]:
+    return [replace(t, paused_since=on) if t.is_open() and t.paused_since is None else t for t in timers]
+
+
+def resume(timers: list[Timer], on: date) -> list[Timer]:
+    return [replace(t, paused_since=None, paused_days=t.paused_days + (on - t.paused_since).days)
+            if t.is_open() and t.paused_since is not None else t for t in timers]
+
+
+def extend(timers: list[Timer], name: str, days: int) -> list[Timer]:
+    return [replace(t, extended_days=t.extended_days + days) if t.name == name and t.is_open() else t
+            for t in timers]
+
+
+def next_due(timers: list[Timer], cal: WorkCalendar) -> date | None:
+    """The earliest due date among running timers (indexed on the case for overdue filters)."""
+    dues = [t.due_date(cal) for t in timers if t.is_open() and t.paused_since is None]
+    return min(dues) if dues else None
+
+
+def filing_window_due(facts: CaseFacts, start: date, cal: WorkCalendar,
+                      sets: tuple[RuleSet, ...] = RULE_SETS) -> tuple[date, str]:
+    """Last day to file: 90 days from learning of the decision (1st complaint), 30 / 45 (remote) days
+    from the 1st decision (2nd complaint). Checked at intake and shown as a warning only."""
+    rules = rules_on(start, sets)
+    if facts.complaint_round == 2:
+        period = rules.second_complaint_window_remote if facts.remote_area else rules.second_complaint_window
+    else:
+        period = rules.complaint_filing_window
+    return cal.add_calendar_days(start, period.days), period.legal_basis
