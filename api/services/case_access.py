@@ -20,10 +20,10 @@ def readable(principal: Principal) -> ColumnElement[bool]:
         return ~named_accused
     scopes: list[ColumnElement[bool]] = []
     if principal.has(Role.unit_head):
-        subtree = sa.select(Unit.id).where(Unit.path.startswith(unit.path))  # type: ignore[attr-defined]
-        scopes += [Case.competent_unit_id.in_(subtree), Case.receiving_unit_id.in_(subtree)]  # type: ignore[attr-defined]
+        subtree = sa.select(Unit.id).where(Unit.path.startswith(unit.path))
+        scopes += [Case.competent_unit_id.in_(subtree), Case.receiving_unit_id.in_(subtree)]
     if principal.has(Role.desk_officer):
-        scopes += [Case.receiving_unit_id == unit.id, Case.competent_unit_id == unit.id]  # type: ignore[list-item]
+        scopes += [Case.receiving_unit_id == unit.id, Case.competent_unit_id == unit.id]
     if principal.has(Role.handler):
         scopes.append(sa.exists().where(CaseAssignment.case_id == Case.id, CaseAssignment.user_id == user_id))
     if not scopes:

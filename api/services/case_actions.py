@@ -145,9 +145,9 @@ async def _store(ctx: Ctx) -> None:
 async def _assign(ctx: Ctx) -> None:
     case = ctx.case
     ids = sorted(set(_require(ctx.body.handler_ids, "handler_ids", "Phải chọn người xác minh")))
-    users = {u.id: u for u in (await ctx.session.scalars(sa.select(User).where(User.id.in_(ids)))).all()}  # type: ignore[union-attr]
+    users = {u.id: u for u in (await ctx.session.scalars(sa.select(User).where(User.id.in_(ids)))).all()}
     accused = set((await ctx.session.scalars(sa.select(CaseParty.officer_id).where(
-        CaseParty.case_id == case.id, CaseParty.officer_id.is_not(None)))).all())  # type: ignore[union-attr]
+        CaseParty.case_id == case.id, CaseParty.officer_id.is_not(None)))).all())
     for uid in ids:
         user = users.get(uid)
         if user is None or not user.is_active or Role.handler.value not in user.roles \
@@ -157,7 +157,7 @@ async def _assign(ctx: Ctx) -> None:
         if uid in accused:
             raise Invalid("Người bị tố cáo không được giao xác minh vụ việc", code="handler_is_accused",
                           details={"field": "handler_ids", "user_id": uid})
-    await ctx.session.execute(sa.delete(CaseAssignment).where(CaseAssignment.case_id == case.id))  # type: ignore[arg-type]
+    await ctx.session.execute(sa.delete(CaseAssignment).where(CaseAssignment.case_id == case.id))
     for uid in ids:
         assert case.id is not None
         ctx.session.add(CaseAssignment(case_id=case.id, user_id=uid))

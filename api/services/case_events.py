@@ -34,7 +34,7 @@ async def append(session: AsyncSession, *, case_id: int, actor_id: int | None, a
                  payload: dict[str, Any] | None = None) -> CaseEvent:
     last = (await session.execute(
         sa.select(CaseEvent.seq, CaseEvent.hash).where(CaseEvent.case_id == case_id)
-        .order_by(CaseEvent.seq.desc()).limit(1))).first()  # type: ignore[attr-defined]
+        .order_by(CaseEvent.seq.desc()).limit(1))).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     event = CaseEvent(case_id=case_id, seq=seq, at=datetime.now(UTC), actor_id=actor_id, action=action,
                       from_status=from_status, to_status=to_status, effective_date=effective_date,

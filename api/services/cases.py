@@ -235,35 +235,35 @@ async def list_cases(session: AsyncSession, principal: Principal, *, today: date
     stmt = sa.select(Case).where(case_access.readable(principal))
     f = filters
     if f.get("kind"):
-        stmt = stmt.where(Case.kind.in_([k.value for k in f["kind"]]))  # type: ignore[attr-defined]
+        stmt = stmt.where(Case.kind.in_([k.value for k in f["kind"]]))
     if f.get("status"):
-        stmt = stmt.where(Case.status.in_([s.value for s in f["status"]]))  # type: ignore[attr-defined]
+        stmt = stmt.where(Case.status.in_([s.value for s in f["status"]]))
     if f.get("field"):
-        stmt = stmt.where(Case.field.in_([x.value for x in f["field"]]))  # type: ignore[attr-defined]
+        stmt = stmt.where(Case.field.in_([x.value for x in f["field"]]))
     if f.get("unit_id") is not None:
         unit = await session.get(Unit, f["unit_id"])
         if unit is None:
             raise Invalid("Đơn vị không tồn tại", code="unit_not_found", details={"field": "unit_id"})
         if f.get("include_subtree"):
-            subtree = sa.select(Unit.id).where(Unit.path.startswith(unit.path))  # type: ignore[attr-defined]
-            stmt = stmt.where(Case.competent_unit_id.in_(subtree))  # type: ignore[attr-defined]
+            subtree = sa.select(Unit.id).where(Unit.path.startswith(unit.path))
+            stmt = stmt.where(Case.competent_unit_id.in_(subtree))
         else:
             stmt = stmt.where(Case.competent_unit_id == unit.id)
     if f.get("handler_id") is not None:
         stmt = stmt.where(sa.exists().where(CaseAssignment.case_id == Case.id,
                                             CaseAssignment.user_id == f["handler_id"]))
     if f.get("overdue") is True:
-        stmt = stmt.where(Case.next_due_date < today)  # type: ignore[operator]
+        stmt = stmt.where(Case.next_due_date < today)
     elif f.get("overdue") is False:
-        stmt = stmt.where(sa.or_(Case.next_due_date.is_(None), Case.next_due_date >= today))  # type: ignore[union-attr]
+        stmt = stmt.where(sa.or_(Case.next_due_date.is_(None), Case.next_due_date >= today))
     if f.get("due_before") is not None:
-        stmt = stmt.where(Case.next_due_date <= f["due_before"])  # type: ignore[operator]
+        stmt = stmt.where(Case.next_due_date <= f["due_before"])
     if f.get("received_from") is not None:
-        stmt = stmt.where(Case.received_at >= f["received_from"])  # type: ignore[operator]
+        stmt = stmt.where(Case.received_at >= f["received_from"])
     if f.get("received_to") is not None:
-        stmt = stmt.where(Case.received_at <= f["received_to"])  # type: ignore[operator]
+        stmt = stmt.where(Case.received_at <= f["received_to"])
     if f.get("multi_person") is not None:
-        stmt = stmt.where((Case.signer_count >= 5) == f["multi_person"])  # type: ignore[operator]
+        stmt = stmt.where((Case.signer_count >= 5) == f["multi_person"])
     if f.get("level_skipping") is not None:
         stmt = stmt.where(Case.level_skipping == f["level_skipping"])
     if f.get("q"):
@@ -276,7 +276,7 @@ async def list_cases(session: AsyncSession, principal: Principal, *, today: date
         cmp = sa.tuple_(key, Case.id) < sa.tuple_(value, after[1]) if descending else \
             sa.tuple_(key, Case.id) > sa.tuple_(value, after[1])
         stmt = stmt.where(cmp)
-    order = (key.desc(), Case.id.desc()) if descending else (key.asc(), Case.id.asc())  # type: ignore[attr-defined]
+    order = (key.desc(), Case.id.desc()) if descending else (key.asc(), Case.id.asc())
     return (await session.scalars(stmt.order_by(*order).limit(limit + 1))).all()
 
 

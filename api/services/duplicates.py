@@ -16,8 +16,8 @@ SIMILARITY_THRESHOLD = 0.3
 async def similar(session: AsyncSession, principal: Principal, case: Case, limit: int = 20) -> list[DuplicateOut]:
     text = sa.func.f_unaccent(sa.func.lower(Case.content))
     score = sa.func.similarity(text, sa.func.f_unaccent(sa.func.lower(case.content)))
-    ids = sa.select(CaseParty.id_number).where(CaseParty.case_id == case.id, CaseParty.id_number.is_not(None))  # type: ignore[union-attr]
-    same_person = sa.exists().where(CaseParty.case_id == Case.id, CaseParty.id_number.in_(ids))  # type: ignore[union-attr]
+    ids = sa.select(CaseParty.id_number).where(CaseParty.case_id == case.id, CaseParty.id_number.is_not(None))
+    same_person = sa.exists().where(CaseParty.case_id == Case.id, CaseParty.id_number.in_(ids))
     rows = (await session.execute(
         sa.select(Case, score.label("score"), same_person.label("same"))
         .where(Case.id != case.id, case_access.readable(principal), sa.or_(score > SIMILARITY_THRESHOLD, same_person))
@@ -29,4 +29,4 @@ async def similar(session: AsyncSession, principal: Principal, case: Case, limit
 
 async def dialogues(session: AsyncSession, case_id: int, *, after_id: int, limit: int) -> Sequence[CaseDialogue]:
     return (await session.scalars(sa.select(CaseDialogue).where(
-        CaseDialogue.case_id == case_id, CaseDialogue.id > after_id).order_by(CaseDialogue.id).limit(limit + 1))).all()  # type: ignore[operator]
+        CaseDialogue.case_id == case_id, CaseDialogue.id > after_id).order_by(CaseDialogue.id).limit(limit + 1))).all()

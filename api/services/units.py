@@ -82,7 +82,7 @@ async def _move(session: AsyncSession, unit: Unit, parent_id: int | None) -> Non
     old_path = unit.path
     new_path = f"{parent.path if parent else '/'}{unit.id}/"
     await session.execute(
-        sa.update(Unit).where(Unit.path.startswith(old_path))  # type: ignore[attr-defined]
+        sa.update(Unit).where(Unit.path.startswith(old_path))
         .values(path=sa.func.concat(new_path, sa.func.substr(Unit.path, len(old_path) + 1)))
         .execution_options(synchronize_session=False))
     unit.parent_id = parent_id
@@ -110,14 +110,14 @@ async def list_units(session: AsyncSession, *, limit: int, after_id: int | None,
                      parent_id: int | None, under: int | None, q: str | None) -> Sequence[Unit]:
     stmt = sa.select(Unit).order_by(Unit.id).limit(limit + 1)
     if after_id is not None:
-        stmt = stmt.where(Unit.id > after_id)  # type: ignore[operator]
+        stmt = stmt.where(Unit.id > after_id)
     if level:
         stmt = stmt.where(Unit.level == level)
     if parent_id is not None:
         stmt = stmt.where(Unit.parent_id == parent_id)
     if under is not None:
         root = await get(session, under)
-        stmt = stmt.where(Unit.path.startswith(root.path))  # type: ignore[attr-defined]
+        stmt = stmt.where(Unit.path.startswith(root.path))
     if q:
         stmt = stmt.where(sa.func.f_unaccent(sa.func.lower(Unit.name)).contains(
             sa.func.f_unaccent(sa.func.lower(q))))

@@ -42,7 +42,7 @@ async def create(session: AsyncSession, passwords: Passwords, actor_id: int | No
 async def _active_admins_other_than(session: AsyncSession, user_id: int) -> int:
     return int(await session.scalar(
         sa.select(sa.func.count()).select_from(User).where(
-            User.is_active, User.roles.any(Role.admin.value), User.id != user_id)) or 0)  # type: ignore[attr-defined]
+            User.is_active, User.roles.any(Role.admin.value), User.id != user_id)) or 0)
 
 
 async def update(session: AsyncSession, passwords: Passwords, actor_id: int, user_id: int,
@@ -78,11 +78,11 @@ async def list_users(session: AsyncSession, *, limit: int, after_id: int | None,
                      role: str | None, active: bool | None) -> Sequence[User]:
     stmt = sa.select(User).order_by(User.id).limit(limit + 1)
     if after_id is not None:
-        stmt = stmt.where(User.id > after_id)  # type: ignore[operator]
+        stmt = stmt.where(User.id > after_id)
     if unit_id is not None:
         stmt = stmt.where(User.unit_id == unit_id)
     if role:
-        stmt = stmt.where(User.roles.any(role))  # type: ignore[attr-defined]
+        stmt = stmt.where(User.roles.any(role))
     if active is not None:
         stmt = stmt.where(User.is_active == active)
     return (await session.scalars(stmt)).all()
@@ -100,17 +100,17 @@ async def authenticate(session: AsyncSession, passwords: Passwords, username: st
 async def ensure_bootstrap_admin(session: AsyncSession, passwords: Passwords, username: str, password: str) -> bool:
     """Create the first admin when no active admin exists. Returns True when one was made."""
     admins = await session.scalar(sa.select(sa.func.count()).select_from(User).where(
-        User.roles.any(Role.admin.value)))  # type: ignore[attr-defined]
+        User.roles.any(Role.admin.value)))
     if admins:
         return False
     # Serialise concurrent starts: several processes may boot at once.
     await session.execute(sa.text("SELECT pg_advisory_xact_lock(7261001)"))
     admins = await session.scalar(sa.select(sa.func.count()).select_from(User).where(
-        User.roles.any(Role.admin.value)))  # type: ignore[attr-defined]
+        User.roles.any(Role.admin.value)))
     if admins:
         await session.rollback()
         return False
-    unit = await session.scalar(sa.select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id))  # type: ignore[union-attr]
+    unit = await session.scalar(sa.select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id))
     if unit is None:
         unit = Unit(code="ROOT", name="Hệ thống", level="province", path="/", remote_area=False, is_active=True)
         session.add(unit)
