@@ -21,6 +21,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     log_level: str = "INFO"
     timezone: str = "Asia/Ho_Chi_Minh"
+    # Deadlines: the processing period's day type is unconfirmed in law (LEGAL.md), so it is a setting.
+    processing_days: int = 10
+    processing_basis: str = "working"
+    due_soon_working_days: int = 3
+    # Background jobs (deadline sweep, webhook delivery); every process may run them safely.
+    jobs_enabled: bool = True
+    jobs_interval_seconds: float = 60.0
+    webhook_timeout_seconds: float = 10.0
+    webhook_max_attempts: int = 12
+    webhook_backoff_seconds: float = 30.0
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
 

@@ -126,3 +126,39 @@ def test_processing_across_the_new_24_november_holiday() -> None:
     # Received Fri 13 Nov 2026: 16–20 (5), 23 (6), 24 Nov off, 25–27 (7–9), Mon 30 Nov (10).
     timer = intake_timers(CaseFacts("feedback"), date(2026, 11, 13))[0]
     assert timer.due_date(CAL) == date(2026, 11, 30)
+
+
+def test_subtract_working_days_inverts_counting() -> None:
+    due = date(2026, 5, 11)
+    start = CAL.subtract_working_days(due, 3)
+    assert CAL.working_days_between(start, due) == 3
+    assert start == date(2026, 5, 6)
+
+
+def test_sweep_warns_once_then_breaches_once() -> None:
+    from workflows.deadlines import next_alert, sweep
+
+    timers = intake_timers(CaseFacts("denunciation"), date(2026, 4, 28))  # acceptance due Mon 11 May
+    acc_due = date(2026, 5, 11)
+    # Acceptance is due soon from Wed 6 May (6, 7, 8 … 11 May: 3 working days left); processing
+    # (due Thu 14 May) only from Mon 11 May.
+    assert next_alert(timers, CAL, 3) == date(2026, 5, 6)
+    timers, alerts = sweep(timers, CAL, date(2026, 5, 7), 3)
+    assert {(a.timer, a.kind) for a in alerts} == {("acceptance", "due_soon")}
+    again, alerts = sweep(timers, CAL, date(2026, 5, 8), 3)
+    assert [a for a in alerts if a.timer == "acceptance"] == []
+    late, alerts = sweep(again, CAL, acc_due + timedelta(days=1), 3)
+    assert ("acceptance", "overdue") in {(a.timer, a.kind) for a in alerts}
+    _, alerts = sweep(late, CAL, acc_due + timedelta(days=5), 3)
+    assert [a for a in alerts if a.timer == "acceptance"] == []
+
+
+def test_an_extension_re_arms_the_alerts() -> None:
+    from workflows.deadlines import sweep
+
+    timers = acceptance_timers(CaseFacts("denunciation", complexity="complex"), date(2026, 3, 2))
+    late, alerts = sweep(timers, CAL, date(2026, 4, 3), 3)
+    assert ("resolution", "overdue") in {(a.timer, a.kind) for a in alerts}
+    extended = extend(late, "resolution", 30)
+    res = next(t for t in extended if t.name == "resolution")
+    assert not res.breached and res.status(CAL, date(2026, 4, 3)) == "running"

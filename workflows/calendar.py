@@ -22,6 +22,7 @@ class WorkCalendar:
         self._holidays = holidays.country_holidays("VN")
         self.extra_days_off = frozenset(extra_days_off)
         self.extra_working_days = frozenset(extra_working_days)
+        self._memo: dict[date, bool] = {}
 
     def holiday_name(self, day: date) -> str | None:
         name = self._holidays.get(day)
@@ -32,6 +33,12 @@ class WorkCalendar:
         return day in self._holidays.weekend_workdays
 
     def is_working_day(self, day: date) -> bool:
+        known = self._memo.get(day)
+        if known is None:
+            known = self._memo[day] = self._is_working_day(day)
+        return known
+
+    def _is_working_day(self, day: date) -> bool:
         if day in self.extra_working_days:
             return True
         if day in self.extra_days_off:
@@ -58,6 +65,16 @@ class WorkCalendar:
             day += timedelta(days=1)
             if self.is_working_day(day):
                 counted += 1
+        return day
+
+    def subtract_working_days(self, end: date, n: int) -> date:
+        """The day from which `end` is n working days away (so working_days_between(result, end) == n)."""
+        day = end
+        counted = 0
+        while counted < n:
+            if self.is_working_day(day):
+                counted += 1
+            day -= timedelta(days=1)
         return day
 
     def add_calendar_days(self, start: date, n: int) -> date:

@@ -101,6 +101,9 @@ class Timer:
     paused_days: int = 0
     paused_since: date | None = None
     completed_on: date | None = None
+    # Alerts already recorded for the current due date (reset whenever the due date moves).
+    warned: bool = False
+    breached: bool = False
 
     def due_date(self, cal: WorkCalendar) -> date:
         due = cal.add(self.start_date, self.days + self.extended_days, self.basis)
@@ -153,7 +156,8 @@ class Timer:
         return cls(name=d["name"], basis=Basis(d["basis"]), days=int(d["days"]), start_date=start,
                    legal_basis=d.get("legal_basis", ""), extended_days=int(d.get("extended_days", 0)),
                    paused_days=int(d.get("paused_days", 0)), paused_since=day(d.get("paused_since")),
-                   completed_on=day(d.get("completed_on")))
+                   completed_on=day(d.get("completed_on")), warned=bool(d.get("warned", False)),
+                   breached=bool(d.get("breached", False)))
 
 
 def _timer(name: str, period: Period, start: date) -> Timer:
@@ -225,13 +229,65 @@ def pause(timers: list[Timer], on: date) -> list[Timer]:
 
 
 def resume(timers: list[Timer], on: date) -> list[Timer]:
-    return [replace(t, paused_since=None, paused_days=t.paused_days + (on - t.paused_since).days)
+    return [replace(t, paused_since=None, paused_days=t.paused_days + (on - t.paused_since).days,
+                    warned=False, breached=False)
             if t.is_open() and t.paused_since is not None else t for t in timers]
 
 
 def extend(timers: list[Timer], name: str, days: int) -> list[Timer]:
-    return [replace(t, extended_days=t.extended_days + days) if t.name == name and t.is_open() else t
-            for t in timers]
+    return [replace(t, extended_days=t.extended_days + days, warned=False, breached=False)
+            if t.name == name and t.is_open() else t for t in timers]
+
+
+def running(timers: list[Timer]) -> list[Timer]:
+    return [t for t in timers if t.is_open() and t.paused_since is None]
+
+
+def max_due(timers: list[Timer], cal: WorkCalendar) -> date | None:
+    """The latest due date among open timers, paused ones included (a calendar change at or before it
+    may move one of them)."""
+    dues = [t.due_date(cal) for t in timers if t.is_open()]
+    return max(dues) if dues else None
+
+
+def warn_date(timer: Timer, cal: WorkCalendar, threshold: int) -> date:
+    """From this day on the timer is due soon: `threshold` working days or fewer remain."""
+    return cal.subtract_working_days(timer.due_date(cal), threshold)
+
+
+def next_alert(timers: list[Timer], cal: WorkCalendar, threshold: int) -> date | None:
+    """The next day on which the sweep has something to record: a due-soon warning or a breach
+    (overdue from the day after the due date)."""
+    dates = []
+    for t in running(timers):
+        if t.breached:
+            continue
+        dates.append(t.due_date(cal) + timedelta(days=1) if t.warned else warn_date(t, cal, threshold))
+    return min(dates) if dates else None
+
+
+@dataclass(frozen=True)
+class Alert:
+    timer: str
+    kind: str  # "due_soon" | "overdue"
+    due_date: date
+
+
+def sweep(timers: list[Timer], cal: WorkCalendar, today: date, threshold: int) -> tuple[list[Timer], list[Alert]]:
+    """Alerts due today for a case's timers, each recorded once: the timers come back flagged."""
+    alerts: list[Alert] = []
+    out: list[Timer] = []
+    for t in timers:
+        if t.is_open() and t.paused_since is None and not t.breached:
+            due = t.due_date(cal)
+            if today > due:
+                alerts.append(Alert(t.name, "overdue", due))
+                t = replace(t, warned=True, breached=True)
+            elif not t.warned and today >= warn_date(t, cal, threshold):
+                alerts.append(Alert(t.name, "due_soon", due))
+                t = replace(t, warned=True)
+        out.append(t)
+    return out, alerts
 
 
 def next_due(timers: list[Timer], cal: WorkCalendar) -> date | None:

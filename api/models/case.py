@@ -64,6 +64,12 @@ class Case(SQLModel, table=True):
     timers: list[dict[str, Any]] = Field(default_factory=list,
                                          sa_column=sa.Column(JSONB, nullable=False, server_default="[]"))
     next_due_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date, index=True))
+    # The next day the deadline sweep has something to record for this case (due-soon or breach).
+    next_alert_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date, index=True))
+    # The latest open due date: a calendar change on or before it may move this case's deadlines.
+    max_due_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date, index=True))
+    # LTC art. 38: an overdue denunciation is escalated to the supervising unit's head.
+    escalated_to_unit_id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("units.id")))
     # A retried intake with the same Idempotency-Key returns the case made the first time.
     idempotency_key: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())

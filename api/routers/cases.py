@@ -39,10 +39,10 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
                          "only. A retry with the same `Idempotency-Key` returns the case made the first time.")
 async def create_case(data: CaseCreate, session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep,
                       idempotency_key: IdempotencyKey = None) -> CaseCreated:
-    cal = await calendar_service.current(session)
-    case, key = await case_service.create(session, principal, settings, data, today=today(), cal=cal,
+    env = await calendar_service.env(session, settings)
+    case, key = await case_service.create(session, principal, settings, data, today=today(), env=env,
                                           idempotency_key=idempotency_key)
-    out = await case_service.view(session, principal, case, today=today(), cal=cal, audit_identity=False)
+    out = await case_service.view(session, principal, case, today=today(), env=env, audit_identity=False)
     return CaseCreated(**out.model_dump(), access_key=key)
 
 
@@ -80,10 +80,11 @@ async def list_cases(
 
 
 @router.get("/{case_id}", response_model=CaseOut, summary="Một hồ sơ (danh tính người tố cáo được che)")
-async def get_case(case_id: int, response: Response, session: SessionDep, principal: CurrentPrincipal) -> CaseOut:
+async def get_case(case_id: int, response: Response, session: SessionDep, principal: CurrentPrincipal,
+                   settings: SettingsDep) -> CaseOut:
     case = await case_service.get_readable(session, principal, case_id)
     out = await case_service.view(session, principal, case, today=today(),
-                                  cal=await calendar_service.current(session))
+                                  env=await calendar_service.env(session, settings))
     response.headers["ETag"] = f'"{out.version}"'
     return out
 
@@ -102,13 +103,13 @@ def parse_if_match(value: str | None) -> int:
              responses={409: {"description": "Not allowed in this status / for your role (allowed_actions)"},
                         412: {"description": "Stale version"}, 428: {"description": "If-Match missing"}})
 async def act(case_id: int, action: Action, session: SessionDep, principal: CurrentPrincipal, response: Response,
-              body: ActionIn | None = None,
+              settings: SettingsDep, body: ActionIn | None = None,
               if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> CaseOut:
     version = parse_if_match(if_match)
-    cal = await calendar_service.current(session)
+    env = await calendar_service.env(session, settings)
     case = await case_actions.perform(session, principal, case_id, action, version, body or ActionIn(),
-                                      today=today(), cal=cal)
-    out = await case_service.view(session, principal, case, today=today(), cal=cal, audit_identity=False)
+                                      today=today(), env=env)
+    out = await case_service.view(session, principal, case, today=today(), env=env, audit_identity=False)
     response.headers["ETag"] = f'"{out.version}"'
     return out
 

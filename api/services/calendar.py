@@ -1,17 +1,132 @@
-"""The working-day calendar the service counts with."""
+"""The working-day calendar (statutory holidays + admin overrides) and the deadline settings the
+service counts with; overrides change → running timers are recomputed, and each moved case says why."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from workflows.calendar import WorkCalendar
+from api.errors import Conflict, Invalid, NotFound
+from api.models.case import Case
+from api.models.deadline import CalendarOverride
+from api.services import audit, case_events
+from api.settings import Settings
+from workflows.calendar import Basis, WorkCalendar
+from workflows.deadlines import RuleSet, Timer, max_due, next_alert, next_due, rule_sets
+
+RECOMPUTE_BATCH = 1000
 
 
-@lru_cache(maxsize=1)
-def _base_calendar() -> WorkCalendar:
-    return WorkCalendar()
+@dataclass(frozen=True)
+class DeadlineEnv:
+    cal: WorkCalendar
+    rules: tuple[RuleSet, ...]
+    threshold: int  # due-soon warning, in working days
 
 
-async def current(session: AsyncSession) -> WorkCalendar:
-    """Vietnam's statutory calendar (admin overrides are merged in by the calendar admin API)."""
-    return _base_calendar()
+@lru_cache(maxsize=8)
+def _rules(processing_days: int, processing_basis: str) -> tuple[RuleSet, ...]:
+    return rule_sets(processing_days, Basis(processing_basis))
+
+
+@lru_cache(maxsize=32)
+def _calendar(days_off: frozenset[date], working_days: frozenset[date]) -> WorkCalendar:
+    return WorkCalendar(extra_days_off=days_off, extra_working_days=working_days)
+
+
+async def overrides(session: AsyncSession) -> Sequence[CalendarOverride]:
+    return (await session.scalars(sa.select(CalendarOverride).order_by(CalendarOverride.day))).all()
+
+
+def _calendar_of(rows: Sequence[CalendarOverride]) -> WorkCalendar:
+    return _calendar(frozenset(r.day for r in rows if r.kind == "day_off"),
+                     frozenset(r.day for r in rows if r.kind == "working_day"))
+
+
+async def env(session: AsyncSession, settings: Settings) -> DeadlineEnv:
+    """The statutory calendar merged with the admins' overrides (read each time: every process agrees)."""
+    return DeadlineEnv(cal=_calendar_of(await overrides(session)),
+                       rules=_rules(settings.processing_days, settings.processing_basis),
+                       threshold=settings.due_soon_working_days)
+
+
+def store_timers(case: Case, timers: list[Timer], env: DeadlineEnv) -> None:
+    """Timers as data plus the indexed dates derived from them."""
+    case.timers = [t.to_dict() for t in timers]
+    case.next_due_date = next_due(timers, env.cal)
+    case.next_alert_date = next_alert(timers, env.cal, env.threshold)
+    case.max_due_date = max_due(timers, env.cal)
+
+
+async def set_override(session: AsyncSession, settings: Settings, actor_id: int, day: date, kind: str,
+                       reason: str) -> tuple[CalendarOverride, int]:
+    if kind not in ("day_off", "working_day"):
+        raise Invalid("Loại ngày không hợp lệ", code="invalid_kind", details={"field": "kind"})
+    await session.execute(sa.text("SELECT pg_advisory_xact_lock(7261003)"))  # one calendar change at a time
+    before = await env(session, settings)
+    row = await session.get(CalendarOverride, day)
+    if row is None:
+        row = CalendarOverride(day=day, kind=kind, reason=reason, created_by_id=actor_id)
+        session.add(row)
+    else:
+        row.kind, row.reason, row.created_by_id = kind, reason, actor_id
+    await session.flush()
+    label = "là ngày nghỉ" if kind == "day_off" else "là ngày làm việc"
+    why = f"Lịch làm việc: {day.isoformat()} {label} ({reason})"
+    moved = await _recompute(session, before, await env(session, settings), day, actor_id, why)
+    audit.record(session, actor_id=actor_id, entity="calendar", entity_id=day.isoformat(), action="set",
+                 payload={"kind": kind, "reason": reason, "cases_recomputed": moved})
+    await session.commit()
+    return row, moved
+
+
+async def remove_override(session: AsyncSession, settings: Settings, actor_id: int, day: date) -> int:
+    await session.execute(sa.text("SELECT pg_advisory_xact_lock(7261003)"))
+    row = await session.get(CalendarOverride, day)
+    if row is None:
+        raise NotFound("Không có điều chỉnh lịch cho ngày này", code="override_not_found")
+    before = await env(session, settings)
+    await session.delete(row)
+    await session.flush()
+    why = f"Lịch làm việc: bỏ điều chỉnh ngày {day.isoformat()}"
+    moved = await _recompute(session, before, await env(session, settings), day, actor_id, why)
+    audit.record(session, actor_id=actor_id, entity="calendar", entity_id=day.isoformat(), action="remove",
+                 payload={"cases_recomputed": moved})
+    await session.commit()
+    return moved
+
+
+async def _recompute(session: AsyncSession, before: DeadlineEnv, after: DeadlineEnv, day: date,
+                     actor_id: int, why: str) -> int:
+    """Cases with an open timer due on or after the changed day: recompute, and record what moved."""
+    if before.cal.is_working_day(day) == after.cal.is_working_day(day):
+        return 0
+    moved = 0
+    last_id = 0
+    while True:
+        batch = (await session.scalars(
+            sa.select(Case).where(Case.max_due_date >= day, Case.id > last_id).order_by(Case.id)
+            .limit(RECOMPUTE_BATCH).with_for_update())).all()
+        if not batch:
+            return moved
+        for case in batch:
+            assert case.id is not None
+            last_id = case.id
+            timers = [Timer.from_dict(t) for t in case.timers]
+            changes = [{"timer": t.name, "from": t.due_date(before.cal).isoformat(),
+                        "to": t.due_date(after.cal).isoformat()}
+                       for t in timers if t.is_open() and t.due_date(before.cal) != t.due_date(after.cal)]
+            if not changes:
+                continue
+            store_timers(case, timers, after)
+            moved += 1
+            await case_events.append(session, case_id=case.id, actor_id=actor_id, action="deadlines_recomputed",
+                                     reason=why, payload={"changes": changes})
+
+
+def ensure_not_conflicting(kind: str, day: date, cal: WorkCalendar) -> None:
+    if kind == "day_off" and not cal.is_working_day(day) and day.weekday() >= 5:
+        raise Conflict("Ngày này vốn là ngày nghỉ", code="already_day_off")

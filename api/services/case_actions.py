@@ -18,8 +18,8 @@ from api.models.unit import Unit
 from api.models.user import User
 from api.services import case_access, case_events
 from api.services import cases as case_service
+from api.services.calendar import DeadlineEnv, store_timers
 from workflows import deadlines as dl
-from workflows.calendar import WorkCalendar
 from workflows.cases import (
     PREVIOUS,
     REJECT_REASONS,
@@ -46,7 +46,7 @@ class Ctx:
     case: Case
     body: ActionIn
     on: date
-    cal: WorkCalendar
+    env: DeadlineEnv
     timers: list[dl.Timer]
     payload: dict[str, Any] = field(default_factory=dict)
     next_status: str | None = None  # set by a handler when the table's target does not apply
@@ -84,7 +84,7 @@ async def _accept(ctx: Ctx) -> None:
                        details={"allowed_actions": ["store"]})
     _end_processing(ctx)
     case.accepted_on = ctx.on
-    ctx.timers += dl.acceptance_timers(case_service.facts(case), ctx.on)
+    ctx.timers += dl.acceptance_timers(case_service.facts(case), ctx.on, ctx.env.rules)
 
 
 async def _reject(ctx: Ctx) -> None:
@@ -114,7 +114,7 @@ async def _transfer(ctx: Ctx) -> None:
         status=Status.received.value, version=1, remedies={}, extension_count=0, warnings=[])
     copy.tracking_code = case_service.new_tracking_code(ctx.on.year)
     copy.access_key_hash = case.access_key_hash  # the citizen keeps following the matter with the same key
-    case_service.store_timers(copy, dl.intake_timers(case_service.facts(copy), ctx.on), ctx.cal)
+    store_timers(copy, dl.intake_timers(case_service.facts(copy), ctx.on, ctx.env.rules), ctx.env)
     ctx.session.add(copy)
     await ctx.session.flush()
     assert copy.id is not None
@@ -176,7 +176,7 @@ async def _extend(ctx: Ctx) -> None:
     if case.extension_count >= max_extensions(complexity):
         raise Conflict("Đã hết số lần gia hạn cho phép", code="extension_limit",
                        details={"complexity": complexity, "max_extensions": max_extensions(complexity)})
-    days = body.extension_days or dl.rules_on(ctx.on).denunciation_extension_max_days
+    days = body.extension_days or dl.rules_on(ctx.on, ctx.env.rules).denunciation_extension_max_days
     case.complexity = complexity
     case.extension_count += 1
     ctx.timers = dl.extend(ctx.timers, "resolution", days)
@@ -185,7 +185,7 @@ async def _extend(ctx: Ctx) -> None:
 
 async def _suspend(ctx: Ctx) -> None:
     case = ctx.case
-    if case.kind == Kind.complaint and not dl.rules_on(ctx.on).complaint_suspension_allowed:
+    if case.kind == Kind.complaint and not dl.rules_on(ctx.on, ctx.env.rules).complaint_suspension_allowed:
         raise Conflict("Tạm đình chỉ giải quyết khiếu nại chỉ áp dụng từ 01/7/2026 (Luật 136/2025)",
                        code="suspension_not_available")
     if case.kind not in (Kind.complaint, Kind.denunciation):
@@ -251,7 +251,7 @@ async def _resolve(ctx: Ctx) -> None:
     case.outcome, case.decision_number, case.decision_date = outcome, body.decision_number, ctx.on
     case.remedies = _remedies_json(body.remedies)
     ctx.timers = dl.complete(ctx.timers, {"resolution", *PROCESSING_TIMERS}, ctx.on)
-    ctx.timers += dl.resolution_timers(case_service.facts(case), ctx.on)
+    ctx.timers += dl.resolution_timers(case_service.facts(case), ctx.on, ctx.env.rules)
 
 
 def _remedies_json(remedies: Any) -> dict[str, Any]:
@@ -276,7 +276,7 @@ HANDLERS: dict[Action, Callable[[Ctx], Awaitable[None]]] = {
 
 
 async def perform(session: AsyncSession, principal: Principal, case_id: int, action: Action, if_match: int,
-                  body: ActionIn, *, today: date, cal: WorkCalendar) -> Case:
+                  body: ActionIn, *, today: date, env: DeadlineEnv) -> Case:
     case = await case_service.get_readable(session, principal, case_id, lock=True)
     if case.version != if_match:
         raise PreconditionFailed(details={"current_version": case.version})
@@ -290,11 +290,11 @@ async def perform(session: AsyncSession, principal: Principal, case_id: int, act
     case_access.ensure_may_act(principal, case, t)
     on = body.effective_date or today
     case_service.validate_effective_date(on, received_at=case.received_at, today=today)
-    ctx = Ctx(session=session, principal=principal, case=case, body=body, on=on, cal=cal,
+    ctx = Ctx(session=session, principal=principal, case=case, body=body, on=on, env=env,
               timers=case_service.load_timers(case))
     await HANDLERS[action](ctx)
     next_status = ctx.next_status or (t.to if t.to != PREVIOUS else status.value)
-    case_service.store_timers(case, ctx.timers, cal)
+    store_timers(case, ctx.timers, env)
     case.status = next_status
     case.version += 1
     case.updated_at = sa.func.now()

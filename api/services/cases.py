@@ -17,10 +17,10 @@ from api.models.case_schemas import CaseCreate, CaseListItem, CaseOut, PartyOut,
 from api.models.unit import Unit
 from api.models.user import User
 from api.services import case_access, case_events
+from api.services.calendar import DeadlineEnv, store_timers
 from api.settings import Settings
-from workflows.calendar import WorkCalendar
 from workflows.cases import Kind, Role, Status, allowed_actions
-from workflows.deadlines import CaseFacts, Timer, filing_window_due, intake_timers, next_due
+from workflows.deadlines import CaseFacts, Timer, filing_window_due, intake_timers
 
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no look-alikes (0/O, 1/I/L, U)
 
@@ -48,11 +48,6 @@ def load_timers(case: Case) -> list[Timer]:
     return [Timer.from_dict(t) for t in case.timers]
 
 
-def store_timers(case: Case, timers: list[Timer], cal: WorkCalendar) -> None:
-    case.timers = [t.to_dict() for t in timers]
-    case.next_due_date = next_due(timers, cal)
-
-
 def validate_effective_date(value: date, *, received_at: date, today: date, field: str = "effective_date") -> None:
     if value > today:
         raise Invalid("Ngày hiệu lực không được ở tương lai", code="date_in_future", details={"field": field})
@@ -68,7 +63,7 @@ async def _unit(session: AsyncSession, unit_id: int, field: str) -> Unit:
     return unit
 
 
-async def _filing_warnings(session: AsyncSession, data: CaseCreate, remote: bool, cal: WorkCalendar,
+async def _filing_warnings(session: AsyncSession, data: CaseCreate, remote: bool, env: DeadlineEnv,
                            previous: Case | None) -> list[dict[str, Any]]:
     """The filing window (thời hiệu) is a warning to the officer, never a silent refusal."""
     if data.kind is not Kind.complaint:
@@ -80,13 +75,13 @@ async def _filing_warnings(session: AsyncSession, data: CaseCreate, remote: bool
         if previous.decision_date:
             start = previous.decision_date
         else:
-            due = [Timer.from_dict(t).due_date(cal) for t in previous.timers if t["name"] == "resolution"]
+            due = [Timer.from_dict(t).due_date(env.cal) for t in previous.timers if t["name"] == "resolution"]
             start = due[0] if due else None
     elif data.decision_known_date:
         start = data.decision_known_date
     if start is None:
         return []
-    last_day, basis = filing_window_due(facts_, start, cal)
+    last_day, basis = filing_window_due(facts_, start, env.cal, env.rules)
     if data.received_at > last_day:
         return [{"code": "filing_window_passed", "last_day": last_day.isoformat(), "legal_basis": basis,
                  "message": f"Đơn nhận sau hạn khiếu nại ({last_day:%d/%m/%Y}, {basis}); "
@@ -106,7 +101,7 @@ async def _validate_parties(session: AsyncSession, data: CaseCreate) -> None:
 
 
 async def create(session: AsyncSession, principal: Principal, settings: Settings, data: CaseCreate, *,
-                 today: date, cal: WorkCalendar, idempotency_key: str | None = None) -> tuple[Case, str]:
+                 today: date, env: DeadlineEnv, idempotency_key: str | None = None) -> tuple[Case, str]:
     if not principal.has(Role.desk_officer, Role.unit_head):
         raise Forbidden("Chỉ cán bộ tiếp dân hoặc thủ trưởng được tiếp nhận đơn", code="intake_forbidden")
     if idempotency_key:
@@ -146,8 +141,8 @@ async def create(session: AsyncSession, principal: Principal, settings: Settings
         multi_place_verification=data.multi_place_verification, level_skipping=level_skipping,
         repeat_of_case_id=data.repeat_of_case_id, status=Status.received.value, version=1, remedies={},
         extension_count=0, idempotency_key=idempotency_key,
-        warnings=await _filing_warnings(session, data, remote, cal, previous))
-    store_timers(case, intake_timers(facts(case), data.received_at), cal)
+        warnings=await _filing_warnings(session, data, remote, env, previous))
+    store_timers(case, intake_timers(facts(case), data.received_at, env.rules), env)
     session.add(case)
     await session.flush()
     assert case.id is not None
@@ -185,7 +180,7 @@ def _party_out(party: CaseParty, reveal: bool) -> PartyOut:
                     phone=party.phone, address=party.address, officer_id=party.officer_id)
 
 
-async def view(session: AsyncSession, principal: Principal, case: Case, *, today: date, cal: WorkCalendar,
+async def view(session: AsyncSession, principal: Principal, case: Case, *, today: date, env: DeadlineEnv,
                audit_identity: bool = True) -> CaseOut:
     """The case as this officer may see it. Revealing a denouncer's identity is itself an audited event."""
     assert case.id is not None
@@ -202,7 +197,7 @@ async def view(session: AsyncSession, principal: Principal, case: Case, *, today
         CaseAssignment.case_id == case.id).order_by(CaseAssignment.user_id))).all()
     repeat_count = await session.scalar(sa.select(sa.func.count()).select_from(Case).where(
         Case.repeat_of_case_id == case.id)) or 0
-    timers = [TimerOut(**Timer.from_dict(t).view(cal, today)) for t in case.timers]
+    timers = [TimerOut(**Timer.from_dict(t).view(env.cal, today)) for t in case.timers]
     acting = case_access.acting_roles(principal, case)
     return CaseOut(
         **{k: getattr(case, k) for k in CaseOut.model_fields if hasattr(case, k) and k not in (
