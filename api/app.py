@@ -1,13 +1,16 @@
 """The application factory (the ASGI app itself is `api.main:app`)."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from api import db, embedded, errors, logs
-from api.routers import auth, cases, health, units, users
+from api.routers import auth, calendar, cases, deadlines, health, units, users, webhooks
 from api.security import Passwords
+from api.services import jobs
 from api.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -37,7 +40,12 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await bootstrap(app)
+        task = asyncio.create_task(jobs.loop(app.state.sessionmaker, settings)) if settings.jobs_enabled else None
         yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await app.state.engine.dispose()
         embedded.stop()
 
@@ -50,6 +58,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     errors.install(app)
     app.add_middleware(logs.RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)
-    for router in (auth.router, units.router, users.router, cases.router):
+    for router in (auth.router, units.router, users.router, cases.router, calendar.router, deadlines.router,
+                   webhooks.router):
         app.include_router(router, prefix=API_PREFIX)
     return app

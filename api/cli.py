@@ -42,6 +42,25 @@ async def _with_session(url: str, work: str, username: str | None = None, passwo
         await engine.dispose()
 
 
+async def _jobs(url: str, *, once: bool) -> str:
+    import httpx
+
+    from api import db
+    from api.services import jobs
+    from api.settings import get_settings
+
+    settings = get_settings()
+    engine = db.make_engine(url)
+    try:
+        maker = db.make_sessionmaker(engine)
+        if not once:
+            await jobs.loop(maker, settings)
+        async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as client:
+            return str(await jobs.run_once(maker, settings, client))
+    finally:
+        await engine.dispose()
+
+
 def _resolve_url() -> str:
     from api import db
     from api.settings import get_settings
@@ -63,6 +82,8 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--no-seed", action="store_true")
     sub.add_parser("migrate", help="alembic upgrade head on the configured database")
     sub.add_parser("seed", help="insert the Lào Cai demo data (idempotent)")
+    jobs = sub.add_parser("jobs", help="run the deadline sweep and webhook delivery (once, or in a loop)")
+    jobs.add_argument("--once", action="store_true")
     admin = sub.add_parser("create-admin", help="create the first admin if none exists")
     admin.add_argument("--username", required=True)
     admin.add_argument("--password", required=True)
@@ -77,6 +98,8 @@ def main(argv: list[str] | None = None) -> None:
         migrate(url)
     if args.command == "seed" or (args.command == "serve" and not args.no_seed):
         print(asyncio.run(_with_session(url, "seed")), file=sys.stderr)
+    if args.command == "jobs":
+        print(asyncio.run(_jobs(url, once=args.once)), file=sys.stderr)
     if args.command == "create-admin":
         print(asyncio.run(_with_session(url, "admin", args.username, args.password)), file=sys.stderr)
     if args.command == "serve":

@@ -21,7 +21,8 @@ from api.seed import seed_demo
 from api.settings import Settings
 from tests.pg import PgServer
 
-SETTINGS = Settings(database_url="postgresql+asyncpg://unused/unused", secret_key="test-secret-key-0123456789abcdef",
+SETTINGS = Settings(database_url="postgresql+asyncpg://unused/unused", jobs_enabled=False,
+                    secret_key="test-secret-key-0123456789abcdef",
                     argon2_time_cost=1, argon2_memory_cost=1024, max_body_bytes=200_000)
 
 
@@ -101,3 +102,34 @@ async def api(app: FastAPI, session: AsyncSession) -> AsyncIterator[Api]:
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield Api(http=http, session=session)
     app.dependency_overrides.clear()
+
+
+@dataclass
+class Live:
+    """An app on a database of its own whose requests really commit (no wrapping transaction):
+    for concurrency, background jobs and webhooks."""
+
+    app: FastAPI
+    url: str
+    http: httpx.AsyncClient
+
+    async def headers(self, username: str) -> dict[str, str]:
+        r = await self.http.post("/api/v1/auth/token", data={"username": username, "password": "LaoCai@2026demo"})
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@pytest.fixture(scope="module")
+async def live(pg_server: PgServer) -> AsyncIterator[Live]:
+    name = await asyncio.to_thread(pg_server.create_database, "tiepdan_live")
+    url = pg_server.url(name)
+    await asyncio.to_thread(migrate, url)
+    engine = make_engine(url)
+    async with make_sessionmaker(engine)() as db:
+        await seed_demo(db, Passwords(SETTINGS))
+    await engine.dispose()
+    app = create_app(SETTINGS, database_url=url)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://live") as http:
+        yield Live(app=app, url=url, http=http)
+    await app.state.engine.dispose()
+    await asyncio.to_thread(pg_server.drop_database, name)

@@ -4,6 +4,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.clock import today
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
@@ -112,6 +113,23 @@ async def act(case_id: int, action: Action, session: SessionDep, principal: Curr
     out = await case_service.view(session, principal, case, today=today(), env=env, audit_identity=False)
     response.headers["ETag"] = f'"{out.version}"'
     return out
+
+
+class NoticeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    timer: str = Field(description="notify_acceptance | send_decision | send_conclusion | publish_conclusion")
+    sent_on: date
+    recipients: str | None = Field(default=None, max_length=500)
+
+
+@router.post("/{case_id}/notices", response_model=CaseOut, summary="Ghi nhận đã thông báo / gửi / công khai",
+             description="Completes a notification timer (the notice itself goes out on paper or by post).")
+async def record_notice(case_id: int, data: NoticeIn, session: SessionDep, principal: CurrentPrincipal,
+                        settings: SettingsDep) -> CaseOut:
+    env = await calendar_service.env(session, settings)
+    case = await case_actions.record_notice(session, principal, case_id, data.timer, data.sent_on, data.recipients,
+                                            today=today(), env=env)
+    return await case_service.view(session, principal, case, today=today(), env=env, audit_identity=False)
 
 
 @router.get("/{case_id}/events", response_model=Page[EventOut], summary="Nhật ký (audit trail) của hồ sơ")

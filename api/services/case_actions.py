@@ -334,3 +334,28 @@ async def add_dialogue(session: AsyncSession, principal: Principal, case_id: int
                                  "participants": len(data.participants)})
     await session.commit()
     return dialogue
+
+
+NOTICE_TIMERS = {"notify_acceptance", "send_decision", "send_conclusion", "publish_conclusion"}
+
+
+async def record_notice(session: AsyncSession, principal: Principal, case_id: int, timer_name: str, sent_on: date,
+                        recipients: str | None, *, today: date, env: DeadlineEnv) -> Case:
+    """A notification duty done (thông báo thụ lý, gửi quyết định / kết luận, công khai): its timer is met."""
+    case = await case_service.get_readable(session, principal, case_id, lock=True)
+    if not ({Role.unit_head.value, Role.desk_officer.value} & case_access.acting_roles(principal, case)):
+        raise Conflict("Chỉ cán bộ của đơn vị giải quyết ghi nhận việc thông báo", code="notice_forbidden")
+    timers = case_service.load_timers(case)
+    if timer_name not in NOTICE_TIMERS or not any(t.name == timer_name and t.is_open() for t in timers):
+        open_notices = sorted(t.name for t in timers if t.is_open() and t.name in NOTICE_TIMERS)
+        raise Invalid("Hồ sơ không có nghĩa vụ thông báo này đang mở", code="no_such_notice",
+                      details={"field": "timer", "open": open_notices})
+    case_service.validate_effective_date(sent_on, received_at=case.received_at, today=today, field="sent_on")
+    store_timers(case, dl.complete(timers, {timer_name}, sent_on), env)
+    case.version += 1
+    assert case.id is not None
+    await case_events.append(session, case_id=case.id, actor_id=principal.id, action="notice_sent",
+                             effective_date=sent_on, payload={"timer": timer_name, "recipients": recipients})
+    await session.commit()
+    await session.refresh(case)
+    return case

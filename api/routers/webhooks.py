@@ -1,0 +1,88 @@
+"""Webhook subscriptions and their delivery log (admin)."""
+
+from datetime import datetime
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
+
+from api.deps import AdminPrincipal, SessionDep
+from api.models.deadline import OutboxEvent, WebhookDelivery
+from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from api.services import webhooks as webhook_service
+from api.services.outbox import EVENT_TYPES
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+
+class WebhookIn(BaseModel):
+    name: str = Field(min_length=1, max_length=128)
+    url: str = Field(min_length=8, max_length=2000)
+    event_types: list[str] = Field(min_length=1, max_length=len(EVENT_TYPES) + 1,
+                                   description=f"Any of {', '.join(EVENT_TYPES)}, or *")
+
+
+class WebhookUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=128)
+    url: str | None = Field(default=None, min_length=8, max_length=2000)
+    event_types: list[str] | None = Field(default=None, min_length=1)
+    is_active: bool | None = None
+
+
+class WebhookOut(BaseModel):
+    id: int
+    name: str
+    url: str
+    event_types: list[str]
+    is_active: bool
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(description="HMAC-SHA256 key for the X-Tiepdan-Signature header; shown once")
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    event_id: str
+    event_type: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+
+
+@router.post("", response_model=WebhookCreated, status_code=status.HTTP_201_CREATED, summary="Đăng ký webhook")
+async def create(data: WebhookIn, session: SessionDep, admin: AdminPrincipal) -> WebhookCreated:
+    sub = await webhook_service.create(session, admin.id, data.name, data.url, data.event_types)
+    return WebhookCreated.model_validate(sub, from_attributes=True)
+
+
+@router.get("", response_model=list[WebhookOut], summary="Các đăng ký webhook")
+async def list_all(session: SessionDep, _: AdminPrincipal) -> list[WebhookOut]:
+    rows = await webhook_service.list_subscriptions(session)
+    return [WebhookOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.patch("/{sub_id}", response_model=WebhookOut, summary="Sửa / tắt webhook")
+async def update(sub_id: int, data: WebhookUpdate, session: SessionDep, admin: AdminPrincipal) -> WebhookOut:
+    sub = await webhook_service.update(session, admin.id, sub_id, data.model_dump(exclude_unset=True))
+    return WebhookOut.model_validate(sub, from_attributes=True)
+
+
+@router.get("/{sub_id}/deliveries", response_model=Page[DeliveryOut], summary="Nhật ký gửi webhook")
+async def deliveries(sub_id: int, session: SessionDep, _: AdminPrincipal, limit: LimitQuery = 50,
+                     cursor: CursorQuery = None) -> Page[DeliveryOut]:
+    await webhook_service.get(session, sub_id)
+    after = decode_cursor(cursor, 1)
+    rows = await webhook_service.deliveries(session, sub_id, after_id=int(after[0]) if after else None, limit=limit)
+    items = [_delivery(d, e) for d, e in rows[:limit]]
+    return Page(items=items, next_cursor=encode_cursor([items[-1].id]) if len(rows) > limit else None)
+
+
+def _delivery(d: WebhookDelivery, event: OutboxEvent) -> DeliveryOut:
+    assert d.id is not None
+    return DeliveryOut(id=d.id, event_id=str(event.event_id), event_type=event.event_type, status=d.status,
+                       attempts=d.attempts,
+                       next_attempt_at=d.next_attempt_at, last_status_code=d.last_status_code,
+                       last_error=d.last_error, delivered_at=d.delivered_at)

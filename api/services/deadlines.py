@@ -1,0 +1,172 @@
+"""The deadline sweep (due-soon warnings, breaches, escalation) and the overdue / due-soon lists.
+
+Exactly once, with several API processes: candidate cases are locked `FOR UPDATE SKIP LOCKED`, each
+timer carries flags saying which alert was recorded for its current due date, and flags, case events
+and outbox rows are written in one transaction. A transaction-level advisory lock keeps a second
+sweeper from doing the same work at the same moment.
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.deps import Principal
+from api.errors import Invalid
+from api.models.case import Case, CaseEvent
+from api.models.unit import Unit
+from api.services import case_access, case_events, outbox
+from api.services.calendar import DeadlineEnv
+from api.services.calendar import env as deadline_env
+from api.settings import Settings
+from workflows.deadlines import Timer, max_due, next_alert, next_due, running
+from workflows.deadlines import sweep as sweep_timers
+
+SWEEP_LOCK = 7261004
+BATCH = 5000
+
+_UPDATE = sa.text("""
+    UPDATE cases AS c SET timers = v.timers::jsonb, next_due_date = v.ndd, next_alert_date = v.nad,
+           max_due_date = v.mdd, escalated_to_unit_id = COALESCE(v.esc, c.escalated_to_unit_id)
+    FROM unnest(:ids, :timers, :ndd, :nad, :mdd, :esc) AS v(id, timers, ndd, nad, mdd, esc)
+    WHERE c.id = v.id
+""").bindparams(
+    sa.bindparam("ids", type_=ARRAY(sa.BigInteger)), sa.bindparam("timers", type_=ARRAY(sa.Text)),
+    sa.bindparam("ndd", type_=ARRAY(sa.Date)), sa.bindparam("nad", type_=ARRAY(sa.Date)),
+    sa.bindparam("mdd", type_=ARRAY(sa.Date)), sa.bindparam("esc", type_=ARRAY(sa.Integer)))
+
+
+@dataclass
+class SweepResult:
+    cases: int = 0
+    due_soon: int = 0
+    overdue: int = 0
+    escalated: int = 0
+    skipped: bool = False  # another sweeper held the lock
+
+
+async def sweep(maker: async_sessionmaker[AsyncSession], settings: Settings, today: date) -> SweepResult:
+    result = SweepResult()
+    last_id = 0
+    while True:
+        async with maker() as session:
+            if not await session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(SWEEP_LOCK))):
+                result.skipped = True
+                return result
+            env = await deadline_env(session, settings)
+            rows = (await session.execute(
+                sa.select(Case.id, Case.timers, Case.kind, Case.tracking_code, Case.competent_unit_id,
+                          Case.escalated_to_unit_id)
+                .where(Case.next_alert_date <= today, Case.id > last_id).order_by(Case.id).limit(BATCH)
+                .with_for_update(skip_locked=True))).all()
+            if not rows:
+                return result
+            last_id = rows[-1].id
+            await _process(session, env, today, rows, result)
+            await session.commit()
+
+
+async def _process(session: AsyncSession, env: DeadlineEnv, today: date, rows: Sequence[Any],
+                   result: SweepResult) -> None:
+    parents: dict[int, int | None] = dict((await session.execute(sa.select(Unit.id, Unit.parent_id).where(
+        Unit.id.in_({r.competent_unit_id for r in rows})))).tuples().all())
+    updates: dict[str, list[Any]] = {k: [] for k in ("ids", "timers", "ndd", "nad", "mdd", "esc")}
+    pending: list[tuple[Any, list[tuple[str, dict[str, Any]]]]] = []
+    messages: list[tuple[str, int | None, dict[str, Any]]] = []
+    for row in rows:
+        timers = [Timer.from_dict(t) for t in row.timers]
+        timers, alerts = sweep_timers(timers, env.cal, today, env.threshold)
+        escalate_to = None
+        case_evts: list[tuple[str, dict[str, Any]]] = []
+        for alert in alerts:
+            kind = "deadline_overdue" if alert.kind == "overdue" else "deadline_due_soon"
+            data = {"timer": alert.timer, "due_date": alert.due_date.isoformat()}
+            case_evts.append((kind, data))
+            messages.append((f"deadline.{alert.kind}", row.id, {"case_id": row.id, "tracking_code": row.tracking_code,
+                                                                "kind": row.kind, **data}))
+            if alert.kind == "overdue":
+                result.overdue += 1
+                # LTC art. 38: an overdue denunciation goes to the supervising unit's head.
+                parent = parents.get(row.competent_unit_id)
+                if row.kind == "denunciation" and row.escalated_to_unit_id is None and escalate_to is None and parent:
+                    escalate_to = parent
+            else:
+                result.due_soon += 1
+        if escalate_to is not None:
+            result.escalated += 1
+            case_evts.append(("escalated", {"to_unit_id": escalate_to, "legal_basis": "LTC art. 38"}))
+            messages.append(("deadline.escalated", row.id, {"case_id": row.id, "tracking_code": row.tracking_code,
+                                                            "to_unit_id": escalate_to}))
+        updates["ids"].append(row.id)
+        updates["timers"].append(json.dumps([t.to_dict() for t in timers]))
+        updates["ndd"].append(next_due(timers, env.cal))
+        updates["nad"].append(next_alert(timers, env.cal, env.threshold))
+        updates["mdd"].append(max_due(timers, env.cal))
+        updates["esc"].append(escalate_to)
+        if case_evts:
+            pending.append((row, case_evts))
+    result.cases += len(rows)
+    await session.execute(_UPDATE, updates)
+    await _append_events(session, pending, today)
+    await outbox.enqueue_many(session, messages)
+
+
+async def _append_events(session: AsyncSession, pending: list[tuple[Any, list[tuple[str, dict[str, Any]]]]],
+                         today: date) -> None:
+    """Hash-chained events for many locked cases at once: one query for the chain heads, one insert."""
+    if not pending:
+        return
+    ids = [row.id for row, _ in pending]
+    heads = {r.case_id: (r.seq, r.hash) for r in (await session.execute(
+        sa.select(CaseEvent.case_id, CaseEvent.seq, CaseEvent.hash).where(CaseEvent.case_id.in_(ids))
+        .order_by(CaseEvent.case_id, CaseEvent.seq.desc()).distinct(CaseEvent.case_id))).all()}
+    now = datetime.now(UTC)
+    values = []
+    for row, evts in pending:
+        seq, prev = heads.get(row.id, (0, case_events.GENESIS))
+        for action, payload in evts:
+            seq += 1
+            event = CaseEvent(case_id=row.id, seq=seq, at=now, actor_id=None, action=action, effective_date=today,
+                              payload=payload, prev_hash=prev, hash="")
+            event.hash = case_events.digest(prev, event)
+            prev = event.hash
+            values.append({"case_id": row.id, "seq": seq, "at": now, "actor_id": None, "action": action,
+                           "from_status": None, "to_status": None, "effective_date": today, "reason": None,
+                           "payload": payload, "prev_hash": event.prev_hash, "hash": event.hash})
+    await session.execute(sa.insert(CaseEvent), values)
+
+
+@dataclass(frozen=True)
+class Urgent:
+    case: Case
+    timer: Timer
+    due_date: date
+
+
+async def urgent(session: AsyncSession, principal: Principal, env: DeadlineEnv, today: date, *, overdue: bool,
+                 unit_id: int | None, limit: int, after: list[Any] | None) -> list[Urgent]:
+    """Cases of a unit's subtree by their most urgent running timer: overdue, or due within the threshold."""
+    stmt = sa.select(Case).where(case_access.readable(principal), Case.next_due_date.is_not(None))
+    if overdue:
+        stmt = stmt.where(Case.next_due_date < today)
+    else:
+        horizon = env.cal.add_working_days(today, env.threshold)
+        stmt = stmt.where(Case.next_due_date >= today, Case.next_due_date <= horizon)
+    root = await session.get(Unit, unit_id) if unit_id is not None else None
+    if unit_id is not None and root is None:
+        raise Invalid("Đơn vị không tồn tại", code="unit_not_found", details={"field": "unit_id"})
+    if root is not None:
+        stmt = stmt.where(Case.competent_unit_id.in_(sa.select(Unit.id).where(Unit.path.startswith(root.path))))
+    if after is not None:
+        stmt = stmt.where(sa.tuple_(Case.next_due_date, Case.id) > sa.tuple_(date.fromisoformat(after[0]), after[1]))
+    rows = (await session.scalars(stmt.order_by(Case.next_due_date, Case.id).limit(limit + 1))).all()
+    out = []
+    for case in rows:
+        timer = min(running([Timer.from_dict(t) for t in case.timers]), key=lambda t: t.due_date(env.cal))
+        out.append(Urgent(case=case, timer=timer, due_date=timer.due_date(env.cal)))
+    return out

@@ -1,0 +1,41 @@
+"""Background jobs run by every API process (safe to run several at once): the deadline sweep and
+webhook delivery. Time is read here, once per round, and passed down."""
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api import clock
+from api.services import deadlines, webhooks
+from api.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def run_once(maker: async_sessionmaker[AsyncSession], settings: Settings,
+                   client: httpx.AsyncClient) -> dict[str, int | bool]:
+    result = await deadlines.sweep(maker, settings, clock.today())
+    delivered = 0
+    while True:
+        batch = await webhooks.deliver_due(maker, settings, client, datetime.now(UTC))
+        delivered += batch
+        if batch == 0:
+            break
+    summary = {"cases": result.cases, "due_soon": result.due_soon, "overdue": result.overdue,
+               "escalated": result.escalated, "skipped": result.skipped, "delivered": delivered}
+    if result.cases or delivered:
+        log.info("jobs round", extra=summary)
+    return summary
+
+
+async def loop(maker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as client:
+        while True:
+            try:
+                await run_once(maker, settings, client)
+            except Exception:  # noqa: BLE001 - a failed round must not stop the next one
+                log.exception("jobs round failed")
+            await asyncio.sleep(settings.jobs_interval_seconds)
