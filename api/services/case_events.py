@@ -17,15 +17,22 @@ from api.models.case import CaseEvent
 GENESIS = "0" * 64
 
 
-def digest(prev_hash: str, event: CaseEvent) -> str:
+def digest_of(prev_hash: str, *, case_id: int, seq: int, at: datetime, actor_id: int | None, action: str,
+              from_status: str | None, to_status: str | None, effective_date: date | None, reason: str | None,
+              payload: dict[str, Any]) -> str:
     body = {
-        "case_id": event.case_id, "seq": event.seq, "at": event.at.isoformat(), "actor_id": event.actor_id,
-        "action": event.action, "from": event.from_status, "to": event.to_status,
-        "effective_date": event.effective_date.isoformat() if event.effective_date else None,
-        "reason": event.reason, "payload": event.payload,
+        "case_id": case_id, "seq": seq, "at": at.isoformat(), "actor_id": actor_id, "action": action,
+        "from": from_status, "to": to_status, "effective_date": effective_date.isoformat() if effective_date else None,
+        "reason": reason, "payload": payload,
     }
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def digest(prev_hash: str, event: CaseEvent) -> str:
+    return digest_of(prev_hash, case_id=event.case_id, seq=event.seq, at=event.at, actor_id=event.actor_id,
+                     action=event.action, from_status=event.from_status, to_status=event.to_status,
+                     effective_date=event.effective_date, reason=event.reason, payload=event.payload)
 
 
 async def append(session: AsyncSession, *, case_id: int, actor_id: int | None, action: str,

@@ -41,6 +41,17 @@ _UPDATE = sa.text("""
     sa.bindparam("mdd", type_=ARRAY(sa.Date)), sa.bindparam("esc", type_=ARRAY(sa.Integer)))
 
 
+_INSERT_EVENTS = sa.text("""
+    INSERT INTO case_events (case_id, seq, at, action, effective_date, payload, prev_hash, hash)
+    SELECT c, s, :at, a, :effective_date, p::jsonb, ph, h
+    FROM unnest(:case_ids, :seqs, :actions, :payloads, :prevs, :hashes) AS v(c, s, a, p, ph, h)
+""").bindparams(
+    sa.bindparam("case_ids", type_=ARRAY(sa.BigInteger)), sa.bindparam("seqs", type_=ARRAY(sa.Integer)),
+    sa.bindparam("actions", type_=ARRAY(sa.String)), sa.bindparam("payloads", type_=ARRAY(sa.Text)),
+    sa.bindparam("prevs", type_=ARRAY(sa.String)), sa.bindparam("hashes", type_=ARRAY(sa.String)),
+    sa.bindparam("at", type_=sa.DateTime(timezone=True)), sa.bindparam("effective_date", type_=sa.Date))
+
+
 @dataclass
 class SweepResult:
     cases: int = 0
@@ -123,22 +134,24 @@ async def _append_events(session: AsyncSession, pending: list[tuple[Any, list[tu
         return
     ids = [row.id for row, _ in pending]
     heads = {r.case_id: (r.seq, r.hash) for r in (await session.execute(
-        sa.select(CaseEvent.case_id, CaseEvent.seq, CaseEvent.hash).where(CaseEvent.case_id.in_(ids))
+        sa.select(CaseEvent.case_id, CaseEvent.seq, CaseEvent.hash)
+        .where(CaseEvent.case_id == sa.func.any(sa.cast(ids, ARRAY(sa.BigInteger))))
         .order_by(CaseEvent.case_id, CaseEvent.seq.desc()).distinct(CaseEvent.case_id))).all()}
     now = datetime.now(UTC)
-    values = []
+    cols: dict[str, list[Any]] = {k: [] for k in ("case_ids", "seqs", "actions", "payloads", "prevs", "hashes")}
     for row, evts in pending:
         seq, prev = heads.get(row.id, (0, case_events.GENESIS))
         for action, payload in evts:
             seq += 1
-            event = CaseEvent(case_id=row.id, seq=seq, at=now, actor_id=None, action=action, effective_date=today,
-                              payload=payload, prev_hash=prev, hash="")
-            event.hash = case_events.digest(prev, event)
-            prev = event.hash
-            values.append({"case_id": row.id, "seq": seq, "at": now, "actor_id": None, "action": action,
-                           "from_status": None, "to_status": None, "effective_date": today, "reason": None,
-                           "payload": payload, "prev_hash": event.prev_hash, "hash": event.hash})
-    await session.execute(sa.insert(CaseEvent), values)
+            digest = case_events.digest_of(prev, case_id=row.id, seq=seq, at=now, actor_id=None, action=action,
+                                           from_status=None, to_status=None, effective_date=today, reason=None,
+                                           payload=payload)
+            for key, value in (("case_ids", row.id), ("seqs", seq), ("actions", action),
+                               ("payloads", json.dumps(payload, ensure_ascii=False)), ("prevs", prev),
+                               ("hashes", digest)):
+                cols[key].append(value)
+            prev = digest
+    await session.execute(_INSERT_EVENTS, {**cols, "at": now, "effective_date": today})
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,114 @@
+"""Benchmark: the deadline breach sweep over N open cases of which a share is newly overdue.
+
+    .venv/bin/python benchmarks/bench_sweep.py                 # 1,000,000 cases, 1% newly overdue
+    .venv/bin/python benchmarks/bench_sweep.py --cases 100000  # quicker
+
+Runs on a fresh database of BENCH_DATABASE_URL's server (e.g. postgresql://postgres@127.0.0.1:5432/postgres)
+or, when unset, of an embedded PostgreSQL in a temporary folder. Prints the figures; asserts nothing.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncpg  # noqa: E402
+
+from api import clock  # noqa: E402
+from api.cli import migrate  # noqa: E402
+from api.db import make_engine, make_sessionmaker  # noqa: E402
+from api.security import Passwords  # noqa: E402
+from api.seed import seed_demo  # noqa: E402
+from api.services import deadlines  # noqa: E402
+from api.settings import Settings  # noqa: E402
+from tests.pg import PgServer  # noqa: E402
+from workflows.calendar import WorkCalendar  # noqa: E402
+from workflows.deadlines import CaseFacts, intake_timers, max_due, next_alert, next_due  # noqa: E402
+
+SETTINGS = Settings(database_url="postgresql+asyncpg://unused/unused", jobs_enabled=False,
+                    secret_key="bench-secret-key-0123456789abcdef", argon2_time_cost=1, argon2_memory_cost=1024)
+
+
+def _category(received_days_ago: int) -> tuple:
+    cal, today = WorkCalendar(), clock.today()
+    received = today - timedelta(days=received_days_ago)
+    timers = intake_timers(CaseFacts("complaint"), received)
+    return (received, json.dumps([t.to_dict() for t in timers]), next_due(timers, cal),
+            next_alert(timers, cal, SETTINGS.due_soon_working_days), max_due(timers, cal))
+
+
+async def fill(dsn: str, host: str | None, n: int, overdue_share: float) -> None:
+    conn = await asyncpg.connect(dsn, **({"host": host} if host else {}))
+    try:
+        unit_id = await conn.fetchval("SELECT id FROM units WHERE code = '04465'")
+        user_id = await conn.fetchval("SELECT id FROM users WHERE username = 'xa.tiepdan'")
+        fresh, late = _category(2), _category(40)
+        every = round(1 / overdue_share)
+        cols = ["tracking_code", "access_key_hash", "kind", "field", "channel", "title", "content", "received_at",
+                "receiving_unit_id", "competent_unit_id", "received_by_id", "complaint_round", "status", "timers",
+                "next_due_date", "next_alert_date", "max_due_date"]
+        chunk = 100_000
+        for start in range(0, n, chunk):
+            rows = []
+            for i in range(start, min(start + chunk, n)):
+                received, timers, ndd, nad, mdd = late if i % every == 0 else fresh
+                rows.append((f"B{i:012d}", "0" * 64, "complaint", "land", "post", f"Đơn số {i}",
+                             "Khiếu nại về bồi thường đất đai", received, unit_id, unit_id, user_id, 1, "received",
+                             timers, ndd, nad, mdd))
+            await conn.copy_records_to_table("cases", records=rows, columns=cols)
+        # One "create" event per case, so the sweep extends real hash chains.
+        await conn.execute("""
+            INSERT INTO case_events (case_id, seq, at, action, to_status, payload, prev_hash, hash)
+            SELECT id, 1, now(), 'create', 'received', '{}'::jsonb, repeat('0', 64), md5(id::text) || md5(id::text)
+            FROM cases""")
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--overdue-share", type=float, default=0.01)
+    args = parser.parse_args()
+    os.environ.setdefault("TEST_DATABASE_URL", os.environ.get("BENCH_DATABASE_URL", ""))
+    if not os.environ["TEST_DATABASE_URL"]:
+        del os.environ["TEST_DATABASE_URL"]
+    server = PgServer()
+    name = await asyncio.to_thread(server.create_database, "tiepdan_bench")
+    url = server.url(name)
+    try:
+        await asyncio.to_thread(migrate, url)
+        engine = make_engine(url)
+        maker = make_sessionmaker(engine)
+        async with maker() as session:
+            await seed_demo(session, Passwords(SETTINGS))
+        raw = url.replace("postgresql+asyncpg://", "postgresql://")
+        dsn, _, query = raw.partition("?")
+        t0 = time.perf_counter()
+        await fill(dsn, query.split("host=", 1)[1] if "host=" in query else None, args.cases, args.overdue_share)
+        print(f"generated {args.cases:,} open cases ({args.overdue_share:.1%} newly overdue) "
+              f"in {time.perf_counter() - t0:.1f} s")
+        today = clock.today()
+        t0 = time.perf_counter()
+        result = await deadlines.sweep(maker, SETTINGS, today)
+        first = time.perf_counter() - t0
+        print(f"sweep: {first:.2f} s — {result.cases:,} cases examined, {result.overdue:,} breaches and "
+              f"{result.due_soon:,} due-soon warnings recorded (case events + outbox rows)")
+        t0 = time.perf_counter()
+        again = await deadlines.sweep(maker, SETTINGS, today)
+        print(f"second sweep (nothing new): {time.perf_counter() - t0:.3f} s — {again.overdue} breaches")
+        await engine.dispose()
+    finally:
+        await asyncio.to_thread(server.drop_database, name)
+        server.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
