@@ -18,18 +18,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import asyncpg  # noqa: E402
+import asyncpg
 
-from api import clock  # noqa: E402
-from api.cli import migrate  # noqa: E402
-from api.db import make_engine, make_sessionmaker  # noqa: E402
-from api.security import Passwords  # noqa: E402
-from api.seed import seed_demo  # noqa: E402
-from api.services import deadlines  # noqa: E402
-from api.settings import Settings  # noqa: E402
-from tests.pg import PgServer  # noqa: E402
-from workflows.calendar import WorkCalendar  # noqa: E402
-from workflows.deadlines import CaseFacts, intake_timers, max_due, next_alert, next_due  # noqa: E402
+from api import clock
+from api.cli import migrate
+from api.db import make_engine, make_sessionmaker
+from api.security import Passwords
+from api.seed import seed_demo
+from api.services import deadlines
+from api.settings import Settings
+from tests.pg import PgServer
+from workflows.calendar import WorkCalendar
+from workflows.deadlines import CaseFacts, intake_timers, max_due, next_alert, next_due
 
 SETTINGS = Settings(database_url="postgresql+asyncpg://unused/unused", jobs_enabled=False,
                     secret_key="bench-secret-key-0123456789abcdef", argon2_time_cost=1, argon2_memory_cost=1024)

@@ -229,3 +229,14 @@ async def test_a_failing_receiver_is_retried_with_backoff_then_given_up(live: Li
 def test_backoff_grows_exponentially() -> None:
     assert [webhooks.backoff(SETTINGS, n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
     assert webhooks.backoff(SETTINGS, 30) == timedelta(hours=6)
+
+
+async def test_case_changes_reach_the_outbox_without_identities(api: Api) -> None:
+    case = await intake(api, kind="denunciation", parties=[{"role": "denouncer", "full_name": "Lò Thị Bình",
+                                                            "id_number": "015190004321"}])
+    await act(api, "tinh.chutich", case, "accept", decision_number="1/QĐ")
+    rows = (await api.session.scalars(sa.select(OutboxEvent).where(OutboxEvent.case_id == case["id"])
+                                      .order_by(OutboxEvent.id))).all()
+    assert [r.event_type for r in rows] == ["case.created", "case.action"]
+    assert rows[1].payload["to_status"] == "accepted"
+    assert "Lò Thị Bình" not in json.dumps([r.payload for r in rows], ensure_ascii=False)

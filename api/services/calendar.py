@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.errors import Conflict, Invalid, NotFound
 from api.models.case import Case
 from api.models.deadline import CalendarOverride
-from api.services import audit, case_events
+from api.services import audit, case_events, outbox
 from api.settings import Settings
 from workflows.calendar import Basis, WorkCalendar
 from workflows.deadlines import RuleSet, Timer, max_due, next_alert, next_due, rule_sets
@@ -123,6 +123,8 @@ async def _recompute(session: AsyncSession, before: DeadlineEnv, after: Deadline
                 continue
             store_timers(case, timers, after)
             moved += 1
+            await outbox.enqueue(session, "deadline.recomputed", case.id, {
+                "case_id": case.id, "tracking_code": case.tracking_code, "changes": changes})
             await case_events.append(session, case_id=case.id, actor_id=actor_id, action="deadlines_recomputed",
                                      reason=why, payload={"changes": changes})
 

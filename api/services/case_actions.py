@@ -16,7 +16,7 @@ from api.models.case import Case, CaseAssignment, CaseDialogue, CaseParty
 from api.models.case_schemas import ActionIn
 from api.models.unit import Unit
 from api.models.user import User
-from api.services import case_access, case_events
+from api.services import case_access, case_events, outbox
 from api.services import cases as case_service
 from api.services.calendar import DeadlineEnv, store_timers
 from workflows import deadlines as dl
@@ -304,6 +304,10 @@ async def perform(session: AsyncSession, principal: Principal, case_id: int, act
     await case_events.append(session, case_id=case.id, actor_id=principal.id, action=action.value,
                              from_status=status.value, to_status=next_status, effective_date=on,
                              reason=body.reason, payload={**body_payload, **ctx.payload})
+    await outbox.enqueue(session, "case.action", case.id, {
+        "case_id": case.id, "tracking_code": case.tracking_code, "kind": case.kind, "action": action.value,
+        "from_status": status.value, "to_status": next_status, "effective_date": on.isoformat(),
+        "competent_unit_id": case.competent_unit_id, "version": case.version})
     await session.commit()
     await session.refresh(case)
     return case

@@ -16,7 +16,7 @@ from api.models.case import Case, CaseAssignment, CaseEvent, CaseParty
 from api.models.case_schemas import CaseCreate, CaseListItem, CaseOut, PartyOut, TimerOut
 from api.models.unit import Unit
 from api.models.user import User
-from api.services import case_access, case_events
+from api.services import case_access, case_events, outbox
 from api.services.calendar import DeadlineEnv, store_timers
 from api.settings import Settings
 from workflows.cases import Kind, Role, Status, allowed_actions
@@ -157,6 +157,9 @@ async def create(session: AsyncSession, principal: Principal, settings: Settings
                                  "receiving_unit_id": case.receiving_unit_id,
                                  "competent_unit_id": case.competent_unit_id, "parties_by_role": roles,
                                  "level_skipping": level_skipping, "warnings": [w["code"] for w in case.warnings]})
+    await outbox.enqueue(session, "case.created", case.id, {
+        "case_id": case.id, "tracking_code": case.tracking_code, "kind": case.kind, "field": case.field,
+        "channel": case.channel, "competent_unit_id": case.competent_unit_id, "received_at": case.received_at})
     await session.commit()
     return case, key
 
