@@ -19,7 +19,7 @@ class Basis(StrEnum):
 
 class WorkCalendar:
     def __init__(self, extra_days_off: Iterable[date] = (), extra_working_days: Iterable[date] = ()) -> None:
-        self._holidays = holidays.country_holidays("VN")
+        self._holidays = holidays.country_holidays("VN", language="vi")
         self.extra_days_off = frozenset(extra_days_off)
         self.extra_working_days = frozenset(extra_working_days)
         self._memo: dict[date, bool] = {}
