@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from api import db, embedded, errors, logs
 from api.routers import auth, calendar, cases, deadlines, health, units, users, webhooks
@@ -56,6 +57,10 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.state.sessionmaker = db.make_sessionmaker(app.state.engine)
     app.state.passwords = Passwords(settings)
     errors.install(app)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
+                           allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key",
+                                          "X-Request-ID"], expose_headers=["ETag", "X-Request-ID"])
     app.add_middleware(logs.RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     for router in (auth.router, units.router, users.router, cases.router, calendar.router, deadlines.router,

@@ -74,6 +74,12 @@ class Invalid(AppError):
     message = "Dữ liệu không hợp lệ"
 
 
+class TooManyRequests(AppError):
+    status_code = 429
+    code = "too_many_attempts"
+    message = "Thử quá nhiều lần; vui lòng đợi rồi thử lại"
+
+
 class PayloadTooLarge(AppError):
     status_code = 413
     code = "payload_too_large"

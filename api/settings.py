@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     bootstrap_admin_username: str | None = None
     bootstrap_admin_password: str | None = None
     max_body_bytes: int = 1_048_576
+    # Sign-in throttle: this many failures for one username within the window → 429 until it passes.
+    login_max_failures: int = 10
+    login_window_minutes: int = 15
+    cors_origins: list[str] = []
     log_level: str = "INFO"
     timezone: str = "Asia/Ho_Chi_Minh"
     # Deadlines: the processing period's day type is unconfirmed in law (LEGAL.md), so it is a setting.

@@ -46,6 +46,7 @@ async def _identity_reads(api: Api, case_id: int) -> list[int | None]:
 async def test_masking_for_every_role(api: Api) -> None:
     await _make_user(api, "tinh.tiepdan2", ["desk_officer"])
     case = await _denunciation(api)
+    before = await _identity_reads(api, case["id"])
     expectations = {"tinh.tiepdan": True, "tinh.chutich": True, "tinh.xacminh": False, "thanhtra": False,
                     "tinh.tiepdan2": False}
     for username, reveals in expectations.items():
@@ -57,8 +58,16 @@ async def test_masking_for_every_role(api: Api) -> None:
         else:
             assert party["masked"] is True, username
             assert not any(s in r.text for s in SECRETS), username
-    readers = await _identity_reads(api, case["id"])
+    readers = (await _identity_reads(api, case["id"]))[len(before):]
     assert readers == [(await api.user("tinh.tiepdan")).id, (await api.user("tinh.chutich")).id]
+
+
+async def test_an_action_response_that_shows_the_identity_is_audited_too(api: Api) -> None:
+    case = await intake(api, kind="denunciation", field="corruption", parties=[DENOUNCER])
+    assert await _identity_reads(api, case["id"]) == []  # the desk officer typed it in: nothing read
+    accepted = await act(api, "tinh.chutich", case, "accept", decision_number="9/QĐ")
+    assert _denouncer(accepted)["full_name"] == "Lò Thị Bình"
+    assert await _identity_reads(api, case["id"]) == [(await api.user("tinh.chutich")).id]
 
 
 async def test_lists_events_and_duplicates_never_carry_the_identity(api: Api) -> None:

@@ -95,3 +95,13 @@ async def test_expiry_is_enforced_by_time(api: Api) -> None:
     token, _ = security.create_access_token(SETTINGS, str(user.id), now=old)
     assert (await _me(api, token)).status_code == 401
     assert int(time.time()) > jwt.get_unverified_claims(token)["exp"]
+
+
+async def test_repeated_failures_are_throttled_per_username(api: Api) -> None:
+    for _ in range(SETTINGS.login_max_failures):
+        assert (await sign_in(api, "tinh.chutich", "guess-again")).status_code == 401
+    r = await sign_in(api, "tinh.chutich", DEMO_PASSWORD)
+    assert r.status_code == 429 and r.json()["error"]["code"] == "too_many_attempts"
+    assert int(r.headers["Retry-After"]) == SETTINGS.login_window_minutes * 60
+    # Another account is not affected.
+    assert (await sign_in(api, "tinh.tiepdan", DEMO_PASSWORD)).status_code == 200

@@ -27,10 +27,12 @@ class Me(UserPublic):
 
 
 @router.post("/token", response_model=Token, summary="Đăng nhập, nhận mã truy cập (JWT)",
-             responses={401: {"description": "Sai tên đăng nhập hoặc mật khẩu"}})
+             responses={401: {"description": "Sai tên đăng nhập hoặc mật khẩu"},
+                        429: {"description": "Quá nhiều lần sai cho tên đăng nhập này"}})
 async def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep,
                 settings: SettingsDep) -> Token:
-    user = await user_service.authenticate(session, request.app.state.passwords, form.username, form.password)
+    user = await user_service.authenticate(session, request.app.state.passwords, settings, form.username,
+                                           form.password)
     access, lifetime = security.create_access_token(settings, str(user.id))
     return Token(access_token=access, expires_in=lifetime)
 

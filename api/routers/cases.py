@@ -43,6 +43,7 @@ async def create_case(data: CaseCreate, session: SessionDep, principal: CurrentP
     env = await calendar_service.env(session, settings)
     case, key = await case_service.create(session, principal, settings, data, today=today(), env=env,
                                           idempotency_key=idempotency_key)
+    # The officer who just typed the parties in is not reading anything new: no identity_viewed event.
     out = await case_service.view(session, principal, case, today=today(), env=env, audit_identity=False)
     return CaseCreated(**out.model_dump(), access_key=key)
 
@@ -110,7 +111,7 @@ async def act(case_id: int, action: Action, session: SessionDep, principal: Curr
     env = await calendar_service.env(session, settings)
     case = await case_actions.perform(session, principal, case_id, action, version, body or ActionIn(),
                                       today=today(), env=env)
-    out = await case_service.view(session, principal, case, today=today(), env=env, audit_identity=False)
+    out = await case_service.view(session, principal, case, today=today(), env=env)
     response.headers["ETag"] = f'"{out.version}"'
     return out
 
@@ -129,7 +130,7 @@ async def record_notice(case_id: int, data: NoticeIn, session: SessionDep, princ
     env = await calendar_service.env(session, settings)
     case = await case_actions.record_notice(session, principal, case_id, data.timer, data.sent_on, data.recipients,
                                             today=today(), env=env)
-    return await case_service.view(session, principal, case, today=today(), env=env, audit_identity=False)
+    return await case_service.view(session, principal, case, today=today(), env=env)
 
 
 @router.get("/{case_id}/events", response_model=Page[EventOut], summary="Nhật ký (audit trail) của hồ sơ")

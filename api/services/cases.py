@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import Principal
@@ -144,7 +145,16 @@ async def create(session: AsyncSession, principal: Principal, settings: Settings
         warnings=await _filing_warnings(session, data, remote, env, previous))
     store_timers(case, intake_timers(facts(case), data.received_at, env.rules), env)
     session.add(case)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        # The same Idempotency-Key raced in from a parallel retry: hand back the case that won.
+        existing = await session.scalar(sa.select(Case).where(
+            Case.received_by_id == principal.id, Case.idempotency_key == idempotency_key))
+        if idempotency_key is None or existing is None:
+            raise
+        return existing, access_key(settings, existing.tracking_code)
     assert case.id is not None
     for party in data.parties:
         session.add(CaseParty(case_id=case.id, **party.model_dump()))

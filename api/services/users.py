@@ -1,15 +1,18 @@
 """Officers: create, change roles / unit / password, deactivate, list; sign-in; bootstrap admin."""
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.errors import Conflict, Invalid, NotFound, Unauthorized
+from api.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
+from api.models.audit import AuditEvent
 from api.models.unit import Unit
 from api.models.user import Role, User, UserCreate, UserUpdate
 from api.security import Passwords
 from api.services import audit
+from api.settings import Settings
 
 
 async def get(session: AsyncSession, user_id: int) -> User:
@@ -88,10 +91,20 @@ async def list_users(session: AsyncSession, *, limit: int, after_id: int | None,
     return (await session.scalars(stmt)).all()
 
 
-async def authenticate(session: AsyncSession, passwords: Passwords, username: str, password: str) -> User:
-    user = await session.scalar(sa.select(User).where(sa.func.lower(User.username) == username.lower()))
+async def authenticate(session: AsyncSession, passwords: Passwords, settings: Settings, username: str,
+                       password: str) -> User:
+    key = username.strip().lower()[:64]
+    since = sa.func.now() - timedelta(minutes=settings.login_window_minutes)
+    failures = await session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+        AuditEvent.entity == "auth", AuditEvent.entity_id == key, AuditEvent.action == "login_failed",
+        AuditEvent.at > since)) or 0
+    if failures >= settings.login_max_failures:
+        raise TooManyRequests(headers={"Retry-After": str(settings.login_window_minutes * 60)})
+    user = await session.scalar(sa.select(User).where(sa.func.lower(User.username) == key))
     ok = passwords.verify(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
+        audit.record(session, actor_id=None, entity="auth", entity_id=key, action="login_failed")
+        await session.commit()
         # One answer for unknown user, wrong password and deactivated account.
         raise Unauthorized("Tên đăng nhập hoặc mật khẩu không đúng", code="invalid_credentials")
     return user
