@@ -30,9 +30,12 @@ async def _with_session(url: str, work: str, username: str | None = None, passwo
     try:
         async with db.make_sessionmaker(engine)() as session:
             if work == "seed":
-                from api.seed import seed_demo
+                from api import clock
+                from api.seed import seed_demo, seed_demo_cases
 
-                return "demo data seeded" if await seed_demo(session, passwords) else "demo data already present"
+                seeded = await seed_demo(session, passwords)
+                cases = await seed_demo_cases(session, get_settings(), clock.today())
+                return f"demo data: units and officers {'seeded' if seeded else 'already present'}, {cases} new cases"
             from api.services.users import ensure_bootstrap_admin
 
             assert username and password

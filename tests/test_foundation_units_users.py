@@ -170,3 +170,18 @@ async def test_user_list_is_paginated_and_filtered(api: Api) -> None:
     heads = (await api.http.get(f"{V1}/users", headers=h, params={"role": "unit_head"})).json()["items"]
     assert {u["username"] for u in heads} >= {"tinh.chutich", "xa.chutich"}
     assert (await api.http.get(f"{V1}/users", headers=h, params={"cursor": "@@@"})).status_code == 422
+
+
+async def test_demo_cases_seed_once_and_show_the_workflow(api: Api) -> None:
+    from api import clock
+    from api.seed import seed_demo_cases
+    from tests.conftest import SETTINGS
+
+    assert await seed_demo_cases(api.session, SETTINGS, clock.today()) == 5
+    assert await seed_demo_cases(api.session, SETTINGS, clock.today()) == 0
+    h = await api.headers("tinh.chutich")
+    cases = (await api.http.get(f"{V1}/cases", headers=h, params={"limit": 50})).json()["items"]
+    assert {c["kind"] for c in cases} == {"complaint", "denunciation", "petition", "feedback"}
+    assert any(c["status"] == "in_progress" for c in cases) and any(c["level_skipping"] for c in cases)
+    handler = (await api.http.get(f"{V1}/cases", headers=await api.headers("tinh.xacminh"))).json()["items"]
+    assert [c["kind"] for c in handler] == ["denunciation"]
