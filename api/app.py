@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import db, embedded, errors, logs
-from api.routers import auth, calendar, cases, deadlines, health, units, users, webhooks
+from api.routers import audit, auth, calendar, cases, deadlines, health, units, users, webhooks
 from api.security import Passwords
 from api.services import jobs
 from api.settings import Settings, get_settings
@@ -64,6 +64,6 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.add_middleware(logs.RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     for router in (auth.router, units.router, users.router, cases.router, calendar.router, deadlines.router,
-                   webhooks.router):
+                   webhooks.router, audit.router):
         app.include_router(router, prefix=API_PREFIX)
     return app

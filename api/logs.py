@@ -5,6 +5,7 @@ which may hold a citizen's personal data.
 """
 
 import contextvars
+import json
 import logging
 import sys
 import time
@@ -15,7 +16,7 @@ from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics
-from api.errors import error_body
+from api.errors import PayloadTooLarge, error_body
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 access_log = logging.getLogger("api.access")
@@ -101,9 +102,7 @@ class _BodyTooLarge(Exception):
 
 
 async def _too_large(send: Send) -> None:
-    import json
-
-    body = json.dumps(error_body("payload_too_large", "Dữ liệu gửi lên vượt quá giới hạn cho phép")).encode()
+    body = json.dumps(error_body(PayloadTooLarge.code, PayloadTooLarge.message)).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

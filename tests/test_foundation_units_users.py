@@ -185,3 +185,16 @@ async def test_demo_cases_seed_once_and_show_the_workflow(api: Api) -> None:
     assert any(c["status"] == "in_progress" for c in cases) and any(c["level_skipping"] for c in cases)
     handler = (await api.http.get(f"{V1}/cases", headers=await api.headers("tinh.xacminh"))).json()["items"]
     assert [c["kind"] for c in handler] == ["denunciation"]
+
+
+async def test_admins_read_the_audit_log_newest_first(api: Api) -> None:
+    h = await api.headers("admin")
+    r = await api.http.post(f"{V1}/units", headers=h, json={"code": "AUD-1", "name": "Đơn vị kiểm toán",
+                                                            "level": "agency"})
+    unit_id = str(r.json()["id"])
+    await api.http.patch(f"{V1}/units/{unit_id}", headers=h, json={"remote_area": True})
+    page = (await api.http.get(f"{V1}/audit-events", headers=h, params={"entity": "unit", "entity_id": unit_id})).json()
+    assert [e["action"] for e in page["items"]] == ["update", "create"]
+    assert page["items"][0]["payload"] == {"remote_area": True}
+    assert page["items"][0]["actor_id"] == (await api.user("admin")).id
+    assert (await api.http.get(f"{V1}/audit-events", headers=await api.headers("thanhtra"))).status_code == 403

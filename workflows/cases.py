@@ -98,7 +98,6 @@ TRANSITIONS: dict[tuple[Status, Action], Transition] = {
 }
 
 TERMINAL = frozenset({S.transferred, S.guided, S.stored, S.rejected, S.closed, S.terminated})
-PROCESSING_OUTCOMES = frozenset({A.accept, A.reject, A.transfer, A.guide, A.store})
 
 
 def allowed_actions(status: Status, roles: set[str]) -> list[str]:

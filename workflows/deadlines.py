@@ -5,7 +5,7 @@ the period (receipt for processing and acceptance, acceptance for resolution). V
 unconfirmed (the processing period's day type) are parameters of `rule_sets()`.
 """
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -173,7 +173,6 @@ class CaseFacts:
     complexity: str = "normal"
     remote_area: bool = False
     multi_place_verification: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def intake_timers(facts: CaseFacts, received_on: date, sets: tuple[RuleSet, ...] = RULE_SETS) -> list[Timer]:

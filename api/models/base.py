@@ -1,7 +1,5 @@
 """Shared metadata (constraint naming convention) and column helpers."""
 
-from datetime import UTC, datetime
-
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
@@ -12,10 +10,6 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def created_at_column() -> sa.Column:  # type: ignore[type-arg]

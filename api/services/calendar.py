@@ -9,7 +9,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.errors import Conflict, Invalid, NotFound
+from api.errors import Invalid, NotFound
 from api.models.case import Case
 from api.models.deadline import CalendarOverride
 from api.services import audit, case_events, outbox
@@ -128,7 +128,3 @@ async def _recompute(session: AsyncSession, before: DeadlineEnv, after: Deadline
             await case_events.append(session, case_id=case.id, actor_id=actor_id, action="deadlines_recomputed",
                                      reason=why, payload={"changes": changes})
 
-
-def ensure_not_conflicting(kind: str, day: date, cal: WorkCalendar) -> None:
-    if kind == "day_off" and not cal.is_working_day(day) and day.weekday() >= 5:
-        raise Conflict("Ngày này vốn là ngày nghỉ", code="already_day_off")
