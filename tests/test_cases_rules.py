@@ -184,3 +184,15 @@ async def test_duplicates_finds_the_same_person_and_similar_content(api: Api) ->
     ids = {d["id"]: d for d in dups}
     assert second["id"] in ids and ids[second["id"]]["similarity"] > 0.3
     assert third["id"] in ids and ids[third["id"]]["same_person"] is True  # same citizen ID number
+
+
+async def test_only_the_resolver_or_an_assigned_handler_records_a_dialogue(api: Api) -> None:
+    case = await act(api, "tinh.chutich", await intake(api), "accept", decision_number="1")
+    body = {"held_on": case["received_at"], "participants": ["A"], "minutes": "x", "agreement_reached": False}
+    r = await api.http.post(f"{V1}/cases/{case['id']}/dialogues", headers=await api.headers("tinh.tiepdan"), json=body)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "dialogue_forbidden"
+    r = await api.http.post(f"{V1}/cases/{case['id']}/dialogues", headers=await api.headers("tinh.chutich"),
+                            json={**body, "held_on": (TODAY + timedelta(days=2)).isoformat()})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "date_in_future"
+    listed = await api.http.get(f"{V1}/cases/{case['id']}/dialogues", headers=await api.headers("tinh.chutich"))
+    assert listed.status_code == 200 and listed.json()["items"] == []

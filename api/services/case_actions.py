@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import Principal
-from api.errors import Conflict, Invalid, PreconditionFailed
+from api.errors import Conflict, Forbidden, Invalid, PreconditionFailed
 from api.models.case import Case, CaseAssignment, CaseDialogue, CaseParty
 from api.models.case_schemas import ActionIn
 from api.models.unit import Unit
@@ -319,8 +319,8 @@ async def add_dialogue(session: AsyncSession, principal: Principal, case_id: int
     assigned = await session.scalar(sa.select(CaseAssignment.user_id).where(
         CaseAssignment.case_id == case.id, CaseAssignment.user_id == principal.id))
     if Role.unit_head.value not in case_access.acting_roles(principal, case) and assigned is None:
-        raise Conflict("Chỉ người giải quyết hoặc người được giao xác minh ghi nhận đối thoại",
-                       code="dialogue_forbidden")
+        raise Forbidden("Chỉ người giải quyết hoặc người được giao xác minh ghi nhận đối thoại",
+                        code="dialogue_forbidden")
     if case.status not in (Status.accepted, Status.in_progress, Status.suspended):
         raise Conflict("Chỉ đối thoại khi vụ việc đang được giải quyết", code="action_not_allowed",
                        details={"status": case.status})
@@ -348,7 +348,7 @@ async def record_notice(session: AsyncSession, principal: Principal, case_id: in
     """A notification duty done (thông báo thụ lý, gửi quyết định / kết luận, công khai): its timer is met."""
     case = await case_service.get_readable(session, principal, case_id, lock=True)
     if not ({Role.unit_head.value, Role.desk_officer.value} & case_access.acting_roles(principal, case)):
-        raise Conflict("Chỉ cán bộ của đơn vị giải quyết ghi nhận việc thông báo", code="notice_forbidden")
+        raise Forbidden("Chỉ cán bộ của đơn vị giải quyết ghi nhận việc thông báo", code="notice_forbidden")
     timers = case_service.load_timers(case)
     if timer_name not in NOTICE_TIMERS or not any(t.name == timer_name and t.is_open() for t in timers):
         open_notices = sorted(t.name for t in timers if t.is_open() and t.name in NOTICE_TIMERS)
