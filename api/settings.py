@@ -13,6 +13,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     data_dir: Path = Path(".data")
     secret_key: str | None = None
+    # Fernet keys sealing denouncers' identities, comma-separated, newest first (rotation).
+    identity_keys: str | None = None
     jwt_issuer: str = "tiepdan-laocai"
     jwt_audience: str = "tiepdan-api"
     access_token_minutes: int = 60
@@ -48,6 +50,19 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    def identity_key_list(self) -> list[str]:
+        """IDENTITY_KEYS, or one key generated into the data folder (development only)."""
+        if self.identity_keys:
+            return [k.strip() for k in self.identity_keys.split(",") if k.strip()]
+        path = self.data_dir / "identity_key"
+        if not path.exists():
+            from cryptography.fernet import Fernet
+
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(Fernet.generate_key().decode())
+            path.chmod(0o600)
+        return [path.read_text().strip()]
 
 
 @lru_cache

@@ -113,3 +113,28 @@ async def test_identity_never_reaches_logs(api: Api, caplog: pytest.LogCaptureFi
     await api.http.post(f"{V1}/cases", headers=await api.headers("tinh.tiepdan"),
                         json={"kind": "denunciation", "parties": [{**DENOUNCER, "id_number": "bad"}]})
     assert not any(s in caplog.text for s in SECRETS)
+
+
+async def test_identity_is_sealed_at_rest_and_opens_only_for_those_allowed(api: Api) -> None:
+    case = await _denunciation(api)
+    rows = (await api.session.execute(sa.text(
+        "SELECT role, full_name, id_number, phone, address, sealed, id_number_hash FROM case_parties "
+        "WHERE case_id = :id"), {"id": case["id"]})).all()
+    dump = repr(rows)
+    assert not any(s in dump for s in SECRETS)
+    denouncer = next(r for r in rows if r.role == "denouncer")
+    assert denouncer.sealed and denouncer.full_name == "" and len(denouncer.id_number_hash) == 64
+    from api.vault import vault_for
+    from tests.conftest import SETTINGS
+
+    assert vault_for(SETTINGS).open(denouncer.sealed)["full_name"] == "Lò Thị Bình"
+
+
+async def test_a_transferred_case_keeps_the_identity_sealed(api: Api) -> None:
+    h = await api.headers("tinh.tiepdan")
+    commune = (await api.http.get(f"{V1}/units", headers=h, params={"q": "Khao Mang"})).json()["items"][0]
+    case = await intake(api, kind="denunciation", field="land", parties=[DENOUNCER])
+    moved = await act(api, "tinh.tiepdan", case, "transfer", to_unit_id=commune["id"], reason="Thẩm quyền xã")
+    linked = moved["transferred_to_case_id"]
+    assert _denouncer((await get(api, "xa.chutich", linked)).json())["full_name"] == "Lò Thị Bình"
+    assert _denouncer((await get(api, "xa.tiepdan", linked)).json())["masked"] is True

@@ -5,6 +5,7 @@ import asyncio
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
@@ -45,5 +46,48 @@ def test_models_and_migrations_agree_and_downgrade_round_trips(pg_server: PgServ
         command.downgrade(config, "base")
         command.upgrade(config, "head")
         assert _diff(url) == []
+    finally:
+        pg_server.drop_database(name)
+
+
+def test_revision_0004_seals_existing_denouncers_and_downgrade_restores_them(pg_server: PgServer,
+                                                                             monkeypatch) -> None:
+    from api.vault import Vault
+    from tests.conftest import SETTINGS
+
+    monkeypatch.setenv("IDENTITY_KEYS", SETTINGS.identity_keys or "")
+    name = pg_server.create_database("tiepdan_seal")
+    url = pg_server.url(name)
+
+    async def run(statement: str) -> list:
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            result = await conn.execute(text(statement))
+            rows = result.all() if result.returns_rows else []
+        await engine.dispose()
+        return rows
+
+    def sql(statement: str) -> list:
+        return asyncio.run(run(statement))
+
+    try:
+        config = _config(url)
+        command.upgrade(config, "0003")
+        sql("INSERT INTO units (code, name, level, path) VALUES ('U', 'Đơn vị', 'province', '/1/')")
+        sql("INSERT INTO users (username, password_hash, full_name, unit_id, roles) "
+                        "VALUES ('u', 'x', 'U', 1, '{desk_officer}')")
+        sql("INSERT INTO cases (tracking_code, access_key_hash, kind, field, channel, title, content, "
+                        "received_at, receiving_unit_id, competent_unit_id, received_by_id, status) VALUES "
+                        "('T1', 'h', 'denunciation', 'land', 'post', 't', 'c', '2026-11-02', 1, 1, 1, 'received')")
+        sql("INSERT INTO case_parties (case_id, role, full_name, id_number) VALUES "
+                        "(1, 'denouncer', 'Lò Thị Bình', '015190004321'), (1, 'accused', 'Cán bộ Y', NULL)")
+        command.upgrade(config, "head")
+        rows = sql("SELECT role, full_name, id_number, sealed FROM case_parties ORDER BY id")
+        assert rows[0].full_name == "" and rows[0].id_number is None
+        assert Vault(tuple(SETTINGS.identity_key_list())).open(rows[0].sealed)["id_number"] == "015190004321"
+        assert rows[1].full_name == "Cán bộ Y" and rows[1].sealed is None
+        command.downgrade(config, "0003")
+        rows = sql("SELECT full_name, id_number FROM case_parties ORDER BY id")
+        assert (rows[0].full_name, rows[0].id_number) == ("Lò Thị Bình", "015190004321")
     finally:
         pg_server.drop_database(name)

@@ -95,6 +95,10 @@ class CaseParty(SQLModel, table=True):
     id_number: str | None = Field(default=None, sa_column=sa.Column(sa.String(12), index=True))
     phone: str | None = Field(default=None, sa_column=sa.Column(sa.String(20)))
     address: str | None = Field(default=None, sa_column=sa.Column(sa.String(500)))
+    # Secret identities (denouncers) are sealed here, with the clear columns left empty (api/vault.py).
+    sealed: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    # Keyed fingerprint of the ID number: matches the same person without the number in clear.
+    id_number_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), index=True))
     # An accused officer of this service: they may neither see the case nor be assigned to it.
     officer_id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id"),
                                                                      index=True))

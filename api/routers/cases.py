@@ -27,6 +27,7 @@ from api.services import calendar as calendar_service
 from api.services import case_actions
 from api.services import cases as case_service
 from api.services import duplicates as duplicate_service
+from api.vault import vault_for
 from workflows.cases import Action, Kind, Status
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -44,7 +45,8 @@ async def create_case(data: CaseCreate, session: SessionDep, principal: CurrentP
     case, key = await case_service.create(session, principal, settings, data, today=today(), env=env,
                                           idempotency_key=idempotency_key)
     # The officer who just typed the parties in is not reading anything new: no identity_viewed event.
-    out = await case_service.view(session, principal, case, today=today(), env=env, audit_identity=False)
+    out = await case_service.view(session, principal, case, today=today(), env=env, vault=vault_for(settings),
+                                  audit_identity=False)
     return CaseCreated(**out.model_dump(), access_key=key)
 
 
@@ -86,7 +88,7 @@ async def get_case(case_id: int, response: Response, session: SessionDep, princi
                    settings: SettingsDep) -> CaseOut:
     case = await case_service.get_readable(session, principal, case_id)
     out = await case_service.view(session, principal, case, today=today(),
-                                  env=await calendar_service.env(session, settings))
+                                  env=await calendar_service.env(session, settings), vault=vault_for(settings))
     response.headers["ETag"] = f'"{out.version}"'
     return out
 
@@ -111,7 +113,7 @@ async def act(case_id: int, action: Action, session: SessionDep, principal: Curr
     env = await calendar_service.env(session, settings)
     case = await case_actions.perform(session, principal, case_id, action, version, body or ActionIn(),
                                       today=today(), env=env)
-    out = await case_service.view(session, principal, case, today=today(), env=env)
+    out = await case_service.view(session, principal, case, today=today(), env=env, vault=vault_for(settings))
     response.headers["ETag"] = f'"{out.version}"'
     return out
 
@@ -130,7 +132,7 @@ async def record_notice(case_id: int, data: NoticeIn, session: SessionDep, princ
     env = await calendar_service.env(session, settings)
     case = await case_actions.record_notice(session, principal, case_id, data.timer, data.sent_on, data.recipients,
                                             today=today(), env=env)
-    return await case_service.view(session, principal, case, today=today(), env=env)
+    return await case_service.view(session, principal, case, today=today(), env=env, vault=vault_for(settings))
 
 
 @router.get("/{case_id}/events", response_model=Page[EventOut], summary="Nhật ký (audit trail) của hồ sơ")

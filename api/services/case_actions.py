@@ -121,7 +121,8 @@ async def _transfer(ctx: Ctx) -> None:
     parties = (await ctx.session.scalars(sa.select(CaseParty).where(CaseParty.case_id == case.id))).all()
     for p in parties:
         ctx.session.add(CaseParty(case_id=copy.id, role=p.role, full_name=p.full_name, id_number=p.id_number,
-                                  phone=p.phone, address=p.address, officer_id=p.officer_id))
+                                  phone=p.phone, address=p.address, officer_id=p.officer_id, sealed=p.sealed,
+                                  id_number_hash=p.id_number_hash))
     await case_events.append(ctx.session, case_id=copy.id, actor_id=ctx.principal.id, action="create",
                              to_status=Status.received.value, effective_date=ctx.on,
                              payload={"transferred_from_case_id": case.id, "from_unit_id": case.competent_unit_id})

@@ -20,6 +20,7 @@ from api.models.user import User
 from api.services import case_access, case_events, outbox
 from api.services.calendar import DeadlineEnv, store_timers
 from api.settings import Settings
+from api.vault import Vault, vault_for
 from workflows.cases import Kind, Role, Status, allowed_actions
 from workflows.deadlines import CaseFacts, Timer, filing_window_due, intake_timers
 
@@ -157,7 +158,7 @@ async def create(session: AsyncSession, principal: Principal, settings: Settings
         return existing, access_key(settings, existing.tracking_code)
     assert case.id is not None
     for party in data.parties:
-        session.add(CaseParty(case_id=case.id, **party.model_dump()))
+        session.add(new_party(vault_for(settings), case.id, party.model_dump()))
     roles: dict[str, int] = {}
     for party in data.parties:
         roles[party.role.value] = roles.get(party.role.value, 0) + 1
@@ -184,17 +185,34 @@ async def get_readable(session: AsyncSession, principal: Principal, case_id: int
     return case
 
 
-def _party_out(party: CaseParty, reveal: bool) -> PartyOut:
+IDENTITY_FIELDS = ("full_name", "id_number", "phone", "address")
+
+
+def new_party(vault: Vault, case_id: int, data: dict[str, Any]) -> CaseParty:
+    """A party row; a secret identity is sealed and its clear columns left empty."""
+    id_number = data.get("id_number")
+    party = CaseParty(case_id=case_id, role=data["role"], full_name=data["full_name"], id_number=id_number,
+                      phone=data.get("phone"), address=data.get("address"), officer_id=data.get("officer_id"),
+                      id_number_hash=vault.fingerprint(id_number) if id_number else None)
+    if party.role in case_access.SECRET_ROLES:
+        party.sealed = vault.seal({k: data.get(k) for k in IDENTITY_FIELDS})
+        party.full_name, party.id_number, party.phone, party.address = "", None, None, None
+    return party
+
+
+def _party_out(party: CaseParty, reveal: bool, vault: Vault) -> PartyOut:
     assert party.id is not None
-    if party.role in case_access.SECRET_ROLES and not reveal:
-        return PartyOut(id=party.id, role=party.role, full_name="(được giữ bí mật)", id_number=None, phone=None,
-                        address=None, masked=True)
+    if party.role in case_access.SECRET_ROLES:
+        if not reveal or party.sealed is None:
+            return PartyOut(id=party.id, role=party.role, full_name="(được giữ bí mật)", id_number=None, phone=None,
+                            address=None, masked=True)
+        return PartyOut(id=party.id, role=party.role, **vault.open(party.sealed))
     return PartyOut(id=party.id, role=party.role, full_name=party.full_name, id_number=party.id_number,
                     phone=party.phone, address=party.address, officer_id=party.officer_id)
 
 
 async def view(session: AsyncSession, principal: Principal, case: Case, *, today: date, env: DeadlineEnv,
-               audit_identity: bool = True) -> CaseOut:
+               vault: Vault, audit_identity: bool = True) -> CaseOut:
     """The case as this officer may see it. Revealing a denouncer's identity is itself an audited event."""
     assert case.id is not None
     parties = (await session.scalars(sa.select(CaseParty).where(CaseParty.case_id == case.id)
@@ -216,7 +234,7 @@ async def view(session: AsyncSession, principal: Principal, case: Case, *, today
         **{k: getattr(case, k) for k in CaseOut.model_fields if hasattr(case, k) and k not in (
             "parties", "timers", "handler_ids", "repeat_count", "allowed_actions", "is_multi_person")},
         is_multi_person=case.signer_count >= 5, handler_ids=list(handler_ids), repeat_count=int(repeat_count),
-        parties=[_party_out(p, reveal) for p in parties], timers=timers,
+        parties=[_party_out(p, reveal, vault) for p in parties], timers=timers,
         allowed_actions=allowed_actions(Status(case.status), acting))
 
 

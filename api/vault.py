@@ -1,0 +1,45 @@
+"""Sealing of secret identities (a denouncer's name, ID number, phone, address) at rest.
+
+Sealed with Fernet (AES-128-CBC + HMAC-SHA256) under IDENTITY_KEYS; the database, its backups and
+anyone with SQL access see only ciphertext. ID numbers also get a keyed fingerprint (HMAC-SHA256),
+so the same person can be matched across letters without storing the number in clear. Several keys
+may be given (newest first) to rotate: the first seals, all open.
+"""
+
+import hashlib
+import hmac
+import json
+from functools import lru_cache
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from api.settings import Settings
+
+
+class Vault:
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        self._fernet = MultiFernet([Fernet(k.encode()) for k in keys])
+        self._fingerprint_key = hashlib.sha256(b"tiepdan-id-fingerprint:" + keys[-1].encode()).digest()
+
+    def seal(self, data: dict[str, Any]) -> str:
+        return self._fernet.encrypt(json.dumps(data, ensure_ascii=False).encode()).decode()
+
+    def open(self, token: str) -> dict[str, Any]:
+        try:
+            opened: dict[str, Any] = json.loads(self._fernet.decrypt(token.encode()))
+        except InvalidToken as exc:
+            raise ValueError("sealed identity cannot be opened with the configured keys") from exc
+        return opened
+
+    def fingerprint(self, id_number: str) -> str:
+        return hmac.new(self._fingerprint_key, id_number.encode(), hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=4)
+def _vault(keys: tuple[str, ...]) -> Vault:
+    return Vault(keys)
+
+
+def vault_for(settings: Settings) -> Vault:
+    return _vault(tuple(settings.identity_key_list()))
