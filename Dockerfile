@@ -6,7 +6,8 @@ COPY pyproject.toml README.md alembic.ini ./
 COPY api ./api
 COPY workflows ./workflows
 COPY alembic ./alembic
-RUN pip install --no-cache-dir . && useradd --system --home /app app && chown -R app /app
+RUN pip install --no-cache-dir . && useradd --system --home /app app && mkdir /data && chown -R app /app /data
+ENV DATA_DIR=/data
 USER app
 EXPOSE 8000
 # DATABASE_URL must point at the PostgreSQL server; `serve` migrates to head, then runs uvicorn.
