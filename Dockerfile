@@ -6,7 +6,8 @@ COPY pyproject.toml README.md alembic.ini ./
 COPY api ./api
 COPY workflows ./workflows
 COPY alembic ./alembic
-RUN pip install --no-cache-dir . && useradd --system --home /app app && mkdir /data && chown -R app /app /data
+# Editable install: `python -m api migrate` finds alembic.ini and alembic/ beside the code in /app.
+RUN pip install --no-cache-dir -e . && useradd --system --home /app app && mkdir /data && chown -R app /app /data
 ENV DATA_DIR=/data
 USER app
 EXPOSE 8000
