@@ -86,15 +86,22 @@ class RequestContextMiddleware:
             except _BodyTooLarge:
                 await _too_large(send_wrapper)
         finally:
-            route = scope.get("route")
-            # The route template, not the concrete path: bounded metric labels, no ids in logs.
-            path = getattr(route, "path", None) or "unmatched"
+            path = _template(scope)
             elapsed = time.perf_counter() - started
             metrics.observe(scope.get("method", ""), path, status["code"], elapsed)
             extra: dict[str, Any] = {"method": scope.get("method"), "path": path, "status": status["code"],
                                      "duration_ms": round(elapsed * 1000, 2)}
             access_log.info("request", extra=extra)
             request_id_var.reset(token)
+
+
+def _template(scope: Scope) -> str:
+    """The route template (/api/v1/cases/{case_id}), not the concrete path: bounded metric labels and
+    no ids or codes in logs."""
+    if scope.get("route") is None:
+        return "unmatched"
+    values = {str(v): k for k, v in (scope.get("path_params") or {}).items()}
+    return "/".join(f"{{{values[seg]}}}" if seg in values else seg for seg in scope.get("path", "").split("/"))
 
 
 class _BodyTooLarge(Exception):

@@ -21,15 +21,18 @@ async def test_request_logs_are_json_lines_with_request_id_and_no_query(api: Api
     try:
         logs.configure("INFO")
         h = await api.headers("tinh.tiepdan")
+        unit_id = (await api.user("tinh.tiepdan")).unit_id
         await api.http.get("/api/v1/units", headers={**h, "X-Request-ID": "req-42"}, params={"q": "Nguyễn Văn An"})
+        await api.http.get(f"/api/v1/units/{unit_id}", headers=h)
         lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     finally:
         root.handlers, root.level = saved
     access = [line for line in lines if line.get("logger") == "api.access"]
     assert access, lines
-    entry = access[-1]
+    entry = access[-2]
     assert entry["request_id"] == "req-42" and entry["status"] == 200 and entry["method"] == "GET"
-    assert entry["path"].endswith("/units") and "duration_ms" in entry
+    assert entry["path"] == "/api/v1/units" and "duration_ms" in entry
+    assert access[-1]["path"] == "/api/v1/units/{unit_id}"
     assert "Nguyễn" not in json.dumps(lines, ensure_ascii=False)
 
 
