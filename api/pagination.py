@@ -2,6 +2,7 @@
 
 import base64
 import json
+from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -24,14 +25,25 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
+def decode_cursor(cursor: str | None, *kinds: type) -> list[Any] | None:
+    """The values of a cursor made by encode_cursor, converted to `kinds` (int, date); 422 if it is not one."""
     if cursor is None:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError):
-        values = None
-    if not isinstance(values, list) or len(values) != arity:
-        raise Invalid("Con trỏ phân trang không hợp lệ", code="invalid_cursor", details={"field": "cursor"})
-    return values
+        if not isinstance(values, list) or len(values) != len(kinds):
+            raise ValueError("wrong arity")
+        return [_convert(kind, value) for kind, value in zip(kinds, values, strict=True)]
+    except (ValueError, TypeError, UnicodeDecodeError, OverflowError):
+        raise Invalid("Con trỏ phân trang không hợp lệ", code="invalid_cursor", details={"field": "cursor"}) from None
+
+
+def _convert(kind: type, value: Any) -> Any:
+    if kind is int:
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63:
+            raise ValueError("not an id")
+        return value
+    if kind is date:
+        return date.fromisoformat(value)
+    raise TypeError(kind)

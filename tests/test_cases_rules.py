@@ -196,3 +196,20 @@ async def test_only_the_resolver_or_an_assigned_handler_records_a_dialogue(api: 
     assert r.status_code == 422 and r.json()["error"]["code"] == "date_in_future"
     listed = await api.http.get(f"{V1}/cases/{case['id']}/dialogues", headers=await api.headers("tinh.chutich"))
     assert listed.status_code == 200 and listed.json()["items"] == []
+
+
+async def test_out_of_range_ids_and_forged_cursors_are_422_not_500(api: Api) -> None:
+    import base64
+    import json
+
+    h = await api.headers("tinh.chutich")
+    for path in (f"{V1}/cases/{2**70}", f"{V1}/units/{2**40}", f"{V1}/cases/0/events"):
+        r = await api.http.get(path, headers=h)
+        assert r.status_code == 422, path
+    forged = [["x", 1], ["2026-01-01", "1"], [None, 1], ["2026-13-45", 1], ["2026-01-01", 2**70]]
+    for values in forged:
+        cursor = base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+        r = await api.http.get(f"{V1}/cases", headers=h, params={"cursor": cursor})
+        assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_cursor", values
+    r = await api.http.get(f"{V1}/deadlines/overdue", headers=h, params={"unit_id": -5})
+    assert r.status_code == 422

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from api.types import Id32, Id64
 from workflows.cases import Kind
 from workflows.identity import id_number_problem
 
@@ -61,7 +62,7 @@ class PartyIn(Strict):
     id_number: str | None = Field(default=None, max_length=12)
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 .-]{8,20}$")
     address: str | None = Field(default=None, max_length=500)
-    officer_id: int | None = Field(default=None, description="The accused officer's user id, when one is named")
+    officer_id: Id32 | None = Field(default=None, description="The accused officer's user id, when one is named")
 
     @field_validator("id_number", mode="before")
     @classmethod
@@ -81,16 +82,16 @@ class CaseCreate(Strict):
     title: str = Field(min_length=1, max_length=MAX_TITLE)
     content: str = Field(min_length=1, max_length=MAX_CONTENT)
     received_at: date = Field(description="Ngày nhận đơn (may be earlier than entry, e.g. a postmark)")
-    competent_unit_id: int | None = Field(default=None, description="Unit competent to settle it (default: yours)")
+    competent_unit_id: Id32 | None = Field(default=None, description="Unit competent to settle it (default: yours)")
     complaint_round: Literal[1, 2] | None = None
-    previous_case_id: int | None = Field(default=None, description="The first-round case (2nd-round complaints)")
+    previous_case_id: Id64 | None = Field(default=None, description="The first-round case (2nd-round complaints)")
     decision_known_date: date | None = Field(default=None, description="When the complainant learned of the decision")
     complexity: Complexity = Complexity.normal
     remote_area: bool | None = Field(default=None, description="Override of the commune's remote_area flag")
     signer_count: int = Field(default=1, ge=1, le=100_000)
     is_anonymous: bool = False
     multi_place_verification: bool = False
-    repeat_of_case_id: int | None = Field(default=None, description="A decided case this letter repeats")
+    repeat_of_case_id: Id64 | None = Field(default=None, description="A decided case this letter repeats")
     parties: list[PartyIn] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")
@@ -122,8 +123,8 @@ class ActionIn(Strict):
     reason: str | None = Field(default=None, max_length=5000)
     decision_number: str | None = Field(default=None, max_length=64)
     reason_code: str | None = Field(default=None, max_length=32)
-    handler_ids: list[int] | None = Field(default=None, min_length=1, max_length=20)
-    to_unit_id: int | None = None
+    handler_ids: list[Id32] | None = Field(default=None, min_length=1, max_length=20)
+    to_unit_id: Id32 | None = None
     outcome: str | None = Field(default=None, max_length=24)
     remedies: Remedies | None = None
     scope: Literal["full", "partial"] | None = Field(default=None, description="withdraw: full or partial")

@@ -8,6 +8,7 @@ from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from api.models.base import created_at_column
+from api.types import Id32
 
 
 class UnitLevel(StrEnum):
@@ -27,7 +28,7 @@ class UnitBase(SQLModel):
     code: str = Field(min_length=1, max_length=32, regex=r"^[A-Za-z0-9_.-]+$")
     name: str = Field(min_length=1, max_length=255)
     level: UnitLevel
-    parent_id: int | None = None
+    parent_id: Id32 | None = None
     remote_area: bool = False
 
     @field_validator("name")
@@ -66,7 +67,7 @@ class UnitCreate(UnitBase):
 class UnitUpdate(SQLModel):
     name: str | None = Field(default=None, min_length=1, max_length=255)
     level: UnitLevel | None = None
-    parent_id: int | None = None
+    parent_id: Id32 | None = None
     remote_area: bool | None = None
     reception_days: int | None = Field(default=None, ge=1, le=31)
     reception_period: ReceptionPeriod | None = None

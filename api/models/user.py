@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
 from api.models.base import created_at_column
+from api.types import Id32
 from workflows.cases import Role
 
 __all__ = ["Role", "User", "UserCreate", "UserPublic", "UserUpdate"]
@@ -30,13 +31,13 @@ class UserCreate(SQLModel):
     username: str = Field(min_length=3, max_length=64, regex=r"^[A-Za-z0-9_.@-]+$")
     password: str = Field(min_length=10, max_length=128)
     full_name: str = Field(min_length=1, max_length=255)
-    unit_id: int
+    unit_id: Id32
     roles: list[Role] = Field(min_length=1, max_length=5)
 
 
 class UserUpdate(SQLModel):
     full_name: str | None = Field(default=None, min_length=1, max_length=255)
-    unit_id: int | None = None
+    unit_id: Id32 | None = None
     roles: list[Role] | None = Field(default=None, min_length=1, max_length=5)
     is_active: bool | None = None
     password: str | None = Field(default=None, min_length=10, max_length=128)

@@ -16,8 +16,8 @@ router = APIRouter(prefix="/audit-events", tags=["audit"])
 async def list_events(session: SessionDep, _: AdminPrincipal, limit: LimitQuery = 50, cursor: CursorQuery = None,
                       entity: Annotated[str | None, Query(max_length=32)] = None,
                       entity_id: Annotated[str | None, Query(max_length=64)] = None) -> Page[AuditEventPublic]:
-    after = decode_cursor(cursor, 1)
-    rows = await audit_service.list_events(session, limit=limit, before_id=int(after[0]) if after else None,
+    after = decode_cursor(cursor, int)
+    rows = await audit_service.list_events(session, limit=limit, before_id=after[0] if after else None,
                                            entity=entity, entity_id=entity_id)
     items = [AuditEventPublic.model_validate(r, from_attributes=True) for r in rows[:limit]]
     return Page(items=items, next_cursor=encode_cursor([items[-1].id]) if len(rows) > limit else None)

@@ -27,6 +27,7 @@ from api.services import calendar as calendar_service
 from api.services import case_actions
 from api.services import cases as case_service
 from api.services import duplicates as duplicate_service
+from api.types import Id32, Id64
 from api.vault import vault_for
 from workflows.cases import Action, Kind, Status
 
@@ -56,9 +57,9 @@ async def list_cases(
     kind: Annotated[list[Kind] | None, Query()] = None,
     status_: Annotated[list[Status] | None, Query(alias="status")] = None,
     field: Annotated[list[CaseField] | None, Query()] = None,
-    unit_id: int | None = None,
+    unit_id: Id32 | None = None,
     include_subtree: Annotated[bool, Query(description="unit_id and its subtree")] = False,
-    handler_id: int | None = None,
+    handler_id: Id32 | None = None,
     overdue: bool | None = None,
     due_before: date | None = None,
     received_from: date | None = None,
@@ -71,7 +72,7 @@ async def list_cases(
 ) -> Page[CaseListItem]:
     if received_from and received_to and received_from > received_to:
         raise Invalid("Khoảng ngày không hợp lệ", code="invalid_range", details={"field": "received_from"})
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, date, int)
     rows = await case_service.list_cases(
         session, principal, today=today(), limit=limit, after=after, sort=sort,
         filters={"kind": kind, "status": status_, "field": field, "unit_id": unit_id,
@@ -84,7 +85,7 @@ async def list_cases(
 
 
 @router.get("/{case_id}", response_model=CaseOut, summary="Một hồ sơ (danh tính người tố cáo được che)")
-async def get_case(case_id: int, response: Response, session: SessionDep, principal: CurrentPrincipal,
+async def get_case(case_id: Id64, response: Response, session: SessionDep, principal: CurrentPrincipal,
                    settings: SettingsDep) -> CaseOut:
     case = await case_service.get_readable(session, principal, case_id)
     out = await case_service.view(session, principal, case, today=today(),
@@ -106,7 +107,7 @@ def parse_if_match(value: str | None) -> int:
 @router.post("/{case_id}/actions/{action}", response_model=CaseOut, summary="Thao tác trên hồ sơ",
              responses={409: {"description": "Not allowed in this status / for your role (allowed_actions)"},
                         412: {"description": "Stale version"}, 428: {"description": "If-Match missing"}})
-async def act(case_id: int, action: Action, session: SessionDep, principal: CurrentPrincipal, response: Response,
+async def act(case_id: Id64, action: Action, session: SessionDep, principal: CurrentPrincipal, response: Response,
               settings: SettingsDep, body: ActionIn | None = None,
               if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> CaseOut:
     version = parse_if_match(if_match)
@@ -127,7 +128,7 @@ class NoticeIn(BaseModel):
 
 @router.post("/{case_id}/notices", response_model=CaseOut, summary="Ghi nhận đã thông báo / gửi / công khai",
              description="Completes a notification timer (the notice itself goes out on paper or by post).")
-async def record_notice(case_id: int, data: NoticeIn, session: SessionDep, principal: CurrentPrincipal,
+async def record_notice(case_id: Id64, data: NoticeIn, session: SessionDep, principal: CurrentPrincipal,
                         settings: SettingsDep) -> CaseOut:
     env = await calendar_service.env(session, settings)
     case = await case_actions.record_notice(session, principal, case_id, data.timer, data.sent_on, data.recipients,
@@ -136,17 +137,17 @@ async def record_notice(case_id: int, data: NoticeIn, session: SessionDep, princ
 
 
 @router.get("/{case_id}/events", response_model=Page[EventOut], summary="Nhật ký (audit trail) của hồ sơ")
-async def case_events(case_id: int, session: SessionDep, principal: CurrentPrincipal, limit: LimitQuery = 100,
+async def case_events(case_id: Id64, session: SessionDep, principal: CurrentPrincipal, limit: LimitQuery = 100,
                       cursor: CursorQuery = None) -> Page[EventOut]:
     await case_service.get_readable(session, principal, case_id)
-    after = decode_cursor(cursor, 1)
-    rows = await case_service.events(session, case_id, after_seq=int(after[0]) if after else 0, limit=limit)
+    after = decode_cursor(cursor, int)
+    rows = await case_service.events(session, case_id, after_seq=after[0] if after else 0, limit=limit)
     items = [EventOut.model_validate(e, from_attributes=True) for e in rows[:limit]]
     return Page(items=items, next_cursor=encode_cursor([items[-1].seq]) if len(rows) > limit else None)
 
 
 @router.get("/{case_id}/events/verify", response_model=ChainReport, summary="Kiểm tra chuỗi băm của nhật ký")
-async def verify_events(case_id: int, session: SessionDep, principal: CurrentPrincipal) -> ChainReport:
+async def verify_events(case_id: Id64, session: SessionDep, principal: CurrentPrincipal) -> ChainReport:
     await case_service.get_readable(session, principal, case_id)
     valid, checked, bad = await case_service.verify_chain(session, case_id)
     return ChainReport(valid=valid, events_checked=checked, first_tampered_seq=bad)
@@ -154,24 +155,24 @@ async def verify_events(case_id: int, session: SessionDep, principal: CurrentPri
 
 @router.post("/{case_id}/dialogues", response_model=DialogueOut, status_code=status.HTTP_201_CREATED,
              summary="Ghi nhận đối thoại")
-async def add_dialogue(case_id: int, data: DialogueIn, session: SessionDep,
+async def add_dialogue(case_id: Id64, data: DialogueIn, session: SessionDep,
                        principal: CurrentPrincipal) -> DialogueOut:
     dialogue = await case_actions.add_dialogue(session, principal, case_id, data, today=today())
     return DialogueOut.model_validate(dialogue, from_attributes=True)
 
 
 @router.get("/{case_id}/dialogues", response_model=Page[DialogueOut], summary="Các lần đối thoại")
-async def list_dialogues(case_id: int, session: SessionDep, principal: CurrentPrincipal, limit: LimitQuery = 50,
+async def list_dialogues(case_id: Id64, session: SessionDep, principal: CurrentPrincipal, limit: LimitQuery = 50,
                          cursor: CursorQuery = None) -> Page[DialogueOut]:
     await case_service.get_readable(session, principal, case_id)
-    after = decode_cursor(cursor, 1)
-    rows = await duplicate_service.dialogues(session, case_id, after_id=int(after[0]) if after else 0, limit=limit)
+    after = decode_cursor(cursor, int)
+    rows = await duplicate_service.dialogues(session, case_id, after_id=after[0] if after else 0, limit=limit)
     items = [DialogueOut.model_validate(d, from_attributes=True) for d in rows[:limit]]
     return Page(items=items, next_cursor=encode_cursor([items[-1].id]) if len(rows) > limit else None)
 
 
 @router.get("/{case_id}/duplicates", response_model=list[DuplicateOut],
             summary="Đơn trùng / lặp lại: cùng người hoặc nội dung tương tự")
-async def duplicates(case_id: int, session: SessionDep, principal: CurrentPrincipal) -> list[DuplicateOut]:
+async def duplicates(case_id: Id64, session: SessionDep, principal: CurrentPrincipal) -> list[DuplicateOut]:
     case = await case_service.get_readable(session, principal, case_id)
     return await duplicate_service.similar(session, principal, case)

@@ -10,6 +10,7 @@ from api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
 from api.services import calendar as calendar_service
 from api.services import deadlines as deadline_service
+from api.types import Id32
 
 router = APIRouter(prefix="/deadlines", tags=["deadlines"])
 
@@ -33,7 +34,7 @@ async def _page(session: SessionDep, principal: CurrentPrincipal, settings: Sett
     env = await calendar_service.env(session, settings)
     now = today()
     rows = await deadline_service.urgent(session, principal, env, now, overdue=overdue, unit_id=unit_id, limit=limit,
-                                         after=decode_cursor(cursor, 2))
+                                         after=decode_cursor(cursor, date, int))
     items = [UrgentCase(case_id=u.case.id, tracking_code=u.case.tracking_code, kind=u.case.kind, status=u.case.status,
                         title=u.case.title, competent_unit_id=u.case.competent_unit_id,
                         escalated_to_unit_id=u.case.escalated_to_unit_id, timer=u.timer.name,
@@ -46,12 +47,12 @@ async def _page(session: SessionDep, principal: CurrentPrincipal, settings: Sett
 
 @router.get("/overdue", response_model=Page[UrgentCase], summary="Hồ sơ quá hạn (cũ nhất trước)")
 async def overdue(session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep,
-                  unit_id: int | None = None, limit: LimitQuery = 50, cursor: CursorQuery = None) -> Page[UrgentCase]:
+                  unit_id: Id32 | None = None, limit: LimitQuery = 50, cursor: CursorQuery = None) -> Page[UrgentCase]:
     return await _page(session, principal, settings, overdue=True, unit_id=unit_id, limit=limit, cursor=cursor)
 
 
 @router.get("/due-soon", response_model=Page[UrgentCase],
             summary="Hồ sơ sắp đến hạn (trong số ngày làm việc cảnh báo, mặc định 3)")
 async def due_soon(session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep,
-                   unit_id: int | None = None, limit: LimitQuery = 50, cursor: CursorQuery = None) -> Page[UrgentCase]:
+                   unit_id: Id32 | None = None, limit: LimitQuery = 50, cursor: CursorQuery = None) -> Page[UrgentCase]:
     return await _page(session, principal, settings, overdue=False, unit_id=unit_id, limit=limit, cursor=cursor)

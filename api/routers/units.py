@@ -10,6 +10,7 @@ from api.errors import Invalid
 from api.models.unit import Unit, UnitCreate, UnitImportResult, UnitLevel, UnitPublic, UnitUpdate
 from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
 from api.services import units as unit_service
+from api.types import Id32
 
 router = APIRouter(prefix="/units", tags=["units"])
 
@@ -20,18 +21,18 @@ def unit_public(unit: Unit) -> UnitPublic:
 
 @router.get("", response_model=Page[UnitPublic], summary="Danh sách đơn vị")
 async def list_units(session: SessionDep, _: CurrentPrincipal, limit: LimitQuery = 50, cursor: CursorQuery = None,
-                     level: UnitLevel | None = None, parent_id: int | None = None,
-                     under: Annotated[int | None, Query(description="Chỉ các đơn vị thuộc cây của đơn vị này")] = None,
+                     level: UnitLevel | None = None, parent_id: Id32 | None = None,
+                     under: Annotated[Id32 | None, Query(description="Chỉ các đơn vị thuộc cây của đơn vị này")] = None,
                      q: Annotated[str | None, Query(max_length=100)] = None) -> Page[UnitPublic]:
-    after = decode_cursor(cursor, 1)
-    rows = await unit_service.list_units(session, limit=limit, after_id=int(after[0]) if after else None,
+    after = decode_cursor(cursor, int)
+    rows = await unit_service.list_units(session, limit=limit, after_id=after[0] if after else None,
                                          level=level.value if level else None, parent_id=parent_id, under=under, q=q)
     items = [unit_public(u) for u in rows[:limit]]
     return Page(items=items, next_cursor=encode_cursor([items[-1].id]) if len(rows) > limit else None)
 
 
 @router.get("/{unit_id}", response_model=UnitPublic, summary="Một đơn vị")
-async def get_unit(unit_id: int, session: SessionDep, _: CurrentPrincipal) -> UnitPublic:
+async def get_unit(unit_id: Id32, session: SessionDep, _: CurrentPrincipal) -> UnitPublic:
     return unit_public(await unit_service.get(session, unit_id))
 
 
@@ -41,7 +42,7 @@ async def create_unit(data: UnitCreate, session: SessionDep, admin: AdminPrincip
 
 
 @router.patch("/{unit_id}", response_model=UnitPublic, summary="Sửa đơn vị (quản trị)")
-async def update_unit(unit_id: int, data: UnitUpdate, session: SessionDep, admin: AdminPrincipal) -> UnitPublic:
+async def update_unit(unit_id: Id32, data: UnitUpdate, session: SessionDep, admin: AdminPrincipal) -> UnitPublic:
     return unit_public(await unit_service.update(session, admin.id, unit_id, data))
 
 

@@ -6,23 +6,24 @@ from api.deps import AdminPrincipal, SessionDep
 from api.models.user import Role, UserCreate, UserPublic, UserUpdate
 from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
 from api.services import users as user_service
+from api.types import Id32
 
 router = APIRouter(prefix="/users", tags=["users"])
 
 
 @router.get("", response_model=Page[UserPublic], summary="Danh sách cán bộ (quản trị)")
 async def list_users(session: SessionDep, _: AdminPrincipal, limit: LimitQuery = 50, cursor: CursorQuery = None,
-                     unit_id: int | None = None, role: Role | None = None,
+                     unit_id: Id32 | None = None, role: Role | None = None,
                      active: bool | None = None) -> Page[UserPublic]:
-    after = decode_cursor(cursor, 1)
-    rows = await user_service.list_users(session, limit=limit, after_id=int(after[0]) if after else None,
+    after = decode_cursor(cursor, int)
+    rows = await user_service.list_users(session, limit=limit, after_id=after[0] if after else None,
                                          unit_id=unit_id, role=role.value if role else None, active=active)
     items = [UserPublic.model_validate(u) for u in rows[:limit]]
     return Page(items=items, next_cursor=encode_cursor([items[-1].id]) if len(rows) > limit else None)
 
 
 @router.get("/{user_id}", response_model=UserPublic, summary="Một cán bộ (quản trị)")
-async def get_user(user_id: int, session: SessionDep, _: AdminPrincipal) -> UserPublic:
+async def get_user(user_id: Id32, session: SessionDep, _: AdminPrincipal) -> UserPublic:
     return UserPublic.model_validate(await user_service.get(session, user_id))
 
 
@@ -32,13 +33,13 @@ async def create_user(data: UserCreate, request: Request, session: SessionDep, a
 
 
 @router.patch("/{user_id}", response_model=UserPublic, summary="Đổi vai trò, đơn vị, mật khẩu, trạng thái (quản trị)")
-async def update_user(user_id: int, data: UserUpdate, request: Request, session: SessionDep,
+async def update_user(user_id: Id32, data: UserUpdate, request: Request, session: SessionDep,
                       admin: AdminPrincipal) -> UserPublic:
     return UserPublic.model_validate(
         await user_service.update(session, request.app.state.passwords, admin.id, user_id, data))
 
 
 @router.post("/{user_id}/deactivate", response_model=UserPublic, summary="Vô hiệu hoá tài khoản (quản trị)")
-async def deactivate_user(user_id: int, request: Request, session: SessionDep, admin: AdminPrincipal) -> UserPublic:
+async def deactivate_user(user_id: Id32, request: Request, session: SessionDep, admin: AdminPrincipal) -> UserPublic:
     return UserPublic.model_validate(await user_service.update(
         session, request.app.state.passwords, admin.id, user_id, UserUpdate(is_active=False)))

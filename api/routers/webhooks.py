@@ -10,6 +10,7 @@ from api.models.deadline import OutboxEvent, WebhookDelivery
 from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
 from api.services import webhooks as webhook_service
 from api.services.outbox import EVENT_TYPES
+from api.types import Id32
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
@@ -65,17 +66,17 @@ async def list_all(session: SessionDep, _: AdminPrincipal) -> list[WebhookOut]:
 
 
 @router.patch("/{sub_id}", response_model=WebhookOut, summary="Sửa / tắt webhook")
-async def update(sub_id: int, data: WebhookUpdate, session: SessionDep, admin: AdminPrincipal) -> WebhookOut:
+async def update(sub_id: Id32, data: WebhookUpdate, session: SessionDep, admin: AdminPrincipal) -> WebhookOut:
     sub = await webhook_service.update(session, admin.id, sub_id, data.model_dump(exclude_unset=True))
     return WebhookOut.model_validate(sub, from_attributes=True)
 
 
 @router.get("/{sub_id}/deliveries", response_model=Page[DeliveryOut], summary="Nhật ký gửi webhook")
-async def deliveries(sub_id: int, session: SessionDep, _: AdminPrincipal, limit: LimitQuery = 50,
+async def deliveries(sub_id: Id32, session: SessionDep, _: AdminPrincipal, limit: LimitQuery = 50,
                      cursor: CursorQuery = None) -> Page[DeliveryOut]:
     await webhook_service.get(session, sub_id)
-    after = decode_cursor(cursor, 1)
-    rows = await webhook_service.deliveries(session, sub_id, after_id=int(after[0]) if after else None, limit=limit)
+    after = decode_cursor(cursor, int)
+    rows = await webhook_service.deliveries(session, sub_id, after_id=after[0] if after else None, limit=limit)
     items = [_delivery(d, e) for d, e in rows[:limit]]
     return Page(items=items, next_cursor=encode_cursor([items[-1].id]) if len(rows) > limit else None)
 

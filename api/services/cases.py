@@ -298,9 +298,8 @@ async def list_cases(session: AsyncSession, principal: Principal, *, today: date
         matches = [SEARCH_TEXT.contains(sa.func.f_unaccent(sa.func.lower(w)), escape="\\") for w in words]
         stmt = stmt.where(sa.or_(sa.and_(*matches), Case.tracking_code == f["q"].strip().upper()))
     if after is not None:
-        value = date.fromisoformat(after[0]) if after[0] else None
-        cmp = sa.tuple_(key, Case.id) < sa.tuple_(value, after[1]) if descending else \
-            sa.tuple_(key, Case.id) > sa.tuple_(value, after[1])
+        cmp = sa.tuple_(key, Case.id) < sa.tuple_(after[0], after[1]) if descending else \
+            sa.tuple_(key, Case.id) > sa.tuple_(after[0], after[1])
         stmt = stmt.where(cmp)
     order = (key.desc(), Case.id.desc()) if descending else (key.asc(), Case.id.asc())
     return (await session.scalars(stmt.order_by(*order).limit(limit + 1))).all()

@@ -176,7 +176,7 @@ async def urgent(session: AsyncSession, principal: Principal, env: DeadlineEnv, 
     if root is not None:
         stmt = stmt.where(Case.competent_unit_id.in_(sa.select(Unit.id).where(Unit.path.startswith(root.path))))
     if after is not None:
-        stmt = stmt.where(sa.tuple_(Case.next_due_date, Case.id) > sa.tuple_(date.fromisoformat(after[0]), after[1]))
+        stmt = stmt.where(sa.tuple_(Case.next_due_date, Case.id) > sa.tuple_(after[0], after[1]))
     rows = (await session.scalars(stmt.order_by(Case.next_due_date, Case.id).limit(limit + 1))).all()
     out = []
     for case in rows:
