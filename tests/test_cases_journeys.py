@@ -231,3 +231,12 @@ async def test_idempotent_intake_returns_the_same_case(api: Api) -> None:
     assert first.status_code == again.status_code == 201
     assert first.json()["id"] == again.json()["id"]
     assert first.json()["access_key"] == again.json()["access_key"]
+
+
+async def test_a_level_skipping_denunciation_carries_a_transfer_timer_met_by_the_transfer(api: Api) -> None:
+    h = await api.headers("tinh.tiepdan")
+    commune = (await api.http.get(f"{V1}/units", headers=h, params={"q": "Khao Mang"})).json()["items"][0]
+    case = await intake(api, kind="denunciation", competent_unit_id=commune["id"])
+    assert timer(case, "transfer")["days"] == 5
+    moved = await act(api, "tinh.tiepdan", case, "transfer", to_unit_id=commune["id"], reason="Thẩm quyền xã")
+    assert timer(moved, "transfer")["status"] == "met"

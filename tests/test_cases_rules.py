@@ -60,7 +60,7 @@ async def test_effective_date_in_the_future_or_before_receipt(api: Api) -> None:
 
 async def test_transfer_to_the_same_or_a_missing_unit(api: Api) -> None:
     case = await intake(api)
-    r = await act_raw(api, "tinh.tiepdan", case, "transfer", to_unit_id=case["competent_unit_id"])
+    r = await act_raw(api, "tinh.tiepdan", case, "transfer", to_unit_id=case["receiving_unit_id"])
     assert r.status_code == 422 and r.json()["error"]["code"] == "same_unit"
     r = await act_raw(api, "tinh.tiepdan", case, "transfer", to_unit_id=99999999)
     assert r.status_code == 422 and r.json()["error"]["code"] == "unit_not_found"

@@ -162,3 +162,13 @@ def test_an_extension_re_arms_the_alerts() -> None:
     extended = extend(late, "resolution", 30)
     res = next(t for t in extended if t.name == "resolution")
     assert not res.breached and res.status(CAL, date(2026, 4, 3)) == "running"
+
+
+def test_a_denunciation_received_by_a_unit_without_competence_must_be_transferred_in_5_working_days() -> None:
+    timers = intake_timers(CaseFacts("denunciation", competent_elsewhere=True), date(2026, 4, 28))
+    transfer = next(t for t in timers if t.name == "transfer")
+    # Wed 29 Apr (1), 30 Apr and 1 May off, 4–7 May (2–5) → Thursday 7 May.
+    assert (transfer.basis, transfer.days) == (Basis.working, 5)
+    assert transfer.due_date(CAL) == date(2026, 5, 7)
+    assert "transfer" not in {t.name for t in intake_timers(CaseFacts("complaint", competent_elsewhere=True),
+                                                            date(2026, 4, 28))}

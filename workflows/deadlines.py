@@ -27,6 +27,7 @@ class RuleSet:
     complaint_acceptance: Period
     denunciation_acceptance: Period
     denunciation_acceptance_multi_place: Period
+    denunciation_transfer: Period
     # (round, remote, complex) → calendar days from acceptance (LKN art. 28, 37)
     complaint_resolution: dict[tuple[int, bool, bool], int]
     denunciation_resolution: Period
@@ -54,6 +55,7 @@ def rule_sets(processing_days: int = 10, processing_basis: Basis = Basis.working
         complaint_acceptance=Period(cd, 10, "LKN art. 27"),
         denunciation_acceptance=Period(wd, 7, "LTC art. 24"),
         denunciation_acceptance_multi_place=Period(wd, 10, "LTC art. 24 (xác minh nhiều nơi)"),
+        denunciation_transfer=Period(wd, 5, "LTC art. 24 (không thuộc thẩm quyền: chuyển đơn)"),
         complaint_resolution={
             (1, False, False): 30, (1, False, True): 45, (1, True, False): 45, (1, True, True): 60,
             (2, False, False): 45, (2, False, True): 60, (2, True, False): 60, (2, True, True): 70,
@@ -173,10 +175,13 @@ class CaseFacts:
     complexity: str = "normal"
     remote_area: bool = False
     multi_place_verification: bool = False
+    # Received by a unit that is not competent (e.g. a level-skipping letter).
+    competent_elsewhere: bool = False
 
 
 def intake_timers(facts: CaseFacts, received_on: date, sets: tuple[RuleSet, ...] = RULE_SETS) -> list[Timer]:
-    """Processing (xử lý đơn) for every letter; acceptance (thụ lý) for complaints and denunciations."""
+    """Processing (xử lý đơn) for every letter; acceptance (thụ lý) for complaints and denunciations;
+    a denunciation received by a unit that is not competent must be transferred within 5 working days."""
     rules = rules_on(received_on, sets)
     timers = [_timer("processing", rules.processing, received_on)]
     if facts.kind == "complaint":
@@ -185,6 +190,8 @@ def intake_timers(facts: CaseFacts, received_on: date, sets: tuple[RuleSet, ...]
         period = (rules.denunciation_acceptance_multi_place if facts.multi_place_verification
                   else rules.denunciation_acceptance)
         timers.append(_timer("acceptance", period, received_on))
+        if facts.competent_elsewhere:
+            timers.append(_timer("transfer", rules.denunciation_transfer, received_on))
     return timers
 
 

@@ -36,7 +36,7 @@ from workflows.cases import (
     transition,
 )
 
-PROCESSING_TIMERS = {"processing", "acceptance"}
+PROCESSING_TIMERS = {"processing", "acceptance", "transfer"}
 
 
 @dataclass
@@ -96,7 +96,7 @@ async def _reject(ctx: Ctx) -> None:
 async def _transfer(ctx: Ctx) -> None:
     case, body = ctx.case, ctx.body
     to_unit_id = _require(body.to_unit_id, "to_unit_id", "Thiếu đơn vị nhận")
-    if to_unit_id == case.competent_unit_id:
+    if to_unit_id == case.receiving_unit_id:  # the unit holding the letter
         raise Invalid("Không thể chuyển đơn cho chính đơn vị đang giữ đơn", code="same_unit",
                       details={"field": "to_unit_id"})
     target = await ctx.session.get(Unit, to_unit_id)

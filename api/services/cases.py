@@ -43,7 +43,8 @@ def hash_key(key: str) -> str:
 
 def facts(case: Case) -> CaseFacts:
     return CaseFacts(kind=case.kind, complaint_round=case.complaint_round or 1, complexity=case.complexity,
-                     remote_area=case.remote_area, multi_place_verification=case.multi_place_verification)
+                     remote_area=case.remote_area, multi_place_verification=case.multi_place_verification,
+                     competent_elsewhere=case.competent_unit_id != case.receiving_unit_id)
 
 
 def load_timers(case: Case) -> list[Timer]:
