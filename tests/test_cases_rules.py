@@ -213,3 +213,14 @@ async def test_out_of_range_ids_and_forged_cursors_are_422_not_500(api: Api) -> 
         assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_cursor", values
     r = await api.http.get(f"{V1}/deadlines/overdue", headers=h, params={"unit_id": -5})
     assert r.status_code == 422
+
+
+async def test_a_letter_is_processed_by_the_unit_holding_it(api: Api) -> None:
+    h = await api.headers("tinh.tiepdan")
+    commune = (await api.http.get(f"{V1}/units", headers=h, params={"q": "Khao Mang"})).json()["items"][0]
+    case = await intake(api, competent_unit_id=commune["id"])  # received at the province, competent: the commune
+    r = await act_raw(api, "xa.chutich", case, "accept", decision_number="1")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "not_your_unit"
+    accepted = await act(api, "tinh.chutich", case, "accept", decision_number="1")
+    assert accepted["competent_unit_id"] == case["receiving_unit_id"]  # the accepting unit settles it
+    assert accepted["level_skipping"] is True

@@ -8,7 +8,7 @@ from api.deps import Principal
 from api.errors import Forbidden
 from api.models.case import Case, CaseAssignment, CaseParty
 from api.models.unit import Unit
-from workflows.cases import Role, Transition
+from workflows.cases import Role, Status, Transition
 
 SECRET_ROLES = frozenset({"denouncer"})
 
@@ -31,15 +31,17 @@ def readable(principal: Principal) -> ColumnElement[bool]:
     return sa.and_(sa.or_(*scopes), ~named_accused)
 
 
+def holding_unit(case: Case) -> int:
+    """The unit whose officers act on the case: the receiving unit while the letter is being processed
+    (xử lý đơn), the competent unit once it has been accepted."""
+    return case.receiving_unit_id if case.status == Status.received else case.competent_unit_id
+
+
 def acting_roles(principal: Principal, case: Case) -> set[str]:
-    """The caller's roles that count on this case: heads and handlers act in the competent unit;
-    desk officers in the receiving or the competent unit."""
-    roles: set[str] = set()
-    if principal.has(Role.unit_head) and principal.unit.id == case.competent_unit_id:
-        roles.add(Role.unit_head.value)
-    if principal.has(Role.desk_officer) and principal.unit.id in (case.receiving_unit_id, case.competent_unit_id):
-        roles.add(Role.desk_officer.value)
-    return roles
+    """The caller's roles that count on this case: only in the unit holding it."""
+    if principal.unit.id != holding_unit(case):
+        return set()
+    return {r for r in (Role.unit_head.value, Role.desk_officer.value) if r in principal.user.roles}
 
 
 def ensure_may_act(principal: Principal, case: Case, t: Transition) -> None:
@@ -49,7 +51,8 @@ def ensure_may_act(principal: Principal, case: Case, t: Transition) -> None:
 
 
 def sees_identity(principal: Principal, case: Case) -> bool:
-    """A denouncer's identity: only the desk officer who received the case and the head who resolves it."""
+    """A denouncer's identity: only the desk officer who received the case and the head of the unit holding
+    it (who decides on it)."""
     if principal.has(Role.desk_officer) and case.received_by_id == principal.id:
         return True
-    return principal.has(Role.unit_head) and principal.unit.id == case.competent_unit_id
+    return principal.has(Role.unit_head) and principal.unit.id == holding_unit(case)

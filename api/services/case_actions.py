@@ -83,6 +83,8 @@ async def _accept(ctx: Ctx) -> None:
                        "hãy lưu đơn hoặc chuyển thành nguồn tin thanh tra", code="anonymous_denunciation",
                        details={"allowed_actions": ["store"]})
     _end_processing(ctx)
+    # The unit that accepts (thụ lý) is the one that settles it, whatever the desk first classified.
+    case.competent_unit_id = case.receiving_unit_id
     case.accepted_on = ctx.on
     ctx.timers += dl.acceptance_timers(case_service.facts(case), ctx.on, ctx.env.rules)
 
