@@ -138,3 +138,13 @@ async def test_a_transferred_case_keeps_the_identity_sealed(api: Api) -> None:
     linked = moved["transferred_to_case_id"]
     assert _denouncer((await get(api, "xa.chutich", linked)).json())["full_name"] == "Lò Thị Bình"
     assert _denouncer((await get(api, "xa.tiepdan", linked)).json())["masked"] is True
+
+
+async def test_duplicates_never_link_a_denouncer_to_a_visible_identity(api: Api) -> None:
+    visible = await intake(api, title="Khiếu nại của bà Bình", parties=[
+        {"role": "complainant", "full_name": "Lò Thị Bình", "id_number": DENOUNCER["id_number"]}])
+    secret = await intake(api, kind="denunciation", field="corruption", title="Tố cáo khác hẳn",
+                          content="Nội dung riêng biệt không trùng lặp.", parties=[DENOUNCER])
+    for a, b in ((visible, secret), (secret, visible)):
+        dups = (await api.http.get(f"{V1}/cases/{a['id']}/duplicates", headers=await api.headers("thanhtra"))).json()
+        assert not any(d["id"] == b["id"] and d["same_person"] for d in dups)

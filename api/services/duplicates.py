@@ -16,9 +16,11 @@ SIMILARITY_THRESHOLD = 0.3
 async def similar(session: AsyncSession, principal: Principal, case: Case, limit: int = 20) -> list[DuplicateOut]:
     text = sa.func.f_unaccent(sa.func.lower(Case.content))
     score = sa.func.similarity(text, sa.func.f_unaccent(sa.func.lower(case.content)))
+    # Denouncers are left out on both sides: "same person" must not link a secret identity to a visible one.
+    open_party = CaseParty.role.not_in(case_access.SECRET_ROLES)
     ids = sa.select(CaseParty.id_number_hash).where(CaseParty.case_id == case.id,
-                                                    CaseParty.id_number_hash.is_not(None))
-    same_person = sa.exists().where(CaseParty.case_id == Case.id, CaseParty.id_number_hash.in_(ids))
+                                                    CaseParty.id_number_hash.is_not(None), open_party)
+    same_person = sa.exists().where(CaseParty.case_id == Case.id, CaseParty.id_number_hash.in_(ids), open_party)
     rows = (await session.execute(
         sa.select(Case, score.label("score"), same_person.label("same"))
         .where(Case.id != case.id, case_access.readable(principal), sa.or_(score > SIMILARITY_THRESHOLD, same_person))
