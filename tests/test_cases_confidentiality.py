@@ -148,3 +148,17 @@ async def test_duplicates_never_link_a_denouncer_to_a_visible_identity(api: Api)
     for a, b in ((visible, secret), (secret, visible)):
         dups = (await api.http.get(f"{V1}/cases/{a['id']}/duplicates", headers=await api.headers("thanhtra"))).json()
         assert not any(d["id"] == b["id"] and d["same_person"] for d in dups)
+
+
+async def test_representatives_and_relatives_in_a_denunciation_are_protected_too(api: Api) -> None:
+    case = await intake(api, kind="denunciation", field="corruption", signer_count=6, parties=[
+        DENOUNCER, {"role": "representative", "full_name": "Hà Văn Đại Diện", "id_number": "015070009999"},
+        {"role": "related", "full_name": "Con gái người tố cáo"}, {"role": "accused", "full_name": "Cán bộ Z"}])
+    case = await act(api, "tinh.chutich", case, "accept", decision_number="3/QĐ")
+    case = await act(api, "tinh.chutich", case, "assign", handler_ids=[(await api.user("tinh.xacminh")).id])
+    seen = (await get(api, "tinh.xacminh", case["id"])).json()["parties"]
+    assert {p["role"]: p["masked"] for p in seen} == {"denouncer": True, "representative": True, "related": True,
+                                                      "accused": False}
+    assert "Hà Văn Đại Diện" not in repr(seen) and "Con gái" not in repr(seen)
+    head = (await get(api, "tinh.chutich", case["id"])).json()["parties"]
+    assert {p["full_name"] for p in head} >= {"Hà Văn Đại Diện", "Con gái người tố cáo", "Cán bộ Z"}

@@ -29,10 +29,12 @@ def _seal_existing() -> None:
 
     vault = Vault(tuple(Settings().identity_key_list()))
     bind = op.get_bind()
-    rows = bind.execute(sa.text("SELECT id, role, full_name, id_number, phone, address FROM case_parties")).all()
+    rows = bind.execute(sa.text("SELECT p.id, p.role, c.kind, p.full_name, p.id_number, p.phone, p.address "
+                                "FROM case_parties p JOIN cases c ON c.id = p.case_id")).all()
     for row in rows:
         values = {"id": row.id, "h": vault.fingerprint(row.id_number) if row.id_number else None}
-        if row.role == "denouncer":
+        # Same rule as api.services.case_access.is_secret at this revision.
+        if row.role == "denouncer" or (row.kind == "denunciation" and row.role != "accused"):
             values["s"] = vault.seal({"full_name": row.full_name, "id_number": row.id_number, "phone": row.phone,
                                       "address": row.address})
             bind.execute(sa.text("UPDATE case_parties SET sealed = :s, id_number_hash = :h, full_name = '', "

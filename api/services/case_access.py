@@ -10,7 +10,18 @@ from api.models.case import Case, CaseAssignment, CaseParty
 from api.models.unit import Unit
 from workflows.cases import Role, Status, Transition
 
-SECRET_ROLES = frozenset({"denouncer"})
+
+def is_secret(role: str, kind: str) -> bool:
+    """Whose identity is sealed and masked: every denouncer, and in a denunciation everyone but the
+    accused — representatives and relatives of denouncers are protected too (LTC art. 9, 47, 56)."""
+    return role == "denouncer" or (kind == "denunciation" and role != "accused")
+
+
+def open_party_clause(kind_column: ColumnElement[str] | str) -> ColumnElement[bool]:
+    """SQL twin of `not is_secret(...)`, for matching parties across cases."""
+    kind_is_denunciation = (kind_column == "denunciation") if not isinstance(kind_column, str) \
+        else sa.literal(kind_column == "denunciation")
+    return sa.and_(CaseParty.role != "denouncer", sa.or_(CaseParty.role == "accused", ~kind_is_denunciation))
 
 
 def readable(principal: Principal) -> ColumnElement[bool]:

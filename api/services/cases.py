@@ -159,7 +159,7 @@ async def create(session: AsyncSession, principal: Principal, settings: Settings
         return existing, access_key(settings, existing.tracking_code)
     assert case.id is not None
     for party in data.parties:
-        session.add(new_party(vault_for(settings), case.id, party.model_dump()))
+        session.add(new_party(vault_for(settings), case.id, case.kind, party.model_dump()))
     roles: dict[str, int] = {}
     for party in data.parties:
         roles[party.role.value] = roles.get(party.role.value, 0) + 1
@@ -189,21 +189,21 @@ async def get_readable(session: AsyncSession, principal: Principal, case_id: int
 IDENTITY_FIELDS = ("full_name", "id_number", "phone", "address")
 
 
-def new_party(vault: Vault, case_id: int, data: dict[str, Any]) -> CaseParty:
+def new_party(vault: Vault, case_id: int, kind: str, data: dict[str, Any]) -> CaseParty:
     """A party row; a secret identity is sealed and its clear columns left empty."""
     id_number = data.get("id_number")
     party = CaseParty(case_id=case_id, role=data["role"], full_name=data["full_name"], id_number=id_number,
                       phone=data.get("phone"), address=data.get("address"), officer_id=data.get("officer_id"),
                       id_number_hash=vault.fingerprint(id_number) if id_number else None)
-    if party.role in case_access.SECRET_ROLES:
+    if case_access.is_secret(party.role, kind):
         party.sealed = vault.seal({k: data.get(k) for k in IDENTITY_FIELDS})
         party.full_name, party.id_number, party.phone, party.address = "", None, None, None
     return party
 
 
-def _party_out(party: CaseParty, reveal: bool, vault: Vault) -> PartyOut:
+def _party_out(party: CaseParty, kind: str, reveal: bool, vault: Vault) -> PartyOut:
     assert party.id is not None
-    if party.role in case_access.SECRET_ROLES:
+    if case_access.is_secret(party.role, kind):
         if not reveal or party.sealed is None:
             return PartyOut(id=party.id, role=party.role, full_name="(được giữ bí mật)", id_number=None, phone=None,
                             address=None, masked=True)
@@ -219,7 +219,7 @@ async def view(session: AsyncSession, principal: Principal, case: Case, *, today
     parties = (await session.scalars(sa.select(CaseParty).where(CaseParty.case_id == case.id)
                                      .order_by(CaseParty.id))).all()
     reveal = case_access.sees_identity(principal, case)
-    secret = [p.id for p in parties if p.role in case_access.SECRET_ROLES]
+    secret = [p.id for p in parties if case_access.is_secret(p.role, case.kind)]
     if reveal and secret and audit_identity:
         await session.execute(sa.select(Case.id).where(Case.id == case.id).with_for_update())
         await case_events.append(session, case_id=case.id, actor_id=principal.id, action="identity_viewed",
@@ -235,7 +235,7 @@ async def view(session: AsyncSession, principal: Principal, case: Case, *, today
         **{k: getattr(case, k) for k in CaseOut.model_fields if hasattr(case, k) and k not in (
             "parties", "timers", "handler_ids", "repeat_count", "allowed_actions", "is_multi_person")},
         is_multi_person=case.signer_count >= 5, handler_ids=list(handler_ids), repeat_count=int(repeat_count),
-        parties=[_party_out(p, reveal, vault) for p in parties], timers=timers,
+        parties=[_party_out(p, case.kind, reveal, vault) for p in parties], timers=timers,
         allowed_actions=allowed_actions(Status(case.status), acting))
 
 

@@ -17,10 +17,11 @@ async def similar(session: AsyncSession, principal: Principal, case: Case, limit
     text = sa.func.f_unaccent(sa.func.lower(Case.content))
     score = sa.func.similarity(text, sa.func.f_unaccent(sa.func.lower(case.content)))
     # Denouncers are left out on both sides: "same person" must not link a secret identity to a visible one.
-    open_party = CaseParty.role.not_in(case_access.SECRET_ROLES)
     ids = sa.select(CaseParty.id_number_hash).where(CaseParty.case_id == case.id,
-                                                    CaseParty.id_number_hash.is_not(None), open_party)
-    same_person = sa.exists().where(CaseParty.case_id == Case.id, CaseParty.id_number_hash.in_(ids), open_party)
+                                                    CaseParty.id_number_hash.is_not(None),
+                                                    case_access.open_party_clause(case.kind))
+    same_person = sa.exists().where(CaseParty.case_id == Case.id, CaseParty.id_number_hash.in_(ids),
+                                    case_access.open_party_clause(Case.kind))
     rows = (await session.execute(
         sa.select(Case, score.label("score"), same_person.label("same"))
         .where(Case.id != case.id, case_access.readable(principal), sa.or_(score > SIMILARITY_THRESHOLD, same_person))
