@@ -240,3 +240,18 @@ async def test_case_changes_reach_the_outbox_without_identities(api: Api) -> Non
     assert [r.event_type for r in rows] == ["case.created", "case.action"]
     assert rows[1].payload["to_status"] == "accepted"
     assert "Lò Thị Bình" not in json.dumps([r.payload for r in rows], ensure_ascii=False)
+
+
+async def test_webhook_subscription_validation_and_secret(api: Api) -> None:
+    h = await api.headers("admin")
+    base = {"name": "Cổng giám sát", "url": "https://giamsat.laocai.gov.vn/hook", "event_types": ["deadline.overdue"]}
+    made = await api.http.post(f"{V1}/webhooks", headers=h, json={**base, "secret": "s" * 32})
+    assert made.status_code == 201 and made.json()["secret"] == "s" * 32
+    assert "secret" not in (await api.http.get(f"{V1}/webhooks", headers=h)).json()["items"][0]
+    for bad in ({"url": "ftp://x/y"}, {"event_types": ["deadline.forgotten"]}, {"secret": "short"}):
+        r = await api.http.post(f"{V1}/webhooks", headers=h, json={**base, **bad})
+        assert r.status_code == 422, bad
+    assert (await api.http.post(f"{V1}/webhooks", headers=await api.headers("tinh.chutich"),
+                                json=base)).status_code == 403
+    off = await api.http.patch(f"{V1}/webhooks/{made.json()['id']}", headers=h, json={"is_active": False})
+    assert off.status_code == 200 and off.json()["is_active"] is False

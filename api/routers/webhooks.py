@@ -20,6 +20,8 @@ class WebhookIn(BaseModel):
     url: str = Field(min_length=8, max_length=2000)
     event_types: list[str] = Field(min_length=1, max_length=len(EVENT_TYPES) + 1,
                                    description=f"Any of {', '.join(EVENT_TYPES)}, or *")
+    secret: str | None = Field(default=None, min_length=24, max_length=128,
+                               description="Signing secret; generated when omitted")
 
 
 class WebhookUpdate(BaseModel):
@@ -38,7 +40,7 @@ class WebhookOut(BaseModel):
 
 
 class WebhookCreated(WebhookOut):
-    secret: str = Field(description="HMAC-SHA256 key for the X-Tiepdan-Signature header; shown once")
+    secret: str = Field(description="HMAC-SHA256 key for the X-Tiepdan-Signature header; shown only here")
 
 
 class DeliveryOut(BaseModel):
@@ -55,14 +57,17 @@ class DeliveryOut(BaseModel):
 
 @router.post("", response_model=WebhookCreated, status_code=status.HTTP_201_CREATED, summary="Đăng ký webhook")
 async def create(data: WebhookIn, session: SessionDep, admin: AdminPrincipal) -> WebhookCreated:
-    sub = await webhook_service.create(session, admin.id, data.name, data.url, data.event_types)
+    sub = await webhook_service.create(session, admin.id, data.name, data.url, data.event_types, data.secret)
     return WebhookCreated.model_validate(sub, from_attributes=True)
 
 
-@router.get("", response_model=list[WebhookOut], summary="Các đăng ký webhook")
-async def list_all(session: SessionDep, _: AdminPrincipal) -> list[WebhookOut]:
-    rows = await webhook_service.list_subscriptions(session)
-    return [WebhookOut.model_validate(r, from_attributes=True) for r in rows]
+@router.get("", response_model=Page[WebhookOut], summary="Các đăng ký webhook")
+async def list_all(session: SessionDep, _: AdminPrincipal, limit: LimitQuery = 50,
+                   cursor: CursorQuery = None) -> Page[WebhookOut]:
+    after = decode_cursor(cursor, int)
+    rows = await webhook_service.list_subscriptions(session, after_id=after[0] if after else 0, limit=limit)
+    items = [WebhookOut.model_validate(r, from_attributes=True) for r in rows[:limit]]
+    return Page(items=items, next_cursor=encode_cursor([items[-1].id]) if len(rows) > limit else None)
 
 
 @router.patch("/{sub_id}", response_model=WebhookOut, summary="Sửa / tắt webhook")

@@ -40,10 +40,10 @@ def _check(url: str, event_types: list[str]) -> None:
                       details={"field": "event_types", "unknown": unknown, "allowed": list(EVENT_TYPES)})
 
 
-async def create(session: AsyncSession, actor_id: int, name: str, url: str,
-                 event_types: list[str]) -> WebhookSubscription:
+async def create(session: AsyncSession, actor_id: int, name: str, url: str, event_types: list[str],
+                 secret: str | None = None) -> WebhookSubscription:
     _check(url, event_types)
-    sub = WebhookSubscription(name=name, url=url, secret=secrets.token_urlsafe(32),
+    sub = WebhookSubscription(name=name, url=url, secret=secret or secrets.token_urlsafe(32),
                               event_types=sorted(set(event_types)), is_active=True, created_by_id=actor_id)
     session.add(sub)
     await session.flush()
@@ -131,8 +131,9 @@ async def deliver_due(maker: async_sessionmaker[AsyncSession], settings: Setting
         return delivered
 
 
-async def list_subscriptions(session: AsyncSession) -> Sequence[WebhookSubscription]:
-    return (await session.scalars(sa.select(WebhookSubscription).order_by(WebhookSubscription.id))).all()
+async def list_subscriptions(session: AsyncSession, *, after_id: int, limit: int) -> Sequence[WebhookSubscription]:
+    return (await session.scalars(sa.select(WebhookSubscription).where(WebhookSubscription.id > after_id)
+                                  .order_by(WebhookSubscription.id).limit(limit + 1))).all()
 
 
 async def deliveries(session: AsyncSession, sub_id: int, *, after_id: int | None,
