@@ -172,3 +172,10 @@ def test_a_denunciation_received_by_a_unit_without_competence_must_be_transferre
     assert transfer.due_date(CAL) == date(2026, 5, 7)
     assert "transfer" not in {t.name for t in intake_timers(CaseFacts("complaint", competent_elsewhere=True),
                                                             date(2026, 4, 28))}
+
+
+def test_timer_dict_carries_every_field() -> None:
+    from dataclasses import fields
+
+    timer = intake_timers(CaseFacts("complaint"), date(2026, 3, 2))[0]
+    assert set(timer.to_dict()) == {f.name for f in fields(Timer)}

@@ -5,8 +5,9 @@ the period (receipt for processing and acceptance, acceptance for resolution). V
 unconfirmed (the processing period's day type) are parameters of `rule_sets()`.
 """
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from workflows.calendar import Basis, WorkCalendar
@@ -108,11 +109,7 @@ class Timer:
     breached: bool = False
 
     def due_date(self, cal: WorkCalendar) -> date:
-        due = cal.add(self.start_date, self.days + self.extended_days, self.basis)
-        if self.paused_days:
-            # Suspended time is not counted: move by the calendar days paused, then to a working day.
-            due = cal.roll_forward(due + timedelta(days=self.paused_days))
-        return due
+        return _due(cal, self.start_date, self.days + self.extended_days, self.basis, self.paused_days)
 
     def status(self, cal: WorkCalendar, today: date) -> str:
         due = self.due_date(cal)
@@ -142,11 +139,13 @@ class Timer:
                 "legal_basis": self.legal_basis, "completed_on": self.completed_on}
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        for key in ("start_date", "paused_since", "completed_on"):
-            d[key] = d[key].isoformat() if d[key] else None
-        d["basis"] = self.basis.value
-        return d
+        # Written out (not dataclasses.asdict, which deep-copies): the sweep serialises thousands of these.
+        return {"name": self.name, "basis": self.basis.value, "days": self.days,
+                "start_date": self.start_date.isoformat(), "legal_basis": self.legal_basis,
+                "extended_days": self.extended_days, "paused_days": self.paused_days,
+                "paused_since": self.paused_since.isoformat() if self.paused_since else None,
+                "completed_on": self.completed_on.isoformat() if self.completed_on else None,
+                "warned": self.warned, "breached": self.breached}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Timer":
@@ -160,6 +159,16 @@ class Timer:
                    paused_days=int(d.get("paused_days", 0)), paused_since=day(d.get("paused_since")),
                    completed_on=day(d.get("completed_on")), warned=bool(d.get("warned", False)),
                    breached=bool(d.get("breached", False)))
+
+
+@lru_cache(maxsize=65536)
+def _due(cal: WorkCalendar, start: date, days: int, basis: Basis, paused_days: int) -> date:
+    """Due dates repeat across thousands of cases (same start, period, calendar): computed once each."""
+    due = cal.add(start, days, basis)
+    if paused_days:
+        # Suspended time is not counted: move by the calendar days paused, then to a working day.
+        due = cal.roll_forward(due + timedelta(days=paused_days))
+    return due
 
 
 def _timer(name: str, period: Period, start: date) -> Timer:

@@ -2,9 +2,10 @@
 service counts with; overrides change → running timers are recomputed, and each moved case says why."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.errors import Invalid, NotFound
 from api.models.case import Case
 from api.models.deadline import CalendarOverride
-from api.services import audit, case_events, outbox
+from api.services import audit, outbox
 from api.settings import Settings
 from workflows.calendar import Basis, WorkCalendar
 from workflows.deadlines import RuleSet, Timer, max_due, next_alert, next_due, rule_sets
 
-RECOMPUTE_BATCH = 1000
+RECOMPUTE_BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -101,30 +102,38 @@ async def remove_override(session: AsyncSession, settings: Settings, actor_id: i
 
 async def _recompute(session: AsyncSession, before: DeadlineEnv, after: DeadlineEnv, day: date,
                      actor_id: int, why: str) -> int:
-    """Cases with an open timer due on or after the changed day: recompute, and record what moved."""
+    """Cases with an open timer due on or after the changed day: recompute (set-based, in batches), re-arm
+    the alerts of timers that moved, and record on each moved case what changed and why."""
+    from api.services import bulk
+
     if before.cal.is_working_day(day) == after.cal.is_working_day(day):
         return 0
     moved = 0
     last_id = 0
     while True:
-        batch = (await session.scalars(
-            sa.select(Case).where(Case.max_due_date >= day, Case.id > last_id).order_by(Case.id)
-            .limit(RECOMPUTE_BATCH).with_for_update())).all()
-        if not batch:
+        rows = (await session.execute(
+            sa.select(Case.id, Case.tracking_code, Case.timers).where(Case.max_due_date >= day, Case.id > last_id)
+            .order_by(Case.id).limit(RECOMPUTE_BATCH).with_for_update())).all()
+        if not rows:
             return moved
-        for case in batch:
-            assert case.id is not None
-            last_id = case.id
-            timers = [Timer.from_dict(t) for t in case.timers]
+        last_id = rows[-1].id
+        updates = bulk.TimerUpdates(after.cal, after.threshold)
+        pending: list[tuple[int, list[tuple[str, dict[str, Any]]]]] = []
+        messages: list[tuple[str, int | None, dict[str, Any]]] = []
+        for row in rows:
+            timers = [Timer.from_dict(t) for t in row.timers]
             changes = [{"timer": t.name, "from": t.due_date(before.cal).isoformat(),
                         "to": t.due_date(after.cal).isoformat()}
                        for t in timers if t.is_open() and t.due_date(before.cal) != t.due_date(after.cal)]
             if not changes:
                 continue
-            store_timers(case, timers, after)
-            moved += 1
-            await outbox.enqueue(session, "deadline.recomputed", case.id, {
-                "case_id": case.id, "tracking_code": case.tracking_code, "changes": changes})
-            await case_events.append(session, case_id=case.id, actor_id=actor_id, action="deadlines_recomputed",
-                                     reason=why, payload={"changes": changes})
-
+            names = {c["timer"] for c in changes}
+            updates.add(row.id, [replace(t, warned=False, breached=False) if t.name in names and t.is_open() else t
+                                 for t in timers])
+            pending.append((row.id, [("deadlines_recomputed", {"changes": changes})]))
+            messages.append(("deadline.recomputed", row.id, {"case_id": row.id, "tracking_code": row.tracking_code,
+                                                             "changes": changes}))
+        await updates.write(session)
+        await bulk.append_events(session, pending, effective_date=None, actor_id=actor_id, reason=why)
+        await outbox.enqueue_many(session, messages)
+        moved += len(pending)

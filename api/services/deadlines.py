@@ -6,51 +6,27 @@ and outbox rows are written in one transaction. A transaction-level advisory loc
 sweeper from doing the same work at the same moment.
 """
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.deps import Principal
 from api.errors import Invalid
-from api.models.case import Case, CaseEvent
+from api.models.case import Case
 from api.models.unit import Unit
-from api.services import case_access, case_events, outbox
+from api.services import bulk, case_access, outbox
 from api.services.calendar import DeadlineEnv
 from api.services.calendar import env as deadline_env
 from api.settings import Settings
-from workflows.deadlines import Timer, max_due, next_alert, next_due, running
+from workflows.deadlines import Timer, running
 from workflows.deadlines import sweep as sweep_timers
 
 SWEEP_LOCK = 7261004
 BATCH = 5000
-
-_UPDATE = sa.text("""
-    UPDATE cases AS c SET timers = v.timers::jsonb, next_due_date = v.ndd, next_alert_date = v.nad,
-           max_due_date = v.mdd, escalated_to_unit_id = COALESCE(v.esc, c.escalated_to_unit_id)
-    FROM unnest(:ids, :timers, :ndd, :nad, :mdd, :esc) AS v(id, timers, ndd, nad, mdd, esc)
-    WHERE c.id = v.id
-""").bindparams(
-    sa.bindparam("ids", type_=ARRAY(sa.BigInteger)), sa.bindparam("timers", type_=ARRAY(sa.Text)),
-    sa.bindparam("ndd", type_=ARRAY(sa.Date)), sa.bindparam("nad", type_=ARRAY(sa.Date)),
-    sa.bindparam("mdd", type_=ARRAY(sa.Date)), sa.bindparam("esc", type_=ARRAY(sa.Integer)))
-
-
-_INSERT_EVENTS = sa.text("""
-    INSERT INTO case_events (case_id, seq, at, action, effective_date, payload, prev_hash, hash)
-    SELECT c, s, :at, a, :effective_date, p::jsonb, ph, h
-    FROM unnest(:case_ids, :seqs, :actions, :payloads, :prevs, :hashes) AS v(c, s, a, p, ph, h)
-""").bindparams(
-    sa.bindparam("case_ids", type_=ARRAY(sa.BigInteger)), sa.bindparam("seqs", type_=ARRAY(sa.Integer)),
-    sa.bindparam("actions", type_=ARRAY(sa.String)), sa.bindparam("payloads", type_=ARRAY(sa.Text)),
-    sa.bindparam("prevs", type_=ARRAY(sa.String)), sa.bindparam("hashes", type_=ARRAY(sa.String)),
-    sa.bindparam("at", type_=sa.DateTime(timezone=True)), sa.bindparam("effective_date", type_=sa.Date))
-
 
 @dataclass
 class SweepResult:
@@ -86,18 +62,16 @@ async def _process(session: AsyncSession, env: DeadlineEnv, today: date, rows: S
                    result: SweepResult) -> None:
     parents: dict[int, int | None] = dict((await session.execute(sa.select(Unit.id, Unit.parent_id).where(
         Unit.id.in_({r.competent_unit_id for r in rows})))).tuples().all())
-    updates: dict[str, list[Any]] = {k: [] for k in ("ids", "timers", "ndd", "nad", "mdd", "esc")}
-    pending: list[tuple[Any, list[tuple[str, dict[str, Any]]]]] = []
+    updates = bulk.TimerUpdates(env.cal, env.threshold)
+    pending: list[tuple[int, list[tuple[str, dict[str, Any]]]]] = []
     messages: list[tuple[str, int | None, dict[str, Any]]] = []
     for row in rows:
-        timers = [Timer.from_dict(t) for t in row.timers]
-        timers, alerts = sweep_timers(timers, env.cal, today, env.threshold)
+        timers, alerts = sweep_timers([Timer.from_dict(t) for t in row.timers], env.cal, today, env.threshold)
         escalate_to = None
         case_evts: list[tuple[str, dict[str, Any]]] = []
         for alert in alerts:
-            kind = "deadline_overdue" if alert.kind == "overdue" else "deadline_due_soon"
             data = {"timer": alert.timer, "due_date": alert.due_date.isoformat()}
-            case_evts.append((kind, data))
+            case_evts.append(("deadline_overdue" if alert.kind == "overdue" else "deadline_due_soon", data))
             messages.append((f"deadline.{alert.kind}", row.id, {"case_id": row.id, "tracking_code": row.tracking_code,
                                                                 "kind": row.kind, **data}))
             if alert.kind == "overdue":
@@ -113,45 +87,13 @@ async def _process(session: AsyncSession, env: DeadlineEnv, today: date, rows: S
             case_evts.append(("escalated", {"to_unit_id": escalate_to, "legal_basis": "LTC art. 38"}))
             messages.append(("deadline.escalated", row.id, {"case_id": row.id, "tracking_code": row.tracking_code,
                                                             "to_unit_id": escalate_to}))
-        updates["ids"].append(row.id)
-        updates["timers"].append(json.dumps([t.to_dict() for t in timers]))
-        updates["ndd"].append(next_due(timers, env.cal))
-        updates["nad"].append(next_alert(timers, env.cal, env.threshold))
-        updates["mdd"].append(max_due(timers, env.cal))
-        updates["esc"].append(escalate_to)
+        updates.add(row.id, timers, escalate_to)
         if case_evts:
-            pending.append((row, case_evts))
+            pending.append((row.id, case_evts))
     result.cases += len(rows)
-    await session.execute(_UPDATE, updates)
-    await _append_events(session, pending, today)
+    await updates.write(session)
+    await bulk.append_events(session, pending, effective_date=today)
     await outbox.enqueue_many(session, messages)
-
-
-async def _append_events(session: AsyncSession, pending: list[tuple[Any, list[tuple[str, dict[str, Any]]]]],
-                         today: date) -> None:
-    """Hash-chained events for many locked cases at once: one query for the chain heads, one insert."""
-    if not pending:
-        return
-    ids = [row.id for row, _ in pending]
-    heads = {r.case_id: (r.seq, r.hash) for r in (await session.execute(
-        sa.select(CaseEvent.case_id, CaseEvent.seq, CaseEvent.hash)
-        .where(CaseEvent.case_id == sa.func.any(sa.cast(ids, ARRAY(sa.BigInteger))))
-        .order_by(CaseEvent.case_id, CaseEvent.seq.desc()).distinct(CaseEvent.case_id))).all()}
-    now = datetime.now(UTC)
-    cols: dict[str, list[Any]] = {k: [] for k in ("case_ids", "seqs", "actions", "payloads", "prevs", "hashes")}
-    for row, evts in pending:
-        seq, prev = heads.get(row.id, (0, case_events.GENESIS))
-        for action, payload in evts:
-            seq += 1
-            digest = case_events.digest_of(prev, case_id=row.id, seq=seq, at=now, actor_id=None, action=action,
-                                           from_status=None, to_status=None, effective_date=today, reason=None,
-                                           payload=payload)
-            for key, value in (("case_ids", row.id), ("seqs", seq), ("actions", action),
-                               ("payloads", json.dumps(payload, ensure_ascii=False)), ("prevs", prev),
-                               ("hashes", digest)):
-                cols[key].append(value)
-            prev = digest
-    await session.execute(_INSERT_EVENTS, {**cols, "at": now, "effective_date": today})
 
 
 @dataclass(frozen=True)
