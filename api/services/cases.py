@@ -17,7 +17,7 @@ from api.models.case import Case, CaseAssignment, CaseEvent, CaseParty
 from api.models.case_schemas import CaseCreate, CaseListItem, CaseOut, PartyOut, TimerOut
 from api.models.unit import Unit
 from api.models.user import User
-from api.services import case_access, case_events, outbox
+from api.services import case_access, case_events, outbox, search
 from api.services.calendar import DeadlineEnv, store_timers
 from api.settings import Settings
 from api.vault import Vault, vault_for
@@ -250,8 +250,8 @@ def list_item(case: Case, today: date) -> CaseListItem:
 
 
 # Must be the very expression of the trigram index ixx_cases_search (migration 0002).
-SEARCH_TEXT = sa.func.f_unaccent(sa.func.lower(
-    sa.type_coerce(Case.title, sa.Text).op("||")(sa.literal_column("' '")).op("||")(Case.content)))
+SEARCH_TEXT = search.folded(
+    sa.type_coerce(Case.title, sa.Text).op("||")(sa.literal_column("' '")).op("||")(Case.content))
 SORTS = {"-received_at": (Case.received_at, True), "received_at": (Case.received_at, False),
          "due_date": (sa.func.coalesce(Case.next_due_date, sa.cast(sa.literal("9999-12-31"), sa.Date)), False)}
 
@@ -294,10 +294,7 @@ async def list_cases(session: AsyncSession, principal: Principal, *, today: date
     if f.get("level_skipping") is not None:
         stmt = stmt.where(Case.level_skipping == f["level_skipping"])
     if f.get("q"):
-        # Every word must appear, accents and case ignored; LIKE wildcards in the query are literal.
-        words = [w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in f["q"].split()[:10]]
-        matches = [SEARCH_TEXT.contains(sa.func.f_unaccent(sa.func.lower(w)), escape="\\") for w in words]
-        stmt = stmt.where(sa.or_(sa.and_(*matches), Case.tracking_code == f["q"].strip().upper()))
+        stmt = stmt.where(sa.or_(search.all_words(SEARCH_TEXT, f["q"]), Case.tracking_code == f["q"].strip().upper()))
     if after is not None:
         cmp = sa.tuple_(key, Case.id) < sa.tuple_(after[0], after[1]) if descending else \
             sa.tuple_(key, Case.id) > sa.tuple_(after[0], after[1])

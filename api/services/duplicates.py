@@ -8,14 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.deps import Principal
 from api.models.case import Case, CaseDialogue, CaseParty
 from api.models.case_schemas import DuplicateOut
-from api.services import case_access
+from api.services import case_access, search
 
 SIMILARITY_THRESHOLD = 0.3
 
 
 async def similar(session: AsyncSession, principal: Principal, case: Case, limit: int = 20) -> list[DuplicateOut]:
-    text = sa.func.f_unaccent(sa.func.lower(Case.content))
-    score = sa.func.similarity(text, sa.func.f_unaccent(sa.func.lower(case.content)))
+    score = sa.func.similarity(search.folded(Case.content), search.folded(case.content))
     # Denouncers are left out on both sides: "same person" must not link a secret identity to a visible one.
     ids = sa.select(CaseParty.id_number_hash).where(CaseParty.case_id == case.id,
                                                     CaseParty.id_number_hash.is_not(None),

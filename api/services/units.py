@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import Conflict, Invalid, NotFound
 from api.models.unit import ReceptionRequirement, Unit, UnitCreate, UnitPublic, UnitUpdate
-from api.services import audit
+from api.services import audit, search
 from workflows.reception import required_reception
 
 MAX_IMPORT_ROWS = 5000
@@ -119,8 +119,7 @@ async def list_units(session: AsyncSession, *, limit: int, after_id: int | None,
         root = await get(session, under)
         stmt = stmt.where(Unit.path.startswith(root.path))
     if q:
-        stmt = stmt.where(sa.func.f_unaccent(sa.func.lower(Unit.name)).contains(
-            sa.func.f_unaccent(sa.func.lower(q))))
+        stmt = stmt.where(search.all_words(search.folded(Unit.name), q))
     return (await session.scalars(stmt)).all()
 
 
