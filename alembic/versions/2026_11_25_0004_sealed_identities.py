@@ -27,10 +27,12 @@ def _seal_existing() -> None:
     from api.settings import Settings
     from api.vault import Vault
 
-    vault = Vault(tuple(Settings().identity_key_list()))
     bind = op.get_bind()
     rows = bind.execute(sa.text("SELECT p.id, p.role, c.kind, p.full_name, p.id_number, p.phone, p.address "
                                 "FROM case_parties p JOIN cases c ON c.id = p.case_id")).all()
+    if not rows:
+        return  # nothing to seal: do not touch (or create) the key
+    vault = Vault(tuple(Settings().identity_key_list()))
     for row in rows:
         values = {"id": row.id, "h": vault.fingerprint(row.id_number) if row.id_number else None}
         # Same rule as api.services.case_access.is_secret at this revision.
@@ -48,9 +50,11 @@ def downgrade() -> None:
     from api.vault import Vault
 
     # Going back to clear columns: open every sealed identity first, or it would be lost.
-    vault = Vault(tuple(Settings().identity_key_list()))
     bind = op.get_bind()
-    for row in bind.execute(sa.text("SELECT id, sealed FROM case_parties WHERE sealed IS NOT NULL")).all():
+    rows = bind.execute(sa.text("SELECT id, sealed FROM case_parties WHERE sealed IS NOT NULL")).all()
+    vault = Vault(tuple(Settings().identity_key_list())) if rows else None
+    for row in rows:
+        assert vault is not None
         bind.execute(sa.text("UPDATE case_parties SET full_name = :full_name, id_number = :id_number, "
                              "phone = :phone, address = :address WHERE id = :id"), {"id": row.id, **vault.open(row.sealed)})
     op.drop_index(op.f('ix_case_parties_id_number_hash'), table_name='case_parties')
