@@ -240,3 +240,20 @@ async def test_a_level_skipping_denunciation_carries_a_transfer_timer_met_by_the
     assert timer(case, "transfer")["days"] == 5
     moved = await act(api, "tinh.tiepdan", case, "transfer", to_unit_id=commune["id"], reason="Thẩm quyền xã")
     assert timer(moved, "transfer")["status"] == "met"
+
+
+async def test_worked_examples_through_the_api(api: Api) -> None:
+    """Real dates, end to end: the rule switch on 2026-07-01 and Tết 2026."""
+    june = await intake(api, received_at="2026-06-30")
+    july = await intake(api, received_at="2026-07-06")
+    tet = await intake(api, received_at="2026-02-10")
+    assert (timer(june, "acceptance")["basis"], timer(june, "acceptance")["due_date"]) == ("calendar", "2026-07-10")
+    assert (timer(july, "acceptance")["basis"], timer(july, "acceptance")["due_date"]) == ("working", "2026-07-15")
+    assert timer(tet, "acceptance")["due_date"] == "2026-02-23"
+    assert timer(june, "acceptance")["status"] == "overdue"  # nobody accepted it in time
+    accepted = await act(api, "tinh.chutich", june, "accept", effective_date="2026-07-09", decision_number="1")
+    assert timer(accepted, "acceptance")["status"] == "met"
+    late = await act(api, "tinh.chutich", july, "accept", effective_date="2026-07-16", decision_number="2")
+    assert timer(late, "acceptance")["status"] == "met_late"
+    # Accepted 9 July 2026: 30 calendar days → Sat 8 August → Monday 10 August.
+    assert timer(accepted, "resolution")["due_date"] == "2026-08-10"

@@ -179,3 +179,31 @@ def test_timer_dict_carries_every_field() -> None:
 
     timer = intake_timers(CaseFacts("complaint"), date(2026, 3, 2))[0]
     assert set(timer.to_dict()) == {f.name for f in fields(Timer)}
+
+
+@given(ops=st.lists(st.tuples(st.sampled_from(["pause", "resume", "extend", "complete"]), st.integers(0, 40)),
+                    max_size=8),
+       start=st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 6, 30)))
+def test_timer_operations_keep_their_invariants(ops: list[tuple[str, int]], start: date) -> None:
+    timers = acceptance_timers(CaseFacts("denunciation", complexity="especially_complex"), start)
+    day = start
+    for op, gap in ops:
+        day += timedelta(days=gap)
+        before = timers
+        if op == "pause":
+            timers = pause(timers, day)
+        elif op == "resume":
+            timers = resume(timers, day)
+        elif op == "extend":
+            timers = extend(timers, "resolution", 30)
+        else:
+            timers = complete(timers, None, day)
+        for old, new in zip(before, timers, strict=True):
+            if old.completed_on is not None:
+                assert new == old  # a finished timer never changes
+        for t in timers:
+            due = t.due_date(CAL)
+            assert due > t.start_date and CAL.is_working_day(due)
+            assert t.paused_days >= 0
+            if t.completed_on is None and t.paused_since is None:
+                assert t.status(CAL, day) in {"running", "overdue"}
