@@ -207,3 +207,12 @@ def test_timer_operations_keep_their_invariants(ops: list[tuple[str, int]], star
             assert t.paused_days >= 0
             if t.completed_on is None and t.paused_since is None:
                 assert t.status(CAL, day) in {"running", "overdue"}
+
+
+def test_only_a_first_round_decision_carries_the_3_working_day_sending_duty() -> None:
+    from workflows.deadlines import resolution_timers
+
+    first = resolution_timers(CaseFacts("complaint", complaint_round=1), date(2026, 4, 28))
+    assert [(t.name, t.basis, t.days) for t in first] == [("send_decision", Basis.working, 3)]
+    assert first[0].due_date(CAL) == date(2026, 5, 5)  # Wed 29 Apr (1), 30 Apr and 1 May off, 4 (2), 5 May (3)
+    assert resolution_timers(CaseFacts("complaint", complaint_round=2), date(2026, 4, 28)) == []
