@@ -227,7 +227,9 @@ def resolution_timers(facts: CaseFacts, decided_on: date, sets: tuple[RuleSet, .
     if facts.kind == "complaint":
         # LKN art. 32 sets 3 working days for the first-round decision; the second round's is not in our
         # statute extract (LEGAL.md), so no timer is invented for it.
-        return [_timer("send_decision", rules.complaint_send_decision, decided_on)] if facts.complaint_round == 1 else []
+        if facts.complaint_round != 1:
+            return []
+        return [_timer("send_decision", rules.complaint_send_decision, decided_on)]
     if facts.kind == "denunciation":
         return [_timer("send_conclusion", rules.denunciation_send_conclusion, decided_on),
                 _timer("publish_conclusion", rules.denunciation_publish_conclusion, decided_on)]
