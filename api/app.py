@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         embedded.stop()
 
     app = FastAPI(title="Tiếp dân & Khiếu nại, Tố cáo — API", version="0.1.0", description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, responses=errors.ERROR_RESPONSES)
     app.state.settings = settings
     app.state.engine = db.make_engine(database_url or db.database_url(settings))
     app.state.sessionmaker = db.make_sessionmaker(app.state.engine)

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("api.errors")
@@ -84,6 +85,24 @@ class PayloadTooLarge(AppError):
     status_code = 413
     code = "payload_too_large"
     message = "Dữ liệu gửi lên vượt quá giới hạn cho phép"
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="English, stable: what programs branch on")
+    message: str = Field(description="Vietnamese, for the person at the desk")
+    details: Any = Field(default=None, description="e.g. [{field, type, message}] or {allowed_actions}")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description} for status, description in (
+        (401, "Chưa đăng nhập / mã truy cập không hợp lệ"), (403, "Không có quyền"), (404, "Không tìm thấy"),
+        (409, "Xung đột trạng thái"), (413, "Dữ liệu quá lớn"), (422, "Dữ liệu không hợp lệ"),
+        (500, "Lỗi hệ thống"))
+}
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

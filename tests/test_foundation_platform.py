@@ -76,3 +76,11 @@ async def test_bootstrap_admin_is_made_only_when_none_exists(api: Api) -> None:
     assert await ensure_bootstrap_admin(api.session, passwords, "boot", "Boot-Admin-Pass-2026") is True
     r = await api.http.post("/api/v1/auth/token", data={"username": "boot", "password": "Boot-Admin-Pass-2026"})
     assert r.status_code == 200
+
+
+async def test_openapi_documents_the_error_body(api: Api) -> None:
+    spec = (await api.http.get("/openapi.json")).json()
+    create = spec["paths"]["/api/v1/cases"]["post"]["responses"]
+    assert create["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+    assert "ErrorBody" in spec["components"]["schemas"]
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
