@@ -9,16 +9,19 @@ or, when unset, of an embedded PostgreSQL in a temporary folder. Prints the figu
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
 import time
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api import clock
 from api.cli import migrate
@@ -72,29 +75,37 @@ async def fill(dsn: str, host: str | None, n: int, overdue_share: float) -> None
         await conn.close()
 
 
+@contextlib.asynccontextmanager
+async def filled_database(cases: int, overdue_share: float) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A fresh, migrated, seeded database holding `cases` open cases; dropped afterwards."""
+    if os.environ.get("BENCH_DATABASE_URL"):
+        os.environ["TEST_DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
+    server = PgServer()
+    name = await asyncio.to_thread(server.create_database, "tiepdan_bench")
+    url = server.url(name)
+    engine = make_engine(url)
+    try:
+        await asyncio.to_thread(migrate, url)
+        maker = make_sessionmaker(engine)
+        async with maker() as session:
+            await seed_demo(session, Passwords(SETTINGS))
+        dsn, _, query = url.replace("postgresql+asyncpg://", "postgresql://").partition("?")
+        t0 = time.perf_counter()
+        await fill(dsn, query.split("host=", 1)[1] if "host=" in query else None, cases, overdue_share)
+        print(f"generated {cases:,} open cases ({overdue_share:.1%} newly overdue) in {time.perf_counter() - t0:.1f} s")
+        yield maker
+    finally:
+        await engine.dispose()
+        await asyncio.to_thread(server.drop_database, name)
+        server.close()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--overdue-share", type=float, default=0.01)
     args = parser.parse_args()
-    os.environ.setdefault("TEST_DATABASE_URL", os.environ.get("BENCH_DATABASE_URL", ""))
-    if not os.environ["TEST_DATABASE_URL"]:
-        del os.environ["TEST_DATABASE_URL"]
-    server = PgServer()
-    name = await asyncio.to_thread(server.create_database, "tiepdan_bench")
-    url = server.url(name)
-    try:
-        await asyncio.to_thread(migrate, url)
-        engine = make_engine(url)
-        maker = make_sessionmaker(engine)
-        async with maker() as session:
-            await seed_demo(session, Passwords(SETTINGS))
-        raw = url.replace("postgresql+asyncpg://", "postgresql://")
-        dsn, _, query = raw.partition("?")
-        t0 = time.perf_counter()
-        await fill(dsn, query.split("host=", 1)[1] if "host=" in query else None, args.cases, args.overdue_share)
-        print(f"generated {args.cases:,} open cases ({args.overdue_share:.1%} newly overdue) "
-              f"in {time.perf_counter() - t0:.1f} s")
+    async with filled_database(args.cases, args.overdue_share) as maker:
         today = clock.today()
         t0 = time.perf_counter()
         result = await deadlines.sweep(maker, SETTINGS, today)
@@ -104,10 +115,6 @@ async def main() -> None:
         t0 = time.perf_counter()
         again = await deadlines.sweep(maker, SETTINGS, today)
         print(f"second sweep (nothing new): {time.perf_counter() - t0:.3f} s — {again.overdue} breaches")
-        await engine.dispose()
-    finally:
-        await asyncio.to_thread(server.drop_database, name)
-        server.close()
 
 
 if __name__ == "__main__":
