@@ -30,9 +30,9 @@ async def bootstrap(app: FastAPI) -> None:
         from api.services import users as user_service
 
         async with app.state.sessionmaker() as session:
-            await user_service.ensure_bootstrap_admin(session, app.state.passwords,
-                                                      settings.bootstrap_admin_username,
-                                                      settings.bootstrap_admin_password)
+            await user_service.ensure_bootstrap_admin(
+                session, app.state.passwords, settings.bootstrap_admin_username, settings.bootstrap_admin_password
+            )
 
 
 def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> FastAPI:
@@ -50,20 +50,37 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         await app.state.engine.dispose()
         embedded.stop()
 
-    app = FastAPI(title="Tiếp dân & Khiếu nại, Tố cáo — API", version="0.1.0", description=DESCRIPTION,
-                  lifespan=lifespan, responses=errors.ERROR_RESPONSES)
+    app = FastAPI(
+        title="Tiếp dân & Khiếu nại, Tố cáo — API",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses=errors.ERROR_RESPONSES,
+    )
     app.state.settings = settings
     app.state.engine = db.make_engine(database_url or db.database_url(settings))
     app.state.sessionmaker = db.make_sessionmaker(app.state.engine)
     app.state.passwords = Passwords(settings)
     errors.install(app)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
-                           allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key",
-                                          "X-Request-ID"], expose_headers=["ETag", "X-Request-ID"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["ETag", "X-Request-ID"],
+        )
     app.add_middleware(logs.RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)
-    for router in (auth.router, units.router, users.router, cases.router, calendar.router, deadlines.router,
-                   webhooks.router, audit.router):
+    for router in (
+        auth.router,
+        units.router,
+        users.router,
+        cases.router,
+        calendar.router,
+        deadlines.router,
+        webhooks.router,
+        audit.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -115,8 +115,9 @@ def main(argv: list[str] | None = None) -> None:
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
         print(f"API: http://{args.host}:{args.port}/docs", file=sys.stderr)
-        uvicorn.run("api.main:app", host=args.host, port=args.port, workers=args.workers,
-                    log_config=None, proxy_headers=True)
+        uvicorn.run(
+            "api.main:app", host=args.host, port=args.port, workers=args.workers, log_config=None, proxy_headers=True
+        )
     from api import embedded
 
     embedded.stop()

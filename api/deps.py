@@ -1,18 +1,22 @@
-"""Dependencies shared by the routers: settings, session, the signed-in officer, role checks."""
+"""Dependencies shared by the routers: settings, session, the signed-in officer, role checks, the case
+the caller may read. Only this module turns HTTP (tokens, headers) into the plain types of api/auth."""
 
 from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import security
-from api.errors import Forbidden, Unauthorized
+from api.auth import Officer
+from api.errors import Code, DomainError, Forbidden, Unauthorized
+from api.models.cases import Case
 from api.models.unit import Unit
 from api.models.user import Role, User
 from api.settings import Settings
+from api.types import Id64
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -30,51 +34,65 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
-
-@dataclass(frozen=True)
-class Principal:
-    """The signed-in officer with their unit, as loaded for this request."""
-
-    user: User
-    unit: Unit
-
-    @property
-    def id(self) -> int:
-        assert self.user.id is not None
-        return self.user.id
-
-    def has(self, *roles: Role) -> bool:
-        return any(r.value in self.user.roles for r in roles)
+_OFFICER = (
+    sa.select(User.id, User.username, User.roles, User.unit_id, Unit.path, Unit.remote_area)
+    .join(Unit, Unit.id == User.unit_id)
+    .where(User.is_active)
+)
 
 
-async def current_principal(session: SessionDep, settings: SettingsDep,
-                            token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+async def load_officer(session: AsyncSession, user_id: int) -> Officer | None:
+    """The active officer with their unit, in one query; None if unknown or deactivated."""
+    row = (await session.execute(_OFFICER.where(User.id == user_id))).first()
+    if row is None:
+        return None
+    return Officer(
+        id=row.id,
+        username=row.username,
+        unit_id=row.unit_id,
+        unit_path=row.path,
+        unit_remote_area=row.remote_area,
+        roles=frozenset(row.roles),
+    )
+
+
+async def current_officer(
+    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Officer:
     if not token:
         raise Unauthorized()
     try:
         claims = security.decode_access_token(settings, token)
         user_id = int(claims["sub"])
     except (security.InvalidToken, ValueError, KeyError):
-        raise Unauthorized(code="invalid_token") from None
-    user = await session.get(User, user_id)
+        raise DomainError(Code.invalid_token, headers={"WWW-Authenticate": "Bearer"}) from None
     # Deactivation takes effect at once: every request reloads the officer and their roles.
-    if user is None or not user.is_active:
-        raise Unauthorized(code="invalid_token")
-    unit = await session.get(Unit, user.unit_id)
-    assert unit is not None
-    return Principal(user=user, unit=unit)
+    officer = await load_officer(session, user_id)
+    if officer is None:
+        raise DomainError(Code.invalid_token, headers={"WWW-Authenticate": "Bearer"})
+    return officer
 
 
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+CurrentOfficer = Annotated[Officer, Depends(current_officer)]
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
-    async def dependency(principal: CurrentPrincipal) -> Principal:
-        if not principal.has(*roles):
+def require_roles(*roles: Role) -> Callable[[Officer], Coroutine[Any, Any, Officer]]:
+    async def dependency(officer: CurrentOfficer) -> Officer:
+        if not officer.has(*roles):
             raise Forbidden(details={"required_roles": [r.value for r in roles]})
-        return principal
+        return officer
 
     return dependency
 
 
-AdminPrincipal = Annotated[Principal, Depends(require_roles(Role.admin))]
+AdminOfficer = Annotated[Officer, Depends(require_roles(Role.admin))]
+
+
+async def readable_case(case_id: Id64, session: SessionDep, officer: CurrentOfficer) -> Case:
+    """The case in the path if the caller may read it; 404 otherwise (whether or not it exists)."""
+    from api.services.cases import queries
+
+    return await queries.get_readable(session, officer, case_id)
+
+
+ReadableCase = Annotated[Case, Depends(readable_case)]

@@ -5,6 +5,7 @@ Messages are Vietnamese for the people at the desk; codes are English for the pr
 """
 
 import logging
+from enum import StrEnum
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -21,8 +22,14 @@ class AppError(Exception):
     code = "bad_request"
     message = "Yêu cầu không hợp lệ"
 
-    def __init__(self, message: str | None = None, *, code: str | None = None,
-                 details: Any = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message or self.message)
         self.message = message or self.message
         self.code = code or self.code
@@ -87,8 +94,191 @@ class PayloadTooLarge(AppError):
     message = "Dữ liệu gửi lên vượt quá giới hạn cho phép"
 
 
+class Code(StrEnum):
+    """Every error code the API returns. The same code always has the same status and message."""
+
+    # Framework and transport
+    bad_request = "bad_request"
+    not_authenticated = "not_authenticated"
+    invalid_token = "invalid_token"  # noqa: S105 - an error code, not a secret
+    invalid_credentials = "invalid_credentials"
+    too_many_attempts = "too_many_attempts"
+    forbidden = "forbidden"
+    not_found = "not_found"
+    method_not_allowed = "method_not_allowed"
+    payload_too_large = "payload_too_large"
+    unsupported_media_type = "unsupported_media_type"
+    validation_error = "validation_error"
+    malformed_json = "malformed_json"
+    invalid_cursor = "invalid_cursor"
+    invalid_range = "invalid_range"
+    internal_error = "internal_error"
+    http_error = "http_error"
+    # Units, officers, calendar, webhooks
+    unit_not_found = "unit_not_found"
+    no_such_unit = "no_such_unit"
+    parent_not_found = "parent_not_found"
+    unit_cycle = "unit_cycle"
+    duplicate_unit_code = "duplicate_unit_code"
+    invalid_import = "invalid_import"
+    invalid_encoding = "invalid_encoding"
+    too_many_rows = "too_many_rows"
+    user_not_found = "user_not_found"
+    no_such_user = "no_such_user"
+    duplicate_username = "duplicate_username"
+    last_admin = "last_admin"
+    invalid_kind = "invalid_kind"
+    override_not_found = "override_not_found"
+    webhook_not_found = "webhook_not_found"
+    invalid_url = "invalid_url"
+    invalid_event_type = "invalid_event_type"
+    # Cases
+    case_not_found = "case_not_found"
+    intake_forbidden = "intake_forbidden"
+    not_your_unit = "not_your_unit"
+    action_not_allowed = "action_not_allowed"
+    version_mismatch = "version_mismatch"
+    if_match_required = "if_match_required"
+    invalid_if_match = "invalid_if_match"
+    date_in_future = "date_in_future"
+    date_before_receipt = "date_before_receipt"
+    date_before_suspension = "date_before_suspension"
+    missing_field = "missing_field"
+    invalid_reason_code = "invalid_reason_code"
+    invalid_exception_code = "invalid_exception_code"
+    invalid_outcome = "invalid_outcome"
+    invalid_handler = "invalid_handler"
+    handler_is_accused = "handler_is_accused"
+    officer_link_not_accused = "officer_link_not_accused"
+    first_round_not_found = "first_round_not_found"
+    repeat_target_not_decided = "repeat_target_not_decided"
+    same_unit = "same_unit"
+    already_transferred = "already_transferred"
+    anonymous_denunciation = "anonymous_denunciation"
+    extension_not_allowed = "extension_not_allowed"
+    extension_limit = "extension_limit"
+    suspension_not_available = "suspension_not_available"
+    suspension_not_in_force = "suspension_not_in_force"
+    dialogue_required = "dialogue_required"
+    dialogue_forbidden = "dialogue_forbidden"
+    dialogue_not_allowed = "dialogue_not_allowed"
+    notice_forbidden = "notice_forbidden"
+    no_such_notice = "no_such_notice"
+
+
+C = Code
+CATALOGUE: dict[Code, tuple[int, str]] = {
+    C.bad_request: (400, "Yêu cầu không hợp lệ"),
+    C.not_authenticated: (401, "Chưa đăng nhập hoặc phiên đăng nhập không hợp lệ"),
+    C.invalid_token: (401, "Chưa đăng nhập hoặc phiên đăng nhập không hợp lệ"),
+    C.invalid_credentials: (401, "Sai tên đăng nhập hoặc mật khẩu"),
+    C.too_many_attempts: (429, "Thử quá nhiều lần; vui lòng đợi rồi thử lại"),
+    C.forbidden: (403, "Bạn không có quyền thực hiện thao tác này"),
+    C.not_found: (404, "Không tìm thấy"),
+    C.method_not_allowed: (405, "Phương thức không được hỗ trợ"),
+    C.payload_too_large: (413, "Dữ liệu gửi lên vượt quá giới hạn cho phép"),
+    C.unsupported_media_type: (415, "Định dạng dữ liệu không được hỗ trợ"),
+    C.validation_error: (422, "Dữ liệu không hợp lệ"),
+    C.malformed_json: (422, "Nội dung JSON không đúng cú pháp"),
+    C.invalid_cursor: (422, "Con trỏ phân trang không hợp lệ"),
+    C.invalid_range: (422, "Khoảng ngày không hợp lệ"),
+    C.internal_error: (500, "Lỗi hệ thống, vui lòng thử lại sau"),
+    C.http_error: (400, "Lỗi yêu cầu"),
+    C.unit_not_found: (422, "Đơn vị không tồn tại"),
+    C.no_such_unit: (404, "Không tìm thấy đơn vị"),
+    C.parent_not_found: (422, "Đơn vị cấp trên không tồn tại"),
+    C.unit_cycle: (409, "Không thể đặt đơn vị làm cấp dưới của chính nó"),
+    C.duplicate_unit_code: (409, "Mã đơn vị đã tồn tại"),
+    C.invalid_import: (422, "Tệp nhập không hợp lệ; không dòng nào được lưu"),
+    C.invalid_encoding: (422, "Tệp phải mã hoá UTF-8"),
+    C.too_many_rows: (422, "Quá số dòng cho phép mỗi lần nhập"),
+    C.user_not_found: (422, "Cán bộ không tồn tại"),
+    C.no_such_user: (404, "Không tìm thấy cán bộ"),
+    C.duplicate_username: (409, "Tên đăng nhập đã tồn tại"),
+    C.last_admin: (409, "Không thể bỏ quản trị viên cuối cùng"),
+    C.invalid_kind: (422, "Loại ngày không hợp lệ"),
+    C.override_not_found: (404, "Không có điều chỉnh lịch cho ngày này"),
+    C.webhook_not_found: (404, "Không tìm thấy đăng ký webhook"),
+    C.invalid_url: (422, "URL phải bắt đầu bằng http:// hoặc https://"),
+    C.invalid_event_type: (422, "Loại sự kiện không tồn tại"),
+    C.case_not_found: (404, "Không tìm thấy hồ sơ"),
+    C.intake_forbidden: (403, "Chỉ cán bộ tiếp dân hoặc thủ trưởng được tiếp nhận đơn"),
+    C.not_your_unit: (403, "Chỉ cán bộ của đơn vị có thẩm quyền được thực hiện thao tác này"),
+    C.action_not_allowed: (409, "Thao tác không được phép ở trạng thái hiện tại của hồ sơ hoặc với vai trò của bạn"),
+    C.version_mismatch: (412, "Hồ sơ đã được người khác thay đổi; hãy tải lại rồi thử lại"),
+    C.if_match_required: (428, "Thiếu tiêu đề If-Match (phiên bản hồ sơ)"),
+    C.invalid_if_match: (422, "If-Match phải là số phiên bản của hồ sơ"),
+    C.date_in_future: (422, "Ngày không được ở tương lai"),
+    C.date_before_receipt: (422, "Ngày hiệu lực không được trước ngày nhận đơn"),
+    C.date_before_suspension: (422, "Ngày tiếp tục không được trước ngày tạm đình chỉ"),
+    C.missing_field: (422, "Thiếu thông tin bắt buộc"),
+    C.invalid_reason_code: (422, "Mã lý do không hợp lệ"),
+    C.invalid_exception_code: (422, "Ngoại lệ rút đơn không hợp lệ (chỉ áp dụng cho tố cáo)"),
+    C.invalid_outcome: (422, "Kết quả không phù hợp với loại vụ việc"),
+    C.invalid_handler: (422, "Người xác minh phải là cán bộ xác minh của đơn vị giải quyết"),
+    C.handler_is_accused: (422, "Người bị tố cáo không được giao xác minh vụ việc"),
+    C.officer_link_not_accused: (422, "Chỉ người bị tố cáo / bị khiếu nại mới gắn với cán bộ"),
+    C.first_round_not_found: (422, "Không tìm thấy vụ việc khiếu nại lần đầu tương ứng"),
+    C.repeat_target_not_decided: (422, "Vụ việc bị lặp lại phải là vụ việc đã có quyết định"),
+    C.same_unit: (422, "Không thể chuyển đơn cho chính đơn vị đang giữ đơn"),
+    C.already_transferred: (409, "Đơn có cùng nội dung chỉ được chuyển một lần"),
+    C.anonymous_denunciation: (
+        409,
+        "Đơn tố cáo nặc danh không được thụ lý là tố cáo (Luật Tố cáo, điều 25); "
+        "hãy lưu đơn hoặc chuyển thành nguồn tin thanh tra",
+    ),
+    C.extension_not_allowed: (409, "Chỉ gia hạn giải quyết tố cáo (Luật Tố cáo, điều 30)"),
+    C.extension_limit: (409, "Đã hết số lần gia hạn cho phép"),
+    C.suspension_not_available: (409, "Chỉ tạm đình chỉ việc giải quyết khiếu nại, tố cáo"),
+    C.suspension_not_in_force: (409, "Tạm đình chỉ giải quyết khiếu nại chỉ áp dụng từ 01/7/2026 (Luật 136/2025)"),
+    C.dialogue_required: (409, "Giải quyết khiếu nại lần hai phải tổ chức đối thoại"),
+    C.dialogue_forbidden: (403, "Chỉ người giải quyết hoặc người được giao xác minh ghi nhận đối thoại"),
+    C.dialogue_not_allowed: (409, "Chỉ đối thoại khi vụ việc đang được giải quyết"),
+    C.notice_forbidden: (403, "Chỉ cán bộ của đơn vị giải quyết ghi nhận việc thông báo"),
+    C.no_such_notice: (422, "Hồ sơ không có nghĩa vụ thông báo này đang mở"),
+}
+
+
+class DomainError(AppError):
+    """An error from the catalogue: its status and message come from the code."""
+
+    def __init__(self, code: Code, *, details: Any = None, headers: dict[str, str] | None = None) -> None:
+        status, message = CATALOGUE[code]
+        super().__init__(message, code=code.value, details=details, headers=headers)
+        self.status_code = status
+
+
+def field_error(code: Code, field: str, **details: Any) -> DomainError:
+    """A catalogue error about one input field (details.field names it)."""
+    return DomainError(code, details={"field": field, **details})
+
+
+class CaseNotFound(DomainError):
+    def __init__(self) -> None:
+        super().__init__(Code.case_not_found)
+
+
+class UnitNotFound(DomainError):
+    """A unit referenced by an input field does not exist (or is inactive)."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(Code.unit_not_found, details={"field": field})
+
+
+class ActionNotAllowed(DomainError):
+    def __init__(self, *, action: str, status: str, allowed_actions: list[str]) -> None:
+        super().__init__(
+            Code.action_not_allowed, details={"action": action, "status": status, "allowed_actions": allowed_actions}
+        )
+
+
+class VersionStale(DomainError):
+    def __init__(self, current_version: int) -> None:
+        super().__init__(Code.version_mismatch, details={"current_version": current_version})
+
+
 class ErrorDetail(BaseModel):
-    code: str = Field(description="English, stable: what programs branch on")
+    code: Code = Field(description="English, stable: what programs branch on")
     message: str = Field(description="Vietnamese, for the person at the desk")
     details: Any = Field(default=None, description="e.g. [{field, type, message}] or {allowed_actions}")
 
@@ -97,12 +287,30 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody, "description": description} for status, description in (
-        (401, "Chưa đăng nhập / mã truy cập không hợp lệ"), (403, "Không có quyền"), (404, "Không tìm thấy"),
-        (409, "Xung đột trạng thái"), (413, "Dữ liệu quá lớn"), (422, "Dữ liệu không hợp lệ"),
-        (500, "Lỗi hệ thống"))
+_DESCRIPTIONS = {
+    401: "Chưa đăng nhập / mã truy cập không hợp lệ",
+    403: "Không có quyền",
+    404: "Không tìm thấy",
+    409: "Xung đột trạng thái",
+    412: "Phiên bản hồ sơ đã cũ (If-Match)",
+    413: "Dữ liệu quá lớn",
+    422: "Dữ liệu không hợp lệ",
+    428: "Thiếu If-Match",
+    429: "Quá nhiều yêu cầu",
+    500: "Lỗi hệ thống",
 }
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI error responses with the common body; each description lists the codes of that status."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        codes = ", ".join(f"`{c.value}`" for c, (s, _) in CATALOGUE.items() if s == status)
+        out[status] = {"model": ErrorBody, "description": f"{_DESCRIPTIONS[status]}. Codes: {codes}"}
+    return out
+
+
+ERROR_RESPONSES = responses(401, 403, 404, 413, 422, 500)
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -128,8 +336,9 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status_code,
-                            headers=exc.headers)
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.details), status_code=exc.status_code, headers=exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -139,15 +348,19 @@ def install(app: FastAPI) -> None:
             details.append({"field": _field(err.get("loc", ())), "type": kind, "message": err.get("msg", "")})
         malformed = any(d["type"] == "json_invalid" for d in details)
         code = "malformed_json" if malformed else "validation_error"
-        message = "Nội dung JSON không đúng cú pháp" if malformed else "Dữ liệu không hợp lệ: " + ", ".join(
-            sorted({d["field"] for d in details}))
+        message = (
+            "Nội dung JSON không đúng cú pháp"
+            if malformed
+            else "Dữ liệu không hợp lệ: " + ", ".join(sorted({d["field"] for d in details}))
+        )
         return JSONResponse(error_body(code, message, details), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, message = _HTTP_CODES.get(exc.status_code, ("http_error", "Lỗi yêu cầu"))
-        return JSONResponse(error_body(code, message), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        return JSONResponse(
+            error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None)
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

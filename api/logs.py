@@ -30,8 +30,12 @@ class _RequestIdFilter(logging.Filter):
 
 def configure(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-                                       rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
+    handler.setFormatter(
+        JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        )
+    )
     handler.addFilter(_RequestIdFilter())
     root = logging.getLogger()
     root.handlers = [handler]
@@ -89,8 +93,12 @@ class RequestContextMiddleware:
             path = _template(scope)
             elapsed = time.perf_counter() - started
             metrics.observe(scope.get("method", ""), path, status["code"], elapsed)
-            extra: dict[str, Any] = {"method": scope.get("method"), "path": path, "status": status["code"],
-                                     "duration_ms": round(elapsed * 1000, 2)}
+            extra: dict[str, Any] = {
+                "method": scope.get("method"),
+                "path": path,
+                "status": status["code"],
+                "duration_ms": round(elapsed * 1000, 2),
+            }
             access_log.info("request", extra=extra)
             request_id_var.reset(token)
 
@@ -110,6 +118,11 @@ class _BodyTooLarge(Exception):
 
 async def _too_large(send: Send) -> None:
     body = json.dumps(error_body(PayloadTooLarge.code, PayloadTooLarge.message)).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

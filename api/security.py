@@ -32,8 +32,9 @@ class Passwords:
             return False
 
 
-def create_access_token(settings: Settings, subject: str, *, now: datetime | None = None,
-                        minutes: int | None = None) -> tuple[str, int]:
+def create_access_token(
+    settings: Settings, subject: str, *, now: datetime | None = None, minutes: int | None = None
+) -> tuple[str, int]:
     now = now or datetime.now(UTC)
     lifetime = (minutes if minutes is not None else settings.access_token_minutes) * 60
     claims = {
@@ -53,8 +54,11 @@ def decode_access_token(settings: Settings, token: str) -> dict[str, Any]:
         if header.get("alg") != ALGORITHM:
             raise InvalidToken("unexpected algorithm")
         claims: dict[str, Any] = jwt.decode(
-            token, settings.jwt_secret(), algorithms=[ALGORITHM],
-            audience=settings.jwt_audience, issuer=settings.jwt_issuer,
+            token,
+            settings.jwt_secret(),
+            algorithms=[ALGORITHM],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
             options={"require_exp": True, "require_sub": True, "require_iat": True},
         )
     except JWTError as exc:

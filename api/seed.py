@@ -60,8 +60,15 @@ async def seed_demo(session: AsyncSession, passwords: Passwords) -> bool:
     units: dict[str, Unit] = {}
 
     async def add(code: str, name: str, level: str, parent: Unit | None, remote: bool = False) -> None:
-        unit = Unit(code=code, name=name, level=level, parent_id=parent.id if parent else None, path="/",
-                    remote_area=remote, is_active=True)
+        unit = Unit(
+            code=code,
+            name=name,
+            level=level,
+            parent_id=parent.id if parent else None,
+            path="/",
+            remote_area=remote,
+            is_active=True,
+        )
         session.add(unit)
         await session.flush()
         unit.path = f"{parent.path if parent else '/'}{unit.id}/"
@@ -79,8 +86,16 @@ async def seed_demo(session: AsyncSession, passwords: Passwords) -> bool:
         if exists is None:
             unit_id = units[officer.unit_code].id
             assert unit_id is not None
-            session.add(User(username=officer.username, password_hash=password_hash, full_name=officer.full_name,
-                             unit_id=unit_id, roles=[r.value for r in officer.roles], is_active=True))
+            session.add(
+                User(
+                    username=officer.username,
+                    password_hash=password_hash,
+                    full_name=officer.full_name,
+                    unit_id=unit_id,
+                    roles=[r.value for r in officer.roles],
+                    is_active=True,
+                )
+            )
     await session.commit()
     return True
 
@@ -89,66 +104,141 @@ async def seed_demo_cases(session: AsyncSession, settings: Settings, today: date
     """A few cases of each kind, in several statuses, so a new user sees the workflow. Idempotent."""
     from datetime import timedelta
 
-    from api.deps import Principal
-    from api.models.case import Case
-    from api.models.case_schemas import ActionIn, CaseCreate
+    from api.auth import Officer
+    from api.deps import load_officer
+    from api.models.cases import Case
+    from api.models.cases.schemas import ActionIn, CaseCreate, CaseOut
     from api.services import calendar as calendar_service
-    from api.services import case_actions
-    from api.services import cases as case_service
+    from api.services.cases import actions as case_actions
+    from api.services.cases import intake
+    from api.vault import vault_for
     from workflows.cases import Action
 
     if await session.scalar(sa.select(Case.id).where(Case.idempotency_key.like("demo-%")).limit(1)) is not None:
         return 0
 
-    async def principal(username: str) -> Principal:
-        user = await session.scalar(sa.select(User).where(User.username == username))
-        assert user is not None
-        unit = await session.get(Unit, user.unit_id)
-        assert unit is not None
-        return Principal(user=user, unit=unit)
+    async def principal(username: str) -> Officer:
+        user_id = await session.scalar(sa.select(User.id).where(User.username == username))
+        assert user_id is not None
+        officer = await load_officer(session, user_id)
+        assert officer is not None
+        return officer
 
     env = await calendar_service.env(session, settings)
     province_desk, commune_desk = await principal("tinh.tiepdan"), await principal("xa.tiepdan")
     head = await principal("tinh.chutich")
-    khao_mang = commune_desk.unit.id
-    citizen = {"role": "complainant", "full_name": "Giàng A Lử", "id_number": "015088001122", "phone": "0912000111",
-               "address": "Thôn Khao Mang"}
+    khao_mang = commune_desk.unit_id
+    citizen = {
+        "role": "complainant",
+        "full_name": "Giàng A Lử",
+        "id_number": "015088001122",
+        "phone": "0912000111",
+        "address": "Thôn Khao Mang",
+    }
     demos = [
-        (commune_desk, "demo-1", dict(kind="complaint", field="land", channel="in_person",
-                                      received_at=today - timedelta(5),
-                                      title="Khiếu nại quyết định thu hồi đất nương",
-                                      content="Hộ gia đình không đồng ý mức bồi thường đất nương rẫy khi thu hồi đất.",
-                                      parties=[citizen])),
-        (province_desk, "demo-2", dict(kind="denunciation", field="corruption", channel="post",
-                                       received_at=today - timedelta(20), title="Tố cáo cán bộ nhận tiền khi cấp sổ đỏ",
-                                       content="Tố cáo cán bộ địa chính yêu cầu nộp tiền ngoài quy định.",
-                                       parties=[{"role": "denouncer", "full_name": "Lò Văn Pha",
-                                                 "id_number": "015085003344", "address": "Phường Cam Đường"},
-                                                {"role": "accused", "full_name": "Cán bộ địa chính X"}])),
-        (province_desk, "demo-3", dict(kind="petition", field="policy", channel="reception_session",
-                                       received_at=today - timedelta(30), title="Kiến nghị hỗ trợ hộ nghèo",
-                                       content="Đề nghị xem xét chế độ hỗ trợ nhà ở cho hộ nghèo.", signer_count=6,
-                                       parties=[{"role": "petitioner", "full_name": "Sùng Thị Mai"}])),
-        (province_desk, "demo-4", dict(kind="complaint", field="compensation", channel="in_person",
-                                       received_at=today - timedelta(2), competent_unit_id=khao_mang,
-                                       title="Khiếu nại bồi thường giải phóng mặt bằng đường liên xã",
-                                       content="Chưa nhận tiền bồi thường giải phóng mặt bằng.", parties=[citizen])),
-        (commune_desk, "demo-5", dict(kind="feedback", field="other", channel="mobile",
-                                      received_at=today - timedelta(1),
-                                      title="Phản ánh đường vào bản bị sạt lở",
-                                      content="Đường vào bản bị sạt lở sau mưa lớn, đề nghị khắc phục.")),
+        (
+            commune_desk,
+            "demo-1",
+            dict(
+                kind="complaint",
+                field="land",
+                channel="in_person",
+                received_at=today - timedelta(5),
+                title="Khiếu nại quyết định thu hồi đất nương",
+                content="Hộ gia đình không đồng ý mức bồi thường đất nương rẫy khi thu hồi đất.",
+                parties=[citizen],
+            ),
+        ),
+        (
+            province_desk,
+            "demo-2",
+            dict(
+                kind="denunciation",
+                field="corruption",
+                channel="post",
+                received_at=today - timedelta(20),
+                title="Tố cáo cán bộ nhận tiền khi cấp sổ đỏ",
+                content="Tố cáo cán bộ địa chính yêu cầu nộp tiền ngoài quy định.",
+                parties=[
+                    {
+                        "role": "denouncer",
+                        "full_name": "Lò Văn Pha",
+                        "id_number": "015085003344",
+                        "address": "Phường Cam Đường",
+                    },
+                    {"role": "accused", "full_name": "Cán bộ địa chính X"},
+                ],
+            ),
+        ),
+        (
+            province_desk,
+            "demo-3",
+            dict(
+                kind="petition",
+                field="policy",
+                channel="reception_session",
+                received_at=today - timedelta(30),
+                title="Kiến nghị hỗ trợ hộ nghèo",
+                content="Đề nghị xem xét chế độ hỗ trợ nhà ở cho hộ nghèo.",
+                signer_count=6,
+                parties=[{"role": "petitioner", "full_name": "Sùng Thị Mai"}],
+            ),
+        ),
+        (
+            province_desk,
+            "demo-4",
+            dict(
+                kind="complaint",
+                field="compensation",
+                channel="in_person",
+                received_at=today - timedelta(2),
+                competent_unit_id=khao_mang,
+                title="Khiếu nại bồi thường giải phóng mặt bằng đường liên xã",
+                content="Chưa nhận tiền bồi thường giải phóng mặt bằng.",
+                parties=[citizen],
+            ),
+        ),
+        (
+            commune_desk,
+            "demo-5",
+            dict(
+                kind="feedback",
+                field="other",
+                channel="mobile",
+                received_at=today - timedelta(1),
+                title="Phản ánh đường vào bản bị sạt lở",
+                content="Đường vào bản bị sạt lở sau mưa lớn, đề nghị khắc phục.",
+            ),
+        ),
     ]
-    made = {}
+    made: dict[str, CaseOut] = {}
     for who, key, body in demos:
-        case, _ = await case_service.create(session, who, settings, CaseCreate(**body), today=today, env=env,
-                                            idempotency_key=key)
-        made[key] = case
+        made[key] = await intake.create(
+            session, who, settings, CaseCreate(**body), today=today, env=env, idempotency_key=key
+        )
     den = made["demo-2"]
-    assert den.id is not None
-    den = await case_actions.perform(session, head, den.id, Action.accept, den.version,
-                                     ActionIn(effective_date=today - timedelta(15), decision_number="15/QĐ-TLTC"),
-                                     today=today, env=env)
+    vault = vault_for(settings)
+    den = await case_actions.perform(
+        session,
+        head,
+        den.id,
+        Action.accept,
+        den.version,
+        ActionIn(effective_date=today - timedelta(15), decision_number="15/QĐ-TLTC"),
+        today=today,
+        env=env,
+        vault=vault,
+    )
     handler = await principal("tinh.xacminh")
-    await case_actions.perform(session, head, den.id, Action.assign, den.version,
-                               ActionIn(handler_ids=[handler.id]), today=today, env=env)
+    await case_actions.perform(
+        session,
+        head,
+        den.id,
+        Action.assign,
+        den.version,
+        ActionIn(handler_ids=[handler.id]),
+        today=today,
+        env=env,
+        vault=vault,
+    )
     return len(demos)

@@ -21,10 +21,15 @@ from api.seed import seed_demo
 from api.settings import Settings
 from tests.pg import PgServer
 
-SETTINGS = Settings(database_url="postgresql+asyncpg://unused/unused", jobs_enabled=False,
-                    identity_keys="ZmFrZS10ZXN0LWtleS0zMi1ieXRlcy1sb25nLW9rISE=",
-                    secret_key="test-secret-key-0123456789abcdef",
-                    argon2_time_cost=1, argon2_memory_cost=1024, max_body_bytes=200_000)
+SETTINGS = Settings(
+    database_url="postgresql+asyncpg://unused/unused",
+    jobs_enabled=False,
+    identity_keys="ZmFrZS10ZXN0LWtleS0zMi1ieXRlcy1sb25nLW9rISE=",
+    secret_key="test-secret-key-0123456789abcdef",
+    argon2_time_cost=1,
+    argon2_memory_cost=1024,
+    max_body_bytes=200_000,
+)
 
 
 @pytest.fixture(scope="session")

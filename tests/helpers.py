@@ -19,12 +19,21 @@ def days_ago(n: int) -> str:
 
 def case_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "kind": "complaint", "field": "land", "channel": "in_person",
+        "kind": "complaint",
+        "field": "land",
+        "channel": "in_person",
         "title": "Khiếu nại quyết định thu hồi đất đai",
         "content": "Gia đình tôi không đồng ý với quyết định thu hồi đất đai tại thôn Khe Sang.",
         "received_at": days_ago(3),
-        "parties": [{"role": "complainant", "full_name": "Nguyễn Văn An", "id_number": VALID_ID,
-                     "phone": "0912345678", "address": "Thôn Khe Sang"}],
+        "parties": [
+            {
+                "role": "complainant",
+                "full_name": "Nguyễn Văn An",
+                "id_number": VALID_ID,
+                "phone": "0912345678",
+                "address": "Thôn Khe Sang",
+            }
+        ],
     }
     body.update(overrides)
     return body
@@ -36,8 +45,9 @@ async def intake(api: Api, username: str = "tinh.tiepdan", **overrides: Any) -> 
     return r.json()
 
 
-async def act_raw(api: Api, username: str, case: dict[str, Any], action: str, version: int | None = None,
-                  **body: Any) -> httpx.Response:
+async def act_raw(
+    api: Api, username: str, case: dict[str, Any], action: str, version: int | None = None, **body: Any
+) -> httpx.Response:
     headers = await api.headers(username)
     headers["If-Match"] = str(case["version"] if version is None else version)
     return await api.http.post(f"{V1}/cases/{case['id']}/actions/{action}", headers=headers, json=body)

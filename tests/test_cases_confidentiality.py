@@ -7,20 +7,33 @@ import logging
 import pytest
 import sqlalchemy as sa
 
-from api.models.case import CaseEvent
+from api.models.cases import CaseEvent
 from tests.conftest import Api
 from tests.helpers import V1, act, act_raw, get, intake
 
-DENOUNCER = {"role": "denouncer", "full_name": "Lò Thị Bình", "id_number": "015190004321", "phone": "0987654321",
-             "address": "Bản Khoang, xã Tả Phìn"}
+DENOUNCER = {
+    "role": "denouncer",
+    "full_name": "Lò Thị Bình",
+    "id_number": "015190004321",
+    "phone": "0987654321",
+    "address": "Bản Khoang, xã Tả Phìn",
+}
 SECRETS = ("Lò Thị Bình", "015190004321", "0987654321", "Bản Khoang")
 
 
 async def _make_user(api: Api, username: str, roles: list[str], unit_username: str = "tinh.tiepdan") -> None:
     unit_id = (await api.user(unit_username)).unit_id
-    r = await api.http.post(f"{V1}/users", headers=await api.headers("admin"), json={
-        "username": username, "password": "Mat-Khau-Rat-Dai-2026", "full_name": username, "unit_id": unit_id,
-        "roles": roles})
+    r = await api.http.post(
+        f"{V1}/users",
+        headers=await api.headers("admin"),
+        json={
+            "username": username,
+            "password": "Mat-Khau-Rat-Dai-2026",
+            "full_name": username,
+            "unit_id": unit_id,
+            "roles": roles,
+        },
+    )
     assert r.status_code == 201, r.text
 
 
@@ -28,8 +41,9 @@ async def _denunciation(api: Api, accused_officer: str | None = None) -> dict:
     accused = {"role": "accused", "full_name": "Cán bộ Y"}
     if accused_officer:
         accused["officer_id"] = (await api.user(accused_officer)).id
-    case = await intake(api, kind="denunciation", field="corruption", title="Tố cáo nhận hối lộ",
-                        parties=[DENOUNCER, accused])
+    case = await intake(
+        api, kind="denunciation", field="corruption", title="Tố cáo nhận hối lộ", parties=[DENOUNCER, accused]
+    )
     case = await act(api, "tinh.chutich", case, "accept", decision_number="7/QĐ-TLTC")
     return await act(api, "tinh.chutich", case, "assign", handler_ids=[(await api.user("tinh.xacminh")).id])
 
@@ -39,16 +53,28 @@ def _denouncer(body: dict) -> dict:
 
 
 async def _identity_reads(api: Api, case_id: int) -> list[int | None]:
-    return list((await api.session.scalars(sa.select(CaseEvent.actor_id).where(
-        CaseEvent.case_id == case_id, CaseEvent.action == "identity_viewed").order_by(CaseEvent.seq))).all())
+    return list(
+        (
+            await api.session.scalars(
+                sa.select(CaseEvent.actor_id)
+                .where(CaseEvent.case_id == case_id, CaseEvent.action == "identity_viewed")
+                .order_by(CaseEvent.seq)
+            )
+        ).all()
+    )
 
 
 async def test_masking_for_every_role(api: Api) -> None:
     await _make_user(api, "tinh.tiepdan2", ["desk_officer"])
     case = await _denunciation(api)
     before = await _identity_reads(api, case["id"])
-    expectations = {"tinh.tiepdan": True, "tinh.chutich": True, "tinh.xacminh": False, "thanhtra": False,
-                    "tinh.tiepdan2": False}
+    expectations = {
+        "tinh.tiepdan": True,
+        "tinh.chutich": True,
+        "tinh.xacminh": False,
+        "thanhtra": False,
+        "tinh.tiepdan2": False,
+    }
     for username, reveals in expectations.items():
         r = await get(api, username, case["id"])
         assert r.status_code == 200, username
@@ -58,7 +84,7 @@ async def test_masking_for_every_role(api: Api) -> None:
         else:
             assert party["masked"] is True, username
             assert not any(s in r.text for s in SECRETS), username
-    readers = (await _identity_reads(api, case["id"]))[len(before):]
+    readers = (await _identity_reads(api, case["id"]))[len(before) :]
     assert readers == [(await api.user("tinh.tiepdan")).id, (await api.user("tinh.chutich")).id]
 
 
@@ -82,24 +108,39 @@ async def test_lists_events_and_duplicates_never_carry_the_identity(api: Api) ->
 
 async def test_the_action_response_to_a_handler_is_masked(api: Api) -> None:
     case = await _denunciation(api)
-    r = await api.http.post(f"{V1}/cases/{case['id']}/dialogues", headers=await api.headers("tinh.xacminh"), json={
-        "held_on": case["received_at"], "participants": ["Người xác minh"], "minutes": "Làm việc",
-        "agreement_reached": False})
+    r = await api.http.post(
+        f"{V1}/cases/{case['id']}/dialogues",
+        headers=await api.headers("tinh.xacminh"),
+        json={
+            "held_on": case["received_at"],
+            "participants": ["Người xác minh"],
+            "minutes": "Làm việc",
+            "agreement_reached": False,
+        },
+    )
     assert r.status_code == 201 and not any(s in r.text for s in SECRETS)
 
 
 async def test_an_accused_officer_cannot_see_or_be_assigned(api: Api) -> None:
     await _make_user(api, "tinh.xacminh2", ["handler"])
-    intake_case = await intake(api, kind="denunciation", field="corruption", title="Tố cáo cán bộ xác minh",
-                               parties=[DENOUNCER, {"role": "accused", "full_name": "tinh.xacminh2",
-                                                    "officer_id": (await api.user("tinh.xacminh2")).id}])
+    intake_case = await intake(
+        api,
+        kind="denunciation",
+        field="corruption",
+        title="Tố cáo cán bộ xác minh",
+        parties=[
+            DENOUNCER,
+            {"role": "accused", "full_name": "tinh.xacminh2", "officer_id": (await api.user("tinh.xacminh2")).id},
+        ],
+    )
     case = await act(api, "tinh.chutich", intake_case, "accept", decision_number="8/QĐ")
     r = await act_raw(api, "tinh.chutich", case, "assign", handler_ids=[(await api.user("tinh.xacminh2")).id])
     assert r.status_code == 422 and r.json()["error"]["code"] == "handler_is_accused"
     # Even with inspector rights the accused does not see it.
     accused = await api.user("tinh.xacminh2")
-    await api.http.patch(f"{V1}/users/{accused.id}", headers=await api.headers("admin"),
-                         json={"roles": ["handler", "inspector"]})
+    await api.http.patch(
+        f"{V1}/users/{accused.id}", headers=await api.headers("admin"), json={"roles": ["handler", "inspector"]}
+    )
     assert (await get(api, "tinh.xacminh2", case["id"])).status_code == 404
     listed = (await api.http.get(f"{V1}/cases", headers=await api.headers("tinh.xacminh2"))).json()["items"]
     assert case["id"] not in [c["id"] for c in listed]
@@ -110,16 +151,25 @@ async def test_identity_never_reaches_logs(api: Api, caplog: pytest.LogCaptureFi
     caplog.set_level(logging.DEBUG)
     case = await _denunciation(api)
     await get(api, "tinh.chutich", case["id"])
-    await api.http.post(f"{V1}/cases", headers=await api.headers("tinh.tiepdan"),
-                        json={"kind": "denunciation", "parties": [{**DENOUNCER, "id_number": "bad"}]})
+    await api.http.post(
+        f"{V1}/cases",
+        headers=await api.headers("tinh.tiepdan"),
+        json={"kind": "denunciation", "parties": [{**DENOUNCER, "id_number": "bad"}]},
+    )
     assert not any(s in caplog.text for s in SECRETS)
 
 
 async def test_identity_is_sealed_at_rest_and_opens_only_for_those_allowed(api: Api) -> None:
     case = await _denunciation(api)
-    rows = (await api.session.execute(sa.text(
-        "SELECT role, full_name, id_number, phone, address, sealed, id_number_hash FROM case_parties "
-        "WHERE case_id = :id"), {"id": case["id"]})).all()
+    rows = (
+        await api.session.execute(
+            sa.text(
+                "SELECT role, full_name, id_number, phone, address, sealed, id_number_hash FROM case_parties "
+                "WHERE case_id = :id"
+            ),
+            {"id": case["id"]},
+        )
+    ).all()
     dump = repr(rows)
     assert not any(s in dump for s in SECRETS)
     denouncer = next(r for r in rows if r.role == "denouncer")
@@ -141,24 +191,46 @@ async def test_a_transferred_case_keeps_the_identity_sealed(api: Api) -> None:
 
 
 async def test_duplicates_never_link_a_denouncer_to_a_visible_identity(api: Api) -> None:
-    visible = await intake(api, title="Khiếu nại của bà Bình", parties=[
-        {"role": "complainant", "full_name": "Lò Thị Bình", "id_number": DENOUNCER["id_number"]}])
-    secret = await intake(api, kind="denunciation", field="corruption", title="Tố cáo khác hẳn",
-                          content="Nội dung riêng biệt không trùng lặp.", parties=[DENOUNCER])
+    visible = await intake(
+        api,
+        title="Khiếu nại của bà Bình",
+        parties=[{"role": "complainant", "full_name": "Lò Thị Bình", "id_number": DENOUNCER["id_number"]}],
+    )
+    secret = await intake(
+        api,
+        kind="denunciation",
+        field="corruption",
+        title="Tố cáo khác hẳn",
+        content="Nội dung riêng biệt không trùng lặp.",
+        parties=[DENOUNCER],
+    )
     for a, b in ((visible, secret), (secret, visible)):
         dups = (await api.http.get(f"{V1}/cases/{a['id']}/duplicates", headers=await api.headers("thanhtra"))).json()
         assert not any(d["id"] == b["id"] and d["same_person"] for d in dups)
 
 
 async def test_representatives_and_relatives_in_a_denunciation_are_protected_too(api: Api) -> None:
-    case = await intake(api, kind="denunciation", field="corruption", signer_count=6, parties=[
-        DENOUNCER, {"role": "representative", "full_name": "Hà Văn Đại Diện", "id_number": "015070009999"},
-        {"role": "related", "full_name": "Con gái người tố cáo"}, {"role": "accused", "full_name": "Cán bộ Z"}])
+    case = await intake(
+        api,
+        kind="denunciation",
+        field="corruption",
+        signer_count=6,
+        parties=[
+            DENOUNCER,
+            {"role": "representative", "full_name": "Hà Văn Đại Diện", "id_number": "015070009999"},
+            {"role": "related", "full_name": "Con gái người tố cáo"},
+            {"role": "accused", "full_name": "Cán bộ Z"},
+        ],
+    )
     case = await act(api, "tinh.chutich", case, "accept", decision_number="3/QĐ")
     case = await act(api, "tinh.chutich", case, "assign", handler_ids=[(await api.user("tinh.xacminh")).id])
     seen = (await get(api, "tinh.xacminh", case["id"])).json()["parties"]
-    assert {p["role"]: p["masked"] for p in seen} == {"denouncer": True, "representative": True, "related": True,
-                                                      "accused": False}
+    assert {p["role"]: p["masked"] for p in seen} == {
+        "denouncer": True,
+        "representative": True,
+        "related": True,
+        "accused": False,
+    }
     assert "Hà Văn Đại Diện" not in repr(seen) and "Con gái" not in repr(seen)
     head = (await get(api, "tinh.chutich", case["id"])).json()["parties"]
     assert {p["full_name"] for p in head} >= {"Hà Văn Đại Diện", "Con gái người tố cáo", "Cán bộ Z"}

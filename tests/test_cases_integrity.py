@@ -5,7 +5,7 @@ import asyncio
 import pytest
 import sqlalchemy as sa
 
-from api.models.case import CaseEvent
+from api.models.cases import CaseEvent
 from tests.conftest import Api, Live
 from tests.helpers import V1, act, case_body, intake
 
@@ -39,12 +39,14 @@ async def test_events_are_hash_chained_and_tampering_is_found(api: Api) -> None:
     # The database refuses to change an event …
     with pytest.raises(sa.exc.DBAPIError):
         async with api.session.begin_nested():
-            await api.session.execute(sa.update(CaseEvent).where(CaseEvent.case_id == case["id"])
-                                      .values(reason="sửa"))
+            await api.session.execute(sa.update(CaseEvent).where(CaseEvent.case_id == case["id"]).values(reason="sửa"))
     # … and if someone with superuser rights bypasses the trigger, the chain shows where.
     await api.session.execute(sa.text("SET LOCAL session_replication_role = replica"))
-    await api.session.execute(sa.update(CaseEvent).where(CaseEvent.case_id == case["id"], CaseEvent.seq == 2)
-                              .values(payload={"decision_number": "999"}))
+    await api.session.execute(
+        sa.update(CaseEvent)
+        .where(CaseEvent.case_id == case["id"], CaseEvent.seq == 2)
+        .values(payload={"decision_number": "999"})
+    )
     await api.session.execute(sa.text("SET LOCAL session_replication_role = origin"))
     report = (await api.http.get(f"{V1}/cases/{case['id']}/events/verify", headers=h)).json()
     assert report == {"valid": False, "events_checked": 3, "first_tampered_seq": 2}

@@ -33,13 +33,26 @@ async def test_complaint_journey_accept_assign_dialogue_resolve_close(api: Api) 
     assert resolution["basis"] == "calendar" and resolution["days"] == 30
     case = await act(api, "tinh.chutich", case, "assign", handler_ids=[await _handler_id(api)])
     assert case["status"] == "in_progress" and case["handler_ids"] == [await _handler_id(api)]
-    r = await api.http.post(f"{V1}/cases/{case['id']}/dialogues", headers=await api.headers("tinh.xacminh"), json={
-        "held_on": days_ago(1), "participants": ["Nguyễn Văn An", "Trần Thị Minh"],
-        "minutes": "Hai bên trao đổi về nguồn gốc thửa đất.", "agreement_reached": False})
+    r = await api.http.post(
+        f"{V1}/cases/{case['id']}/dialogues",
+        headers=await api.headers("tinh.xacminh"),
+        json={
+            "held_on": days_ago(1),
+            "participants": ["Nguyễn Văn An", "Trần Thị Minh"],
+            "minutes": "Hai bên trao đổi về nguồn gốc thửa đất.",
+            "agreement_reached": False,
+        },
+    )
     assert r.status_code == 201, r.text
-    case = await act(api, "tinh.chutich", case, "resolve", outcome="partly_correct", decision_number="345/QĐ-UBND",
-                     remedies={"money_to_citizens_vnd": 120000000, "land_to_citizens_m2": 85.5,
-                               "people_restored": 1})
+    case = await act(
+        api,
+        "tinh.chutich",
+        case,
+        "resolve",
+        outcome="partly_correct",
+        decision_number="345/QĐ-UBND",
+        remedies={"money_to_citizens_vnd": 120000000, "land_to_citizens_m2": 85.5, "people_restored": 1},
+    )
     assert case["status"] == "resolved" and case["outcome"] == "partly_correct"
     assert case["remedies"]["land_to_citizens_m2"] == 85.5
     assert case["remedies"]["money_to_citizens_vnd"] == 120000000
@@ -48,33 +61,51 @@ async def test_complaint_journey_accept_assign_dialogue_resolve_close(api: Api) 
     case = await act(api, "tinh.tiepdan", case, "close")
     assert case["status"] == "closed" and case["allowed_actions"] == []
     assert all(t["status"] in ("met", "met_late") for t in case["timers"])
-    events = (await api.http.get(f"{V1}/cases/{case['id']}/events",
-                                 headers=await api.headers("tinh.chutich"))).json()["items"]
+    events = (await api.http.get(f"{V1}/cases/{case['id']}/events", headers=await api.headers("tinh.chutich"))).json()[
+        "items"
+    ]
     assert [e["action"] for e in events] == ["create", "accept", "assign", "dialogue", "resolve", "close"]
     assert events[1]["from_status"] == "received" and events[1]["to_status"] == "accepted"
     assert events[1]["actor_id"] == (await api.user("tinh.chutich")).id
 
 
 async def test_denunciation_journey_with_two_extensions(api: Api) -> None:
-    case = await intake(api, kind="denunciation", field="corruption", title="Tố cáo cán bộ địa chính",
-                        parties=[{"role": "denouncer", "full_name": "Lò Thị Bình", "id_number": "015190004321"},
-                                 {"role": "accused", "full_name": "Cán bộ X"}])
+    case = await intake(
+        api,
+        kind="denunciation",
+        field="corruption",
+        title="Tố cáo cán bộ địa chính",
+        parties=[
+            {"role": "denouncer", "full_name": "Lò Thị Bình", "id_number": "015190004321"},
+            {"role": "accused", "full_name": "Cán bộ X"},
+        ],
+    )
     case = await act(api, "tinh.chutich", case, "accept", decision_number="01/QĐ-TLTC")
     assert {t["name"] for t in case["timers"]} >= {"resolution", "notify_acceptance"}
     due0 = timer(case, "resolution")["due_date"]
     case = await act(api, "tinh.chutich", case, "assign", handler_ids=[await _handler_id(api)])
     r = await act_raw(api, "tinh.chutich", case, "extend", reason="Cần giám định")
     assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "decision_number"
-    case = await act(api, "tinh.chutich", case, "extend", reason="Cần giám định", decision_number="02/QĐ-GH",
-                     complexity="especially_complex")
+    case = await act(
+        api,
+        "tinh.chutich",
+        case,
+        "extend",
+        reason="Cần giám định",
+        decision_number="02/QĐ-GH",
+        complexity="especially_complex",
+    )
     case = await act(api, "tinh.chutich", case, "extend", reason="Chờ kết quả giám định", decision_number="03/QĐ-GH")
     assert case["extension_count"] == 2 and timer(case, "resolution")["days"] == 90
     assert timer(case, "resolution")["due_date"] > due0
     r = await act_raw(api, "tinh.chutich", case, "extend", reason="Lần ba", decision_number="04/QĐ-GH")
     assert r.status_code == 409 and r.json()["error"]["code"] == "extension_limit"
     r = await act_raw(api, "tinh.chutich", case, "resolve", outcome="wrong", decision_number="05/KL")
-    assert r.status_code == 422 and set(r.json()["error"]["details"]["allowed"]) == {"correct", "partly_correct",
-                                                                                       "false"}
+    assert r.status_code == 422 and set(r.json()["error"]["details"]["allowed"]) == {
+        "correct",
+        "partly_correct",
+        "false",
+    }
     case = await act(api, "tinh.chutich", case, "resolve", outcome="false", decision_number="05/KL")
     assert {t["name"] for t in case["timers"]} >= {"send_conclusion", "publish_conclusion"}
     case = await act(api, "tinh.chutich", case, "close")
@@ -97,8 +128,13 @@ async def test_complaints_cannot_be_extended(api: Api) -> None:
 
 
 async def test_petition_and_feedback_journeys(api: Api) -> None:
-    petition = await intake(api, kind="petition", field="policy", title="Kiến nghị về chế độ hộ nghèo",
-                            parties=[{"role": "petitioner", "full_name": "Sùng A Páo"}])
+    petition = await intake(
+        api,
+        kind="petition",
+        field="policy",
+        title="Kiến nghị về chế độ hộ nghèo",
+        parties=[{"role": "petitioner", "full_name": "Sùng A Páo"}],
+    )
     assert [t["name"] for t in petition["timers"]] == ["processing"]
     petition = await act(api, "tinh.chutich", petition, "accept")
     petition = await act(api, "tinh.chutich", petition, "resolve", outcome="addressed")
@@ -125,8 +161,9 @@ async def test_anonymous_denunciation_is_stored_or_kept_as_a_lead_never_accepted
     r = await act_raw(api, "tinh.chutich", case, "accept", decision_number="1")
     assert r.status_code == 409 and r.json()["error"]["code"] == "anonymous_denunciation"
     case = await act(api, "tinh.chutich", case, "store", reason_code="anonymous", inspection_lead=True)
-    events = (await api.http.get(f"{V1}/cases/{case['id']}/events",
-                                 headers=await api.headers("tinh.chutich"))).json()["items"]
+    events = (await api.http.get(f"{V1}/cases/{case['id']}/events", headers=await api.headers("tinh.chutich"))).json()[
+        "items"
+    ]
     assert events[-1]["payload"]["inspection_lead"] is True
 
 
@@ -173,8 +210,9 @@ async def test_suspend_and_resume_restore_the_status_and_move_the_deadline(api: 
 
 
 async def test_second_round_complaint_needs_its_first_round_and_a_dialogue(api: Api) -> None:
-    r = await api.http.post(f"{V1}/cases", headers=await api.headers("tinh.tiepdan"), json={
-        **(await _body()), "complaint_round": 2})
+    r = await api.http.post(
+        f"{V1}/cases", headers=await api.headers("tinh.tiepdan"), json={**(await _body()), "complaint_round": 2}
+    )
     assert r.status_code == 422
     first = await intake(api)
     first = await act(api, "tinh.chutich", first, "accept", decision_number="1")
@@ -187,10 +225,14 @@ async def test_second_round_complaint_needs_its_first_round_and_a_dialogue(api: 
     assert r.status_code == 422  # "correct" is a first-round outcome
     r = await act_raw(api, "tinh.chutich", second, "resolve", outcome="upheld", decision_number="4")
     assert r.status_code == 409 and r.json()["error"]["code"] == "dialogue_required"
-    await api.http.post(f"{V1}/cases/{second['id']}/dialogues", headers=await api.headers("tinh.chutich"), json={
-        "held_on": TODAY.isoformat(), "participants": ["A"], "minutes": "Đối thoại", "agreement_reached": True})
-    assert (await act(api, "tinh.chutich", second, "resolve", outcome="upheld", decision_number="4"))["status"] == \
-        "resolved"
+    await api.http.post(
+        f"{V1}/cases/{second['id']}/dialogues",
+        headers=await api.headers("tinh.chutich"),
+        json={"held_on": TODAY.isoformat(), "participants": ["A"], "minutes": "Đối thoại", "agreement_reached": True},
+    )
+    assert (await act(api, "tinh.chutich", second, "resolve", outcome="upheld", decision_number="4"))[
+        "status"
+    ] == "resolved"
 
 
 async def _body() -> dict:

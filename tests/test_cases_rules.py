@@ -16,8 +16,7 @@ async def test_intake_bad_input_names_the_field(api: Api) -> None:
         ({"field": "weather"}, "field"),
         ({"received_at": (TODAY + timedelta(days=1)).isoformat()}, "received_at"),
         ({"parties": [{"role": "complainant", "full_name": "A", "id_number": "12345"}]}, "parties.0.id_number"),
-        ({"parties": [{"role": "complainant", "full_name": "A", "id_number": "999090001234"}]},
-         "parties.0.id_number"),
+        ({"parties": [{"role": "complainant", "full_name": "A", "id_number": "999090001234"}]}, "parties.0.id_number"),
         ({"parties": [{"role": "boss", "full_name": "A"}]}, "parties.0.role"),
         ({"content": "x" * 20_001}, "content"),
         ({"title": ""}, "title"),
@@ -28,8 +27,9 @@ async def test_intake_bad_input_names_the_field(api: Api) -> None:
         r = await _post(api, **overrides)
         assert r.status_code == 422, (overrides, r.text)
         body = r.json()["error"]
-        fields = [d["field"] for d in body["details"]] if isinstance(body["details"], list) else [
-            body["details"]["field"]]
+        fields = (
+            [d["field"] for d in body["details"]] if isinstance(body["details"], list) else [body["details"]["field"]]
+        )
         assert field in fields, (field, body)
         assert body["message"]
 
@@ -77,8 +77,14 @@ async def test_illegal_action_is_409_with_the_allowed_actions(api: Api) -> None:
     case = await intake(api)
     r = await act_raw(api, "tinh.chutich", case, "resolve", outcome="correct", decision_number="1")
     assert r.status_code == 409
-    assert r.json()["error"]["details"]["allowed_actions"] == ["accept", "reject", "transfer", "guide", "store",
-                                                               "withdraw"]
+    assert r.json()["error"]["details"]["allowed_actions"] == [
+        "accept",
+        "reject",
+        "transfer",
+        "guide",
+        "store",
+        "withdraw",
+    ]
     # A desk officer may not accept: that is the head's decision.
     r = await act_raw(api, "tinh.tiepdan", case, "accept")
     assert r.status_code == 409
@@ -89,15 +95,19 @@ async def test_illegal_action_is_409_with_the_allowed_actions(api: Api) -> None:
 
 async def test_if_match_is_required_and_checked(api: Api) -> None:
     case = await intake(api)
-    r = await api.http.post(f"{V1}/cases/{case['id']}/actions/accept", headers=await api.headers("tinh.chutich"),
-                            json={"decision_number": "1"})
+    r = await api.http.post(
+        f"{V1}/cases/{case['id']}/actions/accept",
+        headers=await api.headers("tinh.chutich"),
+        json={"decision_number": "1"},
+    )
     assert r.status_code == 428 and r.json()["error"]["code"] == "if_match_required"
     r = await act_raw(api, "tinh.chutich", case, "accept", version=7, decision_number="1")
     assert r.status_code == 412 and r.json()["error"]["details"]["current_version"] == 1
     ok = await act_raw(api, "tinh.chutich", case, "accept", decision_number="1")
     assert ok.status_code == 200 and ok.headers["etag"] == '"2"'
-    stale = await act_raw(api, "tinh.chutich", case, "assign", version=1,
-                          handler_ids=[(await api.user("tinh.xacminh")).id])
+    stale = await act_raw(
+        api, "tinh.chutich", case, "assign", version=1, handler_ids=[(await api.user("tinh.xacminh")).id]
+    )
     assert stale.status_code == 412
 
 
@@ -121,8 +131,9 @@ async def test_cases_outside_scope_are_not_found(api: Api) -> None:
 async def test_accent_insensitive_search_and_filters(api: Api) -> None:
     h = await api.headers("tinh.chutich")
     land = await intake(api, title="Tranh chấp đất đai ở Bảo Thắng", content="Nội dung về ranh giới thửa đất.")
-    other = await intake(api, kind="petition", field="policy", title="Kiến nghị trợ cấp", content="Chế độ hộ nghèo.",
-                         signer_count=7)
+    other = await intake(
+        api, kind="petition", field="policy", title="Kiến nghị trợ cấp", content="Chế độ hộ nghèo.", signer_count=7
+    )
     found = (await api.http.get(f"{V1}/cases", headers=h, params={"q": "dat dai bao thang"})).json()["items"]
     assert land["id"] in [c["id"] for c in found] and other["id"] not in [c["id"] for c in found]
     by_code = (await api.http.get(f"{V1}/cases", headers=h, params={"q": land["tracking_code"]})).json()["items"]
@@ -179,8 +190,9 @@ async def test_duplicates_finds_the_same_person_and_similar_content(api: Api) ->
     first = await intake(api, title="Khiếu nại bồi thường", content=text + ".")
     second = await intake(api, title="Khiếu nại lại", content=text + ", đề nghị xem xét.", parties=[])
     third = await intake(api, title="Đơn khác", content="Nội dung hoàn toàn khác về hộ tịch.")
-    dups = (await api.http.get(f"{V1}/cases/{first['id']}/duplicates",
-                               headers=await api.headers("tinh.chutich"))).json()
+    dups = (
+        await api.http.get(f"{V1}/cases/{first['id']}/duplicates", headers=await api.headers("tinh.chutich"))
+    ).json()
     ids = {d["id"]: d for d in dups}
     assert second["id"] in ids and ids[second["id"]]["similarity"] > 0.3
     assert third["id"] in ids and ids[third["id"]]["same_person"] is True  # same citizen ID number
@@ -191,8 +203,11 @@ async def test_only_the_resolver_or_an_assigned_handler_records_a_dialogue(api: 
     body = {"held_on": case["received_at"], "participants": ["A"], "minutes": "x", "agreement_reached": False}
     r = await api.http.post(f"{V1}/cases/{case['id']}/dialogues", headers=await api.headers("tinh.tiepdan"), json=body)
     assert r.status_code == 403 and r.json()["error"]["code"] == "dialogue_forbidden"
-    r = await api.http.post(f"{V1}/cases/{case['id']}/dialogues", headers=await api.headers("tinh.chutich"),
-                            json={**body, "held_on": (TODAY + timedelta(days=2)).isoformat()})
+    r = await api.http.post(
+        f"{V1}/cases/{case['id']}/dialogues",
+        headers=await api.headers("tinh.chutich"),
+        json={**body, "held_on": (TODAY + timedelta(days=2)).isoformat()},
+    )
     assert r.status_code == 422 and r.json()["error"]["code"] == "date_in_future"
     listed = await api.http.get(f"{V1}/cases/{case['id']}/dialogues", headers=await api.headers("tinh.chutich"))
     assert listed.status_code == 200 and listed.json()["items"] == []

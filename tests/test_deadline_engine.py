@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from api import clock
 from api.db import make_engine, make_sessionmaker
-from api.models.case import CaseEvent
-from api.models.deadline import OutboxEvent, WebhookDelivery
+from api.models.cases import CaseEvent
+from api.models.webhooks import OutboxEvent, WebhookDelivery
 from api.services import deadlines, webhooks
 from tests.conftest import SETTINGS, Api, Live
 from tests.helpers import V1, act, case_body, days_ago, intake, timer
@@ -28,8 +28,20 @@ TODAY = clock.today()
 async def test_calendar_year_lists_tet_and_the_working_saturday(api: Api) -> None:
     body = (await api.http.get(f"{V1}/calendar/2026", headers=await api.headers("tinh.tiepdan"))).json()
     days_off = {d["date"] for d in body["days_off"]}
-    assert {"2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19", "2026-02-20", "2026-04-27", "2026-04-30",
-            "2026-05-01", "2026-08-31", "2026-09-01", "2026-09-02", "2026-11-24"} <= days_off
+    assert {
+        "2026-02-16",
+        "2026-02-17",
+        "2026-02-18",
+        "2026-02-19",
+        "2026-02-20",
+        "2026-04-27",
+        "2026-04-30",
+        "2026-05-01",
+        "2026-08-31",
+        "2026-09-01",
+        "2026-09-02",
+        "2026-11-24",
+    } <= days_off
     assert [d["date"] for d in body["working_days"]] == ["2026-08-22"]
     assert (await api.http.get(f"{V1}/calendar/1800", headers=await api.headers("tinh.tiepdan"))).status_code == 422
 
@@ -42,12 +54,15 @@ async def test_an_override_recomputes_running_deadlines_and_says_why(api: Api) -
     extra = due - timedelta(days=1)
     while extra.weekday() >= 5:
         extra -= timedelta(days=1)
-    r = await api.http.post(f"{V1}/calendar/overrides", headers=h,
-                            json={"date": extra.isoformat(), "kind": "day_off", "reason": "Nghỉ bù bão lũ"})
+    r = await api.http.post(
+        f"{V1}/calendar/overrides",
+        headers=h,
+        json={"date": extra.isoformat(), "kind": "day_off", "reason": "Nghỉ bù bão lũ"},
+    )
     assert r.status_code == 201 and r.json()["cases_recomputed"] >= 1
     moved = (await api.http.get(f"{V1}/cases/{case['id']}", headers=await api.headers("tinh.chutich"))).json()
     assert timer(moved, "acceptance")["due_date"] > acceptance["due_date"]
-    events = (await api.http.get(f"{V1}/cases/{case['id']}/events", headers=h | await api.headers("tinh.chutich")))
+    events = await api.http.get(f"{V1}/cases/{case['id']}/events", headers=h | await api.headers("tinh.chutich"))
     last = [e for e in events.json()["items"] if e["action"] == "deadlines_recomputed"][-1]
     assert "Nghỉ bù bão lũ" in last["reason"]
     assert last["payload"]["changes"][0]["timer"] in {"acceptance", "processing"}
@@ -57,11 +72,15 @@ async def test_an_override_recomputes_running_deadlines_and_says_why(api: Api) -
     assert r.status_code == 200 and r.json()["cases_recomputed"] >= 1
     back = (await api.http.get(f"{V1}/cases/{case['id']}", headers=await api.headers("tinh.chutich"))).json()
     assert timer(back, "acceptance")["due_date"] == acceptance["due_date"]
-    bad = await api.http.post(f"{V1}/calendar/overrides", headers=h, json={"date": "2026-13-01", "kind": "day_off",
-                                                                          "reason": "x"})
+    bad = await api.http.post(
+        f"{V1}/calendar/overrides", headers=h, json={"date": "2026-13-01", "kind": "day_off", "reason": "x"}
+    )
     assert bad.status_code == 422
-    r = await api.http.post(f"{V1}/calendar/overrides", headers=await api.headers("tinh.chutich"),
-                            json={"date": extra.isoformat(), "kind": "day_off", "reason": "x"})
+    r = await api.http.post(
+        f"{V1}/calendar/overrides",
+        headers=await api.headers("tinh.chutich"),
+        json={"date": extra.isoformat(), "kind": "day_off", "reason": "x"},
+    )
     assert r.status_code == 403
 
 
@@ -84,11 +103,15 @@ async def test_notices_complete_notification_timers(api: Api) -> None:
     case = await intake(api, kind="denunciation")
     case = await act(api, "tinh.chutich", case, "accept", decision_number="1/QĐ")
     h = await api.headers("tinh.chutich")
-    r = await api.http.post(f"{V1}/cases/{case['id']}/notices", headers=h,
-                            json={"timer": "notify_acceptance", "sent_on": TODAY.isoformat(), "recipients": "2"})
+    r = await api.http.post(
+        f"{V1}/cases/{case['id']}/notices",
+        headers=h,
+        json={"timer": "notify_acceptance", "sent_on": TODAY.isoformat(), "recipients": "2"},
+    )
     assert r.status_code == 200 and timer(r.json(), "notify_acceptance")["status"] == "met"
-    r = await api.http.post(f"{V1}/cases/{case['id']}/notices", headers=h,
-                            json={"timer": "notify_acceptance", "sent_on": TODAY.isoformat()})
+    r = await api.http.post(
+        f"{V1}/cases/{case['id']}/notices", headers=h, json={"timer": "notify_acceptance", "sent_on": TODAY.isoformat()}
+    )
     assert r.status_code == 422 and r.json()["error"]["code"] == "no_such_notice"
 
 
@@ -129,8 +152,11 @@ def receiver() -> Iterator[Receiver]:
 
 
 async def _subscribe(live: Live, url: str, types: list[str]) -> dict:
-    r = await live.http.post(f"{V1}/webhooks", headers=await live.headers("admin"),
-                             json={"name": "Hệ thống giám sát", "url": url, "event_types": types})
+    r = await live.http.post(
+        f"{V1}/webhooks",
+        headers=await live.headers("admin"),
+        json={"name": "Hệ thống giám sát", "url": url, "event_types": types},
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -141,8 +167,9 @@ async def test_two_sweepers_record_and_notify_each_breach_once(live: Live, recei
     made = []
     for i in range(6):
         kind = "denunciation" if i % 2 else "complaint"
-        r = await live.http.post(f"{V1}/cases", headers=desk, json=case_body(kind=kind, received_at=days_ago(40),
-                                                                             title=f"Quá hạn {i}"))
+        r = await live.http.post(
+            f"{V1}/cases", headers=desk, json=case_body(kind=kind, received_at=days_ago(40), title=f"Quá hạn {i}")
+        )
         made.append(r.json())
     engines = [make_engine(live.url), make_engine(live.url)]
     makers = [make_sessionmaker(e) for e in engines]
@@ -150,11 +177,20 @@ async def test_two_sweepers_record_and_notify_each_breach_once(live: Live, recei
         results = await asyncio.gather(*(deadlines.sweep(m, SETTINGS, TODAY) for m in makers))
         again = await deadlines.sweep(makers[0], SETTINGS, TODAY)
         async with makers[0]() as db:
-            breaches = (await db.execute(sa.select(CaseEvent.case_id, CaseEvent.payload).where(
-                CaseEvent.action == "deadline_overdue", CaseEvent.case_id.in_([c["id"] for c in made])))).all()
-            outbox = (await db.scalars(sa.select(OutboxEvent).where(
-                OutboxEvent.event_type == "deadline.overdue",
-                OutboxEvent.case_id.in_([c["id"] for c in made])))).all()
+            breaches = (
+                await db.execute(
+                    sa.select(CaseEvent.case_id, CaseEvent.payload).where(
+                        CaseEvent.action == "deadline_overdue", CaseEvent.case_id.in_([c["id"] for c in made])
+                    )
+                )
+            ).all()
+            outbox = (
+                await db.scalars(
+                    sa.select(OutboxEvent).where(
+                        OutboxEvent.event_type == "deadline.overdue", OutboxEvent.case_id.in_([c["id"] for c in made])
+                    )
+                )
+            ).all()
         keys = [(cid, p["timer"]) for cid, p in breaches]
         # Each case: processing and acceptance are overdue; each is recorded exactly once.
         assert len(keys) == len(set(keys)) == 12
@@ -181,7 +217,7 @@ async def test_two_sweepers_record_and_notify_each_breach_once(live: Live, recei
                 await asyncio.gather(*(webhooks.deliver_due(m, SETTINGS, client, now) for m in makers))
                 now += timedelta(hours=7)  # past any backoff
         ids = [h["X-Tiepdan-Event-Id"] for h, _ in receiver.requests]
-        delivered_ids = {h["X-Tiepdan-Event-Id"] for h, _ in receiver.requests[receiver.failures:]}
+        delivered_ids = {h["X-Tiepdan-Event-Id"] for h, _ in receiver.requests[receiver.failures :]}
         assert len(delivered_ids) == 12 + len(esc)  # every overdue and escalation event arrived
         assert len(ids) == len(delivered_ids) + receiver.failures  # nothing sent twice once it succeeded
         headers, body = receiver.requests[-1]
@@ -189,8 +225,11 @@ async def test_two_sweepers_record_and_notify_each_breach_once(live: Live, recei
         expected = hmac.new(sub["secret"].encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
         assert hmac.compare_digest(v1, expected)
         assert json.loads(body)["id"] == headers["X-Tiepdan-Event-Id"]
-        log = (await live.http.get(f"{V1}/webhooks/{sub['id']}/deliveries", headers=await live.headers("admin"),
-                                   params={"limit": 100})).json()["items"]
+        log = (
+            await live.http.get(
+                f"{V1}/webhooks/{sub['id']}/deliveries", headers=await live.headers("admin"), params={"limit": 100}
+            )
+        ).json()["items"]
         assert {d["status"] for d in log} == {"delivered"}
         assert sorted(d["attempts"] for d in log)[-1] >= 2  # the first ones were retried
     finally:
@@ -232,11 +271,17 @@ def test_backoff_grows_exponentially() -> None:
 
 
 async def test_case_changes_reach_the_outbox_without_identities(api: Api) -> None:
-    case = await intake(api, kind="denunciation", parties=[{"role": "denouncer", "full_name": "Lò Thị Bình",
-                                                            "id_number": "015190004321"}])
+    case = await intake(
+        api,
+        kind="denunciation",
+        parties=[{"role": "denouncer", "full_name": "Lò Thị Bình", "id_number": "015190004321"}],
+    )
     await act(api, "tinh.chutich", case, "accept", decision_number="1/QĐ")
-    rows = (await api.session.scalars(sa.select(OutboxEvent).where(OutboxEvent.case_id == case["id"])
-                                      .order_by(OutboxEvent.id))).all()
+    rows = (
+        await api.session.scalars(
+            sa.select(OutboxEvent).where(OutboxEvent.case_id == case["id"]).order_by(OutboxEvent.id)
+        )
+    ).all()
     assert [r.event_type for r in rows] == ["case.created", "case.action"]
     assert rows[1].payload["to_status"] == "accepted"
     assert "Lò Thị Bình" not in json.dumps([r.payload for r in rows], ensure_ascii=False)
@@ -251,7 +296,8 @@ async def test_webhook_subscription_validation_and_secret(api: Api) -> None:
     for bad in ({"url": "ftp://x/y"}, {"event_types": ["deadline.forgotten"]}, {"secret": "short"}):
         r = await api.http.post(f"{V1}/webhooks", headers=h, json={**base, **bad})
         assert r.status_code == 422, bad
-    assert (await api.http.post(f"{V1}/webhooks", headers=await api.headers("tinh.chutich"),
-                                json=base)).status_code == 403
+    assert (
+        await api.http.post(f"{V1}/webhooks", headers=await api.headers("tinh.chutich"), json=base)
+    ).status_code == 403
     off = await api.http.patch(f"{V1}/webhooks/{made.json()['id']}", headers=h, json={"is_active": False})
     assert off.status_code == 200 and off.json()["is_active"] is False

@@ -14,8 +14,9 @@ from api import embedded, logs
 from tests.conftest import Api
 
 
-async def test_request_logs_are_json_lines_with_request_id_and_no_query(api: Api,
-                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+async def test_request_logs_are_json_lines_with_request_id_and_no_query(
+    api: Api, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = logging.getLogger()
     saved = root.handlers[:], root.level
     try:

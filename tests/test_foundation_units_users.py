@@ -48,16 +48,31 @@ async def test_accent_insensitive_unit_search(api: Api) -> None:
 async def test_admin_creates_updates_and_audits_a_unit(api: Api) -> None:
     h = await api.headers("admin")
     province = (await api.http.get(f"{V1}/units", headers=h, params={"level": "province"})).json()["items"][0]
-    r = await api.http.post(f"{V1}/units", headers=h, json={
-        "code": "15-SXD", "name": "Sở Xây dựng", "level": "agency", "parent_id": province["id"], "remote_area": False,
-        "reception_days": 2, "reception_period": "month"})
+    r = await api.http.post(
+        f"{V1}/units",
+        headers=h,
+        json={
+            "code": "15-SXD",
+            "name": "Sở Xây dựng",
+            "level": "agency",
+            "parent_id": province["id"],
+            "remote_area": False,
+            "reception_days": 2,
+            "reception_period": "month",
+        },
+    )
     assert r.status_code == 201, r.text
     unit = r.json()
     assert unit["reception_requirement"] == {"days": 2, "per": "month", "basis": "override"}
     r = await api.http.patch(f"{V1}/units/{unit['id']}", headers=h, json={"name": "Sở Xây dựng tỉnh Lào Cai"})
     assert r.status_code == 200 and r.json()["name"] == "Sở Xây dựng tỉnh Lào Cai"
-    actions = (await api.session.scalars(sa.select(AuditEvent.action).where(
-        AuditEvent.entity == "unit", AuditEvent.entity_id == str(unit["id"])).order_by(AuditEvent.id))).all()
+    actions = (
+        await api.session.scalars(
+            sa.select(AuditEvent.action)
+            .where(AuditEvent.entity == "unit", AuditEvent.entity_id == str(unit["id"]))
+            .order_by(AuditEvent.id)
+        )
+    ).all()
     assert actions == ["create", "update"]
 
 
@@ -71,10 +86,16 @@ async def test_duplicate_unit_code_is_409(api: Api) -> None:
 async def test_a_parent_that_would_make_a_cycle_is_refused(api: Api) -> None:
     h = await api.headers("admin")
     a = (await api.http.post(f"{V1}/units", headers=h, json={"code": "T-A", "name": "A", "level": "agency"})).json()
-    b = (await api.http.post(f"{V1}/units", headers=h, json={"code": "T-B", "name": "B", "level": "agency",
-                                                              "parent_id": a["id"]})).json()
-    c = (await api.http.post(f"{V1}/units", headers=h, json={"code": "T-C", "name": "C", "level": "agency",
-                                                              "parent_id": b["id"]})).json()
+    b = (
+        await api.http.post(
+            f"{V1}/units", headers=h, json={"code": "T-B", "name": "B", "level": "agency", "parent_id": a["id"]}
+        )
+    ).json()
+    c = (
+        await api.http.post(
+            f"{V1}/units", headers=h, json={"code": "T-C", "name": "C", "level": "agency", "parent_id": b["id"]}
+        )
+    ).json()
     for parent in (c["id"], a["id"]):
         r = await api.http.patch(f"{V1}/units/{a['id']}", headers=h, json={"parent_id": parent})
         assert r.status_code == 409 and r.json()["error"]["code"] == "unit_cycle"
@@ -89,17 +110,20 @@ async def test_unit_validation_errors_name_the_field(api: Api) -> None:
     h = await api.headers("admin")
     r = await api.http.post(f"{V1}/units", headers=h, json={"code": "X1", "name": "X", "level": "galaxy"})
     assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "level"
-    r = await api.http.post(f"{V1}/units", headers=h, json={"code": "X1", "name": "X", "level": "agency",
-                                                            "parent_id": 999999})
+    r = await api.http.post(
+        f"{V1}/units", headers=h, json={"code": "X1", "name": "X", "level": "agency", "parent_id": 999999}
+    )
     assert r.status_code == 422 and r.json()["error"]["code"] == "parent_not_found"
 
 
 async def test_unit_import_csv_upserts_all_or_nothing(api: Api) -> None:
     h = {**(await api.headers("admin")), "Content-Type": "text/csv"}
-    csv_text = ("code,name,level,parent_code,remote_area\n"
-                "IMP-1,Đơn vị nhập 1,agency,15,0\n"
-                "IMP-2,Đơn vị nhập 2,agency,IMP-1,1\n"
-                "04465,Xã Khao Mang (đã sửa),commune,15,1\n")
+    csv_text = (
+        "code,name,level,parent_code,remote_area\n"
+        "IMP-1,Đơn vị nhập 1,agency,15,0\n"
+        "IMP-2,Đơn vị nhập 2,agency,IMP-1,1\n"
+        "04465,Xã Khao Mang (đã sửa),commune,15,1\n"
+    )
     r = await api.http.post(f"{V1}/units/import", headers=h, content=csv_text.encode())
     assert r.status_code == 200, r.text
     assert (r.json()["created"], r.json()["updated"]) == (2, 1)
@@ -112,8 +136,11 @@ async def test_unit_import_csv_upserts_all_or_nothing(api: Api) -> None:
 
 async def test_unit_import_json(api: Api) -> None:
     h = await api.headers("admin")
-    r = await api.http.post(f"{V1}/units/import", headers=h,
-                            json=[{"code": "J-1", "name": "Ban JSON", "level": "agency", "parent_code": "15"}])
+    r = await api.http.post(
+        f"{V1}/units/import",
+        headers=h,
+        json=[{"code": "J-1", "name": "Ban JSON", "level": "agency", "parent_code": "15"}],
+    )
     assert r.status_code == 200 and r.json()["created"] == 1
 
 
@@ -128,13 +155,22 @@ async def test_only_admins_manage_units_and_users(api: Api) -> None:
 async def test_admin_creates_an_officer_who_can_sign_in(api: Api) -> None:
     h = await api.headers("admin")
     unit = (await api.http.get(f"{V1}/units", headers=h, params={"q": "Khao Mang"})).json()["items"][0]
-    r = await api.http.post(f"{V1}/users", headers=h, json={
-        "username": "khaomang.tiepdan", "password": "Mot-Mat-Khau-Dai-2026", "full_name": "Sùng A Páo",
-        "unit_id": unit["id"], "roles": ["desk_officer", "handler"]})
+    r = await api.http.post(
+        f"{V1}/users",
+        headers=h,
+        json={
+            "username": "khaomang.tiepdan",
+            "password": "Mot-Mat-Khau-Dai-2026",
+            "full_name": "Sùng A Páo",
+            "unit_id": unit["id"],
+            "roles": ["desk_officer", "handler"],
+        },
+    )
     assert r.status_code == 201, r.text
     assert "password" not in r.text and "hash" not in r.text
-    token = await api.http.post(f"{V1}/auth/token", data={"username": "khaomang.tiepdan",
-                                                         "password": "Mot-Mat-Khau-Dai-2026"})
+    token = await api.http.post(
+        f"{V1}/auth/token", data={"username": "khaomang.tiepdan", "password": "Mot-Mat-Khau-Dai-2026"}
+    )
     assert token.status_code == 200
     r = await api.http.patch(f"{V1}/users/{r.json()['id']}", headers=h, json={"roles": ["unit_head"]})
     assert r.json()["roles"] == ["unit_head"]
@@ -189,8 +225,9 @@ async def test_demo_cases_seed_once_and_show_the_workflow(api: Api) -> None:
 
 async def test_admins_read_the_audit_log_newest_first(api: Api) -> None:
     h = await api.headers("admin")
-    r = await api.http.post(f"{V1}/units", headers=h, json={"code": "AUD-1", "name": "Đơn vị kiểm toán",
-                                                            "level": "agency"})
+    r = await api.http.post(
+        f"{V1}/units", headers=h, json={"code": "AUD-1", "name": "Đơn vị kiểm toán", "level": "agency"}
+    )
     unit_id = str(r.json()["id"])
     await api.http.patch(f"{V1}/units/{unit_id}", headers=h, json={"remote_area": True})
     page = (await api.http.get(f"{V1}/audit-events", headers=h, params={"entity": "unit", "entity_id": unit_id})).json()

@@ -27,9 +27,12 @@ def _diff(url: str) -> list:
     async def run() -> list:
         engine = create_async_engine(url)
         async with engine.connect() as conn:
-            diff = await conn.run_sync(lambda sync: compare_metadata(
-                MigrationContext.configure(sync, opts={"compare_type": True, "include_object": include_object}),
-                SQLModel.metadata))
+            diff = await conn.run_sync(
+                lambda sync: compare_metadata(
+                    MigrationContext.configure(sync, opts={"compare_type": True, "include_object": include_object}),
+                    SQLModel.metadata,
+                )
+            )
         await engine.dispose()
         return diff
 
@@ -50,8 +53,7 @@ def test_models_and_migrations_agree_and_downgrade_round_trips(pg_server: PgServ
         pg_server.drop_database(name)
 
 
-def test_revision_0004_seals_existing_denouncers_and_downgrade_restores_them(pg_server: PgServer,
-                                                                             monkeypatch) -> None:
+def test_revision_0004_seals_existing_denouncers_and_downgrade_restores_them(pg_server: PgServer, monkeypatch) -> None:
     from api.vault import Vault
     from tests.conftest import SETTINGS
 
@@ -74,13 +76,19 @@ def test_revision_0004_seals_existing_denouncers_and_downgrade_restores_them(pg_
         config = _config(url)
         command.upgrade(config, "0003")
         sql("INSERT INTO units (code, name, level, path) VALUES ('U', 'Đơn vị', 'province', '/1/')")
-        sql("INSERT INTO users (username, password_hash, full_name, unit_id, roles) "
-                        "VALUES ('u', 'x', 'U', 1, '{desk_officer}')")
-        sql("INSERT INTO cases (tracking_code, access_key_hash, kind, field, channel, title, content, "
-                        "received_at, receiving_unit_id, competent_unit_id, received_by_id, status) VALUES "
-                        "('T1', 'h', 'denunciation', 'land', 'post', 't', 'c', '2026-11-02', 1, 1, 1, 'received')")
-        sql("INSERT INTO case_parties (case_id, role, full_name, id_number) VALUES "
-                        "(1, 'denouncer', 'Lò Thị Bình', '015190004321'), (1, 'accused', 'Cán bộ Y', NULL)")
+        sql(
+            "INSERT INTO users (username, password_hash, full_name, unit_id, roles) "
+            "VALUES ('u', 'x', 'U', 1, '{desk_officer}')"
+        )
+        sql(
+            "INSERT INTO cases (tracking_code, access_key_hash, kind, field, channel, title, content, "
+            "received_at, receiving_unit_id, competent_unit_id, received_by_id, status) VALUES "
+            "('T1', 'h', 'denunciation', 'land', 'post', 't', 'c', '2026-11-02', 1, 1, 1, 'received')"
+        )
+        sql(
+            "INSERT INTO case_parties (case_id, role, full_name, id_number) VALUES "
+            "(1, 'denouncer', 'Lò Thị Bình', '015190004321'), (1, 'accused', 'Cán bộ Y', NULL)"
+        )
         command.upgrade(config, "head")
         rows = sql("SELECT role, full_name, id_number, sealed FROM case_parties ORDER BY id")
         assert rows[0].full_name == "" and rows[0].id_number is None

@@ -50,8 +50,12 @@ def test_remote_complex_complaint_due_on_a_weekend_before_observed_hung_kings() 
 
 
 def test_second_round_complaint_periods() -> None:
-    for (remote, complexity, days) in [(False, "normal", 45), (False, "complex", 60), (True, "normal", 60),
-                                       (True, "especially_complex", 70)]:
+    for remote, complexity, days in [
+        (False, "normal", 45),
+        (False, "complex", 60),
+        (True, "normal", 60),
+        (True, "especially_complex", 70),
+    ]:
         facts = CaseFacts("complaint", complaint_round=2, complexity=complexity, remote_area=remote)
         assert acceptance_timers(facts, date(2026, 3, 2))[0].days == days
 
@@ -60,8 +64,11 @@ def test_denunciation_seven_working_days_across_30_april_and_1_may() -> None:
     # Received Tue 28 April 2026: 29 Apr (1), 30 Apr & 1 May off, weekend, 4–8 May (2–6), Mon 11 May (7).
     acc = next(t for t in intake_timers(CaseFacts("denunciation"), date(2026, 4, 28)) if t.name == "acceptance")
     assert acc.due_date(CAL) == date(2026, 5, 11)
-    multi = next(t for t in intake_timers(CaseFacts("denunciation", multi_place_verification=True),
-                                          date(2026, 4, 28)) if t.name == "acceptance")
+    multi = next(
+        t
+        for t in intake_timers(CaseFacts("denunciation", multi_place_verification=True), date(2026, 4, 28))
+        if t.name == "acceptance"
+    )
     assert multi.days == 10 and multi.due_date(CAL) == date(2026, 5, 14)
 
 
@@ -111,8 +118,11 @@ def test_timer_round_trips_through_json() -> None:
     assert Timer.from_dict(timer.to_dict()) == timer
 
 
-@given(start=st.dates(min_value=date(2024, 1, 1), max_value=date(2028, 12, 31)), n=st.integers(0, 120),
-       basis=st.sampled_from(list(Basis)))
+@given(
+    start=st.dates(min_value=date(2024, 1, 1), max_value=date(2028, 12, 31)),
+    n=st.integers(0, 120),
+    basis=st.sampled_from(list(Basis)),
+)
 def test_due_date_is_a_working_day_not_before_the_start_and_monotonic(start: date, n: int, basis: Basis) -> None:
     due = CAL.add(start, n, basis)
     assert CAL.is_working_day(due) or (basis is Basis.working and n == 0)
@@ -170,8 +180,9 @@ def test_a_denunciation_received_by_a_unit_without_competence_must_be_transferre
     # Wed 29 Apr (1), 30 Apr and 1 May off, 4–7 May (2–5) → Thursday 7 May.
     assert (transfer.basis, transfer.days) == (Basis.working, 5)
     assert transfer.due_date(CAL) == date(2026, 5, 7)
-    assert "transfer" not in {t.name for t in intake_timers(CaseFacts("complaint", competent_elsewhere=True),
-                                                            date(2026, 4, 28))}
+    assert "transfer" not in {
+        t.name for t in intake_timers(CaseFacts("complaint", competent_elsewhere=True), date(2026, 4, 28))
+    }
 
 
 def test_timer_dict_carries_every_field() -> None:
@@ -181,9 +192,10 @@ def test_timer_dict_carries_every_field() -> None:
     assert set(timer.to_dict()) == {f.name for f in fields(Timer)}
 
 
-@given(ops=st.lists(st.tuples(st.sampled_from(["pause", "resume", "extend", "complete"]), st.integers(0, 40)),
-                    max_size=8),
-       start=st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 6, 30)))
+@given(
+    ops=st.lists(st.tuples(st.sampled_from(["pause", "resume", "extend", "complete"]), st.integers(0, 40)), max_size=8),
+    start=st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 6, 30)),
+)
 def test_timer_operations_keep_their_invariants(ops: list[tuple[str, int]], start: date) -> None:
     timers = acceptance_timers(CaseFacts("denunciation", complexity="especially_complex"), start)
     day = start

@@ -1,6 +1,7 @@
 """The transition table, exhaustively: every (status, action) pair for every role."""
 
 import itertools
+from datetime import date
 
 import pytest
 
@@ -13,26 +14,44 @@ from workflows.cases import (
     Role,
     Status,
     allowed_actions,
-    max_extensions,
     outcomes_for,
     transition,
 )
+from workflows.confidentiality import (
+    MULTI_PERSON_SIGNERS,
+    holding_unit,
+    is_multi_person,
+    is_protected,
+    may_see_identity,
+)
+from workflows.deadlines import rules_on
 from workflows.diagram import mermaid
 
 # The contract, written out independently of the table: (status, action) → (next, roles).
 H, D = {"unit_head"}, {"desk_officer", "unit_head"}
 EXPECTED = {
-    ("received", "accept"): ("accepted", H), ("received", "reject"): ("rejected", H),
-    ("received", "transfer"): ("transferred", D), ("received", "guide"): ("guided", D),
-    ("received", "store"): ("stored", D), ("received", "withdraw"): ("terminated", D),
-    ("accepted", "assign"): ("in_progress", H), ("accepted", "extend"): ("accepted", H),
-    ("accepted", "suspend"): ("suspended", H), ("accepted", "withdraw"): ("terminated", D),
-    ("accepted", "terminate"): ("terminated", H), ("accepted", "resolve"): ("resolved", H),
-    ("in_progress", "assign"): ("in_progress", H), ("in_progress", "extend"): ("in_progress", H),
-    ("in_progress", "suspend"): ("suspended", H), ("in_progress", "withdraw"): ("terminated", D),
-    ("in_progress", "terminate"): ("terminated", H), ("in_progress", "resolve"): ("resolved", H),
-    ("suspended", "resume"): (PREVIOUS, H), ("suspended", "withdraw"): ("terminated", D),
-    ("suspended", "terminate"): ("terminated", H), ("resolved", "close"): ("closed", D),
+    ("received", "accept"): ("accepted", H),
+    ("received", "reject"): ("rejected", H),
+    ("received", "transfer"): ("transferred", D),
+    ("received", "guide"): ("guided", D),
+    ("received", "store"): ("stored", D),
+    ("received", "withdraw"): ("terminated", D),
+    ("accepted", "assign"): ("in_progress", H),
+    ("accepted", "extend"): ("accepted", H),
+    ("accepted", "suspend"): ("suspended", H),
+    ("accepted", "withdraw"): ("terminated", D),
+    ("accepted", "terminate"): ("terminated", H),
+    ("accepted", "resolve"): ("resolved", H),
+    ("in_progress", "assign"): ("in_progress", H),
+    ("in_progress", "extend"): ("in_progress", H),
+    ("in_progress", "suspend"): ("suspended", H),
+    ("in_progress", "withdraw"): ("terminated", D),
+    ("in_progress", "terminate"): ("terminated", H),
+    ("in_progress", "resolve"): ("resolved", H),
+    ("suspended", "resume"): (PREVIOUS, H),
+    ("suspended", "withdraw"): ("terminated", D),
+    ("suspended", "terminate"): ("terminated", H),
+    ("resolved", "close"): ("closed", D),
 }
 
 
@@ -77,8 +96,27 @@ def test_outcomes_by_kind_and_round() -> None:
     assert outcomes_for(Kind.complaint, 1) == {"correct", "partly_correct", "wrong"}
     assert outcomes_for(Kind.complaint, 2) == {"upheld", "annulled", "amended"}
     assert outcomes_for(Kind.denunciation, 1) == {"correct", "partly_correct", "false"}
-    assert max_extensions("normal") == 0 and max_extensions("complex") == 1
-    assert max_extensions("especially_complex") == 2
+
+
+def test_extension_caps_are_versioned_rules() -> None:
+    for on in (date(2025, 1, 2), date(2026, 9, 1)):
+        rules = rules_on(on)
+        assert rules.max_extensions("normal") == 0 and rules.max_extensions("complex") == 1
+        assert rules.max_extensions("especially_complex") == 2
+
+
+def test_protected_parties_and_who_sees_them() -> None:
+    assert is_protected("denouncer", "complaint") and is_protected("representative", "denunciation")
+    assert not is_protected("accused", "denunciation") and not is_protected("complainant", "complaint")
+    desk, head = frozenset({"desk_officer"}), frozenset({"unit_head"})
+    facts = {"officer_id": 7, "officer_unit_id": 3, "received_by_id": 7, "holding_unit_id": 4}
+    assert may_see_identity(roles=desk, **facts)  # the desk officer who received it
+    assert not may_see_identity(roles=desk, **{**facts, "received_by_id": 8})
+    assert not may_see_identity(roles=head, **facts)  # a head of another unit
+    assert may_see_identity(roles=head, **{**facts, "holding_unit_id": 3})
+    assert not may_see_identity(roles=frozenset({"inspector", "handler"}), **{**facts, "received_by_id": 8})
+    assert holding_unit("received", 1, 2) == 1 and holding_unit("accepted", 1, 2) == 2
+    assert not is_multi_person(MULTI_PERSON_SIGNERS - 1) and is_multi_person(MULTI_PERSON_SIGNERS)
 
 
 def test_readme_diagram_is_generated_from_the_table() -> None:

@@ -161,8 +161,3 @@ OUTCOMES = {
 
 def outcomes_for(kind: Kind, complaint_round: int) -> set[str]:
     return OUTCOMES[(kind, complaint_round if kind is Kind.complaint else 1)]
-
-
-def max_extensions(complexity: str) -> int:
-    """LTC art. 30: complex cases one extension, especially complex two."""
-    return {"normal": 0, "complex": 1, "especially_complex": 2}.get(complexity, 0)

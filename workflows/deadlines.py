@@ -45,6 +45,10 @@ class RuleSet:
     complaint_suspension_allowed: bool
     complaint_resolution_legal_basis: str = "LKN art. 28 (1st), art. 37 (2nd)"
 
+    def max_extensions(self, complexity: str) -> int:
+        """How many times a denunciation of this complexity may be extended (LTC art. 30)."""
+        return self.denunciation_max_extensions.get(complexity, 0)
+
 
 def rule_sets(processing_days: int = 10, processing_basis: Basis = Basis.working) -> tuple[RuleSet, ...]:
     """LKN 2011 / LTC 2018 until 2026-06-30, Law 136/2025 from 2026-07-01."""
@@ -58,8 +62,14 @@ def rule_sets(processing_days: int = 10, processing_basis: Basis = Basis.working
         denunciation_acceptance_multi_place=Period(wd, 10, "LTC art. 24 (xác minh nhiều nơi)"),
         denunciation_transfer=Period(wd, 5, "LTC art. 24 (không thuộc thẩm quyền: chuyển đơn)"),
         complaint_resolution={
-            (1, False, False): 30, (1, False, True): 45, (1, True, False): 45, (1, True, True): 60,
-            (2, False, False): 45, (2, False, True): 60, (2, True, False): 60, (2, True, True): 70,
+            (1, False, False): 30,
+            (1, False, True): 45,
+            (1, True, False): 45,
+            (1, True, True): 60,
+            (2, False, False): 45,
+            (2, False, True): 60,
+            (2, True, False): 60,
+            (2, True, True): 70,
         },
         denunciation_resolution=Period(cd, 30, "LTC art. 30"),
         denunciation_extension_max_days=30,
@@ -133,19 +143,33 @@ class Timer:
         return self.completed_on is None
 
     def view(self, cal: WorkCalendar, today: date) -> dict[str, Any]:
-        return {"name": self.name, "basis": self.basis.value, "start_date": self.start_date,
-                "due_date": self.due_date(cal), "status": self.status(cal, today),
-                "remaining_days": self.remaining_days(cal, today), "days": self.days + self.extended_days,
-                "legal_basis": self.legal_basis, "completed_on": self.completed_on}
+        return {
+            "name": self.name,
+            "basis": self.basis.value,
+            "start_date": self.start_date,
+            "due_date": self.due_date(cal),
+            "status": self.status(cal, today),
+            "remaining_days": self.remaining_days(cal, today),
+            "days": self.days + self.extended_days,
+            "legal_basis": self.legal_basis,
+            "completed_on": self.completed_on,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         # Written out (not dataclasses.asdict, which deep-copies): the sweep serialises thousands of these.
-        return {"name": self.name, "basis": self.basis.value, "days": self.days,
-                "start_date": self.start_date.isoformat(), "legal_basis": self.legal_basis,
-                "extended_days": self.extended_days, "paused_days": self.paused_days,
-                "paused_since": self.paused_since.isoformat() if self.paused_since else None,
-                "completed_on": self.completed_on.isoformat() if self.completed_on else None,
-                "warned": self.warned, "breached": self.breached}
+        return {
+            "name": self.name,
+            "basis": self.basis.value,
+            "days": self.days,
+            "start_date": self.start_date.isoformat(),
+            "legal_basis": self.legal_basis,
+            "extended_days": self.extended_days,
+            "paused_days": self.paused_days,
+            "paused_since": self.paused_since.isoformat() if self.paused_since else None,
+            "completed_on": self.completed_on.isoformat() if self.completed_on else None,
+            "warned": self.warned,
+            "breached": self.breached,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Timer":
@@ -154,11 +178,19 @@ class Timer:
 
         start = day(d["start_date"])
         assert start is not None
-        return cls(name=d["name"], basis=Basis(d["basis"]), days=int(d["days"]), start_date=start,
-                   legal_basis=d.get("legal_basis", ""), extended_days=int(d.get("extended_days", 0)),
-                   paused_days=int(d.get("paused_days", 0)), paused_since=day(d.get("paused_since")),
-                   completed_on=day(d.get("completed_on")), warned=bool(d.get("warned", False)),
-                   breached=bool(d.get("breached", False)))
+        return cls(
+            name=d["name"],
+            basis=Basis(d["basis"]),
+            days=int(d["days"]),
+            start_date=start,
+            legal_basis=d.get("legal_basis", ""),
+            extended_days=int(d.get("extended_days", 0)),
+            paused_days=int(d.get("paused_days", 0)),
+            paused_since=day(d.get("paused_since")),
+            completed_on=day(d.get("completed_on")),
+            warned=bool(d.get("warned", False)),
+            breached=bool(d.get("breached", False)),
+        )
 
 
 @lru_cache(maxsize=65536)
@@ -196,8 +228,11 @@ def intake_timers(facts: CaseFacts, received_on: date, sets: tuple[RuleSet, ...]
     if facts.kind == "complaint":
         timers.append(_timer("acceptance", rules.complaint_acceptance, received_on))
     elif facts.kind == "denunciation":
-        period = (rules.denunciation_acceptance_multi_place if facts.multi_place_verification
-                  else rules.denunciation_acceptance)
+        period = (
+            rules.denunciation_acceptance_multi_place
+            if facts.multi_place_verification
+            else rules.denunciation_acceptance
+        )
         timers.append(_timer("acceptance", period, received_on))
         if facts.competent_elsewhere:
             timers.append(_timer("transfer", rules.denunciation_transfer, received_on))
@@ -216,8 +251,10 @@ def acceptance_timers(facts: CaseFacts, accepted_on: date, sets: tuple[RuleSet, 
     if facts.kind == "complaint":
         return [_timer("resolution", complaint_resolution_period(facts, rules), accepted_on)]
     if facts.kind == "denunciation":
-        return [_timer("resolution", rules.denunciation_resolution, accepted_on),
-                _timer("notify_acceptance", rules.denunciation_notify_acceptance, accepted_on)]
+        return [
+            _timer("resolution", rules.denunciation_resolution, accepted_on),
+            _timer("notify_acceptance", rules.denunciation_notify_acceptance, accepted_on),
+        ]
     return []
 
 
@@ -231,16 +268,26 @@ def resolution_timers(facts: CaseFacts, decided_on: date, sets: tuple[RuleSet, .
             return []
         return [_timer("send_decision", rules.complaint_send_decision, decided_on)]
     if facts.kind == "denunciation":
-        return [_timer("send_conclusion", rules.denunciation_send_conclusion, decided_on),
-                _timer("publish_conclusion", rules.denunciation_publish_conclusion, decided_on)]
+        return [
+            _timer("send_conclusion", rules.denunciation_send_conclusion, decided_on),
+            _timer("publish_conclusion", rules.denunciation_publish_conclusion, decided_on),
+        ]
     return []
 
 
 def complete(timers: list[Timer], names: set[str] | None, on: date) -> list[Timer]:
     """Mark open timers (all, or those named) as done on `on`."""
-    return [replace(t, completed_on=on, paused_since=None,
-                    paused_days=t.paused_days + ((on - t.paused_since).days if t.paused_since else 0))
-            if t.is_open() and (names is None or t.name in names) else t for t in timers]
+    return [
+        replace(
+            t,
+            completed_on=on,
+            paused_since=None,
+            paused_days=t.paused_days + ((on - t.paused_since).days if t.paused_since else 0),
+        )
+        if t.is_open() and (names is None or t.name in names)
+        else t
+        for t in timers
+    ]
 
 
 def pause(timers: list[Timer], on: date) -> list[Timer]:
@@ -248,14 +295,23 @@ def pause(timers: list[Timer], on: date) -> list[Timer]:
 
 
 def resume(timers: list[Timer], on: date) -> list[Timer]:
-    return [replace(t, paused_since=None, paused_days=t.paused_days + (on - t.paused_since).days,
-                    warned=False, breached=False)
-            if t.is_open() and t.paused_since is not None else t for t in timers]
+    return [
+        replace(
+            t, paused_since=None, paused_days=t.paused_days + (on - t.paused_since).days, warned=False, breached=False
+        )
+        if t.is_open() and t.paused_since is not None
+        else t
+        for t in timers
+    ]
 
 
 def extend(timers: list[Timer], name: str, days: int) -> list[Timer]:
-    return [replace(t, extended_days=t.extended_days + days, warned=False, breached=False)
-            if t.name == name and t.is_open() else t for t in timers]
+    return [
+        replace(t, extended_days=t.extended_days + days, warned=False, breached=False)
+        if t.name == name and t.is_open()
+        else t
+        for t in timers
+    ]
 
 
 def running(timers: list[Timer]) -> list[Timer]:
@@ -315,8 +371,9 @@ def next_due(timers: list[Timer], cal: WorkCalendar) -> date | None:
     return min(dues) if dues else None
 
 
-def filing_window_due(facts: CaseFacts, start: date, cal: WorkCalendar,
-                      sets: tuple[RuleSet, ...] = RULE_SETS) -> tuple[date, str]:
+def filing_window_due(
+    facts: CaseFacts, start: date, cal: WorkCalendar, sets: tuple[RuleSet, ...] = RULE_SETS
+) -> tuple[date, str]:
     """Last day to file: 90 days from learning of the decision (1st complaint), 30 / 45 (remote) days
     from the 1st decision (2nd complaint). Checked at intake and shown as a warning only."""
     rules = rules_on(start, sets)

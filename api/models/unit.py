@@ -48,7 +48,8 @@ class Unit(SQLModel, table=True):
     name: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
     level: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     parent_id: int | None = Field(
-        default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("units.id"), nullable=True, index=True))
+        default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("units.id"), nullable=True, index=True)
+    )
     # Materialised path of ids ("/1/7/"): subtree scope is one indexed prefix match.
     path: str = Field(sa_column=sa.Column(sa.String(512, collation="C"), nullable=False, index=True))
     remote_area: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))

@@ -7,7 +7,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from api import security
-from api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from api.deps import CurrentOfficer, SessionDep, SettingsDep
 from api.models.unit import UnitPublic
 from api.models.user import UserPublic
 from api.routers.units import unit_public
@@ -26,17 +26,24 @@ class Me(UserPublic):
     unit: UnitPublic
 
 
-@router.post("/token", response_model=Token, summary="Đăng nhập, nhận mã truy cập (JWT)",
-             responses={401: {"description": "Sai tên đăng nhập hoặc mật khẩu"},
-                        429: {"description": "Quá nhiều lần sai cho tên đăng nhập này"}})
-async def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep,
-                settings: SettingsDep) -> Token:
-    user = await user_service.authenticate(session, request.app.state.passwords, settings, form.username,
-                                           form.password)
+@router.post(
+    "/token",
+    response_model=Token,
+    summary="Đăng nhập, nhận mã truy cập (JWT)",
+    responses={
+        401: {"description": "Sai tên đăng nhập hoặc mật khẩu"},
+        429: {"description": "Quá nhiều lần sai cho tên đăng nhập này"},
+    },
+)
+async def token(
+    request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep
+) -> Token:
+    user = await user_service.authenticate(session, request.app.state.passwords, settings, form.username, form.password)
     access, lifetime = security.create_access_token(settings, str(user.id))
     return Token(access_token=access, expires_in=lifetime)
 
 
 @router.get("/me", response_model=Me, summary="Cán bộ đang đăng nhập")
-async def me(principal: CurrentPrincipal) -> Me:
-    return Me(**UserPublic.model_validate(principal.user).model_dump(), unit=unit_public(principal.unit))
+async def me(principal: CurrentOfficer, session: SessionDep) -> Me:
+    user, unit = await user_service.with_unit(session, principal.id)
+    return Me(**UserPublic.model_validate(user).model_dump(), unit=unit_public(unit))

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, Field
 
-from api.deps import AdminPrincipal, CurrentPrincipal, SessionDep, SettingsDep
+from api.deps import AdminOfficer, CurrentOfficer, SessionDep, SettingsDep
 from api.services import calendar as calendar_service
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])
@@ -44,30 +44,46 @@ class OverrideOut(BaseModel):
 
 
 @router.get("/{year}", response_model=CalendarYear, summary="Ngày nghỉ và ngày làm bù trong năm")
-async def get_year(year: Annotated[int, Path(ge=2000, le=2100)], session: SessionDep, settings: SettingsDep,
-                   _: CurrentPrincipal) -> CalendarYear:
+async def get_year(
+    year: Annotated[int, Path(ge=2000, le=2100)], session: SessionDep, settings: SettingsDep, _: CurrentOfficer
+) -> CalendarYear:
     env = await calendar_service.env(session, settings)
     overrides = {o.day: o for o in await calendar_service.overrides(session)}
-    days_off = [DayOff(date=d, name=overrides[d].reason if d in overrides else name,
-                       source="override" if d in overrides else "statutory")
-                for d, name in env.cal.days_off(year)]
-    working = [WorkingDay(date=d, reason=overrides[d].reason if d in overrides else "Làm bù theo quyết định",
-                          source="override" if d in overrides else "statutory")
-               for d in env.cal.swapped_working_days(year)]
+    days_off = [
+        DayOff(
+            date=d,
+            name=overrides[d].reason if d in overrides else name,
+            source="override" if d in overrides else "statutory",
+        )
+        for d, name in env.cal.days_off(year)
+    ]
+    working = [
+        WorkingDay(
+            date=d,
+            reason=overrides[d].reason if d in overrides else "Làm bù theo quyết định",
+            source="override" if d in overrides else "statutory",
+        )
+        for d in env.cal.swapped_working_days(year)
+    ]
     return CalendarYear(year=year, days_off=days_off, working_days=working)
 
 
-@router.post("/overrides", response_model=OverrideOut, status_code=status.HTTP_201_CREATED,
-             summary="Thêm / sửa ngày nghỉ hoặc ngày làm việc (quản trị)",
-             description="Running timers are recomputed; each case whose due date moves gets a "
-                         "`deadlines_recomputed` event saying why.")
-async def set_override(data: OverrideIn, session: SessionDep, settings: SettingsDep,
-                       admin: AdminPrincipal) -> OverrideOut:
+@router.post(
+    "/overrides",
+    response_model=OverrideOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Thêm / sửa ngày nghỉ hoặc ngày làm việc (quản trị)",
+    description="Running timers are recomputed; each case whose due date moves gets a "
+    "`deadlines_recomputed` event saying why.",
+)
+async def set_override(
+    data: OverrideIn, session: SessionDep, settings: SettingsDep, admin: AdminOfficer
+) -> OverrideOut:
     row, moved = await calendar_service.set_override(session, settings, admin.id, data.date, data.kind, data.reason)
     return OverrideOut(date=row.day, kind=row.kind, reason=row.reason, cases_recomputed=moved)
 
 
 @router.delete("/overrides/{day}", response_model=OverrideOut, summary="Bỏ điều chỉnh lịch (quản trị)")
-async def remove_override(day: date, session: SessionDep, settings: SettingsDep, admin: AdminPrincipal) -> OverrideOut:
+async def remove_override(day: date, session: SessionDep, settings: SettingsDep, admin: AdminOfficer) -> OverrideOut:
     moved = await calendar_service.remove_override(session, settings, admin.id, day)
     return OverrideOut(date=day, kind="removed", reason="", cases_recomputed=moved)

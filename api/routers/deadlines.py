@@ -6,8 +6,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.clock import today
-from api.deps import CurrentPrincipal, SessionDep, SettingsDep
-from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from api.deps import CurrentOfficer, SessionDep, SettingsDep
+from api.pagination import CursorQuery, LimitQuery, Page
 from api.services import calendar as calendar_service
 from api.services import deadlines as deadline_service
 from api.types import Id32
@@ -29,30 +29,63 @@ class UrgentCase(BaseModel):
     remaining_days: int | None
 
 
-async def _page(session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep, *, overdue: bool,
-                unit_id: int | None, limit: int, cursor: str | None) -> Page[UrgentCase]:
+async def _page(
+    session: SessionDep,
+    principal: CurrentOfficer,
+    settings: SettingsDep,
+    *,
+    overdue: bool,
+    unit_id: int | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[UrgentCase]:
     env = await calendar_service.env(session, settings)
     now = today()
-    rows = await deadline_service.urgent(session, principal, env, now, overdue=overdue, unit_id=unit_id, limit=limit,
-                                         after=decode_cursor(cursor, date, int))
-    items = [UrgentCase(case_id=u.case.id, tracking_code=u.case.tracking_code, kind=u.case.kind, status=u.case.status,
-                        title=u.case.title, competent_unit_id=u.case.competent_unit_id,
-                        escalated_to_unit_id=u.case.escalated_to_unit_id, timer=u.timer.name,
-                        basis=u.timer.basis.value, due_date=u.due_date,
-                        remaining_days=u.timer.remaining_days(env.cal, now)) for u in rows[:limit]]
-    last = rows[limit - 1].case if len(rows) > limit else None
-    return Page(items=items, next_cursor=encode_cursor([last.next_due_date.isoformat(), last.id])
-                if last and last.next_due_date else None)
+    rows, next_cursor = await deadline_service.urgent(
+        session, principal, env, now, overdue=overdue, unit_id=unit_id, limit=limit, cursor=cursor
+    )
+    items = [
+        UrgentCase(
+            case_id=u.case.id,
+            tracking_code=u.case.tracking_code,
+            kind=u.case.kind,
+            status=u.case.status,
+            title=u.case.title,
+            competent_unit_id=u.case.competent_unit_id,
+            escalated_to_unit_id=u.case.escalated_to_unit_id,
+            timer=u.timer.name,
+            basis=u.timer.basis.value,
+            due_date=u.due_date,
+            remaining_days=u.timer.remaining_days(env.cal, now),
+        )
+        for u in rows
+    ]
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @router.get("/overdue", response_model=Page[UrgentCase], summary="Hồ sơ quá hạn (cũ nhất trước)")
-async def overdue(session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep,
-                  unit_id: Id32 | None = None, limit: LimitQuery = 50, cursor: CursorQuery = None) -> Page[UrgentCase]:
+async def overdue(
+    session: SessionDep,
+    principal: CurrentOfficer,
+    settings: SettingsDep,
+    unit_id: Id32 | None = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[UrgentCase]:
     return await _page(session, principal, settings, overdue=True, unit_id=unit_id, limit=limit, cursor=cursor)
 
 
-@router.get("/due-soon", response_model=Page[UrgentCase],
-            summary="Hồ sơ sắp đến hạn (trong số ngày làm việc cảnh báo, mặc định 3)")
-async def due_soon(session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep,
-                   unit_id: Id32 | None = None, limit: LimitQuery = 50, cursor: CursorQuery = None) -> Page[UrgentCase]:
+@router.get(
+    "/due-soon",
+    response_model=Page[UrgentCase],
+    summary="Hồ sơ sắp đến hạn (trong số ngày làm việc cảnh báo, mặc định 3)",
+)
+async def due_soon(
+    session: SessionDep,
+    principal: CurrentOfficer,
+    settings: SettingsDep,
+    unit_id: Id32 | None = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[UrgentCase]:
     return await _page(session, principal, settings, overdue=False, unit_id=unit_id, limit=limit, cursor=cursor)

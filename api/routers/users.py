@@ -2,9 +2,9 @@
 
 from fastapi import APIRouter, Request, status
 
-from api.deps import AdminPrincipal, SessionDep
+from api.deps import AdminOfficer, SessionDep
 from api.models.user import Role, UserCreate, UserPublic, UserUpdate
-from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from api.pagination import CursorQuery, LimitQuery, Page
 from api.services import users as user_service
 from api.types import Id32
 
@@ -12,34 +12,42 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 
 @router.get("", response_model=Page[UserPublic], summary="Danh sách cán bộ (quản trị)")
-async def list_users(session: SessionDep, _: AdminPrincipal, limit: LimitQuery = 50, cursor: CursorQuery = None,
-                     unit_id: Id32 | None = None, role: Role | None = None,
-                     active: bool | None = None) -> Page[UserPublic]:
-    after = decode_cursor(cursor, int)
-    rows = await user_service.list_users(session, limit=limit, after_id=after[0] if after else None,
-                                         unit_id=unit_id, role=role.value if role else None, active=active)
-    items = [UserPublic.model_validate(u) for u in rows[:limit]]
-    return Page(items=items, next_cursor=encode_cursor([items[-1].id]) if len(rows) > limit else None)
+async def list_users(
+    session: SessionDep,
+    _: AdminOfficer,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+    unit_id: Id32 | None = None,
+    role: Role | None = None,
+    active: bool | None = None,
+) -> Page[UserPublic]:
+    rows, next_cursor = await user_service.list_users(
+        session, limit=limit, cursor=cursor, unit_id=unit_id, role=role.value if role else None, active=active
+    )
+    return Page(items=[UserPublic.model_validate(u) for u in rows], next_cursor=next_cursor)
 
 
 @router.get("/{user_id}", response_model=UserPublic, summary="Một cán bộ (quản trị)")
-async def get_user(user_id: Id32, session: SessionDep, _: AdminPrincipal) -> UserPublic:
+async def get_user(user_id: Id32, session: SessionDep, _: AdminOfficer) -> UserPublic:
     return UserPublic.model_validate(await user_service.get(session, user_id))
 
 
 @router.post("", response_model=UserPublic, status_code=status.HTTP_201_CREATED, summary="Tạo cán bộ (quản trị)")
-async def create_user(data: UserCreate, request: Request, session: SessionDep, admin: AdminPrincipal) -> UserPublic:
+async def create_user(data: UserCreate, request: Request, session: SessionDep, admin: AdminOfficer) -> UserPublic:
     return UserPublic.model_validate(await user_service.create(session, request.app.state.passwords, admin.id, data))
 
 
 @router.patch("/{user_id}", response_model=UserPublic, summary="Đổi vai trò, đơn vị, mật khẩu, trạng thái (quản trị)")
-async def update_user(user_id: Id32, data: UserUpdate, request: Request, session: SessionDep,
-                      admin: AdminPrincipal) -> UserPublic:
+async def update_user(
+    user_id: Id32, data: UserUpdate, request: Request, session: SessionDep, admin: AdminOfficer
+) -> UserPublic:
     return UserPublic.model_validate(
-        await user_service.update(session, request.app.state.passwords, admin.id, user_id, data))
+        await user_service.update(session, request.app.state.passwords, admin.id, user_id, data)
+    )
 
 
 @router.post("/{user_id}/deactivate", response_model=UserPublic, summary="Vô hiệu hoá tài khoản (quản trị)")
-async def deactivate_user(user_id: Id32, request: Request, session: SessionDep, admin: AdminPrincipal) -> UserPublic:
-    return UserPublic.model_validate(await user_service.update(
-        session, request.app.state.passwords, admin.id, user_id, UserUpdate(is_active=False)))
+async def deactivate_user(user_id: Id32, request: Request, session: SessionDep, admin: AdminOfficer) -> UserPublic:
+    return UserPublic.model_validate(
+        await user_service.update(session, request.app.state.passwords, admin.id, user_id, UserUpdate(is_active=False))
+    )

@@ -5,9 +5,9 @@ from datetime import datetime
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
-from api.deps import AdminPrincipal, SessionDep
-from api.models.deadline import OutboxEvent, WebhookDelivery
-from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from api.deps import AdminOfficer, SessionDep
+from api.models.webhooks import OutboxEvent, WebhookDelivery
+from api.pagination import CursorQuery, LimitQuery, Page
 from api.services import webhooks as webhook_service
 from api.services.outbox import EVENT_TYPES
 from api.types import Id32
@@ -18,10 +18,12 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 class WebhookIn(BaseModel):
     name: str = Field(min_length=1, max_length=128)
     url: str = Field(min_length=8, max_length=2000)
-    event_types: list[str] = Field(min_length=1, max_length=len(EVENT_TYPES) + 1,
-                                   description=f"Any of {', '.join(EVENT_TYPES)}, or *")
-    secret: str | None = Field(default=None, min_length=24, max_length=128,
-                               description="Signing secret; generated when omitted")
+    event_types: list[str] = Field(
+        min_length=1, max_length=len(EVENT_TYPES) + 1, description=f"Any of {', '.join(EVENT_TYPES)}, or *"
+    )
+    secret: str | None = Field(
+        default=None, min_length=24, max_length=128, description="Signing secret; generated when omitted"
+    )
 
 
 class WebhookUpdate(BaseModel):
@@ -56,39 +58,44 @@ class DeliveryOut(BaseModel):
 
 
 @router.post("", response_model=WebhookCreated, status_code=status.HTTP_201_CREATED, summary="Đăng ký webhook")
-async def create(data: WebhookIn, session: SessionDep, admin: AdminPrincipal) -> WebhookCreated:
+async def create(data: WebhookIn, session: SessionDep, admin: AdminOfficer) -> WebhookCreated:
     sub = await webhook_service.create(session, admin.id, data.name, data.url, data.event_types, data.secret)
     return WebhookCreated.model_validate(sub, from_attributes=True)
 
 
 @router.get("", response_model=Page[WebhookOut], summary="Các đăng ký webhook")
-async def list_all(session: SessionDep, _: AdminPrincipal, limit: LimitQuery = 50,
-                   cursor: CursorQuery = None) -> Page[WebhookOut]:
-    after = decode_cursor(cursor, int)
-    rows = await webhook_service.list_subscriptions(session, after_id=after[0] if after else 0, limit=limit)
-    items = [WebhookOut.model_validate(r, from_attributes=True) for r in rows[:limit]]
-    return Page(items=items, next_cursor=encode_cursor([items[-1].id]) if len(rows) > limit else None)
+async def list_all(
+    session: SessionDep, _: AdminOfficer, limit: LimitQuery = 50, cursor: CursorQuery = None
+) -> Page[WebhookOut]:
+    rows, next_cursor = await webhook_service.list_subscriptions(session, cursor=cursor, limit=limit)
+    return Page(items=[WebhookOut.model_validate(r, from_attributes=True) for r in rows], next_cursor=next_cursor)
 
 
 @router.patch("/{sub_id}", response_model=WebhookOut, summary="Sửa / tắt webhook")
-async def update(sub_id: Id32, data: WebhookUpdate, session: SessionDep, admin: AdminPrincipal) -> WebhookOut:
+async def update(sub_id: Id32, data: WebhookUpdate, session: SessionDep, admin: AdminOfficer) -> WebhookOut:
     sub = await webhook_service.update(session, admin.id, sub_id, data.model_dump(exclude_unset=True))
     return WebhookOut.model_validate(sub, from_attributes=True)
 
 
 @router.get("/{sub_id}/deliveries", response_model=Page[DeliveryOut], summary="Nhật ký gửi webhook")
-async def deliveries(sub_id: Id32, session: SessionDep, _: AdminPrincipal, limit: LimitQuery = 50,
-                     cursor: CursorQuery = None) -> Page[DeliveryOut]:
+async def deliveries(
+    sub_id: Id32, session: SessionDep, _: AdminOfficer, limit: LimitQuery = 50, cursor: CursorQuery = None
+) -> Page[DeliveryOut]:
     await webhook_service.get(session, sub_id)
-    after = decode_cursor(cursor, int)
-    rows = await webhook_service.deliveries(session, sub_id, after_id=after[0] if after else None, limit=limit)
-    items = [_delivery(d, e) for d, e in rows[:limit]]
-    return Page(items=items, next_cursor=encode_cursor([items[-1].id]) if len(rows) > limit else None)
+    rows, next_cursor = await webhook_service.deliveries(session, sub_id, cursor=cursor, limit=limit)
+    return Page(items=[_delivery(d, e) for d, e in rows], next_cursor=next_cursor)
 
 
 def _delivery(d: WebhookDelivery, event: OutboxEvent) -> DeliveryOut:
     assert d.id is not None
-    return DeliveryOut(id=d.id, event_id=str(event.event_id), event_type=event.event_type, status=d.status,
-                       attempts=d.attempts,
-                       next_attempt_at=d.next_attempt_at, last_status_code=d.last_status_code,
-                       last_error=d.last_error, delivered_at=d.delivered_at)
+    return DeliveryOut(
+        id=d.id,
+        event_id=str(event.event_id),
+        event_type=event.event_type,
+        status=d.status,
+        attempts=d.attempts,
+        next_attempt_at=d.next_attempt_at,
+        last_status_code=d.last_status_code,
+        last_error=d.last_error,
+        delivered_at=d.delivered_at,
+    )

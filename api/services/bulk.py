@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.models.case import CaseEvent
-from api.services import case_events
+from api.models.cases import CaseEvent
+from api.services.cases import trail
 from workflows.calendar import WorkCalendar
 from workflows.deadlines import Timer, max_due, next_alert, next_due
 
@@ -23,20 +23,30 @@ _UPDATE = sa.text("""
     FROM unnest(:ids, :timers, :ndd, :nad, :mdd, :esc) AS v(id, timers, ndd, nad, mdd, esc)
     WHERE c.id = v.id
 """).bindparams(
-    sa.bindparam("ids", type_=ARRAY(sa.BigInteger)), sa.bindparam("timers", type_=ARRAY(sa.Text)),
-    sa.bindparam("ndd", type_=ARRAY(sa.Date)), sa.bindparam("nad", type_=ARRAY(sa.Date)),
-    sa.bindparam("mdd", type_=ARRAY(sa.Date)), sa.bindparam("esc", type_=ARRAY(sa.Integer)))
+    sa.bindparam("ids", type_=ARRAY(sa.BigInteger)),
+    sa.bindparam("timers", type_=ARRAY(sa.Text)),
+    sa.bindparam("ndd", type_=ARRAY(sa.Date)),
+    sa.bindparam("nad", type_=ARRAY(sa.Date)),
+    sa.bindparam("mdd", type_=ARRAY(sa.Date)),
+    sa.bindparam("esc", type_=ARRAY(sa.Integer)),
+)
 
 _INSERT_EVENTS = sa.text("""
     INSERT INTO case_events (case_id, seq, at, actor_id, action, effective_date, reason, payload, prev_hash, hash)
     SELECT c, s, :at, :actor_id, a, :effective_date, :reason, p::jsonb, ph, h
     FROM unnest(:case_ids, :seqs, :actions, :payloads, :prevs, :hashes) AS v(c, s, a, p, ph, h)
 """).bindparams(
-    sa.bindparam("case_ids", type_=ARRAY(sa.BigInteger)), sa.bindparam("seqs", type_=ARRAY(sa.Integer)),
-    sa.bindparam("actions", type_=ARRAY(sa.String)), sa.bindparam("payloads", type_=ARRAY(sa.Text)),
-    sa.bindparam("prevs", type_=ARRAY(sa.String)), sa.bindparam("hashes", type_=ARRAY(sa.String)),
-    sa.bindparam("at", type_=sa.DateTime(timezone=True)), sa.bindparam("effective_date", type_=sa.Date),
-    sa.bindparam("actor_id", type_=sa.Integer), sa.bindparam("reason", type_=sa.Text))
+    sa.bindparam("case_ids", type_=ARRAY(sa.BigInteger)),
+    sa.bindparam("seqs", type_=ARRAY(sa.Integer)),
+    sa.bindparam("actions", type_=ARRAY(sa.String)),
+    sa.bindparam("payloads", type_=ARRAY(sa.Text)),
+    sa.bindparam("prevs", type_=ARRAY(sa.String)),
+    sa.bindparam("hashes", type_=ARRAY(sa.String)),
+    sa.bindparam("at", type_=sa.DateTime(timezone=True)),
+    sa.bindparam("effective_date", type_=sa.Date),
+    sa.bindparam("actor_id", type_=sa.Integer),
+    sa.bindparam("reason", type_=sa.Text),
+)
 
 
 @dataclass
@@ -46,13 +56,19 @@ class TimerUpdates:
     cal: WorkCalendar
     threshold: int
     columns: dict[str, list[Any]] = field(
-        default_factory=lambda: {k: [] for k in ("ids", "timers", "ndd", "nad", "mdd", "esc")})
+        default_factory=lambda: {k: [] for k in ("ids", "timers", "ndd", "nad", "mdd", "esc")}
+    )
 
     def add(self, case_id: int, timers: list[Timer], escalate_to: int | None = None) -> None:
         cal = self.cal
-        for key, value in (("ids", case_id), ("timers", json.dumps([t.to_dict() for t in timers])),
-                           ("ndd", next_due(timers, cal)), ("nad", next_alert(timers, cal, self.threshold)),
-                           ("mdd", max_due(timers, cal)), ("esc", escalate_to)):
+        for key, value in (
+            ("ids", case_id),
+            ("timers", json.dumps([t.to_dict() for t in timers])),
+            ("ndd", next_due(timers, cal)),
+            ("nad", next_alert(timers, cal, self.threshold)),
+            ("mdd", max_due(timers, cal)),
+            ("esc", escalate_to),
+        ):
             self.columns[key].append(value)
 
     async def write(self, session: AsyncSession) -> None:
@@ -60,30 +76,59 @@ class TimerUpdates:
             await session.execute(_UPDATE, self.columns)
 
 
-async def append_events(session: AsyncSession, pending: Sequence[tuple[int, list[tuple[str, dict[str, Any]]]]],
-                        *, effective_date: date | None, actor_id: int | None = None, reason: str | None = None) -> int:
+async def append_events(
+    session: AsyncSession,
+    pending: Sequence[tuple[int, list[tuple[str, dict[str, Any]]]]],
+    *,
+    effective_date: date | None,
+    actor_id: int | None = None,
+    reason: str | None = None,
+) -> int:
     """Hash-chained events for many locked cases: [(case_id, [(action, payload), …]), …]."""
     if not pending:
         return 0
     ids = [case_id for case_id, _ in pending]
-    heads = {r.case_id: (r.seq, r.hash) for r in (await session.execute(
-        sa.select(CaseEvent.case_id, CaseEvent.seq, CaseEvent.hash)
-        .where(CaseEvent.case_id == sa.func.any(sa.cast(ids, ARRAY(sa.BigInteger))))
-        .order_by(CaseEvent.case_id, CaseEvent.seq.desc()).distinct(CaseEvent.case_id))).all()}
+    heads = {
+        r.case_id: (r.seq, r.hash)
+        for r in (
+            await session.execute(
+                sa.select(CaseEvent.case_id, CaseEvent.seq, CaseEvent.hash)
+                .where(CaseEvent.case_id == sa.func.any(sa.cast(ids, ARRAY(sa.BigInteger))))
+                .order_by(CaseEvent.case_id, CaseEvent.seq.desc())
+                .distinct(CaseEvent.case_id)
+            )
+        ).all()
+    }
     now = datetime.now(UTC)
     cols: dict[str, list[Any]] = {k: [] for k in ("case_ids", "seqs", "actions", "payloads", "prevs", "hashes")}
     for case_id, evts in pending:
-        seq, prev = heads.get(case_id, (0, case_events.GENESIS))
+        seq, prev = heads.get(case_id, (0, trail.GENESIS))
         for action, payload in evts:
             seq += 1
-            digest = case_events.digest_of(prev, case_id=case_id, seq=seq, at=now, actor_id=actor_id, action=action,
-                                           from_status=None, to_status=None, effective_date=effective_date,
-                                           reason=reason, payload=payload)
-            for key, value in (("case_ids", case_id), ("seqs", seq), ("actions", action),
-                               ("payloads", json.dumps(payload, ensure_ascii=False)), ("prevs", prev),
-                               ("hashes", digest)):
+            digest = trail.digest_of(
+                prev,
+                case_id=case_id,
+                seq=seq,
+                at=now,
+                actor_id=actor_id,
+                action=action,
+                from_status=None,
+                to_status=None,
+                effective_date=effective_date,
+                reason=reason,
+                payload=payload,
+            )
+            for key, value in (
+                ("case_ids", case_id),
+                ("seqs", seq),
+                ("actions", action),
+                ("payloads", json.dumps(payload, ensure_ascii=False)),
+                ("prevs", prev),
+                ("hashes", digest),
+            ):
                 cols[key].append(value)
             prev = digest
-    await session.execute(_INSERT_EVENTS, {**cols, "at": now, "effective_date": effective_date,
-                                           "actor_id": actor_id, "reason": reason})
+    await session.execute(
+        _INSERT_EVENTS, {**cols, "at": now, "effective_date": effective_date, "actor_id": actor_id, "reason": reason}
+    )
     return len(cols["case_ids"])

@@ -10,9 +10,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.errors import Invalid, NotFound
-from api.models.case import Case
-from api.models.deadline import CalendarOverride
+from api.errors import Code, DomainError
+from api.models.calendar import CalendarOverride
+from api.models.cases import Case
 from api.services import audit, outbox
 from api.settings import Settings
 from workflows.calendar import Basis, WorkCalendar
@@ -43,15 +43,18 @@ async def overrides(session: AsyncSession) -> Sequence[CalendarOverride]:
 
 
 def _calendar_of(rows: Sequence[CalendarOverride]) -> WorkCalendar:
-    return _calendar(frozenset(r.day for r in rows if r.kind == "day_off"),
-                     frozenset(r.day for r in rows if r.kind == "working_day"))
+    return _calendar(
+        frozenset(r.day for r in rows if r.kind == "day_off"), frozenset(r.day for r in rows if r.kind == "working_day")
+    )
 
 
 async def env(session: AsyncSession, settings: Settings) -> DeadlineEnv:
     """The statutory calendar merged with the admins' overrides (read each time: every process agrees)."""
-    return DeadlineEnv(cal=_calendar_of(await overrides(session)),
-                       rules=_rules(settings.processing_days, settings.processing_basis),
-                       threshold=settings.due_soon_working_days)
+    return DeadlineEnv(
+        cal=_calendar_of(await overrides(session)),
+        rules=_rules(settings.processing_days, settings.processing_basis),
+        threshold=settings.due_soon_working_days,
+    )
 
 
 def store_timers(case: Case, timers: list[Timer], env: DeadlineEnv) -> None:
@@ -62,10 +65,11 @@ def store_timers(case: Case, timers: list[Timer], env: DeadlineEnv) -> None:
     case.max_due_date = max_due(timers, env.cal)
 
 
-async def set_override(session: AsyncSession, settings: Settings, actor_id: int, day: date, kind: str,
-                       reason: str) -> tuple[CalendarOverride, int]:
+async def set_override(
+    session: AsyncSession, settings: Settings, actor_id: int, day: date, kind: str, reason: str
+) -> tuple[CalendarOverride, int]:
     if kind not in ("day_off", "working_day"):
-        raise Invalid("Loại ngày không hợp lệ", code="invalid_kind", details={"field": "kind"})
+        raise DomainError(Code.invalid_kind, details={"field": "kind"})
     await session.execute(sa.text("SELECT pg_advisory_xact_lock(7261003)"))  # one calendar change at a time
     before = await env(session, settings)
     row = await session.get(CalendarOverride, day)
@@ -78,8 +82,14 @@ async def set_override(session: AsyncSession, settings: Settings, actor_id: int,
     label = "là ngày nghỉ" if kind == "day_off" else "là ngày làm việc"
     why = f"Lịch làm việc: {day.isoformat()} {label} ({reason})"
     moved = await _recompute(session, before, await env(session, settings), day, actor_id, why)
-    audit.record(session, actor_id=actor_id, entity="calendar", entity_id=day.isoformat(), action="set",
-                 payload={"kind": kind, "reason": reason, "cases_recomputed": moved})
+    audit.record(
+        session,
+        actor_id=actor_id,
+        entity="calendar",
+        entity_id=day.isoformat(),
+        action="set",
+        payload={"kind": kind, "reason": reason, "cases_recomputed": moved},
+    )
     await session.commit()
     return row, moved
 
@@ -88,20 +98,27 @@ async def remove_override(session: AsyncSession, settings: Settings, actor_id: i
     await session.execute(sa.text("SELECT pg_advisory_xact_lock(7261003)"))
     row = await session.get(CalendarOverride, day)
     if row is None:
-        raise NotFound("Không có điều chỉnh lịch cho ngày này", code="override_not_found")
+        raise DomainError(Code.override_not_found)
     before = await env(session, settings)
     await session.delete(row)
     await session.flush()
     why = f"Lịch làm việc: bỏ điều chỉnh ngày {day.isoformat()}"
     moved = await _recompute(session, before, await env(session, settings), day, actor_id, why)
-    audit.record(session, actor_id=actor_id, entity="calendar", entity_id=day.isoformat(), action="remove",
-                 payload={"cases_recomputed": moved})
+    audit.record(
+        session,
+        actor_id=actor_id,
+        entity="calendar",
+        entity_id=day.isoformat(),
+        action="remove",
+        payload={"cases_recomputed": moved},
+    )
     await session.commit()
     return moved
 
 
-async def _recompute(session: AsyncSession, before: DeadlineEnv, after: DeadlineEnv, day: date,
-                     actor_id: int, why: str) -> int:
+async def _recompute(
+    session: AsyncSession, before: DeadlineEnv, after: DeadlineEnv, day: date, actor_id: int, why: str
+) -> int:
     """Cases with an open timer due on or after the changed day: recompute (set-based, in batches), re-arm
     the alerts of timers that moved, and record on each moved case what changed and why."""
     from api.services import bulk
@@ -111,9 +128,15 @@ async def _recompute(session: AsyncSession, before: DeadlineEnv, after: Deadline
     moved = 0
     last_id = 0
     while True:
-        rows = (await session.execute(
-            sa.select(Case.id, Case.tracking_code, Case.timers).where(Case.max_due_date >= day, Case.id > last_id)
-            .order_by(Case.id).limit(RECOMPUTE_BATCH).with_for_update())).all()
+        rows = (
+            await session.execute(
+                sa.select(Case.id, Case.tracking_code, Case.timers)
+                .where(Case.max_due_date >= day, Case.id > last_id)
+                .order_by(Case.id)
+                .limit(RECOMPUTE_BATCH)
+                .with_for_update()
+            )
+        ).all()
         if not rows:
             return moved
         last_id = rows[-1].id
@@ -122,17 +145,26 @@ async def _recompute(session: AsyncSession, before: DeadlineEnv, after: Deadline
         messages: list[tuple[str, int | None, dict[str, Any]]] = []
         for row in rows:
             timers = [Timer.from_dict(t) for t in row.timers]
-            changes = [{"timer": t.name, "from": t.due_date(before.cal).isoformat(),
-                        "to": t.due_date(after.cal).isoformat()}
-                       for t in timers if t.is_open() and t.due_date(before.cal) != t.due_date(after.cal)]
+            changes = [
+                {"timer": t.name, "from": t.due_date(before.cal).isoformat(), "to": t.due_date(after.cal).isoformat()}
+                for t in timers
+                if t.is_open() and t.due_date(before.cal) != t.due_date(after.cal)
+            ]
             if not changes:
                 continue
             names = {c["timer"] for c in changes}
-            updates.add(row.id, [replace(t, warned=False, breached=False) if t.name in names and t.is_open() else t
-                                 for t in timers])
+            updates.add(
+                row.id,
+                [replace(t, warned=False, breached=False) if t.name in names and t.is_open() else t for t in timers],
+            )
             pending.append((row.id, [("deadlines_recomputed", {"changes": changes})]))
-            messages.append(("deadline.recomputed", row.id, {"case_id": row.id, "tracking_code": row.tracking_code,
-                                                             "changes": changes}))
+            messages.append(
+                (
+                    "deadline.recomputed",
+                    row.id,
+                    {"case_id": row.id, "tracking_code": row.tracking_code, "changes": changes},
+                )
+            )
         await updates.write(session)
         await bulk.append_events(session, pending, effective_date=None, actor_id=actor_id, reason=why)
         await outbox.enqueue_many(session, messages)

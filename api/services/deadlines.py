@@ -14,19 +14,22 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.deps import Principal
-from api.errors import Invalid
-from api.models.case import Case
+from api.auth import Officer
+from api.errors import UnitNotFound
+from api.models.cases import Case
 from api.models.unit import Unit
-from api.services import bulk, case_access, outbox
+from api.pagination import Keyset
+from api.services import bulk, outbox
 from api.services.calendar import DeadlineEnv
 from api.services.calendar import env as deadline_env
+from api.services.cases import access as case_access
 from api.settings import Settings
 from workflows.deadlines import Timer, running
 from workflows.deadlines import sweep as sweep_timers
 
 SWEEP_LOCK = 7261004
 BATCH = 5000
+
 
 @dataclass
 class SweepResult:
@@ -46,11 +49,22 @@ async def sweep(maker: async_sessionmaker[AsyncSession], settings: Settings, tod
                 result.skipped = True
                 return result
             env = await deadline_env(session, settings)
-            rows = (await session.execute(
-                sa.select(Case.id, Case.timers, Case.kind, Case.tracking_code, Case.competent_unit_id,
-                          Case.escalated_to_unit_id)
-                .where(Case.next_alert_date <= today, Case.id > last_id).order_by(Case.id).limit(BATCH)
-                .with_for_update(skip_locked=True))).all()
+            rows = (
+                await session.execute(
+                    sa.select(
+                        Case.id,
+                        Case.timers,
+                        Case.kind,
+                        Case.tracking_code,
+                        Case.competent_unit_id,
+                        Case.escalated_to_unit_id,
+                    )
+                    .where(Case.next_alert_date <= today, Case.id > last_id)
+                    .order_by(Case.id)
+                    .limit(BATCH)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
             if not rows:
                 return result
             last_id = rows[-1].id
@@ -58,10 +72,18 @@ async def sweep(maker: async_sessionmaker[AsyncSession], settings: Settings, tod
             await session.commit()
 
 
-async def _process(session: AsyncSession, env: DeadlineEnv, today: date, rows: Sequence[Any],
-                   result: SweepResult) -> None:
-    parents: dict[int, int | None] = dict((await session.execute(sa.select(Unit.id, Unit.parent_id).where(
-        Unit.id.in_({r.competent_unit_id for r in rows})))).tuples().all())
+async def _process(
+    session: AsyncSession, env: DeadlineEnv, today: date, rows: Sequence[Any], result: SweepResult
+) -> None:
+    parents: dict[int, int | None] = dict(
+        (
+            await session.execute(
+                sa.select(Unit.id, Unit.parent_id).where(Unit.id.in_({r.competent_unit_id for r in rows}))
+            )
+        )
+        .tuples()
+        .all()
+    )
     updates = bulk.TimerUpdates(env.cal, env.threshold)
     pending: list[tuple[int, list[tuple[str, dict[str, Any]]]]] = []
     messages: list[tuple[str, int | None, dict[str, Any]]] = []
@@ -72,8 +94,13 @@ async def _process(session: AsyncSession, env: DeadlineEnv, today: date, rows: S
         for alert in alerts:
             data = {"timer": alert.timer, "due_date": alert.due_date.isoformat()}
             case_evts.append(("deadline_overdue" if alert.kind == "overdue" else "deadline_due_soon", data))
-            messages.append((f"deadline.{alert.kind}", row.id, {"case_id": row.id, "tracking_code": row.tracking_code,
-                                                                "kind": row.kind, **data}))
+            messages.append(
+                (
+                    f"deadline.{alert.kind}",
+                    row.id,
+                    {"case_id": row.id, "tracking_code": row.tracking_code, "kind": row.kind, **data},
+                )
+            )
             if alert.kind == "overdue":
                 result.overdue += 1
                 # LTC art. 38: an overdue denunciation goes to the supervising unit's head.
@@ -85,8 +112,13 @@ async def _process(session: AsyncSession, env: DeadlineEnv, today: date, rows: S
         if escalate_to is not None:
             result.escalated += 1
             case_evts.append(("escalated", {"to_unit_id": escalate_to, "legal_basis": "LTC art. 38"}))
-            messages.append(("deadline.escalated", row.id, {"case_id": row.id, "tracking_code": row.tracking_code,
-                                                            "to_unit_id": escalate_to}))
+            messages.append(
+                (
+                    "deadline.escalated",
+                    row.id,
+                    {"case_id": row.id, "tracking_code": row.tracking_code, "to_unit_id": escalate_to},
+                )
+            )
         updates.add(row.id, timers, escalate_to)
         if case_evts:
             pending.append((row.id, case_evts))
@@ -103,8 +135,22 @@ class Urgent:
     due_date: date
 
 
-async def urgent(session: AsyncSession, principal: Principal, env: DeadlineEnv, today: date, *, overdue: bool,
-                 unit_id: int | None, limit: int, after: list[Any] | None) -> list[Urgent]:
+_BY_DUE: Keyset[Case] = Keyset(
+    columns=(Case.next_due_date, Case.id), kinds=(date, int), key=lambda c: [c.next_due_date, c.id]
+)
+
+
+async def urgent(
+    session: AsyncSession,
+    principal: Officer,
+    env: DeadlineEnv,
+    today: date,
+    *,
+    overdue: bool,
+    unit_id: int | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Urgent], str | None]:
     """Cases of a unit's subtree by their most urgent running timer: overdue, or due within the threshold."""
     stmt = sa.select(Case).where(case_access.readable(principal), Case.next_due_date.is_not(None))
     if overdue:
@@ -112,16 +158,14 @@ async def urgent(session: AsyncSession, principal: Principal, env: DeadlineEnv, 
     else:
         horizon = env.cal.add_working_days(today, env.threshold)
         stmt = stmt.where(Case.next_due_date >= today, Case.next_due_date <= horizon)
-    root = await session.get(Unit, unit_id) if unit_id is not None else None
-    if unit_id is not None and root is None:
-        raise Invalid("Đơn vị không tồn tại", code="unit_not_found", details={"field": "unit_id"})
-    if root is not None:
-        stmt = stmt.where(Case.competent_unit_id.in_(sa.select(Unit.id).where(Unit.path.startswith(root.path))))
-    if after is not None:
-        stmt = stmt.where(sa.tuple_(Case.next_due_date, Case.id) > sa.tuple_(after[0], after[1]))
-    rows = (await session.scalars(stmt.order_by(Case.next_due_date, Case.id).limit(limit + 1))).all()
+    if unit_id is not None:
+        root = await session.get(Unit, unit_id)
+        if root is None:
+            raise UnitNotFound("unit_id")
+        stmt = stmt.where(Case.competent_unit_id.in_(case_access.subtree(root.path)))
+    rows, next_cursor = await _BY_DUE.fetch(session, stmt, limit=limit, cursor=cursor)
     out = []
     for case in rows:
         timer = min(running([Timer.from_dict(t) for t in case.timers]), key=lambda t: t.due_date(env.cal))
         out.append(Urgent(case=case, timer=timer, due_date=timer.due_date(env.cal)))
-    return out
+    return out, next_cursor

@@ -15,8 +15,9 @@ from api.settings import Settings
 log = logging.getLogger(__name__)
 
 
-async def run_once(maker: async_sessionmaker[AsyncSession], settings: Settings,
-                   client: httpx.AsyncClient) -> dict[str, int | bool]:
+async def run_once(
+    maker: async_sessionmaker[AsyncSession], settings: Settings, client: httpx.AsyncClient
+) -> dict[str, int | bool]:
     result = await deadlines.sweep(maker, settings, clock.today())
     delivered = 0
     while True:
@@ -24,8 +25,14 @@ async def run_once(maker: async_sessionmaker[AsyncSession], settings: Settings,
         delivered += batch
         if batch == 0:
             break
-    summary = {"cases": result.cases, "due_soon": result.due_soon, "overdue": result.overdue,
-               "escalated": result.escalated, "skipped": result.skipped, "delivered": delivered}
+    summary = {
+        "cases": result.cases,
+        "due_soon": result.due_soon,
+        "overdue": result.overdue,
+        "escalated": result.escalated,
+        "skipped": result.skipped,
+        "delivered": delivered,
+    }
     if result.cases or delivered:
         log.info("jobs round", extra=summary)
     return summary

@@ -10,7 +10,11 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 EVENT_TYPES = (
-    "case.created", "case.action", "deadline.due_soon", "deadline.overdue", "deadline.escalated",
+    "case.created",
+    "case.action",
+    "deadline.due_soon",
+    "deadline.overdue",
+    "deadline.escalated",
     "deadline.recomputed",
 )
 
@@ -26,17 +30,27 @@ _INSERT_MANY = sa.text("""
         RETURNING 1
     )
     SELECT (SELECT count(*) FROM new), (SELECT count(*) FROM fan)
-""").bindparams(sa.bindparam("types", type_=ARRAY(sa.String)), sa.bindparam("case_ids", type_=ARRAY(sa.BigInteger)),
-                sa.bindparam("payloads", type_=ARRAY(sa.Text)))
+""").bindparams(
+    sa.bindparam("types", type_=ARRAY(sa.String)),
+    sa.bindparam("case_ids", type_=ARRAY(sa.BigInteger)),
+    sa.bindparam("payloads", type_=ARRAY(sa.Text)),
+)
 
 
 async def enqueue_many(session: AsyncSession, events: Sequence[tuple[str, int | None, dict[str, Any]]]) -> int:
     """Insert (event_type, case_id, payload) rows and their deliveries in one statement."""
     if not events:
         return 0
-    row = (await session.execute(_INSERT_MANY, {
-        "types": [e[0] for e in events], "case_ids": [e[1] for e in events],
-        "payloads": [json.dumps(e[2], default=str, ensure_ascii=False) for e in events]})).one()
+    row = (
+        await session.execute(
+            _INSERT_MANY,
+            {
+                "types": [e[0] for e in events],
+                "case_ids": [e[1] for e in events],
+                "payloads": [json.dumps(e[2], default=str, ensure_ascii=False) for e in events],
+            },
+        )
+    ).one()
     return int(row[0])
 
 

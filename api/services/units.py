@@ -2,7 +2,6 @@
 
 import csv
 import io
-from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -10,8 +9,9 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.errors import Conflict, Invalid, NotFound
+from api.errors import Code, DomainError
 from api.models.unit import ReceptionRequirement, Unit, UnitCreate, UnitPublic, UnitUpdate
+from api.pagination import by_id
 from api.services import audit, search
 from workflows.reception import required_reception
 
@@ -21,21 +21,28 @@ MAX_IMPORT_ROWS = 5000
 def to_public(unit: Unit, today: date) -> UnitPublic:
     requirement = None
     if unit.reception_days and unit.reception_period:
-        requirement = ReceptionRequirement(days=unit.reception_days, per=unit.reception_period,
-                                           basis="override")
+        requirement = ReceptionRequirement(days=unit.reception_days, per=unit.reception_period, basis="override")
     else:
         rule = required_reception(unit.level, today)
         if rule:
             requirement = ReceptionRequirement(days=rule.days, per=rule.per, basis=rule.basis)
     assert unit.id is not None
-    return UnitPublic(id=unit.id, code=unit.code, name=unit.name, level=unit.level, parent_id=unit.parent_id,
-                      remote_area=unit.remote_area, is_active=unit.is_active, reception_requirement=requirement)
+    return UnitPublic(
+        id=unit.id,
+        code=unit.code,
+        name=unit.name,
+        level=unit.level,
+        parent_id=unit.parent_id,
+        remote_area=unit.remote_area,
+        is_active=unit.is_active,
+        reception_requirement=requirement,
+    )
 
 
 async def get(session: AsyncSession, unit_id: int) -> Unit:
     unit = await session.get(Unit, unit_id)
     if unit is None:
-        raise NotFound("Không tìm thấy đơn vị", code="unit_not_found")
+        raise DomainError(Code.no_such_unit)
     return unit
 
 
@@ -44,21 +51,29 @@ async def _parent(session: AsyncSession, parent_id: int | None) -> Unit | None:
         return None
     parent = await session.get(Unit, parent_id)
     if parent is None:
-        raise Invalid("Đơn vị cấp trên không tồn tại", code="parent_not_found", details={"field": "parent_id"})
+        raise DomainError(Code.parent_not_found, details={"field": "parent_id"})
     return parent
 
 
 async def _ensure_code_free(session: AsyncSession, code: str) -> None:
     taken = await session.scalar(sa.select(Unit.id).where(sa.func.lower(Unit.code) == code.lower()))
     if taken is not None:
-        raise Conflict(f"Mã đơn vị {code} đã tồn tại", code="duplicate_unit_code", details={"field": "code"})
+        raise DomainError(Code.duplicate_unit_code, details={"field": "code"})
 
 
 async def _insert(session: AsyncSession, data: UnitCreate) -> Unit:
     parent = await _parent(session, data.parent_id)
-    unit = Unit(code=data.code, name=data.name, level=data.level.value, parent_id=data.parent_id, path="/",
-                remote_area=data.remote_area, reception_days=data.reception_days,
-                reception_period=data.reception_period.value if data.reception_period else None, is_active=True)
+    unit = Unit(
+        code=data.code,
+        name=data.name,
+        level=data.level.value,
+        parent_id=data.parent_id,
+        path="/",
+        remote_area=data.remote_area,
+        reception_days=data.reception_days,
+        reception_period=data.reception_period.value if data.reception_period else None,
+        is_active=True,
+    )
     session.add(unit)
     await session.flush()
     unit.path = f"{parent.path if parent else '/'}{unit.id}/"
@@ -68,8 +83,14 @@ async def _insert(session: AsyncSession, data: UnitCreate) -> Unit:
 async def create(session: AsyncSession, actor_id: int, data: UnitCreate) -> Unit:
     await _ensure_code_free(session, data.code)
     unit = await _insert(session, data)
-    audit.record(session, actor_id=actor_id, entity="unit", entity_id=unit.id, action="create",
-                 payload=data.model_dump(mode="json"))
+    audit.record(
+        session,
+        actor_id=actor_id,
+        entity="unit",
+        entity_id=unit.id,
+        action="create",
+        payload=data.model_dump(mode="json"),
+    )
     await session.commit()
     return unit
 
@@ -77,14 +98,15 @@ async def create(session: AsyncSession, actor_id: int, data: UnitCreate) -> Unit
 async def _move(session: AsyncSession, unit: Unit, parent_id: int | None) -> None:
     parent = await _parent(session, parent_id)
     if parent is not None and parent.path.startswith(unit.path):
-        raise Conflict("Không thể đặt đơn vị làm cấp dưới của chính nó", code="unit_cycle",
-                       details={"field": "parent_id"})
+        raise DomainError(Code.unit_cycle, details={"field": "parent_id"})
     old_path = unit.path
     new_path = f"{parent.path if parent else '/'}{unit.id}/"
     await session.execute(
-        sa.update(Unit).where(Unit.path.startswith(old_path))
+        sa.update(Unit)
+        .where(Unit.path.startswith(old_path))
         .values(path=sa.func.concat(new_path, sa.func.substr(Unit.path, len(old_path) + 1)))
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     unit.parent_id = parent_id
     unit.path = new_path
 
@@ -92,7 +114,7 @@ async def _move(session: AsyncSession, unit: Unit, parent_id: int | None) -> Non
 async def update(session: AsyncSession, actor_id: int, unit_id: int, data: UnitUpdate) -> Unit:
     unit = await session.get(Unit, unit_id, with_for_update=True)
     if unit is None:
-        raise NotFound("Không tìm thấy đơn vị", code="unit_not_found")
+        raise DomainError(Code.no_such_unit)
     changes = data.model_dump(mode="json", exclude_unset=True)
     if "parent_id" in changes and changes["parent_id"] != unit.parent_id:
         await _move(session, unit, changes["parent_id"])
@@ -106,11 +128,17 @@ async def update(session: AsyncSession, actor_id: int, unit_id: int, data: UnitU
     return unit
 
 
-async def list_units(session: AsyncSession, *, limit: int, after_id: int | None, level: str | None,
-                     parent_id: int | None, under: int | None, q: str | None) -> Sequence[Unit]:
-    stmt = sa.select(Unit).order_by(Unit.id).limit(limit + 1)
-    if after_id is not None:
-        stmt = stmt.where(Unit.id > after_id)
+async def list_units(
+    session: AsyncSession,
+    *,
+    limit: int,
+    cursor: str | None,
+    level: str | None,
+    parent_id: int | None,
+    under: int | None,
+    q: str | None,
+) -> tuple[list[Unit], str | None]:
+    stmt = sa.select(Unit)
     if level:
         stmt = stmt.where(Unit.level == level)
     if parent_id is not None:
@@ -120,7 +148,7 @@ async def list_units(session: AsyncSession, *, limit: int, after_id: int | None,
         stmt = stmt.where(Unit.path.startswith(root.path))
     if q:
         stmt = stmt.where(search.all_words(search.folded(Unit.name), q))
-    return (await session.scalars(stmt)).all()
+    return await by_id(Unit.id).fetch(session, stmt, limit=limit, cursor=cursor)
 
 
 def parse_import(content_type: str, raw: bytes) -> list[dict[str, Any]]:
@@ -130,18 +158,18 @@ def parse_import(content_type: str, raw: bytes) -> list[dict[str, Any]]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise Invalid("Tệp phải mã hoá UTF-8", code="invalid_encoding") from None
+        raise DomainError(Code.invalid_encoding) from None
     if "json" in content_type:
         try:
             rows = json.loads(text)
         except ValueError:
-            raise Invalid("Nội dung JSON không đúng cú pháp", code="malformed_json") from None
+            raise DomainError(Code.malformed_json) from None
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise Invalid("JSON phải là một danh sách đơn vị", code="invalid_import")
+            raise DomainError(Code.invalid_import)
     else:
         rows = list(csv.DictReader(io.StringIO(text)))
     if len(rows) > MAX_IMPORT_ROWS:
-        raise Invalid(f"Tối đa {MAX_IMPORT_ROWS} dòng mỗi lần nhập", code="too_many_rows")
+        raise DomainError(Code.too_many_rows)
     return rows
 
 
@@ -163,12 +191,21 @@ async def import_rows(session: AsyncSession, actor_id: int, rows: list[dict[str,
                 errors.append({"row": index, "field": "parent_code", "message": "parent not found"})
                 continue
         try:
-            data = UnitCreate(code=str(row.get("code", "")).strip(), name=str(row.get("name", "")),
-                              level=row.get("level") or "commune", parent_id=parent_id,
-                              remote_area=_truthy(row.get("remote_area", row.get("remote", ""))))
+            data = UnitCreate(
+                code=str(row.get("code", "")).strip(),
+                name=str(row.get("name", "")),
+                level=row.get("level") or "commune",
+                parent_id=parent_id,
+                remote_area=_truthy(row.get("remote_area", row.get("remote", ""))),
+            )
         except ValidationError as exc:
-            errors.append({"row": index, "field": ".".join(str(p) for p in exc.errors()[0]["loc"]),
-                           "message": exc.errors()[0]["msg"]})
+            errors.append(
+                {
+                    "row": index,
+                    "field": ".".join(str(p) for p in exc.errors()[0]["loc"]),
+                    "message": exc.errors()[0]["msg"],
+                }
+            )
             continue
         existing = await session.scalar(sa.select(Unit).where(Unit.code == data.code))
         if existing is None:
@@ -183,9 +220,14 @@ async def import_rows(session: AsyncSession, actor_id: int, rows: list[dict[str,
         result.append(unit)
     if errors:
         await session.rollback()
-        raise Invalid("Tệp nhập có dòng không hợp lệ; không dòng nào được lưu", code="invalid_import",
-                      details=errors[:100])
-    audit.record(session, actor_id=actor_id, entity="unit", entity_id="import", action="import",
-                 payload={"created": created, "updated": updated})
+        raise DomainError(Code.invalid_import, details=errors[:100])
+    audit.record(
+        session,
+        actor_id=actor_id,
+        entity="unit",
+        entity_id="import",
+        action="import",
+        payload={"created": created, "updated": updated},
+    )
     await session.commit()
     return created, updated, result

@@ -1,15 +1,15 @@
 """Officers: create, change roles / unit / password, deactivate, list; sign-in; bootstrap admin."""
 
-from collections.abc import Sequence
 from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
+from api.errors import Code, DomainError, TooManyRequests
 from api.models.audit import AuditEvent
 from api.models.unit import Unit
 from api.models.user import Role, User, UserCreate, UserUpdate
+from api.pagination import by_id
 from api.security import Passwords
 from api.services import audit
 from api.settings import Settings
@@ -18,46 +18,68 @@ from api.settings import Settings
 async def get(session: AsyncSession, user_id: int) -> User:
     user = await session.get(User, user_id)
     if user is None:
-        raise NotFound("Không tìm thấy cán bộ", code="user_not_found")
+        raise DomainError(Code.no_such_user)
     return user
+
+
+async def with_unit(session: AsyncSession, user_id: int) -> tuple[User, Unit]:
+    user = await get(session, user_id)
+    unit = await session.get(Unit, user.unit_id)
+    assert unit is not None
+    return user, unit
 
 
 async def _ensure_unit(session: AsyncSession, unit_id: int) -> None:
     if await session.get(Unit, unit_id) is None:
-        raise Invalid("Đơn vị không tồn tại", code="unit_not_found", details={"field": "unit_id"})
+        raise DomainError(Code.unit_not_found, details={"field": "unit_id"})
 
 
 async def create(session: AsyncSession, passwords: Passwords, actor_id: int | None, data: UserCreate) -> User:
     await _ensure_unit(session, data.unit_id)
     taken = await session.scalar(sa.select(User.id).where(sa.func.lower(User.username) == data.username.lower()))
     if taken is not None:
-        raise Conflict("Tên đăng nhập đã tồn tại", code="duplicate_username", details={"field": "username"})
-    user = User(username=data.username, password_hash=passwords.hash(data.password), full_name=data.full_name,
-                unit_id=data.unit_id, roles=sorted({r.value for r in data.roles}), is_active=True)
+        raise DomainError(Code.duplicate_username, details={"field": "username"})
+    user = User(
+        username=data.username,
+        password_hash=passwords.hash(data.password),
+        full_name=data.full_name,
+        unit_id=data.unit_id,
+        roles=sorted({r.value for r in data.roles}),
+        is_active=True,
+    )
     session.add(user)
     await session.flush()
-    audit.record(session, actor_id=actor_id, entity="user", entity_id=user.id, action="create",
-                 payload=data.model_dump(mode="json", exclude={"password"}))
+    audit.record(
+        session,
+        actor_id=actor_id,
+        entity="user",
+        entity_id=user.id,
+        action="create",
+        payload=data.model_dump(mode="json", exclude={"password"}),
+    )
     await session.commit()
     return user
 
 
 async def _active_admins_other_than(session: AsyncSession, user_id: int) -> int:
-    return int(await session.scalar(
-        sa.select(sa.func.count()).select_from(User).where(
-            User.is_active, User.roles.any(Role.admin.value), User.id != user_id)) or 0)
+    return int(
+        await session.scalar(
+            sa.select(sa.func.count())
+            .select_from(User)
+            .where(User.is_active, User.roles.any(Role.admin.value), User.id != user_id)
+        )
+        or 0
+    )
 
 
-async def update(session: AsyncSession, passwords: Passwords, actor_id: int, user_id: int,
-                 data: UserUpdate) -> User:
+async def update(session: AsyncSession, passwords: Passwords, actor_id: int, user_id: int, data: UserUpdate) -> User:
     user = await session.get(User, user_id, with_for_update=True)
     if user is None:
-        raise NotFound("Không tìm thấy cán bộ", code="user_not_found")
+        raise DomainError(Code.no_such_user)
     changes = data.model_dump(mode="json", exclude_unset=True)
-    loses_admin = (changes.get("is_active") is False or
-                   ("roles" in changes and Role.admin.value not in changes["roles"]))
+    loses_admin = changes.get("is_active") is False or ("roles" in changes and Role.admin.value not in changes["roles"])
     if loses_admin and Role.admin.value in user.roles and await _active_admins_other_than(session, user_id) == 0:
-        raise Conflict("Không thể bỏ quản trị viên cuối cùng", code="last_admin")
+        raise DomainError(Code.last_admin)
     if "unit_id" in changes:
         await _ensure_unit(session, changes["unit_id"])
         user.unit_id = changes["unit_id"]
@@ -77,27 +99,37 @@ async def update(session: AsyncSession, passwords: Passwords, actor_id: int, use
     return user
 
 
-async def list_users(session: AsyncSession, *, limit: int, after_id: int | None, unit_id: int | None,
-                     role: str | None, active: bool | None) -> Sequence[User]:
-    stmt = sa.select(User).order_by(User.id).limit(limit + 1)
-    if after_id is not None:
-        stmt = stmt.where(User.id > after_id)
+async def list_users(
+    session: AsyncSession, *, limit: int, cursor: str | None, unit_id: int | None, role: str | None, active: bool | None
+) -> tuple[list[User], str | None]:
+    stmt = sa.select(User)
     if unit_id is not None:
         stmt = stmt.where(User.unit_id == unit_id)
     if role:
         stmt = stmt.where(User.roles.any(role))
     if active is not None:
         stmt = stmt.where(User.is_active == active)
-    return (await session.scalars(stmt)).all()
+    return await by_id(User.id).fetch(session, stmt, limit=limit, cursor=cursor)
 
 
-async def authenticate(session: AsyncSession, passwords: Passwords, settings: Settings, username: str,
-                       password: str) -> User:
+async def authenticate(
+    session: AsyncSession, passwords: Passwords, settings: Settings, username: str, password: str
+) -> User:
     key = username.strip().lower()[:64]
     since = sa.func.now() - timedelta(minutes=settings.login_window_minutes)
-    failures = await session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
-        AuditEvent.entity == "auth", AuditEvent.entity_id == key, AuditEvent.action == "login_failed",
-        AuditEvent.at > since)) or 0
+    failures = (
+        await session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.entity == "auth",
+                AuditEvent.entity_id == key,
+                AuditEvent.action == "login_failed",
+                AuditEvent.at > since,
+            )
+        )
+        or 0
+    )
     if failures >= settings.login_max_failures:
         raise TooManyRequests(headers={"Retry-After": str(settings.login_window_minutes * 60)})
     user = await session.scalar(sa.select(User).where(sa.func.lower(User.username) == key))
@@ -106,20 +138,18 @@ async def authenticate(session: AsyncSession, passwords: Passwords, settings: Se
         audit.record(session, actor_id=None, entity="auth", entity_id=key, action="login_failed")
         await session.commit()
         # One answer for unknown user, wrong password and deactivated account.
-        raise Unauthorized("Tên đăng nhập hoặc mật khẩu không đúng", code="invalid_credentials")
+        raise DomainError(Code.invalid_credentials, headers={"WWW-Authenticate": "Bearer"})
     return user
 
 
 async def ensure_bootstrap_admin(session: AsyncSession, passwords: Passwords, username: str, password: str) -> bool:
     """Create the first admin when no active admin exists. Returns True when one was made."""
-    admins = await session.scalar(sa.select(sa.func.count()).select_from(User).where(
-        User.roles.any(Role.admin.value)))
+    admins = await session.scalar(sa.select(sa.func.count()).select_from(User).where(User.roles.any(Role.admin.value)))
     if admins:
         return False
     # Serialise concurrent starts: several processes may boot at once.
     await session.execute(sa.text("SELECT pg_advisory_xact_lock(7261001)"))
-    admins = await session.scalar(sa.select(sa.func.count()).select_from(User).where(
-        User.roles.any(Role.admin.value)))
+    admins = await session.scalar(sa.select(sa.func.count()).select_from(User).where(User.roles.any(Role.admin.value)))
     if admins:
         await session.rollback()
         return False
@@ -131,6 +161,12 @@ async def ensure_bootstrap_admin(session: AsyncSession, passwords: Passwords, us
         unit.path = f"/{unit.id}/"
     await session.flush()
     assert unit.id is not None
-    await create(session, passwords, None, UserCreate(username=username, password=password, full_name="Quản trị viên",
-                                                      unit_id=unit.id, roles=[Role.admin]))
+    await create(
+        session,
+        passwords,
+        None,
+        UserCreate(
+            username=username, password=password, full_name="Quản trị viên", unit_id=unit.id, roles=[Role.admin]
+        ),
+    )
     return True

@@ -19,8 +19,9 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.errors import Invalid, NotFound
-from api.models.deadline import OutboxEvent, WebhookDelivery, WebhookSubscription
+from api.errors import Code, DomainError
+from api.models.webhooks import OutboxEvent, WebhookDelivery, WebhookSubscription
+from api.pagination import Keyset, by_id
 from api.services import audit
 from api.services.outbox import EVENT_TYPES
 from api.settings import Settings
@@ -33,22 +34,36 @@ SIGNATURE_HEADER = "X-Tiepdan-Signature"
 def _check(url: str, event_types: list[str]) -> None:
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise Invalid("URL phải bắt đầu bằng http:// hoặc https://", code="invalid_url", details={"field": "url"})
+        raise DomainError(Code.invalid_url, details={"field": "url"})
     unknown = sorted(set(event_types) - set(EVENT_TYPES) - {"*"})
     if unknown:
-        raise Invalid("Loại sự kiện không tồn tại", code="invalid_event_type",
-                      details={"field": "event_types", "unknown": unknown, "allowed": list(EVENT_TYPES)})
+        raise DomainError(
+            Code.invalid_event_type, details={"field": "event_types", "unknown": unknown, "allowed": list(EVENT_TYPES)}
+        )
 
 
-async def create(session: AsyncSession, actor_id: int, name: str, url: str, event_types: list[str],
-                 secret: str | None = None) -> WebhookSubscription:
+async def create(
+    session: AsyncSession, actor_id: int, name: str, url: str, event_types: list[str], secret: str | None = None
+) -> WebhookSubscription:
     _check(url, event_types)
-    sub = WebhookSubscription(name=name, url=url, secret=secret or secrets.token_urlsafe(32),
-                              event_types=sorted(set(event_types)), is_active=True, created_by_id=actor_id)
+    sub = WebhookSubscription(
+        name=name,
+        url=url,
+        secret=secret or secrets.token_urlsafe(32),
+        event_types=sorted(set(event_types)),
+        is_active=True,
+        created_by_id=actor_id,
+    )
     session.add(sub)
     await session.flush()
-    audit.record(session, actor_id=actor_id, entity="webhook", entity_id=sub.id, action="create",
-                 payload={"name": name, "url": url, "event_types": sub.event_types})
+    audit.record(
+        session,
+        actor_id=actor_id,
+        entity="webhook",
+        entity_id=sub.id,
+        action="create",
+        payload={"name": name, "url": url, "event_types": sub.event_types},
+    )
     await session.commit()
     return sub
 
@@ -56,13 +71,19 @@ async def create(session: AsyncSession, actor_id: int, name: str, url: str, even
 async def update(session: AsyncSession, actor_id: int, sub_id: int, changes: dict[str, object]) -> WebhookSubscription:
     sub = await session.get(WebhookSubscription, sub_id, with_for_update=True)
     if sub is None:
-        raise NotFound("Không tìm thấy đăng ký webhook", code="webhook_not_found")
+        raise DomainError(Code.webhook_not_found)
     _check(str(changes.get("url", sub.url)), list(changes.get("event_types", sub.event_types)))
     for key in ("name", "url", "event_types", "is_active"):
         if key in changes:
             setattr(sub, key, changes[key])
-    audit.record(session, actor_id=actor_id, entity="webhook", entity_id=sub.id, action="update",
-                 payload={k: v for k, v in changes.items()})
+    audit.record(
+        session,
+        actor_id=actor_id,
+        entity="webhook",
+        entity_id=sub.id,
+        action="update",
+        payload={k: v for k, v in changes.items()},
+    )
     await session.commit()
     return sub
 
@@ -70,7 +91,7 @@ async def update(session: AsyncSession, actor_id: int, sub_id: int, changes: dic
 async def get(session: AsyncSession, sub_id: int) -> WebhookSubscription:
     sub = await session.get(WebhookSubscription, sub_id)
     if sub is None:
-        raise NotFound("Không tìm thấy đăng ký webhook", code="webhook_not_found")
+        raise DomainError(Code.webhook_not_found)
     return sub
 
 
@@ -81,19 +102,32 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 
 def body_of(event: OutboxEvent) -> bytes:
     assert event.created_at is not None
-    return json.dumps({"id": str(event.event_id), "type": event.event_type, "created_at": event.created_at.isoformat(),
-                       "data": event.payload}, ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(
+        {
+            "id": str(event.event_id),
+            "type": event.event_type,
+            "created_at": event.created_at.isoformat(),
+            "data": event.payload,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
 
 
 def backoff(settings: Settings, attempts: int) -> timedelta:
     return min(timedelta(seconds=settings.webhook_backoff_seconds * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-async def _send(client: httpx.AsyncClient, sub: WebhookSubscription, event: OutboxEvent,
-                now: datetime) -> tuple[int | None, str | None]:
+async def _send(
+    client: httpx.AsyncClient, sub: WebhookSubscription, event: OutboxEvent, now: datetime
+) -> tuple[int | None, str | None]:
     body = body_of(event)
-    headers = {"Content-Type": "application/json", "X-Tiepdan-Event-Id": str(event.event_id),
-               "X-Tiepdan-Event-Type": event.event_type, SIGNATURE_HEADER: sign(sub.secret, int(now.timestamp()), body)}
+    headers = {
+        "Content-Type": "application/json",
+        "X-Tiepdan-Event-Id": str(event.event_id),
+        "X-Tiepdan-Event-Type": event.event_type,
+        SIGNATURE_HEADER: sign(sub.secret, int(now.timestamp()), body),
+    }
     try:
         response = await client.post(sub.url, content=body, headers=headers)
     except httpx.HTTPError as exc:
@@ -101,17 +135,30 @@ async def _send(client: httpx.AsyncClient, sub: WebhookSubscription, event: Outb
     return response.status_code, None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
 
 
-async def deliver_due(maker: async_sessionmaker[AsyncSession], settings: Settings, client: httpx.AsyncClient,
-                      now: datetime, limit: int = 50) -> int:
+async def deliver_due(
+    maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    client: httpx.AsyncClient,
+    now: datetime,
+    limit: int = 50,
+) -> int:
     """Attempt every delivery due by `now` (one batch). Returns how many were delivered."""
     async with maker() as session:
-        rows: Sequence[tuple[WebhookDelivery, OutboxEvent, WebhookSubscription]] = (await session.execute(
-            sa.select(WebhookDelivery, OutboxEvent, WebhookSubscription)
-            .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.outbox_id)
-            .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
-            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-            .order_by(WebhookDelivery.next_attempt_at).limit(limit)
-            .with_for_update(of=WebhookDelivery, skip_locked=True))).tuples().all()
+        rows: Sequence[tuple[WebhookDelivery, OutboxEvent, WebhookSubscription]] = (
+            (
+                await session.execute(
+                    sa.select(WebhookDelivery, OutboxEvent, WebhookSubscription)
+                    .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.outbox_id)
+                    .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+                    .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+                    .order_by(WebhookDelivery.next_attempt_at)
+                    .limit(limit)
+                    .with_for_update(of=WebhookDelivery, skip_locked=True)
+                )
+            )
+            .tuples()
+            .all()
+        )
         if not rows:
             return 0
         results = await asyncio.gather(*(_send(client, sub, event, now) for _, event, sub in rows))
@@ -131,15 +178,26 @@ async def deliver_due(maker: async_sessionmaker[AsyncSession], settings: Setting
         return delivered
 
 
-async def list_subscriptions(session: AsyncSession, *, after_id: int, limit: int) -> Sequence[WebhookSubscription]:
-    return (await session.scalars(sa.select(WebhookSubscription).where(WebhookSubscription.id > after_id)
-                                  .order_by(WebhookSubscription.id).limit(limit + 1))).all()
+async def list_subscriptions(
+    session: AsyncSession, *, cursor: str | None, limit: int
+) -> tuple[list[WebhookSubscription], str | None]:
+    return await by_id(WebhookSubscription.id).fetch(
+        session, sa.select(WebhookSubscription), limit=limit, cursor=cursor
+    )
 
 
-async def deliveries(session: AsyncSession, sub_id: int, *, after_id: int | None,
-                     limit: int) -> Sequence[tuple[WebhookDelivery, OutboxEvent]]:
-    stmt = (sa.select(WebhookDelivery, OutboxEvent).join(OutboxEvent, OutboxEvent.id == WebhookDelivery.outbox_id)
-            .where(WebhookDelivery.subscription_id == sub_id).order_by(WebhookDelivery.id.desc()).limit(limit + 1))
-    if after_id is not None:
-        stmt = stmt.where(WebhookDelivery.id < after_id)
-    return (await session.execute(stmt)).tuples().all()
+_DELIVERIES: Keyset[tuple[WebhookDelivery, OutboxEvent]] = Keyset(
+    columns=(WebhookDelivery.id,), kinds=(int,), key=lambda row: [row[0].id], descending=True
+)
+
+
+async def deliveries(
+    session: AsyncSession, sub_id: int, *, cursor: str | None, limit: int
+) -> tuple[list[tuple[WebhookDelivery, OutboxEvent]], str | None]:
+    stmt = (
+        sa.select(WebhookDelivery, OutboxEvent)
+        .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.outbox_id)
+        .where(WebhookDelivery.subscription_id == sub_id)
+    )
+    rows = (await session.execute(_DELIVERIES.apply(stmt, limit=limit, cursor=cursor))).tuples().all()
+    return _DELIVERIES.page(rows, limit)

@@ -1,6 +1,6 @@
 """Benchmark: an admin adds a day off that moves the deadlines of N open cases.
 
-    .venv/bin/python benchmarks/bench_calendar.py --cases 100000
+    .venv/bin/python bench/bench_calendar.py --cases 100000
 
 Same database setup as bench_sweep.py (BENCH_DATABASE_URL or an embedded PostgreSQL). Prints figures.
 """
@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api import clock
 from api.services import calendar as calendar_service
-from benchmarks.bench_sweep import SETTINGS, filled_database
+from bench.bench_sweep import SETTINGS, filled_database
 from workflows.calendar import WorkCalendar
 
 

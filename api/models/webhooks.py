@@ -1,7 +1,7 @@
-"""Calendar overrides, the transactional outbox and webhook subscriptions / deliveries."""
+"""The transactional outbox and webhook subscriptions / deliveries."""
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,29 +11,17 @@ from sqlmodel import Field, SQLModel
 from api.models.base import created_at_column
 
 
-class CalendarOverride(SQLModel, table=True):
-    """An admin's correction of the statutory calendar for one day."""
-
-    __tablename__ = "calendar_overrides"
-
-    day: date = Field(sa_column=sa.Column(sa.Date, primary_key=True))
-    kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))  # day_off | working_day
-    reason: str = Field(sa_column=sa.Column(sa.String(500), nullable=False))
-    created_by_id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id")))
-    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
-
-
 class OutboxEvent(SQLModel, table=True):
     """Written in the same transaction as the change it announces; delivered after commit."""
 
     __tablename__ = "outbox_events"
 
     id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True))
-    event_id: uuid.UUID = Field(default_factory=uuid.uuid4,
-                                sa_column=sa.Column(UUID(as_uuid=True), nullable=False, unique=True))
+    event_id: uuid.UUID = Field(
+        default_factory=uuid.uuid4, sa_column=sa.Column(UUID(as_uuid=True), nullable=False, unique=True)
+    )
     event_type: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, index=True))
-    case_id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id"),
-                                                                  index=True))
+    case_id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id"), index=True))
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(JSONB, nullable=False))
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
 
@@ -58,12 +46,14 @@ class WebhookDelivery(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True))
     outbox_id: int = Field(sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("outbox_events.id"), nullable=False))
-    subscription_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("webhook_subscriptions.id"),
-                                                     nullable=False, index=True))
+    subscription_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("webhook_subscriptions.id"), nullable=False, index=True)
+    )
     status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False, server_default="pending"))
     attempts: int = Field(sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
-    next_attempt_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False,
-                                                          server_default=sa.func.now()))
+    next_attempt_at: datetime = Field(
+        sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
+    )
     last_status_code: int | None = Field(default=None, sa_column=sa.Column(sa.Integer))
     last_error: str | None = Field(default=None, sa_column=sa.Column(sa.String(500)))
     delivered_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))

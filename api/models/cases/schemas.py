@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.types import Id32, Id64
-from workflows.cases import Kind
+from workflows.cases import Kind, Status
 from workflows.identity import id_number_problem
 
 MAX_CONTENT = 20_000
@@ -128,11 +128,52 @@ class ActionIn(Strict):
     outcome: str | None = Field(default=None, max_length=24)
     remedies: Remedies | None = None
     scope: Literal["full", "partial"] | None = Field(default=None, description="withdraw: full or partial")
-    exception_code: str | None = Field(default=None, max_length=32,
-                                       description="withdraw of a denunciation: LTC art. 33 exception")
+    exception_code: str | None = Field(
+        default=None, max_length=32, description="withdraw of a denunciation: LTC art. 33 exception"
+    )
     extension_days: int | None = Field(default=None, ge=1, le=30)
     complexity: Complexity | None = None
     inspection_lead: bool = Field(default=False, description="store: keep an anonymous denunciation as a lead")
+
+
+class CaseFilters(BaseModel):
+    """Filters of the case list, read from the query string (repeat a parameter for several values)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: list[Kind] | None = None
+    status: list[Status] | None = None
+    field: list[CaseField] | None = None
+    unit_id: Id32 | None = Field(default=None, description="Competent unit")
+    include_subtree: bool = Field(default=False, description="unit_id and its subtree")
+    handler_id: Id32 | None = None
+    overdue: bool | None = None
+    due_before: date | None = None
+    received_from: date | None = None
+    received_to: date | None = None
+    multi_person: bool | None = None
+    level_skipping: bool | None = None
+    q: str | None = Field(
+        default=None,
+        min_length=2,
+        max_length=200,
+        description="Tìm không dấu: 'dat dai' tìm thấy 'đất đai'; hoặc mã hồ sơ",
+    )
+    sort: Literal["-received_at", "received_at", "due_date"] = "-received_at"
+    limit: int = Field(default=50, ge=1, le=200, description="Số bản ghi mỗi trang (1–200)")
+    cursor: str | None = Field(default=None, max_length=512, description="Giá trị next_cursor của trang trước")
+
+    @model_validator(mode="after")
+    def _range(self) -> "CaseFilters":
+        if self.received_from and self.received_to and self.received_from > self.received_to:
+            raise ValueError("received_from is after received_to")
+        return self
+
+
+class NoticeIn(Strict):
+    timer: Literal["notify_acceptance", "send_decision", "send_conclusion", "publish_conclusion"]
+    sent_on: date
+    recipients: str | None = Field(default=None, max_length=500)
 
 
 class PartyOut(BaseModel):
@@ -247,8 +288,9 @@ class DialogueIn(Strict):
     participants: list[str] = Field(min_length=1, max_length=50)
     minutes: str = Field(min_length=1, max_length=MAX_CONTENT)
     agreement_reached: bool
-    complainant_absent: bool = Field(default=False, description="Skipped without good reason (Law 136: "
-                                                                "does not stop the resolution)")
+    complainant_absent: bool = Field(
+        default=False, description="Skipped without good reason (Law 136: does not stop the resolution)"
+    )
 
 
 class DialogueOut(BaseModel):

@@ -23,28 +23,33 @@ class Case(SQLModel, table=True):
     title: str = Field(sa_column=sa.Column(sa.String(500), nullable=False))
     content: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     received_at: date = Field(sa_column=sa.Column(sa.Date, nullable=False, index=True))
-    receiving_unit_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("units.id"), nullable=False,
-                                                       index=True))
-    competent_unit_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("units.id"), nullable=False,
-                                                       index=True))
+    receiving_unit_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("units.id"), nullable=False, index=True)
+    )
+    competent_unit_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("units.id"), nullable=False, index=True)
+    )
     received_by_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id"), nullable=False))
     complaint_round: int | None = Field(default=None, sa_column=sa.Column(sa.SmallInteger))
     previous_case_id: int | None = Field(
-        default=None, sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id"), index=True))
+        default=None, sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id"), index=True)
+    )
     decision_known_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
     complexity: str = Field(sa_column=sa.Column(sa.String(24), nullable=False, server_default="normal"))
     remote_area: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
     signer_count: int = Field(sa_column=sa.Column(sa.Integer, nullable=False, server_default="1"))
     is_anonymous: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
-    multi_place_verification: bool = Field(
-        sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
+    multi_place_verification: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
     level_skipping: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
     repeat_of_case_id: int | None = Field(
-        default=None, sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id"), index=True))
+        default=None, sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id"), index=True)
+    )
     transferred_from_case_id: int | None = Field(
-        default=None, sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id"), index=True))
+        default=None, sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id"), index=True)
+    )
     transferred_to_case_id: int | None = Field(
-        default=None, sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id")))
+        default=None, sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id"))
+    )
     status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False, index=True))
     status_before_suspension: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
     version: int = Field(sa_column=sa.Column(sa.Integer, nullable=False, server_default="1"))
@@ -54,15 +59,18 @@ class Case(SQLModel, table=True):
     outcome: str | None = Field(default=None, sa_column=sa.Column(sa.String(24), index=True))
     decision_number: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
     decision_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
-    remedies: dict[str, Any] = Field(default_factory=dict,
-                                     sa_column=sa.Column(JSONB, nullable=False, server_default="{}"))
+    remedies: dict[str, Any] = Field(
+        default_factory=dict, sa_column=sa.Column(JSONB, nullable=False, server_default="{}")
+    )
     extension_count: int = Field(sa_column=sa.Column(sa.SmallInteger, nullable=False, server_default="0"))
     closed_on: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
-    warnings: list[dict[str, Any]] = Field(default_factory=list,
-                                           sa_column=sa.Column(JSONB, nullable=False, server_default="[]"))
+    warnings: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=sa.Column(JSONB, nullable=False, server_default="[]")
+    )
     # Deadlines: the timers as data, and the earliest running due date (indexed for overdue filters).
-    timers: list[dict[str, Any]] = Field(default_factory=list,
-                                         sa_column=sa.Column(JSONB, nullable=False, server_default="[]"))
+    timers: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=sa.Column(JSONB, nullable=False, server_default="[]")
+    )
     next_due_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date, index=True))
     # The next day the deadline sweep has something to record for this case (due-soon or breach).
     next_alert_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date, index=True))
@@ -88,8 +96,9 @@ class CaseParty(SQLModel, table=True):
     __tablename__ = "case_parties"
 
     id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True))
-    case_id: int = Field(sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id", ondelete="CASCADE"),
-                                             nullable=False, index=True))
+    case_id: int = Field(
+        sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
     role: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     full_name: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
     id_number: str | None = Field(default=None, sa_column=sa.Column(sa.String(12), index=True))
@@ -100,17 +109,16 @@ class CaseParty(SQLModel, table=True):
     # Keyed fingerprint of the ID number: matches the same person without the number in clear.
     id_number_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), index=True))
     # An accused officer of this service: they may neither see the case nor be assigned to it.
-    officer_id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id"),
-                                                                     index=True))
+    officer_id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id"), index=True))
 
 
 class CaseAssignment(SQLModel, table=True):
     __tablename__ = "case_assignments"
 
-    case_id: int = Field(sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id", ondelete="CASCADE"),
-                                             primary_key=True))
-    user_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id"), primary_key=True,
-                                             index=True))
+    case_id: int = Field(
+        sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    )
+    user_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id"), primary_key=True, index=True))
     assigned_at: datetime | None = Field(default=None, sa_column=created_at_column())
 
 
@@ -120,8 +128,9 @@ class CaseDialogue(SQLModel, table=True):
     __tablename__ = "case_dialogues"
 
     id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True))
-    case_id: int = Field(sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id", ondelete="CASCADE"),
-                                             nullable=False, index=True))
+    case_id: int = Field(
+        sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
     held_on: date = Field(sa_column=sa.Column(sa.Date, nullable=False))
     participants: list[str] = Field(default_factory=list, sa_column=sa.Column(JSONB, nullable=False))
     minutes: str = Field(sa_column=sa.Column(sa.Text, nullable=False))

@@ -1,7 +1,7 @@
 """Benchmark: the deadline breach sweep over N open cases of which a share is newly overdue.
 
-    .venv/bin/python benchmarks/bench_sweep.py                 # 1,000,000 cases, 1% newly overdue
-    .venv/bin/python benchmarks/bench_sweep.py --cases 100000  # quicker
+    .venv/bin/python bench/bench_sweep.py                 # 1,000,000 cases, 1% newly overdue
+    .venv/bin/python bench/bench_sweep.py --cases 100000  # quicker
 
 Runs on a fresh database of BENCH_DATABASE_URL's server (e.g. postgresql://postgres@127.0.0.1:5432/postgres)
 or, when unset, of an embedded PostgreSQL in a temporary folder. Prints the figures; asserts nothing.
@@ -34,16 +34,26 @@ from tests.pg import PgServer
 from workflows.calendar import WorkCalendar
 from workflows.deadlines import CaseFacts, intake_timers, max_due, next_alert, next_due
 
-SETTINGS = Settings(database_url="postgresql+asyncpg://unused/unused", jobs_enabled=False,
-                    secret_key="bench-secret-key-0123456789abcdef", argon2_time_cost=1, argon2_memory_cost=1024)
+SETTINGS = Settings(
+    database_url="postgresql+asyncpg://unused/unused",
+    jobs_enabled=False,
+    secret_key="bench-secret-key-0123456789abcdef",
+    argon2_time_cost=1,
+    argon2_memory_cost=1024,
+)
 
 
 def _category(received_days_ago: int) -> tuple:
     cal, today = WorkCalendar(), clock.today()
     received = today - timedelta(days=received_days_ago)
     timers = intake_timers(CaseFacts("complaint"), received)
-    return (received, json.dumps([t.to_dict() for t in timers]), next_due(timers, cal),
-            next_alert(timers, cal, SETTINGS.due_soon_working_days), max_due(timers, cal))
+    return (
+        received,
+        json.dumps([t.to_dict() for t in timers]),
+        next_due(timers, cal),
+        next_alert(timers, cal, SETTINGS.due_soon_working_days),
+        max_due(timers, cal),
+    )
 
 
 async def fill(dsn: str, host: str | None, n: int, overdue_share: float) -> None:
@@ -53,17 +63,51 @@ async def fill(dsn: str, host: str | None, n: int, overdue_share: float) -> None
         user_id = await conn.fetchval("SELECT id FROM users WHERE username = 'xa.tiepdan'")
         fresh, late = _category(2), _category(40)
         every = round(1 / overdue_share)
-        cols = ["tracking_code", "access_key_hash", "kind", "field", "channel", "title", "content", "received_at",
-                "receiving_unit_id", "competent_unit_id", "received_by_id", "complaint_round", "status", "timers",
-                "next_due_date", "next_alert_date", "max_due_date"]
+        cols = [
+            "tracking_code",
+            "access_key_hash",
+            "kind",
+            "field",
+            "channel",
+            "title",
+            "content",
+            "received_at",
+            "receiving_unit_id",
+            "competent_unit_id",
+            "received_by_id",
+            "complaint_round",
+            "status",
+            "timers",
+            "next_due_date",
+            "next_alert_date",
+            "max_due_date",
+        ]
         chunk = 100_000
         for start in range(0, n, chunk):
             rows = []
             for i in range(start, min(start + chunk, n)):
                 received, timers, ndd, nad, mdd = late if i % every == 0 else fresh
-                rows.append((f"B{i:012d}", "0" * 64, "complaint", "land", "post", f"Đơn số {i}",
-                             "Khiếu nại về bồi thường đất đai", received, unit_id, unit_id, user_id, 1, "received",
-                             timers, ndd, nad, mdd))
+                rows.append(
+                    (
+                        f"B{i:012d}",
+                        "0" * 64,
+                        "complaint",
+                        "land",
+                        "post",
+                        f"Đơn số {i}",
+                        "Khiếu nại về bồi thường đất đai",
+                        received,
+                        unit_id,
+                        unit_id,
+                        user_id,
+                        1,
+                        "received",
+                        timers,
+                        ndd,
+                        nad,
+                        mdd,
+                    )
+                )
             await conn.copy_records_to_table("cases", records=rows, columns=cols)
         # One "create" event per case, so the sweep extends real hash chains.
         await conn.execute("""
@@ -110,8 +154,10 @@ async def main() -> None:
         t0 = time.perf_counter()
         result = await deadlines.sweep(maker, SETTINGS, today)
         first = time.perf_counter() - t0
-        print(f"sweep: {first:.2f} s — {result.cases:,} cases examined, {result.overdue:,} breaches and "
-              f"{result.due_soon:,} due-soon warnings recorded (case events + outbox rows)")
+        print(
+            f"sweep: {first:.2f} s — {result.cases:,} cases examined, {result.overdue:,} breaches and "
+            f"{result.due_soon:,} due-soon warnings recorded (case events + outbox rows)"
+        )
         t0 = time.perf_counter()
         again = await deadlines.sweep(maker, SETTINGS, today)
         print(f"second sweep (nothing new): {time.perf_counter() - t0:.3f} s — {again.overdue} breaches")

@@ -1,0 +1,113 @@
+"""Changing a case: actions with If-Match, notices, dialogues."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response, status
+
+from api import errors
+from api.clock import today
+from api.deps import CurrentOfficer, ReadableCase, SessionDep, SettingsDep
+from api.errors import Code, DomainError
+from api.models.cases.schemas import ActionIn, CaseOut, DialogueIn, DialogueOut, NoticeIn
+from api.pagination import CursorQuery, LimitQuery, Page
+from api.services import calendar as calendar_service
+from api.services.cases import actions as action_service
+from api.services.cases import dialogues as dialogue_service
+from api.types import Id64
+from api.vault import vault_for
+from workflows.cases import Action
+
+router = APIRouter()
+
+
+def parse_if_match(value: str | None) -> int:
+    if value is None:
+        raise DomainError(Code.if_match_required)
+    cleaned = value.strip().removeprefix("W/").strip('"')
+    if not cleaned.isdigit():
+        raise DomainError(Code.invalid_if_match, details={"field": "If-Match"})
+    return int(cleaned)
+
+
+@router.post(
+    "/{case_id}/actions/{action}",
+    response_model=CaseOut,
+    summary="Thao tác trên hồ sơ",
+    responses=errors.responses(403, 404, 409, 412, 422, 428),
+    description="409 `action_not_allowed` carries `details.allowed_actions`; 412 carries `details.current_version`.",
+)
+async def act(
+    case_id: Id64,
+    action: Action,
+    session: SessionDep,
+    principal: CurrentOfficer,
+    response: Response,
+    settings: SettingsDep,
+    body: ActionIn | None = None,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> CaseOut:
+    version = parse_if_match(if_match)
+    env = await calendar_service.env(session, settings)
+    out = await action_service.perform(
+        session,
+        principal,
+        case_id,
+        action,
+        version,
+        body or ActionIn(),
+        today=today(),
+        env=env,
+        vault=vault_for(settings),
+    )
+    response.headers["ETag"] = f'"{out.version}"'
+    return out
+
+
+@router.post(
+    "/{case_id}/notices",
+    response_model=CaseOut,
+    summary="Ghi nhận đã thông báo / gửi / công khai",
+    responses=errors.responses(403, 404, 422),
+    description="Completes a notification timer (the notice itself goes out on paper or by post).",
+)
+async def record_notice(
+    case_id: Id64, data: NoticeIn, session: SessionDep, principal: CurrentOfficer, settings: SettingsDep
+) -> CaseOut:
+    env = await calendar_service.env(session, settings)
+    return await dialogue_service.record_notice(
+        session,
+        principal,
+        case_id,
+        data.timer,
+        data.sent_on,
+        data.recipients,
+        today=today(),
+        env=env,
+        vault=vault_for(settings),
+    )
+
+
+@router.post(
+    "/{case_id}/dialogues",
+    response_model=DialogueOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Ghi nhận đối thoại",
+    responses=errors.responses(403, 404, 409, 422),
+)
+async def add_dialogue(case_id: Id64, data: DialogueIn, session: SessionDep, principal: CurrentOfficer) -> DialogueOut:
+    dialogue = await dialogue_service.add_dialogue(session, principal, case_id, data, today=today())
+    return DialogueOut.model_validate(dialogue, from_attributes=True)
+
+
+@router.get(
+    "/{case_id}/dialogues",
+    response_model=Page[DialogueOut],
+    summary="Các lần đối thoại",
+    responses=errors.responses(404, 422),
+)
+async def list_dialogues(
+    case: ReadableCase, session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None
+) -> Page[DialogueOut]:
+    assert case.id is not None
+    rows, next_cursor = await dialogue_service.dialogues(session, case.id, limit=limit, cursor=cursor)
+    return Page(items=[DialogueOut.model_validate(d, from_attributes=True) for d in rows], next_cursor=next_cursor)

@@ -1,0 +1,89 @@
+"""Reading cases: the list with filters and search, one case, its events and their verification, duplicates."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from api import errors
+from api.clock import today
+from api.deps import CurrentOfficer, ReadableCase, SessionDep, SettingsDep
+from api.models.cases.schemas import CaseFilters, CaseListItem, CaseOut, ChainReport, DuplicateOut, EventOut
+from api.pagination import CursorQuery, LimitQuery, Page
+from api.services import calendar as calendar_service
+from api.services.cases import duplicates as duplicate_service
+from api.services.cases import presenters
+from api.services.cases import queries as query_service
+from api.types import Id64
+from api.vault import vault_for
+
+router = APIRouter()
+
+
+@router.get(
+    "", response_model=Page[CaseListItem], summary="Danh sách, lọc và tìm kiếm hồ sơ", responses=errors.responses(422)
+)
+async def list_(
+    session: SessionDep, principal: CurrentOfficer, filters: Annotated[CaseFilters, Query()]
+) -> Page[CaseListItem]:
+    now = today()
+    rows, next_cursor = await query_service.list_cases(
+        session, principal, filters, today=now, limit=filters.limit, cursor=filters.cursor
+    )
+    return Page(items=[presenters.list_item(c, now) for c in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{case_id}",
+    response_model=CaseOut,
+    summary="Một hồ sơ (danh tính người tố cáo được che)",
+    responses=errors.responses(404),
+)
+async def get(
+    case_id: Id64, response: Response, session: SessionDep, principal: CurrentOfficer, settings: SettingsDep
+) -> CaseOut:
+    out = await query_service.read(
+        session,
+        principal,
+        case_id,
+        today=today(),
+        env=await calendar_service.env(session, settings),
+        vault=vault_for(settings),
+    )
+    response.headers["ETag"] = f'"{out.version}"'
+    return out
+
+
+@router.get(
+    "/{case_id}/events",
+    response_model=Page[EventOut],
+    summary="Nhật ký (audit trail) của hồ sơ",
+    responses=errors.responses(404, 422),
+)
+async def events(
+    case: ReadableCase, session: SessionDep, limit: LimitQuery = 100, cursor: CursorQuery = None
+) -> Page[EventOut]:
+    assert case.id is not None
+    rows, next_cursor = await query_service.events(session, case.id, limit=limit, cursor=cursor)
+    return Page(items=[EventOut.model_validate(e, from_attributes=True) for e in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{case_id}/events/verify",
+    response_model=ChainReport,
+    summary="Kiểm tra chuỗi băm của nhật ký",
+    responses=errors.responses(404),
+)
+async def verify_events(case: ReadableCase, session: SessionDep) -> ChainReport:
+    assert case.id is not None
+    valid, checked, bad = await query_service.verify_chain(session, case.id)
+    return ChainReport(valid=valid, events_checked=checked, first_tampered_seq=bad)
+
+
+@router.get(
+    "/{case_id}/duplicates",
+    response_model=list[DuplicateOut],
+    summary="Đơn trùng / lặp lại: cùng người hoặc nội dung tương tự",
+    responses=errors.responses(404),
+)
+async def duplicates(case: ReadableCase, session: SessionDep, principal: CurrentOfficer) -> list[DuplicateOut]:
+    return await duplicate_service.similar(session, principal, case)

@@ -1,0 +1,417 @@
+"""Case actions: `POST /cases/{id}/actions/{action}`. One transaction per action: lock the case,
+check the version (If-Match), consult the transition table, apply the domain rule, record the event."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import Officer
+from api.errors import ActionNotAllowed, Code, DomainError, UnitNotFound, VersionStale
+from api.models.cases import Case, CaseAssignment, CaseDialogue, CaseParty
+from api.models.cases.schemas import ActionIn, CaseOut
+from api.models.unit import Unit
+from api.models.user import User
+from api.services import outbox
+from api.services.calendar import DeadlineEnv, store_timers
+from api.services.cases import access, domain, intake, presenters, queries, trail
+from api.vault import Vault
+from workflows import deadlines as dl
+from workflows.cases import (
+    PREVIOUS,
+    REJECT_REASONS,
+    STORE_REASONS,
+    TERMINATE_REASONS,
+    WITHDRAWAL_EXCEPTIONS,
+    Action,
+    Kind,
+    Role,
+    Status,
+    allowed_actions,
+    outcomes_for,
+    transition,
+)
+
+PROCESSING_TIMERS = {"processing", "acceptance", "transfer"}
+
+
+@dataclass
+class Ctx:
+    session: AsyncSession
+    principal: Officer
+    case: Case
+    body: ActionIn
+    on: date
+    env: DeadlineEnv
+    timers: list[dl.Timer]
+    payload: dict[str, Any] = field(default_factory=dict)
+    next_status: str | None = None  # set by a handler when the table's target does not apply
+
+
+def _require(value: Any, field_name: str, message: str) -> Any:
+    if value in (None, "", []):
+        raise DomainError(Code.missing_field, details={"field": field_name, "hint": message})
+    return value
+
+
+def _code(value: str | None, allowed: dict[str, str], field_name: str) -> str:
+    _require(value, field_name, "Thiếu mã lý do")
+    if value not in allowed:
+        raise DomainError(Code.invalid_reason_code, details={"field": field_name, "allowed": sorted(allowed)})
+    assert value is not None
+    return value
+
+
+def _decision_needed(ctx: Ctx) -> None:
+    if ctx.case.kind in (Kind.complaint, Kind.denunciation):
+        _require(ctx.body.decision_number, "decision_number", "Thiếu số quyết định / văn bản")
+
+
+def _end_processing(ctx: Ctx) -> None:
+    ctx.timers = dl.complete(ctx.timers, PROCESSING_TIMERS, ctx.on)
+
+
+async def _accept(ctx: Ctx) -> None:
+    case = ctx.case
+    if case.kind == Kind.denunciation and case.is_anonymous:
+        raise DomainError(Code.anonymous_denunciation, details={"allowed_actions": ["store"]})
+    _end_processing(ctx)
+    # The unit that accepts (thụ lý) is the one that settles it, whatever the desk first classified.
+    case.competent_unit_id = case.receiving_unit_id
+    case.accepted_on = ctx.on
+    ctx.timers += dl.acceptance_timers(domain.facts(case), ctx.on, ctx.env.rules)
+
+
+async def _reject(ctx: Ctx) -> None:
+    ctx.case.reason_code = _code(ctx.body.reason_code, REJECT_REASONS, "reason_code")
+    _require(ctx.body.reason, "reason", "Phải nêu lý do không thụ lý bằng văn bản")
+    _end_processing(ctx)
+
+
+async def _transfer(ctx: Ctx) -> None:
+    case, body = ctx.case, ctx.body
+    to_unit_id = _require(body.to_unit_id, "to_unit_id", "Thiếu đơn vị nhận")
+    if to_unit_id == case.receiving_unit_id:  # the unit holding the letter
+        raise DomainError(Code.same_unit, details={"field": "to_unit_id"})
+    target = await ctx.session.get(Unit, to_unit_id)
+    if target is None or not target.is_active:
+        raise UnitNotFound("to_unit_id")
+    if case.transferred_from_case_id is not None:
+        raise DomainError(Code.already_transferred)
+    assert case.id is not None
+    copy = Case(
+        **{
+            k: getattr(case, k)
+            for k in (
+                "kind",
+                "field",
+                "title",
+                "content",
+                "complaint_round",
+                "previous_case_id",
+                "decision_known_date",
+                "complexity",
+                "signer_count",
+                "is_anonymous",
+                "multi_place_verification",
+                "repeat_of_case_id",
+            )
+        },
+        tracking_code="",
+        access_key_hash="",
+        channel="transferred_in",
+        received_at=ctx.on,
+        receiving_unit_id=target.id,
+        competent_unit_id=target.id,
+        received_by_id=ctx.principal.id,
+        remote_area=target.remote_area,
+        level_skipping=False,
+        transferred_from_case_id=case.id,
+        status=Status.received.value,
+        version=1,
+        remedies={},
+        extension_count=0,
+        warnings=[],
+    )
+    copy.tracking_code = intake.new_tracking_code(ctx.on.year)
+    copy.access_key_hash = case.access_key_hash  # the citizen keeps following the matter with the same key
+    store_timers(copy, dl.intake_timers(domain.facts(copy), ctx.on, ctx.env.rules), ctx.env)
+    ctx.session.add(copy)
+    await ctx.session.flush()
+    assert copy.id is not None
+    parties = (await ctx.session.scalars(sa.select(CaseParty).where(CaseParty.case_id == case.id))).all()
+    for p in parties:
+        ctx.session.add(
+            CaseParty(
+                case_id=copy.id,
+                role=p.role,
+                full_name=p.full_name,
+                id_number=p.id_number,
+                phone=p.phone,
+                address=p.address,
+                officer_id=p.officer_id,
+                sealed=p.sealed,
+                id_number_hash=p.id_number_hash,
+            )
+        )
+    await trail.append(
+        ctx.session,
+        case_id=copy.id,
+        head=(0, trail.GENESIS),
+        actor_id=ctx.principal.id,
+        action="create",
+        to_status=Status.received.value,
+        effective_date=ctx.on,
+        payload={"transferred_from_case_id": case.id, "from_unit_id": case.competent_unit_id},
+    )
+    case.transferred_to_case_id = copy.id
+    ctx.payload["new_case_id"] = copy.id
+    _end_processing(ctx)
+
+
+async def _guide(ctx: Ctx) -> None:
+    _require(ctx.body.reason, "reason", "Phải ghi nội dung hướng dẫn")
+    _end_processing(ctx)
+
+
+async def _store(ctx: Ctx) -> None:
+    ctx.case.reason_code = _code(ctx.body.reason_code, STORE_REASONS, "reason_code")
+    if ctx.body.inspection_lead:
+        ctx.payload["inspection_lead"] = True
+    _end_processing(ctx)
+
+
+async def _assign(ctx: Ctx) -> None:
+    case = ctx.case
+    ids = sorted(set(_require(ctx.body.handler_ids, "handler_ids", "Phải chọn người xác minh")))
+    users = {u.id: u for u in (await ctx.session.scalars(sa.select(User).where(User.id.in_(ids)))).all()}
+    accused = set(
+        (
+            await ctx.session.scalars(
+                sa.select(CaseParty.officer_id).where(CaseParty.case_id == case.id, CaseParty.officer_id.is_not(None))
+            )
+        ).all()
+    )
+    for uid in ids:
+        user = users.get(uid)
+        if (
+            user is None
+            or not user.is_active
+            or Role.handler.value not in user.roles
+            or user.unit_id != case.competent_unit_id
+        ):
+            raise DomainError(Code.invalid_handler, details={"field": "handler_ids", "user_id": uid})
+        if uid in accused:
+            raise DomainError(Code.handler_is_accused, details={"field": "handler_ids", "user_id": uid})
+    await ctx.session.execute(sa.delete(CaseAssignment).where(CaseAssignment.case_id == case.id))
+    for uid in ids:
+        assert case.id is not None
+        ctx.session.add(CaseAssignment(case_id=case.id, user_id=uid))
+    ctx.payload["handler_ids"] = ids
+
+
+async def _extend(ctx: Ctx) -> None:
+    case, body = ctx.case, ctx.body
+    if case.kind != Kind.denunciation:
+        raise DomainError(Code.extension_not_allowed)
+    _require(body.decision_number, "decision_number", "Gia hạn phải có quyết định")
+    _require(body.reason, "reason", "Gia hạn phải nêu lý do")
+    complexity = body.complexity.value if body.complexity else case.complexity
+    if complexity == "normal":
+        complexity = "complex"  # an extension means the case is at least complex
+    cap = dl.rules_on(ctx.on, ctx.env.rules).max_extensions(complexity)
+    if case.extension_count >= cap:
+        raise DomainError(Code.extension_limit, details={"complexity": complexity, "max_extensions": cap})
+    days = body.extension_days or dl.rules_on(ctx.on, ctx.env.rules).denunciation_extension_max_days
+    case.complexity = complexity
+    case.extension_count += 1
+    ctx.timers = dl.extend(ctx.timers, "resolution", days)
+    ctx.payload.update(extension_days=days, complexity=complexity, extension_number=case.extension_count)
+
+
+async def _suspend(ctx: Ctx) -> None:
+    case = ctx.case
+    if case.kind == Kind.complaint and not dl.rules_on(ctx.on, ctx.env.rules).complaint_suspension_allowed:
+        raise DomainError(Code.suspension_not_in_force)
+    if case.kind not in (Kind.complaint, Kind.denunciation):
+        raise DomainError(Code.suspension_not_available)
+    _require(ctx.body.reason, "reason", "Tạm đình chỉ phải nêu lý do, căn cứ")
+    case.status_before_suspension = case.status
+    ctx.timers = dl.pause(ctx.timers, ctx.on)
+
+
+async def _resume(ctx: Ctx) -> None:
+    paused = [t.paused_since for t in ctx.timers if t.paused_since is not None]
+    if paused and ctx.on < max(paused):
+        raise DomainError(Code.date_before_suspension, details={"field": "effective_date"})
+    ctx.next_status = ctx.case.status_before_suspension or Status.in_progress.value
+    ctx.case.status_before_suspension = None
+    ctx.timers = dl.resume(ctx.timers, ctx.on)
+
+
+async def _withdraw(ctx: Ctx) -> None:
+    case, body = ctx.case, ctx.body
+    scope = body.scope or "full"
+    ctx.payload["scope"] = scope
+    exception = body.exception_code
+    if exception is not None:
+        if case.kind != Kind.denunciation:
+            raise DomainError(Code.invalid_exception_code, details={"field": "exception_code"})
+        _code(exception, WITHDRAWAL_EXCEPTIONS, "exception_code")
+        ctx.payload["exception_code"] = exception
+    if scope == "partial" or exception is not None:
+        # Partial withdrawal, or a denunciation that must still be settled (LTC art. 33): no status change.
+        ctx.next_status = case.status
+        return
+    case.reason_code = "withdrawn"
+    ctx.timers = dl.complete(ctx.timers, None, ctx.on)
+
+
+async def _terminate(ctx: Ctx) -> None:
+    case = ctx.case
+    kind = Kind(case.kind)
+    reasons = TERMINATE_REASONS.get(kind, TERMINATE_REASONS[Kind.complaint])
+    case.reason_code = _code(ctx.body.reason_code, reasons, "reason_code")
+    _decision_needed(ctx)
+    case.decision_number, case.decision_date = ctx.body.decision_number, ctx.on
+    ctx.timers = dl.complete(ctx.timers, None, ctx.on)
+
+
+async def _resolve(ctx: Ctx) -> None:
+    case, body = ctx.case, ctx.body
+    kind = Kind(case.kind)
+    allowed = outcomes_for(kind, case.complaint_round or 1)
+    outcome = _require(body.outcome, "outcome", "Thiếu kết quả giải quyết")
+    if outcome not in allowed:
+        raise DomainError(Code.invalid_outcome, details={"field": "outcome", "allowed": sorted(allowed)})
+    _decision_needed(ctx)
+    if kind == Kind.complaint and case.complaint_round == 2:
+        dialogues = await ctx.session.scalar(
+            sa.select(sa.func.count()).select_from(CaseDialogue).where(CaseDialogue.case_id == case.id)
+        )
+        if not dialogues:
+            raise DomainError(Code.dialogue_required)
+    case.outcome, case.decision_number, case.decision_date = outcome, body.decision_number, ctx.on
+    case.remedies = _remedies_json(body.remedies)
+    ctx.timers = dl.complete(ctx.timers, {"resolution", *PROCESSING_TIMERS}, ctx.on)
+    ctx.timers += dl.resolution_timers(domain.facts(case), ctx.on, ctx.env.rules)
+
+
+def _remedies_json(remedies: Any) -> dict[str, Any]:
+    """JSON numbers (not strings) so statistics can sum them: whole VND and people, m² with decimals."""
+    if remedies is None:
+        return {}
+    return {
+        k: (int(v) if k.endswith("_vnd") else float(v)) if isinstance(v, Decimal) else v
+        for k, v in remedies.model_dump().items()
+    }
+
+
+async def _close(ctx: Ctx) -> None:
+    ctx.case.closed_on = ctx.on
+    ctx.timers = dl.complete(ctx.timers, None, ctx.on)
+
+
+HANDLERS: dict[Action, Callable[[Ctx], Awaitable[None]]] = {
+    Action.accept: _accept,
+    Action.reject: _reject,
+    Action.transfer: _transfer,
+    Action.guide: _guide,
+    Action.store: _store,
+    Action.assign: _assign,
+    Action.extend: _extend,
+    Action.suspend: _suspend,
+    Action.resume: _resume,
+    Action.withdraw: _withdraw,
+    Action.terminate: _terminate,
+    Action.resolve: _resolve,
+    Action.close: _close,
+}
+
+
+async def perform(
+    session: AsyncSession,
+    principal: Officer,
+    case_id: int,
+    action: Action,
+    if_match: int,
+    body: ActionIn,
+    *,
+    today: date,
+    env: DeadlineEnv,
+    vault: Vault,
+) -> CaseOut:
+    """One action, one transaction: lock, check version and table, apply, record, commit; the response is
+    built from what was written (and a protected identity shown in it is recorded in the same commit)."""
+    loaded = await queries.load(session, principal, case_id, lock=True)
+    case = loaded.case
+    if case.version != if_match:
+        raise VersionStale(case.version)
+    status = Status(case.status)
+    t = transition(status, action, set(principal.roles))
+    if t is None:
+        raise ActionNotAllowed(
+            action=action.value,
+            status=status.value,
+            allowed_actions=allowed_actions(status, access.acting_roles(principal, case)),
+        )
+    access.ensure_may_act(principal, case, t)
+    on = body.effective_date or today
+    domain.validate_effective_date(on, received_at=case.received_at, today=today)
+    ctx = Ctx(
+        session=session, principal=principal, case=case, body=body, on=on, env=env, timers=domain.load_timers(case)
+    )
+    await HANDLERS[action](ctx)
+    next_status = ctx.next_status or (t.to if t.to != PREVIOUS else status.value)
+    store_timers(case, ctx.timers, env)
+    case.status = next_status
+    case.version += 1
+    case.updated_at = datetime.now(UTC)
+    body_payload = body.model_dump(
+        mode="json", exclude_none=True, exclude_defaults=True, exclude={"effective_date", "reason"}
+    )
+    event = trail.build(
+        case_id=case_id,
+        head=loaded.chain_head,
+        actor_id=principal.id,
+        action=action.value,
+        from_status=status.value,
+        to_status=next_status,
+        effective_date=on,
+        reason=body.reason,
+        payload={**body_payload, **ctx.payload},
+    )
+    session.add(event)
+    queries.record_identity_read(session, principal, loaded, (event.seq, event.hash))
+    await outbox.enqueue(
+        session,
+        "case.action",
+        case_id,
+        {
+            "case_id": case_id,
+            "tracking_code": case.tracking_code,
+            "kind": case.kind,
+            "action": action.value,
+            "from_status": status.value,
+            "to_status": next_status,
+            "effective_date": on.isoformat(),
+            "competent_unit_id": case.competent_unit_id,
+            "version": case.version,
+        },
+    )
+    await session.commit()
+    handler_ids = ctx.payload.get("handler_ids", loaded.handler_ids)
+    return presenters.case_out(
+        principal,
+        case,
+        loaded.parties,
+        handler_ids=handler_ids,
+        repeat_count=loaded.repeat_count,
+        today=today,
+        env=env,
+        vault=vault,
+    )

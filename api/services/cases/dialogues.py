@@ -1,0 +1,122 @@
+"""Dialogues with the citizen (đối thoại) and notification duties (thông báo, gửi, công khai)."""
+
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import Officer
+from api.errors import Code, DomainError
+from api.models.cases import CaseAssignment, CaseDialogue
+from api.models.cases.schemas import CaseOut, DialogueIn
+from api.pagination import Keyset
+from api.services.calendar import DeadlineEnv, store_timers
+from api.services.cases import access, domain, presenters, queries, trail
+from api.vault import Vault
+from workflows import deadlines as dl
+from workflows.cases import Role, Status
+
+
+async def add_dialogue(
+    session: AsyncSession, principal: Officer, case_id: int, data: DialogueIn, *, today: date
+) -> CaseDialogue:
+    case = await queries.get_readable(session, principal, case_id, lock=True)
+    assigned = await session.scalar(
+        sa.select(CaseAssignment.user_id).where(
+            CaseAssignment.case_id == case.id, CaseAssignment.user_id == principal.id
+        )
+    )
+    if Role.unit_head.value not in access.acting_roles(principal, case) and assigned is None:
+        raise DomainError(Code.dialogue_forbidden)
+    if case.status not in (Status.accepted, Status.in_progress, Status.suspended):
+        raise DomainError(Code.dialogue_not_allowed, details={"status": case.status})
+    domain.validate_effective_date(data.held_on, received_at=case.received_at, today=today, field="held_on")
+    assert case.id is not None
+    dialogue = CaseDialogue(
+        case_id=case.id,
+        held_on=data.held_on,
+        participants=data.participants,
+        minutes=data.minutes,
+        agreement_reached=data.agreement_reached,
+        complainant_absent=data.complainant_absent,
+        recorded_by_id=principal.id,
+    )
+    session.add(dialogue)
+    await session.flush()
+    await trail.append(
+        session,
+        case_id=case.id,
+        actor_id=principal.id,
+        action="dialogue",
+        effective_date=data.held_on,
+        payload={
+            "dialogue_id": dialogue.id,
+            "agreement_reached": data.agreement_reached,
+            "complainant_absent": data.complainant_absent,
+            "participants": len(data.participants),
+        },
+    )
+    await session.commit()
+    return dialogue
+
+
+NOTICE_TIMERS = {"notify_acceptance", "send_decision", "send_conclusion", "publish_conclusion"}
+
+
+async def record_notice(
+    session: AsyncSession,
+    principal: Officer,
+    case_id: int,
+    timer_name: str,
+    sent_on: date,
+    recipients: str | None,
+    *,
+    today: date,
+    env: DeadlineEnv,
+    vault: Vault,
+) -> CaseOut:
+    """A notification duty done (thông báo thụ lý, gửi quyết định / kết luận, công khai): its timer is met."""
+    loaded = await queries.load(session, principal, case_id, lock=True)
+    case = loaded.case
+    if not ({Role.unit_head.value, Role.desk_officer.value} & access.acting_roles(principal, case)):
+        raise DomainError(Code.notice_forbidden)
+    timers = domain.load_timers(case)
+    if timer_name not in NOTICE_TIMERS or not any(t.name == timer_name and t.is_open() for t in timers):
+        open_notices = sorted(t.name for t in timers if t.is_open() and t.name in NOTICE_TIMERS)
+        raise DomainError(Code.no_such_notice, details={"field": "timer", "open": open_notices})
+    domain.validate_effective_date(sent_on, received_at=case.received_at, today=today, field="sent_on")
+    store_timers(case, dl.complete(timers, {timer_name}, sent_on), env)
+    case.version += 1
+    case.updated_at = datetime.now(UTC)
+    event = trail.build(
+        case_id=case_id,
+        head=loaded.chain_head,
+        actor_id=principal.id,
+        action="notice_sent",
+        effective_date=sent_on,
+        payload={"timer": timer_name, "recipients": recipients},
+    )
+    session.add(event)
+    queries.record_identity_read(session, principal, loaded, (event.seq, event.hash))
+    await session.commit()
+    return presenters.case_out(
+        principal,
+        case,
+        loaded.parties,
+        handler_ids=loaded.handler_ids,
+        repeat_count=loaded.repeat_count,
+        today=today,
+        env=env,
+        vault=vault,
+    )
+
+
+_DIALOGUES: Keyset[CaseDialogue] = Keyset(columns=(CaseDialogue.id,), kinds=(int,), key=lambda d: [d.id])
+
+
+async def dialogues(
+    session: AsyncSession, case_id: int, *, limit: int, cursor: str | None
+) -> tuple[list[CaseDialogue], str | None]:
+    return await _DIALOGUES.fetch(
+        session, sa.select(CaseDialogue).where(CaseDialogue.case_id == case_id), limit=limit, cursor=cursor
+    )

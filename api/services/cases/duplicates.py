@@ -1,0 +1,44 @@
+"""Related letters: the same person (by citizen ID) or similar content (trigram similarity)."""
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import Officer
+from api.models.cases import Case, CaseParty
+from api.models.cases.schemas import DuplicateOut
+from api.services import search
+from api.services.cases import access
+
+SIMILARITY_THRESHOLD = 0.3
+
+
+async def similar(session: AsyncSession, principal: Officer, case: Case, limit: int = 20) -> list[DuplicateOut]:
+    score = sa.func.similarity(search.folded(Case.content), search.folded(case.content))
+    # Denouncers are left out on both sides: "same person" must not link a secret identity to a visible one.
+    ids = sa.select(CaseParty.id_number_hash).where(
+        CaseParty.case_id == case.id, CaseParty.id_number_hash.is_not(None), access.open_party_clause(case.kind)
+    )
+    same_person = sa.exists().where(
+        CaseParty.case_id == Case.id, CaseParty.id_number_hash.in_(ids), access.open_party_clause(Case.kind)
+    )
+    rows = (
+        await session.execute(
+            sa.select(Case, score.label("score"), same_person.label("same"))
+            .where(Case.id != case.id, access.readable(principal), sa.or_(score > SIMILARITY_THRESHOLD, same_person))
+            .order_by(sa.desc("same"), sa.desc("score"))
+            .limit(limit)
+        )
+    ).all()
+    return [
+        DuplicateOut(
+            id=c.id,
+            tracking_code=c.tracking_code,
+            kind=c.kind,
+            status=c.status,
+            title=c.title,
+            received_at=c.received_at,
+            similarity=round(float(s), 3),
+            same_person=bool(same),
+        )
+        for c, s, same in rows
+    ]

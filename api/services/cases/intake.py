@@ -1,0 +1,374 @@
+"""Case intake (tiếp nhận): the desk (and later the citizen channel) records a letter. The hot path: after
+the officer is known, a plain intake is one INSERT statement (case, parties, first event, outbox row and
+webhook deliveries together) and the response is built from what was written, not re-read."""
+
+import hashlib
+import hmac
+import json
+import secrets
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import Officer
+from api.errors import Code, DomainError, UnitNotFound
+from api.models.cases import Case, CaseParty
+from api.models.cases.schemas import CaseCreate, CaseCreated, CaseOut
+from api.models.unit import Unit
+from api.models.user import User
+from api.services.calendar import DeadlineEnv, store_timers
+from api.services.cases import domain, presenters, queries, trail
+from api.settings import Settings
+from api.vault import Vault, vault_for
+from workflows.cases import Kind, Role, Status
+from workflows.confidentiality import is_protected
+from workflows.deadlines import CaseFacts, Timer, filing_window_due, intake_timers
+
+_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no look-alikes (0/O, 1/I/L, U)
+IDENTITY_FIELDS = presenters.IDENTITY_FIELDS
+
+
+def new_tracking_code(year: int) -> str:
+    return f"LC{year % 100:02d}-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
+
+
+def access_key(settings: Settings, tracking_code: str) -> str:
+    """The citizen's key, derived (HMAC) so a retried intake can hand it out again; stored as a hash."""
+    mac = hmac.new(settings.jwt_secret().encode(), f"access:{tracking_code}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:24]
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_party(vault: Vault, case_id: int, kind: str, data: dict[str, Any]) -> CaseParty:
+    """A party row; a protected identity is sealed and its clear columns left empty."""
+    id_number = data.get("id_number")
+    party = CaseParty(
+        case_id=case_id,
+        role=data["role"],
+        full_name=data["full_name"],
+        id_number=id_number,
+        phone=data.get("phone"),
+        address=data.get("address"),
+        officer_id=data.get("officer_id"),
+        id_number_hash=vault.fingerprint(id_number) if id_number else None,
+    )
+    if is_protected(party.role, kind):
+        party.sealed = vault.seal({k: data.get(k) for k in IDENTITY_FIELDS})
+        party.full_name, party.id_number, party.phone, party.address = "", None, None, None
+    return party
+
+
+class IdBlock:
+    """Case ids reserved from the sequence a block at a time (one query per block, not per intake): the id
+    is needed before the INSERT because the first event's hash covers it. Per database."""
+
+    SIZE = 32
+
+    def __init__(self) -> None:
+        self._free: dict[str, list[int]] = {}
+
+    async def next(self, session: AsyncSession) -> int:
+        key = str(session.get_bind().engine.url)
+        free = self._free.setdefault(key, [])
+        if not free:
+            rows = await session.scalars(
+                sa.text("SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, :n)"),
+                {"n": self.SIZE},
+            )
+            free.extend(sorted(rows.all(), reverse=True))
+        return free.pop()
+
+
+IDS = IdBlock()
+
+
+async def _filing_warnings(
+    session: AsyncSession, data: CaseCreate, remote: bool, env: DeadlineEnv, previous: Case | None
+) -> list[dict[str, Any]]:
+    """The filing window (thời hiệu) is a warning to the officer, never a silent refusal."""
+    if data.kind is not Kind.complaint:
+        return []
+    round_ = data.complaint_round or 1
+    facts_ = CaseFacts(kind="complaint", complaint_round=round_, remote_area=remote)
+    start: date | None = None
+    if round_ == 2 and previous is not None:
+        if previous.decision_date:
+            start = previous.decision_date
+        else:
+            due = [Timer.from_dict(t).due_date(env.cal) for t in previous.timers if t["name"] == "resolution"]
+            start = due[0] if due else None
+    elif data.decision_known_date:
+        start = data.decision_known_date
+    if start is None:
+        return []
+    last_day, basis = filing_window_due(facts_, start, env.cal, env.rules)
+    if data.received_at > last_day:
+        return [
+            {
+                "code": "filing_window_passed",
+                "last_day": last_day.isoformat(),
+                "legal_basis": basis,
+                "message": f"Đơn nhận sau hạn khiếu nại ({last_day:%d/%m/%Y}, {basis}); "
+                "xem xét lý do khách quan trước khi không thụ lý.",
+            }
+        ]
+    return []
+
+
+async def _validate_parties(session: AsyncSession, data: CaseCreate) -> None:
+    for i, party in enumerate(data.parties):
+        if party.officer_id is None:
+            continue
+        if party.role.value != "accused":
+            raise DomainError(Code.officer_link_not_accused, details={"field": f"parties.{i}.officer_id"})
+        if await session.get(User, party.officer_id) is None:
+            raise DomainError(Code.user_not_found, details={"field": f"parties.{i}.officer_id"})
+
+
+_INSERT = sa.text("""
+WITH c AS (
+    INSERT INTO cases (id, tracking_code, access_key_hash, kind, field, channel, title, content, received_at,
+        receiving_unit_id, competent_unit_id, received_by_id, complaint_round, previous_case_id, decision_known_date,
+        complexity, remote_area, signer_count, is_anonymous, multi_place_verification, level_skipping,
+        repeat_of_case_id, status, version, remedies, extension_count, warnings, timers, next_due_date,
+        next_alert_date, max_due_date, idempotency_key, created_at, updated_at)
+    VALUES (:id, :tracking_code, :access_key_hash, :kind, :field, :channel, :title, :content, :received_at,
+        :receiving_unit_id, :competent_unit_id, :received_by_id, :complaint_round, :previous_case_id,
+        :decision_known_date, :complexity, :remote_area, :signer_count, :is_anonymous, :multi_place_verification,
+        :level_skipping, :repeat_of_case_id, :status, 1, '{}'::jsonb, 0, CAST(CAST(:warnings AS text) AS jsonb),
+        CAST(CAST(:timers AS text) AS jsonb), :next_due_date, :next_alert_date, :max_due_date, :idempotency_key,
+        :at, :at)
+    ON CONFLICT DO NOTHING
+    RETURNING id
+), p AS (
+    INSERT INTO case_parties (case_id, role, full_name, id_number, phone, address, sealed, id_number_hash,
+                              officer_id)
+    SELECT c.id, v.role, v.full_name, v.id_number, v.phone, v.address, v.sealed, v.id_number_hash, v.officer_id
+    FROM c, unnest(CAST(:p_role AS text[]), CAST(:p_full_name AS text[]), CAST(:p_id_number AS text[]),
+                   CAST(:p_phone AS text[]), CAST(:p_address AS text[]), CAST(:p_sealed AS text[]),
+                   CAST(:p_id_number_hash AS text[]), CAST(:p_officer_id AS int[]))
+         WITH ORDINALITY AS v(role, full_name, id_number, phone, address, sealed, id_number_hash, officer_id, n)
+    ORDER BY v.n
+    RETURNING id
+), e AS (
+    INSERT INTO case_events (case_id, seq, at, actor_id, action, from_status, to_status, effective_date, reason,
+                             payload, prev_hash, hash)
+    SELECT c.id, 1, :at, :received_by_id, 'create', NULL, :status, :received_at, NULL,
+           CAST(CAST(:event_payload AS text) AS jsonb), :prev_hash, :hash
+    FROM c
+), o AS (
+    INSERT INTO outbox_events (event_id, event_type, case_id, payload)
+    SELECT gen_random_uuid(), 'case.created', c.id, CAST(CAST(:outbox_payload AS text) AS jsonb) FROM c
+    RETURNING id, event_type
+), d AS (
+    INSERT INTO webhook_deliveries (outbox_id, subscription_id)
+    SELECT o.id, s.id FROM o JOIN webhook_subscriptions s
+      ON s.is_active AND (o.event_type = ANY(s.event_types) OR '*' = ANY(s.event_types))
+)
+SELECT c.id, (SELECT coalesce(array_agg(p.id ORDER BY p.id), '{}') FROM p) AS party_ids FROM c
+""")
+
+
+async def _existing(session: AsyncSession, principal: Officer, idempotency_key: str) -> Case | None:
+    return await session.scalar(
+        sa.select(Case).where(Case.received_by_id == principal.id, Case.idempotency_key == idempotency_key)
+    )
+
+
+async def create(
+    session: AsyncSession,
+    principal: Officer,
+    settings: Settings,
+    data: CaseCreate,
+    *,
+    today: date,
+    env: DeadlineEnv,
+    idempotency_key: str | None = None,
+) -> CaseCreated:
+    """Record a letter. A retry with the same Idempotency-Key (even racing the first) returns the case made
+    the first time. The officer who just typed the parties in reads nothing new: no identity_viewed event."""
+    if not principal.has(Role.desk_officer, Role.unit_head):
+        raise DomainError(Code.intake_forbidden)
+    if data.received_at > today:
+        raise DomainError(Code.date_in_future, details={"field": "received_at"})
+    competent_id, competent_path, competent_remote = principal.unit_id, principal.unit_path, principal.unit_remote_area
+    if data.competent_unit_id and data.competent_unit_id != principal.unit_id:
+        competent = await session.get(Unit, data.competent_unit_id)
+        if competent is None:
+            raise UnitNotFound("competent_unit_id")
+        assert competent.id is not None
+        competent_id, competent_path, competent_remote = competent.id, competent.path, competent.remote_area
+    # Sent to a higher level than the competent one (vượt cấp).
+    level_skipping = competent_id != principal.unit_id and competent_path.startswith(principal.unit_path)
+    remote = competent_remote if data.remote_area is None else data.remote_area
+    previous = None
+    if data.previous_case_id is not None:
+        previous = await session.get(Case, data.previous_case_id)
+        if previous is None or previous.kind != Kind.complaint or (previous.complaint_round or 1) != 1:
+            raise DomainError(Code.first_round_not_found, details={"field": "previous_case_id"})
+    if data.repeat_of_case_id is not None:
+        original = await session.get(Case, data.repeat_of_case_id)
+        if original is None or original.status not in (Status.resolved, Status.closed):
+            raise DomainError(Code.repeat_target_not_decided, details={"field": "repeat_of_case_id"})
+    await _validate_parties(session, data)
+    case_id = await IDS.next(session)
+    tracking_code = new_tracking_code(today.year)
+    key = access_key(settings, tracking_code)
+    at = datetime.now(UTC)
+    case = Case(
+        id=case_id,
+        tracking_code=tracking_code,
+        access_key_hash=hash_key(key),
+        kind=data.kind.value,
+        field=data.field.value,
+        channel=data.channel.value,
+        title=data.title,
+        content=data.content,
+        received_at=data.received_at,
+        receiving_unit_id=principal.unit_id,
+        competent_unit_id=competent_id,
+        received_by_id=principal.id,
+        complaint_round=data.complaint_round,
+        previous_case_id=data.previous_case_id,
+        decision_known_date=data.decision_known_date,
+        complexity=data.complexity.value,
+        remote_area=remote,
+        signer_count=data.signer_count,
+        is_anonymous=data.is_anonymous,
+        multi_place_verification=data.multi_place_verification,
+        level_skipping=level_skipping,
+        repeat_of_case_id=data.repeat_of_case_id,
+        status=Status.received.value,
+        version=1,
+        remedies={},
+        extension_count=0,
+        idempotency_key=idempotency_key,
+        created_at=at,
+        updated_at=at,
+        warnings=await _filing_warnings(session, data, remote, env, previous),
+    )
+    store_timers(case, intake_timers(domain.facts(case), data.received_at, env.rules), env)
+    clear = [p.model_dump() for p in data.parties]
+    vault = vault_for(settings)
+    parties = [new_party(vault, case_id, case.kind, p) for p in clear]
+    roles: dict[str, int] = {}
+    for p in data.parties:
+        roles[p.role.value] = roles.get(p.role.value, 0) + 1
+    event = trail.build(
+        case_id=case_id,
+        head=(0, trail.GENESIS),
+        actor_id=principal.id,
+        action="create",
+        to_status=case.status,
+        effective_date=data.received_at,
+        at=at,
+        payload={
+            "kind": case.kind,
+            "field": case.field,
+            "channel": case.channel,
+            "receiving_unit_id": case.receiving_unit_id,
+            "competent_unit_id": competent_id,
+            "parties_by_role": roles,
+            "level_skipping": level_skipping,
+            "warnings": [w["code"] for w in case.warnings],
+        },
+    )
+    outbox_payload = {
+        "case_id": case_id,
+        "tracking_code": tracking_code,
+        "kind": case.kind,
+        "field": case.field,
+        "channel": case.channel,
+        "competent_unit_id": competent_id,
+        "received_at": case.received_at,
+    }
+    row = (
+        await session.execute(
+            _INSERT,
+            {
+                "id": case_id,
+                "tracking_code": tracking_code,
+                "access_key_hash": case.access_key_hash,
+                "kind": case.kind,
+                "field": case.field,
+                "channel": case.channel,
+                "title": case.title,
+                "content": case.content,
+                "received_at": case.received_at,
+                "receiving_unit_id": case.receiving_unit_id,
+                "competent_unit_id": competent_id,
+                "received_by_id": principal.id,
+                "complaint_round": case.complaint_round,
+                "previous_case_id": case.previous_case_id,
+                "decision_known_date": case.decision_known_date,
+                "complexity": case.complexity,
+                "remote_area": remote,
+                "signer_count": case.signer_count,
+                "is_anonymous": case.is_anonymous,
+                "multi_place_verification": case.multi_place_verification,
+                "level_skipping": level_skipping,
+                "repeat_of_case_id": case.repeat_of_case_id,
+                "status": case.status,
+                "warnings": json.dumps(case.warnings, ensure_ascii=False),
+                "timers": json.dumps(case.timers),
+                "next_due_date": case.next_due_date,
+                "next_alert_date": case.next_alert_date,
+                "max_due_date": case.max_due_date,
+                "idempotency_key": idempotency_key,
+                "at": at,
+                "p_role": [p.role for p in parties],
+                "p_full_name": [p.full_name for p in parties],
+                "p_id_number": [p.id_number for p in parties],
+                "p_phone": [p.phone for p in parties],
+                "p_address": [p.address for p in parties],
+                "p_sealed": [p.sealed for p in parties],
+                "p_id_number_hash": [p.id_number_hash for p in parties],
+                "p_officer_id": [p.officer_id for p in parties],
+                "event_payload": json.dumps(event.payload, ensure_ascii=False),
+                "prev_hash": event.prev_hash,
+                "hash": event.hash,
+                "outbox_payload": json.dumps(outbox_payload, default=str, ensure_ascii=False),
+            },
+        )
+    ).first()
+    if row is None:
+        # Nothing written: the same Idempotency-Key won first (perhaps a parallel retry), or — once in
+        # 10^14 — the tracking code was taken; either way nothing of this attempt remains.
+        await session.rollback()
+        existing = await _existing(session, principal, idempotency_key) if idempotency_key else None
+        if existing is None:
+            return await create(
+                session, principal, settings, data, today=today, env=env, idempotency_key=idempotency_key
+            )
+        assert existing.id is not None
+        out = await _view_existing(session, principal, existing, today=today, env=env, vault=vault)
+        return CaseCreated(**out.model_dump(), access_key=access_key(settings, existing.tracking_code))
+    await session.commit()
+    for p, party_id in zip(parties, row.party_ids, strict=True):
+        p.id = party_id
+    out = presenters.case_out(
+        principal, case, parties, handler_ids=[], repeat_count=0, today=today, env=env, vault=vault, clear_parties=clear
+    )
+    return CaseCreated(**out.model_dump(), access_key=key)
+
+
+async def _view_existing(
+    session: AsyncSession, principal: Officer, case: Case, *, today: date, env: DeadlineEnv, vault: Vault
+) -> CaseOut:
+    assert case.id is not None
+    loaded = await queries.load(session, principal, case.id)
+    return presenters.case_out(
+        principal,
+        loaded.case,
+        loaded.parties,
+        handler_ids=loaded.handler_ids,
+        repeat_count=loaded.repeat_count,
+        today=today,
+        env=env,
+        vault=vault,
+    )

@@ -1,0 +1,204 @@
+"""Reading cases: one case with what its view needs (in one query), the list with every filter and
+accent-insensitive search, the event trail and its verification. Reads never change a case; reading a
+protected identity is recorded (one commit, in `read`)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import Officer
+from api.errors import CaseNotFound, UnitNotFound
+from api.models.cases import Case, CaseAssignment, CaseEvent, CaseParty
+from api.models.cases.schemas import CaseFilters, CaseOut
+from api.models.unit import Unit
+from api.pagination import Keyset
+from api.services import search
+from api.services.calendar import DeadlineEnv
+from api.services.cases import access, presenters, trail
+from api.vault import Vault
+from workflows.confidentiality import MULTI_PERSON_SIGNERS
+
+
+@dataclass
+class Loaded:
+    """A case with what its view needs, and the head of its event chain (for appending under the lock)."""
+
+    case: Case
+    handler_ids: list[int]
+    repeat_count: int
+    chain_head: tuple[int, str]
+    parties: list[CaseParty] = field(default_factory=list)
+
+
+_Repeat = sa.orm.aliased(Case)
+_HANDLERS = (
+    sa.select(
+        sa.func.coalesce(
+            sa.func.array_agg(aggregate_order_by(CaseAssignment.user_id, CaseAssignment.user_id)),
+            sa.text("'{}'::int[]"),
+        )
+    )
+    .where(CaseAssignment.case_id == Case.id)
+    .scalar_subquery()
+)
+_REPEATS = sa.select(sa.func.count()).select_from(_Repeat).where(_Repeat.repeat_of_case_id == Case.id).scalar_subquery()
+_HEAD_SEQ = sa.select(CaseEvent.seq).where(CaseEvent.case_id == Case.id).order_by(CaseEvent.seq.desc()).limit(1)
+_HEAD_HASH = sa.select(CaseEvent.hash).where(CaseEvent.case_id == Case.id).order_by(CaseEvent.seq.desc()).limit(1)
+
+
+async def get_readable(session: AsyncSession, principal: Officer, case_id: int, *, lock: bool = False) -> Case:
+    """The case if the caller may read it (404 otherwise, whether it exists or not)."""
+    stmt = sa.select(Case).where(Case.id == case_id, access.readable(principal))
+    if lock:
+        stmt = stmt.with_for_update(of=Case)
+    case = await session.scalar(stmt)
+    if case is None:
+        raise CaseNotFound()
+    return case
+
+
+async def load(session: AsyncSession, principal: Officer, case_id: int, *, lock: bool = False) -> Loaded:
+    """The readable case with its handlers, repeat count and chain head in one query, and its parties."""
+    stmt = sa.select(Case, _HANDLERS, _REPEATS, _HEAD_SEQ.scalar_subquery(), _HEAD_HASH.scalar_subquery()).where(
+        Case.id == case_id, access.readable(principal)
+    )
+    if lock:
+        stmt = stmt.with_for_update(of=Case)
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        raise CaseNotFound()
+    case, handlers, repeats, seq, head = row
+    parties = await load_parties(session, case_id)
+    return Loaded(
+        case=case,
+        handler_ids=list(handlers),
+        repeat_count=int(repeats),
+        chain_head=(seq, head) if seq is not None else (0, trail.GENESIS),
+        parties=list(parties),
+    )
+
+
+async def load_parties(session: AsyncSession, case_id: int) -> Sequence[CaseParty]:
+    return (
+        await session.scalars(sa.select(CaseParty).where(CaseParty.case_id == case_id).order_by(CaseParty.id))
+    ).all()
+
+
+def record_identity_read(session: AsyncSession, principal: Officer, loaded: Loaded, head: tuple[int, str]) -> None:
+    """If the view about to be returned reveals protected identities, add the `identity_viewed` event after
+    `head` to the caller's transaction (the caller commits)."""
+    protected = presenters.protected_party_ids(loaded.case, loaded.parties)
+    if protected and access.sees_identity(principal, loaded.case):
+        session.add(
+            trail.build(
+                case_id=loaded.case.id,
+                head=head,
+                actor_id=principal.id,
+                action="identity_viewed",
+                payload={"party_ids": protected},
+            )
+        )
+
+
+async def read(
+    session: AsyncSession, principal: Officer, case_id: int, *, today: date, env: DeadlineEnv, vault: Vault
+) -> CaseOut:
+    """GET one case. Revealing a protected identity is itself an event of the case, committed here."""
+    loaded = await load(session, principal, case_id)
+    case = loaded.case
+    if presenters.protected_party_ids(case, loaded.parties) and access.sees_identity(principal, case):
+        # Under the case lock, so the event chain stays serial.
+        locked = await load(session, principal, case_id, lock=True)
+        record_identity_read(session, principal, locked, locked.chain_head)
+        await session.commit()
+    return presenters.case_out(
+        principal,
+        case,
+        loaded.parties,
+        handler_ids=loaded.handler_ids,
+        repeat_count=loaded.repeat_count,
+        today=today,
+        env=env,
+        vault=vault,
+    )
+
+
+# Must be the very expression of the trigram index ixx_cases_search (migration 0002).
+SEARCH_TEXT = search.folded(
+    sa.type_coerce(Case.title, sa.Text).op("||")(sa.literal_column("' '")).op("||")(Case.content)
+)
+_FAR = sa.cast(sa.literal("9999-12-31"), sa.Date)
+SORTS: dict[str, Keyset[Case]] = {
+    "-received_at": Keyset(
+        columns=(Case.received_at, Case.id), kinds=(date, int), key=lambda c: [c.received_at, c.id], descending=True
+    ),
+    "received_at": Keyset(columns=(Case.received_at, Case.id), kinds=(date, int), key=lambda c: [c.received_at, c.id]),
+    "due_date": Keyset(
+        columns=(sa.func.coalesce(Case.next_due_date, _FAR), Case.id),
+        kinds=(date, int),
+        key=lambda c: [c.next_due_date or date(9999, 12, 31), c.id],
+    ),
+}
+
+
+async def list_cases(
+    session: AsyncSession, principal: Officer, f: CaseFilters, *, today: date, limit: int, cursor: str | None
+) -> tuple[list[Case], str | None]:
+    stmt = sa.select(Case).where(access.readable(principal))
+    if f.kind:
+        stmt = stmt.where(Case.kind.in_([k.value for k in f.kind]))
+    if f.status:
+        stmt = stmt.where(Case.status.in_([s.value for s in f.status]))
+    if f.field:
+        stmt = stmt.where(Case.field.in_([x.value for x in f.field]))
+    if f.unit_id is not None:
+        unit = await session.get(Unit, f.unit_id)
+        if unit is None:
+            raise UnitNotFound("unit_id")
+        stmt = stmt.where(
+            Case.competent_unit_id.in_(access.subtree(unit.path))
+            if f.include_subtree
+            else Case.competent_unit_id == unit.id
+        )
+    if f.handler_id is not None:
+        stmt = stmt.where(sa.exists().where(CaseAssignment.case_id == Case.id, CaseAssignment.user_id == f.handler_id))
+    if f.overdue is True:
+        stmt = stmt.where(Case.next_due_date < today)
+    elif f.overdue is False:
+        stmt = stmt.where(sa.or_(Case.next_due_date.is_(None), Case.next_due_date >= today))
+    if f.due_before is not None:
+        stmt = stmt.where(Case.next_due_date <= f.due_before)
+    if f.received_from is not None:
+        stmt = stmt.where(Case.received_at >= f.received_from)
+    if f.received_to is not None:
+        stmt = stmt.where(Case.received_at <= f.received_to)
+    if f.multi_person is not None:
+        stmt = stmt.where((Case.signer_count >= MULTI_PERSON_SIGNERS) == f.multi_person)
+    if f.level_skipping is not None:
+        stmt = stmt.where(Case.level_skipping == f.level_skipping)
+    if f.q:
+        stmt = stmt.where(sa.or_(search.all_words(SEARCH_TEXT, f.q), Case.tracking_code == f.q.strip().upper()))
+    return await SORTS[f.sort].fetch(session, stmt, limit=limit, cursor=cursor)
+
+
+_EVENTS: Keyset[CaseEvent] = Keyset(columns=(CaseEvent.seq,), kinds=(int,), key=lambda e: [e.seq])
+
+
+async def events(
+    session: AsyncSession, case_id: int, *, limit: int, cursor: str | None
+) -> tuple[list[CaseEvent], str | None]:
+    return await _EVENTS.fetch(
+        session, sa.select(CaseEvent).where(CaseEvent.case_id == case_id), limit=limit, cursor=cursor
+    )
+
+
+async def verify_chain(session: AsyncSession, case_id: int) -> tuple[bool, int, int | None]:
+    rows = (
+        await session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq))
+    ).all()
+    valid, bad = trail.verify(rows)
+    return valid, len(rows), bad
