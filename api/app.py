@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 
 from api import db, embedded, errors, logs
 from api.routers import audit, auth, calendar, cases, deadlines, health, units, users, webhooks
@@ -17,11 +18,21 @@ from api.settings import Settings, get_settings
 API_PREFIX = "/api/v1"
 
 DESCRIPTION = """
+**Tiếp dân & Khiếu nại, Tố cáo — API.**
 Tiếp công dân, xử lý đơn, giải quyết khiếu nại, tố cáo, kiến nghị, phản ánh — tỉnh Lào Cai.
 
 Errors share one body: `{"error": {"code", "message", "details"}}` (message in Vietnamese, code in English).
 Sign in with the **Authorize** button (OAuth2 password form at `/api/v1/auth/token`).
 """
+
+
+def operation_id(route: APIRoute) -> str:
+    """Readable operation ids for generated clients: `cases_act`, `units_list`, `users_create`."""
+    tag = str(route.tags[0]) if route.tags else "default"
+    name = route.name.rstrip("_")
+    for suffix in (f"_{tag}", f"_{tag.rstrip('s')}"):
+        name = name.removesuffix(suffix)
+    return f"{tag}_{name}"
 
 
 async def bootstrap(app: FastAPI) -> None:
@@ -51,7 +62,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         embedded.stop()
 
     app = FastAPI(
-        title="Tiếp dân & Khiếu nại, Tố cáo — API",
+        # ASCII: client generators derive package names from the title.
+        title="Tiepdan API",
+        generate_unique_id_function=operation_id,
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,

@@ -15,6 +15,8 @@ from api.errors import Code, DomainError, Forbidden, Unauthorized
 from api.models.cases import Case
 from api.models.unit import Unit
 from api.models.user import Role, User
+from api.services import calendar as calendar_service
+from api.services.calendar import CALENDAR_VERSION, DeadlineEnv
 from api.settings import Settings
 from api.types import Id64
 
@@ -35,7 +37,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 _OFFICER = (
-    sa.select(User.id, User.username, User.roles, User.unit_id, Unit.path, Unit.remote_area)
+    sa.select(User.id, User.username, User.roles, User.unit_id, Unit.path, Unit.remote_area, CALENDAR_VERSION)
     .join(Unit, Unit.id == User.unit_id)
     .where(User.is_active)
 )
@@ -43,34 +45,37 @@ _OFFICER = (
 
 async def load_officer(session: AsyncSession, user_id: int) -> Officer | None:
     """The active officer with their unit, in one query; None if unknown or deactivated."""
+    loaded = await _load(session, user_id)
+    return loaded[0] if loaded else None
+
+
+async def _load(session: AsyncSession, user_id: int) -> tuple[Officer, int] | None:
+    """The officer and the calendar's cache version, read together: one round trip per request."""
     row = (await session.execute(_OFFICER.where(User.id == user_id))).first()
     if row is None:
         return None
-    return Officer(
-        id=row.id,
-        username=row.username,
-        unit_id=row.unit_id,
-        unit_path=row.path,
-        unit_remote_area=row.remote_area,
-        roles=frozenset(row.roles),
+    officer = Officer(
+        id=row[0], username=row[1], unit_id=row[3], unit_path=row[4], unit_remote_area=row[5], roles=frozenset(row[2])
     )
+    return officer, int(row[6])
 
 
 async def current_officer(
-    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Officer:
     if not token:
         raise Unauthorized()
     try:
-        claims = security.decode_access_token(settings, token)
+        claims = security.decode_access_token(get_settings(request), token)
         user_id = int(claims["sub"])
     except (security.InvalidToken, ValueError, KeyError):
         raise DomainError(Code.invalid_token, headers={"WWW-Authenticate": "Bearer"}) from None
     # Deactivation takes effect at once: every request reloads the officer and their roles.
-    officer = await load_officer(session, user_id)
-    if officer is None:
+    loaded = await _load(session, user_id)
+    if loaded is None:
         raise DomainError(Code.invalid_token, headers={"WWW-Authenticate": "Bearer"})
-    return officer
+    request.state.calendar_version = loaded[1]
+    return loaded[0]
 
 
 CurrentOfficer = Annotated[Officer, Depends(current_officer)]
@@ -96,3 +101,12 @@ async def readable_case(case_id: Id64, session: SessionDep, officer: CurrentOffi
 
 
 ReadableCase = Annotated[Case, Depends(readable_case)]
+
+
+async def deadline_env(request: Request, session: SessionDep, _: CurrentOfficer) -> DeadlineEnv:
+    """The calendar and deadline rules, reusing this process's calendar while the overrides' version read with
+    the officer is unchanged (a change made through any process bumps it in the database)."""
+    return await calendar_service.env(session, get_settings(request), version=request.state.calendar_version)
+
+
+DeadlineEnvDep = Annotated[DeadlineEnv, Depends(deadline_env)]

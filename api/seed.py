@@ -9,6 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import locks
 from api.models.unit import Unit
 from api.models.user import Role, User
 from api.security import Passwords
@@ -53,7 +54,7 @@ def read_communes(path: Path = COMMUNES_CSV) -> list[dict[str, str]]:
 
 async def seed_demo(session: AsyncSession, passwords: Passwords) -> bool:
     """Insert the demo data unless the province already exists. Returns True when it seeded."""
-    await session.execute(sa.text("SELECT pg_advisory_xact_lock(7261002)"))
+    await locks.hold(session, locks.Lock.seed)
     if await session.scalar(sa.select(Unit.id).where(Unit.code == PROVINCE_CODE)) is not None:
         await session.rollback()
         return False

@@ -7,6 +7,7 @@ unconfirmed (the processing period's day type) are parameters of `rule_sets()`.
 
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
@@ -101,6 +102,14 @@ def rules_on(on: date, sets: tuple[RuleSet, ...] = RULE_SETS) -> RuleSet:
     return max(candidates, key=lambda s: s.effective_from) if candidates else min(sets, key=lambda s: s.effective_from)
 
 
+class TimerStatus(StrEnum):
+    running = "running"
+    paused = "paused"
+    met = "met"  # completed on or before the due date
+    met_late = "met_late"
+    overdue = "overdue"
+
+
 @dataclass(frozen=True)
 class Timer:
     """One statutory period on a case. Stored as data; status and remaining days are derived."""
@@ -121,13 +130,13 @@ class Timer:
     def due_date(self, cal: WorkCalendar) -> date:
         return _due(cal, self.start_date, self.days + self.extended_days, self.basis, self.paused_days)
 
-    def status(self, cal: WorkCalendar, today: date) -> str:
+    def status(self, cal: WorkCalendar, today: date) -> TimerStatus:
         due = self.due_date(cal)
         if self.completed_on is not None:
-            return "met" if self.completed_on <= due else "met_late"
+            return TimerStatus.met if self.completed_on <= due else TimerStatus.met_late
         if self.paused_since is not None:
-            return "paused"
-        return "overdue" if today > due else "running"
+            return TimerStatus.paused
+        return TimerStatus.overdue if today > due else TimerStatus.running
 
     def remaining_days(self, cal: WorkCalendar, today: date) -> int | None:
         """Days left (in the timer's own basis) until the due date; negative once overdue."""

@@ -1,7 +1,7 @@
 """SQLModel tables and request/response schemas, one module per aggregate."""
 
 from api.models.audit import AuditEvent
-from api.models.calendar import CalendarOverride
+from api.models.calendar import CacheVersion, CalendarOverride
 from api.models.cases import Case, CaseAssignment, CaseDialogue, CaseEvent, CaseParty
 from api.models.unit import Unit
 from api.models.user import User
@@ -9,6 +9,7 @@ from api.models.webhooks import OutboxEvent, WebhookDelivery, WebhookSubscriptio
 
 __all__ = [
     "AuditEvent",
+    "CacheVersion",
     "CalendarOverride",
     "Case",
     "CaseAssignment",

@@ -18,3 +18,13 @@ class CalendarOverride(SQLModel, table=True):
     reason: str = Field(sa_column=sa.Column(sa.String(500), nullable=False))
     created_by_id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id")))
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
+class CacheVersion(SQLModel, table=True):
+    """A counter per cached table, bumped by a database trigger on every change (migration 0005): a process
+    that reads the counter knows whether its cached copy is current."""
+
+    __tablename__ = "cache_versions"
+
+    name: str = Field(sa_column=sa.Column(sa.String(32), primary_key=True))
+    version: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0"))

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, Field
 
-from api.deps import AdminOfficer, CurrentOfficer, SessionDep, SettingsDep
+from api.deps import AdminOfficer, CurrentOfficer, DeadlineEnvDep, SessionDep, SettingsDep
 from api.services import calendar as calendar_service
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])
@@ -45,9 +45,12 @@ class OverrideOut(BaseModel):
 
 @router.get("/{year}", response_model=CalendarYear, summary="Ngày nghỉ và ngày làm bù trong năm")
 async def get_year(
-    year: Annotated[int, Path(ge=2000, le=2100)], session: SessionDep, settings: SettingsDep, _: CurrentOfficer
+    year: Annotated[int, Path(ge=2000, le=2100)],
+    session: SessionDep,
+    settings: SettingsDep,
+    env: DeadlineEnvDep,
+    _: CurrentOfficer,
 ) -> CalendarYear:
-    env = await calendar_service.env(session, settings)
     overrides = {o.day: o for o in await calendar_service.overrides(session)}
     days_off = [
         DayOff(

@@ -6,9 +6,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.clock import today
-from api.deps import CurrentOfficer, SessionDep, SettingsDep
+from api.deps import CurrentOfficer, DeadlineEnvDep, SessionDep
 from api.pagination import CursorQuery, LimitQuery, Page
-from api.services import calendar as calendar_service
 from api.services import deadlines as deadline_service
 from api.types import Id32
 
@@ -32,14 +31,13 @@ class UrgentCase(BaseModel):
 async def _page(
     session: SessionDep,
     principal: CurrentOfficer,
-    settings: SettingsDep,
+    env: DeadlineEnvDep,
     *,
     overdue: bool,
     unit_id: int | None,
     limit: int,
     cursor: str | None,
 ) -> Page[UrgentCase]:
-    env = await calendar_service.env(session, settings)
     now = today()
     rows, next_cursor = await deadline_service.urgent(
         session, principal, env, now, overdue=overdue, unit_id=unit_id, limit=limit, cursor=cursor
@@ -67,12 +65,12 @@ async def _page(
 async def overdue(
     session: SessionDep,
     principal: CurrentOfficer,
-    settings: SettingsDep,
+    env: DeadlineEnvDep,
     unit_id: Id32 | None = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[UrgentCase]:
-    return await _page(session, principal, settings, overdue=True, unit_id=unit_id, limit=limit, cursor=cursor)
+    return await _page(session, principal, env, overdue=True, unit_id=unit_id, limit=limit, cursor=cursor)
 
 
 @router.get(
@@ -83,9 +81,9 @@ async def overdue(
 async def due_soon(
     session: SessionDep,
     principal: CurrentOfficer,
-    settings: SettingsDep,
+    env: DeadlineEnvDep,
     unit_id: Id32 | None = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[UrgentCase]:
-    return await _page(session, principal, settings, overdue=False, unit_id=unit_id, limit=limit, cursor=cursor)
+    return await _page(session, principal, env, overdue=False, unit_id=unit_id, limit=limit, cursor=cursor)

@@ -10,8 +10,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import locks
 from api.errors import Code, DomainError
-from api.models.calendar import CalendarOverride
+from api.models.calendar import CacheVersion, CalendarOverride
 from api.models.cases import Case
 from api.services import audit, outbox
 from api.settings import Settings
@@ -48,10 +49,28 @@ def _calendar_of(rows: Sequence[CalendarOverride]) -> WorkCalendar:
     )
 
 
-async def env(session: AsyncSession, settings: Settings) -> DeadlineEnv:
-    """The statutory calendar merged with the admins' overrides (read each time: every process agrees)."""
+# Per database: the calendar as of a version of the overrides table (see CacheVersion).
+_CACHED: dict[str, tuple[int, WorkCalendar]] = {}
+
+CALENDAR_VERSION = sa.select(CacheVersion.version).where(CacheVersion.name == "calendar").scalar_subquery()
+
+
+async def env(session: AsyncSession, settings: Settings, *, version: int | None = None) -> DeadlineEnv:
+    """The statutory calendar merged with the admins' overrides. With `version` (the overrides' version the
+    caller has just read in the same request, e.g. with the officer) a process reuses the calendar it built
+    for that version; without it the overrides are read now (inside a calendar change, for instance)."""
+    if version is None:
+        cal = _calendar_of(await overrides(session))
+    else:
+        key = str(session.get_bind().engine.url)
+        cached = _CACHED.get(key)
+        if cached is not None and cached[0] == version:
+            cal = cached[1]
+        else:
+            cal = _calendar_of(await overrides(session))
+            _CACHED[key] = (version, cal)
     return DeadlineEnv(
-        cal=_calendar_of(await overrides(session)),
+        cal=cal,
         rules=_rules(settings.processing_days, settings.processing_basis),
         threshold=settings.due_soon_working_days,
     )
@@ -70,7 +89,7 @@ async def set_override(
 ) -> tuple[CalendarOverride, int]:
     if kind not in ("day_off", "working_day"):
         raise DomainError(Code.invalid_kind, details={"field": "kind"})
-    await session.execute(sa.text("SELECT pg_advisory_xact_lock(7261003)"))  # one calendar change at a time
+    await locks.hold(session, locks.Lock.calendar)
     before = await env(session, settings)
     row = await session.get(CalendarOverride, day)
     if row is None:
@@ -95,7 +114,7 @@ async def set_override(
 
 
 async def remove_override(session: AsyncSession, settings: Settings, actor_id: int, day: date) -> int:
-    await session.execute(sa.text("SELECT pg_advisory_xact_lock(7261003)"))
+    await locks.hold(session, locks.Lock.calendar)
     row = await session.get(CalendarOverride, day)
     if row is None:
         raise DomainError(Code.override_not_found)

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api import locks
 from api.auth import Officer
 from api.errors import UnitNotFound
 from api.models.cases import Case
@@ -27,7 +28,6 @@ from api.settings import Settings
 from workflows.deadlines import Timer, running
 from workflows.deadlines import sweep as sweep_timers
 
-SWEEP_LOCK = 7261004
 BATCH = 5000
 
 
@@ -45,7 +45,7 @@ async def sweep(maker: async_sessionmaker[AsyncSession], settings: Settings, tod
     last_id = 0
     while True:
         async with maker() as session:
-            if not await session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(SWEEP_LOCK))):
+            if not await locks.try_hold(session, locks.Lock.sweep):
                 result.skipped = True
                 return result
             env = await deadline_env(session, settings)

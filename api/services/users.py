@@ -5,6 +5,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import locks
 from api.errors import Code, DomainError, TooManyRequests
 from api.models.audit import AuditEvent
 from api.models.unit import Unit
@@ -148,7 +149,7 @@ async def ensure_bootstrap_admin(session: AsyncSession, passwords: Passwords, us
     if admins:
         return False
     # Serialise concurrent starts: several processes may boot at once.
-    await session.execute(sa.text("SELECT pg_advisory_xact_lock(7261001)"))
+    await locks.hold(session, locks.Lock.bootstrap_admin)
     admins = await session.scalar(sa.select(sa.func.count()).select_from(User).where(User.roles.any(Role.admin.value)))
     if admins:
         await session.rollback()

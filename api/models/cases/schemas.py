@@ -8,7 +8,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.types import Id32, Id64
+from workflows.calendar import Basis
 from workflows.cases import Kind, Status
+from workflows.deadlines import TimerStatus
 from workflows.identity import id_number_problem
 
 MAX_CONTENT = 20_000
@@ -178,7 +180,7 @@ class NoticeIn(Strict):
 
 class PartyOut(BaseModel):
     id: int
-    role: str
+    role: PartyRole
     full_name: str
     id_number: str | None
     phone: str | None
@@ -189,10 +191,10 @@ class PartyOut(BaseModel):
 
 class TimerOut(BaseModel):
     name: str
-    basis: str
+    basis: Basis
     start_date: date
     due_date: date
-    status: str
+    status: TimerStatus
     remaining_days: int | None
     days: int
     legal_basis: str
@@ -202,19 +204,19 @@ class TimerOut(BaseModel):
 class CaseOut(BaseModel):
     id: int
     tracking_code: str
-    kind: str
-    field: str
-    channel: str
+    kind: Kind
+    field: CaseField
+    channel: Channel
     title: str
     content: str
-    status: str
+    status: Status
     version: int
     received_at: date
     receiving_unit_id: int
     competent_unit_id: int
     complaint_round: int | None
     previous_case_id: int | None
-    complexity: str
+    complexity: Complexity
     remote_area: bool
     signer_count: int
     is_multi_person: bool
@@ -250,10 +252,10 @@ class CaseCreated(CaseOut):
 class CaseListItem(BaseModel):
     id: int
     tracking_code: str
-    kind: str
-    field: str
+    kind: Kind
+    field: CaseField
     title: str
-    status: str
+    status: Status
     version: int
     received_at: date
     receiving_unit_id: int
@@ -307,8 +309,8 @@ class DialogueOut(BaseModel):
 class DuplicateOut(BaseModel):
     id: int
     tracking_code: str
-    kind: str
-    status: str
+    kind: Kind
+    status: Status
     title: str
     received_at: date
     similarity: float

@@ -6,11 +6,10 @@ from fastapi import APIRouter, Header, Response, status
 
 from api import errors
 from api.clock import today
-from api.deps import CurrentOfficer, ReadableCase, SessionDep, SettingsDep
+from api.deps import CurrentOfficer, DeadlineEnvDep, ReadableCase, SessionDep, SettingsDep
 from api.errors import Code, DomainError
 from api.models.cases.schemas import ActionIn, CaseOut, DialogueIn, DialogueOut, NoticeIn
 from api.pagination import CursorQuery, LimitQuery, Page
-from api.services import calendar as calendar_service
 from api.services.cases import actions as action_service
 from api.services.cases import dialogues as dialogue_service
 from api.types import Id64
@@ -43,11 +42,11 @@ async def act(
     principal: CurrentOfficer,
     response: Response,
     settings: SettingsDep,
+    env: DeadlineEnvDep,
     body: ActionIn | None = None,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> CaseOut:
     version = parse_if_match(if_match)
-    env = await calendar_service.env(session, settings)
     out = await action_service.perform(
         session,
         principal,
@@ -71,9 +70,13 @@ async def act(
     description="Completes a notification timer (the notice itself goes out on paper or by post).",
 )
 async def record_notice(
-    case_id: Id64, data: NoticeIn, session: SessionDep, principal: CurrentOfficer, settings: SettingsDep
+    case_id: Id64,
+    data: NoticeIn,
+    session: SessionDep,
+    principal: CurrentOfficer,
+    settings: SettingsDep,
+    env: DeadlineEnvDep,
 ) -> CaseOut:
-    env = await calendar_service.env(session, settings)
     return await dialogue_service.record_notice(
         session,
         principal,

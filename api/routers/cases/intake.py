@@ -6,9 +6,8 @@ from fastapi import APIRouter, Header, status
 
 from api import errors
 from api.clock import today
-from api.deps import CurrentOfficer, SessionDep, SettingsDep
+from api.deps import CurrentOfficer, DeadlineEnvDep, SessionDep, SettingsDep
 from api.models.cases.schemas import CaseCreate, CaseCreated
-from api.services import calendar as calendar_service
 from api.services.cases import intake as intake_service
 
 router = APIRouter()
@@ -30,9 +29,9 @@ async def create(
     session: SessionDep,
     principal: CurrentOfficer,
     settings: SettingsDep,
+    env: DeadlineEnvDep,
     idempotency_key: IdempotencyKey = None,
 ) -> CaseCreated:
-    env = await calendar_service.env(session, settings)
     return await intake_service.create(
         session, principal, settings, data, today=today(), env=env, idempotency_key=idempotency_key
     )

@@ -6,10 +6,9 @@ from fastapi import APIRouter, Query, Response
 
 from api import errors
 from api.clock import today
-from api.deps import CurrentOfficer, ReadableCase, SessionDep, SettingsDep
+from api.deps import CurrentOfficer, DeadlineEnvDep, ReadableCase, SessionDep, SettingsDep
 from api.models.cases.schemas import CaseFilters, CaseListItem, CaseOut, ChainReport, DuplicateOut, EventOut
 from api.pagination import CursorQuery, LimitQuery, Page
-from api.services import calendar as calendar_service
 from api.services.cases import duplicates as duplicate_service
 from api.services.cases import presenters
 from api.services.cases import queries as query_service
@@ -39,14 +38,19 @@ async def list_(
     responses=errors.responses(404),
 )
 async def get(
-    case_id: Id64, response: Response, session: SessionDep, principal: CurrentOfficer, settings: SettingsDep
+    case_id: Id64,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentOfficer,
+    settings: SettingsDep,
+    env: DeadlineEnvDep,
 ) -> CaseOut:
     out = await query_service.read(
         session,
         principal,
         case_id,
         today=today(),
-        env=await calendar_service.env(session, settings),
+        env=env,
         vault=vault_for(settings),
     )
     response.headers["ETag"] = f'"{out.version}"'
