@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import security
 from api.auth import Officer
-from api.errors import Code, DomainError, Forbidden, Unauthorized
+from api.errors import Code, DomainError, unauthenticated
 from api.models.cases import Case
 from api.models.unit import Unit
 from api.models.user import Role, User
@@ -64,16 +64,16 @@ async def current_officer(
     request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Officer:
     if not token:
-        raise Unauthorized()
+        raise unauthenticated()
     try:
         claims = security.decode_access_token(get_settings(request), token)
         user_id = int(claims["sub"])
     except (security.InvalidToken, ValueError, KeyError):
-        raise DomainError(Code.invalid_token, headers={"WWW-Authenticate": "Bearer"}) from None
+        raise unauthenticated(Code.invalid_token) from None
     # Deactivation takes effect at once: every request reloads the officer and their roles.
     loaded = await _load(session, user_id)
     if loaded is None:
-        raise DomainError(Code.invalid_token, headers={"WWW-Authenticate": "Bearer"})
+        raise unauthenticated(Code.invalid_token)
     request.state.calendar_version = loaded[1]
     return loaded[0]
 
@@ -84,7 +84,7 @@ CurrentOfficer = Annotated[Officer, Depends(current_officer)]
 def require_roles(*roles: Role) -> Callable[[Officer], Coroutine[Any, Any, Officer]]:
     async def dependency(officer: CurrentOfficer) -> Officer:
         if not officer.has(*roles):
-            raise Forbidden(details={"required_roles": [r.value for r in roles]})
+            raise DomainError(Code.forbidden, details={"required_roles": [r.value for r in roles]})
         return officer
 
     return dependency

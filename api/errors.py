@@ -1,6 +1,7 @@
 """One error body for everything: {"error": {"code", "message", "details"}}.
 
-Services raise `AppError` subclasses; this module maps them (and framework errors) to HTTP.
+Services raise `DomainError(Code.x)` (or a typed subclass): the catalogue below gives every code its one
+HTTP status and message; this module maps them (and framework errors) to HTTP.
 Messages are Vietnamese for the people at the desk; codes are English for the programs.
 """
 
@@ -18,80 +19,15 @@ log = logging.getLogger("api.errors")
 
 
 class AppError(Exception):
-    status_code = 400
-    code = "bad_request"
-    message = "Yêu cầu không hợp lệ"
+    """An error with its HTTP status, English code, Vietnamese message and optional details."""
 
     def __init__(
-        self,
-        message: str | None = None,
-        *,
-        code: str | None = None,
-        details: Any = None,
-        headers: dict[str, str] | None = None,
+        self, status_code: int, code: str, message: str, *, details: Any = None, headers: dict[str, str] | None = None
     ) -> None:
-        super().__init__(message or self.message)
-        self.message = message or self.message
-        self.code = code or self.code
+        super().__init__(message)
+        self.status_code, self.code, self.message = status_code, code, message
         self.details = details
         self.headers = headers
-
-
-class Unauthorized(AppError):
-    status_code = 401
-    code = "not_authenticated"
-    message = "Chưa đăng nhập hoặc phiên đăng nhập không hợp lệ"
-
-    def __init__(self, message: str | None = None, *, code: str | None = None, details: Any = None) -> None:
-        super().__init__(message, code=code, details=details, headers={"WWW-Authenticate": "Bearer"})
-
-
-class Forbidden(AppError):
-    status_code = 403
-    code = "forbidden"
-    message = "Bạn không có quyền thực hiện thao tác này"
-
-
-class NotFound(AppError):
-    status_code = 404
-    code = "not_found"
-    message = "Không tìm thấy"
-
-
-class Conflict(AppError):
-    status_code = 409
-    code = "conflict"
-    message = "Xung đột với trạng thái hiện tại"
-
-
-class PreconditionFailed(AppError):
-    status_code = 412
-    code = "version_mismatch"
-    message = "Hồ sơ đã được người khác thay đổi; hãy tải lại rồi thử lại"
-
-
-class PreconditionRequired(AppError):
-    status_code = 428
-    code = "if_match_required"
-    message = "Thiếu tiêu đề If-Match (phiên bản hồ sơ)"
-
-
-class Invalid(AppError):
-    status_code = 422
-    code = "validation_error"
-    message = "Dữ liệu không hợp lệ"
-
-
-class TooManyRequests(AppError):
-    status_code = 429
-    code = "too_many_attempts"
-    message = "Thử quá nhiều lần; vui lòng đợi rồi thử lại"
-
-
-class PayloadTooLarge(AppError):
-    status_code = 413
-    code = "payload_too_large"
-    message = "Dữ liệu gửi lên vượt quá giới hạn cho phép"
 
 
 class Code(StrEnum):
@@ -113,6 +49,7 @@ class Code(StrEnum):
     invalid_cursor = "invalid_cursor"
     invalid_range = "invalid_range"
     internal_error = "internal_error"
+    database_unavailable = "database_unavailable"
     http_error = "http_error"
     # Units, officers, calendar, webhooks
     unit_not_found = "unit_not_found"
@@ -183,6 +120,7 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.invalid_cursor: (422, "Con trỏ phân trang không hợp lệ"),
     C.invalid_range: (422, "Khoảng ngày không hợp lệ"),
     C.internal_error: (500, "Lỗi hệ thống, vui lòng thử lại sau"),
+    C.database_unavailable: (503, "Không kết nối được cơ sở dữ liệu"),
     C.http_error: (400, "Lỗi yêu cầu"),
     C.unit_not_found: (422, "Đơn vị không tồn tại"),
     C.no_such_unit: (404, "Không tìm thấy đơn vị"),
@@ -244,8 +182,11 @@ class DomainError(AppError):
 
     def __init__(self, code: Code, *, details: Any = None, headers: dict[str, str] | None = None) -> None:
         status, message = CATALOGUE[code]
-        super().__init__(message, code=code.value, details=details, headers=headers)
-        self.status_code = status
+        super().__init__(status, code.value, message, details=details, headers=headers)
+
+
+def unauthenticated(code: Code = Code.not_authenticated) -> DomainError:
+    return DomainError(code, headers={"WWW-Authenticate": "Bearer"})
 
 
 def field_error(code: Code, field: str, **details: Any) -> DomainError:
@@ -298,6 +239,7 @@ _DESCRIPTIONS = {
     428: "Thiếu If-Match",
     429: "Quá nhiều yêu cầu",
     500: "Lỗi hệ thống",
+    503: "Tạm thời không phục vụ được",
 }
 
 
@@ -317,14 +259,18 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
+def catalogue_body(code: Code, details: Any = None) -> dict[str, Any]:
+    return error_body(code.value, CATALOGUE[code][1], details)
+
+
 _HTTP_CODES = {
-    400: ("bad_request", "Yêu cầu không hợp lệ"),
-    401: ("not_authenticated", "Chưa đăng nhập hoặc phiên đăng nhập không hợp lệ"),
-    403: ("forbidden", "Bạn không có quyền thực hiện thao tác này"),
-    404: ("not_found", "Không tìm thấy"),
-    405: ("method_not_allowed", "Phương thức không được hỗ trợ"),
-    413: ("payload_too_large", "Dữ liệu gửi lên vượt quá giới hạn cho phép"),
-    415: ("unsupported_media_type", "Định dạng dữ liệu không được hỗ trợ"),
+    400: Code.bad_request,
+    401: Code.not_authenticated,
+    403: Code.forbidden,
+    404: Code.not_found,
+    405: Code.method_not_allowed,
+    413: Code.payload_too_large,
+    415: Code.unsupported_media_type,
 }
 
 
@@ -347,23 +293,16 @@ def install(app: FastAPI) -> None:
             kind = err.get("type", "")
             details.append({"field": _field(err.get("loc", ())), "type": kind, "message": err.get("msg", "")})
         malformed = any(d["type"] == "json_invalid" for d in details)
-        code = "malformed_json" if malformed else "validation_error"
-        message = (
-            "Nội dung JSON không đúng cú pháp"
-            if malformed
-            else "Dữ liệu không hợp lệ: " + ", ".join(sorted({d["field"] for d in details}))
-        )
-        return JSONResponse(error_body(code, message, details), status_code=422)
+        code = Code.malformed_json if malformed else Code.validation_error
+        return JSONResponse(catalogue_body(code, details), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code, message = _HTTP_CODES.get(exc.status_code, ("http_error", "Lỗi yêu cầu"))
-        return JSONResponse(
-            error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None)
-        )
+        code = _HTTP_CODES.get(exc.status_code, Code.http_error)
+        return JSONResponse(catalogue_body(code), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         # The trace goes to the log (without request data); the client gets no internals.
         log.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
-        return JSONResponse(error_body("internal_error", "Lỗi hệ thống, vui lòng thử lại sau"), status_code=500)
+        return JSONResponse(catalogue_body(Code.internal_error), status_code=500)

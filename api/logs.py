@@ -16,7 +16,7 @@ from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics
-from api.errors import PayloadTooLarge, error_body
+from api.errors import Code, catalogue_body
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 access_log = logging.getLogger("api.access")
@@ -117,7 +117,7 @@ class _BodyTooLarge(Exception):
 
 
 async def _too_large(send: Send) -> None:
-    body = json.dumps(error_body(PayloadTooLarge.code, PayloadTooLarge.message)).encode()
+    body = json.dumps(catalogue_body(Code.payload_too_large)).encode()
     await send(
         {
             "type": "http.response.start",

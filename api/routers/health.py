@@ -5,7 +5,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api.errors import error_body
+from api.errors import Code, catalogue_body
 
 router = APIRouter(tags=["health"])
 
@@ -21,7 +21,7 @@ async def readyz(request: Request) -> JSONResponse:
         async with request.app.state.engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any failure means not ready
-        return JSONResponse(error_body("database_unavailable", "Không kết nối được cơ sở dữ liệu"), status_code=503)
+        return JSONResponse(catalogue_body(Code.database_unavailable), status_code=503)
     return JSONResponse({"status": "ready"})
 
 

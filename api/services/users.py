@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import locks
-from api.errors import Code, DomainError, TooManyRequests
+from api.errors import Code, DomainError, unauthenticated
 from api.models.audit import AuditEvent
 from api.models.unit import Unit
 from api.models.user import Role, User, UserCreate, UserUpdate
@@ -132,14 +132,14 @@ async def authenticate(
         or 0
     )
     if failures >= settings.login_max_failures:
-        raise TooManyRequests(headers={"Retry-After": str(settings.login_window_minutes * 60)})
+        raise DomainError(Code.too_many_attempts, headers={"Retry-After": str(settings.login_window_minutes * 60)})
     user = await session.scalar(sa.select(User).where(sa.func.lower(User.username) == key))
     ok = passwords.verify(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
         audit.record(session, actor_id=None, entity="auth", entity_id=key, action="login_failed")
         await session.commit()
         # One answer for unknown user, wrong password and deactivated account.
-        raise DomainError(Code.invalid_credentials, headers={"WWW-Authenticate": "Bearer"})
+        raise unauthenticated(Code.invalid_credentials)
     return user
 
 

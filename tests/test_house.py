@@ -1,0 +1,121 @@
+"""The house rules that clients and operators rely on: one error catalogue (a code always has the same status
+and message, and is documented), readable OpenAPI for client generators, caches that every process sees
+change at once, and an identity read recorded in the same commit as the action that revealed it."""
+
+import asyncio
+import re
+
+import httpx
+import sqlalchemy as sa
+
+from api.app import create_app
+from api.errors import CATALOGUE, Code
+from api.models.user import User
+from tests.conftest import SETTINGS, Api, Live
+from tests.helpers import V1, act, case_body, intake
+
+
+def test_every_code_is_in_the_catalogue_once_with_a_vietnamese_message() -> None:
+    assert set(CATALOGUE) == set(Code)
+    for code, (status, message) in CATALOGUE.items():
+        assert 400 <= status < 600 and message.strip(), code
+        assert re.fullmatch(r"[a-z_]+", code.value)
+
+
+def test_no_inline_error_codes_outside_the_catalogue() -> None:
+    from pathlib import Path
+
+    for path in Path("api").rglob("*.py"):
+        if path.name == "errors.py":
+            continue
+        text = path.read_text()
+        assert not re.search(r"\b(Invalid|Conflict|NotFound)\(", text), path
+        assert not re.search(r'\bcode="', text.replace('Unit(code="ROOT"', "")), path
+
+
+async def test_the_same_code_has_the_same_status_on_every_route(api: Api) -> None:
+    h = await api.headers("tinh.tiepdan")
+    # unit_not_found is a reference in a body or a query: 422 with the field, wherever it comes from.
+    r1 = await api.http.post(f"{V1}/cases", headers=h, json=case_body(competent_unit_id=999_999))
+    r2 = await api.http.get(f"{V1}/cases", headers=h, params={"unit_id": 999_999})
+    r3 = await api.http.get(f"{V1}/deadlines/overdue", headers=h, params={"unit_id": 999_999})
+    for r, field in ((r1, "competent_unit_id"), (r2, "unit_id"), (r3, "unit_id")):
+        body = r.json()["error"]
+        assert r.status_code == 422 and body["code"] == "unit_not_found" and body["details"]["field"] == field
+        assert body["message"] == CATALOGUE[Code.unit_not_found][1]
+    # A unit in the path that does not exist is a 404 with its own code.
+    r = await api.http.get(f"{V1}/units/999999", headers=h)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "no_such_unit"
+
+
+async def test_openapi_is_ready_for_client_generators(api: Api) -> None:
+    spec = (await api.http.get("/openapi.json")).json()
+    assert spec["info"]["title"].isascii()
+    ids = [op["operationId"] for path in spec["paths"].values() for op in path.values()]
+    assert len(ids) == len(set(ids))
+    assert {"cases_act", "cases_list", "cases_create", "cases_get", "units_list", "users_create"} <= set(ids)
+    assert all(re.fullmatch(r"[a-z]+_[a-z_]+", i) for i in ids)
+    act_op = spec["paths"]["/api/v1/cases/{case_id}/actions/{action}"]["post"]
+    for status in ("409", "412", "422", "428"):
+        ref = act_op["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+        assert ref.endswith("/ErrorBody")
+    assert "`action_not_allowed`" in act_op["responses"]["409"]["description"]
+    schemas = spec["components"]["schemas"]
+    assert "enum" in schemas["Code"] and "case_not_found" in schemas["Code"]["enum"]
+    case_out = schemas["CaseOut"]["properties"]
+    for name, enum in (("status", "Status"), ("kind", "Kind"), ("field", "CaseField"), ("channel", "Channel")):
+        assert case_out[name]["$ref"].endswith(f"/{enum}"), name
+    assert schemas["TimerOut"]["properties"]["status"]["$ref"].endswith("/TimerStatus")
+
+
+async def test_an_identity_shown_by_an_action_is_recorded_in_the_same_commit(api: Api) -> None:
+    den = await intake(
+        api,
+        kind="denunciation",
+        field="corruption",
+        parties=[{"role": "denouncer", "full_name": "Lò Văn Pha", "id_number": "015085003344"}],
+    )
+    accepted = await act(api, "tinh.chutich", den, "accept", decision_number="1/QĐ")
+    assert accepted["parties"][0]["full_name"] == "Lò Văn Pha"  # the deciding head sees the denouncer
+    h = await api.headers("tinh.chutich")
+    events = (await api.http.get(f"{V1}/cases/{den['id']}/events", headers=h)).json()["items"]
+    assert [e["action"] for e in events] == ["create", "accept", "identity_viewed"]
+    assert events[2]["at"] == events[1]["at"] or events[2]["seq"] == events[1]["seq"] + 1
+    verify = (await api.http.get(f"{V1}/cases/{den['id']}/events/verify", headers=h)).json()
+    assert verify == {"valid": True, "events_checked": 3, "first_tampered_seq": None}
+
+
+async def test_calendar_and_officer_changes_are_seen_at_once_by_every_process(live: Live) -> None:
+    other = create_app(SETTINGS, database_url=live.url)  # a second API process on the same database
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=other), base_url="http://other") as http2:
+        desk = await live.headers("tinh.tiepdan")
+        admin = await live.headers("admin")
+        body = case_body(received_at="2026-11-02")
+        before = (await http2.post(f"{V1}/cases", headers=desk, json=body)).json()
+        processing = next(t for t in before["timers"] if t["name"] == "processing")
+        # Process 1 declares the processing due date a day off; process 2 must count with it immediately.
+        due = processing["due_date"]
+        r = await live.http.post(
+            f"{V1}/calendar/overrides", headers=admin, json={"date": due, "kind": "day_off", "reason": "Bão lũ"}
+        )
+        assert r.status_code in (200, 201), r.text
+        after = (await http2.post(f"{V1}/cases", headers=desk, json=body)).json()
+        moved = next(t for t in after["timers"] if t["name"] == "processing")
+        assert moved["due_date"] > due
+        year = (await http2.get(f"{V1}/calendar/{due[:4]}", headers=desk)).json()
+        assert due in [d["date"] for d in year["days_off"]]
+        await live.http.delete(f"{V1}/calendar/overrides/{due}", headers=admin)
+        again = (await http2.post(f"{V1}/cases", headers=desk, json=body)).json()
+        assert next(t for t in again["timers"] if t["name"] == "processing")["due_date"] == due
+        # An officer deactivated through process 1 is refused by process 2 on the next request.
+        engine = other.state.engine
+        async with engine.connect() as conn:
+            user_id = (await conn.execute(sa.select(User.id).where(User.username == "xa.tiepdan"))).scalar_one()
+        xa = await live.headers("xa.tiepdan")
+        assert (await http2.get(f"{V1}/auth/me", headers=xa)).status_code == 200
+        r = await live.http.post(f"{V1}/users/{user_id}/deactivate", headers=admin)
+        assert r.status_code == 200, r.text
+        assert (await http2.get(f"{V1}/auth/me", headers=xa)).status_code == 401
+        await live.http.patch(f"{V1}/users/{user_id}", headers=admin, json={"is_active": True})
+    await other.state.engine.dispose()
+    await asyncio.sleep(0)
