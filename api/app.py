@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         responses=errors.ERROR_RESPONSES,
     )
     app.state.settings = settings
-    app.state.engine = db.make_engine(database_url or db.database_url(settings))
+    app.state.engine = db.make_engine(database_url or db.database_url(settings), settings.db_pool_size)
     app.state.sessionmaker = db.make_sessionmaker(app.state.engine)
     app.state.passwords = Passwords(settings)
     errors.install(app)

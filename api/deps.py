@@ -23,7 +23,7 @@ from api.types import Id64
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:  # async: a sync dependency would run in a thread
     settings: Settings = request.app.state.settings
     return settings
 
@@ -66,7 +66,7 @@ async def current_officer(
     if not token:
         raise unauthenticated()
     try:
-        claims = security.decode_access_token(get_settings(request), token)
+        claims = security.decode_access_token(request.app.state.settings, token)
         user_id = int(claims["sub"])
     except (security.InvalidToken, ValueError, KeyError):
         raise unauthenticated(Code.invalid_token) from None
@@ -106,7 +106,7 @@ ReadableCase = Annotated[Case, Depends(readable_case)]
 async def deadline_env(request: Request, session: SessionDep, _: CurrentOfficer) -> DeadlineEnv:
     """The calendar and deadline rules, reusing this process's calendar while the overrides' version read with
     the officer is unchanged (a change made through any process bumps it in the database)."""
-    return await calendar_service.env(session, get_settings(request), version=request.state.calendar_version)
+    return await calendar_service.env(session, request.app.state.settings, version=request.state.calendar_version)
 
 
 DeadlineEnvDep = Annotated[DeadlineEnv, Depends(deadline_env)]

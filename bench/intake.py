@@ -1,0 +1,206 @@
+"""Benchmark: desk intake `POST /api/v1/cases` against a bare FastAPI + asyncpg one-row insert, same database,
+same load, alternated in one run.
+
+    .venv/bin/python bench/intake.py                    # 50 clients, 1 worker each; then 4 clients; 8 s runs
+    .venv/bin/python bench/intake.py --workers 2        # both servers with 2 worker processes
+    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/intake.py
+
+Runs on a fresh database of BENCH_DATABASE_URL's server or, when unset, of an embedded PostgreSQL in a
+temporary folder. Both servers are uvicorn with the same options; the service runs as in production (JSON
+request logs at INFO, to /dev/null here). Prints a table; asserts nothing.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+
+from api.cli import migrate  # noqa: E402
+from api.db import make_engine, make_sessionmaker  # noqa: E402
+from api.security import Passwords  # noqa: E402
+from api.seed import seed_demo  # noqa: E402
+from api.settings import Settings  # noqa: E402
+from bench import load  # noqa: E402
+from tests.pg import PgServer  # noqa: E402
+
+SECRET = "bench-secret-key-0123456789abcdef"
+IDENTITY_KEY = "ZmFrZS10ZXN0LWtleS0zMi1ieXRlcy1sb25nLW9rISE="
+CASE = {
+    "kind": "complaint",
+    "field": "land",
+    "channel": "in_person",
+    "title": "Khiếu nại quyết định thu hồi đất đai",
+    "content": "Gia đình tôi không đồng ý với quyết định thu hồi đất đai tại thôn Khe Sang, xã Khao Mang.",
+    "received_at": "2026-11-20",
+    "parties": [
+        {
+            "role": "complainant",
+            "full_name": "Nguyễn Văn An",
+            "id_number": "015090001234",
+            "phone": "0912345678",
+            "address": "Thôn Khe Sang",
+        }
+    ],
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server(app: str, url: str, workers: int) -> Iterator[tuple[int, int]]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "BARE_DATABASE_URL": url,
+        "SECRET_KEY": SECRET,
+        "IDENTITY_KEYS": IDENTITY_KEY,
+        "JOBS_ENABLED": "false",
+        "LOG_LEVEL": "INFO",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+            time.sleep(0.1)
+        yield port, proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@contextlib.asynccontextmanager
+async def database() -> AsyncIterator[str]:
+    if os.environ.get("BENCH_DATABASE_URL"):
+        os.environ["TEST_DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
+    pg = PgServer()
+    name = await asyncio.to_thread(pg.create_database, "tiepdan_bench")
+    url = pg.url(name)
+    try:
+        await asyncio.to_thread(migrate, url)
+        engine = make_engine(url)
+        settings = Settings(database_url=url, secret_key=SECRET, argon2_time_cost=1, argon2_memory_cost=1024)
+        async with make_sessionmaker(engine)() as session:
+            await seed_demo(session, Passwords(settings))
+        await engine.dispose()
+        dsn, _, query = url.replace("postgresql+asyncpg://", "postgresql://").partition("?")
+        conn = await asyncpg.connect(dsn, **({"host": query.split("host=", 1)[1]} if "host=" in query else {}))
+        await conn.execute(
+            "CREATE TABLE bench_bare (id bigserial PRIMARY KEY, payload jsonb NOT NULL, "
+            "created_at timestamptz NOT NULL DEFAULT now())"
+        )
+        await conn.close()
+        yield url
+    finally:
+        await asyncio.to_thread(pg.drop_database, name)
+        pg.close()
+
+
+async def token(port: int) -> str:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        r = await http.post("/api/v1/auth/token", data={"username": "tinh.tiepdan", "password": "LaoCai@2026demo"})
+        r.raise_for_status()
+        return str(r.json()["access_token"])
+
+
+def row(name: str, clients: int, r: load.Result) -> str:
+    return f"| {name:<28} | {clients:>7} | {r.rps:>8.0f} | {r.pct(0.5):>7.1f} | {r.pct(0.99):>7.1f} | {r.errors:>6} |"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--profile", help="write a py-spy profile of the service (collapsed stacks) here")
+    args = parser.parse_args()
+    async with database() as url:
+        with (
+            server("api.main:app", url, args.workers) as (svc, pid),
+            server("bench.bare:app", url, args.workers) as (
+                bare,
+                _,
+            ),
+        ):
+            bearer = {"Authorization": f"Bearer {await token(svc)}"}
+            intake = load.request("/api/v1/cases", CASE, bearer)
+            baseline = load.request("/bare", CASE, {})
+            print(
+                f"intake vs bare, {args.workers} worker(s) each, {args.seconds:.0f} s per run, {os.cpu_count()} CPUs\n"
+            )
+            print("| run                          | clients |    req/s | p50 ms  | p99 ms  | errors |")
+            print("|------------------------------|---------|----------|---------|---------|--------|")
+            svc_runs, bare_runs = [], []
+            for i in range(args.rounds):
+                b = await load.run("127.0.0.1", bare, lambda _: baseline, clients=args.clients, seconds=args.seconds)
+                print(row(f"bare insert (round {i + 1})", args.clients, b))
+                s = await load.run("127.0.0.1", svc, lambda _: intake, clients=args.clients, seconds=args.seconds)
+                print(row(f"POST /cases (round {i + 1})", args.clients, s))
+                bare_runs.append(b.rps)
+                svc_runs.append(s.rps)
+            if args.profile:
+                # py-spy (pip install py-spy) samples the service process during one more 50-client run.
+                spy = subprocess.Popen(
+                    [
+                        "py-spy",
+                        "record",
+                        "--pid",
+                        str(pid),
+                        "--format",
+                        "raw",
+                        "--nonblocking",
+                        "-o",
+                        args.profile,
+                        "--duration",
+                        str(int(args.seconds)),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                await load.run("127.0.0.1", svc, lambda _: intake, clients=args.clients, seconds=args.seconds, warmup=0)
+                spy.wait()
+                print(f"profile (collapsed stacks) written to {args.profile}")
+            few = await load.run("127.0.0.1", svc, lambda _: intake, clients=4, seconds=args.seconds)
+            print(row("POST /cases", 4, few))
+            ratio = sum(svc_runs) / sum(bare_runs)
+            print(
+                f"\nthroughput ratio intake / bare at {args.clients} clients: {ratio:.0%} "
+                f"(target ≥ 35%); p99 at 4 clients: {few.pct(0.99):.1f} ms (target < 80 ms)"
+            )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
