@@ -1,5 +1,9 @@
-"""Database URL resolution, async engine and sessions."""
+"""Database URL resolution, async engine and sessions, and raw statements for the hot path."""
 
+import re
+from typing import Any
+
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from api import embedded
@@ -34,3 +38,31 @@ def make_engine(url: str, pool_size: int = 20) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def driver(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under a session, for the few hot statements that skip the ORM. Outside a
+    transaction a statement commits on its own (one statement, atomic); inside the session's transaction
+    (when something earlier used the ORM) it is part of it and the session's commit covers it."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    conn: asyncpg.Connection = raw.driver_connection
+    return conn
+
+
+class Statement:
+    """SQL written with :named parameters, run on asyncpg with positional ones ($1, $2, ...)."""
+
+    def __init__(self, sql: str) -> None:
+        self.names: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in self.names:
+                self.names.append(name)
+            return f"${self.names.index(name) + 1}"
+
+        self.sql = re.sub(r"(?<![:\w]):([a-z_][a-z0-9_]*)", number, sql)
+
+    def args(self, values: dict[str, Any]) -> list[Any]:
+        return [values[name] for name in self.names]

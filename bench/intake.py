@@ -136,7 +136,11 @@ async def token(port: int) -> str:
 
 
 def row(name: str, clients: int, r: load.Result) -> str:
-    return f"| {name:<28} | {clients:>7} | {r.rps:>8.0f} | {r.pct(0.5):>7.1f} | {r.pct(0.99):>7.1f} | {r.errors:>6} |"
+    per = {k: v / max(r.requests, 1) * 1000 for k, v in r.cpu.items()}
+    return (
+        f"| {name:<28} | {clients:>7} | {r.rps:>8.0f} | {r.pct(0.5):>7.1f} | {r.pct(0.99):>7.1f} | {r.errors:>6} | "
+        f"{per.get('server', 0):>6.2f} | {per.get('postgres', 0):>8.2f} | {per.get('load generator', 0):>4.2f} |"
+    )
 
 
 async def main() -> None:
@@ -150,24 +154,36 @@ async def main() -> None:
     async with database() as url:
         with (
             server("api.main:app", url, args.workers) as (svc, pid),
-            server("bench.bare:app", url, args.workers) as (
-                bare,
-                _,
-            ),
+            server("bench.bare:app", url, args.workers) as (bare, bare_pid),
         ):
+            svc_watch = {"server": lambda: load.process_tree(pid), "postgres": lambda: load.pids_named("postgres")}
+            bare_watch = {
+                "server": lambda: load.process_tree(bare_pid),
+                "postgres": lambda: load.pids_named("postgres"),
+            }
             bearer = {"Authorization": f"Bearer {await token(svc)}"}
             intake = load.request("/api/v1/cases", CASE, bearer)
             baseline = load.request("/bare", CASE, {})
             print(
                 f"intake vs bare, {args.workers} worker(s) each, {args.seconds:.0f} s per run, {os.cpu_count()} CPUs\n"
             )
-            print("| run                          | clients |    req/s | p50 ms  | p99 ms  | errors |")
-            print("|------------------------------|---------|----------|---------|---------|--------|")
+            print(
+                "| run                          | clients |    req/s | p50 ms  | p99 ms  | errors | "
+                "CPU ms per request: server | postgres | load |"
+            )
+            print(
+                "|------------------------------|---------|----------|---------|---------|--------|"
+                "--------|----------|------|"
+            )
             svc_runs, bare_runs = [], []
             for i in range(args.rounds):
-                b = await load.run("127.0.0.1", bare, lambda _: baseline, clients=args.clients, seconds=args.seconds)
+                b = await load.run(
+                    "127.0.0.1", bare, lambda _: baseline, clients=args.clients, seconds=args.seconds, watch=bare_watch
+                )
                 print(row(f"bare insert (round {i + 1})", args.clients, b))
-                s = await load.run("127.0.0.1", svc, lambda _: intake, clients=args.clients, seconds=args.seconds)
+                s = await load.run(
+                    "127.0.0.1", svc, lambda _: intake, clients=args.clients, seconds=args.seconds, watch=svc_watch
+                )
                 print(row(f"POST /cases (round {i + 1})", args.clients, s))
                 bare_runs.append(b.rps)
                 svc_runs.append(s.rps)
@@ -193,7 +209,7 @@ async def main() -> None:
                 await load.run("127.0.0.1", svc, lambda _: intake, clients=args.clients, seconds=args.seconds, warmup=0)
                 spy.wait()
                 print(f"profile (collapsed stacks) written to {args.profile}")
-            few = await load.run("127.0.0.1", svc, lambda _: intake, clients=4, seconds=args.seconds)
+            few = await load.run("127.0.0.1", svc, lambda _: intake, clients=4, seconds=args.seconds, watch=svc_watch)
             print(row("POST /cases", 4, few))
             ratio = sum(svc_runs) / sum(bare_runs)
             print(

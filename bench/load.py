@@ -3,9 +3,53 @@ cheap enough in CPU to share a 2-core machine with the server it measures."""
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes (Linux /proc), in seconds."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def pids_named(name: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as f:
+                    if f.read().strip() == name:
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def process_tree(root: int) -> list[int]:
+    """A process and all its descendants (uvicorn --workers N runs a supervisor and N children)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, frontier = [root], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        tree += frontier
+    return tree
 
 
 @dataclass
@@ -14,6 +58,7 @@ class Result:
     errors: int
     seconds: float
     latencies: list[float]
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per group of processes during the run
 
     @property
     def rps(self) -> float:
@@ -73,11 +118,23 @@ async def run(
     seconds: float,
     warmup: float = 1.0,
     expect: int = 201,
+    watch: dict[str, Callable[[], list[int]]] | None = None,
 ) -> Result:
-    """`clients` connections for warmup + seconds; only requests started after the warm-up count."""
+    """`clients` connections for warmup + seconds; only requests started after the warm-up count. `watch`
+    names groups of processes whose CPU time over the measured part is reported."""
     now = time.perf_counter()
     out = Result(requests=0, errors=0, seconds=seconds, latencies=[])
-    await asyncio.gather(
-        *(_client(host, port, make, now + warmup + seconds, out, expect, now + warmup) for _ in range(clients))
-    )
+    groups = {**(watch or {}), "load generator": lambda: [os.getpid()]}
+
+    async def sample() -> None:
+        await asyncio.sleep(warmup)
+        pids = {k: find() for k, find in groups.items()}  # after the warm-up: connections are open by now
+        before = {k: cpu_seconds(v) for k, v in pids.items()}
+        await asyncio.sleep(seconds)
+        out.cpu = {k: cpu_seconds(v) - before[k] for k, v in pids.items()}
+
+    clients_done = [
+        _client(host, port, make, now + warmup + seconds, out, expect, now + warmup) for _ in range(clients)
+    ]
+    await asyncio.gather(sample(), *clients_done)
     return out

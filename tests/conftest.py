@@ -67,6 +67,8 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     async with engine.connect() as conn:
         outer = await conn.begin()
+        # Start the transaction now, so statements run on the raw driver connection (the hot paths) are in it.
+        await conn.execute(sa.text("SELECT 1"))
         db = AsyncSession(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
         try:
             yield db

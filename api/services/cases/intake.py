@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Officer
+from api.db import Statement, driver
 from api.errors import Code, DomainError, UnitNotFound
 from api.models.cases import Case, CaseParty
 from api.models.cases.schemas import CaseCreate, CaseCreated, CaseOut
@@ -104,11 +105,11 @@ class IdBlock:
         key = str(session.get_bind().engine.url)
         free = self._free.setdefault(key, [])
         if not free:
-            rows = await session.scalars(
-                sa.text("SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, :n)"),
-                {"n": self.SIZE},
+            conn = await driver(session)
+            rows = await conn.fetch(
+                "SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, $1)", self.SIZE
             )
-            free.extend(sorted(rows.all(), reverse=True))
+            free.extend(sorted((r[0] for r in rows), reverse=True))
         return free.pop()
 
 
@@ -158,7 +159,7 @@ async def _validate_parties(session: AsyncSession, data: CaseCreate) -> None:
             raise DomainError(Code.user_not_found, details={"field": f"parties.{i}.officer_id"})
 
 
-_INSERT = sa.text("""
+_INSERT = Statement("""
 WITH c AS (
     INSERT INTO cases (id, tracking_code, access_key_hash, kind, field, channel, title, content, received_at,
         receiving_unit_id, competent_unit_id, received_by_id, complaint_round, previous_case_id, decision_known_date,
@@ -324,55 +325,52 @@ async def create(
         "competent_unit_id": competent_id,
         "received_at": case.received_at,
     }
-    row = (
-        await session.execute(
-            _INSERT,
-            {
-                "id": case_id,
-                "tracking_code": tracking_code,
-                "access_key_hash": case.access_key_hash,
-                "kind": case.kind,
-                "field": case.field,
-                "channel": case.channel,
-                "title": case.title,
-                "content": case.content,
-                "received_at": case.received_at,
-                "receiving_unit_id": case.receiving_unit_id,
-                "competent_unit_id": competent_id,
-                "received_by_id": principal.id,
-                "complaint_round": case.complaint_round,
-                "previous_case_id": case.previous_case_id,
-                "decision_known_date": case.decision_known_date,
-                "complexity": case.complexity,
-                "remote_area": remote,
-                "signer_count": case.signer_count,
-                "is_anonymous": case.is_anonymous,
-                "multi_place_verification": case.multi_place_verification,
-                "level_skipping": level_skipping,
-                "repeat_of_case_id": case.repeat_of_case_id,
-                "status": case.status,
-                "warnings": json.dumps(case.warnings, ensure_ascii=False),
-                "timers": json.dumps(case.timers),
-                "next_due_date": case.next_due_date,
-                "next_alert_date": case.next_alert_date,
-                "max_due_date": case.max_due_date,
-                "idempotency_key": idempotency_key,
-                "at": at,
-                "p_role": [p.role for p in parties],
-                "p_full_name": [p.full_name for p in parties],
-                "p_id_number": [p.id_number for p in parties],
-                "p_phone": [p.phone for p in parties],
-                "p_address": [p.address for p in parties],
-                "p_sealed": [p.sealed for p in parties],
-                "p_id_number_hash": [p.id_number_hash for p in parties],
-                "p_officer_id": [p.officer_id for p in parties],
-                "event_payload": json.dumps(event_payload, ensure_ascii=False),
-                "prev_hash": trail.GENESIS,
-                "hash": event_hash,
-                "outbox_payload": json.dumps(outbox_payload, default=str, ensure_ascii=False),
-            },
-        )
-    ).first()
+    values = {
+        "id": case_id,
+        "tracking_code": tracking_code,
+        "access_key_hash": case.access_key_hash,
+        "kind": case.kind,
+        "field": case.field,
+        "channel": case.channel,
+        "title": case.title,
+        "content": case.content,
+        "received_at": case.received_at,
+        "receiving_unit_id": case.receiving_unit_id,
+        "competent_unit_id": competent_id,
+        "received_by_id": principal.id,
+        "complaint_round": case.complaint_round,
+        "previous_case_id": case.previous_case_id,
+        "decision_known_date": case.decision_known_date,
+        "complexity": case.complexity,
+        "remote_area": remote,
+        "signer_count": case.signer_count,
+        "is_anonymous": case.is_anonymous,
+        "multi_place_verification": case.multi_place_verification,
+        "level_skipping": level_skipping,
+        "repeat_of_case_id": case.repeat_of_case_id,
+        "status": case.status,
+        "warnings": json.dumps(case.warnings, ensure_ascii=False),
+        "timers": json.dumps(case.timers),
+        "next_due_date": case.next_due_date,
+        "next_alert_date": case.next_alert_date,
+        "max_due_date": case.max_due_date,
+        "idempotency_key": idempotency_key,
+        "at": at,
+        "p_role": [p.role for p in parties],
+        "p_full_name": [p.full_name for p in parties],
+        "p_id_number": [p.id_number for p in parties],
+        "p_phone": [p.phone for p in parties],
+        "p_address": [p.address for p in parties],
+        "p_sealed": [p.sealed for p in parties],
+        "p_id_number_hash": [p.id_number_hash for p in parties],
+        "p_officer_id": [p.officer_id for p in parties],
+        "event_payload": json.dumps(event_payload, ensure_ascii=False),
+        "prev_hash": trail.GENESIS,
+        "hash": event_hash,
+        "outbox_payload": json.dumps(outbox_payload, default=str, ensure_ascii=False),
+    }
+    conn = await driver(session)
+    row = await conn.fetchrow(_INSERT.sql, *_INSERT.args(values))
     if row is None:
         # Nothing written: the same Idempotency-Key won first (perhaps a parallel retry), or — once in
         # 10^14 — the tracking code was taken; either way nothing of this attempt remains.
@@ -386,7 +384,7 @@ async def create(
         out = await _view_existing(session, principal, existing, today=today, env=env, vault=vault)
         return CaseCreated(**out.model_dump(), access_key=access_key(settings, existing.tracking_code))
     await session.commit()
-    for p, party_id in zip(parties, row.party_ids, strict=True):
+    for p, party_id in zip(parties, row["party_ids"], strict=True):
         p.id = party_id
     out = presenters.case_out(
         principal, case, parties, handler_ids=[], repeat_count=0, today=today, env=env, vault=vault, clear_parties=clear
