@@ -47,8 +47,28 @@ def create_access_token(
     return jwt.encode(claims, settings.jwt_secret(), algorithm=ALGORITHM), lifetime
 
 
+# Tokens already verified by this process (signature, alg, iss, aud): every request of an officer carries the
+# same token, so its signature is checked once; expiry is still checked on every use.
+_VERIFIED: dict[str, tuple[str, dict[str, Any]]] = {}
+_VERIFIED_MAX = 10_000
+
+
 def decode_access_token(settings: Settings, token: str) -> dict[str, Any]:
     """Claims of a valid token; InvalidToken for anything else (bad signature, alg, expiry, iss, aud)."""
+    secret = settings.jwt_secret()
+    known = _VERIFIED.get(token)
+    if known is not None and known[0] == secret:
+        if known[1]["exp"] <= datetime.now(UTC).timestamp():
+            raise InvalidToken("expired")
+        return known[1]
+    claims = _verify(settings, token)
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        _VERIFIED.clear()
+    _VERIFIED[token] = (secret, claims)
+    return claims
+
+
+def _verify(settings: Settings, token: str) -> dict[str, Any]:
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != ALGORITHM:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+_FILE_SECRETS: dict[Path, str] = {}
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
@@ -46,11 +48,13 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key
         path = self.data_dir / "secret_key"
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        if path not in _FILE_SECRETS:  # read once per process (it is asked for on every request)
+            if not path.exists():
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+                path.write_text(secrets.token_urlsafe(48))
+                path.chmod(0o600)
+            _FILE_SECRETS[path] = path.read_text().strip()
+        return _FILE_SECRETS[path]
 
     def identity_key_list(self) -> list[str]:
         """IDENTITY_KEYS, or one key generated into the data folder (development only)."""

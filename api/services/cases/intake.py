@@ -386,10 +386,7 @@ async def create(
     await session.commit()
     for p, party_id in zip(parties, row["party_ids"], strict=True):
         p.id = party_id
-    out = presenters.case_out(
-        principal, case, parties, handler_ids=[], repeat_count=0, today=today, env=env, vault=vault, clear_parties=clear
-    )
-    return CaseCreated(**out.model_dump(), access_key=key)
+    return presenters.case_created(principal, case, parties, clear, access_key=key, today=today, env=env)
 
 
 async def _view_existing(

@@ -7,7 +7,7 @@ from typing import Any
 
 from api.auth import Officer
 from api.models.cases import Case, CaseParty
-from api.models.cases.schemas import CaseListItem, CaseOut, PartyOut, TimerOut
+from api.models.cases.schemas import CaseCreated, CaseListItem, CaseOut, PartyOut, TimerOut
 from api.services.calendar import DeadlineEnv
 from api.services.cases import access
 from api.vault import Vault
@@ -51,36 +51,55 @@ def case_out(
     today: date,
     env: DeadlineEnv,
     vault: Vault,
-    clear_parties: Sequence[dict[str, Any]] | None = None,
 ) -> CaseOut:
-    """The full case for this officer. `clear_parties` (intake) are the identities as just typed in by
-    the caller, used instead of unsealing what was sealed a moment ago."""
+    """The full case as this officer may see it."""
     reveal = access.sees_identity(principal, case)
-    if clear_parties is not None:
-        shown = [
-            PartyOut(
-                id=p.id or 0,
-                role=p.role,
-                masked=False,
-                officer_id=p.officer_id,
-                **{k: c.get(k) for k in IDENTITY_FIELDS},
-            )
-            if is_protected(p.role, case.kind) and reveal
-            else party(p, case.kind, reveal, vault)
-            for p, c in zip(parties, clear_parties, strict=True)
-        ]
-    else:
-        shown = [party(p, case.kind, reveal, vault) for p in parties]
+    shown = [party(p, case.kind, reveal, vault) for p in parties]
     timers = [TimerOut(**Timer.from_dict(t).view(env.cal, today)) for t in case.timers]
-    return CaseOut(
+    return CaseOut(**_fields(principal, case, shown, timers, handler_ids=handler_ids, repeat_count=repeat_count))
+
+
+def case_created(
+    principal: Officer,
+    case: Case,
+    parties: Sequence[CaseParty],
+    clear_parties: Sequence[dict[str, Any]],
+    *,
+    access_key: str,
+    today: date,
+    env: DeadlineEnv,
+) -> CaseCreated:
+    """A case just taken in, for the officer who typed it: the parties as typed (nothing is unsealed), and
+    the citizen's access key, shown this once."""
+    reveal = access.sees_identity(principal, case)
+    shown = [
+        PartyOut(id=p.id or 0, role=p.role, officer_id=p.officer_id, **{k: c.get(k) for k in IDENTITY_FIELDS})
+        if reveal or not is_protected(p.role, case.kind)
+        else PartyOut(id=p.id or 0, role=p.role, full_name=MASK, id_number=None, phone=None, address=None, masked=True)
+        for p, c in zip(parties, clear_parties, strict=True)
+    ]
+    timers = [TimerOut(**Timer.from_dict(t).view(env.cal, today)) for t in case.timers]
+    return CaseCreated(**_fields(principal, case, shown, timers, handler_ids=[], repeat_count=0), access_key=access_key)
+
+
+def _fields(
+    principal: Officer,
+    case: Case,
+    parties: list[PartyOut],
+    timers: list[TimerOut],
+    *,
+    handler_ids: Sequence[int],
+    repeat_count: int,
+) -> dict[str, Any]:
+    return {
         **{k: getattr(case, k) for k in _COPIED},
-        is_multi_person=is_multi_person(case.signer_count),
-        handler_ids=list(handler_ids),
-        repeat_count=repeat_count,
-        parties=shown,
-        timers=timers,
-        allowed_actions=allowed_actions(Status(case.status), access.acting_roles(principal, case)),
-    )
+        "is_multi_person": is_multi_person(case.signer_count),
+        "handler_ids": list(handler_ids),
+        "repeat_count": repeat_count,
+        "parties": parties,
+        "timers": timers,
+        "allowed_actions": allowed_actions(Status(case.status), access.acting_roles(principal, case)),
+    }
 
 
 def list_item(case: Case, today: date) -> CaseListItem:
