@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID"],
             expose_headers=["ETag", "X-Request-ID"],
         )
+    app.add_middleware(db.SessionScope)
     app.add_middleware(logs.RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     for router in (

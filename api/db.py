@@ -66,3 +66,21 @@ class Statement:
 
     def args(self, values: dict[str, Any]) -> list[Any]:
         return [values[name] for name in self.names]
+
+
+SESSION_KEY = "db_session"
+
+
+class SessionScope:
+    """ASGI middleware: closes the session a request opened (api.deps.get_session), whatever happened."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            session = (scope.get("state") or {}).pop(SESSION_KEY, None)
+            if session is not None:
+                await session.close()

@@ -1,14 +1,14 @@
 """Dependencies shared by the routers: settings, session, the signed-in officer, role checks, the case
 the caller may read. Only this module turns HTTP (tokens, headers) into the plain types of api/auth."""
 
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import security
+from api import db, security
 from api.auth import Officer
 from api.db import driver
 from api.errors import Code, DomainError, unauthenticated
@@ -27,9 +27,14 @@ async def get_settings(request: Request) -> Settings:  # async: a sync dependenc
     return settings
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessionmaker() as session:
-        yield session
+async def get_session(request: Request) -> AsyncSession:
+    """The request's session, made on first use and closed by `db.SessionScope` once the response is sent
+    (a generator dependency would do the same at several times the cost on every request)."""
+    state = request.scope.setdefault("state", {})
+    session: AsyncSession | None = state.get(db.SESSION_KEY)
+    if session is None:
+        session = state[db.SESSION_KEY] = request.app.state.sessionmaker()
+    return session
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
