@@ -2,6 +2,7 @@
 the caller may read. Only this module turns HTTP (tokens, headers) into the plain types of api/auth."""
 
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -117,3 +118,26 @@ async def deadline_env(request: Request, session: SessionDep, _: CurrentOfficer)
 
 
 DeadlineEnvDep = Annotated[DeadlineEnv, Depends(deadline_env)]
+
+
+@dataclass(frozen=True, slots=True)
+class OfficerContext:
+    """What a case command needs, resolved as one dependency: the request's session, the signed-in officer,
+    the settings and the deadline environment (fewer dependencies to solve on the hot routes)."""
+
+    session: AsyncSession
+    officer: Officer
+    settings: Settings
+    env: DeadlineEnv
+
+
+async def officer_context(
+    request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> OfficerContext:
+    officer = await current_officer(request, session, token)
+    settings: Settings = request.app.state.settings
+    env = await calendar_service.env(session, settings, version=request.state.calendar_version)
+    return OfficerContext(session=session, officer=officer, settings=settings, env=env)
+
+
+Ctx = Annotated[OfficerContext, Depends(officer_context)]

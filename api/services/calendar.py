@@ -50,7 +50,7 @@ def _calendar_of(rows: Sequence[CalendarOverride]) -> WorkCalendar:
 
 
 # Per database: the calendar as of a version of the overrides table (see CacheVersion).
-_CACHED: dict[str, tuple[int, WorkCalendar]] = {}
+_CACHED: dict[object, tuple[int, WorkCalendar]] = {}
 
 CALENDAR_VERSION = sa.select(CacheVersion.version).where(CacheVersion.name == "calendar").scalar_subquery()
 
@@ -62,7 +62,7 @@ async def env(session: AsyncSession, settings: Settings, *, version: int | None 
     if version is None:
         cal = _calendar_of(await overrides(session))
     else:
-        key = str(session.get_bind().engine.url)
+        key = session.get_bind().engine
         cached = _CACHED.get(key)
         if cached is not None and cached[0] == version:
             cal = cached[1]

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, Response, status
 
 from api import errors
 from api.clock import today
-from api.deps import CurrentOfficer, DeadlineEnvDep, ReadableCase, SessionDep, SettingsDep
+from api.deps import Ctx, CurrentOfficer, ReadableCase, SessionDep
 from api.errors import Code, DomainError
 from api.models.cases.schemas import ActionIn, CaseOut, DialogueIn, DialogueOut, NoticeIn
 from api.pagination import CursorQuery, LimitQuery, Page
@@ -16,7 +16,7 @@ from api.types import Id64
 from api.vault import vault_for
 from workflows.cases import Action
 
-router = APIRouter()
+router = APIRouter(prefix="/cases", tags=["cases"])
 
 
 def parse_if_match(value: str | None) -> int:
@@ -38,25 +38,22 @@ def parse_if_match(value: str | None) -> int:
 async def act(
     case_id: Id64,
     action: Action,
-    session: SessionDep,
-    principal: CurrentOfficer,
     response: Response,
-    settings: SettingsDep,
-    env: DeadlineEnvDep,
+    ctx: Ctx,
     body: ActionIn | None = None,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> CaseOut:
     version = parse_if_match(if_match)
     out = await action_service.perform(
-        session,
-        principal,
+        ctx.session,
+        ctx.officer,
         case_id,
         action,
         version,
         body or ActionIn(),
         today=today(),
-        env=env,
-        vault=vault_for(settings),
+        env=ctx.env,
+        vault=vault_for(ctx.settings),
     )
     response.headers["ETag"] = f'"{out.version}"'
     return out
@@ -72,21 +69,18 @@ async def act(
 async def record_notice(
     case_id: Id64,
     data: NoticeIn,
-    session: SessionDep,
-    principal: CurrentOfficer,
-    settings: SettingsDep,
-    env: DeadlineEnvDep,
+    ctx: Ctx,
 ) -> CaseOut:
     return await dialogue_service.record_notice(
-        session,
-        principal,
+        ctx.session,
+        ctx.officer,
         case_id,
         data.timer,
         data.sent_on,
         data.recipients,
         today=today(),
-        env=env,
-        vault=vault_for(settings),
+        env=ctx.env,
+        vault=vault_for(ctx.settings),
     )
 
 

@@ -6,11 +6,11 @@ from fastapi import APIRouter, Header, status
 
 from api import errors
 from api.clock import today
-from api.deps import CurrentOfficer, DeadlineEnvDep, SessionDep, SettingsDep
+from api.deps import Ctx
 from api.models.cases.schemas import CaseCreate, CaseCreated
 from api.services.cases import intake as intake_service
 
-router = APIRouter()
+router = APIRouter(prefix="/cases", tags=["cases"])
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=64)]
 
@@ -24,14 +24,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
     description="The receiving unit is the caller's. `access_key` is for the citizen and is shown here "
     "only. A retry with the same `Idempotency-Key` returns the case made the first time.",
 )
-async def create(
-    data: CaseCreate,
-    session: SessionDep,
-    principal: CurrentOfficer,
-    settings: SettingsDep,
-    env: DeadlineEnvDep,
-    idempotency_key: IdempotencyKey = None,
-) -> CaseCreated:
+async def create(data: CaseCreate, ctx: Ctx, idempotency_key: IdempotencyKey = None) -> CaseCreated:
     return await intake_service.create(
-        session, principal, settings, data, today=today(), env=env, idempotency_key=idempotency_key
+        ctx.session, ctx.officer, ctx.settings, data, today=today(), env=ctx.env, idempotency_key=idempotency_key
     )

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Response
 
 from api import errors
 from api.clock import today
-from api.deps import CurrentOfficer, DeadlineEnvDep, ReadableCase, SessionDep, SettingsDep
+from api.deps import Ctx, CurrentOfficer, ReadableCase, SessionDep
 from api.models.cases.schemas import CaseFilters, CaseListItem, CaseOut, ChainReport, DuplicateOut, EventOut
 from api.pagination import CursorQuery, LimitQuery, Page
 from api.services.cases import duplicates as duplicate_service
@@ -15,7 +15,7 @@ from api.services.cases import queries as query_service
 from api.types import Id64
 from api.vault import vault_for
 
-router = APIRouter()
+router = APIRouter(prefix="/cases", tags=["cases"])
 
 
 @router.get(
@@ -37,21 +37,9 @@ async def list_(
     summary="Một hồ sơ (danh tính người tố cáo được che)",
     responses=errors.responses(404),
 )
-async def get(
-    case_id: Id64,
-    response: Response,
-    session: SessionDep,
-    principal: CurrentOfficer,
-    settings: SettingsDep,
-    env: DeadlineEnvDep,
-) -> CaseOut:
+async def get(case_id: Id64, response: Response, ctx: Ctx) -> CaseOut:
     out = await query_service.read(
-        session,
-        principal,
-        case_id,
-        today=today(),
-        env=env,
-        vault=vault_for(settings),
+        ctx.session, ctx.officer, case_id, today=today(), env=ctx.env, vault=vault_for(ctx.settings)
     )
     response.headers["ETag"] = f'"{out.version}"'
     return out

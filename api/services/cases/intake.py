@@ -99,10 +99,10 @@ class IdBlock:
     SIZE = 32
 
     def __init__(self) -> None:
-        self._free: dict[str, list[int]] = {}
+        self._free: dict[object, list[int]] = {}
 
     async def next(self, session: AsyncSession) -> int:
-        key = str(session.get_bind().engine.url)
+        key = session.get_bind().engine  # one pool of ids per database engine
         free = self._free.setdefault(key, [])
         if not free:
             conn = await driver(session)
@@ -383,7 +383,8 @@ async def create(
         assert existing.id is not None
         out = await _view_existing(session, principal, existing, today=today, env=env, vault=vault)
         return CaseCreated(**out.model_dump(), access_key=access_key(settings, existing.tracking_code))
-    await session.commit()
+    if conn.is_in_transaction():  # an ORM read above (or a test) opened one; outside it the INSERT committed
+        await session.commit()
     for p, party_id in zip(parties, row["party_ids"], strict=True):
         p.id = party_id
     return presenters.case_created(principal, case, parties, clear, access_key=key, today=today, env=env)
