@@ -17,18 +17,14 @@ class Case(SQLModel, table=True):
     id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True))
     tracking_code: str = Field(sa_column=sa.Column(sa.String(24), nullable=False, unique=True))
     access_key_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
-    kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False, index=True))
-    field: str = Field(sa_column=sa.Column(sa.String(24), nullable=False, index=True))
+    kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    field: str = Field(sa_column=sa.Column(sa.String(24), nullable=False))
     channel: str = Field(sa_column=sa.Column(sa.String(24), nullable=False))
     title: str = Field(sa_column=sa.Column(sa.String(500), nullable=False))
     content: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
-    received_at: date = Field(sa_column=sa.Column(sa.Date, nullable=False, index=True))
-    receiving_unit_id: int = Field(
-        sa_column=sa.Column(sa.Integer, sa.ForeignKey("units.id"), nullable=False, index=True)
-    )
-    competent_unit_id: int = Field(
-        sa_column=sa.Column(sa.Integer, sa.ForeignKey("units.id"), nullable=False, index=True)
-    )
+    received_at: date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    receiving_unit_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("units.id"), nullable=False))
+    competent_unit_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("units.id"), nullable=False))
     received_by_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id"), nullable=False))
     complaint_round: int | None = Field(default=None, sa_column=sa.Column(sa.SmallInteger))
     previous_case_id: int | None = Field(
@@ -50,13 +46,13 @@ class Case(SQLModel, table=True):
     transferred_to_case_id: int | None = Field(
         default=None, sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id"))
     )
-    status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False, index=True))
+    status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     status_before_suspension: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
     version: int = Field(sa_column=sa.Column(sa.Integer, nullable=False, server_default="1"))
     # Outcome of processing / resolution.
     reason_code: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
     accepted_on: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
-    outcome: str | None = Field(default=None, sa_column=sa.Column(sa.String(24), index=True))
+    outcome: str | None = Field(default=None, sa_column=sa.Column(sa.String(24)))
     decision_number: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
     decision_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
     remedies: dict[str, Any] = Field(
@@ -84,7 +80,12 @@ class Case(SQLModel, table=True):
     updated_at: datetime | None = Field(default=None, sa_column=created_at_column())
 
     __table_args__ = (
+        # Keyset order of every list (newest first), alone and within each unit scope (migration 0006).
+        sa.Index("ix_cases_received", "received_at", "id"),
         sa.Index("ix_cases_unit_received", "competent_unit_id", "received_at", "id"),
+        sa.Index("ix_cases_receiving_received", "receiving_unit_id", "received_at", "id"),
+        sa.Index("ix_cases_kind_field_status", "kind", "field", "status"),
+        sa.Index("ix_cases_open_received", "received_at", "id", postgresql_where=sa.text("next_due_date IS NOT NULL")),
         sa.UniqueConstraint("received_by_id", "idempotency_key", name="uq_cases_idempotency"),
         sa.CheckConstraint("version >= 1", name="version_positive"),
     )

@@ -127,17 +127,16 @@ async def read(
     )
 
 
-# Must be the very expression of the trigram index ixx_cases_search (migration 0002).
-SEARCH_TEXT = search.folded(
-    sa.type_coerce(Case.title, sa.Text).op("||")(sa.literal_column("' '")).op("||")(Case.content)
-)
-_FAR = sa.cast(sa.literal("9999-12-31"), sa.Date)
+# The stored, indexed full-text vector of the folded title and content (migration 0006).
+SEARCH_VECTOR = sa.literal_column("cases.search_vector")
+TEXT_WINDOW = 2000
+_FAR = sa.literal_column("'9999-12-31'::date")  # a constant, so the expression matches the index
 SORTS: dict[str, Keyset[Case]] = {
     "-received_at": Keyset(
         columns=(Case.received_at, Case.id), kinds=(date, int), key=lambda c: [c.received_at, c.id], descending=True
     ),
     "received_at": Keyset(columns=(Case.received_at, Case.id), kinds=(date, int), key=lambda c: [c.received_at, c.id]),
-    "due_date": Keyset(
+    "due_date": Keyset(  # the expression of index ixx_cases_due_sort
         columns=(sa.func.coalesce(Case.next_due_date, _FAR), Case.id),
         kinds=(date, int),
         key=lambda c: [c.next_due_date or date(9999, 12, 31), c.id],
@@ -180,9 +179,33 @@ async def list_cases(
         stmt = stmt.where((Case.signer_count >= MULTI_PERSON_SIGNERS) == f.multi_person)
     if f.level_skipping is not None:
         stmt = stmt.where(Case.level_skipping == f.level_skipping)
-    if f.q:
-        stmt = stmt.where(sa.or_(search.all_words(SEARCH_TEXT, f.q), Case.tracking_code == f.q.strip().upper()))
-    return await SORTS[f.sort].fetch(session, stmt, limit=limit, cursor=cursor)
+    keyset = SORTS[f.sort]
+    if not f.q:
+        return await keyset.fetch(session, stmt, limit=limit, cursor=cursor)
+    code = f.q.strip().upper()
+    # First the newest TEXT_WINDOW cases of the scope, in list order, then the words among them: when the words
+    # are common (the planner often cannot tell) the page is found there at once. Otherwise the full search,
+    # which the text index makes fast precisely when the words are rare.
+    keys = [c.label(f"k{i}") for i, c in enumerate(keyset.columns)]
+    window = keyset.apply(
+        stmt.with_only_columns(*keys, SEARCH_VECTOR.label("sv"), Case.tracking_code),
+        limit=TEXT_WINDOW - 1,
+        cursor=cursor,
+    ).subquery()
+    order = [window.c[k.name].desc() if keyset.descending else window.c[k.name].asc() for k in keys]
+    found = (
+        await session.scalars(
+            sa.select(window.c[keys[-1].name])
+            .where(sa.or_(search.matches_words(window.c.sv, f.q), window.c.tracking_code == code))
+            .order_by(*order)
+            .limit(limit + 1)
+        )
+    ).all()
+    if len(found) > limit:
+        by_id = {c.id: c for c in (await session.scalars(sa.select(Case).where(Case.id.in_(found)))).all()}
+        return keyset.page([by_id[i] for i in found], limit)
+    stmt = stmt.where(sa.or_(search.matches_words(SEARCH_VECTOR, f.q), Case.tracking_code == code))
+    return await keyset.fetch(session, stmt, limit=limit, cursor=cursor)
 
 
 _EVENTS: Keyset[CaseEvent] = Keyset(columns=(CaseEvent.seq,), kinds=(int,), key=lambda e: [e.seq])

@@ -1,0 +1,231 @@
+"""Deterministic realistic case data at scale, written with COPY: the generator every benchmark reuses.
+
+    .venv/bin/python bench/data.py --cases 1000000 --communes 20   # prints the time it took
+
+Cases are spread over the first N communes of the seed (Khao Mang first), five years of receipts, kinds,
+fields and statuses in plausible proportions, Vietnamese titles and contents built from phrases officers
+really type (so "đất đai" is common and "Khe Sang" is rare), open cases with running timers.
+"""
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import asyncpg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from workflows.calendar import WorkCalendar
+from workflows.deadlines import CaseFacts, intake_timers, max_due, next_alert, next_due
+
+KINDS = [("complaint", 45), ("denunciation", 12), ("petition", 28), ("feedback", 15)]
+FIELDS = [
+    ("land", 38),
+    ("compensation", 17),
+    ("policy", 14),
+    ("civil_service", 8),
+    ("admin_other", 10),
+    ("judicial", 4),
+    ("corruption", 4),
+    ("party", 1),
+    ("other", 4),
+]
+STATUSES = [
+    ("closed", 55),
+    ("resolved", 8),
+    ("in_progress", 8),
+    ("accepted", 4),
+    ("received", 5),
+    ("guided", 8),
+    ("transferred", 5),
+    ("stored", 4),
+    ("rejected", 2),
+    ("terminated", 1),
+]
+SUBJECTS = {
+    "land": [
+        "quyết định thu hồi đất đai",
+        "cấp giấy chứng nhận quyền sử dụng đất",
+        "tranh chấp ranh giới đất đai",
+        "lấn chiếm đất nương rẫy",
+        "chuyển mục đích sử dụng đất",
+    ],
+    "compensation": ["bồi thường giải phóng mặt bằng", "mức hỗ trợ tái định cư", "chậm chi trả tiền bồi thường"],
+    "policy": ["chế độ hộ nghèo", "trợ cấp người có công", "bảo hiểm y tế cho đồng bào dân tộc"],
+    "civil_service": ["thái độ của cán bộ địa chính", "chậm giải quyết thủ tục hành chính"],
+    "admin_other": ["cấp phép xây dựng", "xử phạt vi phạm hành chính"],
+    "judicial": ["thi hành án dân sự", "hòa giải ở cơ sở"],
+    "corruption": ["cán bộ nhận tiền khi cấp sổ đỏ", "sai phạm trong quản lý ngân sách xã"],
+    "party": ["đảng viên vi phạm quy định"],
+    "other": ["đường giao thông nông thôn bị sạt lở", "ô nhiễm nguồn nước sinh hoạt"],
+}
+PLACES = [
+    "thôn Nậm Khắt",
+    "bản Tả Ngảo",
+    "thôn Trống Páo Sang",
+    "bản Hua Khắt",
+    "thôn Mả Lầy",
+    "bản Chế Cu Nha",
+    "thôn Sáng Pao",
+    "bản Kim Nọi",
+    "thôn Làng Cổ",
+    "bản Ngã Ba Kim",
+]
+RARE_PLACE = "thôn Khe Sang"  # about one case in two thousand
+OPENING = {"complaint": "Khiếu nại", "denunciation": "Tố cáo", "petition": "Kiến nghị", "feedback": "Phản ánh"}
+OPEN = {"received", "accepted", "in_progress"}
+
+
+def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
+    return rng.choices([v for v, _ in weighted], weights=[w for _, w in weighted])[0]
+
+
+async def fill_cases(
+    conn: asyncpg.Connection,
+    n: int,
+    *,
+    communes: int = 20,
+    seed: int = 7,
+    today: date | None = None,
+    progress: bool = True,
+) -> float:
+    """Append `n` cases to the database (already migrated and seeded); returns the seconds it took."""
+    started = time.perf_counter()
+    today = today or date.today()
+    rng = random.Random(seed)
+    units = [
+        r["id"]
+        for r in await conn.fetch(
+            "SELECT id FROM units WHERE level = 'commune' ORDER BY (code = '04465') DESC, code LIMIT $1", communes
+        )
+    ]
+    desk = await conn.fetchval("SELECT id FROM users WHERE username = 'xa.tiepdan'")
+    cal = WorkCalendar()
+    timers_cache: dict[tuple[str, date], tuple[str, date | None, date | None, date | None]] = {}
+    first_id = await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM cases")
+    # Secondary indexes are dropped for the load and built again after it: much faster than maintaining them.
+    indexes = await conn.fetch(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'cases' AND indexname NOT IN "
+        "(SELECT conname FROM pg_constraint WHERE conrelid = 'cases'::regclass)"
+    )
+    for ix in indexes:
+        await conn.execute(f'DROP INDEX "{ix["indexname"]}"')
+    cols = [
+        "id",
+        "tracking_code",
+        "access_key_hash",
+        "kind",
+        "field",
+        "channel",
+        "title",
+        "content",
+        "received_at",
+        "receiving_unit_id",
+        "competent_unit_id",
+        "received_by_id",
+        "complaint_round",
+        "status",
+        "signer_count",
+        "level_skipping",
+        "timers",
+        "next_due_date",
+        "next_alert_date",
+        "max_due_date",
+        "created_at",
+        "updated_at",
+    ]
+    chunk = 50_000
+    for start in range(0, n, chunk):
+        rows = []
+        for i in range(start, min(start + chunk, n)):
+            kind, field = _pick(rng, KINDS), _pick(rng, FIELDS)
+            status = _pick(rng, STATUSES)
+            # Five years, more letters in recent years; open cases are recent.
+            age = int((1 - rng.random() ** 0.8) * 5 * 365) if status not in OPEN else rng.randrange(0, 120)
+            received = today - timedelta(days=age)
+            unit = units[min(int(rng.expovariate(1 / 4)), len(units) - 1)] if rng.random() < 0.7 else rng.choice(units)
+            place = RARE_PLACE if rng.random() < 0.0005 else rng.choice(PLACES)
+            subject = rng.choice(SUBJECTS[field])
+            title = f"{OPENING[kind]} về {subject}"
+            content = (
+                f"Gia đình tôi ở {place} đề nghị xem xét {subject}. "
+                f"Sự việc kéo dài đã {rng.randrange(1, 36)} tháng, ảnh hưởng đến đời sống của "
+                f"{rng.randrange(1, 12)} hộ gia đình."
+            )
+            timers, ndd, nad, mdd = "[]", None, None, None
+            if status in OPEN:
+                key = (kind, received)
+                if key not in timers_cache:
+                    ts = intake_timers(CaseFacts(kind), received)
+                    timers_cache[key] = (
+                        json.dumps([t.to_dict() for t in ts]),
+                        next_due(ts, cal),
+                        next_alert(ts, cal, 3),
+                        max_due(ts, cal),
+                    )
+                timers, ndd, nad, mdd = timers_cache[key]
+            at = time.time()
+            rows.append(
+                (
+                    first_id + i,
+                    f"B{first_id + i:012d}",
+                    "0" * 64,
+                    kind,
+                    field,
+                    "in_person",
+                    title,
+                    content,
+                    received,
+                    unit,
+                    unit,
+                    desk,
+                    1 if kind == "complaint" else None,
+                    status,
+                    rng.choice((1, 1, 1, 1, 1, 1, 2, 3, 6, 12)),
+                    rng.random() < 0.03,
+                    timers,
+                    ndd,
+                    nad,
+                    mdd,
+                    None,
+                    None,
+                )
+            )
+            del at
+        await conn.copy_records_to_table("cases", records=[r[:-2] for r in rows], columns=cols[:-2])
+        if progress:
+            done = min(start + chunk, n)
+            rate = done / (time.perf_counter() - started)
+            print(f"\r  cases {done:>10,}/{n:,}  {rate:,.0f}/s  ETA {(n - done) / rate:5.0f} s", end="", flush=True)
+    await conn.execute(f"SELECT setval(pg_get_serial_sequence('cases', 'id'), {first_id + n})")
+    if progress:
+        print(f"\n  indexes: rebuilding {len(indexes)}", flush=True)
+    await conn.execute("SET maintenance_work_mem = '512MB'")
+    for ix in indexes:
+        await conn.execute(ix["indexdef"])
+    await conn.execute("ANALYZE cases")
+    return time.perf_counter() - started
+
+
+async def _main() -> None:
+    from bench.intake import database
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--communes", type=int, default=20)
+    args = parser.parse_args()
+    async with database() as url:
+        dsn, _, query = url.replace("postgresql+asyncpg://", "postgresql://").partition("?")
+        conn = await asyncpg.connect(dsn, **({"host": query.split("host=", 1)[1]} if "host=" in query else {}))
+        took = await fill_cases(conn, args.cases, communes=args.communes)
+        await conn.close()
+        print(f"{args.cases:,} cases in {took:.1f} s")
+
+
+if __name__ == "__main__":
+    asyncio.run(_main())
