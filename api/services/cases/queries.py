@@ -5,6 +5,7 @@ protected identity is recorded (one commit, in `read`)."""
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -128,9 +129,9 @@ async def read(
 
 
 # The stored, indexed full-text vector of the folded title and content (migration 0006).
-SEARCH_VECTOR = sa.literal_column("cases.search_vector")
+SEARCH_VECTOR: sa.ColumnElement[Any] = sa.literal_column("cases.search_vector")
 TEXT_WINDOW = 2000
-_FAR = sa.literal_column("'9999-12-31'::date")  # a constant, so the expression matches the index
+_FAR: sa.ColumnElement[Any] = sa.literal_column("'9999-12-31'::date")  # a constant, so the expression matches the index
 SORTS: dict[str, Keyset[Case]] = {
     "-received_at": Keyset(
         columns=(Case.received_at, Case.id), kinds=(date, int), key=lambda c: [c.received_at, c.id], descending=True
