@@ -1,8 +1,10 @@
-"""Admins' corrections of the statutory working-day calendar."""
+"""The working-day calendar: admins' corrections of the statutory calendar, and its API schemas."""
 
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from pydantic import BaseModel
+from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from api.models.base import created_at_column
@@ -28,3 +30,34 @@ class CacheVersion(SQLModel, table=True):
 
     name: str = Field(sa_column=sa.Column(sa.String(32), primary_key=True))
     version: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0"))
+
+
+class DayOff(BaseModel):
+    date: date
+    name: str
+    source: str  # statutory | override
+
+
+class WorkingDay(BaseModel):
+    date: date
+    reason: str
+    source: str
+
+
+class CalendarYear(BaseModel):
+    year: int
+    days_off: list[DayOff] = PydanticField(description="Ngày nghỉ rơi vào thứ Hai–thứ Sáu (lễ, Tết, nghỉ bù, bổ sung)")
+    working_days: list[WorkingDay] = PydanticField(description="Thứ Bảy / Chủ nhật phải đi làm (làm bù)")
+
+
+class OverrideIn(BaseModel):
+    date: date
+    kind: str = PydanticField(pattern="^(day_off|working_day)$")
+    reason: str = PydanticField(min_length=1, max_length=500)
+
+
+class OverrideOut(BaseModel):
+    date: date
+    kind: str
+    reason: str
+    cases_recomputed: int

@@ -1,14 +1,26 @@
-"""The transactional outbox and webhook subscriptions / deliveries."""
+"""The transactional outbox and webhook subscriptions / deliveries, and the webhook API schemas."""
 
 import uuid
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import BaseModel
+from pydantic import Field as PydanticField
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlmodel import Field, SQLModel
 
 from api.models.base import created_at_column
+
+# What webhooks can subscribe to (the outbox writes these).
+EVENT_TYPES = (
+    "case.created",
+    "case.action",
+    "deadline.due_soon",
+    "deadline.overdue",
+    "deadline.escalated",
+    "deadline.recomputed",
+)
 
 
 class OutboxEvent(SQLModel, table=True):
@@ -63,3 +75,41 @@ class WebhookDelivery(SQLModel, table=True):
         sa.UniqueConstraint("outbox_id", "subscription_id", name="uq_webhook_deliveries_outbox_subscription"),
         sa.Index("ix_webhook_deliveries_due", "next_attempt_at", postgresql_where=sa.text("status = 'pending'")),
     )
+
+
+class WebhookIn(BaseModel):
+    name: str = PydanticField(min_length=1, max_length=128)
+    url: str = PydanticField(min_length=8, max_length=2000)
+    event_types: list[str] = PydanticField(
+        min_length=1, max_length=len(EVENT_TYPES) + 1, description=f"Any of {', '.join(EVENT_TYPES)}, or *"
+    )
+    secret: str | None = PydanticField(
+        default=None, min_length=24, max_length=128, description="Signing secret; generated when omitted"
+    )
+
+
+class WebhookUpdate(BaseModel):
+    name: str | None = PydanticField(default=None, min_length=1, max_length=128)
+    url: str | None = PydanticField(default=None, min_length=8, max_length=2000)
+    event_types: list[str] | None = PydanticField(default=None, min_length=1)
+    is_active: bool | None = None
+
+
+class WebhookOut(BaseModel):
+    id: int
+    name: str
+    url: str
+    event_types: list[str]
+    is_active: bool
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    event_id: str
+    event_type: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: datetime | None

@@ -4,26 +4,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel
 
 from api import security
 from api.deps import CurrentOfficer, SessionDep, SettingsDep
-from api.models.unit import UnitPublic
+from api.models.auth import Me, Token
 from api.models.user import UserPublic
 from api.routers.units import unit_public
 from api.services import users as user_service
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-
-class Token(BaseModel):
-    access_token: str
-    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
-    expires_in: int
-
-
-class Me(UserPublic):
-    unit: UnitPublic
 
 
 @router.post(

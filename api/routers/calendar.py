@@ -4,43 +4,12 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, status
-from pydantic import BaseModel, Field
 
 from api.deps import AdminOfficer, CurrentOfficer, DeadlineEnvDep, SessionDep, SettingsDep
+from api.models.calendar import CalendarYear, DayOff, OverrideIn, OverrideOut, WorkingDay
 from api.services import calendar as calendar_service
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])
-
-
-class DayOff(BaseModel):
-    date: date
-    name: str
-    source: str  # statutory | override
-
-
-class WorkingDay(BaseModel):
-    date: date
-    reason: str
-    source: str
-
-
-class CalendarYear(BaseModel):
-    year: int
-    days_off: list[DayOff] = Field(description="Ngày nghỉ rơi vào thứ Hai–thứ Sáu (lễ, Tết, nghỉ bù, bổ sung)")
-    working_days: list[WorkingDay] = Field(description="Thứ Bảy / Chủ nhật phải đi làm (làm bù)")
-
-
-class OverrideIn(BaseModel):
-    date: date
-    kind: str = Field(pattern="^(day_off|working_day)$")
-    reason: str = Field(min_length=1, max_length=500)
-
-
-class OverrideOut(BaseModel):
-    date: date
-    kind: str
-    reason: str
-    cases_recomputed: int
 
 
 @router.get("/{year}", response_model=CalendarYear, summary="Ngày nghỉ và ngày làm bù trong năm")

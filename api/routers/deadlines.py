@@ -1,31 +1,15 @@
 """Overdue and due-soon cases of a unit's subtree, most urgent first."""
 
-from datetime import date
-
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from api.clock import today
 from api.deps import CurrentOfficer, DeadlineEnvDep, SessionDep
+from api.models.cases.schemas import UrgentCase
 from api.pagination import CursorQuery, LimitQuery, Page
 from api.services import deadlines as deadline_service
 from api.types import Id32
 
 router = APIRouter(prefix="/deadlines", tags=["deadlines"])
-
-
-class UrgentCase(BaseModel):
-    case_id: int
-    tracking_code: str
-    kind: str
-    status: str
-    title: str
-    competent_unit_id: int
-    escalated_to_unit_id: int | None
-    timer: str
-    basis: str
-    due_date: date
-    remaining_days: int | None
 
 
 async def _page(

@@ -1,60 +1,19 @@
 """Webhook subscriptions and their delivery log (admin)."""
 
-from datetime import datetime
-
 from fastapi import APIRouter, status
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from api.deps import AdminOfficer, SessionDep
-from api.models.webhooks import OutboxEvent, WebhookDelivery
+from api.models.webhooks import DeliveryOut, OutboxEvent, WebhookDelivery, WebhookIn, WebhookOut, WebhookUpdate
 from api.pagination import CursorQuery, LimitQuery, Page
 from api.services import webhooks as webhook_service
-from api.services.outbox import EVENT_TYPES
 from api.types import Id32
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 
-class WebhookIn(BaseModel):
-    name: str = Field(min_length=1, max_length=128)
-    url: str = Field(min_length=8, max_length=2000)
-    event_types: list[str] = Field(
-        min_length=1, max_length=len(EVENT_TYPES) + 1, description=f"Any of {', '.join(EVENT_TYPES)}, or *"
-    )
-    secret: str | None = Field(
-        default=None, min_length=24, max_length=128, description="Signing secret; generated when omitted"
-    )
-
-
-class WebhookUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=128)
-    url: str | None = Field(default=None, min_length=8, max_length=2000)
-    event_types: list[str] | None = Field(default=None, min_length=1)
-    is_active: bool | None = None
-
-
-class WebhookOut(BaseModel):
-    id: int
-    name: str
-    url: str
-    event_types: list[str]
-    is_active: bool
-
-
 class WebhookCreated(WebhookOut):
     secret: str = Field(description="HMAC-SHA256 key for the X-Tiepdan-Signature header; shown only here")
-
-
-class DeliveryOut(BaseModel):
-    id: int
-    event_id: str
-    event_type: str
-    status: str
-    attempts: int
-    next_attempt_at: datetime
-    last_status_code: int | None
-    last_error: str | None
-    delivered_at: datetime | None
 
 
 @router.post("", response_model=WebhookCreated, status_code=status.HTTP_201_CREATED, summary="Đăng ký webhook")

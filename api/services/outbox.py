@@ -9,14 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-EVENT_TYPES = (
-    "case.created",
-    "case.action",
-    "deadline.due_soon",
-    "deadline.overdue",
-    "deadline.escalated",
-    "deadline.recomputed",
-)
+from api.models.webhooks import EVENT_TYPES
+
+__all__ = ["EVENT_TYPES", "enqueue", "enqueue_many"]
+
 
 _INSERT_MANY = sa.text("""
     WITH new AS (

@@ -315,3 +315,19 @@ class DuplicateOut(BaseModel):
     received_at: date
     similarity: float
     same_person: bool
+
+
+class UrgentCase(BaseModel):
+    """A case in the overdue / due-soon lists, with its most urgent running timer."""
+
+    case_id: int
+    tracking_code: str
+    kind: Kind
+    status: Status
+    title: str
+    competent_unit_id: int
+    escalated_to_unit_id: int | None
+    timer: str
+    basis: str
+    due_date: date
+    remaining_days: int | None

@@ -1,0 +1,89 @@
+"""Benchmark: the case list, filters and Vietnamese text search on a large province, as a commune desk officer
+and as the inspector, and one case read — through the running service.
+
+    .venv/bin/python bench/search.py                  # 1,000,000 cases over 20 communes (fill: a few minutes)
+    .venv/bin/python bench/search.py --cases 200000   # quicker
+
+Fills a fresh database with bench/data.py, starts the service (uvicorn, 1 worker), then sends each query
+shape sequentially (after a warm-up) and prints p50/p95 in milliseconds. Asserts nothing.
+"""
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+
+from bench.data import fill_cases  # noqa: E402
+from bench.intake import database, server  # noqa: E402
+
+SHAPES: dict[str, dict[str, object]] = {
+    "first page": {},
+    "text, common words": {"q": "dat dai"},
+    "text, common words + kind": {"q": "dat dai", "kind": "complaint"},
+    "text, six words": {"q": "bồi thường giải phóng mặt bằng"},
+    "text, rare words": {"q": "khe sang"},
+    "filters, no match": {"kind": "denunciation", "field": "party", "multi_person": "true", "status": "received"},
+    "overdue": {"overdue": "true"},
+    "due date order": {"sort": "due_date", "status": "in_progress"},
+    "received range + field": {"received_from": "2024-01-01", "received_to": "2024-06-30", "field": "land"},
+}
+
+
+async def token(http: httpx.AsyncClient, username: str) -> dict[str, str]:
+    r = await http.post("/api/v1/auth/token", data={"username": username, "password": "LaoCai@2026demo"})
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+async def timed(
+    http: httpx.AsyncClient, path: str, headers: dict[str, str], params: dict[str, object], n: int
+) -> tuple[float, float, int]:
+    for _ in range(3):
+        await http.get(path, headers=headers, params=params)
+    times, count = [], 0
+    for _ in range(n):
+        t0 = time.perf_counter()
+        r = await http.get(path, headers=headers, params=params)
+        times.append((time.perf_counter() - t0) * 1000)
+        r.raise_for_status()
+        count = len(r.json().get("items", [1]))
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95) - 1], count
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--communes", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=40)
+    args = parser.parse_args()
+    async with database() as url:
+        dsn, _, query = url.replace("postgresql+asyncpg://", "postgresql://").partition("?")
+        conn = await asyncpg.connect(dsn, **({"host": query.split("host=", 1)[1]} if "host=" in query else {}))
+        took = await fill_cases(conn, args.cases, communes=args.communes)
+        some_case = await conn.fetchval("SELECT id FROM cases ORDER BY id DESC OFFSET 1000 LIMIT 1")
+        await conn.close()
+        print(f"generated {args.cases:,} cases over {args.communes} communes in {took:.0f} s\n")
+        with server("api.main:app", url, 1) as (port, _):
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+                print("| who                 | query shape                      | p50 ms | p95 ms | rows |")
+                print("|---------------------|----------------------------------|--------|--------|------|")
+                for who, label in (("xa.tiepdan", "commune desk officer"), ("thanhtra", "inspector")):
+                    headers = await token(http, who)
+                    for name, params in SHAPES.items():
+                        p50, p95, rows = await timed(http, "/api/v1/cases", headers, params, args.repeat)
+                        print(f"| {label:<19} | {name:<32} | {p50:>6.1f} | {p95:>6.1f} | {rows:>4} |")
+                headers = await token(http, "thanhtra")
+                p50, p95, _ = await timed(http, f"/api/v1/cases/{some_case}", headers, {}, args.repeat * 2)
+                print(f"| {'inspector':<19} | {'one case (GET /cases/{id})':<32} | {p50:>6.1f} | {p95:>6.1f} |    1 |")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
