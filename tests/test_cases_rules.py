@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import pytest
+
 from tests.conftest import Api
 from tests.helpers import TODAY, V1, act, act_raw, case_body, days_ago, intake
 
@@ -239,3 +241,37 @@ async def test_a_letter_is_processed_by_the_unit_holding_it(api: Api) -> None:
     accepted = await act(api, "tinh.chutich", case, "accept", decision_number="1")
     assert accepted["competent_unit_id"] == case["receiving_unit_id"]  # the accepting unit settles it
     assert accepted["level_skipping"] is True
+
+
+async def test_search_is_by_whole_words_and_finds_old_cases_beyond_the_newest_window(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.services.cases import queries
+
+    monkeypatch.setattr(queries, "TEXT_WINDOW", 3)  # so that both ways of answering are exercised here
+    h = await api.headers("tinh.chutich")
+    old = await intake(api, title="Khiếu nại về đường làng Nậm Thuận", received_at=days_ago(40))
+    newer = [await intake(api, title=f"Đơn đường làng số {i}", received_at=days_ago(i)) for i in range(5)]
+
+    async def search(q: str, **params: object) -> list[int]:
+        r = await api.http.get(f"{V1}/cases", headers=h, params={"q": q, **params})
+        assert r.status_code == 200, r.text
+        return [c["id"] for c in r.json()["items"]]
+
+    # Rare words, outside the newest three cases: found by the full-text index.
+    assert await search("nam thuan") == [old["id"]]
+    # Whole words: "thuan" is a word of the old case, "thua" and "an" are not words of any of them.
+    assert await search("thua") == [] and old["id"] not in await search("an")
+    # Common words: the newest cases first, every one of them, page after page.
+    expected = [c["id"] for c in newer] + [old["id"]]  # newer[0] was received today
+    seen, cursor = [], None
+    while True:
+        r = await api.http.get(
+            f"{V1}/cases", headers=h, params={"q": "duong lang", "limit": 2, **({"cursor": cursor} if cursor else {})}
+        )
+        page = r.json()
+        seen += [c["id"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert [i for i in seen if i in set(expected)] == expected

@@ -105,3 +105,16 @@ async def test_repeated_failures_are_throttled_per_username(api: Api) -> None:
     assert int(r.headers["Retry-After"]) == SETTINGS.login_window_minutes * 60
     # Another account is not affected.
     assert (await sign_in(api, "tinh.tiepdan", DEMO_PASSWORD)).status_code == 200
+
+
+async def test_a_token_already_seen_still_expires_on_time(api: Api) -> None:
+    """Verified tokens are remembered by the process; their expiry is still checked on every request."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    user = await api.user("thanhtra")
+    almost = datetime.now(UTC) - timedelta(seconds=SETTINGS.access_token_minutes * 60 - 2)
+    token, _ = security.create_access_token(SETTINGS, str(user.id), now=almost)
+    assert (await _me(api, token)).status_code == 200  # verified and remembered
+    await asyncio.sleep(max(0.0, jwt.get_unverified_claims(token)["exp"] - time.time()) + 0.2)
+    assert (await _me(api, token)).status_code == 401
