@@ -53,7 +53,8 @@ async def timed(
         r = await http.get(path, headers=headers, params=params)
         times.append((time.perf_counter() - t0) * 1000)
         r.raise_for_status()
-        count = len(r.json().get("items", [1]))
+        body = r.json()
+        count = len(body) if isinstance(body, list) else len(body.get("items", [1]))
     times.sort()
     return statistics.median(times), times[int(len(times) * 0.95) - 1], count
 
@@ -68,7 +69,10 @@ async def main() -> None:
         dsn, _, query = url.replace("postgresql+asyncpg://", "postgresql://").partition("?")
         conn = await asyncpg.connect(dsn, **({"host": query.split("host=", 1)[1]} if "host=" in query else {}))
         took = await fill_cases(conn, args.cases, communes=args.communes)
-        some_case = await conn.fetchval("SELECT id FROM cases ORDER BY id DESC OFFSET 1000 LIMIT 1")
+        some_case = await conn.fetchval(
+            "SELECT id FROM cases WHERE competent_unit_id = (SELECT id FROM units WHERE code = '04465') "
+            "ORDER BY id DESC OFFSET 1000 LIMIT 1"
+        )
         await conn.close()
         print(f"generated {args.cases:,} cases over {args.communes} communes in {took:.0f} s\n")
         with server("api.main:app", url, 1) as (port, _):
@@ -80,6 +84,9 @@ async def main() -> None:
                     for name, params in SHAPES.items():
                         p50, p95, rows = await timed(http, "/api/v1/cases", headers, params, args.repeat)
                         print(f"| {label:<19} | {name:<32} | {p50:>6.1f} | {p95:>6.1f} | {rows:>4} |")
+                    path = f"/api/v1/cases/{some_case}/duplicates"
+                    p50, p95, rows = await timed(http, path, headers, {}, args.repeat // 4)
+                    print(f"| {label:<19} | {'duplicates of one case':<32} | {p50:>6.1f} | {p95:>6.1f} | {rows:>4} |")
                 headers = await token(http, "thanhtra")
                 p50, p95, _ = await timed(http, f"/api/v1/cases/{some_case}", headers, {}, args.repeat * 2)
                 print(f"| {'inspector':<19} | {'one case (GET /cases/{id})':<32} | {p50:>6.1f} | {p95:>6.1f} |    1 |")

@@ -9,11 +9,14 @@ from api.models.cases.schemas import DuplicateOut
 from api.services import search
 from api.services.cases import access
 
+# pg_trgm's default similarity threshold, which its `%` operator (served by ixx_cases_content_trgm) applies.
 SIMILARITY_THRESHOLD = 0.3
+CANDIDATES = 500
 
 
 async def similar(session: AsyncSession, principal: Officer, case: Case, limit: int = 20) -> list[DuplicateOut]:
-    score = sa.func.similarity(search.folded(Case.content), search.folded(case.content))
+    content = search.folded(case.content)
+    score = sa.func.similarity(search.folded(Case.content), content)
     # Denouncers are left out on both sides: "same person" must not link a secret identity to a visible one.
     ids = sa.select(CaseParty.id_number_hash).where(
         CaseParty.case_id == case.id, CaseParty.id_number_hash.is_not(None), access.open_party_clause(case.kind)
@@ -21,10 +24,23 @@ async def similar(session: AsyncSession, principal: Officer, case: Case, limit: 
     same_person = sa.exists().where(
         CaseParty.case_id == Case.id, CaseParty.id_number_hash.in_(ids), access.open_party_clause(Case.kind)
     )
+    # Candidates come from the indexes (trigram `%` on the content, the ID fingerprint): no scan of every case,
+    # and at most CANDIDATES similar letters (a campaign of near-identical letters must not stall the request).
+    candidates = sa.union(
+        sa.select(Case.id)
+        .where(access.readable(principal), search.folded(Case.content).op("%")(content))
+        .limit(CANDIDATES),
+        sa.select(CaseParty.case_id).where(CaseParty.id_number_hash.in_(ids)),
+    ).subquery()
     rows = (
         await session.execute(
             sa.select(Case, score.label("score"), same_person.label("same"))
-            .where(Case.id != case.id, access.readable(principal), sa.or_(score > SIMILARITY_THRESHOLD, same_person))
+            .where(
+                Case.id != case.id,
+                access.readable(principal),
+                Case.id.in_(sa.select(candidates.c[0])),
+                sa.or_(score > SIMILARITY_THRESHOLD, same_person),
+            )
             .order_by(sa.desc("same"), sa.desc("score"))
             .limit(limit)
         )
