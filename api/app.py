@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await app.state.engine.dispose()
+        await app.state.hot_pool.close()
         embedded.stop()
 
     app = FastAPI(
@@ -71,7 +72,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         responses=errors.ERROR_RESPONSES,
     )
     app.state.settings = settings
-    app.state.engine = db.make_engine(database_url or db.database_url(settings), settings.db_pool_size)
+    url = database_url or db.database_url(settings)
+    app.state.engine = db.make_engine(url, settings.db_pool_size)
+    app.state.hot_pool = db.HotPool(url, settings.db_pool_size)
     app.state.sessionmaker = db.make_sessionmaker(app.state.engine)
     app.state.passwords = Passwords(settings)
     errors.install(app)

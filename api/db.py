@@ -1,5 +1,6 @@
 """Database URL resolution, async engine and sessions, and raw statements for the hot path."""
 
+import asyncio
 import re
 from typing import Any
 
@@ -69,10 +70,50 @@ class Statement:
 
 
 SESSION_KEY = "db_session"
+HOT_KEY = "db_hot"
+
+
+async def _reset(conn: asyncpg.Connection) -> None:
+    """What a hot connection needs before reuse: the hot statements set nothing, listen to nothing and take no
+    lock, so asyncpg's full reset (a round trip per request) is replaced by rolling back a transaction that a
+    failed statement may have left."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
+class HotPool:
+    """A small asyncpg pool for the statements every request or every intake runs (the officer lookup, the
+    intake INSERT): they skip the ORM and its connection machinery. Opened on first use."""
+
+    def __init__(self, url: str, size: int) -> None:
+        head, _, query = normalize_url(url).replace("postgresql+asyncpg://", "postgresql://").partition("?")
+        self._dsn = head
+        self._kwargs: dict[str, Any] = {"host": query.split("host=", 1)[1]} if "host=" in query else {}
+        self._size = size
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    async def acquire(self) -> asyncpg.Connection:
+        if self._pool is None:
+            async with self._opening:
+                if self._pool is None:
+                    self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=self._size, **self._kwargs)
+        conn: asyncpg.Connection = await self._pool.acquire()
+        return conn
+
+    async def release(self, conn: asyncpg.Connection) -> None:
+        if self._pool is not None:
+            await self._pool.release(conn)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
 
 
 class SessionScope:
-    """ASGI middleware: closes the session a request opened (api.deps.get_session), whatever happened."""
+    """ASGI middleware: closes the session a request opened (api.deps.get_session) and gives back its hot
+    connection (api.deps.get_hot_connection), whatever happened."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -81,6 +122,9 @@ class SessionScope:
         try:
             await self.app(scope, receive, send)
         finally:
-            session = (scope.get("state") or {}).pop(SESSION_KEY, None)
+            state = scope.get("state") or {}
+            session, hot = state.pop(SESSION_KEY, None), state.pop(HOT_KEY, None)
             if session is not None:
                 await session.close()
+            if hot is not None:
+                await hot[0].release(hot[1])

@@ -5,6 +5,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +39,18 @@ async def get_session(request: Request) -> AsyncSession:
     return session
 
 
+async def get_hot_connection(request: Request) -> asyncpg.Connection:
+    """The request's connection from the hot pool (db.HotPool), given back by `db.SessionScope`."""
+    state = request.scope.setdefault("state", {})
+    held = state.get(db.HOT_KEY)
+    if held is None:
+        pool: db.HotPool = request.app.state.hot_pool
+        held = state[db.HOT_KEY] = (pool, await pool.acquire())
+    conn: asyncpg.Connection = held[1]
+    return conn
+
+
+HotDep = Annotated[asyncpg.Connection, Depends(get_hot_connection)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
@@ -53,13 +66,13 @@ _OFFICER = """
 
 async def load_officer(session: AsyncSession, user_id: int) -> Officer | None:
     """The active officer with their unit, in one query; None if unknown or deactivated."""
-    loaded = await _load(session, user_id)
+    loaded = await _load(await driver(session), user_id)
     return loaded[0] if loaded else None
 
 
-async def _load(session: AsyncSession, user_id: int) -> tuple[Officer, int] | None:
+async def _load(conn: asyncpg.Connection, user_id: int) -> tuple[Officer, int] | None:
     """The officer and the calendar's cache version, read together: one round trip per request."""
-    row = await (await driver(session)).fetchrow(_OFFICER, user_id)
+    row = await conn.fetchrow(_OFFICER, user_id)
     if row is None:
         return None
     officer = Officer(
@@ -69,7 +82,7 @@ async def _load(session: AsyncSession, user_id: int) -> tuple[Officer, int] | No
 
 
 async def current_officer(
-    request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request, hot: HotDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Officer:
     if not token:
         raise unauthenticated()
@@ -79,7 +92,7 @@ async def current_officer(
     except (security.InvalidToken, ValueError, KeyError):
         raise unauthenticated(Code.invalid_token) from None
     # Deactivation takes effect at once: every request reloads the officer and their roles.
-    loaded = await _load(session, user_id)
+    loaded = await _load(hot, user_id)
     if loaded is None:
         raise unauthenticated(Code.invalid_token)
     request.state.calendar_version = loaded[1]
@@ -129,15 +142,16 @@ class OfficerContext:
     officer: Officer
     settings: Settings
     env: DeadlineEnv
+    hot: asyncpg.Connection  # for the intake INSERT
 
 
 async def officer_context(
-    request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request, session: SessionDep, hot: HotDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> OfficerContext:
-    officer = await current_officer(request, session, token)
+    officer = await current_officer(request, hot, token)
     settings: Settings = request.app.state.settings
     env = await calendar_service.env(session, settings, version=request.state.calendar_version)
-    return OfficerContext(session=session, officer=officer, settings=settings, env=env)
+    return OfficerContext(session=session, officer=officer, settings=settings, env=env, hot=hot)
 
 
 Ctx = Annotated[OfficerContext, Depends(officer_context)]

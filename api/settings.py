@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     bootstrap_admin_username: str | None = None
     bootstrap_admin_password: str | None = None
     max_body_bytes: int = 1_048_576
-    db_pool_size: int = 20  # connections per API process
+    db_pool_size: int = 10  # per API process, for each of its two pools (ORM, hot statements)
     # Sign-in throttle: this many failures for one username within the window → 429 until it passes.
     login_max_failures: int = 10
     login_window_minutes: int = 15

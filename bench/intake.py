@@ -117,6 +117,8 @@ async def database() -> AsyncIterator[str]:
         await engine.dispose()
         dsn, _, query = url.replace("postgresql+asyncpg://", "postgresql://").partition("?")
         conn = await asyncpg.connect(dsn, **({"host": query.split("host=", 1)[1]} if "host=" in query else {}))
+        if os.environ.get("BENCH_SQL"):  # an experiment on the schema, e.g. "DROP INDEX ixx_cases_content_trgm"
+            await conn.execute(os.environ["BENCH_SQL"])
         await conn.execute(
             "CREATE TABLE bench_bare (id bigserial PRIMARY KEY, payload jsonb NOT NULL, "
             "created_at timestamptz NOT NULL DEFAULT now())"

@@ -4,6 +4,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
+import asyncpg
 import httpx
 import pytest
 import sqlalchemy as sa
@@ -13,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from api import security
 from api.app import create_app
 from api.cli import migrate
-from api.db import make_engine, make_sessionmaker
-from api.deps import get_session
+from api.db import driver, make_engine, make_sessionmaker
+from api.deps import get_hot_connection, get_session
 from api.models.user import User
 from api.security import Passwords
 from api.seed import seed_demo
@@ -105,7 +106,11 @@ async def api(app: FastAPI, session: AsyncSession) -> AsyncIterator[Api]:
     async def _session() -> AsyncIterator[AsyncSession]:
         yield session
 
+    async def _hot() -> asyncpg.Connection:
+        return await driver(session)  # the test's connection, inside its rolled-back transaction
+
     app.dependency_overrides[get_session] = _session
+    app.dependency_overrides[get_hot_connection] = _hot
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield Api(http=http, session=session)

@@ -26,5 +26,12 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 )
 async def create(data: CaseCreate, ctx: Ctx, idempotency_key: IdempotencyKey = None) -> CaseCreated:
     return await intake_service.create(
-        ctx.session, ctx.officer, ctx.settings, data, today=today(), env=ctx.env, idempotency_key=idempotency_key
+        ctx.session,
+        ctx.officer,
+        ctx.settings,
+        data,
+        today=today(),
+        env=ctx.env,
+        idempotency_key=idempotency_key,
+        hot=ctx.hot,
     )

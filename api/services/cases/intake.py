@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -101,11 +102,10 @@ class IdBlock:
     def __init__(self) -> None:
         self._free: dict[object, list[int]] = {}
 
-    async def next(self, session: AsyncSession) -> int:
+    async def next(self, session: AsyncSession, conn: asyncpg.Connection) -> int:
         key = session.get_bind().engine  # one pool of ids per database engine
         free = self._free.setdefault(key, [])
         if not free:
-            conn = await driver(session)
             rows = await conn.fetch(
                 "SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, $1)", self.SIZE
             )
@@ -218,6 +218,7 @@ async def create(
     today: date,
     env: DeadlineEnv,
     idempotency_key: str | None = None,
+    hot: asyncpg.Connection | None = None,
 ) -> CaseCreated:
     """Record a letter. A retry with the same Idempotency-Key (even racing the first) returns the case made
     the first time. The officer who just typed the parties in reads nothing new: no identity_viewed event."""
@@ -245,7 +246,9 @@ async def create(
         if original is None or original.status not in (Status.resolved, Status.closed):
             raise DomainError(Code.repeat_target_not_decided, details={"field": "repeat_of_case_id"})
     await _validate_parties(session, data)
-    case_id = await IDS.next(session)
+    # The hot pool's connection when the request has one (else the session's own): the INSERT commits alone.
+    conn = hot or await driver(session)
+    case_id = await IDS.next(session, conn)
     tracking_code = new_tracking_code(today.year)
     key = access_key(settings, tracking_code)
     at = datetime.now(UTC)
@@ -369,7 +372,6 @@ async def create(
         "hash": event_hash,
         "outbox_payload": json.dumps(outbox_payload, default=str, ensure_ascii=False),
     }
-    conn = await driver(session)
     row = await conn.fetchrow(_INSERT.sql, *_INSERT.args(values))
     if row is None:
         # Nothing written: the same Idempotency-Key won first (perhaps a parallel retry), or — once in
@@ -378,7 +380,7 @@ async def create(
         existing = await _existing(session, principal, idempotency_key) if idempotency_key else None
         if existing is None:
             return await create(
-                session, principal, settings, data, today=today, env=env, idempotency_key=idempotency_key
+                session, principal, settings, data, today=today, env=env, idempotency_key=idempotency_key, hot=hot
             )
         assert existing.id is not None
         out = await _view_existing(session, principal, existing, today=today, env=env, vault=vault)
