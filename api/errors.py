@@ -78,6 +78,7 @@ class Code(StrEnum):
     if_match_required = "if_match_required"
     invalid_if_match = "invalid_if_match"
     date_in_future = "date_in_future"
+    date_too_early = "date_too_early"
     date_before_receipt = "date_before_receipt"
     date_before_suspension = "date_before_suspension"
     missing_field = "missing_field"
@@ -147,6 +148,7 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.if_match_required: (428, "Thiếu tiêu đề If-Match (phiên bản hồ sơ)"),
     C.invalid_if_match: (422, "If-Match phải là số phiên bản của hồ sơ"),
     C.date_in_future: (422, "Ngày không được ở tương lai"),
+    C.date_too_early: (422, "Ngày nhận đơn sớm hơn mốc cho phép (RECEIVED_FLOOR)"),
     C.date_before_receipt: (422, "Ngày hiệu lực không được trước ngày nhận đơn"),
     C.date_before_suspension: (422, "Ngày tiếp tục không được trước ngày tạm đình chỉ"),
     C.missing_field: (422, "Thiếu thông tin bắt buộc"),

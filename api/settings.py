@@ -1,6 +1,7 @@
 """Configuration from the environment (and an optional .env file)."""
 
 import secrets
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +24,7 @@ class Settings(BaseSettings):
     bootstrap_admin_username: str | None = None
     bootstrap_admin_password: str | None = None
     max_body_bytes: int = 1_048_576
+    received_floor: date = date(2000, 1, 1)  # no letter is recorded as received before this day
     db_pool_size: int = 10  # per API process, for each of its two pools (ORM, hot statements)
     # Sign-in throttle: this many failures for one username within the window → 429 until it passes.
     login_max_failures: int = 10

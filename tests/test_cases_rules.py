@@ -275,3 +275,37 @@ async def test_search_is_by_whole_words_and_finds_old_cases_beyond_the_newest_wi
         if cursor is None:
             break
     assert [i for i in seen if i in set(expected)] == expected
+
+
+async def test_text_that_cannot_be_stored_or_reads_differently_is_refused_naming_the_field(api: Api) -> None:
+    h = await api.headers("tinh.tiepdan")
+    cases = [
+        ({"title": "Đơn\x00khiếu nại"}, "title"),
+        ({"content": "Nội dung \u202eđảo chiều"}, "content"),
+        ({"parties": [{"role": "complainant", "full_name": "Nguyễn\u2066 Văn An"}]}, "parties.0.full_name"),
+    ]
+    for override, field in cases:
+        r = await api.http.post(f"{V1}/cases", headers=h, json=case_body(**override))
+        assert r.status_code == 422, r.text
+        assert field in [d["field"] for d in r.json()["error"]["details"]]
+    for params in ({"q": "dat\x00dai"}, {"cursor": "\x00"}):
+        r = await api.http.get(f"{V1}/cases", headers=h, params=params)
+        assert r.status_code == 422, r.text
+    r = await api.http.get(f"{V1}/units", headers=h, params={"q": "Khao\x00"})
+    assert r.status_code == 422
+
+
+async def test_text_is_stored_nfc_normalised(api: Api) -> None:
+    decomposed = "Nguye\u0302\u0303n Va\u0306n An"  # what some keyboards send
+    case = await intake(api, parties=[{"role": "complainant", "full_name": decomposed}], title="Đơn cu\u0309a ông An")
+    assert case["parties"][0]["full_name"] == "Nguyễn Văn An" and case["title"] == "Đơn của ông An"
+
+
+async def test_received_at_is_a_written_date_not_before_the_floor(api: Api) -> None:
+    h = await api.headers("tinh.tiepdan")
+    for value in (1_700_006_400, "1704067200"):
+        r = await api.http.post(f"{V1}/cases", headers=h, json=case_body(received_at=value))
+        assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "received_at", r.text
+    r = await api.http.post(f"{V1}/cases", headers=h, json=case_body(received_at="1999-12-31"))
+    assert r.status_code == 422 and r.json()["error"]["code"] == "date_too_early"
+    assert r.json()["error"]["details"]["floor"] == "2000-01-01"

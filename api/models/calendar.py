@@ -1,13 +1,15 @@
 """The working-day calendar: admins' corrections of the statutory calendar, and its API schemas."""
 
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from api.models.base import created_at_column
+from api.types import clean_any
 
 
 class CalendarOverride(SQLModel, table=True):
@@ -54,6 +56,11 @@ class OverrideIn(BaseModel):
     date: date
     kind: str = PydanticField(pattern="^(day_off|working_day)$")
     reason: str = PydanticField(min_length=1, max_length=500)
+
+    @field_validator("reason", mode="after")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        return clean_any(value)
 
 
 class OverrideOut(BaseModel):

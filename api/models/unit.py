@@ -2,13 +2,14 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from api.models.base import created_at_column
-from api.types import Id32
+from api.types import Id32, clean_any, clean_text
 
 
 class UnitLevel(StrEnum):
@@ -34,7 +35,7 @@ class UnitBase(SQLModel):
     @field_validator("name")
     @classmethod
     def _strip(cls, v: str) -> str:
-        v = v.strip()
+        v = clean_text(v.strip())
         if not v:
             raise ValueError("name must not be blank")
         return v
@@ -73,6 +74,11 @@ class UnitUpdate(SQLModel):
     reception_days: int | None = Field(default=None, ge=1, le=31)
     reception_period: ReceptionPeriod | None = None
     is_active: bool | None = None
+
+    @field_validator("name", mode="after")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        return clean_any(value)
 
 
 class ReceptionRequirement(SQLModel):

@@ -1,13 +1,15 @@
 """Officers (cán bộ): one unit each, one or more roles."""
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
+from pydantic import field_validator
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
 from api.models.base import created_at_column
-from api.types import Id32
+from api.types import Id32, clean_any
 from workflows.cases import Role
 
 __all__ = ["Role", "User", "UserCreate", "UserPublic", "UserUpdate"]
@@ -34,6 +36,11 @@ class UserCreate(SQLModel):
     unit_id: Id32
     roles: list[Role] = Field(min_length=1, max_length=5)
 
+    @field_validator("full_name", mode="after")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        return clean_any(value)
+
 
 class UserUpdate(SQLModel):
     full_name: str | None = Field(default=None, min_length=1, max_length=255)
@@ -41,6 +48,11 @@ class UserUpdate(SQLModel):
     roles: list[Role] | None = Field(default=None, min_length=1, max_length=5)
     is_active: bool | None = None
     password: str | None = Field(default=None, min_length=10, max_length=128)
+
+    @field_validator("full_name", mode="after")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        return clean_any(value)
 
 
 class UserPublic(SQLModel):

@@ -5,12 +5,13 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 from pydantic import Field as PydanticField
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlmodel import Field, SQLModel
 
 from api.models.base import created_at_column
+from api.types import clean_any
 
 # What webhooks can subscribe to (the outbox writes these).
 EVENT_TYPES = (
@@ -87,12 +88,22 @@ class WebhookIn(BaseModel):
         default=None, min_length=24, max_length=128, description="Signing secret; generated when omitted"
     )
 
+    @field_validator("name", "url", mode="after")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        return clean_any(value)
+
 
 class WebhookUpdate(BaseModel):
     name: str | None = PydanticField(default=None, min_length=1, max_length=128)
     url: str | None = PydanticField(default=None, min_length=8, max_length=2000)
     event_types: list[str] | None = PydanticField(default=None, min_length=1)
     is_active: bool | None = None
+
+    @field_validator("name", "url", mode="after")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        return clean_any(value)
 
 
 class WebhookOut(BaseModel):

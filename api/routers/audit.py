@@ -8,6 +8,7 @@ from api.deps import AdminOfficer, SessionDep
 from api.models.audit import AuditEventPublic
 from api.pagination import CursorQuery, LimitQuery, Page
 from api.services import audit as audit_service
+from api.types import CleanStr
 
 router = APIRouter(prefix="/audit-events", tags=["audit"])
 
@@ -18,8 +19,8 @@ async def list_events(
     _: AdminOfficer,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
-    entity: Annotated[str | None, Query(max_length=32)] = None,
-    entity_id: Annotated[str | None, Query(max_length=64)] = None,
+    entity: Annotated[CleanStr | None, Query(max_length=32)] = None,
+    entity_id: Annotated[CleanStr | None, Query(max_length=64)] = None,
 ) -> Page[AuditEventPublic]:
     rows, next_cursor = await audit_service.list_events(
         session, limit=limit, cursor=cursor, entity=entity, entity_id=entity_id

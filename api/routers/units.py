@@ -10,7 +10,7 @@ from api.errors import Code, DomainError
 from api.models.unit import Unit, UnitCreate, UnitImportResult, UnitLevel, UnitPublic, UnitUpdate
 from api.pagination import CursorQuery, LimitQuery, Page
 from api.services import units as unit_service
-from api.types import Id32
+from api.types import CleanStr, Id32
 
 router = APIRouter(prefix="/units", tags=["units"])
 
@@ -28,7 +28,7 @@ async def list_units(
     level: UnitLevel | None = None,
     parent_id: Id32 | None = None,
     under: Annotated[Id32 | None, Query(description="Chỉ các đơn vị thuộc cây của đơn vị này")] = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[CleanStr | None, Query(max_length=100)] = None,
 ) -> Page[UnitPublic]:
     rows, next_cursor = await unit_service.list_units(
         session, limit=limit, cursor=cursor, level=level.value if level else None, parent_id=parent_id, under=under, q=q

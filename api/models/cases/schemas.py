@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from api.types import Id32, Id64
+from api.types import Id32, Id64, StrictDate, clean_any, clean_text
 from workflows.calendar import Basis
 from workflows.cases import Kind, Status
 from workflows.deadlines import TimerStatus
@@ -55,7 +55,15 @@ class PartyRole(StrEnum):
 
 
 class Strict(BaseModel):
+    """Request bodies: unknown fields refused; every text NFC-normalised and refused when it holds NUL,
+    invalid Unicode or invisible direction controls (422 naming the field)."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        return clean_any(value)
 
 
 class PartyIn(Strict):
@@ -83,11 +91,13 @@ class CaseCreate(Strict):
     channel: Channel = Channel.in_person
     title: str = Field(min_length=1, max_length=MAX_TITLE)
     content: str = Field(min_length=1, max_length=MAX_CONTENT)
-    received_at: date = Field(description="Ngày nhận đơn (may be earlier than entry, e.g. a postmark)")
+    received_at: StrictDate = Field(description="Ngày nhận đơn (may be earlier than entry, e.g. a postmark)")
     competent_unit_id: Id32 | None = Field(default=None, description="Unit competent to settle it (default: yours)")
     complaint_round: Literal[1, 2] | None = None
     previous_case_id: Id64 | None = Field(default=None, description="The first-round case (2nd-round complaints)")
-    decision_known_date: date | None = Field(default=None, description="When the complainant learned of the decision")
+    decision_known_date: StrictDate | None = Field(
+        default=None, description="When the complainant learned of the decision"
+    )
     complexity: Complexity = Complexity.normal
     remote_area: bool | None = Field(default=None, description="Override of the commune's remote_area flag")
     signer_count: int = Field(default=1, ge=1, le=100_000)
@@ -121,7 +131,7 @@ class Remedies(Strict):
 
 
 class ActionIn(Strict):
-    effective_date: date | None = Field(default=None, description="Date on the legal document (default: today)")
+    effective_date: StrictDate | None = Field(default=None, description="Date on the legal document (default: today)")
     reason: str | None = Field(default=None, max_length=5000)
     decision_number: str | None = Field(default=None, max_length=64)
     reason_code: str | None = Field(default=None, max_length=32)
@@ -150,9 +160,9 @@ class CaseFilters(BaseModel):
     include_subtree: bool = Field(default=False, description="unit_id and its subtree")
     handler_id: Id32 | None = None
     overdue: bool | None = None
-    due_before: date | None = None
-    received_from: date | None = None
-    received_to: date | None = None
+    due_before: StrictDate | None = None
+    received_from: StrictDate | None = None
+    received_to: StrictDate | None = None
     multi_person: bool | None = None
     level_skipping: bool | None = None
     q: str | None = Field(
@@ -165,6 +175,11 @@ class CaseFilters(BaseModel):
     limit: int = Field(default=50, ge=1, le=200, description="Số bản ghi mỗi trang (1–200)")
     cursor: str | None = Field(default=None, max_length=512, description="Giá trị next_cursor của trang trước")
 
+    @field_validator("q", mode="after")
+    @classmethod
+    def _clean_q(cls, value: str | None) -> str | None:
+        return None if value is None else clean_text(value)
+
     @model_validator(mode="after")
     def _range(self) -> "CaseFilters":
         if self.received_from and self.received_to and self.received_from > self.received_to:
@@ -174,7 +189,7 @@ class CaseFilters(BaseModel):
 
 class NoticeIn(Strict):
     timer: Literal["notify_acceptance", "send_decision", "send_conclusion", "publish_conclusion"]
-    sent_on: date
+    sent_on: StrictDate
     recipients: str | None = Field(default=None, max_length=500)
 
 
@@ -286,7 +301,7 @@ class ChainReport(BaseModel):
 
 
 class DialogueIn(Strict):
-    held_on: date
+    held_on: StrictDate
     participants: list[str] = Field(min_length=1, max_length=50)
     minutes: str = Field(min_length=1, max_length=MAX_CONTENT)
     agreement_reached: bool

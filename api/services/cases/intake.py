@@ -226,6 +226,10 @@ async def create(
         raise DomainError(Code.intake_forbidden)
     if data.received_at > today:
         raise DomainError(Code.date_in_future, details={"field": "received_at"})
+    if data.received_at < settings.received_floor:
+        raise DomainError(
+            Code.date_too_early, details={"field": "received_at", "floor": settings.received_floor.isoformat()}
+        )
     competent_id, competent_path, competent_remote = principal.unit_id, principal.unit_path, principal.unit_remote_area
     if data.competent_unit_id and data.competent_unit_id != principal.unit_id:
         competent = await session.get(Unit, data.competent_unit_id)
