@@ -71,6 +71,7 @@ class Code(StrEnum):
     invalid_event_type = "invalid_event_type"
     # Cases
     case_not_found = "case_not_found"
+    idempotency_key_reused = "idempotency_key_reused"
     intake_forbidden = "intake_forbidden"
     not_your_unit = "not_your_unit"
     action_not_allowed = "action_not_allowed"
@@ -141,6 +142,7 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.invalid_url: (422, "URL phải bắt đầu bằng http:// hoặc https://"),
     C.invalid_event_type: (422, "Loại sự kiện không tồn tại"),
     C.case_not_found: (404, "Không tìm thấy hồ sơ"),
+    C.idempotency_key_reused: (422, "Idempotency-Key này đã được dùng cho một yêu cầu khác"),
     C.intake_forbidden: (403, "Chỉ cán bộ tiếp dân hoặc thủ trưởng được tiếp nhận đơn"),
     C.not_your_unit: (403, "Chỉ cán bộ của đơn vị có thẩm quyền được thực hiện thao tác này"),
     C.action_not_allowed: (409, "Thao tác không được phép ở trạng thái hiện tại của hồ sơ hoặc với vai trò của bạn"),

@@ -1,7 +1,7 @@
 """Full journeys through the API for each kind of case."""
 
 from api.models.user import User
-from tests.conftest import Api
+from tests.conftest import Api, Live
 from tests.helpers import TODAY, V1, act, act_raw, days_ago, get, intake, timer
 
 
@@ -299,3 +299,34 @@ async def test_worked_examples_through_the_api(api: Api) -> None:
     assert timer(late, "acceptance")["status"] == "met_late"
     # Accepted 9 July 2026: 30 calendar days → Sat 8 August → Monday 10 August.
     assert timer(accepted, "resolution")["due_date"] == "2026-08-10"
+
+
+async def test_an_idempotency_key_replays_only_its_own_request_as_the_case_is_now(api: Api) -> None:
+    from tests.helpers import case_body
+
+    h = {**(await api.headers("tinh.tiepdan")), "Idempotency-Key": "desk-7f3a-0002"}
+    body = case_body(
+        kind="denunciation", field="corruption", parties=[{"role": "denouncer", "full_name": "Lò Thị Hoa"}]
+    )
+    first = (await api.http.post(f"{V1}/cases", headers=h, json=body)).json()
+    other = await api.http.post(f"{V1}/cases", headers=h, json={**body, "title": "Một đơn khác"})
+    assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_key_reused"
+    accepted = await act(api, "tinh.chutich", first, "accept", decision_number="3/QĐ")
+    replay = await api.http.post(f"{V1}/cases", headers=h, json=body)
+    assert replay.status_code == 201 and replay.json()["id"] == first["id"]
+    assert replay.json()["status"] == "accepted" and replay.json()["version"] == accepted["version"]
+    # The desk officer who received it sees the denouncer again: recorded as a read, like GET /cases/{id}.
+    events = (await api.http.get(f"{V1}/cases/{first['id']}/events", headers=h)).json()["items"]
+    desk = await api.user("tinh.tiepdan")
+    assert [e["action"] for e in events][-1] == "identity_viewed" and events[-1]["actor_id"] == desk.id
+
+
+async def test_parallel_retries_with_one_key_all_get_the_one_case(live: Live) -> None:
+    import asyncio
+
+    from tests.helpers import case_body
+
+    h = {**(await live.headers("tinh.tiepdan")), "Idempotency-Key": "mobile-retry-0001"}
+    answers = await asyncio.gather(*(live.http.post(f"{V1}/cases", headers=h, json=case_body()) for _ in range(6)))
+    assert {r.status_code for r in answers} == {201}
+    assert len({r.json()["id"] for r in answers}) == 1

@@ -76,6 +76,8 @@ class Case(SQLModel, table=True):
     escalated_to_unit_id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("units.id")))
     # A retried intake with the same Idempotency-Key returns the case made the first time.
     idempotency_key: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    # SHA-256 of the request first made with that key: the same key with another body is refused.
+    idempotency_fingerprint: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
     updated_at: datetime | None = Field(default=None, sa_column=created_at_column())
 

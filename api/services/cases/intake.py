@@ -18,7 +18,7 @@ from api.auth import Officer
 from api.db import Statement, driver
 from api.errors import Code, DomainError, UnitNotFound
 from api.models.cases import Case, CaseParty
-from api.models.cases.schemas import CaseCreate, CaseCreated, CaseOut
+from api.models.cases.schemas import CaseCreate, CaseCreated
 from api.models.unit import Unit
 from api.models.user import User
 from api.services.calendar import DeadlineEnv, store_timers
@@ -165,13 +165,13 @@ WITH c AS (
         receiving_unit_id, competent_unit_id, received_by_id, complaint_round, previous_case_id, decision_known_date,
         complexity, remote_area, signer_count, is_anonymous, multi_place_verification, level_skipping,
         repeat_of_case_id, status, version, remedies, extension_count, warnings, timers, next_due_date,
-        next_alert_date, max_due_date, idempotency_key, created_at, updated_at)
+        next_alert_date, max_due_date, idempotency_key, idempotency_fingerprint, created_at, updated_at)
     VALUES (:id, :tracking_code, :access_key_hash, :kind, :field, :channel, :title, :content, :received_at,
         :receiving_unit_id, :competent_unit_id, :received_by_id, :complaint_round, :previous_case_id,
         :decision_known_date, :complexity, :remote_area, :signer_count, :is_anonymous, :multi_place_verification,
         :level_skipping, :repeat_of_case_id, :status, 1, '{}'::jsonb, 0, CAST(CAST(:warnings AS text) AS jsonb),
         CAST(CAST(:timers AS text) AS jsonb), :next_due_date, :next_alert_date, :max_due_date, :idempotency_key,
-        :at, :at)
+        :idempotency_fingerprint, :at, :at)
     ON CONFLICT DO NOTHING
     RETURNING id
 ), p AS (
@@ -250,6 +250,7 @@ async def create(
         if original is None or original.status not in (Status.resolved, Status.closed):
             raise DomainError(Code.repeat_target_not_decided, details={"field": "repeat_of_case_id"})
     await _validate_parties(session, data)
+    fingerprint = hashlib.sha256(data.model_dump_json().encode()).hexdigest() if idempotency_key else None
     # The hot pool's connection when the request has one (else the session's own): the INSERT commits alone.
     conn = hot or await driver(session)
     case_id = await IDS.next(session, conn)
@@ -362,6 +363,7 @@ async def create(
         "next_alert_date": case.next_alert_date,
         "max_due_date": case.max_due_date,
         "idempotency_key": idempotency_key,
+        "idempotency_fingerprint": fingerprint,
         "at": at,
         "p_role": [p.role for p in parties],
         "p_full_name": [p.full_name for p in parties],
@@ -380,34 +382,19 @@ async def create(
     if row is None:
         # Nothing written: the same Idempotency-Key won first (perhaps a parallel retry), or — once in
         # 10^14 — the tracking code was taken; either way nothing of this attempt remains.
-        await session.rollback()
         existing = await _existing(session, principal, idempotency_key) if idempotency_key else None
         if existing is None:
             return await create(
                 session, principal, settings, data, today=today, env=env, idempotency_key=idempotency_key, hot=hot
             )
+        if existing.idempotency_fingerprint not in (None, fingerprint):  # None: recorded before revision 0007
+            raise DomainError(Code.idempotency_key_reused, details={"field": "Idempotency-Key"})
+        # A replay is a read: only for a caller who may still read the case, as it is now, audited as a read.
         assert existing.id is not None
-        out = await _view_existing(session, principal, existing, today=today, env=env, vault=vault)
+        out = await queries.read(session, principal, existing.id, today=today, env=env, vault=vault)
         return CaseCreated(**out.model_dump(), access_key=access_key(settings, existing.tracking_code))
     if conn.is_in_transaction():  # an ORM read above (or a test) opened one; outside it the INSERT committed
         await session.commit()
     for p, party_id in zip(parties, row["party_ids"], strict=True):
         p.id = party_id
     return presenters.case_created(principal, case, parties, clear, access_key=key, today=today, env=env)
-
-
-async def _view_existing(
-    session: AsyncSession, principal: Officer, case: Case, *, today: date, env: DeadlineEnv, vault: Vault
-) -> CaseOut:
-    assert case.id is not None
-    loaded = await queries.load(session, principal, case.id)
-    return presenters.case_out(
-        principal,
-        loaded.case,
-        loaded.parties,
-        handler_ids=loaded.handler_ids,
-        repeat_count=loaded.repeat_count,
-        today=today,
-        env=env,
-        vault=vault,
-    )
