@@ -75,6 +75,7 @@ class Code(StrEnum):
     intake_forbidden = "intake_forbidden"
     not_your_unit = "not_your_unit"
     action_not_allowed = "action_not_allowed"
+    action_not_allowed_for_role = "action_not_allowed_for_role"
     version_mismatch = "version_mismatch"
     if_match_required = "if_match_required"
     invalid_if_match = "invalid_if_match"
@@ -145,7 +146,8 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.idempotency_key_reused: (422, "Idempotency-Key này đã được dùng cho một yêu cầu khác"),
     C.intake_forbidden: (403, "Chỉ cán bộ tiếp dân hoặc thủ trưởng được tiếp nhận đơn"),
     C.not_your_unit: (403, "Chỉ cán bộ của đơn vị có thẩm quyền được thực hiện thao tác này"),
-    C.action_not_allowed: (409, "Thao tác không được phép ở trạng thái hiện tại của hồ sơ hoặc với vai trò của bạn"),
+    C.action_not_allowed: (409, "Thao tác này không thực hiện được khi hồ sơ đang ở trạng thái hiện tại"),
+    C.action_not_allowed_for_role: (409, "Vai trò của bạn không được thực hiện thao tác này; cần người có thẩm quyền"),
     C.version_mismatch: (412, "Hồ sơ đã được người khác thay đổi; hãy tải lại rồi thử lại"),
     C.if_match_required: (428, "Thiếu tiêu đề If-Match (phiên bản hồ sơ)"),
     C.invalid_if_match: (422, "If-Match phải là số phiên bản của hồ sơ"),
@@ -211,10 +213,18 @@ class UnitNotFound(DomainError):
 
 
 class ActionNotAllowed(DomainError):
-    def __init__(self, *, action: str, status: str, allowed_actions: list[str]) -> None:
-        super().__init__(
-            Code.action_not_allowed, details={"action": action, "status": status, "allowed_actions": allowed_actions}
-        )
+    """409: the action does not exist in this status (`action_not_allowed`), or it does but not for the
+    caller's roles (`action_not_allowed_for_role`, with the roles that may)."""
+
+    def __init__(
+        self, *, action: str, status: str, allowed_actions: list[str], required_roles: list[str] | None = None
+    ) -> None:
+        details: dict[str, Any] = {"action": action, "status": status, "allowed_actions": allowed_actions}
+        code = Code.action_not_allowed
+        if required_roles:
+            details["required_roles"] = required_roles
+            code = Code.action_not_allowed_for_role
+        super().__init__(code, details=details)
 
 
 class VersionStale(DomainError):

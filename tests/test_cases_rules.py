@@ -309,3 +309,35 @@ async def test_received_at_is_a_written_date_not_before_the_floor(api: Api) -> N
     r = await api.http.post(f"{V1}/cases", headers=h, json=case_body(received_at="1999-12-31"))
     assert r.status_code == 422 and r.json()["error"]["code"] == "date_too_early"
     assert r.json()["error"]["details"]["floor"] == "2000-01-01"
+
+
+async def test_409_says_whether_the_status_or_the_role_is_the_problem(api: Api) -> None:
+    case = await intake(api)
+    r = await act_raw(api, "tinh.tiepdan", case, "accept")  # a desk officer may not accept (thụ lý)
+    body = r.json()["error"]
+    assert r.status_code == 409 and body["code"] == "action_not_allowed_for_role"
+    assert body["details"]["required_roles"] == ["unit_head"] and "accept" not in body["details"]["allowed_actions"]
+    r = await act_raw(api, "tinh.chutich", case, "close")  # nobody closes a letter not yet decided
+    body = r.json()["error"]
+    assert r.status_code == 409 and body["code"] == "action_not_allowed" and "required_roles" not in body["details"]
+    assert body["message"] != (await act_raw(api, "tinh.tiepdan", case, "accept")).json()["error"]["message"]
+
+
+async def test_due_date_order_pages_through_every_case_once_with_or_without_a_due_date(api: Api) -> None:
+    h = await api.headers("tinh.chutich")
+    made = [await intake(api, title=f"Đơn hạn xử lý {i}", received_at=days_ago(i)) for i in range(3)]
+    done = await act(api, "tinh.chutich", made[0], "accept", decision_number="9/QĐ")
+    done = await act(api, "tinh.chutich", done, "resolve", outcome="correct", decision_number="10/QĐ")
+    await act(api, "tinh.tiepdan", done, "close")  # no more due date (duty timers aside)
+    stored = await act(api, "tinh.tiepdan", made[1], "store", reason_code="duplicate")
+    assert stored["next_due_date"] is None
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 1, "sort": "due_date", "q": "han xu ly", **({"cursor": cursor} if cursor else {})}
+        page = (await api.http.get(f"{V1}/cases", headers=h, params=params)).json()
+        seen += [c["id"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(c["id"] for c in made) and len(seen) == len(set(seen))
+    assert seen[-1] == stored["id"] or seen.index(stored["id"]) > seen.index(made[2]["id"])

@@ -30,7 +30,7 @@ def upgrade() -> None:
         op.drop_index(name, table_name='cases')
     op.create_index('ix_cases_received', 'cases', ['received_at', 'id'], unique=False)
     op.create_index('ix_cases_receiving_received', 'cases', ['receiving_unit_id', 'received_at', 'id'], unique=False)
-    op.execute("CREATE INDEX ixx_cases_due_sort ON cases ((coalesce(next_due_date, '9999-12-31'::date)), id)")
+    op.execute("CREATE INDEX ixx_cases_due_sort ON cases ((coalesce(next_due_date, '9000-01-01'::date)), id)")
     # Filter combinations (kind, field, status): one index instead of three weak ones, and statistics of the
     # columns together so the planner knows when a combination is rare (bitmap) or common (ordered scan).
     op.create_index('ix_cases_kind_field_status', 'cases', ['kind', 'field', 'status'], unique=False)

@@ -26,6 +26,7 @@ from workflows.cases import (
     REJECT_REASONS,
     STORE_REASONS,
     TERMINATE_REASONS,
+    TRANSITIONS,
     WITHDRAWAL_EXCEPTIONS,
     Action,
     Kind,
@@ -354,10 +355,12 @@ async def perform(
     status = Status(case.status)
     t = transition(status, action, set(principal.roles))
     if t is None:
+        exists = TRANSITIONS.get((status, action))
         raise ActionNotAllowed(
             action=action.value,
             status=status.value,
             allowed_actions=allowed_actions(status, access.acting_roles(principal, case)),
+            required_roles=sorted(r.value for r in exists.roles) if exists else None,
         )
     access.ensure_may_act(principal, case, t)
     on = body.effective_date or today

@@ -131,7 +131,10 @@ async def read(
 # The stored, indexed full-text vector of the folded title and content (migration 0006).
 SEARCH_VECTOR: sa.ColumnElement[Any] = sa.literal_column("cases.search_vector")
 TEXT_WINDOW = 2000
-_FAR: sa.ColumnElement[Any] = sa.literal_column("'9999-12-31'::date")  # a constant, so the expression matches the index
+# Cases without a due date sort last. Not 9999-12-31: asyncpg sends date.max as 'infinity', which would put
+# every such case before the cursor. A constant, so the expression matches the index ixx_cases_due_sort.
+NO_DUE_DATE = date(9000, 1, 1)
+_FAR: sa.ColumnElement[Any] = sa.literal_column("'9000-01-01'::date")
 SORTS: dict[str, Keyset[Case]] = {
     "-received_at": Keyset(
         columns=(Case.received_at, Case.id), kinds=(date, int), key=lambda c: [c.received_at, c.id], descending=True
@@ -140,7 +143,7 @@ SORTS: dict[str, Keyset[Case]] = {
     "due_date": Keyset(  # the expression of index ixx_cases_due_sort
         columns=(sa.func.coalesce(Case.next_due_date, _FAR), Case.id),
         kinds=(date, int),
-        key=lambda c: [c.next_due_date or date(9999, 12, 31), c.id],
+        key=lambda c: [c.next_due_date or NO_DUE_DATE, c.id],
     ),
 }
 
