@@ -82,6 +82,8 @@ class Code(StrEnum):
     date_in_future = "date_in_future"
     date_too_early = "date_too_early"
     date_before_receipt = "date_before_receipt"
+    date_before_previous_step = "date_before_previous_step"
+    extension_after_deadline = "extension_after_deadline"
     date_before_suspension = "date_before_suspension"
     missing_field = "missing_field"
     invalid_reason_code = "invalid_reason_code"
@@ -154,6 +156,11 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.date_in_future: (422, "Ngày không được ở tương lai"),
     C.date_too_early: (422, "Ngày nhận đơn sớm hơn mốc cho phép (RECEIVED_FLOOR)"),
     C.date_before_receipt: (422, "Ngày hiệu lực không được trước ngày nhận đơn"),
+    C.date_before_previous_step: (422, "Ngày của bước này không được trước ngày của bước liền trước trong hồ sơ"),
+    C.extension_after_deadline: (
+        409,
+        "Chỉ gia hạn khi thời hạn giải quyết còn đang chạy; hồ sơ đã quá hạn vẫn là quá hạn",
+    ),
     C.date_before_suspension: (422, "Ngày tiếp tục không được trước ngày tạm đình chỉ"),
     C.missing_field: (422, "Thiếu thông tin bắt buộc"),
     C.invalid_reason_code: (422, "Mã lý do không hợp lệ"),

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from api.models.cases import CaseEvent
 from tests.conftest import Api
-from tests.helpers import V1, act, act_raw, get, intake
+from tests.helpers import TODAY, V1, act, act_raw, get, intake
 
 DENOUNCER = {
     "role": "denouncer",
@@ -112,7 +112,7 @@ async def test_the_action_response_to_a_handler_is_masked(api: Api) -> None:
         f"{V1}/cases/{case['id']}/dialogues",
         headers=await api.headers("tinh.xacminh"),
         json={
-            "held_on": case["received_at"],
+            "held_on": TODAY.isoformat(),
             "participants": ["Người xác minh"],
             "minutes": "Làm việc",
             "agreement_reached": False,

@@ -60,11 +60,27 @@ async def test_complaint_journey_accept_assign_dialogue_resolve_close(api: Api) 
     assert timer(case, "send_decision")["basis"] == "working"
     case = await act(api, "tinh.tiepdan", case, "close")
     assert case["status"] == "closed" and case["allowed_actions"] == []
-    assert all(t["status"] in ("met", "met_late") for t in case["timers"])
+    # Closing does not pretend the decision was sent: that duty is met only by a recorded notice.
+    assert all(t["status"] in ("met", "met_late") for t in case["timers"] if t["name"] != "send_decision")
+    assert timer(case, "send_decision")["status"] == "running"
+    r = await api.http.post(
+        f"{V1}/cases/{case['id']}/notices",
+        headers=await api.headers("tinh.tiepdan"),
+        json={"timer": "send_decision", "sent_on": TODAY.isoformat()},
+    )
+    assert r.status_code == 200 and timer(r.json(), "send_decision")["status"] == "met"
     events = (await api.http.get(f"{V1}/cases/{case['id']}/events", headers=await api.headers("tinh.chutich"))).json()[
         "items"
     ]
-    assert [e["action"] for e in events] == ["create", "accept", "assign", "dialogue", "resolve", "close"]
+    assert [e["action"] for e in events] == [
+        "create",
+        "accept",
+        "assign",
+        "dialogue",
+        "resolve",
+        "close",
+        "notice_sent",
+    ]
     assert events[1]["from_status"] == "received" and events[1]["to_status"] == "accepted"
     assert events[1]["actor_id"] == (await api.user("tinh.chutich")).id
 

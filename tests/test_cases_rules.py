@@ -341,3 +341,56 @@ async def test_due_date_order_pages_through_every_case_once_with_or_without_a_du
             break
     assert sorted(seen) == sorted(c["id"] for c in made) and len(seen) == len(set(seen))
     assert seen[-1] == stored["id"] or seen.index(stored["id"]) > seen.index(made[2]["id"])
+
+
+async def test_each_step_is_dated_on_or_after_the_step_before_it(api: Api) -> None:
+    case = await intake(api, received_at="2026-11-02")
+    case = await act(api, "tinh.chutich", case, "accept", effective_date="2026-11-10", decision_number="1/QĐ-TL")
+    r = await act_raw(
+        api, "tinh.chutich", case, "resolve", effective_date="2026-11-05", outcome="correct", decision_number="2/QĐ"
+    )
+    error = r.json()["error"]
+    assert r.status_code == 422 and error["code"] == "date_before_previous_step"
+    assert error["details"] == {"field": "effective_date", "previous_step_date": "2026-11-10"}
+    case = await act(
+        api, "tinh.chutich", case, "resolve", effective_date="2026-11-20", outcome="correct", decision_number="2/QĐ"
+    )
+    r = await act_raw(api, "tinh.tiepdan", case, "close", effective_date="2026-11-19")  # before the decision
+    assert r.status_code == 422 and r.json()["error"]["details"]["previous_step_date"] == "2026-11-20"
+    assert (await act_raw(api, "tinh.tiepdan", case, "close", effective_date="2026-11-20")).status_code == 200
+
+
+async def test_an_extension_is_decided_while_the_period_still_runs(api: Api) -> None:
+    den = await intake(
+        api,
+        kind="denunciation",
+        field="corruption",
+        received_at="2026-09-01",
+        parties=[{"role": "denouncer", "full_name": "Lò Văn Pha"}],
+    )
+    den = await act(api, "tinh.chutich", den, "accept", effective_date="2026-09-03", decision_number="5/QĐ")
+    due = next(t for t in den["timers"] if t["name"] == "resolution")["due_date"]
+    assert due == "2026-10-05"  # 30 days from 3 Sep end on Sat 3 Oct: rolled to Monday
+    late = await act_raw(
+        api,
+        "tinh.chutich",
+        den,
+        "extend",
+        effective_date="2026-10-06",
+        decision_number="6/QĐ",
+        reason="Phức tạp",
+        complexity="complex",
+    )
+    assert late.status_code == 409 and late.json()["error"]["code"] == "extension_after_deadline"
+    assert late.json()["error"]["details"]["due_date"] == "2026-10-05"
+    ok = await act(
+        api,
+        "tinh.chutich",
+        den,
+        "extend",
+        effective_date="2026-10-05",
+        decision_number="6/QĐ",
+        reason="Phức tạp",
+        complexity="complex",
+    )
+    assert next(t for t in ok["timers"] if t["name"] == "resolution")["due_date"] == "2026-11-02"  # 60 days

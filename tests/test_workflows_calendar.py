@@ -221,10 +221,13 @@ def test_timer_operations_keep_their_invariants(ops: list[tuple[str, int]], star
                 assert t.status(CAL, day) in {"running", "overdue"}
 
 
-def test_only_a_first_round_decision_carries_the_3_working_day_sending_duty() -> None:
+def test_each_round_decision_carries_its_sending_duty() -> None:
     from workflows.deadlines import resolution_timers
 
     first = resolution_timers(CaseFacts("complaint", complaint_round=1), date(2026, 4, 28))
     assert [(t.name, t.basis, t.days) for t in first] == [("send_decision", Basis.working, 3)]
     assert first[0].due_date(CAL) == date(2026, 5, 5)  # Wed 29 Apr (1), 30 Apr and 1 May off, 4 (2), 5 May (3)
-    assert resolution_timers(CaseFacts("complaint", complaint_round=2), date(2026, 4, 28)) == []
+    second = resolution_timers(CaseFacts("complaint", complaint_round=2), date(2026, 4, 28))
+    assert [(t.name, t.basis, t.days) for t in second] == [("send_decision", Basis.working, 7)]
+    assert "art. 41" in second[0].legal_basis
+    assert second[0].due_date(CAL) == date(2026, 5, 11)  # 29 Apr, 4–8 May, 11 May: the 7th working day

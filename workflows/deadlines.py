@@ -37,6 +37,7 @@ class RuleSet:
     # complexity → how many extensions (LTC art. 30)
     denunciation_max_extensions: dict[str, int]
     complaint_send_decision: Period
+    complaint_send_decision_second: Period
     denunciation_notify_acceptance: Period
     denunciation_send_conclusion: Period
     denunciation_publish_conclusion: Period
@@ -76,6 +77,8 @@ def rule_sets(processing_days: int = 10, processing_basis: Basis = Basis.working
         denunciation_extension_max_days=30,
         denunciation_max_extensions={"normal": 0, "complex": 1, "especially_complex": 2},
         complaint_send_decision=Period(wd, 3, "LKN art. 32"),
+        # LKN art. 41: the days are not confirmed in our statute extract (LEGAL.md: "about 7; make it data").
+        complaint_send_decision_second=Period(wd, 7, "LKN art. 41 (số ngày chưa xác nhận)"),
         denunciation_notify_acceptance=Period(wd, 5, "LTC art. 29"),
         denunciation_send_conclusion=Period(wd, 5, "LTC art. 35"),
         denunciation_publish_conclusion=Period(wd, 7, "LTC art. 40"),
@@ -271,17 +274,19 @@ def resolution_timers(facts: CaseFacts, decided_on: date, sets: tuple[RuleSet, .
     """Notification duties after the decision (complaints) or conclusion (denunciations)."""
     rules = rules_on(decided_on, sets)
     if facts.kind == "complaint":
-        # LKN art. 32 sets 3 working days for the first-round decision; the second round's is not in our
-        # statute extract (LEGAL.md), so no timer is invented for it.
-        if facts.complaint_round != 1:
-            return []
-        return [_timer("send_decision", rules.complaint_send_decision, decided_on)]
+        # LKN art. 32 (first round) and art. 41 (second round) each set a duty to send the decision.
+        period = rules.complaint_send_decision if facts.complaint_round == 1 else rules.complaint_send_decision_second
+        return [_timer("send_decision", period, decided_on)]
     if facts.kind == "denunciation":
         return [
             _timer("send_conclusion", rules.denunciation_send_conclusion, decided_on),
             _timer("publish_conclusion", rules.denunciation_publish_conclusion, decided_on),
         ]
     return []
+
+
+# Notification duties: met only by a recorded notice, never by closing the case.
+NOTICE_TIMERS = frozenset({"notify_acceptance", "send_decision", "send_conclusion", "publish_conclusion"})
 
 
 def complete(timers: list[Timer], names: set[str] | None, on: date) -> list[Timer]:

@@ -219,6 +219,13 @@ async def _extend(ctx: Ctx) -> None:
     case, body = ctx.case, ctx.body
     if case.kind != Kind.denunciation:
         raise DomainError(Code.extension_not_allowed)
+    # Extensions are decided while the period runs: an overdue case stays overdue in the record.
+    running = [t for t in ctx.timers if t.name == "resolution" and t.is_open()]
+    if running and ctx.on > running[0].due_date(ctx.env.cal):
+        raise DomainError(
+            Code.extension_after_deadline,
+            details={"field": "effective_date", "due_date": running[0].due_date(ctx.env.cal).isoformat()},
+        )
     _require(body.decision_number, "decision_number", "Gia hạn phải có quyết định")
     _require(body.reason, "reason", "Gia hạn phải nêu lý do")
     complexity = body.complexity.value if body.complexity else case.complexity
@@ -314,7 +321,10 @@ def _remedies_json(remedies: Any) -> dict[str, Any]:
 
 async def _close(ctx: Ctx) -> None:
     ctx.case.closed_on = ctx.on
-    ctx.timers = dl.complete(ctx.timers, None, ctx.on)
+    # Closing ends the periods of the settlement, not the duty to notify: an unmet notice stays unmet (and
+    # becomes late when recorded after its due date).
+    open_ = {t.name for t in ctx.timers if t.is_open() and t.name not in dl.NOTICE_TIMERS}
+    ctx.timers = dl.complete(ctx.timers, open_, ctx.on)
 
 
 HANDLERS: dict[Action, Callable[[Ctx], Awaitable[None]]] = {
@@ -364,7 +374,7 @@ async def perform(
         )
     access.ensure_may_act(principal, case, t)
     on = body.effective_date or today
-    domain.validate_effective_date(on, received_at=case.received_at, today=today)
+    domain.validate_effective_date(on, received_at=case.received_at, today=today, previous=loaded.last_step_on)
     ctx = Ctx(
         session=session, principal=principal, case=case, body=body, on=on, env=env, timers=domain.load_timers(case)
     )

@@ -30,7 +30,9 @@ async def add_dialogue(
         raise DomainError(Code.dialogue_forbidden)
     if case.status not in (Status.accepted, Status.in_progress, Status.suspended):
         raise DomainError(Code.dialogue_not_allowed, details={"status": case.status})
-    domain.validate_effective_date(data.held_on, received_at=case.received_at, today=today, field="held_on")
+    domain.validate_effective_date(
+        data.held_on, received_at=case.received_at, today=today, field="held_on", previous=case.accepted_on
+    )
     assert case.id is not None
     dialogue = CaseDialogue(
         case_id=case.id,
@@ -60,7 +62,7 @@ async def add_dialogue(
     return dialogue
 
 
-NOTICE_TIMERS = {"notify_acceptance", "send_decision", "send_conclusion", "publish_conclusion"}
+NOTICE_TIMERS = dl.NOTICE_TIMERS
 
 
 async def record_notice(
@@ -84,7 +86,13 @@ async def record_notice(
     if timer_name not in NOTICE_TIMERS or not any(t.name == timer_name and t.is_open() for t in timers):
         open_notices = sorted(t.name for t in timers if t.is_open() and t.name in NOTICE_TIMERS)
         raise DomainError(Code.no_such_notice, details={"field": "timer", "open": open_notices})
-    domain.validate_effective_date(sent_on, received_at=case.received_at, today=today, field="sent_on")
+    domain.validate_effective_date(
+        sent_on,
+        received_at=case.received_at,
+        today=today,
+        field="sent_on",
+        previous=case.decision_date or case.accepted_on,
+    )
     store_timers(case, dl.complete(timers, {timer_name}, sent_on), env)
     case.version += 1
     case.updated_at = datetime.now(UTC)

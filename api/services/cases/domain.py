@@ -23,8 +23,16 @@ def load_timers(case: Case) -> list[Timer]:
     return [Timer.from_dict(t) for t in case.timers]
 
 
-def validate_effective_date(value: date, *, received_at: date, today: date, field: str = "effective_date") -> None:
+def validate_effective_date(
+    value: date, *, received_at: date, today: date, field: str = "effective_date", previous: date | None = None
+) -> None:
+    """A step is dated between the step before it and today: no decision before acceptance, no close before
+    the decision (LEGAL.md, counting rules)."""
     if value > today:
         raise DomainError(Code.date_in_future, details={"field": field})
     if value < received_at:
         raise DomainError(Code.date_before_receipt, details={"field": field})
+    if previous is not None and value < previous:
+        raise DomainError(
+            Code.date_before_previous_step, details={"field": field, "previous_step_date": previous.isoformat()}
+        )

@@ -33,6 +33,7 @@ class Loaded:
     repeat_count: int
     chain_head: tuple[int, str]
     parties: list[CaseParty] = field(default_factory=list)
+    last_step_on: date | None = None  # the date of the latest step an officer recorded (intake included)
 
 
 _Repeat = sa.orm.aliased(Case)
@@ -49,6 +50,10 @@ _HANDLERS = (
 _REPEATS = sa.select(sa.func.count()).select_from(_Repeat).where(_Repeat.repeat_of_case_id == Case.id).scalar_subquery()
 _HEAD_SEQ = sa.select(CaseEvent.seq).where(CaseEvent.case_id == Case.id).order_by(CaseEvent.seq.desc()).limit(1)
 _HEAD_HASH = sa.select(CaseEvent.hash).where(CaseEvent.case_id == Case.id).order_by(CaseEvent.seq.desc()).limit(1)
+# Officers' steps only: the sweep's alerts and identity reads are dated by the clock, not by a document.
+_LAST_STEP = sa.select(sa.func.max(CaseEvent.effective_date)).where(
+    CaseEvent.case_id == Case.id, CaseEvent.actor_id.is_not(None), CaseEvent.action != "identity_viewed"
+)
 
 
 async def get_readable(session: AsyncSession, principal: Officer, case_id: int, *, lock: bool = False) -> Case:
@@ -64,15 +69,20 @@ async def get_readable(session: AsyncSession, principal: Officer, case_id: int, 
 
 async def load(session: AsyncSession, principal: Officer, case_id: int, *, lock: bool = False) -> Loaded:
     """The readable case with its handlers, repeat count and chain head in one query, and its parties."""
-    stmt = sa.select(Case, _HANDLERS, _REPEATS, _HEAD_SEQ.scalar_subquery(), _HEAD_HASH.scalar_subquery()).where(
-        Case.id == case_id, access.readable(principal)
-    )
+    stmt = sa.select(
+        Case,
+        _HANDLERS,
+        _REPEATS,
+        _HEAD_SEQ.scalar_subquery(),
+        _HEAD_HASH.scalar_subquery(),
+        _LAST_STEP.scalar_subquery(),
+    ).where(Case.id == case_id, access.readable(principal))
     if lock:
         stmt = stmt.with_for_update(of=Case)
     row = (await session.execute(stmt)).first()
     if row is None:
         raise CaseNotFound()
-    case, handlers, repeats, seq, head = row
+    case, handlers, repeats, seq, head, last_step = row
     parties = await load_parties(session, case_id)
     return Loaded(
         case=case,
@@ -80,6 +90,7 @@ async def load(session: AsyncSession, principal: Officer, case_id: int, *, lock:
         repeat_count=int(repeats),
         chain_head=(seq, head) if seq is not None else (0, trail.GENESIS),
         parties=list(parties),
+        last_step_on=last_step,
     )
 
 
