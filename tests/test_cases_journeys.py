@@ -346,3 +346,24 @@ async def test_parallel_retries_with_one_key_all_get_the_one_case(live: Live) ->
     answers = await asyncio.gather(*(live.http.post(f"{V1}/cases", headers=h, json=case_body()) for _ in range(6)))
     assert {r.status_code for r in answers} == {201}
     assert len({r.json()["id"] for r in answers}) == 1
+
+
+async def test_refusal_grounds_are_those_of_the_kind_with_their_clause(api: Api) -> None:
+    complaint = await intake(api)
+    for wrong in ("anonymous", "not_competent", "form_not_met"):  # stored, guided/transferred, or a denunciation's
+        r = await act_raw(api, "tinh.chutich", complaint, "reject", reason_code=wrong, reason="x")
+        assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_reason_code", wrong
+        assert "unsigned" in r.json()["error"]["details"]["allowed"]
+    refused = await act(api, "tinh.chutich", complaint, "reject", reason_code="unsigned", reason="Đơn không ký")
+    events = (
+        await api.http.get(f"{V1}/cases/{refused['id']}/events", headers=await api.headers("tinh.chutich"))
+    ).json()
+    assert events["items"][-1]["payload"]["legal_basis"] == "LKN art. 11.5"
+
+    den = await intake(api, kind="denunciation", field="corruption", parties=[{"role": "denouncer", "full_name": "A"}])
+    r = await act_raw(api, "tinh.chutich", den, "reject", reason_code="time_barred", reason="x")
+    assert r.status_code == 422  # no such thing as a time-barred denunciation
+    r = await act_raw(api, "tinh.tiepdan", den, "store", reason_code="time_barred")
+    assert r.status_code == 422
+    refused = await act(api, "tinh.chutich", den, "reject", reason_code="no_basis_to_identify", reason="Không rõ")
+    assert refused["status"] == "rejected" and refused["reason_code"] == "no_basis_to_identify"

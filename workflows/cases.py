@@ -121,15 +121,69 @@ STORE_REASONS = {
     "time_barred": "Đơn hết thời hiệu",
     "already_settled": "Vụ việc đã được giải quyết đúng pháp luật",
 }
-REJECT_REASONS = {
-    "not_competent": "Không thuộc thẩm quyền",
-    "time_barred": "Hết thời hiệu khiếu nại",
-    "ineligible": "Không đủ điều kiện thụ lý",
-    "already_settled": "Đã có quyết định giải quyết có hiệu lực pháp luật",
-    "court_accepted": "Tòa án đã thụ lý hoặc giải quyết",
-    "no_legal_interest": "Không liên quan đến quyền, lợi ích hợp pháp của người khiếu nại",
-    "anonymous": "Không rõ họ tên, địa chỉ người tố cáo",
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A legal ground for not accepting (không thụ lý) a letter of one kind, with the clause it rests on."""
+
+    text: str
+    legal_basis: str
+
+
+# Complaints: LKN art. 11, clause by clause (the texts paraphrase the law; the officer's written refusal
+# cites the clause). A letter outside the body's competence is guided or transferred, never refused; an
+# anonymous letter is stored (lưu đơn), not refused.
+COMPLAINT_REFUSALS = {
+    "internal_direction": Refusal("Quyết định, hành vi hành chính trong nội bộ để chỉ đạo, điều hành", "LKN art. 11.1"),
+    "no_legal_interest": Refusal(
+        "Không liên quan trực tiếp đến quyền, lợi ích hợp pháp của người khiếu nại", "LKN art. 11.2"
+    ),
+    "no_capacity": Refusal(
+        "Người khiếu nại không có năng lực hành vi dân sự đầy đủ, không có người đại diện hợp pháp", "LKN art. 11.3"
+    ),
+    "unlawful_representative": Refusal("Người đại diện không hợp pháp", "LKN art. 11.4"),
+    "unsigned": Refusal("Đơn không có chữ ký hoặc điểm chỉ của người khiếu nại", "LKN art. 11.5"),
+    "time_barred": Refusal("Hết thời hiệu, thời hạn khiếu nại mà không có lý do chính đáng", "LKN art. 11.6"),
+    "already_settled": Refusal("Đã có quyết định giải quyết khiếu nại lần hai", "LKN art. 11.7"),
+    "not_pursued": Refusal(
+        "Đã đình chỉ giải quyết (rút đơn) mà người khiếu nại không tiếp tục khiếu nại", "LKN art. 11.8"
+    ),
+    "court_accepted": Refusal("Tòa án đã thụ lý hoặc đã giải quyết bằng bản án, quyết định", "LKN art. 11.9"),
 }
+# Denunciations: not accepted only when a condition of LTC art. 29 is unmet, naming it. "Time-barred" does
+# not exist for a denunciation.
+DENUNCIATION_REFUSALS = {
+    "form_not_met": Refusal("Tố cáo không được thực hiện theo hình thức điều 22–23", "LTC art. 29.1.a"),
+    "no_capacity": Refusal("Người tố cáo không có năng lực hành vi dân sự", "LTC art. 29.1.b"),
+    "not_competent": Refusal("Không thuộc thẩm quyền giải quyết của cơ quan", "LTC art. 29.1.c"),
+    "no_basis_to_identify": Refusal("Không có căn cứ xác định người vi phạm, hành vi vi phạm", "LTC art. 29.1.d"),
+    "settled_complaint_without_new_evidence": Refusal(
+        "Tố cáo việc giải quyết khiếu nại đã đúng pháp luật mà không có bằng chứng mới", "LTC art. 29.1.d"
+    ),
+}
+PETITION_REFUSALS = {
+    "not_competent": Refusal("Không thuộc thẩm quyền (trả lời, hướng dẫn)", "LTCD art. 28"),
+    "ineligible": Refusal("Không đủ điều kiện xử lý", "TT 05/2021/TT-TTCP"),
+}
+
+
+def refusals_for(kind: Kind) -> dict[str, Refusal]:
+    """The grounds on which a letter of this kind may be refused (reject)."""
+    if kind is Kind.complaint:
+        return COMPLAINT_REFUSALS
+    if kind is Kind.denunciation:
+        return DENUNCIATION_REFUSALS
+    return PETITION_REFUSALS
+
+
+def store_reasons_for(kind: Kind) -> dict[str, str]:
+    """Grounds for storing a letter without action (lưu đơn); a denunciation is never time-barred."""
+    if kind is Kind.denunciation:
+        return {k: v for k, v in STORE_REASONS.items() if k != "time_barred"}
+    return STORE_REASONS
+
+
 TERMINATE_REASONS = {
     Kind.complaint: {
         "withdrawn": "Người khiếu nại rút toàn bộ khiếu nại",

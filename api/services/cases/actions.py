@@ -23,8 +23,6 @@ from api.vault import Vault
 from workflows import deadlines as dl
 from workflows.cases import (
     PREVIOUS,
-    REJECT_REASONS,
-    STORE_REASONS,
     TERMINATE_REASONS,
     TRANSITIONS,
     WITHDRAWAL_EXCEPTIONS,
@@ -34,6 +32,8 @@ from workflows.cases import (
     Status,
     allowed_actions,
     outcomes_for,
+    refusals_for,
+    store_reasons_for,
     transition,
 )
 
@@ -88,8 +88,10 @@ async def _accept(ctx: Ctx) -> None:
 
 
 async def _reject(ctx: Ctx) -> None:
-    ctx.case.reason_code = _code(ctx.body.reason_code, REJECT_REASONS, "reason_code")
+    grounds = refusals_for(Kind(ctx.case.kind))
+    ctx.case.reason_code = _code(ctx.body.reason_code, {k: g.text for k, g in grounds.items()}, "reason_code")
     _require(ctx.body.reason, "reason", "Phải nêu lý do không thụ lý bằng văn bản")
+    ctx.payload["legal_basis"] = grounds[ctx.case.reason_code].legal_basis
     _end_processing(ctx)
 
 
@@ -180,7 +182,7 @@ async def _guide(ctx: Ctx) -> None:
 
 
 async def _store(ctx: Ctx) -> None:
-    ctx.case.reason_code = _code(ctx.body.reason_code, STORE_REASONS, "reason_code")
+    ctx.case.reason_code = _code(ctx.body.reason_code, store_reasons_for(Kind(ctx.case.kind)), "reason_code")
     if ctx.body.inspection_lead:
         ctx.payload["inspection_lead"] = True
     _end_processing(ctx)
