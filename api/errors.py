@@ -56,6 +56,7 @@ class Code(StrEnum):
     no_such_unit = "no_such_unit"
     parent_not_found = "parent_not_found"
     unit_cycle = "unit_cycle"
+    reception_below_minimum = "reception_below_minimum"
     duplicate_unit_code = "duplicate_unit_code"
     invalid_import = "invalid_import"
     invalid_encoding = "invalid_encoding"
@@ -131,6 +132,7 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.no_such_unit: (404, "Không tìm thấy đơn vị"),
     C.parent_not_found: (422, "Đơn vị cấp trên không tồn tại"),
     C.unit_cycle: (409, "Không thể đặt đơn vị làm cấp dưới của chính nó"),
+    C.reception_below_minimum: (422, "Lịch tiếp công dân không được thấp hơn mức tối thiểu luật định"),
     C.duplicate_unit_code: (409, "Mã đơn vị đã tồn tại"),
     C.invalid_import: (422, "Tệp nhập không hợp lệ; không dòng nào được lưu"),
     C.invalid_encoding: (422, "Tệp phải mã hoá UTF-8"),

@@ -235,3 +235,20 @@ async def test_admins_read_the_audit_log_newest_first(api: Api) -> None:
     assert page["items"][0]["payload"] == {"remote_area": True}
     assert page["items"][0]["actor_id"] == (await api.user("admin")).id
     assert (await api.http.get(f"{V1}/audit-events", headers=await api.headers("thanhtra"))).status_code == 403
+
+
+async def test_a_reception_override_may_raise_but_not_lower_the_legal_minimum(api: Api) -> None:
+    h = await api.headers("admin")
+    province = (await api.http.get(f"{V1}/units", headers=h, params={"level": "province"})).json()["items"][0]
+    body = {"code": "15-XTM", "name": "Xã Thử Mới", "level": "commune", "parent_id": province["id"]}
+    low = await api.http.post(f"{V1}/units", headers=h, json={**body, "reception_days": 1, "reception_period": "month"})
+    assert low.status_code == 422 and low.json()["error"]["code"] == "reception_below_minimum"
+    assert low.json()["error"]["details"]["minimum"] == {
+        "days": 2,
+        "per": "month",
+        "basis": "LTCD art. 15 as amended by Law 136/2025",
+    }
+    ok = await api.http.post(f"{V1}/units", headers=h, json={**body, "reception_days": 1, "reception_period": "week"})
+    assert ok.status_code == 201 and ok.json()["reception_requirement"]["basis"] == "override"
+    r = await api.http.patch(f"{V1}/units/{ok.json()['id']}", headers=h, json={"reception_period": "month"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "reception_below_minimum"

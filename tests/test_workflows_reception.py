@@ -21,3 +21,20 @@ def test_province_and_agency_heads_receive_monthly() -> None:
 def test_no_rule_before_the_law_or_for_unknown_levels() -> None:
     assert required_reception("commune", date(2010, 1, 1)) is None
     assert required_reception("galaxy", date(2026, 1, 1)) is None
+
+
+def test_the_district_rule_ends_with_the_districts() -> None:
+    assert required_reception("district", date(2025, 6, 30)) is not None
+    assert required_reception("district", date(2025, 7, 1)) is None
+
+
+def test_an_override_raises_the_requirement_but_never_lowers_it() -> None:
+    from workflows.reception import below_minimum, requirement
+
+    on = date(2026, 11, 25)
+    assert requirement("agency", on, (2, "month")).basis == "override"  # type: ignore[union-attr]
+    lowered = requirement("commune", on, (1, "month"))  # the law asks 2 days a month of a commune chair
+    assert lowered is not None and (lowered.days, lowered.basis) == (2, "LTCD art. 15 as amended by Law 136/2025")
+    assert below_minimum("commune", on, 1, "month") is not None and below_minimum("commune", on, 1, "week") is None
+    # Before 2026-07-01 a commune chair received weekly: two days a month was below that.
+    assert below_minimum("commune", date(2026, 6, 1), 2, "month") is not None

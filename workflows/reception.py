@@ -15,11 +15,13 @@ class ReceptionRule:
     days: int
     per: str  # "week" | "month"
     basis: str
+    effective_to: date | None = None  # last day in force (None: still in force)
 
 
 RULES: tuple[ReceptionRule, ...] = (
     ReceptionRule("province", date(2014, 7, 1), 1, "month", "LTCD art. 12"),
-    ReceptionRule("district", date(2014, 7, 1), 2, "month", "LTCD art. 13"),
+    # District People's Committees were abolished from 2025-07-01 (two-level local government).
+    ReceptionRule("district", date(2014, 7, 1), 2, "month", "LTCD art. 13", effective_to=date(2025, 6, 30)),
     ReceptionRule("commune", date(2014, 7, 1), 1, "week", "LTCD art. 15"),
     ReceptionRule("commune", date(2026, 7, 1), 2, "month", "LTCD art. 15 as amended by Law 136/2025"),
     ReceptionRule("agency", date(2014, 7, 1), 1, "month", "LTCD art. 18"),
@@ -28,6 +30,26 @@ RULES: tuple[ReceptionRule, ...] = (
 
 
 def required_reception(level: str, on: date, rules: tuple[ReceptionRule, ...] = RULES) -> ReceptionRule | None:
-    """The rule in force for `level` on the date `on` (latest effective_from not after it)."""
+    """The rule in force for `level` on the date `on` (latest effective_from not after it, not yet ended)."""
     candidates = [r for r in rules if r.level == level and r.effective_from <= on]
-    return max(candidates, key=lambda r: r.effective_from) if candidates else None
+    rule = max(candidates, key=lambda r: r.effective_from) if candidates else None
+    return None if rule is None or (rule.effective_to is not None and on > rule.effective_to) else rule
+
+
+def per_month(days: int, per: str) -> float:
+    """Days of reception a month, to compare a weekly rule with a monthly one."""
+    return days * 52 / 12 if per == "week" else float(days)
+
+
+def below_minimum(level: str, on: date, days: int, per: str) -> ReceptionRule | None:
+    """The legal rule that an override of `days` per `per` would fall short of, or None when it does not."""
+    legal = required_reception(level, on)
+    return legal if legal is not None and per_month(days, per) < per_month(legal.days, legal.per) else None
+
+
+def requirement(level: str, on: date, override: tuple[int, str] | None) -> ReceptionRule | None:
+    """What the head must do on `on`: the unit's override when it asks at least as much as the law (an admin
+    may raise the requirement, never lower it), else the law."""
+    if override is not None and below_minimum(level, on, *override) is None:
+        return ReceptionRule(level, on, override[0], override[1], "override")
+    return required_reception(level, on)

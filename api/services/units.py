@@ -9,23 +9,20 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import clock
 from api.errors import Code, DomainError
 from api.models.unit import ReceptionRequirement, Unit, UnitCreate, UnitPublic, UnitUpdate
 from api.pagination import by_id
 from api.services import audit, search
-from workflows.reception import required_reception
+from workflows import reception
 
 MAX_IMPORT_ROWS = 5000
 
 
 def to_public(unit: Unit, today: date) -> UnitPublic:
-    requirement = None
-    if unit.reception_days and unit.reception_period:
-        requirement = ReceptionRequirement(days=unit.reception_days, per=unit.reception_period, basis="override")
-    else:
-        rule = required_reception(unit.level, today)
-        if rule:
-            requirement = ReceptionRequirement(days=rule.days, per=rule.per, basis=rule.basis)
+    override = (unit.reception_days, unit.reception_period) if unit.reception_days and unit.reception_period else None
+    rule = reception.requirement(unit.level, today, override)
+    requirement = ReceptionRequirement(days=rule.days, per=rule.per, basis=rule.basis) if rule else None
     assert unit.id is not None
     return UnitPublic(
         id=unit.id,
@@ -74,10 +71,25 @@ async def _insert(session: AsyncSession, data: UnitCreate) -> Unit:
         reception_period=data.reception_period.value if data.reception_period else None,
         is_active=True,
     )
+    _check_reception(unit)
     session.add(unit)
     await session.flush()
     unit.path = f"{parent.path if parent else '/'}{unit.id}/"
     return unit
+
+
+def _check_reception(unit: Unit) -> None:
+    """An override may raise a head's reception requirement, never set it below the law's."""
+    if unit.reception_days and unit.reception_period:
+        legal = reception.below_minimum(unit.level, clock.today(), unit.reception_days, unit.reception_period)
+        if legal is not None:
+            raise DomainError(
+                Code.reception_below_minimum,
+                details={
+                    "field": "reception_days",
+                    "minimum": {"days": legal.days, "per": legal.per, "basis": legal.basis},
+                },
+            )
 
 
 async def create(session: AsyncSession, actor_id: int, data: UnitCreate) -> Unit:
@@ -121,6 +133,7 @@ async def update(session: AsyncSession, actor_id: int, unit_id: int, data: UnitU
     for key in ("name", "level", "remote_area", "reception_days", "reception_period", "is_active"):
         if key in changes:
             setattr(unit, key, changes[key])
+    _check_reception(unit)
     unit.updated_at = sa.func.now()
     audit.record(session, actor_id=actor_id, entity="unit", entity_id=unit.id, action="update", payload=changes)
     await session.commit()
