@@ -75,6 +75,7 @@ class Code(StrEnum):
     idempotency_key_reused = "idempotency_key_reused"
     intake_forbidden = "intake_forbidden"
     not_your_unit = "not_your_unit"
+    not_competent_to_accept = "not_competent_to_accept"
     action_not_allowed = "action_not_allowed"
     action_not_allowed_for_role = "action_not_allowed_for_role"
     version_mismatch = "version_mismatch"
@@ -94,6 +95,8 @@ class Code(StrEnum):
     handler_is_accused = "handler_is_accused"
     officer_link_not_accused = "officer_link_not_accused"
     first_round_not_found = "first_round_not_found"
+    first_round_not_settled = "first_round_not_settled"
+    second_round_wrong_unit = "second_round_wrong_unit"
     repeat_target_not_decided = "repeat_target_not_decided"
     same_unit = "same_unit"
     already_transferred = "already_transferred"
@@ -150,6 +153,10 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.idempotency_key_reused: (422, "Idempotency-Key này đã được dùng cho một yêu cầu khác"),
     C.intake_forbidden: (403, "Chỉ cán bộ tiếp dân hoặc thủ trưởng được tiếp nhận đơn"),
     C.not_your_unit: (403, "Chỉ cán bộ của đơn vị có thẩm quyền được thực hiện thao tác này"),
+    C.not_competent_to_accept: (
+        409,
+        "Chỉ cơ quan có thẩm quyền được thụ lý; hãy hướng dẫn hoặc chuyển đơn đến cơ quan có thẩm quyền",
+    ),
     C.action_not_allowed: (409, "Thao tác này không thực hiện được khi hồ sơ đang ở trạng thái hiện tại"),
     C.action_not_allowed_for_role: (409, "Vai trò của bạn không được thực hiện thao tác này; cần người có thẩm quyền"),
     C.version_mismatch: (412, "Hồ sơ đã được người khác thay đổi; hãy tải lại rồi thử lại"),
@@ -172,6 +179,14 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.handler_is_accused: (422, "Người bị tố cáo không được giao xác minh vụ việc"),
     C.officer_link_not_accused: (422, "Chỉ người bị tố cáo / bị khiếu nại mới gắn với cán bộ"),
     C.first_round_not_found: (422, "Không tìm thấy vụ việc khiếu nại lần đầu tương ứng"),
+    C.first_round_not_settled: (
+        409,
+        "Chỉ khiếu nại lần hai khi đã có quyết định lần đầu hoặc đã hết thời hạn giải quyết lần đầu",
+    ),
+    C.second_round_wrong_unit: (
+        422,
+        "Khiếu nại lần hai do thủ trưởng cấp trên trực tiếp của người giải quyết lần đầu giải quyết",
+    ),
     C.repeat_target_not_decided: (422, "Vụ việc bị lặp lại phải là vụ việc đã có quyết định"),
     C.same_unit: (422, "Không thể chuyển đơn cho chính đơn vị đang giữ đơn"),
     C.already_transferred: (409, "Đơn có cùng nội dung chỉ được chuyển một lần"),

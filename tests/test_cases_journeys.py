@@ -230,13 +230,40 @@ async def test_second_round_complaint_needs_its_first_round_and_a_dialogue(api: 
         f"{V1}/cases", headers=await api.headers("tinh.tiepdan"), json={**(await _body()), "complaint_round": 2}
     )
     assert r.status_code == 422
-    first = await intake(api)
-    first = await act(api, "tinh.chutich", first, "accept", decision_number="1")
-    first = await act(api, "tinh.chutich", first, "resolve", outcome="wrong", decision_number="2/QĐ")
-    second = await intake(api, complaint_round=2, previous_case_id=first["id"])
+    # First round at the commune (Khao Mang, a remote commune); the second goes to its direct superior.
+    first = await intake(api, "xa.tiepdan", received_at=days_ago(20))
+    r = await api.http.post(
+        f"{V1}/cases",
+        headers=await api.headers("tinh.tiepdan"),
+        json={**(await _body()), "complaint_round": 2, "previous_case_id": first["id"]},
+    )
+    assert r.status_code == 409 and r.json()["error"]["code"] == "first_round_not_settled"
+    first = await act(api, "xa.chutich", first, "accept", decision_number="1", effective_date=days_ago(15))
+    first = await act(
+        api, "xa.chutich", first, "resolve", outcome="wrong", decision_number="2/QĐ", effective_date=days_ago(5)
+    )
+    same_unit = await api.http.post(
+        f"{V1}/cases",
+        headers=await api.headers("xa.tiepdan"),
+        json={
+            **(await _body()),
+            "complaint_round": 2,
+            "previous_case_id": first["id"],
+            "decision_known_date": days_ago(3),
+        },
+    )
+    assert same_unit.status_code == 422 and same_unit.json()["error"]["code"] == "second_round_wrong_unit"
+    no_receipt = await api.http.post(
+        f"{V1}/cases",
+        headers=await api.headers("tinh.tiepdan"),
+        json={**(await _body()), "complaint_round": 2, "previous_case_id": first["id"]},
+    )
+    assert no_receipt.status_code == 422 and no_receipt.json()["error"]["details"]["field"] == "decision_known_date"
+    second = await intake(api, complaint_round=2, previous_case_id=first["id"], decision_known_date=days_ago(3))
     assert timer(second, "acceptance")["days"] == 7
+    assert second["remote_area"] is True  # remoteness follows the matter, not the province holding it
     second = await act(api, "tinh.chutich", second, "accept", decision_number="3")
-    assert timer(second, "resolution")["days"] == 45
+    assert timer(second, "resolution")["days"] == 60  # second round, remote area (LKN art. 37)
     r = await act_raw(api, "tinh.chutich", second, "resolve", outcome="correct", decision_number="4")
     assert r.status_code == 422  # "correct" is a first-round outcome
     r = await act_raw(api, "tinh.chutich", second, "resolve", outcome="upheld", decision_number="4")

@@ -232,15 +232,34 @@ async def test_out_of_range_ids_and_forged_cursors_are_422_not_500(api: Api) -> 
     assert r.status_code == 422
 
 
-async def test_a_letter_is_processed_by_the_unit_holding_it(api: Api) -> None:
+async def test_only_the_competent_unit_accepts_and_the_desk_may_correct_competence_first(api: Api) -> None:
     h = await api.headers("tinh.tiepdan")
     commune = (await api.http.get(f"{V1}/units", headers=h, params={"q": "Khao Mang"})).json()["items"][0]
     case = await intake(api, competent_unit_id=commune["id"])  # received at the province, competent: the commune
     r = await act_raw(api, "xa.chutich", case, "accept", decision_number="1")
-    assert r.status_code == 403 and r.json()["error"]["code"] == "not_your_unit"
-    accepted = await act(api, "tinh.chutich", case, "accept", decision_number="1")
-    assert accepted["competent_unit_id"] == case["receiving_unit_id"]  # the accepting unit settles it
-    assert accepted["level_skipping"] is True
+    assert r.status_code == 403 and r.json()["error"]["code"] == "not_your_unit"  # the province holds the letter
+    r = await act_raw(api, "tinh.chutich", case, "accept", decision_number="1")  # a level-skipping letter
+    assert r.status_code == 409 and r.json()["error"]["code"] == "not_competent_to_accept"
+    assert set(r.json()["error"]["details"]["allowed_actions"]) == {"transfer", "guide", "store"}
+    # The desk finds the matter is the province's own after all, and records it (with its reason).
+    r = await api.http.post(
+        f"{V1}/cases/{case['id']}/competence",
+        headers={**h, "If-Match": str(case["version"])},
+        json={"competent_unit_id": case["receiving_unit_id"], "reason": "Nội dung thuộc thẩm quyền tỉnh"},
+    )
+    assert r.status_code == 200, r.text
+    corrected = r.json()
+    assert corrected["competent_unit_id"] == case["receiving_unit_id"] and corrected["level_skipping"] is False
+    events = (await api.http.get(f"{V1}/cases/{case['id']}/events", headers=h)).json()["items"]
+    assert events[-1]["action"] == "competence_corrected" and events[-1]["reason"] == "Nội dung thuộc thẩm quyền tỉnh"
+    accepted = await act(api, "tinh.chutich", corrected, "accept", decision_number="1")
+    assert accepted["status"] == "accepted" and accepted["competent_unit_id"] == case["receiving_unit_id"]
+    r = await api.http.post(
+        f"{V1}/cases/{case['id']}/competence",
+        headers={**h, "If-Match": str(accepted["version"])},
+        json={"competent_unit_id": commune["id"], "reason": "x"},
+    )
+    assert r.status_code == 409  # competence is settled once the letter is processed
 
 
 async def test_search_is_by_whole_words_and_finds_old_cases_beyond_the_newest_window(

@@ -187,6 +187,11 @@ class CaseFilters(BaseModel):
         return self
 
 
+class CompetenceIn(Strict):
+    competent_unit_id: Id32
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 class NoticeIn(Strict):
     timer: Literal["notify_acceptance", "send_decision", "send_conclusion", "publish_conclusion"]
     sent_on: StrictDate

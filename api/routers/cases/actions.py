@@ -8,7 +8,7 @@ from api import errors
 from api.clock import today
 from api.deps import Ctx, CurrentOfficer, ReadableCase, SessionDep
 from api.errors import Code, DomainError
-from api.models.cases.schemas import ActionIn, CaseOut, DialogueIn, DialogueOut, NoticeIn
+from api.models.cases.schemas import ActionIn, CaseOut, CompetenceIn, DialogueIn, DialogueOut, NoticeIn
 from api.pagination import CursorQuery, LimitQuery, Page
 from api.services.cases import actions as action_service
 from api.services.cases import dialogues as dialogue_service
@@ -51,6 +51,36 @@ async def act(
         action,
         version,
         body or ActionIn(),
+        today=today(),
+        env=ctx.env,
+        vault=vault_for(ctx.settings),
+    )
+    response.headers["ETag"] = f'"{out.version}"'
+    return out
+
+
+@router.post(
+    "/{case_id}/competence",
+    response_model=CaseOut,
+    summary="Xác định lại cơ quan có thẩm quyền (trước khi xử lý đơn)",
+    responses=errors.responses(403, 404, 409, 412, 422, 428),
+    description="Only while the letter is `received`, by the receiving unit's desk or head; recorded as a "
+    "`competence_corrected` event. Only the competent unit may then accept.",
+)
+async def correct_competence(
+    case_id: Id64,
+    data: CompetenceIn,
+    response: Response,
+    ctx: Ctx,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> CaseOut:
+    out = await action_service.correct_competence(
+        ctx.session,
+        ctx.officer,
+        case_id,
+        parse_if_match(if_match),
+        data.competent_unit_id,
+        data.reason,
         today=today(),
         env=ctx.env,
         vault=vault_for(ctx.settings),

@@ -80,9 +80,14 @@ async def _accept(ctx: Ctx) -> None:
     case = ctx.case
     if case.kind == Kind.denunciation and case.is_anonymous:
         raise DomainError(Code.anonymous_denunciation, details={"allowed_actions": ["store"]})
+    if case.competent_unit_id != case.receiving_unit_id:
+        # Only the competent body accepts (LKN art. 27, LTC art. 24): elsewhere, and for a level-skipping
+        # letter, the letter is guided or transferred (or the desk corrects who is competent first).
+        raise DomainError(
+            Code.not_competent_to_accept,
+            details={"competent_unit_id": case.competent_unit_id, "allowed_actions": ["transfer", "guide", "store"]},
+        )
     _end_processing(ctx)
-    # The unit that accepts (thụ lý) is the one that settles it, whatever the desk first classified.
-    case.competent_unit_id = case.receiving_unit_id
     case.accepted_on = ctx.on
     ctx.timers += dl.acceptance_timers(domain.facts(case), ctx.on, ctx.env.rules)
 
@@ -344,6 +349,62 @@ HANDLERS: dict[Action, Callable[[Ctx], Awaitable[None]]] = {
     Action.resolve: _resolve,
     Action.close: _close,
 }
+
+
+async def correct_competence(
+    session: AsyncSession,
+    principal: Officer,
+    case_id: int,
+    if_match: int,
+    competent_unit_id: int,
+    reason: str,
+    *,
+    today: date,
+    env: DeadlineEnv,
+    vault: Vault,
+) -> CaseOut:
+    """The desk (or head) of the receiving unit records which unit is competent, before the letter is processed;
+    the processing timers follow (a denunciation for another unit must be transferred within 5 working days)."""
+    loaded = await queries.load(session, principal, case_id, lock=True)
+    case = loaded.case
+    if case.version != if_match:
+        raise VersionStale(case.version)
+    if case.status != Status.received:
+        raise ActionNotAllowed(action="correct_competence", status=case.status, allowed_actions=[])
+    if not ({Role.desk_officer.value, Role.unit_head.value} & access.acting_roles(principal, case)):
+        raise DomainError(Code.not_your_unit)
+    target = await session.get(Unit, competent_unit_id)
+    if target is None or not target.is_active:
+        raise UnitNotFound("competent_unit_id")
+    receiving_path = await session.scalar(sa.select(Unit.path).where(Unit.id == case.receiving_unit_id))
+    before = case.competent_unit_id
+    case.competent_unit_id = competent_unit_id
+    case.level_skipping = competent_unit_id != case.receiving_unit_id and target.path.startswith(receiving_path or "")
+    store_timers(case, dl.intake_timers(domain.facts(case), case.received_at, env.rules), env)
+    case.version += 1
+    case.updated_at = datetime.now(UTC)
+    event = trail.build(
+        case_id=case_id,
+        head=loaded.chain_head,
+        actor_id=principal.id,
+        action="competence_corrected",
+        effective_date=today,
+        reason=reason,
+        payload={"from_unit_id": before, "to_unit_id": competent_unit_id, "level_skipping": case.level_skipping},
+    )
+    session.add(event)
+    queries.record_identity_read(session, principal, loaded, (event.seq, event.hash))
+    await session.commit()
+    return presenters.case_out(
+        principal,
+        case,
+        loaded.parties,
+        handler_ids=loaded.handler_ids,
+        repeat_count=loaded.repeat_count,
+        today=today,
+        env=env,
+        vault=vault,
+    )
 
 
 async def perform(

@@ -116,6 +116,52 @@ class IdBlock:
 IDS = IdBlock()
 
 
+def _first_round_end(previous: Case, env: DeadlineEnv) -> date | None:
+    due = [Timer.from_dict(t).due_date(env.cal) for t in previous.timers if t["name"] == "resolution"]
+    return due[0] if due else None
+
+
+async def _check_second_round(
+    session: AsyncSession, data: CaseCreate, previous: Case, competent_id: int, env: DeadlineEnv
+) -> None:
+    """LKN art. 7, 18–21, 33, 37: a second round follows a first-round decision, or a first-round period that
+    ran out without one, and goes to the direct superior of the first-round resolver."""
+    decided = previous.decision_date is not None and previous.status in (Status.resolved, Status.closed)
+    end = _first_round_end(previous, env)
+    if not decided and (end is None or data.received_at <= end or previous.status not in OPEN_STATUSES):
+        raise DomainError(
+            Code.first_round_not_settled,
+            details={
+                "field": "previous_case_id",
+                "status": previous.status,
+                "first_round_due_date": end.isoformat() if end else None,
+            },
+        )
+    superior = await session.scalar(sa.select(Unit.parent_id).where(Unit.id == previous.competent_unit_id))
+    if competent_id != superior:
+        raise DomainError(
+            Code.second_round_wrong_unit, details={"field": "competent_unit_id", "required_unit_id": superior}
+        )
+    if decided:
+        if data.decision_known_date is None:
+            raise DomainError(
+                Code.missing_field,
+                details={
+                    "field": "decision_known_date",
+                    "hint": "Ngày người khiếu nại nhận được quyết định giải quyết lần đầu",
+                },
+            )
+        assert previous.decision_date is not None
+        if data.decision_known_date < previous.decision_date:
+            raise DomainError(
+                Code.date_before_previous_step,
+                details={"field": "decision_known_date", "previous_step_date": previous.decision_date.isoformat()},
+            )
+
+
+OPEN_STATUSES = (Status.accepted, Status.in_progress, Status.suspended)
+
+
 async def _filing_warnings(
     session: AsyncSession, data: CaseCreate, remote: bool, env: DeadlineEnv, previous: Case | None
 ) -> list[dict[str, Any]]:
@@ -126,11 +172,9 @@ async def _filing_warnings(
     facts_ = CaseFacts(kind="complaint", complaint_round=round_, remote_area=remote)
     start: date | None = None
     if round_ == 2 and previous is not None:
-        if previous.decision_date:
-            start = previous.decision_date
-        else:
-            due = [Timer.from_dict(t).due_date(env.cal) for t in previous.timers if t["name"] == "resolution"]
-            start = due[0] if due else None
+        # LKN art. 33: from the day the complainant received the first decision, or from the end of the
+        # first-round period when no decision came.
+        start = data.decision_known_date if previous.decision_date else _first_round_end(previous, env)
     elif data.decision_known_date:
         start = data.decision_known_date
     if start is None:
@@ -245,6 +289,10 @@ async def create(
         previous = await session.get(Case, data.previous_case_id)
         if previous is None or previous.kind != Kind.complaint or (previous.complaint_round or 1) != 1:
             raise DomainError(Code.first_round_not_found, details={"field": "previous_case_id"})
+    if previous is not None:
+        await _check_second_round(session, data, previous, competent_id, env)
+        if data.remote_area is None:
+            remote = previous.remote_area  # remoteness follows the matter from the first round
     if data.repeat_of_case_id is not None:
         original = await session.get(Case, data.repeat_of_case_id)
         if original is None or original.status not in (Status.resolved, Status.closed):
