@@ -199,7 +199,10 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.extension_limit: (409, "Đã hết số lần gia hạn cho phép"),
     C.suspension_not_available: (409, "Chỉ tạm đình chỉ việc giải quyết khiếu nại, tố cáo"),
     C.suspension_not_in_force: (409, "Tạm đình chỉ giải quyết khiếu nại chỉ áp dụng từ 01/7/2026 (Luật 136/2025)"),
-    C.dialogue_required: (409, "Giải quyết khiếu nại lần hai phải tổ chức đối thoại"),
+    C.dialogue_required: (
+        409,
+        "Phải đối thoại trước khi ra quyết định (kết quả xác minh khác yêu cầu, hoặc khiếu nại lần hai)",
+    ),
     C.dialogue_forbidden: (403, "Chỉ người giải quyết hoặc người được giao xác minh ghi nhận đối thoại"),
     C.dialogue_not_allowed: (409, "Chỉ đối thoại khi vụ việc đang được giải quyết"),
     C.notice_forbidden: (403, "Chỉ cán bộ của đơn vị giải quyết ghi nhận việc thông báo"),

@@ -239,9 +239,20 @@ async def test_second_round_complaint_needs_its_first_round_and_a_dialogue(api: 
     )
     assert r.status_code == 409 and r.json()["error"]["code"] == "first_round_not_settled"
     first = await act(api, "xa.chutich", first, "accept", decision_number="1", effective_date=days_ago(15))
-    first = await act(
-        api, "xa.chutich", first, "resolve", outcome="wrong", decision_number="2/QĐ", effective_date=days_ago(5)
+    # The complainant asked for more than verification found: a dialogue first (LKN art. 30).
+    decide = {"outcome": "wrong", "decision_number": "2/QĐ"}
+    r = await act_raw(api, "xa.chutich", first, "resolve", effective_date=days_ago(5), **decide)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "dialogue_required"
+    r = await api.http.post(
+        f"{V1}/cases/{first['id']}/dialogues",
+        headers=await api.headers("xa.chutich"),
+        json={"held_on": days_ago(4), "participants": ["A"], "minutes": "Đối thoại", "agreement_reached": False},
     )
+    assert r.status_code == 201
+    r = await act_raw(api, "xa.chutich", first, "resolve", effective_date=days_ago(5), **decide)
+    # A decision dated before the dialogue it needs is out of order.
+    assert r.status_code == 422 and r.json()["error"]["code"] == "date_before_previous_step"
+    first = await act(api, "xa.chutich", first, "resolve", effective_date=days_ago(4), **decide)
     same_unit = await api.http.post(
         f"{V1}/cases",
         headers=await api.headers("xa.tiepdan"),
@@ -294,7 +305,7 @@ async def test_level_skipping_and_repeat_letters(api: Api) -> None:
     decided = await act(api, "tinh.chutich", await intake(api), "accept", decision_number="1")
     r = await api.http.post(f"{V1}/cases", headers=h, json={**(await _body()), "repeat_of_case_id": decided["id"]})
     assert r.status_code == 422 and r.json()["error"]["code"] == "repeat_target_not_decided"
-    decided = await act(api, "tinh.chutich", decided, "resolve", outcome="wrong", decision_number="2")
+    decided = await act(api, "tinh.chutich", decided, "resolve", outcome="correct", decision_number="2")
     await intake(api, repeat_of_case_id=decided["id"])
     await intake(api, repeat_of_case_id=decided["id"])
     assert (await get(api, "tinh.chutich", decided["id"])).json()["repeat_count"] == 2

@@ -213,5 +213,13 @@ OUTCOMES = {
 }
 
 
+def dialogue_required(kind: Kind, complaint_round: int, outcome: str) -> bool:
+    """LKN art. 30: a first-round resolver holds a dialogue when the verification result differs from what the
+    complainant asks (anything but "correct"); art. 39: the second round always does. Both before deciding."""
+    if kind is not Kind.complaint:
+        return False
+    return complaint_round == 2 or outcome != "correct"
+
+
 def outcomes_for(kind: Kind, complaint_round: int) -> set[str]:
     return OUTCOMES[(kind, complaint_round if kind is Kind.complaint else 1)]

@@ -31,6 +31,7 @@ from workflows.cases import (
     Role,
     Status,
     allowed_actions,
+    dialogue_required,
     outcomes_for,
     refusals_for,
     store_reasons_for,
@@ -304,12 +305,14 @@ async def _resolve(ctx: Ctx) -> None:
     if outcome not in allowed:
         raise DomainError(Code.invalid_outcome, details={"field": "outcome", "allowed": sorted(allowed)})
     _decision_needed(ctx)
-    if kind == Kind.complaint and case.complaint_round == 2:
-        dialogues = await ctx.session.scalar(
-            sa.select(sa.func.count()).select_from(CaseDialogue).where(CaseDialogue.case_id == case.id)
+    if dialogue_required(kind, case.complaint_round or 1, outcome):
+        held = await ctx.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(CaseDialogue)
+            .where(CaseDialogue.case_id == case.id, CaseDialogue.held_on <= ctx.on)
         )
-        if not dialogues:
-            raise DomainError(Code.dialogue_required)
+        if not held:
+            raise DomainError(Code.dialogue_required, details={"legal_basis": "LKN art. 30, 39"})
     case.outcome, case.decision_number, case.decision_date = outcome, body.decision_number, ctx.on
     case.remedies = _remedies_json(body.remedies)
     ctx.timers = dl.complete(ctx.timers, {"resolution", *PROCESSING_TIMERS}, ctx.on)
