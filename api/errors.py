@@ -103,6 +103,7 @@ class Code(StrEnum):
     anonymous_denunciation = "anonymous_denunciation"
     extension_not_allowed = "extension_not_allowed"
     extension_limit = "extension_limit"
+    complexity_lowered = "complexity_lowered"
     suspension_not_available = "suspension_not_available"
     suspension_not_in_force = "suspension_not_in_force"
     dialogue_required = "dialogue_required"
@@ -197,6 +198,7 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     ),
     C.extension_not_allowed: (409, "Chỉ gia hạn giải quyết tố cáo (Luật Tố cáo, điều 30)"),
     C.extension_limit: (409, "Đã hết số lần gia hạn cho phép"),
+    C.complexity_lowered: (422, "Chỉ được xác định hoặc nâng mức độ phức tạp, không hạ xuống"),
     C.suspension_not_available: (409, "Chỉ tạm đình chỉ việc giải quyết khiếu nại, tố cáo"),
     C.suspension_not_in_force: (409, "Tạm đình chỉ giải quyết khiếu nại chỉ áp dụng từ 01/7/2026 (Luật 136/2025)"),
     C.dialogue_required: (

@@ -405,3 +405,44 @@ async def test_refusal_grounds_are_those_of_the_kind_with_their_clause(api: Api)
     assert r.status_code == 422
     refused = await act(api, "tinh.chutich", den, "reject", reason_code="no_basis_to_identify", reason="Không rõ")
     assert refused["status"] == "rejected" and refused["reason_code"] == "no_basis_to_identify"
+
+
+async def test_complexity_is_the_resolvers_decision_and_moves_the_complaint_period(api: Api) -> None:
+    case = await intake(api, received_at="2026-11-02")
+    # Decided at acceptance: 45 days instead of 30 (LKN art. 28).
+    accepted = await act(
+        api, "tinh.chutich", case, "accept", decision_number="1", effective_date="2026-11-04", complexity="complex"
+    )
+    assert accepted["complexity"] == "complex" and timer(accepted, "resolution")["days"] == 45
+    plain = await act(
+        api,
+        "tinh.chutich",
+        await intake(api, received_at="2026-11-02"),
+        "accept",
+        decision_number="2",
+        effective_date="2026-11-04",
+    )
+    assert timer(plain, "resolution")["days"] == 30 and timer(plain, "resolution")["due_date"] == "2026-12-04"
+    # Raised later, with its reason: the same acceptance date, the longer period.
+    h = {**(await api.headers("tinh.chutich")), "If-Match": str(plain["version"])}
+    r = await api.http.post(
+        f"{V1}/cases/{plain['id']}/complexity",
+        headers=h,
+        json={"complexity": "complex", "reason": "Nhiều hộ, nhiều thửa đất"},
+    )
+    assert r.status_code == 200, r.text
+    raised = r.json()
+    assert timer(raised, "resolution")["days"] == 45 and timer(raised, "resolution")["due_date"] == "2026-12-21"
+    events = (await api.http.get(f"{V1}/cases/{plain['id']}/events", headers=h)).json()["items"]
+    assert events[-1]["action"] == "complexity_decided" and events[-1]["payload"] == {"from": "normal", "to": "complex"}
+    h["If-Match"] = str(raised["version"])
+    r = await api.http.post(
+        f"{V1}/cases/{plain['id']}/complexity", headers=h, json={"complexity": "normal", "reason": "x"}
+    )
+    assert r.status_code == 422 and r.json()["error"]["code"] == "complexity_lowered"
+    r = await api.http.post(
+        f"{V1}/cases/{plain['id']}/complexity",
+        headers={**(await api.headers("tinh.tiepdan")), "If-Match": h["If-Match"]},
+        json={"complexity": "especially_complex", "reason": "x"},
+    )
+    assert r.status_code == 403  # the resolver decides, not the desk

@@ -270,6 +270,23 @@ def acceptance_timers(facts: CaseFacts, accepted_on: date, sets: tuple[RuleSet, 
     return []
 
 
+COMPLEXITY_ORDER = ("normal", "complex", "especially_complex")
+
+
+def recomplexed(timers: list[Timer], facts: CaseFacts, sets: tuple[RuleSet, ...] = RULE_SETS) -> list[Timer]:
+    """A complaint's running resolution period after the resolver decides its complexity (LKN art. 28, 37:
+    30/45 becomes 45/60, 60/70 in remote areas), counted from the same acceptance date under the same rules."""
+    if facts.kind != "complaint":
+        return timers
+    out = []
+    for t in timers:
+        if t.name == "resolution" and t.is_open():
+            period = complaint_resolution_period(facts, rules_on(t.start_date, sets))
+            t = replace(t, days=period.days, legal_basis=period.legal_basis, warned=False, breached=False)
+        out.append(t)
+    return out
+
+
 def resolution_timers(facts: CaseFacts, decided_on: date, sets: tuple[RuleSet, ...] = RULE_SETS) -> list[Timer]:
     """Notification duties after the decision (complaints) or conclusion (denunciations)."""
     rules = rules_on(decided_on, sets)

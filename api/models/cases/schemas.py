@@ -187,6 +187,11 @@ class CaseFilters(BaseModel):
         return self
 
 
+class ComplexityIn(Strict):
+    complexity: Complexity
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 class CompetenceIn(Strict):
     competent_unit_id: Id32
     reason: str = Field(min_length=1, max_length=2000)

@@ -8,7 +8,7 @@ from api import errors
 from api.clock import today
 from api.deps import Ctx, CurrentOfficer, ReadableCase, SessionDep
 from api.errors import Code, DomainError
-from api.models.cases.schemas import ActionIn, CaseOut, CompetenceIn, DialogueIn, DialogueOut, NoticeIn
+from api.models.cases.schemas import ActionIn, CaseOut, CompetenceIn, ComplexityIn, DialogueIn, DialogueOut, NoticeIn
 from api.pagination import CursorQuery, LimitQuery, Page
 from api.services.cases import actions as action_service
 from api.services.cases import dialogues as dialogue_service
@@ -51,6 +51,36 @@ async def act(
         action,
         version,
         body or ActionIn(),
+        today=today(),
+        env=ctx.env,
+        vault=vault_for(ctx.settings),
+    )
+    response.headers["ETag"] = f'"{out.version}"'
+    return out
+
+
+@router.post(
+    "/{case_id}/complexity",
+    response_model=CaseOut,
+    summary="Xác định / nâng mức độ phức tạp (người giải quyết)",
+    responses=errors.responses(403, 404, 409, 412, 422, 428),
+    description="The head of the settling unit, while the case is being settled; a complaint's resolution "
+    "period follows (LKN art. 28, 37). Recorded as a `complexity_decided` event.",
+)
+async def decide_complexity(
+    case_id: Id64,
+    data: ComplexityIn,
+    response: Response,
+    ctx: Ctx,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> CaseOut:
+    out = await action_service.decide_complexity(
+        ctx.session,
+        ctx.officer,
+        case_id,
+        parse_if_match(if_match),
+        data.complexity.value,
+        data.reason,
         today=today(),
         env=ctx.env,
         vault=vault_for(ctx.settings),

@@ -89,6 +89,8 @@ async def _accept(ctx: Ctx) -> None:
             details={"competent_unit_id": case.competent_unit_id, "allowed_actions": ["transfer", "guide", "store"]},
         )
     _end_processing(ctx)
+    if ctx.body.complexity is not None:  # the resolver decides complexity, at acceptance or later
+        case.complexity = ctx.body.complexity.value
     case.accepted_on = ctx.on
     ctx.timers += dl.acceptance_timers(domain.facts(case), ctx.on, ctx.env.rules)
 
@@ -352,6 +354,60 @@ HANDLERS: dict[Action, Callable[[Ctx], Awaitable[None]]] = {
     Action.resolve: _resolve,
     Action.close: _close,
 }
+
+
+async def decide_complexity(
+    session: AsyncSession,
+    principal: Officer,
+    case_id: int,
+    if_match: int,
+    complexity: str,
+    reason: str,
+    *,
+    today: date,
+    env: DeadlineEnv,
+    vault: Vault,
+) -> CaseOut:
+    """The head of the unit settling the case sets or raises its complexity while it is being settled; a
+    complaint's resolution period follows (recorded as a `complexity_decided` event with the reason)."""
+    loaded = await queries.load(session, principal, case_id, lock=True)
+    case = loaded.case
+    if case.version != if_match:
+        raise VersionStale(case.version)
+    if case.status not in (Status.accepted, Status.in_progress, Status.suspended):
+        raise ActionNotAllowed(action="decide_complexity", status=case.status, allowed_actions=[])
+    if Role.unit_head.value not in access.acting_roles(principal, case):
+        raise DomainError(Code.not_your_unit)
+    order = dl.COMPLEXITY_ORDER
+    if order.index(complexity) < order.index(case.complexity):
+        raise DomainError(Code.complexity_lowered, details={"field": "complexity", "current": case.complexity})
+    before = case.complexity
+    case.complexity = complexity
+    store_timers(case, dl.recomplexed(domain.load_timers(case), domain.facts(case), env.rules), env)
+    case.version += 1
+    case.updated_at = datetime.now(UTC)
+    event = trail.build(
+        case_id=case_id,
+        head=loaded.chain_head,
+        actor_id=principal.id,
+        action="complexity_decided",
+        effective_date=today,
+        reason=reason,
+        payload={"from": before, "to": complexity},
+    )
+    session.add(event)
+    queries.record_identity_read(session, principal, loaded, (event.seq, event.hash))
+    await session.commit()
+    return presenters.case_out(
+        principal,
+        case,
+        loaded.parties,
+        handler_ids=loaded.handler_ids,
+        repeat_count=loaded.repeat_count,
+        today=today,
+        env=env,
+        vault=vault,
+    )
 
 
 async def correct_competence(
