@@ -215,12 +215,20 @@ async def test_suspend_and_resume_restore_the_status_and_move_the_deadline(api: 
     case = await intake(api, received_at=days_ago(20))
     case = await act(api, "tinh.chutich", case, "accept", effective_date=days_ago(15), decision_number="1")
     due = timer(case, "resolution")["due_date"]
-    case = await act(api, "tinh.chutich", case, "suspend", effective_date=days_ago(10), reason="Chờ kết quả giám định")
+    case = await act(
+        api,
+        "tinh.chutich",
+        case,
+        "suspend",
+        effective_date=days_ago(10),
+        reason="Chờ kết quả giám định",
+        decision_number="7/QĐ-TĐC",
+    )
     assert case["status"] == "suspended" and timer(case, "resolution")["status"] == "paused"
     assert case["allowed_actions"] == ["resume", "withdraw", "terminate"]
-    r = await act_raw(api, "tinh.chutich", case, "resume", effective_date=days_ago(12))
+    r = await act_raw(api, "tinh.chutich", case, "resume", effective_date=days_ago(12), decision_number="8/QĐ")
     assert r.status_code == 422
-    case = await act(api, "tinh.chutich", case, "resume", effective_date=days_ago(4))
+    case = await act(api, "tinh.chutich", case, "resume", effective_date=days_ago(4), decision_number="8/QĐ")
     assert case["status"] == "accepted" and timer(case, "resolution")["status"] == "running"
     assert timer(case, "resolution")["due_date"] > due
 
@@ -446,3 +454,27 @@ async def test_complexity_is_the_resolvers_decision_and_moves_the_complaint_peri
         json={"complexity": "especially_complex", "reason": "x"},
     )
     assert r.status_code == 403  # the resolver decides, not the desk
+
+
+async def test_a_complaint_suspension_is_a_decision_sent_within_three_working_days(api: Api) -> None:
+    case = await intake(api, received_at="2026-11-02")
+    case = await act(api, "tinh.chutich", case, "accept", effective_date="2026-11-04", decision_number="1")
+    r = await act_raw(api, "tinh.chutich", case, "suspend", effective_date="2026-11-10", reason="Chờ giám định")
+    assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "decision_number"
+    case = await act(
+        api,
+        "tinh.chutich",
+        case,
+        "suspend",
+        effective_date="2026-11-10",
+        reason="Chờ giám định",
+        decision_number="9/QĐ-TĐC",
+    )
+    notice = timer(case, "notify_suspension")
+    assert notice["basis"] == "working" and notice["days"] == 3 and notice["due_date"] == "2026-11-13"
+    assert "155/2026" in notice["legal_basis"]
+    assert timer(case, "resolution")["status"] == "paused"
+    case = await act(api, "tinh.chutich", case, "resume", effective_date="2026-11-20", decision_number="10/QĐ")
+    assert timer(case, "notify_resumption")["due_date"] == "2026-11-26"  # Mon 23, (24 Nov a holiday), 25, 26
+    # Resolution: 4 Nov + 30 days + 10 days suspended = Mon 14 Dec.
+    assert timer(case, "resolution")["due_date"] == "2026-12-14"

@@ -231,3 +231,21 @@ def test_each_round_decision_carries_its_sending_duty() -> None:
     assert [(t.name, t.basis, t.days) for t in second] == [("send_decision", Basis.working, 7)]
     assert "art. 41" in second[0].legal_basis
     assert second[0].due_date(CAL) == date(2026, 5, 11)  # 29 Apr, 4–8 May, 11 May: the 7th working day
+
+
+def test_suspended_days_are_added_to_the_period_before_its_end_rolls_once() -> None:
+    timer = acceptance_timers(CaseFacts("denunciation"), date(2026, 9, 3))[0]  # resolution, 30 calendar days
+    assert timer.due_date(CAL) == date(2026, 10, 5)  # 3 Oct is a Saturday: the end rolls to Monday
+    resumed = resume(pause([timer], date(2026, 9, 10)), date(2026, 9, 12))[0]  # suspended two days
+    # 3 Sep + 30 + 2 = Mon 5 Oct; rolling first (to 5 Oct) and adding afterwards would give 7 Oct.
+    assert resumed.paused_days == 2 and resumed.due_date(CAL) == date(2026, 10, 5)
+
+
+def test_only_the_resolution_period_is_suspended_and_working_days_pause_as_working_days() -> None:
+    timers = acceptance_timers(CaseFacts("denunciation"), date(2026, 9, 3))  # resolution + notify_acceptance
+    paused = pause(timers, date(2026, 9, 4))
+    assert [t.paused_since is not None for t in paused] == [True, False]  # the notification duty keeps running
+    processing = intake_timers(CaseFacts("petition"), date(2026, 11, 2))[0]  # 10 working days: due 16 Nov
+    held = resume(pause([processing], date(2026, 11, 6), names=frozenset({"processing"})), date(2026, 11, 10), CAL)
+    assert held[0].paused_days == 2  # Mon 9 and Tue 10 Nov; the weekend is not a working day
+    assert held[0].due_date(CAL) == date(2026, 11, 18)

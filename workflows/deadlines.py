@@ -45,6 +45,7 @@ class RuleSet:
     second_complaint_window: Period
     second_complaint_window_remote: Period
     complaint_suspension_allowed: bool
+    complaint_notify_procedural: Period | None
     complaint_resolution_legal_basis: str = "LKN art. 28 (1st), art. 37 (2nd)"
 
     def max_extensions(self, complexity: str) -> int:
@@ -86,6 +87,7 @@ def rule_sets(processing_days: int = 10, processing_basis: Basis = Basis.working
         second_complaint_window=Period(cd, 30, "LKN art. 33"),
         second_complaint_window_remote=Period(cd, 45, "LKN art. 33"),
         complaint_suspension_allowed=False,
+        complaint_notify_procedural=None,
     )
     after = replace(
         before,
@@ -93,6 +95,9 @@ def rule_sets(processing_days: int = 10, processing_basis: Basis = Basis.working
         effective_from=date(2026, 7, 1),
         complaint_acceptance=Period(wd, 7, "LKN art. 27 as amended by Law 136/2025"),
         complaint_suspension_allowed=True,
+        complaint_notify_procedural=Period(
+            wd, 3, "Decree 155/2026/NĐ-CP (gửi quyết định tạm đình chỉ, tiếp tục, đình chỉ)"
+        ),
     )
     return (before, after)
 
@@ -208,11 +213,9 @@ class Timer:
 @lru_cache(maxsize=65536)
 def _due(cal: WorkCalendar, start: date, days: int, basis: Basis, paused_days: int) -> date:
     """Due dates repeat across thousands of cases (same start, period, calendar): computed once each."""
-    due = cal.add(start, days, basis)
-    if paused_days:
-        # Suspended time is not counted: move by the calendar days paused, then to a working day.
-        due = cal.roll_forward(due + timedelta(days=paused_days))
-    return due
+    # Suspended time is not counted: the paused days (in the period's own basis) are added to the period
+    # itself, and only its end rolls past days off, once (BLDS art. 148; never roll first and add afterwards).
+    return cal.add(start, days + paused_days, basis)
 
 
 def _timer(name: str, period: Period, start: date) -> Timer:
@@ -303,7 +306,17 @@ def resolution_timers(facts: CaseFacts, decided_on: date, sets: tuple[RuleSet, .
 
 
 # Notification duties: met only by a recorded notice, never by closing the case.
-NOTICE_TIMERS = frozenset({"notify_acceptance", "send_decision", "send_conclusion", "publish_conclusion"})
+NOTICE_TIMERS = frozenset(
+    {
+        "notify_acceptance",
+        "send_decision",
+        "send_conclusion",
+        "publish_conclusion",
+        "notify_suspension",
+        "notify_resumption",
+        "notify_termination",
+    }
+)
 
 
 def complete(timers: list[Timer], names: set[str] | None, on: date) -> list[Timer]:
@@ -321,19 +334,37 @@ def complete(timers: list[Timer], names: set[str] | None, on: date) -> list[Time
     ]
 
 
-def pause(timers: list[Timer], on: date) -> list[Timer]:
-    return [replace(t, paused_since=on) if t.is_open() and t.paused_since is None else t for t in timers]
+SUSPENDED_TIMERS = frozenset({"resolution"})  # LTC art. 34, LKN art. 11a: only the resolution period stops
 
 
-def resume(timers: list[Timer], on: date) -> list[Timer]:
+def pause(timers: list[Timer], on: date, names: frozenset[str] = SUSPENDED_TIMERS) -> list[Timer]:
     return [
-        replace(
-            t, paused_since=None, paused_days=t.paused_days + (on - t.paused_since).days, warned=False, breached=False
-        )
+        replace(t, paused_since=on) if t.is_open() and t.paused_since is None and t.name in names else t for t in timers
+    ]
+
+
+def resume(timers: list[Timer], on: date, cal: WorkCalendar | None = None) -> list[Timer]:
+    """Unpause: the days paused are counted in the timer's basis (working days for a working-day period)."""
+
+    def paused(t: Timer) -> int:
+        assert t.paused_since is not None
+        if t.basis is Basis.working and cal is not None:
+            return cal.working_days_between(t.paused_since, on)
+        return (on - t.paused_since).days
+
+    return [
+        replace(t, paused_since=None, paused_days=t.paused_days + paused(t), warned=False, breached=False)
         if t.is_open() and t.paused_since is not None
         else t
         for t in timers
     ]
+
+
+def procedural_notice(name: str, facts: CaseFacts, on: date, sets: tuple[RuleSet, ...] = RULE_SETS) -> list[Timer]:
+    """Decree 155/2026 (from 2026-07-01): a complaint's suspension, resumption or termination decision is sent
+    within 3 working days; `name` is the duty (notify_suspension | notify_resumption | notify_termination)."""
+    period = rules_on(on, sets).complaint_notify_procedural
+    return [_timer(name, period, on)] if period is not None and facts.kind == "complaint" else []
 
 
 def extend(timers: list[Timer], name: str, days: int) -> list[Timer]:

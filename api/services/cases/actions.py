@@ -258,17 +258,21 @@ async def _suspend(ctx: Ctx) -> None:
     if case.kind not in (Kind.complaint, Kind.denunciation):
         raise DomainError(Code.suspension_not_available)
     _require(ctx.body.reason, "reason", "Tạm đình chỉ phải nêu lý do, căn cứ")
+    _require(ctx.body.decision_number, "decision_number", "Tạm đình chỉ phải có quyết định")
     case.status_before_suspension = case.status
-    ctx.timers = dl.pause(ctx.timers, ctx.on)
+    ctx.timers = dl.pause(ctx.timers, ctx.on)  # the resolution period only; duties keep running
+    ctx.timers += dl.procedural_notice("notify_suspension", domain.facts(case), ctx.on, ctx.env.rules)
 
 
 async def _resume(ctx: Ctx) -> None:
     paused = [t.paused_since for t in ctx.timers if t.paused_since is not None]
     if paused and ctx.on < max(paused):
         raise DomainError(Code.date_before_suspension, details={"field": "effective_date"})
+    _require(ctx.body.decision_number, "decision_number", "Tiếp tục giải quyết phải có quyết định")
     ctx.next_status = ctx.case.status_before_suspension or Status.in_progress.value
     ctx.case.status_before_suspension = None
-    ctx.timers = dl.resume(ctx.timers, ctx.on)
+    ctx.timers = dl.resume(ctx.timers, ctx.on, ctx.env.cal)
+    ctx.timers += dl.procedural_notice("notify_resumption", domain.facts(ctx.case), ctx.on, ctx.env.rules)
 
 
 async def _withdraw(ctx: Ctx) -> None:
@@ -296,7 +300,9 @@ async def _terminate(ctx: Ctx) -> None:
     case.reason_code = _code(ctx.body.reason_code, reasons, "reason_code")
     _decision_needed(ctx)
     case.decision_number, case.decision_date = ctx.body.decision_number, ctx.on
-    ctx.timers = dl.complete(ctx.timers, None, ctx.on)
+    open_ = {t.name for t in ctx.timers if t.is_open() and t.name not in dl.NOTICE_TIMERS}
+    ctx.timers = dl.complete(ctx.timers, open_, ctx.on)
+    ctx.timers += dl.procedural_notice("notify_termination", domain.facts(case), ctx.on, ctx.env.rules)
 
 
 async def _resolve(ctx: Ctx) -> None:
