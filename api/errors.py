@@ -100,6 +100,9 @@ class Code(StrEnum):
     repeat_target_not_decided = "repeat_target_not_decided"
     same_unit = "same_unit"
     already_transferred = "already_transferred"
+    invalid_party = "invalid_party"
+    already_withdrawn = "already_withdrawn"
+    withdrawal_does_not_end = "withdrawal_does_not_end"
     anonymous_denunciation = "anonymous_denunciation"
     extension_not_allowed = "extension_not_allowed"
     extension_limit = "extension_limit"
@@ -191,6 +194,12 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.repeat_target_not_decided: (422, "Vụ việc bị lặp lại phải là vụ việc đã có quyết định"),
     C.same_unit: (422, "Không thể chuyển đơn cho chính đơn vị đang giữ đơn"),
     C.already_transferred: (409, "Đơn có cùng nội dung chỉ được chuyển một lần"),
+    C.invalid_party: (422, "Người rút đơn phải là người khiếu nại, tố cáo, kiến nghị (hoặc người đại diện) của hồ sơ"),
+    C.already_withdrawn: (409, "Người này đã rút đơn"),
+    C.withdrawal_does_not_end: (
+        409,
+        "Chưa đình chỉ được: còn người tố cáo chưa rút, hoặc việc rút tố cáo thuộc trường hợp tại điều 33 Luật Tố cáo",
+    ),
     C.anonymous_denunciation: (
         409,
         "Đơn tố cáo nặc danh không được thụ lý là tố cáo (Luật Tố cáo, điều 25); "

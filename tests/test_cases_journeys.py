@@ -199,16 +199,52 @@ async def test_transfer_creates_a_linked_case_and_only_once(api: Api) -> None:
 
 
 async def test_withdrawals(api: Api) -> None:
-    complaint = await act(api, "tinh.chutich", await intake(api), "accept", decision_number="1")
-    partial = await act(api, "tinh.tiepdan", complaint, "withdraw", scope="partial", reason="Rút một nội dung")
+    two = [{"role": "complainant", "full_name": "Nguyễn Văn An"}, {"role": "complainant", "full_name": "Lê Thị Bình"}]
+    complaint = await act(api, "tinh.chutich", await intake(api, parties=two), "accept", decision_number="1")
+    an, binh = (p["id"] for p in complaint["parties"])
+    r = await act_raw(api, "tinh.tiepdan", complaint, "withdraw", scope="full")
+    assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "party_id"  # who withdraws?
+    partial = await act(api, "tinh.tiepdan", complaint, "withdraw", scope="partial", party_id=an, reason="Một nội dung")
     assert partial["status"] == "accepted" and partial["version"] == 3
-    full = await act(api, "tinh.tiepdan", partial, "withdraw", scope="full", reason="Rút toàn bộ")
+    one = await act(api, "tinh.tiepdan", partial, "withdraw", scope="full", party_id=an, reason="Rút toàn bộ")
+    assert one["status"] == "accepted"  # Bình still complains
+    again = await act_raw(api, "tinh.tiepdan", one, "withdraw", scope="full", party_id=an)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_withdrawn"
+    full = await act(api, "tinh.tiepdan", one, "withdraw", scope="full", party_id=binh, reason="Rút toàn bộ")
     assert full["status"] == "terminated" and full["reason_code"] == "withdrawn"
-    den = await act(api, "tinh.chutich", await intake(api, kind="denunciation"), "accept", decision_number="2")
-    kept = await act(api, "tinh.tiepdan", den, "withdraw", scope="full", exception_code="coerced")
+
+    denouncers = [
+        {"role": "denouncer", "full_name": "Lò Văn Pha"},
+        {"role": "denouncer", "full_name": "Lò Thị Ca"},
+        {"role": "accused", "full_name": "Cán bộ X"},
+    ]
+    den = await act(
+        api, "tinh.chutich", await intake(api, kind="denunciation", parties=denouncers), "accept", decision_number="2"
+    )
+    pha, ca, accused = (p["id"] for p in den["parties"])
+    assert (await act_raw(api, "tinh.tiepdan", den, "withdraw", party_id=accused)).status_code == 422
+    den = await act(api, "tinh.tiepdan", den, "withdraw", scope="full", party_id=pha)
+    assert den["status"] == "accepted"  # the desk records; a denunciation is ended only by the head's decision
+    end = {"reason_code": "withdrawn", "decision_number": "3/QĐ-ĐC"}
+    r = await act_raw(api, "tinh.chutich", den, "terminate", **end)
+    assert r.status_code == 409 and r.json()["error"]["details"]["denouncers_not_withdrawn"] == [ca]
+    kept = await act(api, "tinh.tiepdan", den, "withdraw", scope="full", party_id=ca, exception_code="coerced")
     assert kept["status"] == "accepted"
-    r = await act_raw(api, "tinh.tiepdan", kept, "withdraw", scope="full", exception_code="bored")
-    assert r.status_code == 422
+    r = await act_raw(api, "tinh.chutich", kept, "terminate", **end)
+    assert r.status_code == 409 and r.json()["error"]["details"]["exception_recorded"] is True  # LTC art. 33
+    r = await act_raw(api, "tinh.tiepdan", kept, "withdraw", scope="full", party_id=ca, exception_code="bored")
+    assert r.status_code in (409, 422)
+
+    single = await act(
+        api,
+        "tinh.chutich",
+        await intake(api, kind="denunciation", parties=denouncers[:1]),
+        "accept",
+        decision_number="4",
+    )
+    single = await act(api, "tinh.tiepdan", single, "withdraw", scope="full", party_id=single["parties"][0]["id"])
+    ended = await act(api, "tinh.chutich", single, "terminate", **end)
+    assert ended["status"] == "terminated"
 
 
 async def test_suspend_and_resume_restore_the_status_and_move_the_deadline(api: Api) -> None:

@@ -25,7 +25,7 @@ def _body(action: str, kind: str, rng: random.Random, ids: dict[str, int]) -> di
         "extend": {"decision_number": "2/QĐ", "reason": "Phức tạp", "complexity": "complex"},
         "suspend": {"reason": "Chờ kết quả giám định", "decision_number": "3/QĐ"},
         "resume": {},
-        "withdraw": {},
+        "withdraw": {"party_id": ids.get("party", 0), "scope": "full"},
         "terminate": {"reason_code": "withdrawn", "decision_number": "4/QĐ"},
         "resolve": {"outcome": rng.choice(["correct", "false", "addressed"]), "decision_number": "5/QĐ"},
         "close": {},
@@ -53,6 +53,7 @@ async def test_random_histories_stay_lawful(api: Api) -> None:
             else await intake(api, kind=kind, received_at=(TODAY - timedelta(days=rng.randrange(5, 60))).isoformat())
         )
         last = date.fromisoformat(case["received_at"])
+        ids["party"] = case["parties"][0]["id"] if case["parties"] else 0
         for _ in range(STEPS):
             allowed = (await get(api, "tinh.chutich", case["id"])).json()["allowed_actions"]
             if not allowed:

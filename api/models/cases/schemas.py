@@ -140,6 +140,9 @@ class ActionIn(Strict):
     outcome: str | None = Field(default=None, max_length=24)
     remedies: Remedies | None = None
     scope: Literal["full", "partial"] | None = Field(default=None, description="withdraw: full or partial")
+    party_id: Id64 | None = Field(
+        default=None, description="withdraw: the party (complainant, denouncer, …) who withdraws"
+    )
     exception_code: str | None = Field(
         default=None, max_length=32, description="withdraw of a denunciation: LTC art. 33 exception"
     )

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Officer
 from api.errors import ActionNotAllowed, Code, DomainError, UnitNotFound, VersionStale
-from api.models.cases import Case, CaseAssignment, CaseDialogue, CaseParty
+from api.models.cases import Case, CaseAssignment, CaseDialogue, CaseEvent, CaseParty
 from api.models.cases.schemas import ActionIn, CaseOut
 from api.models.unit import Unit
 from api.models.user import User
@@ -275,18 +275,53 @@ async def _resume(ctx: Ctx) -> None:
     ctx.timers += dl.procedural_notice("notify_resumption", domain.facts(ctx.case), ctx.on, ctx.env.rules)
 
 
+AUTHORS = ("complainant", "denouncer", "petitioner")
+
+
+async def _withdrawn_party_ids(ctx: Ctx) -> tuple[set[int], bool]:
+    """Parties who already withdrew in full, and whether an LTC art. 33 exception was ever recorded."""
+    rows = (
+        await ctx.session.execute(
+            sa.select(CaseEvent.payload).where(CaseEvent.case_id == ctx.case.id, CaseEvent.action == "withdraw")
+        )
+    ).scalars()
+    withdrawn, exception = set(), False
+    for payload in rows:
+        exception = exception or "exception_code" in payload
+        if payload.get("scope") == "full" and payload.get("party_id") is not None:
+            withdrawn.add(int(payload["party_id"]))
+    return withdrawn, exception
+
+
 async def _withdraw(ctx: Ctx) -> None:
+    """LKN art. 10, LTC art. 33: a named party withdraws. One of several authors withdrawing does not end the
+    case; a denunciation ends only by the head's termination decision (the desk records the withdrawal)."""
     case, body = ctx.case, ctx.body
     scope = body.scope or "full"
     ctx.payload["scope"] = scope
+    party_id = _require(body.party_id, "party_id", "Ghi rõ người rút đơn")
+    authors = {
+        p.id: p.role
+        for p in (await ctx.session.scalars(sa.select(CaseParty).where(CaseParty.case_id == case.id))).all()
+        if p.role in (*AUTHORS, "representative")
+    }
+    if party_id not in authors:
+        raise DomainError(Code.invalid_party, details={"field": "party_id"})
+    withdrawn, _ = await _withdrawn_party_ids(ctx)
+    if party_id in withdrawn:
+        raise DomainError(Code.already_withdrawn, details={"field": "party_id"})
+    ctx.payload["party_id"] = party_id
     exception = body.exception_code
     if exception is not None:
         if case.kind != Kind.denunciation:
             raise DomainError(Code.invalid_exception_code, details={"field": "exception_code"})
         _code(exception, WITHDRAWAL_EXCEPTIONS, "exception_code")
         ctx.payload["exception_code"] = exception
-    if scope == "partial" or exception is not None:
-        # Partial withdrawal, or a denunciation that must still be settled (LTC art. 33): no status change.
+    remaining = {i for i, role in authors.items() if role in AUTHORS} - withdrawn - {party_id}
+    if scope == "partial" or exception is not None or case.kind == Kind.denunciation or remaining:
+        # Partial, another author still pursues it, or a denunciation (which only the head's termination
+        # decision ends, and not at all with an art. 33 exception): recorded, no status change.
+        ctx.payload["authors_remaining"] = len(remaining)
         ctx.next_status = case.status
         return
     case.reason_code = "withdrawn"
@@ -299,6 +334,20 @@ async def _terminate(ctx: Ctx) -> None:
     reasons = TERMINATE_REASONS.get(kind, TERMINATE_REASONS[Kind.complaint])
     case.reason_code = _code(ctx.body.reason_code, reasons, "reason_code")
     _decision_needed(ctx)
+    if kind == Kind.denunciation and case.reason_code == "withdrawn":
+        withdrawn, exception = await _withdrawn_party_ids(ctx)
+        denouncers = set(
+            (
+                await ctx.session.scalars(
+                    sa.select(CaseParty.id).where(CaseParty.case_id == case.id, CaseParty.role == "denouncer")
+                )
+            ).all()
+        )
+        if exception or not denouncers or not denouncers <= withdrawn:
+            raise DomainError(
+                Code.withdrawal_does_not_end,
+                details={"exception_recorded": exception, "denouncers_not_withdrawn": sorted(denouncers - withdrawn)},
+            )
     case.decision_number, case.decision_date = ctx.body.decision_number, ctx.on
     open_ = {t.name for t in ctx.timers if t.is_open() and t.name not in dl.NOTICE_TIMERS}
     ctx.timers = dl.complete(ctx.timers, open_, ctx.on)
