@@ -514,3 +514,14 @@ async def test_a_complaint_suspension_is_a_decision_sent_within_three_working_da
     assert timer(case, "notify_resumption")["due_date"] == "2026-11-26"  # Mon 23, (24 Nov a holiday), 25, 26
     # Resolution: 4 Nov + 30 days + 10 days suspended = Mon 14 Dec.
     assert timer(case, "resolution")["due_date"] == "2026-12-14"
+
+
+async def test_an_officers_remote_area_setting_survives_a_transfer(api: Api) -> None:
+    h = await api.headers("tinh.tiepdan")
+    commune = (await api.http.get(f"{V1}/units", headers=h, params={"q": "Khao Mang"})).json()["items"][0]
+    assert commune["remote_area"] is True
+    # The desk knows this matter arises in a town ward, not in the remote commune it is sent to.
+    case = await intake(api, competent_unit_id=commune["id"], remote_area=False)
+    moved = await act(api, "tinh.tiepdan", case, "transfer", to_unit_id=commune["id"], reason="Thẩm quyền xã")
+    copy = (await get(api, "xa.tiepdan", moved["transferred_to_case_id"])).json()
+    assert copy["remote_area"] is False

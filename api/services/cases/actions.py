@@ -139,7 +139,7 @@ async def _transfer(ctx: Ctx) -> None:
         receiving_unit_id=target.id,
         competent_unit_id=target.id,
         received_by_id=ctx.principal.id,
-        remote_area=target.remote_area,
+        remote_area=case.remote_area,  # remoteness follows the matter, not the unit holding it
         level_skipping=False,
         transferred_from_case_id=case.id,
         status=Status.received.value,
