@@ -33,6 +33,10 @@ class Case(SQLModel, table=True):
     decision_known_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
     complexity: str = Field(sa_column=sa.Column(sa.String(24), nullable=False, server_default="normal"))
     remote_area: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
+    # Set by an officer (kept through transfers) rather than taken from the competent unit.
+    remote_area_explicit: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
     signer_count: int = Field(sa_column=sa.Column(sa.Integer, nullable=False, server_default="1"))
     is_anonymous: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
     multi_place_verification: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))

@@ -139,7 +139,9 @@ async def _transfer(ctx: Ctx) -> None:
         receiving_unit_id=target.id,
         competent_unit_id=target.id,
         received_by_id=ctx.principal.id,
-        remote_area=case.remote_area,  # remoteness follows the matter, not the unit holding it
+        # An officer's setting follows the matter; a flag taken from a unit follows the unit now competent.
+        remote_area=case.remote_area if case.remote_area_explicit else target.remote_area,
+        remote_area_explicit=case.remote_area_explicit,
         level_skipping=False,
         transferred_from_case_id=case.id,
         status=Status.received.value,

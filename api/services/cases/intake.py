@@ -207,12 +207,14 @@ _INSERT = Statement("""
 WITH c AS (
     INSERT INTO cases (id, tracking_code, access_key_hash, kind, field, channel, title, content, received_at,
         receiving_unit_id, competent_unit_id, received_by_id, complaint_round, previous_case_id, decision_known_date,
-        complexity, remote_area, signer_count, is_anonymous, multi_place_verification, level_skipping,
+        complexity, remote_area, remote_area_explicit, signer_count, is_anonymous, multi_place_verification,
+        level_skipping,
         repeat_of_case_id, status, version, remedies, extension_count, warnings, timers, next_due_date,
         next_alert_date, max_due_date, idempotency_key, idempotency_fingerprint, created_at, updated_at)
     VALUES (:id, :tracking_code, :access_key_hash, :kind, :field, :channel, :title, :content, :received_at,
         :receiving_unit_id, :competent_unit_id, :received_by_id, :complaint_round, :previous_case_id,
-        :decision_known_date, :complexity, :remote_area, :signer_count, :is_anonymous, :multi_place_verification,
+        :decision_known_date, :complexity, :remote_area, :remote_area_explicit, :signer_count, :is_anonymous,
+        :multi_place_verification,
         :level_skipping, :repeat_of_case_id, :status, 1, '{}'::jsonb, 0, CAST(CAST(:warnings AS text) AS jsonb),
         CAST(CAST(:timers AS text) AS jsonb), :next_due_date, :next_alert_date, :max_due_date, :idempotency_key,
         :idempotency_fingerprint, :at, :at)
@@ -284,6 +286,7 @@ async def create(
     # Sent to a higher level than the competent one (vượt cấp).
     level_skipping = competent_id != principal.unit_id and competent_path.startswith(principal.unit_path)
     remote = competent_remote if data.remote_area is None else data.remote_area
+    explicit_remote = data.remote_area is not None
     previous = None
     if data.previous_case_id is not None:
         previous = await session.get(Case, data.previous_case_id)
@@ -293,6 +296,7 @@ async def create(
         await _check_second_round(session, data, previous, competent_id, env)
         if data.remote_area is None:
             remote = previous.remote_area  # remoteness follows the matter from the first round
+            explicit_remote = True
     if data.repeat_of_case_id is not None:
         original = await session.get(Case, data.repeat_of_case_id)
         if original is None or original.status not in (Status.resolved, Status.closed):
@@ -327,6 +331,7 @@ async def create(
             decision_known_date=data.decision_known_date,
             complexity=data.complexity.value,
             remote_area=remote,
+            remote_area_explicit=explicit_remote,
             signer_count=data.signer_count,
             is_anonymous=data.is_anonymous,
             multi_place_verification=data.multi_place_verification,
@@ -399,6 +404,7 @@ async def create(
         "decision_known_date": case.decision_known_date,
         "complexity": case.complexity,
         "remote_area": remote,
+        "remote_area_explicit": explicit_remote,
         "signer_count": case.signer_count,
         "is_anonymous": case.is_anonymous,
         "multi_place_verification": case.multi_place_verification,
