@@ -249,3 +249,52 @@ def test_only_the_resolution_period_is_suspended_and_working_days_pause_as_worki
     held = resume(pause([processing], date(2026, 11, 6), names=frozenset({"processing"})), date(2026, 11, 10), CAL)
     assert held[0].paused_days == 2  # Mon 9 and Tue 10 Nov; the weekend is not a working day
     assert held[0].due_date(CAL) == date(2026, 11, 18)
+
+
+# The statutory days off as the Government fixed them (Tết, Hùng Kings, 30/4–1/5, National Day, 24/11 from 2026)
+# and the swapped Saturday. A release of `holidays` that moved any of them would move due dates: the pin in
+# pyproject.toml stops that, and this test makes a bump that changes a year fail until it is handled as a
+# calendar change (an admin override, with its recomputation and `deadlines_recomputed` events).
+STATUTORY = {
+    2026: (
+        [
+            "2026-01-01",
+            "2026-02-16",
+            "2026-02-17",
+            "2026-02-18",
+            "2026-02-19",
+            "2026-02-20",
+            "2026-04-27",
+            "2026-04-30",
+            "2026-05-01",
+            "2026-08-31",
+            "2026-09-01",
+            "2026-09-02",
+            "2026-11-24",
+        ],
+        ["2026-08-22"],
+    ),
+    2027: (
+        [
+            "2027-01-01",
+            "2027-02-04",
+            "2027-02-05",
+            "2027-02-08",
+            "2027-02-09",
+            "2027-02-10",
+            "2027-04-16",
+            "2027-04-30",
+            "2027-05-03",
+            "2027-09-02",
+            "2027-09-03",
+            "2027-11-24",
+        ],
+        [],
+    ),
+}
+
+
+def test_the_pinned_calendar_keeps_the_statutory_days_off() -> None:
+    for year, (days_off, working) in STATUTORY.items():
+        assert [d.isoformat() for d, _ in CAL.days_off(year)] == days_off, year
+        assert [d.isoformat() for d in CAL.swapped_working_days(year)] == working, year
