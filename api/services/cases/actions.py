@@ -18,7 +18,7 @@ from api.models.unit import Unit
 from api.models.user import User
 from api.services import outbox
 from api.services.calendar import DeadlineEnv, store_timers
-from api.services.cases import access, domain, intake, presenters, queries, trail
+from api.services.cases import access, domain, intake, queries, trail
 from api.vault import Vault
 from workflows import deadlines as dl
 from workflows.cases import (
@@ -441,26 +441,14 @@ async def decide_complexity(
     before = case.complexity
     case.complexity = complexity
     store_timers(case, dl.recomplexed(domain.load_timers(case), domain.facts(case), env.rules), env)
-    case.version += 1
-    case.updated_at = datetime.now(UTC)
-    event = trail.build(
-        case_id=case_id,
-        head=loaded.chain_head,
-        actor_id=principal.id,
+    return await queries.record_step(
+        session,
+        principal,
+        loaded,
         action="complexity_decided",
         effective_date=today,
         reason=reason,
         payload={"from": before, "to": complexity},
-    )
-    session.add(event)
-    queries.record_identity_read(session, principal, loaded, (event.seq, event.hash))
-    await session.commit()
-    return presenters.case_out(
-        principal,
-        case,
-        loaded.parties,
-        handler_ids=loaded.handler_ids,
-        repeat_count=loaded.repeat_count,
         today=today,
         env=env,
         vault=vault,
@@ -497,26 +485,14 @@ async def correct_competence(
     case.competent_unit_id = competent_unit_id
     case.level_skipping = competent_unit_id != case.receiving_unit_id and target.path.startswith(receiving_path or "")
     store_timers(case, dl.intake_timers(domain.facts(case), case.received_at, env.rules), env)
-    case.version += 1
-    case.updated_at = datetime.now(UTC)
-    event = trail.build(
-        case_id=case_id,
-        head=loaded.chain_head,
-        actor_id=principal.id,
+    return await queries.record_step(
+        session,
+        principal,
+        loaded,
         action="competence_corrected",
         effective_date=today,
         reason=reason,
         payload={"from_unit_id": before, "to_unit_id": competent_unit_id, "level_skipping": case.level_skipping},
-    )
-    session.add(event)
-    queries.record_identity_read(session, principal, loaded, (event.seq, event.hash))
-    await session.commit()
-    return presenters.case_out(
-        principal,
-        case,
-        loaded.parties,
-        handler_ids=loaded.handler_ids,
-        repeat_count=loaded.repeat_count,
         today=today,
         env=env,
         vault=vault,
@@ -596,14 +572,5 @@ async def perform(
         },
     )
     await session.commit()
-    handler_ids = ctx.payload.get("handler_ids", loaded.handler_ids)
-    return presenters.case_out(
-        principal,
-        case,
-        loaded.parties,
-        handler_ids=handler_ids,
-        repeat_count=loaded.repeat_count,
-        today=today,
-        env=env,
-        vault=vault,
-    )
+    loaded.handler_ids = ctx.payload.get("handler_ids", loaded.handler_ids)
+    return queries.view(principal, loaded, today=today, env=env, vault=vault)

@@ -1,6 +1,6 @@
 """Dialogues with the citizen (đối thoại) and notification duties (thông báo, gửi, công khai)."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +11,7 @@ from api.models.cases import CaseAssignment, CaseDialogue
 from api.models.cases.schemas import CaseOut, DialogueIn
 from api.pagination import Keyset
 from api.services.calendar import DeadlineEnv, store_timers
-from api.services.cases import access, domain, presenters, queries, trail
+from api.services.cases import access, domain, queries, trail
 from api.vault import Vault
 from workflows import deadlines as dl
 from workflows.cases import Role, Status
@@ -94,25 +94,13 @@ async def record_notice(
         previous=case.decision_date or case.accepted_on,
     )
     store_timers(case, dl.complete(timers, {timer_name}, sent_on), env)
-    case.version += 1
-    case.updated_at = datetime.now(UTC)
-    event = trail.build(
-        case_id=case_id,
-        head=loaded.chain_head,
-        actor_id=principal.id,
+    return await queries.record_step(
+        session,
+        principal,
+        loaded,
         action="notice_sent",
         effective_date=sent_on,
         payload={"timer": timer_name, "recipients": recipients},
-    )
-    session.add(event)
-    queries.record_identity_read(session, principal, loaded, (event.seq, event.hash))
-    await session.commit()
-    return presenters.case_out(
-        principal,
-        case,
-        loaded.parties,
-        handler_ids=loaded.handler_ids,
-        repeat_count=loaded.repeat_count,
         today=today,
         env=env,
         vault=vault,

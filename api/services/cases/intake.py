@@ -47,25 +47,6 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def new_party(vault: Vault, case_id: int, kind: str, data: dict[str, Any]) -> CaseParty:
-    """A party row; a protected identity is sealed and its clear columns left empty."""
-    id_number = data.get("id_number")
-    party = CaseParty(
-        case_id=case_id,
-        role=data["role"],
-        full_name=data["full_name"],
-        id_number=id_number,
-        phone=data.get("phone"),
-        address=data.get("address"),
-        officer_id=data.get("officer_id"),
-        id_number_hash=vault.fingerprint(id_number) if id_number else None,
-    )
-    if is_protected(party.role, kind):
-        party.sealed = vault.seal({k: data.get(k) for k in IDENTITY_FIELDS})
-        party.full_name, party.id_number, party.phone, party.address = "", None, None, None
-    return party
-
-
 _CASE_NONE = dict.fromkeys(Case.model_fields)
 
 
@@ -74,7 +55,8 @@ def _case_draft(**values: Any) -> SimpleNamespace:
 
 
 def _party_draft(vault: Vault, kind: str, data: dict[str, Any]) -> CaseParty:
-    """A party as `new_party` makes it, as a plain draft (cheaper than the SQLModel) for the INSERT below."""
+    """A party row as a plain draft (cheaper than the SQLModel) for the INSERT below: a protected identity is
+    sealed and its clear columns left empty."""
     id_number = data.get("id_number")
     draft = SimpleNamespace(
         id=None,

@@ -4,7 +4,7 @@ protected identity is recorded (one commit, in `read`)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -116,6 +116,53 @@ def record_identity_read(session: AsyncSession, principal: Officer, loaded: Load
         )
 
 
+def view(principal: Officer, loaded: Loaded, *, today: date, env: DeadlineEnv, vault: Vault) -> CaseOut:
+    """The loaded case as this officer may see it."""
+    return presenters.case_out(
+        principal,
+        loaded.case,
+        loaded.parties,
+        handler_ids=loaded.handler_ids,
+        repeat_count=loaded.repeat_count,
+        today=today,
+        env=env,
+        vault=vault,
+    )
+
+
+async def record_step(
+    session: AsyncSession,
+    principal: Officer,
+    loaded: Loaded,
+    *,
+    action: str,
+    effective_date: date | None,
+    reason: str | None = None,
+    payload: dict[str, Any],
+    today: date,
+    env: DeadlineEnv,
+    vault: Vault,
+) -> CaseOut:
+    """Finish a command on a locked, changed case: bump its version, chain the event (and the identity read
+    the response makes), commit once, and answer with the case as written."""
+    case = loaded.case
+    case.version += 1
+    case.updated_at = datetime.now(UTC)
+    event = trail.build(
+        case_id=case.id,
+        head=loaded.chain_head,
+        actor_id=principal.id,
+        action=action,
+        effective_date=effective_date,
+        reason=reason,
+        payload=payload,
+    )
+    session.add(event)
+    record_identity_read(session, principal, loaded, (event.seq, event.hash))
+    await session.commit()
+    return view(principal, loaded, today=today, env=env, vault=vault)
+
+
 async def read(
     session: AsyncSession, principal: Officer, case_id: int, *, today: date, env: DeadlineEnv, vault: Vault
 ) -> CaseOut:
@@ -127,16 +174,7 @@ async def read(
         locked = await load(session, principal, case_id, lock=True)
         record_identity_read(session, principal, locked, locked.chain_head)
         await session.commit()
-    return presenters.case_out(
-        principal,
-        case,
-        loaded.parties,
-        handler_ids=loaded.handler_ids,
-        repeat_count=loaded.repeat_count,
-        today=today,
-        env=env,
-        vault=vault,
-    )
+    return view(principal, loaded, today=today, env=env, vault=vault)
 
 
 # The stored, indexed full-text vector of the folded title and content (migration 0006).
