@@ -29,12 +29,21 @@ def database_url(settings: Settings) -> str:
     return _resolved["embedded"]
 
 
-def make_engine(url: str, pool_size: int = 20) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 20, statement_timeout_ms: int = 0) -> AsyncEngine:
     # hide_parameters: SQL errors must never carry personal data into logs.
     # A fixed pool (no overflow): under sustained load, overflow connections would be opened and closed on every
     # request. No pre-ping (it costs two round trips per checkout): a connection found dead raises once and the
     # pool is invalidated, so the next request reconnects.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=30, hide_parameters=True)
+    # A statement timeout on every connection: no request can hold the database for minutes.
+    settings = {"statement_timeout": str(statement_timeout_ms)} if statement_timeout_ms else {}
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=30,
+        hide_parameters=True,
+        connect_args={"server_settings": settings} if settings else {},
+    )
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -85,11 +94,12 @@ class HotPool:
     """A small asyncpg pool for the statements every request or every intake runs (the officer lookup, the
     intake INSERT): they skip the ORM and its connection machinery. Opened on first use."""
 
-    def __init__(self, url: str, size: int) -> None:
+    def __init__(self, url: str, size: int, statement_timeout_ms: int = 0) -> None:
         head, _, query = normalize_url(url).replace("postgresql+asyncpg://", "postgresql://").partition("?")
         self._dsn = head
         self._kwargs: dict[str, Any] = {"host": query.split("host=", 1)[1]} if "host=" in query else {}
         self._size = size
+        self._settings = {"statement_timeout": str(statement_timeout_ms)} if statement_timeout_ms else {}
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
 
@@ -97,7 +107,14 @@ class HotPool:
         if self._pool is None:
             async with self._opening:
                 if self._pool is None:
-                    self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=self._size, **self._kwargs)
+                    self._pool = await asyncpg.create_pool(
+                        self._dsn,
+                        min_size=1,
+                        max_size=self._size,
+                        reset=_reset,
+                        server_settings=self._settings,
+                        **self._kwargs,
+                    )
         conn: asyncpg.Connection = await self._pool.acquire()
         return conn
 

@@ -50,6 +50,7 @@ class Code(StrEnum):
     invalid_range = "invalid_range"
     internal_error = "internal_error"
     database_unavailable = "database_unavailable"
+    query_timeout = "query_timeout"
     http_error = "http_error"
     # Units, officers, calendar, webhooks
     unit_not_found = "unit_not_found"
@@ -134,6 +135,7 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.invalid_range: (422, "Khoảng ngày không hợp lệ"),
     C.internal_error: (500, "Lỗi hệ thống, vui lòng thử lại sau"),
     C.database_unavailable: (503, "Không kết nối được cơ sở dữ liệu"),
+    C.query_timeout: (503, "Yêu cầu chạy quá lâu và đã bị dừng; hãy thu hẹp điều kiện tìm kiếm"),
     C.http_error: (400, "Lỗi yêu cầu"),
     C.unit_not_found: (422, "Đơn vị không tồn tại"),
     C.no_such_unit: (404, "Không tìm thấy đơn vị"),
@@ -326,6 +328,14 @@ _HTTP_CODES = {
 }
 
 
+def _timed_out(exc: BaseException) -> bool:
+    """PostgreSQL cancelled the statement (statement_timeout, SQLSTATE 57014), through SQLAlchemy or not."""
+    for err in (exc, getattr(exc, "orig", None), getattr(getattr(exc, "orig", None), "__cause__", None)):
+        if err is not None and getattr(err, "sqlstate", None) == "57014":
+            return True
+    return False
+
+
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
     return ".".join(parts) or ".".join(str(p) for p in loc)
@@ -355,6 +365,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        if _timed_out(exc):
+            log.warning("statement timeout")
+            return JSONResponse(catalogue_body(Code.query_timeout), status_code=503, headers={"Retry-After": "5"})
         # The trace goes to the log (without request data); the client gets no internals.
         log.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
         return JSONResponse(catalogue_body(Code.internal_error), status_code=500)

@@ -62,11 +62,17 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status: dict[str, int] = {"code": 500}
 
+        api_path = str(scope.get("path", "")).startswith("/api/")
+
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+                extra = [(b"x-request-id", rid.encode()), (b"x-content-type-options", b"nosniff")]
+                if api_path and not any(k.lower() == b"cache-control" for k, _ in message["headers"]):
+                    # API answers carry personal data (and, to some, a denouncer's identity): never cached.
+                    extra.append((b"cache-control", b"no-store"))
+                message["headers"] = [*message["headers"], *extra]
             await send(message)
 
         try:

@@ -84,3 +84,35 @@ async def test_openapi_documents_the_error_body(api: Api) -> None:
     assert create["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
     assert "ErrorBody" in spec["components"]["schemas"]
     assert "HTTPValidationError" not in spec["components"]["schemas"]
+
+
+async def test_responses_are_not_sniffed_and_api_answers_are_never_cached(api: Api) -> None:
+    from tests.helpers import V1, intake
+
+    den = await intake(
+        api, kind="denunciation", field="corruption", parties=[{"role": "denouncer", "full_name": "Lò A"}]
+    )
+    r = await api.http.get(f"{V1}/cases/{den['id']}", headers=await api.headers("tinh.tiepdan"))
+    assert r.json()["parties"][0]["full_name"] == "Lò A"  # a revealed identity…
+    assert r.headers["cache-control"] == "no-store"  # …that no proxy or browser keeps
+    for response in (r, await api.http.get("/healthz"), await api.http.get("/api/v1/nowhere")):
+        assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_a_statement_that_runs_too_long_is_stopped_and_answered_503(database_url: str) -> None:
+    import sqlalchemy as sa
+
+    from api.deps import SessionDep
+
+    slow = create_app(SETTINGS.model_copy(update={"statement_timeout_ms": 200}), database_url=database_url)
+
+    @slow.get("/api/v1/slow-test")
+    async def sleepy(session: SessionDep) -> None:
+        await session.execute(sa.text("SELECT pg_sleep(3)"))
+
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=slow, raise_app_exceptions=False), base_url="http://t"
+    ) as http:
+        r = await http.get("/api/v1/slow-test")
+    await slow.state.engine.dispose()
+    assert r.status_code == 503 and r.json()["error"]["code"] == "query_timeout" and "pg_sleep" not in r.text
