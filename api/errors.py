@@ -70,6 +70,7 @@ class Code(StrEnum):
     override_not_found = "override_not_found"
     webhook_not_found = "webhook_not_found"
     invalid_url = "invalid_url"
+    webhook_url_not_public = "webhook_url_not_public"
     invalid_event_type = "invalid_event_type"
     # Cases
     case_not_found = "case_not_found"
@@ -154,6 +155,10 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.override_not_found: (404, "Không có điều chỉnh lịch cho ngày này"),
     C.webhook_not_found: (404, "Không tìm thấy đăng ký webhook"),
     C.invalid_url: (422, "URL phải bắt đầu bằng http:// hoặc https://"),
+    C.webhook_url_not_public: (
+        422,
+        "URL webhook phải là địa chỉ công khai (không phải mạng nội bộ, loopback, link-local)",
+    ),
     C.invalid_event_type: (422, "Loại sự kiện không tồn tại"),
     C.case_not_found: (404, "Không tìm thấy hồ sơ"),
     C.idempotency_key_reused: (422, "Idempotency-Key này đã được dùng cho một yêu cầu khác"),

@@ -301,3 +301,26 @@ async def test_webhook_subscription_validation_and_secret(api: Api) -> None:
     ).status_code == 403
     off = await api.http.patch(f"{V1}/webhooks/{made.json()['id']}", headers=h, json={"is_active": False})
     assert off.status_code == 200 and off.json()["is_active"] is False
+
+
+async def test_webhooks_cannot_be_aimed_at_the_service_own_network(database_url: str) -> None:
+    from api.app import create_app
+
+    strict = create_app(SETTINGS.model_copy(update={"webhook_allow_private": False}), database_url=database_url)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=strict), base_url="http://t") as http:
+        r = await http.post("/api/v1/auth/token", data={"username": "admin", "password": "LaoCai@2026demo"})
+        h = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        for url in (
+            "http://127.0.0.1:5432/",
+            "http://localhost/hook",
+            "http://10.1.2.3/",
+            "http://169.254.169.254/",
+            "http://[::1]/",
+            "http://192.168.1.1/",
+        ):
+            r = await http.post(f"{V1}/webhooks", headers=h, json={"name": "x", "url": url, "event_types": ["*"]})
+            assert r.status_code == 422 and r.json()["error"]["code"] == "webhook_url_not_public", url
+    await strict.state.engine.dispose()
+    from api.services.webhooks import public_address
+
+    assert await public_address("https://93.184.216.34/hook")  # a public address (no lookup needed)

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, status
 from pydantic import Field
 
-from api.deps import AdminOfficer, SessionDep
+from api.deps import AdminOfficer, SessionDep, SettingsDep
 from api.models.webhooks import DeliveryOut, OutboxEvent, WebhookDelivery, WebhookIn, WebhookOut, WebhookUpdate
 from api.pagination import CursorQuery, LimitQuery, Page
 from api.services import webhooks as webhook_service
@@ -17,8 +17,16 @@ class WebhookCreated(WebhookOut):
 
 
 @router.post("", response_model=WebhookCreated, status_code=status.HTTP_201_CREATED, summary="Đăng ký webhook")
-async def create(data: WebhookIn, session: SessionDep, admin: AdminOfficer) -> WebhookCreated:
-    sub = await webhook_service.create(session, admin.id, data.name, data.url, data.event_types, data.secret)
+async def create(data: WebhookIn, session: SessionDep, admin: AdminOfficer, settings: SettingsDep) -> WebhookCreated:
+    sub = await webhook_service.create(
+        session,
+        admin.id,
+        data.name,
+        data.url,
+        data.event_types,
+        data.secret,
+        allow_private=settings.webhook_allow_private,
+    )
     return WebhookCreated.model_validate(sub, from_attributes=True)
 
 
@@ -31,8 +39,12 @@ async def list_all(
 
 
 @router.patch("/{sub_id}", response_model=WebhookOut, summary="Sửa / tắt webhook")
-async def update(sub_id: Id32, data: WebhookUpdate, session: SessionDep, admin: AdminOfficer) -> WebhookOut:
-    sub = await webhook_service.update(session, admin.id, sub_id, data.model_dump(exclude_unset=True))
+async def update(
+    sub_id: Id32, data: WebhookUpdate, session: SessionDep, admin: AdminOfficer, settings: SettingsDep
+) -> WebhookOut:
+    sub = await webhook_service.update(
+        session, admin.id, sub_id, data.model_dump(exclude_unset=True), allow_private=settings.webhook_allow_private
+    )
     return WebhookOut.model_validate(sub, from_attributes=True)
 
 

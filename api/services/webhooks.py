@@ -8,6 +8,7 @@ Each request carries the event id (receivers deduplicate on it) and an HMAC-SHA2
 import asyncio
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import secrets
@@ -31,10 +32,25 @@ MAX_BACKOFF = timedelta(hours=6)
 SIGNATURE_HEADER = "X-Tiepdan-Signature"
 
 
-def _check(url: str, event_types: list[str]) -> None:
+async def public_address(url: str) -> bool:
+    """Every address the URL's host resolves to is a public one: no loopback, private, link-local (cloud
+    metadata) or reserved range, so webhooks cannot be aimed at the service's own network."""
+    host = urlparse(url).hostname
+    if not host:
+        return False
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_global for info in infos)
+
+
+async def _check(url: str, event_types: list[str], allow_private: bool) -> None:
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise DomainError(Code.invalid_url, details={"field": "url"})
+    if not allow_private and not await public_address(url):
+        raise DomainError(Code.webhook_url_not_public, details={"field": "url"})
     unknown = sorted(set(event_types) - set(EVENT_TYPES) - {"*"})
     if unknown:
         raise DomainError(
@@ -43,9 +59,16 @@ def _check(url: str, event_types: list[str]) -> None:
 
 
 async def create(
-    session: AsyncSession, actor_id: int, name: str, url: str, event_types: list[str], secret: str | None = None
+    session: AsyncSession,
+    actor_id: int,
+    name: str,
+    url: str,
+    event_types: list[str],
+    secret: str | None = None,
+    *,
+    allow_private: bool = False,
 ) -> WebhookSubscription:
-    _check(url, event_types)
+    await _check(url, event_types, allow_private)
     sub = WebhookSubscription(
         name=name,
         url=url,
@@ -68,11 +91,13 @@ async def create(
     return sub
 
 
-async def update(session: AsyncSession, actor_id: int, sub_id: int, changes: dict[str, object]) -> WebhookSubscription:
+async def update(
+    session: AsyncSession, actor_id: int, sub_id: int, changes: dict[str, object], *, allow_private: bool = False
+) -> WebhookSubscription:
     sub = await session.get(WebhookSubscription, sub_id, with_for_update=True)
     if sub is None:
         raise DomainError(Code.webhook_not_found)
-    _check(str(changes.get("url", sub.url)), list(changes.get("event_types", sub.event_types)))
+    await _check(str(changes.get("url", sub.url)), list(changes.get("event_types", sub.event_types)), allow_private)
     for key in ("name", "url", "event_types", "is_active"):
         if key in changes:
             setattr(sub, key, changes[key])
@@ -119,8 +144,10 @@ def backoff(settings: Settings, attempts: int) -> timedelta:
 
 
 async def _send(
-    client: httpx.AsyncClient, sub: WebhookSubscription, event: OutboxEvent, now: datetime
+    client: httpx.AsyncClient, sub: WebhookSubscription, event: OutboxEvent, now: datetime, allow_private: bool
 ) -> tuple[int | None, str | None]:
+    if not allow_private and not await public_address(sub.url):
+        return None, "address_not_public"  # checked again at delivery: DNS may have changed since
     body = body_of(event)
     headers = {
         "Content-Type": "application/json",
@@ -161,7 +188,9 @@ async def deliver_due(
         )
         if not rows:
             return 0
-        results = await asyncio.gather(*(_send(client, sub, event, now) for _, event, sub in rows))
+        results = await asyncio.gather(
+            *(_send(client, sub, event, now, settings.webhook_allow_private) for _, event, sub in rows)
+        )
         delivered = 0
         for (delivery, _, sub), (status_code, error) in zip(rows, results, strict=True):
             delivery.attempts += 1
