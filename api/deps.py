@@ -58,7 +58,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 # every request).
 _OFFICER = """
     SELECT u.id, u.username, u.roles, u.unit_id, un.path, un.remote_area,
-           (SELECT version FROM cache_versions WHERE name = 'calendar')
+           (SELECT version FROM cache_versions WHERE name = 'calendar'), u.token_version
     FROM users u JOIN units un ON un.id = u.unit_id
     WHERE u.id = $1 AND u.is_active
 """
@@ -70,11 +70,11 @@ async def load_officer(session: AsyncSession, user_id: int) -> Officer | None:
     return loaded[0] if loaded else None
 
 
-async def _load(conn: asyncpg.Connection, user_id: int) -> tuple[Officer, int] | None:
+async def _load(conn: asyncpg.Connection, user_id: int, token_version: int | None = None) -> tuple[Officer, int] | None:
     """The officer and the calendar's cache version, read together: one round trip per request."""
     row = await conn.fetchrow(_OFFICER, user_id)
-    if row is None:
-        return None
+    if row is None or (token_version is not None and row[7] != token_version):
+        return None  # unknown, deactivated, or a token revoked by a password change or sign-out
     officer = Officer(
         id=row[0], username=row[1], unit_id=row[3], unit_path=row[4], unit_remote_area=row[5], roles=frozenset(row[2])
     )
@@ -89,10 +89,11 @@ async def current_officer(
     try:
         claims = security.decode_access_token(request.app.state.settings, token)
         user_id = int(claims["sub"])
+        version = int(claims.get("tv", 0))
     except (security.InvalidToken, ValueError, KeyError):
         raise unauthenticated(Code.invalid_token) from None
     # Deactivation takes effect at once: every request reloads the officer and their roles.
-    loaded = await _load(hot, user_id)
+    loaded = await _load(hot, user_id, version)
     if loaded is None:
         raise unauthenticated(Code.invalid_token)
     request.state.calendar_version = loaded[1]

@@ -10,6 +10,7 @@ from jose import JWTError, jwt
 from api.settings import Settings
 
 ALGORITHM = "HS256"
+CLOCK_SKEW = 60  # seconds of clock difference tolerated between issuing and checking processes
 
 
 class InvalidToken(Exception):
@@ -33,7 +34,7 @@ class Passwords:
 
 
 def create_access_token(
-    settings: Settings, subject: str, *, now: datetime | None = None, minutes: int | None = None
+    settings: Settings, subject: str, *, now: datetime | None = None, minutes: int | None = None, version: int = 0
 ) -> tuple[str, int]:
     now = now or datetime.now(UTC)
     lifetime = (minutes if minutes is not None else settings.access_token_minutes) * 60
@@ -43,6 +44,7 @@ def create_access_token(
         "aud": settings.jwt_audience,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=lifetime)).timestamp()),
+        "tv": version,
     }
     return jwt.encode(claims, settings.jwt_secret(), algorithm=ALGORITHM), lifetime
 
@@ -79,8 +81,13 @@ def _verify(settings: Settings, token: str) -> dict[str, Any]:
             algorithms=[ALGORITHM],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
-            options={"require_exp": True, "require_sub": True, "require_iat": True},
+            options={"require_exp": True, "require_sub": True, "require_iat": True, "require_aud": True},
         )
+        now = datetime.now(UTC).timestamp()
+        if claims["iat"] > now + CLOCK_SKEW:
+            raise InvalidToken("issued in the future")
+        if claims["exp"] - claims["iat"] > settings.access_token_minutes * 60 + CLOCK_SKEW:
+            raise InvalidToken("lifetime beyond the configured one")
     except JWTError as exc:
         raise InvalidToken(str(exc)) from exc
     return claims

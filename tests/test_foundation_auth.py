@@ -118,3 +118,47 @@ async def test_a_token_already_seen_still_expires_on_time(api: Api) -> None:
     assert (await _me(api, token)).status_code == 200  # verified and remembered
     await asyncio.sleep(max(0.0, jwt.get_unverified_claims(token)["exp"] - time.time()) + 0.2)
     assert (await _me(api, token)).status_code == 401
+
+
+async def test_sign_out_and_a_password_change_revoke_earlier_tokens(api: Api) -> None:
+    first = (await sign_in(api, "xa.xacminh", DEMO_PASSWORD)).json()["access_token"]
+    second = (await sign_in(api, "xa.xacminh", DEMO_PASSWORD)).json()["access_token"]
+    assert (await _me(api, first)).status_code == 200
+    r = await api.http.post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {first}"})
+    assert r.status_code == 204
+    assert (await _me(api, first)).status_code == 401 and (await _me(api, second)).status_code == 401
+    fresh = (await sign_in(api, "xa.xacminh", DEMO_PASSWORD)).json()["access_token"]
+    assert (await _me(api, fresh)).status_code == 200
+    user = await api.user("xa.xacminh")
+    admin = await api.headers("admin")
+    r = await api.http.patch(f"/api/v1/users/{user.id}", headers=admin, json={"password": "Mat-khau-moi-2026"})
+    assert r.status_code == 200
+    assert (await _me(api, fresh)).status_code == 401  # the old password's session is over
+
+
+async def test_tokens_with_a_forged_lifetime_a_future_iat_or_no_audience_are_refused(api: Api) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    user = await api.user("thanhtra")
+    long_lived, _ = security.create_access_token(SETTINGS, str(user.id), minutes=SETTINGS.access_token_minutes * 24)
+    future, _ = security.create_access_token(SETTINGS, str(user.id), now=datetime.now(UTC) + timedelta(hours=1))
+    now = int(time.time())
+    no_aud = jwt.encode(
+        {"sub": str(user.id), "iss": SETTINGS.jwt_issuer, "iat": now, "exp": now + 600, "tv": 0},
+        SETTINGS.jwt_secret(),
+        algorithm="HS256",
+    )
+    for token in (long_lived, future, no_aud):
+        assert (await _me(api, token)).status_code == 401
+
+
+async def test_a_successful_sign_in_is_audited_with_the_client_address(api: Api) -> None:
+    import sqlalchemy as sa
+
+    from api.models.audit import AuditEvent
+
+    assert (await sign_in(api, "thanhtra", DEMO_PASSWORD)).status_code == 200
+    event = await api.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "sign_in").order_by(AuditEvent.id.desc()).limit(1)
+    )
+    assert event is not None and event.entity_id == "thanhtra" and "client" in event.payload

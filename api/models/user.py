@@ -25,6 +25,8 @@ class User(SQLModel, table=True):
     unit_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("units.id"), nullable=False, index=True))
     roles: list[str] = Field(sa_column=sa.Column(ARRAY(sa.String(32)), nullable=False))
     is_active: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.true()))
+    # Carried by every token; bumped by a password change, a deactivation or a sign-out (revokes earlier ones).
+    token_version: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
     updated_at: datetime | None = Field(default=None, sa_column=created_at_column())
 

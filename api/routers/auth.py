@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api import security
@@ -27,9 +27,18 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 async def token(
     request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep
 ) -> Token:
-    user = await user_service.authenticate(session, request.app.state.passwords, settings, form.username, form.password)
-    access, lifetime = security.create_access_token(settings, str(user.id))
+    client = request.client.host if request.client else ""
+    user = await user_service.authenticate(
+        session, request.app.state.passwords, settings, form.username, form.password, client
+    )
+    access, lifetime = security.create_access_token(settings, str(user.id), version=user.token_version)
     return Token(access_token=access, expires_in=lifetime)
+
+
+@router.post("/logout", status_code=204, summary="Đăng xuất: mọi mã truy cập đã cấp cho cán bộ này hết hiệu lực")
+async def logout(principal: CurrentOfficer, session: SessionDep) -> Response:
+    await user_service.sign_out(session, principal.id)
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=Me, summary="Cán bộ đang đăng nhập")

@@ -90,8 +90,11 @@ async def update(session: AsyncSession, passwords: Passwords, actor_id: int, use
         user.full_name = changes["full_name"]
     if "is_active" in changes:
         user.is_active = changes["is_active"]
+        if not user.is_active:
+            user.token_version += 1
     if data.password is not None:
         user.password_hash = passwords.hash(data.password)
+        user.token_version += 1  # a new password ends every session opened with the old one
         changes["password"] = "changed"  # noqa: S105 - the audit says it changed, never what to
     user.updated_at = sa.func.now()
     audit.record(session, actor_id=actor_id, entity="user", entity_id=user.id, action="update", payload=changes)
@@ -114,7 +117,7 @@ async def list_users(
 
 
 async def authenticate(
-    session: AsyncSession, passwords: Passwords, settings: Settings, username: str, password: str
+    session: AsyncSession, passwords: Passwords, settings: Settings, username: str, password: str, client: str = ""
 ) -> User:
     key = username.strip().lower()[:64]
     since = sa.func.now() - timedelta(minutes=settings.login_window_minutes)
@@ -140,7 +143,16 @@ async def authenticate(
         await session.commit()
         # One answer for unknown user, wrong password and deactivated account.
         raise unauthenticated(Code.invalid_credentials)
+    audit.record(session, actor_id=user.id, entity="auth", entity_id=key, action="sign_in", payload={"client": client})
+    await session.commit()
     return user
+
+
+async def sign_out(session: AsyncSession, user_id: int) -> None:
+    """Every token issued to the officer so far stops working."""
+    await session.execute(sa.update(User).where(User.id == user_id).values(token_version=User.token_version + 1))
+    audit.record(session, actor_id=user_id, entity="auth", entity_id=str(user_id), action="sign_out")
+    await session.commit()
 
 
 async def ensure_bootstrap_admin(session: AsyncSession, passwords: Passwords, username: str, password: str) -> bool:
