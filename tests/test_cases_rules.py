@@ -413,3 +413,20 @@ async def test_an_extension_is_decided_while_the_period_still_runs(api: Api) -> 
         complexity="complex",
     )
     assert next(t for t in ok["timers"] if t["name"] == "resolution")["due_date"] == "2026-11-02"  # 60 days
+
+
+async def test_intake_references_reveal_nothing_outside_the_callers_scope(api: Api) -> None:
+    # A decided case of the province, invisible to the commune desk.
+    hidden = await act(api, "tinh.chutich", await intake(api), "accept", decision_number="1")
+    hidden = await act(api, "tinh.chutich", hidden, "resolve", outcome="correct", decision_number="2")
+    h = await api.headers("xa.tiepdan")
+    assert (await api.http.get(f"{V1}/cases/{hidden['id']}", headers=h)).status_code == 404
+    for field, code in (
+        ("repeat_of_case_id", "repeat_target_not_decided"),
+        ("previous_case_id", "first_round_not_found"),
+    ):
+        extra = {"complaint_round": 2} if field == "previous_case_id" else {}
+        unreadable = await api.http.post(f"{V1}/cases", headers=h, json=case_body(**{field: hidden["id"]}, **extra))
+        unknown = await api.http.post(f"{V1}/cases", headers=h, json=case_body(**{field: 987_654_321}, **extra))
+        assert unreadable.status_code == unknown.status_code == 422, (unreadable.text, unknown.text)
+        assert unreadable.json()["error"] == unknown.json()["error"] and unknown.json()["error"]["code"] == code

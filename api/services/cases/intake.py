@@ -22,7 +22,7 @@ from api.models.cases.schemas import CaseCreate, CaseCreated
 from api.models.unit import Unit
 from api.models.user import User
 from api.services.calendar import DeadlineEnv, store_timers
-from api.services.cases import domain, presenters, queries, trail
+from api.services.cases import access, domain, presenters, queries, trail
 from api.settings import Settings
 from api.vault import Vault, vault_for
 from workflows.cases import Kind, Role, Status
@@ -271,7 +271,15 @@ async def create(
     explicit_remote = data.remote_area is not None
     previous = None
     if data.previous_case_id is not None:
-        previous = await session.get(Case, data.previous_case_id)
+        # Visible to the caller, or a first round settled directly below the caller's unit (the second round's
+        # desk); anything else answers exactly like an id that does not exist.
+        below = sa.select(Unit.id).where(Unit.parent_id == principal.unit_id)
+        previous = await session.scalar(
+            sa.select(Case).where(
+                Case.id == data.previous_case_id,
+                sa.or_(access.readable(principal), Case.competent_unit_id.in_(below)),
+            )
+        )
         if previous is None or previous.kind != Kind.complaint or (previous.complaint_round or 1) != 1:
             raise DomainError(Code.first_round_not_found, details={"field": "previous_case_id"})
     if previous is not None:
@@ -280,7 +288,9 @@ async def create(
             remote = previous.remote_area  # remoteness follows the matter from the first round
             explicit_remote = True
     if data.repeat_of_case_id is not None:
-        original = await session.get(Case, data.repeat_of_case_id)
+        original = await session.scalar(
+            sa.select(Case).where(Case.id == data.repeat_of_case_id, access.readable(principal))
+        )
         if original is None or original.status not in (Status.resolved, Status.closed):
             raise DomainError(Code.repeat_target_not_decided, details={"field": "repeat_of_case_id"})
     await _validate_parties(session, data)
