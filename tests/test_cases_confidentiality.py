@@ -234,3 +234,28 @@ async def test_representatives_and_relatives_in_a_denunciation_are_protected_too
     assert "Hà Văn Đại Diện" not in repr(seen) and "Con gái" not in repr(seen)
     head = (await get(api, "tinh.chutich", case["id"])).json()["parties"]
     assert {p["full_name"] for p in head} >= {"Hà Văn Đại Diện", "Con gái người tố cáo", "Cán bộ Z"}
+
+
+async def test_similar_wording_never_links_a_denunciation_for_a_caller_who_may_not_know_the_denouncer(
+    api: Api,
+) -> None:
+    text = "Cán bộ địa chính xã Khao Mang đòi tiền khi làm sổ đỏ cho gia đình tôi ở thôn Nậm Khắt năm nay."
+    den = await intake(
+        api,
+        kind="denunciation",
+        field="corruption",
+        title="Tố cáo",
+        content=text,
+        parties=[{"role": "denouncer", "full_name": "Lò Văn Pha"}],
+    )
+    complaint = await intake(api, title="Khiếu nại", content=text)
+    den = await act(api, "tinh.chutich", den, "accept", decision_number="1")
+    den = await act(api, "tinh.chutich", den, "assign", handler_ids=[(await api.user("tinh.xacminh")).id])
+    for who, may_know in (("tinh.chutich", True), ("thanhtra", False)):  # the head decides; the inspector reads
+        h = await api.headers(who)
+        from_den = (await api.http.get(f"{V1}/cases/{den['id']}/duplicates", headers=h)).json()
+        from_complaint = (await api.http.get(f"{V1}/cases/{complaint['id']}/duplicates", headers=h)).json()
+        assert (complaint["id"] in [d["id"] for d in from_den]) is may_know, who
+        assert (den["id"] in [d["id"] for d in from_complaint]) is may_know, who
+    handler = await api.http.get(f"{V1}/cases/{den['id']}/duplicates", headers=await api.headers("tinh.xacminh"))
+    assert handler.status_code == 200 and handler.json() == []

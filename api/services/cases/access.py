@@ -65,6 +65,17 @@ def ensure_may_act(principal: Officer, case: Case, t: Transition) -> None:
         raise DomainError(Code.not_your_unit)
 
 
+def sees_identity_clause(principal: Officer) -> ColumnElement[bool]:
+    """SQL twin of `sees_identity`: rows whose protected identities this officer may see."""
+    holding = sa.case((Case.status == "received", Case.receiving_unit_id), else_=Case.competent_unit_id)
+    clauses: list[ColumnElement[bool]] = []
+    if principal.has(Role.desk_officer):
+        clauses.append(Case.received_by_id == principal.id)
+    if principal.has(Role.unit_head):
+        clauses.append(holding == principal.unit_id)
+    return sa.or_(*clauses) if clauses else sa.false()
+
+
 def sees_identity(principal: Officer, case: Case) -> bool:
     return confidentiality.may_see_identity(
         roles=principal.roles,

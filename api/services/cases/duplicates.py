@@ -15,6 +15,10 @@ CANDIDATES = 500
 
 
 async def similar(session: AsyncSession, principal: Officer, case: Case, limit: int = 20) -> list[DuplicateOut]:
+    if case.kind == "denunciation" and not access.sees_identity(principal, case):
+        # Similar wording would link the denunciation to the denouncer's other letters: nothing for a caller
+        # who may not know who denounced.
+        return []
     content = search.folded(case.content)
     score = sa.func.similarity(search.folded(Case.content), content)
     # Denouncers are left out on both sides: "same person" must not link a secret identity to a visible one.
@@ -39,6 +43,8 @@ async def similar(session: AsyncSession, principal: Officer, case: Case, limit: 
                 Case.id != case.id,
                 access.readable(principal),
                 Case.id.in_(sa.select(candidates.c[0])),
+                # …nor, from another case, to a denunciation whose denouncer the caller may not know.
+                sa.or_(Case.kind != "denunciation", access.sees_identity_clause(principal)),
                 sa.or_(score > SIMILARITY_THRESHOLD, same_person),
             )
             .order_by(sa.desc("same"), sa.desc("score"))
