@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     bootstrap_admin_password: str | None = None
     max_body_bytes: int = 1_048_576
     received_floor: date = date(2000, 1, 1)  # no letter is recorded as received before this day
+    metrics_token: str | None = None  # /metrics for this bearer token (and from this machine)
     webhook_allow_private: bool = False  # allow webhook URLs on loopback / private / link-local addresses
     statement_timeout_ms: int = 15_000  # no statement of a request runs longer (0: no limit)
     db_pool_size: int = 10  # per API process, for each of its two pools (ORM, hot statements)

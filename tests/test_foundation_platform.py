@@ -116,3 +116,16 @@ async def test_a_statement_that_runs_too_long_is_stopped_and_answered_503(databa
         r = await http.get("/api/v1/slow-test")
     await slow.state.engine.dispose()
     assert r.status_code == 503 and r.json()["error"]["code"] == "query_timeout" and "pg_sleep" not in r.text
+
+
+async def test_metrics_answer_only_the_monitoring_system(database_url: str) -> None:
+    app = create_app(
+        SETTINGS.model_copy(update={"metrics_token": "scrape-token-0123456789"}), database_url=database_url
+    )
+    outside = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+    async with httpx.AsyncClient(transport=outside, base_url="http://t") as http:
+        assert (await http.get("/metrics")).status_code == 404
+        assert (await http.get("/metrics", headers={"Authorization": "Bearer wrong"})).status_code == 404
+        ok = await http.get("/metrics", headers={"Authorization": "Bearer scrape-token-0123456789"})
+        assert ok.status_code == 200 and "http_requests_total" in ok.text
+    await app.state.engine.dispose()

@@ -1,5 +1,7 @@
 """Liveness, readiness and Prometheus metrics."""
 
+import hmac
+
 import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -26,5 +28,12 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics", summary="Chỉ số Prometheus", include_in_schema=False)
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    """For the monitoring system only: a scrape from this machine, or one with METRICS_TOKEN as bearer token.
+    Anyone else is told there is nothing here."""
+    token = request.app.state.settings.metrics_token
+    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    local = request.client is not None and request.client.host in ("127.0.0.1", "::1")
+    if not (local or (token and hmac.compare_digest(given, token))):
+        return JSONResponse(catalogue_body(Code.not_found), status_code=404)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
