@@ -1,5 +1,6 @@
 """Officers: create, change roles / unit / password, deactivate, list; sign-in; bootstrap admin."""
 
+import asyncio
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -42,7 +43,7 @@ async def create(session: AsyncSession, passwords: Passwords, actor_id: int | No
         raise DomainError(Code.duplicate_username, details={"field": "username"})
     user = User(
         username=data.username,
-        password_hash=passwords.hash(data.password),
+        password_hash=await asyncio.to_thread(passwords.hash, data.password),  # argon2 off the event loop
         full_name=data.full_name,
         unit_id=data.unit_id,
         roles=sorted({r.value for r in data.roles}),
@@ -93,7 +94,7 @@ async def update(session: AsyncSession, passwords: Passwords, actor_id: int, use
         if not user.is_active:
             user.token_version += 1
     if data.password is not None:
-        user.password_hash = passwords.hash(data.password)
+        user.password_hash = await asyncio.to_thread(passwords.hash, data.password)
         user.token_version += 1  # a new password ends every session opened with the old one
         changes["password"] = "changed"  # noqa: S105 - the audit says it changed, never what to
     user.updated_at = sa.func.now()
@@ -137,7 +138,8 @@ async def authenticate(
     if failures >= settings.login_max_failures:
         raise DomainError(Code.too_many_attempts, headers={"Retry-After": str(settings.login_window_minutes * 60)})
     user = await session.scalar(sa.select(User).where(sa.func.lower(User.username) == key))
-    ok = passwords.verify(user.password_hash if user else None, password)
+    # argon2 is deliberately slow: off the event loop, so sign-ins never stall other requests.
+    ok = await asyncio.to_thread(passwords.verify, user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
         audit.record(session, actor_id=None, entity="auth", entity_id=key, action="login_failed")
         await session.commit()
