@@ -102,8 +102,19 @@ class HotPool:
         self._settings = {"statement_timeout": str(statement_timeout_ms)} if statement_timeout_ms else {}
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
+        # First come, first served: asyncpg's queue lets a new request take a connection just released ahead
+        # of one already waiting, which under load starves a few requests for seconds.
+        self._turns = asyncio.Semaphore(size)
 
     async def acquire(self) -> asyncpg.Connection:
+        await self._turns.acquire()
+        try:
+            return await self._acquire()
+        except BaseException:
+            self._turns.release()
+            raise
+
+    async def _acquire(self) -> asyncpg.Connection:
         if self._pool is None:
             async with self._opening:
                 if self._pool is None:
@@ -119,8 +130,11 @@ class HotPool:
         return conn
 
     async def release(self, conn: asyncpg.Connection) -> None:
-        if self._pool is not None:
-            await self._pool.release(conn)
+        try:
+            if self._pool is not None:
+                await self._pool.release(conn)
+        finally:
+            self._turns.release()
 
     async def close(self) -> None:
         if self._pool is not None:
