@@ -162,3 +162,25 @@ async def test_a_successful_sign_in_is_audited_with_the_client_address(api: Api)
         sa.select(AuditEvent).where(AuditEvent.action == "sign_in").order_by(AuditEvent.id.desc()).limit(1)
     )
     assert event is not None and event.entity_id == "thanhtra" and "client" in event.payload
+
+
+def test_ecdsa_is_never_imported_at_runtime() -> None:
+    """python-jose pulls in `ecdsa` (CVE-2024-23342, timing side channel) as a dependency; the service only
+    uses HS256 through the `cryptography` backend, so the module must never be loaded by the service."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import api.main\n"
+        "from api import security\n"
+        "from tests.conftest import SETTINGS\n"
+        "token, _ = security.create_access_token(SETTINGS, '1')\n"
+        "security.decode_access_token(SETTINGS, token)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'ecdsa'))\n"
+    )
+    env = {"DATABASE_URL": "postgresql+asyncpg://unused@127.0.0.1:1/none", "PATH": ""}
+    out = subprocess.run(  # noqa: S603 - this interpreter, our own code
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, timeout=60
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
