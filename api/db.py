@@ -154,8 +154,8 @@ class SessionScope:
             await self.app(scope, receive, send)
         finally:
             state = scope.get("state") or {}
-            session, hot = state.pop(SESSION_KEY, None), state.pop(HOT_KEY, None)
+            session, hot = state.pop(SESSION_KEY, None), state.pop(HOT_KEY, [])
             if session is not None:
                 await session.close()
-            if hot is not None:
-                await hot[0].release(hot[1])
+            for pool, conn in hot:
+                await pool.release(conn)

@@ -40,17 +40,27 @@ async def get_session(request: Request) -> AsyncSession:
 
 
 async def get_hot_connection(request: Request) -> asyncpg.Connection:
-    """The request's connection from the hot pool (db.HotPool), given back by `db.SessionScope`."""
-    state = request.scope.setdefault("state", {})
-    held = state.get(db.HOT_KEY)
-    if held is None:
-        pool: db.HotPool = request.app.state.hot_pool
-        held = state[db.HOT_KEY] = (pool, await pool.acquire())
-    conn: asyncpg.Connection = held[1]
+    """A connection from the hot pool (db.HotPool), held until `release_hot` or the end of the request
+    (`db.SessionScope`)."""
+    pool: db.HotPool = request.app.state.hot_pool
+    conn = await pool.acquire()
+    request.scope.setdefault("state", {}).setdefault(db.HOT_KEY, []).append((pool, conn))
     return conn
 
 
+async def release_hot(request: Request, conn: asyncpg.Connection) -> None:
+    """Give a hot connection back as soon as its statement is done (no-op for one the request does not hold)."""
+    held = request.scope.get("state", {}).get(db.HOT_KEY, [])
+    for i, (pool, c) in enumerate(held):
+        if c is conn:
+            del held[i]
+            await pool.release(c)
+            return
+
+
 HotDep = Annotated[asyncpg.Connection, Depends(get_hot_connection)]
+# A hot connection of the route's own (not the one signing in used), held to the end of the request.
+OwnHotDep = Annotated[asyncpg.Connection, Depends(get_hot_connection, use_cache=False)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
@@ -94,6 +104,9 @@ async def current_officer(
         raise unauthenticated(Code.invalid_token) from None
     # Deactivation takes effect at once: every request reloads the officer and their roles.
     loaded = await _load(hot, user_id, version)
+    # Given back at once: every request signs in, so holding it to the end would make the small hot pool the
+    # limit on how many requests of any kind run at the same time.
+    await release_hot(request, hot)
     if loaded is None:
         raise unauthenticated(Code.invalid_token)
     request.state.calendar_version = loaded[1]
@@ -143,16 +156,15 @@ class OfficerContext:
     officer: Officer
     settings: Settings
     env: DeadlineEnv
-    hot: asyncpg.Connection  # for the intake INSERT
 
 
 async def officer_context(
     request: Request, session: SessionDep, hot: HotDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> OfficerContext:
-    officer = await current_officer(request, hot, token)
+    officer = await current_officer(request, hot, token)  # gives `hot` back
     settings: Settings = request.app.state.settings
     env = await calendar_service.env(session, settings, version=request.state.calendar_version)
-    return OfficerContext(session=session, officer=officer, settings=settings, env=env, hot=hot)
+    return OfficerContext(session=session, officer=officer, settings=settings, env=env)
 
 
 Ctx = Annotated[OfficerContext, Depends(officer_context)]

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, status
 
 from api import errors
 from api.clock import today
-from api.deps import Ctx
+from api.deps import Ctx, OwnHotDep
 from api.models.cases.schemas import CaseCreate, CaseCreated
 from api.services.cases import intake as intake_service
 
@@ -24,7 +24,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
     description="The receiving unit is the caller's. `access_key` is for the citizen and is shown here "
     "only. A retry with the same `Idempotency-Key` returns the case made the first time.",
 )
-async def create(data: CaseCreate, ctx: Ctx, idempotency_key: IdempotencyKey = None) -> CaseCreated:
+async def create(data: CaseCreate, ctx: Ctx, hot: OwnHotDep, idempotency_key: IdempotencyKey = None) -> CaseCreated:
     return await intake_service.create(
         ctx.session,
         ctx.officer,
@@ -33,5 +33,5 @@ async def create(data: CaseCreate, ctx: Ctx, idempotency_key: IdempotencyKey = N
         today=today(),
         env=ctx.env,
         idempotency_key=idempotency_key,
-        hot=ctx.hot,
+        hot=hot,
     )

@@ -413,6 +413,14 @@ HANDLERS: dict[Action, Callable[[Ctx], Awaitable[None]]] = {
 }
 
 
+async def _locked(session: AsyncSession, principal: Officer, case_id: int, if_match: int) -> queries.Loaded:
+    """The case locked for a command, at the version the caller saw (If-Match), else 412."""
+    loaded = await queries.load(session, principal, case_id, lock=True)
+    if loaded.case.version != if_match:
+        raise VersionStale(loaded.case.version)
+    return loaded
+
+
 async def decide_complexity(
     session: AsyncSession,
     principal: Officer,
@@ -427,10 +435,8 @@ async def decide_complexity(
 ) -> CaseOut:
     """The head of the unit settling the case sets or raises its complexity while it is being settled; a
     complaint's resolution period follows (recorded as a `complexity_decided` event with the reason)."""
-    loaded = await queries.load(session, principal, case_id, lock=True)
+    loaded = await _locked(session, principal, case_id, if_match)
     case = loaded.case
-    if case.version != if_match:
-        raise VersionStale(case.version)
     if case.status not in (Status.accepted, Status.in_progress, Status.suspended):
         raise ActionNotAllowed(action="decide_complexity", status=case.status, allowed_actions=[])
     if Role.unit_head.value not in access.acting_roles(principal, case):
@@ -469,10 +475,8 @@ async def correct_competence(
 ) -> CaseOut:
     """The desk (or head) of the receiving unit records which unit is competent, before the letter is processed;
     the processing timers follow (a denunciation for another unit must be transferred within 5 working days)."""
-    loaded = await queries.load(session, principal, case_id, lock=True)
+    loaded = await _locked(session, principal, case_id, if_match)
     case = loaded.case
-    if case.version != if_match:
-        raise VersionStale(case.version)
     if case.status != Status.received:
         raise ActionNotAllowed(action="correct_competence", status=case.status, allowed_actions=[])
     if not ({Role.desk_officer.value, Role.unit_head.value} & access.acting_roles(principal, case)):
@@ -513,10 +517,8 @@ async def perform(
 ) -> CaseOut:
     """One action, one transaction: lock, check version and table, apply, record, commit; the response is
     built from what was written (and a protected identity shown in it is recorded in the same commit)."""
-    loaded = await queries.load(session, principal, case_id, lock=True)
+    loaded = await _locked(session, principal, case_id, if_match)
     case = loaded.case
-    if case.version != if_match:
-        raise VersionStale(case.version)
     status = Status(case.status)
     t = transition(status, action, set(principal.roles))
     if t is None:
