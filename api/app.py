@@ -10,9 +10,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from api import db, embedded, errors, logs
-from api.routers import audit, auth, calendar, cases, deadlines, health, units, users, webhooks
+from api.routers import audit, auth, calendar, cases, deadlines, health, integrity, units, users, webhooks
 from api.security import Passwords
 from api.services import jobs
+from api.services.cases import trail
 from api.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -46,8 +47,18 @@ async def bootstrap(app: FastAPI) -> None:
             )
 
 
+class ConfigurationError(RuntimeError):
+    """The settings cannot run a service safely."""
+
+
 def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> FastAPI:
     settings = settings or get_settings()
+    problems = settings.key_problems()
+    if problems:
+        raise ConfigurationError(
+            "refusing to start: " + "; ".join(problems) + " (see README, 'Keys'; unset both SECRET_KEY and "
+            "IDENTITY_KEYS for a development run with generated keys)"
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -77,6 +88,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.state.hot_pool = db.HotPool(url, settings.db_pool_size, settings.statement_timeout_ms)
     app.state.sessionmaker = db.make_sessionmaker(app.state.engine)
     app.state.passwords = Passwords(settings)
+    trail.configure(settings.chain_secret())
     errors.install(app)
     if settings.cors_origins:
         app.add_middleware(
@@ -98,6 +110,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         deadlines.router,
         webhooks.router,
         audit.router,
+        integrity.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)

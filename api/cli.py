@@ -64,6 +64,27 @@ async def _jobs(url: str, *, once: bool) -> str:
         await engine.dispose()
 
 
+async def _integrity(url: str, work: str, path: Path | None) -> int:
+    from api import db
+    from api.services import checkpoints
+
+    engine = db.make_engine(url, statement_timeout_ms=0)
+    try:
+        async with db.make_sessionmaker(engine)() as session:
+            if work == "checkpoint":
+                made = await checkpoints.make(session, path)
+                print(f"checkpoint {made.id}: {made.cases} cases, {made.events} events, digest {made.digest}")
+                return 0
+            heads = checkpoints.read_checkpoint(path)[1] if path else None
+            report = await checkpoints.verify_all(session, heads)
+            for problem in report.problems:
+                print(f"case {problem.case_id}: {problem.why} (seq {problem.seq})")
+            print(f"{report.cases} cases, {report.events} events: {'valid' if report.valid else 'NOT VALID'}")
+            return 0 if report.valid else 1
+    finally:
+        await engine.dispose()
+
+
 def _resolve_url() -> str:
     from api import db
     from api.settings import get_settings
@@ -78,15 +99,22 @@ def _resolve_url() -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m api", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="migrate, seed demo data (unless --no-seed) and run the API")
+    serve = sub.add_parser(
+        "serve", help="migrate, seed demo data (development only, unless --no-seed; --seed forces it) and run the API"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--no-seed", action="store_true")
+    serve.add_argument("--seed", action="store_true", help="seed the demo data even with production keys set")
     sub.add_parser("migrate", help="alembic upgrade head on the configured database")
     sub.add_parser("seed", help="insert the Lào Cai demo data (idempotent)")
     jobs = sub.add_parser("jobs", help="run the deadline sweep and webhook delivery (once, or in a loop)")
     jobs.add_argument("--once", action="store_true")
+    checkpoint = sub.add_parser("checkpoint", help="sign a checkpoint of every case's event chain head")
+    checkpoint.add_argument("--out", type=Path, help="write the full list of heads here (keep it off the server)")
+    verify = sub.add_parser("verify-events", help="verify every case's event chain (and against a checkpoint)")
+    verify.add_argument("--checkpoint", type=Path, help="a file written by `checkpoint --out`")
     admin = sub.add_parser("create-admin", help="create the first admin if none exists")
     admin.add_argument("--username", required=True)
     admin.add_argument("--password", required=True)
@@ -96,13 +124,25 @@ def main(argv: list[str] | None = None) -> None:
     from api.settings import get_settings
 
     logs.configure(get_settings().log_level)
+    from api.services.cases import trail
+
+    trail.configure(get_settings().chain_secret())
     url = _resolve_url()
     if args.command in ("serve", "migrate"):
         migrate(url)
-    if args.command == "seed" or (args.command == "serve" and not args.no_seed):
+    # The demo seed (demo officers with a known password) never goes into a production database by default.
+    demo = args.command == "serve" and not args.no_seed and (args.seed or not get_settings().production)
+    if args.command == "seed" or demo:
         print(asyncio.run(_with_session(url, "seed")), file=sys.stderr)
     if args.command == "jobs":
         print(asyncio.run(_jobs(url, once=args.once)), file=sys.stderr)
+    if args.command in ("checkpoint", "verify-events"):
+        path = args.out if args.command == "checkpoint" else args.checkpoint
+        code = asyncio.run(_integrity(url, args.command, path))
+        from api import embedded
+
+        embedded.stop()
+        sys.exit(code)
     if args.command == "create-admin":
         print(asyncio.run(_with_session(url, "admin", args.username, args.password)), file=sys.stderr)
     if args.command == "serve":

@@ -1,6 +1,9 @@
 """Configuration from the environment (and an optional .env file)."""
 
+import base64
+import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -15,9 +18,17 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     data_dir: Path = Path(".data")
+    # Development keys are generated here, away from the data folder, so that a copy of the database (or of
+    # .data/) is not also a copy of the keys that open it. Production sets SECRET_KEY and IDENTITY_KEYS.
+    keys_dir: Path = Path.home() / ".config" / "tiepdan" / "keys"
     secret_key: str | None = None
     # Fernet keys sealing denouncers' identities, comma-separated, newest first (rotation).
     identity_keys: str | None = None
+    # HMAC key of the case event chain (kept out of the database). Default: derived from SECRET_KEY; set it
+    # separately if SECRET_KEY may be rotated, or chains written before the rotation stop verifying.
+    chain_key: str | None = None
+    # The role the service assumes on every connection (created by the migrations; owns no table).
+    db_app_role: str = "tiepdan_app"
     jwt_issuer: str = "tiepdan-laocai"
     jwt_audience: str = "tiepdan-api"
     access_token_minutes: int = 60
@@ -42,37 +53,90 @@ class Settings(BaseSettings):
     # Background jobs (deadline sweep, webhook delivery); every process may run them safely.
     jobs_enabled: bool = True
     jobs_interval_seconds: float = 60.0
+    checkpoint_hours: float = 24.0  # a signed checkpoint of all chain heads this often (0: never)
     webhook_timeout_seconds: float = 10.0
     webhook_max_attempts: int = 12
     webhook_backoff_seconds: float = 30.0
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
 
-    def jwt_secret(self) -> str:
-        """SECRET_KEY, or a random key kept in the data folder so that every local process shares it."""
-        if self.secret_key:
-            return self.secret_key
-        path = self.data_dir / "secret_key"
-        if path not in _FILE_SECRETS:  # read once per process (it is asked for on every request)
+    @property
+    def production(self) -> bool:
+        """Production mode: a deployment sets its keys (DESIGN.md, operations contract). Development defaults
+        (generated keys, demo seed) apply only when both are unset."""
+        return bool(self.secret_key or self.identity_keys)
+
+    def _generated(self, name: str, make: Callable[[], str]) -> str:
+        path = self.keys_dir / name
+        if path not in _FILE_SECRETS:  # read once per process (asked for on every request)
+            legacy = self.data_dir / name  # where versions before 0.2 kept it
             if not path.exists():
-                self.data_dir.mkdir(parents=True, exist_ok=True)
-                path.write_text(secrets.token_urlsafe(48))
+                self.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+                path.write_text(legacy.read_text() if legacy.exists() else make())
                 path.chmod(0o600)
+                legacy.unlink(missing_ok=True)
             _FILE_SECRETS[path] = path.read_text().strip()
         return _FILE_SECRETS[path]
 
+    def jwt_secret(self) -> str:
+        """SECRET_KEY, or (development) a random key in the keys folder, shared by every local process."""
+        return self.secret_key or self._generated("secret_key", lambda: secrets.token_urlsafe(48))
+
     def identity_key_list(self) -> list[str]:
-        """IDENTITY_KEYS, or one key generated into the data folder (development only)."""
+        """IDENTITY_KEYS, or (development) one key generated into the keys folder."""
         if self.identity_keys:
             return [k.strip() for k in self.identity_keys.split(",") if k.strip()]
-        path = self.data_dir / "identity_key"
-        if not path.exists():
+
+        def fernet_key() -> str:
             from cryptography.fernet import Fernet
 
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(Fernet.generate_key().decode())
-            path.chmod(0o600)
-        return [path.read_text().strip()]
+            return Fernet.generate_key().decode()
+
+        return [self._generated("identity_key", fernet_key)]
+
+    def chain_secret(self) -> bytes:
+        if self.chain_key:
+            return self.chain_key.encode()
+        return hashlib.sha256(b"tiepdan-event-chain:" + self.jwt_secret().encode()).digest()
+
+    def key_problems(self) -> list[str]:
+        """Why these keys may not run a production service (empty when they may)."""
+        if not self.production:
+            return []
+        problems = []
+        if not self.secret_key:
+            problems.append("SECRET_KEY is not set")
+        elif _weak(self.secret_key):
+            problems.append("SECRET_KEY is shorter than 32 characters or a placeholder")
+        if not self.identity_keys:
+            problems.append("IDENTITY_KEYS is not set")
+        else:
+            from cryptography.fernet import Fernet
+
+            for n, key in enumerate(self.identity_key_list(), start=1):
+                try:
+                    Fernet(key.encode())
+                except ValueError:
+                    problems.append(f"IDENTITY_KEYS key {n} is not a Fernet key (32 url-safe base64 bytes)")
+                    continue
+                if _weak(base64.urlsafe_b64decode(key).hex(), min_length=0) or _placeholder(key):
+                    problems.append(f"IDENTITY_KEYS key {n} is a placeholder")
+        if self.chain_key is not None and _weak(self.chain_key):
+            problems.append("CHAIN_KEY is shorter than 32 characters or a placeholder")
+        return problems
+
+
+_PLACEHOLDERS = ("change", "placeholder", "example", "your-", "your_", "xxxx", "todo", "replace", "default")
+
+
+def _placeholder(value: str) -> bool:
+    lowered = value.lower()
+    return any(word in lowered for word in _PLACEHOLDERS)
+
+
+def _weak(value: str, *, min_length: int = 32) -> bool:
+    """Too short, a placeholder, or too few distinct characters to be random ("aaaa…", "0000…")."""
+    return len(value) < min_length or _placeholder(value) or len(set(value)) < 10
 
 
 @lru_cache

@@ -2,7 +2,10 @@
 
 Sealed with Fernet (AES-128-CBC + HMAC-SHA256) under IDENTITY_KEYS; the database, its backups and
 anyone with SQL access see only ciphertext. ID numbers also get a keyed fingerprint (HMAC-SHA256),
-so the same person can be matched across letters without storing the number in clear. Several keys
+so the same person can be matched across letters without storing the number in clear; a protected party's
+fingerprint is made under a key of its own, so that no SQL over the database alone joins a sealed identity to
+the clear row of the same person in another case (it still matches that person's other protected letters).
+Several keys
 may be given (newest first) to rotate: the first seals, all open.
 """
 
@@ -21,6 +24,7 @@ class Vault:
     def __init__(self, keys: tuple[str, ...]) -> None:
         self._fernet = MultiFernet([Fernet(k.encode()) for k in keys])
         self._fingerprint_key = hashlib.sha256(b"tiepdan-id-fingerprint:" + keys[-1].encode()).digest()
+        self._protected_key = hashlib.sha256(b"tiepdan-protected-fingerprint:" + keys[-1].encode()).digest()
 
     def seal(self, data: dict[str, Any]) -> str:
         return self._fernet.encrypt(json.dumps(data, ensure_ascii=False).encode()).decode()
@@ -32,8 +36,9 @@ class Vault:
             raise ValueError("sealed identity cannot be opened with the configured keys") from exc
         return opened
 
-    def fingerprint(self, id_number: str) -> str:
-        return hmac.new(self._fingerprint_key, id_number.encode(), hashlib.sha256).hexdigest()
+    def fingerprint(self, id_number: str, *, protected: bool = False) -> str:
+        key = self._protected_key if protected else self._fingerprint_key
+        return hmac.new(key, id_number.encode(), hashlib.sha256).hexdigest()
 
 
 @lru_cache(maxsize=4)

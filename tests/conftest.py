@@ -27,7 +27,7 @@ SETTINGS = Settings(
     jobs_enabled=False,
     webhook_allow_private=True,  # the webhook tests deliver to a receiver on this machine
     identity_keys="ZmFrZS10ZXN0LWtleS0zMi1ieXRlcy1sb25nLW9rISE=",
-    secret_key="test-secret-key-0123456789abcdef",
+    secret_key="t3st-k3y-Qw8rT5yU1iO9pA2sD6fG4hJ7kL0zX",
     argon2_time_cost=1,
     argon2_memory_cost=1024,
     max_body_bytes=200_000,

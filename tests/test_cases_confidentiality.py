@@ -209,6 +209,34 @@ async def test_duplicates_never_link_a_denouncer_to_a_visible_identity(api: Api)
         assert not any(d["id"] == b["id"] and d["same_person"] for d in dups)
 
 
+async def test_no_sql_joins_a_sealed_identity_to_a_clear_row_of_the_same_person(api: Api) -> None:
+    """The ID fingerprint of a protected party is keyed apart: equal numbers give unequal fingerprints across
+    the line, while each side still matches its own kind (the denouncer's repeat letters, the complainant's)."""
+    clear = [
+        await intake(api, parties=[{"role": "complainant", "full_name": "Lò Thị Bình", "id_number": DENOUNCER["id_number"]}])
+        for _ in range(2)
+    ]
+    sealed = [await intake(api, kind="denunciation", field="corruption", parties=[DENOUNCER]) for _ in range(2)]
+    rows = dict(
+        (
+            await api.session.execute(
+                sa.text("SELECT case_id, id_number_hash FROM case_parties WHERE case_id = ANY(:ids)"),
+                {"ids": [c["id"] for c in clear + sealed]},
+            )
+        ).all()
+    )
+    assert rows[clear[0]["id"]] == rows[clear[1]["id"]]
+    assert rows[sealed[0]["id"]] == rows[sealed[1]["id"]]
+    assert rows[clear[0]["id"]] != rows[sealed[0]["id"]]
+    joined = await api.session.scalar(
+        sa.text(
+            "SELECT count(*) FROM case_parties a JOIN case_parties b ON a.id_number_hash = b.id_number_hash "
+            "WHERE a.sealed IS NOT NULL AND b.sealed IS NULL"
+        )
+    )
+    assert joined == 0
+
+
 async def test_representatives_and_relatives_in_a_denunciation_are_protected_too(api: Api) -> None:
     case = await intake(
         api,

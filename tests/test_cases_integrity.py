@@ -50,3 +50,113 @@ async def test_events_are_hash_chained_and_tampering_is_found(api: Api) -> None:
     await api.session.execute(sa.text("SET LOCAL session_replication_role = origin"))
     report = (await api.http.get(f"{V1}/cases/{case['id']}/events/verify", headers=h)).json()
     assert report == {"valid": False, "events_checked": 3, "first_tampered_seq": 2}
+
+
+async def _superuser(api: Api, sql: str, **params: object) -> None:
+    """What a database superuser can do behind the service's back: bypass the append-only trigger."""
+    await api.session.execute(sa.text("SET LOCAL session_replication_role = replica"))
+    await api.session.execute(sa.text(sql), params)
+    await api.session.execute(sa.text("SET LOCAL session_replication_role = origin"))
+
+
+async def _verify(api: Api, case_id: int) -> dict[str, object]:
+    h = await api.headers("tinh.chutich")
+    r = await api.http.get(f"{V1}/cases/{case_id}/events/verify", headers=h)
+    assert r.status_code == 200, r.text
+    body: dict[str, object] = r.json()
+    return body
+
+
+async def _three_events(api: Api) -> dict[str, object]:
+    case = await intake(api)
+    case = await act(api, "tinh.chutich", case, "accept", decision_number="1")
+    return await act(api, "tinh.chutich", case, "assign", handler_ids=[(await api.user("tinh.xacminh")).id])
+
+
+async def test_deleting_the_last_events_is_seen_against_the_case_anchor(api: Api) -> None:
+    case = await _three_events(api)
+    anchor = await api.session.execute(sa.text("SELECT event_count FROM cases WHERE id = :id"), {"id": case["id"]})
+    assert anchor.scalar() == 3  # kept by the trigger in the transaction of each event
+    await _superuser(api, "DELETE FROM case_events WHERE case_id = :id AND seq = 3", id=case["id"])
+    assert await _verify(api, int(case["id"])) == {"valid": False, "events_checked": 2, "first_tampered_seq": 3}
+    await _superuser(api, "DELETE FROM case_events WHERE case_id = :id", id=case["id"])
+    assert await _verify(api, int(case["id"])) == {"valid": False, "events_checked": 0, "first_tampered_seq": 1}
+
+
+async def test_a_chain_recomputed_with_the_public_algorithm_does_not_verify(api: Api) -> None:
+    """Without the chain key (not in the database) an edited chain cannot be re-hashed into a valid one."""
+    import hashlib
+    import json
+
+    case = await _three_events(api)
+    rows = (
+        (await api.session.execute(sa.select(CaseEvent).where(CaseEvent.case_id == case["id"]).order_by(CaseEvent.seq)))
+        .scalars()
+        .all()
+    )
+    prev = "0" * 64
+    for event in rows:
+        body = {
+            "case_id": event.case_id,
+            "seq": event.seq,
+            "at": event.at.isoformat(),
+            "actor_id": event.actor_id,
+            "action": event.action,
+            "from": event.from_status,
+            "to": event.to_status,
+            "effective_date": event.effective_date.isoformat() if event.effective_date else None,
+            "reason": "sửa lại" if event.seq == 2 else event.reason,
+            "payload": event.payload,
+        }
+        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        digest = hashlib.sha256((prev + canonical).encode()).hexdigest()
+        await _superuser(
+            api,
+            "UPDATE case_events SET reason = :reason, prev_hash = :prev, hash = :hash WHERE id = :id",
+            reason=body["reason"],
+            prev=prev,
+            hash=digest,
+            id=event.id,
+        )
+        prev = digest
+    await _superuser(api, "UPDATE cases SET event_head = :h WHERE id = :id", h=prev, id=case["id"])
+    api.session.expunge_all()
+    assert await _verify(api, int(case["id"])) == {"valid": False, "events_checked": 3, "first_tampered_seq": 1}
+
+
+async def test_full_verify_with_a_signed_checkpoint_finds_a_case_deleted_whole(api: Api, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from api.services import checkpoints
+
+    kept, removed = await _three_events(api), await _three_events(api)
+    path = tmp_path / "heads.txt"
+    made = await checkpoints.make(api.session, path)
+    assert made.cases >= 2 and made.events >= 6
+    header, heads = checkpoints.read_checkpoint(path)
+    assert heads[int(kept["id"])][0] == 3 and header["signature"] == made.signature
+    report = await checkpoints.verify_all(api.session, heads)
+    assert report.valid, report.problems
+    # A superuser removes one case with everything about it, anchors and all.
+    for table in ("case_events", "case_assignments", "case_parties", "outbox_events"):
+        await _superuser(api, f"DELETE FROM {table} WHERE case_id = :id", id=removed["id"])  # noqa: S608
+    await _superuser(api, "DELETE FROM cases WHERE id = :id", id=removed["id"])
+    api.session.expunge_all()
+    report = await checkpoints.verify_all(api.session, heads)
+    assert [(p.case_id, p.why) for p in report.problems] == [
+        (int(removed["id"]), "in the checkpoint but no longer in the database")
+    ]
+    # An altered checkpoint file (the removed case taken out of it) no longer carries a valid signature.
+    text = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(line for line in text if not line.startswith(f"{removed['id']}:")))
+    with pytest.raises(ValueError, match="not signed"):
+        checkpoints.read_checkpoint(path)
+
+
+async def test_checkpoints_are_listed_for_the_inspectorate_and_made_by_admins(api: Api) -> None:
+    await _three_events(api)
+    admin, inspector = await api.headers("admin"), await api.headers("thanhtra")
+    r = await api.http.post(f"{V1}/integrity/checkpoints", headers=inspector)
+    assert r.status_code == 403
+    r = await api.http.post(f"{V1}/integrity/checkpoints", headers=admin)
+    assert r.status_code == 201, r.text
+    listed = (await api.http.get(f"{V1}/integrity/checkpoints", headers=inspector)).json()
+    assert listed["items"][0]["id"] == r.json()["id"] and listed["items"][0]["cases"] >= 1

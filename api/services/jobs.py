@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api import clock
-from api.services import deadlines, webhooks
+from api.services import checkpoints, deadlines, webhooks
 from api.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,14 @@ async def run_once(
         delivered += batch
         if batch == 0:
             break
-    summary = {
+    checkpointed = False
+    if settings.checkpoint_hours > 0:
+        async with maker() as session:
+            if await checkpoints.due(session, datetime.now(UTC), settings.checkpoint_hours):
+                await checkpoints.make(session)
+                checkpointed = True
+    summary: dict[str, int | bool] = {
+        "checkpoint": checkpointed,
         "cases": result.cases,
         "due_soon": result.due_soon,
         "overdue": result.overdue,
@@ -33,7 +40,7 @@ async def run_once(
         "skipped": result.skipped,
         "delivered": delivered,
     }
-    if result.cases or delivered:
+    if result.cases or delivered or checkpointed:
         log.info("jobs round", extra=summary)
     return summary
 

@@ -1,5 +1,5 @@
 """Case tables and the request/response schemas of the case API."""
 
-from api.models.cases.tables import Case, CaseAssignment, CaseDialogue, CaseEvent, CaseParty
+from api.models.cases.tables import Case, CaseAssignment, CaseDialogue, CaseEvent, CaseParty, ChainCheckpoint
 
-__all__ = ["Case", "CaseAssignment", "CaseDialogue", "CaseEvent", "CaseParty"]
+__all__ = ["Case", "CaseAssignment", "CaseDialogue", "CaseEvent", "CaseParty", "ChainCheckpoint"]

@@ -82,6 +82,9 @@ class Case(SQLModel, table=True):
     idempotency_key: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
     # SHA-256 of the request first made with that key: the same key with another body is refused.
     idempotency_fingerprint: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    # Anchor of the event chain, kept by a trigger in the transaction that adds an event (migration 0010).
+    event_count: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
+    event_head: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
     updated_at: datetime | None = Field(default=None, sa_column=created_at_column())
 
@@ -141,6 +144,8 @@ class CaseDialogue(SQLModel, table=True):
     held_on: date = Field(sa_column=sa.Column(sa.Date, nullable=False))
     participants: list[str] = Field(default_factory=list, sa_column=sa.Column(JSONB, nullable=False))
     minutes: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    # On a case with protected parties, participants and minutes are sealed here and the clear columns empty.
+    sealed: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     agreement_reached: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False))
     complainant_absent: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
     recorded_by_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id"), nullable=False))
@@ -148,7 +153,7 @@ class CaseDialogue(SQLModel, table=True):
 
 
 class CaseEvent(SQLModel, table=True):
-    """Append-only, hash-chained per case: hash = sha256(prev_hash + canonical event JSON)."""
+    """Append-only, chained per case: hash = HMAC-SHA256(chain key, prev_hash + canonical event JSON)."""
 
     __tablename__ = "case_events"
 
@@ -165,5 +170,20 @@ class CaseEvent(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(JSONB, nullable=False))
     prev_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    # Free text of a case with protected parties, sealed; the chain covers its keyed digest (payload.sealed_text).
+    sealed: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
 
     __table_args__ = (sa.UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
+
+
+class ChainCheckpoint(SQLModel, table=True):
+    """A signed summary of every case's chain head at one moment (api/services/checkpoints.py)."""
+
+    __tablename__ = "chain_checkpoints"
+
+    id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True))
+    at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    cases: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    events: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    digest: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    signature: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))

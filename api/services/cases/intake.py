@@ -58,6 +58,7 @@ def _party_draft(vault: Vault, kind: str, data: dict[str, Any]) -> CaseParty:
     """A party row as a plain draft (cheaper than the SQLModel) for the INSERT below: a protected identity is
     sealed and its clear columns left empty."""
     id_number = data.get("id_number")
+    protected = is_protected(data["role"], kind)
     draft = SimpleNamespace(
         id=None,
         role=data["role"],
@@ -67,9 +68,9 @@ def _party_draft(vault: Vault, kind: str, data: dict[str, Any]) -> CaseParty:
         address=data.get("address"),
         officer_id=data.get("officer_id"),
         sealed=None,
-        id_number_hash=vault.fingerprint(id_number) if id_number else None,
+        id_number_hash=vault.fingerprint(id_number, protected=protected) if id_number else None,
     )
-    if is_protected(draft.role, kind):
+    if protected:
         draft.sealed = vault.seal({k: data.get(k) for k in IDENTITY_FIELDS})
         draft.full_name, draft.id_number, draft.phone, draft.address = "", None, None, None
     return cast(CaseParty, draft)
@@ -192,14 +193,15 @@ WITH c AS (
         complexity, remote_area, remote_area_explicit, signer_count, is_anonymous, multi_place_verification,
         level_skipping,
         repeat_of_case_id, status, version, remedies, extension_count, warnings, timers, next_due_date,
-        next_alert_date, max_due_date, idempotency_key, idempotency_fingerprint, created_at, updated_at)
+        next_alert_date, max_due_date, idempotency_key, idempotency_fingerprint, event_count, event_head, created_at,
+        updated_at)
     VALUES (:id, :tracking_code, :access_key_hash, :kind, :field, :channel, :title, :content, :received_at,
         :receiving_unit_id, :competent_unit_id, :received_by_id, :complaint_round, :previous_case_id,
         :decision_known_date, :complexity, :remote_area, :remote_area_explicit, :signer_count, :is_anonymous,
         :multi_place_verification,
         :level_skipping, :repeat_of_case_id, :status, 1, '{}'::jsonb, 0, CAST(CAST(:warnings AS text) AS jsonb),
         CAST(CAST(:timers AS text) AS jsonb), :next_due_date, :next_alert_date, :max_due_date, :idempotency_key,
-        :idempotency_fingerprint, :at, :at)
+        :idempotency_fingerprint, 1, :hash, :at, :at)
     ON CONFLICT DO NOTHING
     RETURNING id
 ), p AS (

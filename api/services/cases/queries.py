@@ -273,8 +273,10 @@ async def events(
 
 
 async def verify_chain(session: AsyncSession, case_id: int) -> tuple[bool, int, int | None]:
+    """The case's chain under the chain key, ending at the case's anchor (count and head of its events)."""
+    anchor = (await session.execute(sa.select(Case.event_count, Case.event_head).where(Case.id == case_id))).one()
     rows = (
         await session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq))
     ).all()
-    valid, bad = trail.verify(rows)
+    valid, bad = trail.verify(rows, (anchor[0], anchor[1]))
     return valid, len(rows), bad
