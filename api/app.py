@@ -84,8 +84,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     )
     app.state.settings = settings
     url = database_url or db.database_url(settings)
-    app.state.engine = db.make_engine(url, settings.db_pool_size, settings.statement_timeout_ms)
-    app.state.hot_pool = db.HotPool(url, settings.db_pool_size, settings.statement_timeout_ms)
+    role = settings.db_app_role or None  # least privilege: every connection works as the application role
+    app.state.engine = db.make_engine(url, settings.db_pool_size, settings.statement_timeout_ms, role)
+    app.state.hot_pool = db.HotPool(url, settings.db_pool_size, settings.statement_timeout_ms, role)
     app.state.sessionmaker = db.make_sessionmaker(app.state.engine)
     app.state.passwords = Passwords(settings)
     trail.configure(settings.chain_secret())

@@ -53,7 +53,7 @@ async def _jobs(url: str, *, once: bool) -> str:
     from api.settings import get_settings
 
     settings = get_settings()
-    engine = db.make_engine(url)
+    engine = db.make_engine(url, role=settings.db_app_role or None)
     try:
         maker = db.make_sessionmaker(engine)
         if not once:

@@ -29,13 +29,22 @@ def database_url(settings: Settings) -> str:
     return _resolved["embedded"]
 
 
-def make_engine(url: str, pool_size: int = 20, statement_timeout_ms: int = 0) -> AsyncEngine:
+def server_settings(statement_timeout_ms: int = 0, role: str | None = None) -> dict[str, str]:
+    """Set at connection start, so they are the session's defaults (a RESET or DISCARD keeps them): the
+    statement timeout, and the application role the service works as (migration 0011)."""
+    settings = {"statement_timeout": str(statement_timeout_ms)} if statement_timeout_ms else {}
+    if role:
+        settings["role"] = role
+    return settings
+
+
+def make_engine(url: str, pool_size: int = 20, statement_timeout_ms: int = 0, role: str | None = None) -> AsyncEngine:
     # hide_parameters: SQL errors must never carry personal data into logs.
     # A fixed pool (no overflow): under sustained load, overflow connections would be opened and closed on every
     # request. No pre-ping (it costs two round trips per checkout): a connection found dead raises once and the
     # pool is invalidated, so the next request reconnects.
     # A statement timeout on every connection: no request can hold the database for minutes.
-    settings = {"statement_timeout": str(statement_timeout_ms)} if statement_timeout_ms else {}
+    settings = server_settings(statement_timeout_ms, role)
     return create_async_engine(
         url,
         pool_size=pool_size,
@@ -94,12 +103,12 @@ class HotPool:
     """A small asyncpg pool for the statements every request or every intake runs (the officer lookup, the
     intake INSERT): they skip the ORM and its connection machinery. Opened on first use."""
 
-    def __init__(self, url: str, size: int, statement_timeout_ms: int = 0) -> None:
+    def __init__(self, url: str, size: int, statement_timeout_ms: int = 0, role: str | None = None) -> None:
         head, _, query = normalize_url(url).replace("postgresql+asyncpg://", "postgresql://").partition("?")
         self._dsn = head
         self._kwargs: dict[str, Any] = {"host": query.split("host=", 1)[1]} if "host=" in query else {}
         self._size = size
-        self._settings = {"statement_timeout": str(statement_timeout_ms)} if statement_timeout_ms else {}
+        self._settings = server_settings(statement_timeout_ms, role)
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
         # First come, first served: asyncpg's queue lets a new request take a connection just released ahead

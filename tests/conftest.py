@@ -60,7 +60,8 @@ def database_url(pg_server: PgServer) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    eng = create_async_engine(database_url)
+    # As the service connects: in the application role, which owns no table (migration 0011).
+    eng = create_async_engine(database_url, connect_args={"server_settings": {"role": SETTINGS.db_app_role}})
     yield eng
     await eng.dispose()
 

@@ -213,7 +213,9 @@ async def test_no_sql_joins_a_sealed_identity_to_a_clear_row_of_the_same_person(
     """The ID fingerprint of a protected party is keyed apart: equal numbers give unequal fingerprints across
     the line, while each side still matches its own kind (the denouncer's repeat letters, the complainant's)."""
     clear = [
-        await intake(api, parties=[{"role": "complainant", "full_name": "Lò Thị Bình", "id_number": DENOUNCER["id_number"]}])
+        await intake(
+            api, parties=[{"role": "complainant", "full_name": "Lò Thị Bình", "id_number": DENOUNCER["id_number"]}]
+        )
         for _ in range(2)
     ]
     sealed = [await intake(api, kind="denunciation", field="corruption", parties=[DENOUNCER]) for _ in range(2)]

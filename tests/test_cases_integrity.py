@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from api.models.cases import CaseEvent
-from tests.conftest import Api, Live
+from tests.conftest import SETTINGS, Api, Live
 from tests.helpers import V1, act, case_body, intake
 
 
@@ -41,6 +41,7 @@ async def test_events_are_hash_chained_and_tampering_is_found(api: Api) -> None:
         async with api.session.begin_nested():
             await api.session.execute(sa.update(CaseEvent).where(CaseEvent.case_id == case["id"]).values(reason="sửa"))
     # … and if someone with superuser rights bypasses the trigger, the chain shows where.
+    await api.session.execute(sa.text("SET LOCAL ROLE NONE"))  # the test's login is a superuser
     await api.session.execute(sa.text("SET LOCAL session_replication_role = replica"))
     await api.session.execute(
         sa.update(CaseEvent)
@@ -48,15 +49,18 @@ async def test_events_are_hash_chained_and_tampering_is_found(api: Api) -> None:
         .values(payload={"decision_number": "999"})
     )
     await api.session.execute(sa.text("SET LOCAL session_replication_role = origin"))
+    await api.session.execute(sa.text(f"SET LOCAL ROLE {SETTINGS.db_app_role}"))
     report = (await api.http.get(f"{V1}/cases/{case['id']}/events/verify", headers=h)).json()
     assert report == {"valid": False, "events_checked": 3, "first_tampered_seq": 2}
 
 
 async def _superuser(api: Api, sql: str, **params: object) -> None:
     """What a database superuser can do behind the service's back: bypass the append-only trigger."""
+    await api.session.execute(sa.text("SET LOCAL ROLE NONE"))  # the test's login is a superuser
     await api.session.execute(sa.text("SET LOCAL session_replication_role = replica"))
     await api.session.execute(sa.text(sql), params)
     await api.session.execute(sa.text("SET LOCAL session_replication_role = origin"))
+    await api.session.execute(sa.text(f"SET LOCAL ROLE {SETTINGS.db_app_role}"))
 
 
 async def _verify(api: Api, case_id: int) -> dict[str, object]:
@@ -160,3 +164,39 @@ async def test_checkpoints_are_listed_for_the_inspectorate_and_made_by_admins(ap
     assert r.status_code == 201, r.text
     listed = (await api.http.get(f"{V1}/integrity/checkpoints", headers=inspector)).json()
     assert listed["items"][0]["id"] == r.json()["id"] and listed["items"][0]["cases"] >= 1
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "SET session_replication_role = replica",
+        "ALTER TABLE case_events DISABLE TRIGGER USER",
+        "TRUNCATE case_events CASCADE",
+        "DELETE FROM case_events",
+        "UPDATE audit_events SET action = 'x'",
+        "DELETE FROM chain_checkpoints",
+        "DROP TRIGGER case_events_anchor ON case_events",
+        "UPDATE alembic_version SET version_num = '0001'",
+    ],
+)
+async def test_the_service_role_cannot_rewrite_the_record(api: Api, attack: str) -> None:
+    """The service connects as an application role that owns nothing: even an injected statement could not
+    switch off the append-only triggers, truncate, or edit the records."""
+    await _three_events(api)
+    assert await api.session.scalar(sa.text("SELECT current_user")) == SETTINGS.db_app_role
+    with pytest.raises(sa.exc.DBAPIError, match="permission denied|must be owner|append-only"):
+        async with api.session.begin_nested():
+            await api.session.execute(sa.text(attack))
+
+
+async def test_the_app_works_as_the_application_role(live: Live) -> None:
+    """Through the real pools (no test override): every connection is in the application role."""
+    pools = live.app.state
+    async with pools.engine.connect() as conn:
+        assert await conn.scalar(sa.text("SELECT current_user")) == SETTINGS.db_app_role
+    hot = await pools.hot_pool.acquire()
+    try:
+        assert await hot.fetchval("SELECT current_user") == SETTINGS.db_app_role
+        assert await hot.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user") is False
+    finally:
+        await pools.hot_pool.release(hot)
