@@ -116,6 +116,7 @@ class Code(StrEnum):
     dialogue_not_allowed = "dialogue_not_allowed"
     notice_forbidden = "notice_forbidden"
     no_such_notice = "no_such_notice"
+    unknown_recipient = "unknown_recipient"
 
 
 C = Code
@@ -225,6 +226,7 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.dialogue_not_allowed: (409, "Chỉ đối thoại khi vụ việc đang được giải quyết"),
     C.notice_forbidden: (403, "Chỉ cán bộ của đơn vị giải quyết ghi nhận việc thông báo"),
     C.no_such_notice: (422, "Hồ sơ không có nghĩa vụ thông báo này đang mở"),
+    C.unknown_recipient: (422, "Người nhận thông báo phải là đương sự của hồ sơ"),
 }
 
 

@@ -19,6 +19,12 @@ def is_protected(role: str, kind: str) -> bool:
     return role == "denouncer" or (kind == "denunciation" and role != "accused")
 
 
+def seals_free_text(kind: str) -> bool:
+    """A case with protected parties (every denunciation): its free text — reasons, notes, dialogue participants
+    and minutes, notice recipients — may name or point to the denouncer, so it is sealed like the identity."""
+    return kind == "denunciation"
+
+
 def holding_unit(status: str, receiving_unit_id: int, competent_unit_id: int) -> int:
     """The unit whose officers act on the case: the receiving unit while the letter is being processed
     (xử lý đơn), the competent unit once it has been accepted."""

@@ -203,7 +203,14 @@ class CompetenceIn(Strict):
 class NoticeIn(Strict):
     timer: Literal["notify_acceptance", "send_decision", "send_conclusion", "publish_conclusion"]
     sent_on: StrictDate
-    recipients: str | None = Field(default=None, max_length=500)
+    recipients: str | None = Field(
+        default=None, max_length=500, description="Free text; sealed on a case with protected parties"
+    )
+    recipient_party_ids: list[Id64] = Field(
+        default_factory=list,
+        max_length=50,
+        description="The parties notified, by reference (a notice to a denouncer names no one in clear)",
+    )
 
 
 class PartyOut(BaseModel):
@@ -305,6 +312,9 @@ class EventOut(BaseModel):
     reason: str | None
     payload: dict[str, Any]
     hash: str
+    sealed: bool = Field(
+        default=False, description="Free text sealed (case with protected parties); masked unless you may see them"
+    )
 
 
 class ChainReport(BaseModel):
@@ -332,6 +342,7 @@ class DialogueOut(BaseModel):
     complainant_absent: bool
     recorded_by_id: int
     created_at: datetime
+    sealed: bool = Field(default=False, description="Participants and minutes sealed (case with protected parties)")
 
 
 class DuplicateOut(BaseModel):

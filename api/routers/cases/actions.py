@@ -6,12 +6,14 @@ from fastapi import APIRouter, Header, Response, status
 
 from api import errors
 from api.clock import today
-from api.deps import Ctx, CurrentOfficer, ReadableCase, SessionDep
+from api.deps import Ctx
 from api.errors import Code, DomainError
 from api.models.cases.schemas import ActionIn, CaseOut, CompetenceIn, ComplexityIn, DialogueIn, DialogueOut, NoticeIn
 from api.pagination import CursorQuery, LimitQuery, Page
+from api.services.cases import access, presenters
 from api.services.cases import actions as action_service
 from api.services.cases import dialogues as dialogue_service
+from api.services.cases import queries as query_service
 from api.types import Id64
 from api.vault import vault_for
 from workflows.cases import Action
@@ -138,6 +140,7 @@ async def record_notice(
         data.timer,
         data.sent_on,
         data.recipients,
+        data.recipient_party_ids,
         today=today(),
         env=ctx.env,
         vault=vault_for(ctx.settings),
@@ -151,9 +154,11 @@ async def record_notice(
     summary="Ghi nhận đối thoại",
     responses=errors.responses(403, 404, 409, 422),
 )
-async def add_dialogue(case_id: Id64, data: DialogueIn, session: SessionDep, principal: CurrentOfficer) -> DialogueOut:
-    dialogue = await dialogue_service.add_dialogue(session, principal, case_id, data, today=today())
-    return DialogueOut.model_validate(dialogue, from_attributes=True)
+async def add_dialogue(case_id: Id64, data: DialogueIn, ctx: Ctx) -> DialogueOut:
+    vault = vault_for(ctx.settings)
+    dialogue = await dialogue_service.add_dialogue(ctx.session, ctx.officer, case_id, data, today=today(), vault=vault)
+    case = await query_service.get_readable(ctx.session, ctx.officer, case_id)
+    return presenters.dialogue(dialogue, access.sees_identity(ctx.officer, case), vault)
 
 
 @router.get(
@@ -163,8 +168,14 @@ async def add_dialogue(case_id: Id64, data: DialogueIn, session: SessionDep, pri
     responses=errors.responses(404, 422),
 )
 async def list_dialogues(
-    case: ReadableCase, session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None
+    case_id: Id64, ctx: Ctx, limit: LimitQuery = 50, cursor: CursorQuery = None
 ) -> Page[DialogueOut]:
+    case = await query_service.get_readable(ctx.session, ctx.officer, case_id)
     assert case.id is not None
-    rows, next_cursor = await dialogue_service.dialogues(session, case.id, limit=limit, cursor=cursor)
-    return Page(items=[DialogueOut.model_validate(d, from_attributes=True) for d in rows], next_cursor=next_cursor)
+    rows, next_cursor = await dialogue_service.dialogues(ctx.session, case.id, limit=limit, cursor=cursor)
+    reveal = access.sees_identity(ctx.officer, case)
+    opened = [d.id for d in rows if d.sealed is not None and reveal]
+    if opened:
+        await query_service.record_sealed_read(ctx.session, ctx.officer, case.id, {"dialogue_ids": opened})
+    vault = vault_for(ctx.settings)
+    return Page(items=[presenters.dialogue(d, reveal, vault) for d in rows], next_cursor=next_cursor)

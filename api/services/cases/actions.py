@@ -544,6 +544,7 @@ async def perform(
     body_payload = body.model_dump(
         mode="json", exclude_none=True, exclude_defaults=True, exclude={"effective_date", "reason"}
     )
+    reason, payload, sealed = queries.seal_free_text(case, vault, body.reason, {**body_payload, **ctx.payload})
     event = trail.build(
         case_id=case_id,
         head=loaded.chain_head,
@@ -552,8 +553,9 @@ async def perform(
         from_status=status.value,
         to_status=next_status,
         effective_date=on,
-        reason=body.reason,
-        payload={**body_payload, **ctx.payload},
+        reason=reason,
+        payload=payload,
+        sealed=sealed,
     )
     session.add(event)
     queries.record_identity_read(session, principal, loaded, (event.seq, event.hash))

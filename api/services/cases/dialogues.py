@@ -1,5 +1,6 @@
 """Dialogues with the citizen (đối thoại) and notification duties (thông báo, gửi, công khai)."""
 
+import json
 from datetime import date
 
 import sqlalchemy as sa
@@ -13,12 +14,13 @@ from api.pagination import Keyset
 from api.services.calendar import DeadlineEnv, store_timers
 from api.services.cases import access, domain, queries, trail
 from api.vault import Vault
+from workflows import confidentiality
 from workflows import deadlines as dl
 from workflows.cases import Role, Status
 
 
 async def add_dialogue(
-    session: AsyncSession, principal: Officer, case_id: int, data: DialogueIn, *, today: date
+    session: AsyncSession, principal: Officer, case_id: int, data: DialogueIn, *, today: date, vault: Vault
 ) -> CaseDialogue:
     case = await queries.get_readable(session, principal, case_id, lock=True)
     assigned = await session.scalar(
@@ -34,11 +36,18 @@ async def add_dialogue(
         data.held_on, received_at=case.received_at, today=today, field="held_on", previous=case.accepted_on
     )
     assert case.id is not None
+    participants, minutes, sealed, digest = data.participants, data.minutes, None, None
+    if confidentiality.seals_free_text(case.kind):  # who took part and what was said may name the denouncer
+        plain = {"participants": participants, "minutes": minutes}
+        sealed = vault.seal(plain)
+        digest = trail.mac(json.dumps(plain, sort_keys=True, ensure_ascii=False))
+        participants, minutes = [], ""
     dialogue = CaseDialogue(
         case_id=case.id,
         held_on=data.held_on,
-        participants=data.participants,
-        minutes=data.minutes,
+        participants=participants,
+        minutes=minutes,
+        sealed=sealed,
         agreement_reached=data.agreement_reached,
         complainant_absent=data.complainant_absent,
         recorded_by_id=principal.id,
@@ -56,6 +65,7 @@ async def add_dialogue(
             "agreement_reached": data.agreement_reached,
             "complainant_absent": data.complainant_absent,
             "participants": len(data.participants),
+            **({"sealed_digest": digest} if digest else {}),
         },
     )
     await session.commit()
@@ -72,6 +82,7 @@ async def record_notice(
     timer_name: str,
     sent_on: date,
     recipients: str | None,
+    recipient_party_ids: list[int],
     *,
     today: date,
     env: DeadlineEnv,
@@ -86,6 +97,9 @@ async def record_notice(
     if timer_name not in NOTICE_TIMERS or not any(t.name == timer_name and t.is_open() for t in timers):
         open_notices = sorted(t.name for t in timers if t.is_open() and t.name in NOTICE_TIMERS)
         raise DomainError(Code.no_such_notice, details={"field": "timer", "open": open_notices})
+    unknown = sorted(set(recipient_party_ids) - {p.id for p in loaded.parties})
+    if unknown:
+        raise DomainError(Code.unknown_recipient, details={"field": "recipient_party_ids", "party_ids": unknown})
     domain.validate_effective_date(
         sent_on,
         received_at=case.received_at,
@@ -100,7 +114,7 @@ async def record_notice(
         loaded,
         action="notice_sent",
         effective_date=sent_on,
-        payload={"timer": timer_name, "recipients": recipients},
+        payload={"timer": timer_name, "recipients": recipients, "recipient_party_ids": sorted(recipient_party_ids)},
         today=today,
         env=env,
         vault=vault,

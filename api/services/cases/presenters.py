@@ -6,8 +6,16 @@ from datetime import date
 from typing import Any
 
 from api.auth import Officer
-from api.models.cases import Case, CaseParty
-from api.models.cases.schemas import CaseCreated, CaseListItem, CaseOut, PartyOut, TimerOut
+from api.models.cases import Case, CaseDialogue, CaseEvent, CaseParty
+from api.models.cases.schemas import (
+    CaseCreated,
+    CaseListItem,
+    CaseOut,
+    DialogueOut,
+    EventOut,
+    PartyOut,
+    TimerOut,
+)
 from api.services.calendar import DeadlineEnv
 from api.services.cases import access
 from api.vault import Vault
@@ -18,6 +26,48 @@ from workflows.deadlines import Timer
 IDENTITY_FIELDS = ("full_name", "id_number", "phone", "address")
 _DERIVED = frozenset({"parties", "timers", "handler_ids", "repeat_count", "allowed_actions", "is_multi_person"})
 _COPIED = tuple(k for k in CaseOut.model_fields if k not in _DERIVED)
+
+
+def event(e: CaseEvent, reveal: bool, vault: Vault) -> EventOut:
+    """An event of the trail; its sealed free text opened for those who may see the denouncer, masked (the
+    fields named, their values not) for everyone else."""
+    out = EventOut(
+        seq=e.seq,
+        at=e.at,
+        actor_id=e.actor_id,
+        action=e.action,
+        from_status=e.from_status,
+        to_status=e.to_status,
+        effective_date=e.effective_date,
+        reason=e.reason,
+        payload=e.payload,
+        hash=e.hash,
+    )
+    if e.sealed is None:
+        return out
+    fields = (e.payload.get("sealed_text") or {}).get("fields", [])
+    opened = vault.open(e.sealed) if reveal else dict.fromkeys(fields, MASK)
+    payload = {k: v for k, v in e.payload.items() if k != "sealed_text"}
+    payload.update({k: v for k, v in opened.items() if k != "reason" and v is not None})
+    return out.model_copy(update={"reason": opened.get("reason"), "payload": payload, "sealed": True})
+
+
+def dialogue(d: CaseDialogue, reveal: bool, vault: Vault) -> DialogueOut:
+    assert d.id is not None and d.created_at is not None
+    out = DialogueOut(
+        id=d.id,
+        held_on=d.held_on,
+        participants=d.participants,
+        minutes=d.minutes,
+        agreement_reached=d.agreement_reached,
+        complainant_absent=d.complainant_absent,
+        recorded_by_id=d.recorded_by_id,
+        created_at=d.created_at,
+    )
+    if d.sealed is None:
+        return out
+    opened = vault.open(d.sealed) if reveal else {"participants": [MASK], "minutes": MASK}
+    return out.model_copy(update={**opened, "sealed": True})
 
 
 def protected_party_ids(case: Case, parties: Sequence[CaseParty]) -> list[int]:

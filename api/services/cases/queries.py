@@ -21,6 +21,7 @@ from api.services import search
 from api.services.calendar import DeadlineEnv
 from api.services.cases import access, presenters, trail
 from api.vault import Vault
+from workflows import confidentiality
 from workflows.confidentiality import MULTI_PERSON_SIGNERS
 
 
@@ -130,6 +131,27 @@ def view(principal: Officer, loaded: Loaded, *, today: date, env: DeadlineEnv, v
     )
 
 
+def seal_free_text(
+    case: Case, vault: Vault, reason: str | None, payload: dict[str, Any]
+) -> tuple[str | None, dict[str, Any], str | None]:
+    """An event's (reason, payload, sealed text): on a case with protected parties its free text is sealed."""
+    if not confidentiality.seals_free_text(case.kind):
+        return reason, payload, None
+    return trail.seal_free_text(vault.seal, reason, payload)
+
+
+async def record_sealed_read(session: AsyncSession, principal: Officer, case_id: int, payload: dict[str, Any]) -> None:
+    """Opening sealed free text for the caller is a read of protected data: an `identity_viewed` event,
+    committed under the case lock."""
+    locked = await load(session, principal, case_id, lock=True)
+    session.add(
+        trail.build(
+            case_id=case_id, head=locked.chain_head, actor_id=principal.id, action="identity_viewed", payload=payload
+        )
+    )
+    await session.commit()
+
+
 async def record_step(
     session: AsyncSession,
     principal: Officer,
@@ -148,6 +170,7 @@ async def record_step(
     case = loaded.case
     case.version += 1
     case.updated_at = datetime.now(UTC)
+    reason, payload, sealed = seal_free_text(case, vault, reason, payload)
     event = trail.build(
         case_id=case.id,
         head=loaded.chain_head,
@@ -156,6 +179,7 @@ async def record_step(
         effective_date=effective_date,
         reason=reason,
         payload=payload,
+        sealed=sealed,
     )
     session.add(event)
     record_identity_read(session, principal, loaded, (event.seq, event.hash))
