@@ -40,8 +40,10 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False  # allow webhook URLs on loopback / private / link-local addresses
     statement_timeout_ms: int = 15_000  # no statement of a request runs longer (0: no limit)
     db_pool_size: int = 10  # per API process, for each of its two pools (ORM, hot statements)
-    # Sign-in throttle: this many failures for one username within the window → 429 until it passes.
+    # Sign-in throttle, per window: this many attempts at one username from one address, and this many at any
+    # usernames from one address (spraying); beyond them 429 with Retry-After until the window passes.
     login_max_failures: int = 10
+    login_max_per_address: int = 30
     login_window_minutes: int = 15
     cors_origins: list[str] = []
     log_level: str = "INFO"

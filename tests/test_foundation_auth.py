@@ -1,13 +1,17 @@
 """Sign-in, tokens and the error body."""
 
+import asyncio
 import base64
 import json
 import time
 
+import httpx
+import sqlalchemy as sa
+from fastapi import FastAPI
 from jose import jwt
 
 from api import security
-from tests.conftest import SETTINGS, Api
+from tests.conftest import SETTINGS, Api, Live
 
 DEMO_PASSWORD = "LaoCai@2026demo"
 
@@ -97,14 +101,52 @@ async def test_expiry_is_enforced_by_time(api: Api) -> None:
     assert int(time.time()) > jwt.get_unverified_claims(token)["exp"]
 
 
-async def test_repeated_failures_are_throttled_per_username(api: Api) -> None:
-    for _ in range(SETTINGS.login_max_failures):
-        assert (await sign_in(api, "tinh.chutich", "guess-again")).status_code == 401
-    r = await sign_in(api, "tinh.chutich", DEMO_PASSWORD)
-    assert r.status_code == 429 and r.json()["error"]["code"] == "too_many_attempts"
-    assert int(r.headers["Retry-After"]) == SETTINGS.login_window_minutes * 60
-    # Another account is not affected.
-    assert (await sign_in(api, "tinh.tiepdan", DEMO_PASSWORD)).status_code == 200
+def _from(app: FastAPI, address: str) -> httpx.AsyncClient:
+    """A client calling from another address (the app's test overrides still apply)."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 40000)), base_url="http://test")
+
+
+async def test_guessing_one_account_is_throttled_without_locking_its_owner_out(api: Api, app: FastAPI) -> None:
+    async with _from(app, "10.66.0.1") as attacker, _from(app, "10.20.0.2") as owner:
+        form = {"username": "tinh.chutich", "password": "guess-again"}
+        for _ in range(SETTINGS.login_max_failures):
+            assert (await attacker.post("/api/v1/auth/token", data=form)).status_code == 401
+        r = await attacker.post("/api/v1/auth/token", data={**form, "password": DEMO_PASSWORD})
+        assert r.status_code == 429 and r.json()["error"]["code"] == "too_many_attempts"
+        assert 0 < int(r.headers["Retry-After"]) <= SETTINGS.login_window_minutes * 60
+        # The officer, from an address that has not been failing, signs in.
+        r = await owner.post("/api/v1/auth/token", data={**form, "password": DEMO_PASSWORD})
+        assert r.status_code == 200, r.text
+
+
+async def test_password_spraying_across_usernames_is_limited_per_address(api: Api, app: FastAPI) -> None:
+    async with _from(app, "10.66.0.3") as sprayer:
+        for n in range(SETTINGS.login_max_per_address):
+            r = await sprayer.post("/api/v1/auth/token", data={"username": f"nobody{n}", "password": "Password1"})
+            assert r.status_code == 401
+        r = await sprayer.post("/api/v1/auth/token", data={"username": "tinh.tiepdan", "password": DEMO_PASSWORD})
+        assert r.status_code == 429
+
+
+async def test_unknown_usernames_do_not_grow_the_audit_log(api: Api, app: FastAPI) -> None:
+    count = sa.text("SELECT count(*) FROM audit_events")
+    before = await api.session.scalar(count)
+    async with _from(app, "10.66.0.4") as caller:
+        for n in range(20):
+            await caller.post("/api/v1/auth/token", data={"username": f"ghost-{n}", "password": "x" * 8})
+        await caller.post("/api/v1/auth/token", data={"username": "thanhtra", "password": "wrong-one"})
+    assert await api.session.scalar(count) == before + 1  # only the known account's failure, with its address
+    row = (await api.session.execute(sa.text("SELECT payload FROM audit_events ORDER BY id DESC LIMIT 1"))).scalar_one()
+    assert row == {"client": "10.66.0.4"}
+
+
+async def test_forty_parallel_wrong_passwords_cannot_exceed_the_limit(live: Live) -> None:
+    async with _from(live.app, "10.66.0.5") as attacker, _from(live.app, "10.20.0.6") as owner:
+        form = {"username": "xa.tiepdan", "password": "wrong-password"}
+        results = await asyncio.gather(*(attacker.post("/api/v1/auth/token", data=form) for _ in range(40)))
+        codes = sorted(r.status_code for r in results)
+        assert codes.count(401) == SETTINGS.login_max_failures and codes.count(429) == 40 - SETTINGS.login_max_failures
+        assert (await owner.post("/api/v1/auth/token", data={**form, "password": DEMO_PASSWORD})).status_code == 200
 
 
 async def test_a_token_already_seen_still_expires_on_time(api: Api) -> None:

@@ -1,8 +1,9 @@
 """SQLModel tables and request/response schemas, one module per aggregate."""
 
 from api.models.audit import AuditEvent
+from api.models.auth import LoginAttempt
 from api.models.calendar import CacheVersion, CalendarOverride
-from api.models.cases import Case, CaseAssignment, CaseDialogue, CaseEvent, CaseParty
+from api.models.cases import Case, CaseAssignment, CaseDialogue, CaseEvent, CaseParty, ChainCheckpoint
 from api.models.unit import Unit
 from api.models.user import User
 from api.models.webhooks import OutboxEvent, WebhookDelivery, WebhookSubscription
@@ -16,6 +17,8 @@ __all__ = [
     "CaseDialogue",
     "CaseEvent",
     "CaseParty",
+    "ChainCheckpoint",
+    "LoginAttempt",
     "OutboxEvent",
     "Unit",
     "User",

@@ -1,6 +1,10 @@
-"""Sign-in schemas."""
+"""Sign-in schemas and the sign-in attempt counters."""
 
+from datetime import datetime
+
+import sqlalchemy as sa
 from pydantic import BaseModel
+from sqlmodel import Field, SQLModel
 
 from api.models.unit import UnitPublic
 from api.models.user import UserPublic
@@ -14,3 +18,14 @@ class Token(BaseModel):
 
 class Me(UserPublic):
     unit: UnitPublic
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Sign-in attempts in the current window, per (username, client address) and per client address: counted
+    atomically before the password is checked (api/services/users.authenticate)."""
+
+    __tablename__ = "login_attempts"
+
+    key: str = Field(sa_column=sa.Column(sa.String(200), primary_key=True))
+    window_start: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False, index=True))
+    count: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))

@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api import clock
-from api.services import checkpoints, deadlines, webhooks
+from api.services import checkpoints, deadlines, users, webhooks
 from api.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,8 @@ async def run_once(
         if batch == 0:
             break
     checkpointed = False
+    async with maker() as session:
+        await users.purge_login_attempts(session, settings)
     if settings.checkpoint_hours > 0:
         async with maker() as session:
             if await checkpoints.due(session, datetime.now(UTC), settings.checkpoint_hours):

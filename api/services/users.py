@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import locks
 from api.errors import Code, DomainError, unauthenticated
-from api.models.audit import AuditEvent
+from api.models.auth import LoginAttempt
 from api.models.unit import Unit
 from api.models.user import Role, User, UserCreate, UserUpdate
 from api.pagination import by_id
@@ -117,37 +117,65 @@ async def list_users(
     return await by_id(User.id).fetch(session, stmt, limit=limit, cursor=cursor)
 
 
+_RESERVE = sa.text("""
+    INSERT INTO login_attempts AS a (key, window_start, count)
+    SELECT k, now(), 1 FROM unnest(CAST(:keys AS text[])) AS k
+    ON CONFLICT (key) DO UPDATE SET
+        count = CASE WHEN a.window_start < now() - CAST(:window AS interval) THEN 1 ELSE a.count + 1 END,
+        window_start = CASE WHEN a.window_start < now() - CAST(:window AS interval) THEN now() ELSE a.window_start END
+    RETURNING key, count, CEIL(EXTRACT(EPOCH FROM window_start + CAST(:window AS interval) - now()))::int AS wait
+""")
+
+
+async def _reserve(session: AsyncSession, settings: Settings, pair: str, address: str) -> None:
+    """Count this attempt before the password is checked, atomically (one upsert, committed at once): of 40
+    parallel guesses only the first `login_max_failures` reach the check. The pair (username, address) limit
+    stops guessing one account without locking its owner out from elsewhere; the address limit stops password
+    spraying across usernames."""
+    window = timedelta(minutes=settings.login_window_minutes)
+    rows = (await session.execute(_RESERVE, {"keys": [pair, address], "window": window})).all()
+    await session.commit()
+    limits = {pair: settings.login_max_failures, address: settings.login_max_per_address}
+    over = [max(int(wait), 1) for key, count, wait in rows if count > limits[key]]
+    if over:
+        raise DomainError(Code.too_many_attempts, headers={"Retry-After": str(max(over))})
+
+
 async def authenticate(
     session: AsyncSession, passwords: Passwords, settings: Settings, username: str, password: str, client: str = ""
 ) -> User:
     key = username.strip().lower()[:64]
-    since = sa.func.now() - timedelta(minutes=settings.login_window_minutes)
-    failures = (
-        await session.scalar(
-            sa.select(sa.func.count())
-            .select_from(AuditEvent)
-            .where(
-                AuditEvent.entity == "auth",
-                AuditEvent.entity_id == key,
-                AuditEvent.action == "login_failed",
-                AuditEvent.at > since,
-            )
-        )
-        or 0
-    )
-    if failures >= settings.login_max_failures:
-        raise DomainError(Code.too_many_attempts, headers={"Retry-After": str(settings.login_window_minutes * 60)})
+    pair, address = f"u:{key}|a:{client[:64]}", f"a:{client[:64]}"
+    await _reserve(session, settings, pair, address)
     user = await session.scalar(sa.select(User).where(sa.func.lower(User.username) == key))
     # argon2 is deliberately slow: off the event loop, so sign-ins never stall other requests.
     ok = await asyncio.to_thread(passwords.verify, user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
-        audit.record(session, actor_id=None, entity="auth", entity_id=key, action="login_failed")
-        await session.commit()
+        if user is not None:  # unknown usernames are only counted (bounded per address), never audited one by one
+            audit.record(
+                session, actor_id=None, entity="auth", entity_id=key, action="login_failed", payload={"client": client}
+            )
+            await session.commit()
         # One answer for unknown user, wrong password and deactivated account.
         raise unauthenticated(Code.invalid_credentials)
+    # A success clears the account's count from this address, and gives the address its attempt back.
+    await session.execute(sa.delete(LoginAttempt).where(LoginAttempt.key == pair))
+    await session.execute(
+        sa.update(LoginAttempt)
+        .where(LoginAttempt.key == address)
+        .values(count=sa.func.greatest(LoginAttempt.count - 1, 0))
+    )
     audit.record(session, actor_id=user.id, entity="auth", entity_id=key, action="sign_in", payload={"client": client})
     await session.commit()
     return user
+
+
+async def purge_login_attempts(session: AsyncSession, settings: Settings) -> int:
+    """Counters of windows that have passed (the jobs loop runs this): the table stays small."""
+    since = sa.func.now() - timedelta(minutes=settings.login_window_minutes)
+    result = await session.execute(sa.delete(LoginAttempt).where(LoginAttempt.window_start < since))
+    await session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def sign_out(session: AsyncSession, user_id: int) -> None:
