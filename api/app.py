@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
-from api import db, embedded, errors, logs
+from api import db, embedded, errors, logs, ratelimit
 from api.routers import audit, auth, calendar, cases, deadlines, health, integrity, units, users, webhooks
 from api.security import Passwords
 from api.services import jobs
@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.state.sessionmaker = db.make_sessionmaker(app.state.engine)
     app.state.passwords = Passwords(settings)
     trail.configure(settings.chain_secret())
+    app.state.expensive_limiter = ratelimit.Limiter(settings.expensive_per_minute, settings.expensive_burst)
     errors.install(app)
     if settings.cors_origins:
         app.add_middleware(

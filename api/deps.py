@@ -168,3 +168,13 @@ async def officer_context(
 
 
 Ctx = Annotated[OfficerContext, Depends(officer_context)]
+
+
+async def expensive(request: Request, officer: CurrentOfficer) -> Officer:
+    """The officer, if they still have room for an expensive request (api/ratelimit.py); 429 otherwise."""
+    limiter = request.app.state.expensive_limiter
+    limiter.check(f"officer:{officer.id}")
+    return officer
+
+
+ExpensiveOfficer = Annotated[Officer, Depends(expensive)]

@@ -39,6 +39,7 @@ class Code(StrEnum):
     invalid_token = "invalid_token"  # noqa: S105 - an error code, not a secret
     invalid_credentials = "invalid_credentials"
     too_many_attempts = "too_many_attempts"
+    rate_limited = "rate_limited"
     forbidden = "forbidden"
     not_found = "not_found"
     method_not_allowed = "method_not_allowed"
@@ -117,6 +118,9 @@ class Code(StrEnum):
     notice_forbidden = "notice_forbidden"
     no_such_notice = "no_such_notice"
     unknown_recipient = "unknown_recipient"
+    too_many_accused_officers = "too_many_accused_officers"
+    accused_head_competence = "accused_head_competence"
+    self_grant_refused = "self_grant_refused"
 
 
 C = Code
@@ -126,6 +130,7 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.invalid_token: (401, "Chưa đăng nhập hoặc phiên đăng nhập không hợp lệ"),
     C.invalid_credentials: (401, "Sai tên đăng nhập hoặc mật khẩu"),
     C.too_many_attempts: (429, "Thử quá nhiều lần; vui lòng đợi rồi thử lại"),
+    C.rate_limited: (429, "Quá nhiều yêu cầu trong thời gian ngắn; vui lòng đợi rồi thử lại"),
     C.forbidden: (403, "Bạn không có quyền thực hiện thao tác này"),
     C.not_found: (404, "Không tìm thấy"),
     C.method_not_allowed: (405, "Phương thức không được hỗ trợ"),
@@ -227,6 +232,17 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.notice_forbidden: (403, "Chỉ cán bộ của đơn vị giải quyết ghi nhận việc thông báo"),
     C.no_such_notice: (422, "Hồ sơ không có nghĩa vụ thông báo này đang mở"),
     C.unknown_recipient: (422, "Người nhận thông báo phải là đương sự của hồ sơ"),
+    C.too_many_accused_officers: (422, "Một hồ sơ chỉ được liên kết tối đa 3 cán bộ bị tố cáo"),
+    C.accused_head_competence: (
+        422,
+        "Tố cáo người đứng đầu phải do người đứng đầu cơ quan cấp trên trực tiếp giải quyết (Điều 13 Luật Tố cáo): "
+        "chọn cơ quan có thẩm quyền ở cấp trên",
+    ),
+    C.self_grant_refused: (
+        403,
+        "Quản trị viên không được tự cấp cho mình vai trò hoặc đơn vị có thể xem danh tính người tố cáo; "
+        "việc này phải do một quản trị viên khác thực hiện",
+    ),
 }
 
 

@@ -31,6 +31,7 @@ SETTINGS = Settings(
     argon2_time_cost=1,
     argon2_memory_cost=1024,
     max_body_bytes=200_000,
+    expensive_burst=10_000,  # the suite searches a lot; tests/test_abuse.py sets a tight limiter of its own
 )
 
 

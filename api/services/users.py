@@ -2,6 +2,7 @@
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,11 +75,26 @@ async def _active_admins_other_than(session: AsyncSession, user_id: int) -> int:
     )
 
 
+# Roles that may see a protected identity in their unit (workflows/confidentiality.may_see_identity).
+REVEALING_ROLES = frozenset({Role.desk_officer.value, Role.unit_head.value})
+
+
+def _reveals_more(user: User, changes: dict[str, Any]) -> bool:
+    """Would this change let the user see protected identities they cannot see now: a revealing role gained, or
+    a revealing role taken to another unit? An admin may not do that to themselves (a second admin must)."""
+    roles = set(changes.get("roles", user.roles))
+    gained = (roles - set(user.roles)) & REVEALING_ROLES
+    moved = "unit_id" in changes and changes["unit_id"] != user.unit_id and roles & REVEALING_ROLES
+    return bool(gained or moved)
+
+
 async def update(session: AsyncSession, passwords: Passwords, actor_id: int, user_id: int, data: UserUpdate) -> User:
     user = await session.get(User, user_id, with_for_update=True)
     if user is None:
         raise DomainError(Code.no_such_user)
     changes = data.model_dump(mode="json", exclude_unset=True)
+    if actor_id == user_id and _reveals_more(user, changes):
+        raise DomainError(Code.self_grant_refused, details={"field": "roles" if "roles" in changes else "unit_id"})
     loses_admin = changes.get("is_active") is False or ("roles" in changes and Role.admin.value not in changes["roles"])
     if loses_admin and Role.admin.value in user.roles and await _active_admins_other_than(session, user_id) == 0:
         raise DomainError(Code.last_admin)

@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from api import errors
 from api.clock import today
-from api.deps import Ctx, CurrentOfficer, ReadableCase, SessionDep
+from api.deps import Ctx, CurrentOfficer, ExpensiveOfficer, ReadableCase, SessionDep
 from api.models.cases.schemas import CaseFilters, CaseListItem, CaseOut, ChainReport, DuplicateOut, EventOut
 from api.pagination import CursorQuery, LimitQuery, Page
 from api.services.cases import access, presenters
@@ -19,11 +19,16 @@ router = APIRouter(prefix="/cases", tags=["cases"])
 
 
 @router.get(
-    "", response_model=Page[CaseListItem], summary="Danh sách, lọc và tìm kiếm hồ sơ", responses=errors.responses(422)
+    "",
+    response_model=Page[CaseListItem],
+    summary="Danh sách, lọc và tìm kiếm hồ sơ",
+    responses=errors.responses(422, 429),
 )
 async def list_(
-    session: SessionDep, principal: CurrentOfficer, filters: Annotated[CaseFilters, Query()]
+    request: Request, session: SessionDep, principal: CurrentOfficer, filters: Annotated[CaseFilters, Query()]
 ) -> Page[CaseListItem]:
+    if filters.q:  # text search is the expensive kind of list: counted per officer
+        request.app.state.expensive_limiter.check(f"officer:{principal.id}")
     now = today()
     rows, next_cursor = await query_service.list_cases(
         session, principal, filters, today=now, limit=filters.limit, cursor=filters.cursor
@@ -80,7 +85,7 @@ async def verify_events(case: ReadableCase, session: SessionDep) -> ChainReport:
     "/{case_id}/duplicates",
     response_model=list[DuplicateOut],
     summary="Đơn trùng / lặp lại: cùng người hoặc nội dung tương tự",
-    responses=errors.responses(404),
+    responses=errors.responses(404, 429),
 )
-async def duplicates(case: ReadableCase, session: SessionDep, principal: CurrentOfficer) -> list[DuplicateOut]:
+async def duplicates(case: ReadableCase, session: SessionDep, principal: ExpensiveOfficer) -> list[DuplicateOut]:
     return await duplicate_service.similar(session, principal, case)

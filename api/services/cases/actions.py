@@ -114,6 +114,8 @@ async def _transfer(ctx: Ctx) -> None:
     if case.transferred_from_case_id is not None:
         raise DomainError(Code.already_transferred)
     assert case.id is not None
+    parties = await queries.load_parties(ctx.session, case.id)
+    await intake.check_accused_officers(ctx.session, [p.officer_id for p in parties if p.officer_id], target.path)
     copy = Case(
         **{
             k: getattr(case, k)
@@ -156,7 +158,6 @@ async def _transfer(ctx: Ctx) -> None:
     ctx.session.add(copy)
     await ctx.session.flush()
     assert copy.id is not None
-    parties = (await ctx.session.scalars(sa.select(CaseParty).where(CaseParty.case_id == case.id))).all()
     for p in parties:
         ctx.session.add(
             CaseParty(
@@ -485,6 +486,8 @@ async def correct_competence(
     if target is None or not target.is_active:
         raise UnitNotFound("competent_unit_id")
     receiving_path = await session.scalar(sa.select(Unit.path).where(Unit.id == case.receiving_unit_id))
+    accused = [p.officer_id for p in loaded.parties if p.officer_id is not None]
+    await intake.check_accused_officers(session, accused, target.path)
     before = case.competent_unit_id
     case.competent_unit_id = competent_unit_id
     case.level_skipping = competent_unit_id != case.receiving_unit_id and target.path.startswith(receiving_path or "")

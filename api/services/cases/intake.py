@@ -176,14 +176,47 @@ async def _filing_warnings(
     return []
 
 
-async def _validate_parties(session: AsyncSession, data: CaseCreate) -> None:
+MAX_ACCUSED_OFFICERS = 3  # naming many officers would hide a case from them all
+
+
+async def check_accused_officers(session: AsyncSession, officer_ids: list[int], competent_path: str) -> None:
+    """An officer named as accused may not see the case, so naming one must not hide it from those who should
+    settle or oversee it: a head (or a supervising head) may be accused only where the case is settled above
+    their unit (LTC art. 13: by the head of the direct superior), and a case names at most a few officers (the
+    inspectorate's other officers always see it)."""
+    if len(officer_ids) > MAX_ACCUSED_OFFICERS:
+        raise DomainError(Code.too_many_accused_officers, details={"field": "parties", "max": MAX_ACCUSED_OFFICERS})
+    for officer_id in officer_ids:
+        row = (
+            await session.execute(
+                sa.select(User.roles, User.is_active, Unit.path, Unit.parent_id)
+                .join(Unit, Unit.id == User.unit_id)
+                .where(User.id == officer_id)
+            )
+        ).first()
+        if row is None or not row.is_active:
+            raise DomainError(Code.user_not_found, details={"field": "parties.officer_id"})
+        if Role.unit_head.value in row.roles and competent_path.startswith(row.path):
+            raise DomainError(
+                Code.accused_head_competence,
+                details={
+                    "field": "parties.officer_id",
+                    "officer_id": officer_id,
+                    "competent_unit_above": row.parent_id,
+                },
+            )
+
+
+async def _validate_parties(session: AsyncSession, data: CaseCreate, competent_path: str) -> list[int]:
+    officer_ids = []
     for i, party in enumerate(data.parties):
         if party.officer_id is None:
             continue
         if party.role.value != "accused":
             raise DomainError(Code.officer_link_not_accused, details={"field": f"parties.{i}.officer_id"})
-        if await session.get(User, party.officer_id) is None:
-            raise DomainError(Code.user_not_found, details={"field": f"parties.{i}.officer_id"})
+        officer_ids.append(party.officer_id)
+    await check_accused_officers(session, officer_ids, competent_path)
+    return officer_ids
 
 
 _INSERT = Statement("""
@@ -295,7 +328,7 @@ async def create(
         )
         if original is None or original.status not in (Status.resolved, Status.closed):
             raise DomainError(Code.repeat_target_not_decided, details={"field": "repeat_of_case_id"})
-    await _validate_parties(session, data)
+    accused_officer_ids = await _validate_parties(session, data, competent_path)
     fingerprint = hashlib.sha256(data.model_dump_json().encode()).hexdigest() if idempotency_key else None
     # The hot pool's connection when the request has one (else the session's own): the INSERT commits alone.
     conn = hot or await driver(session)
@@ -357,6 +390,8 @@ async def create(
         "parties_by_role": roles,
         "level_skipping": level_skipping,
         "warnings": [w["code"] for w in case.warnings],
+        # Linking officers as accused is on the record the supervising units read.
+        **({"accused_officer_ids": accused_officer_ids} if accused_officer_ids else {}),
     }
     event_hash = trail.digest_of(
         trail.GENESIS,
