@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from pydantic import BaseModel, field_validator
@@ -121,6 +121,7 @@ class DeliveryOut(BaseModel):
     status: str
     attempts: int
     next_attempt_at: datetime
-    last_status_code: int | None
-    last_error: str | None
+    last_outcome: Literal["delivered", "failed", "address_refused"] | None = PydanticField(
+        description="No status codes or network errors: they would reveal which ports answer where"
+    )
     delivered_at: datetime | None

@@ -16,6 +16,16 @@ class WebhookCreated(WebhookOut):
     secret: str = Field(description="HMAC-SHA256 key for the X-Tiepdan-Signature header; shown only here")
 
 
+def outcome(status_code: int | None, error: str | None, delivered: bool) -> str | None:
+    """What a delivery attempt came to, coarsely: an admin learns whether the receiver took the event, never
+    the status code or the kind of network error (which would turn webhooks into a port scanner)."""
+    if delivered:
+        return "delivered"
+    if error == "address_not_public":
+        return "address_refused"
+    return None if status_code is None and error is None else "failed"
+
+
 @router.post("", response_model=WebhookCreated, status_code=status.HTTP_201_CREATED, summary="Đăng ký webhook")
 async def create(data: WebhookIn, session: SessionDep, admin: AdminOfficer, settings: SettingsDep) -> WebhookCreated:
     sub = await webhook_service.create(
@@ -66,7 +76,6 @@ def _delivery(d: WebhookDelivery, event: OutboxEvent) -> DeliveryOut:
         status=d.status,
         attempts=d.attempts,
         next_attempt_at=d.next_attempt_at,
-        last_status_code=d.last_status_code,
-        last_error=d.last_error,
+        last_outcome=outcome(d.last_status_code, d.last_error, d.delivered_at is not None),
         delivered_at=d.delivered_at,
     )
