@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
-from api import db, embedded, errors, logs, ratelimit
+from api import db, docs, embedded, errors, logs, ratelimit
 from api.routers import audit, auth, calendar, cases, deadlines, health, integrity, units, users, webhooks
 from api.security import Passwords
 from api.services import jobs
@@ -81,7 +81,10 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         description=DESCRIPTION,
         lifespan=lifespan,
         responses=errors.ERROR_RESPONSES,
+        docs_url=None,  # served by api/docs.py with local assets (no CDN on an intranet)
+        redoc_url=None,
     )
+    docs.install(app)
     app.state.settings = settings
     url = database_url or db.database_url(settings)
     role = settings.db_app_role or None  # least privilege: every connection works as the application role

@@ -129,3 +129,20 @@ async def test_metrics_answer_only_the_monitoring_system(database_url: str) -> N
         ok = await http.get("/metrics", headers={"Authorization": "Bearer scrape-token-0123456789"})
         assert ok.status_code == 200 and "http_requests_total" in ok.text
     await app.state.engine.dispose()
+
+
+async def test_docs_and_redoc_load_every_asset_from_the_service_itself(api: Api) -> None:
+    """An intranet without internet: the pages reference no other host, and every asset they name is served."""
+    import re
+
+    for page in ("/docs", "/redoc"):
+        r = await api.http.get(page)
+        assert r.status_code == 200
+        assert not re.search(r"(src|href)=[\"']https?://", r.text), page
+        assets = re.findall(r"(?:src|href)=[\"'](/static/[^\"']+)", r.text) + re.findall(
+            r"[\"'](/static/[^\"']+\.(?:js|css))", r.text
+        )
+        assert assets, page
+        for asset in set(assets):
+            got = await api.http.get(asset)
+            assert got.status_code == 200 and len(got.content) > 1000, asset
