@@ -3,6 +3,7 @@ other officers, /readyz or the background jobs."""
 
 import asyncio
 
+import sqlalchemy as sa
 from fastapi import FastAPI
 
 from api.ratelimit import Limiter
@@ -40,6 +41,18 @@ async def test_a_flood_of_worst_case_searches_leaves_others_and_readyz_answering
     """20 concurrent searches from one token (one-letter-pair terms that match everything, the newest-first
     window): they are answered or refused quickly, while another officer's read and /readyz answer."""
     flood_h, other_h = await live.headers("thanhtra"), await live.headers("tinh.chutich")
+    # A table large enough for a careless query to show: 30,000 letters sharing common words.
+    async with live.app.state.engine.begin() as conn:
+        await conn.execute(
+            sa.text("""
+            INSERT INTO cases (tracking_code, access_key_hash, kind, field, channel, title, content, received_at,
+                               receiving_unit_id, competent_unit_id, received_by_id, status, event_count)
+            SELECT 'FLOOD' || g, repeat('0', 64), 'petition', 'land', 'post', 'Kiến nghị đất đai số ' || g,
+                   'Kiến nghị về việc cấp giấy chứng nhận quyền sử dụng đất an toàn, thửa số ' || g,
+                   DATE '2026-01-01' + (g % 300), u.unit_id, u.unit_id, u.id, 'received', 1
+            FROM generate_series(1, 30000) g, (SELECT id, unit_id FROM users WHERE username = 'tinh.tiepdan') u
+            """)
+        )
     case = (
         await live.http.post(
             f"{V1}/cases",

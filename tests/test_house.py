@@ -119,3 +119,27 @@ async def test_calendar_and_officer_changes_are_seen_at_once_by_every_process(li
         await live.http.patch(f"{V1}/users/{user_id}", headers=admin, json={"is_active": True})
     await other.state.engine.dispose()
     await asyncio.sleep(0)
+
+
+def test_the_lock_files_pin_every_dependency_with_hashes() -> None:
+    """The Dockerfile and CI install from the lock files: a dependency added to pyproject.toml but not locked
+    would be missing there."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+
+    def names(requirements: list[str]) -> set[str]:
+        return {re.split(r"[\[<>=!~; ]", r, maxsplit=1)[0].lower().replace("_", "-") for r in requirements}
+
+    for lock, wanted in (
+        ("requirements.lock", names(project["dependencies"])),
+        ("requirements-test.lock", names(project["dependencies"] + project["optional-dependencies"]["test"])),
+    ):
+        text = (root / lock).read_text()
+        pinned = {m.lower() for m in re.findall(r"^([A-Za-z0-9_.-]+)==", text, flags=re.M)}
+        assert wanted <= pinned, (lock, wanted - pinned)
+        blocks = re.split(r"\n(?=[A-Za-z0-9_.-]+==)", text.split("\n", 2)[2])
+        assert all("--hash=sha256:" in b for b in blocks if "==" in b), lock
