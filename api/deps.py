@@ -96,6 +96,9 @@ async def current_officer(
 ) -> Officer:
     if not token:
         raise unauthenticated()
+    signed_in: Officer | None = getattr(request.state, "officer", None)
+    if signed_in is not None:  # already signed in by another dependency of this request (its `hot` is given back)
+        return signed_in
     try:
         claims = security.decode_access_token(request.app.state.settings, token)
         user_id = int(claims["sub"])
@@ -110,6 +113,7 @@ async def current_officer(
     if loaded is None:
         raise unauthenticated(Code.invalid_token)
     request.state.calendar_version = loaded[1]
+    request.state.officer = loaded[0]
     return loaded[0]
 
 

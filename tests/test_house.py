@@ -143,3 +143,25 @@ def test_the_lock_files_pin_every_dependency_with_hashes() -> None:
         assert wanted <= pinned, (lock, wanted - pinned)
         blocks = re.split(r"\n(?=[A-Za-z0-9_.-]+==)", text.split("\n", 2)[2])
         assert all("--hash=sha256:" in b for b in blocks if "==" in b), lock
+
+
+async def test_a_route_may_combine_the_case_and_the_command_context(live: Live) -> None:
+    """ReadableCase and Ctx both sign the caller in; the second finds the officer already signed in rather than
+    reusing the hot connection the first gave back to the pool (the real pool: no test override)."""
+    from api.deps import Ctx, ReadableCase
+
+    async def both(case: ReadableCase, ctx: Ctx) -> dict[str, int]:
+        assert case.id is not None
+        return {"case": case.id, "officer": ctx.officer.id}
+
+    app = live.app
+    app.add_api_route("/test-only/cases/{case_id}", both, methods=["GET"])
+    try:
+        desk, head = await live.headers("tinh.tiepdan"), await live.headers("tinh.chutich")
+        case = (await live.http.post(f"{V1}/cases", headers=desk, json=case_body())).json()
+        r = await live.http.get(f"/test-only/cases/{case['id']}", headers=head)
+        assert r.status_code == 200, r.text
+        assert r.json()["case"] == case["id"]
+    finally:
+        app.router.routes.pop()
+        app.openapi_schema = None
