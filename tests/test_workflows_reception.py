@@ -2,6 +2,9 @@
 
 from datetime import date
 
+import pytest
+
+from workflows import reception
 from workflows.reception import required_reception
 
 
@@ -38,3 +41,20 @@ def test_an_override_raises_the_requirement_but_never_lowers_it() -> None:
     assert below_minimum("commune", on, 1, "month") is not None and below_minimum("commune", on, 1, "week") is None
     # Before 2026-07-01 a commune chair received weekly: two days a month was below that.
     assert below_minimum("commune", date(2026, 6, 1), 2, "month") is not None
+
+
+@pytest.mark.parametrize(
+    ("people", "allowed"),
+    [(4, []), (5, [1, 2]), (10, [1, 2]), (11, [1, 2, 3, 4, 5]), (300, [1, 2, 3, 4, 5])],
+)
+def test_a_group_appoints_one_or_two_representatives_up_to_ten_people_and_at_most_five_above(
+    people: int, allowed: list[int]
+) -> None:
+    assert list(reception.representatives_allowed(people)) == allowed
+    assert reception.is_group(people) is bool(allowed)
+
+
+def test_a_denouncer_asking_for_protection_is_never_received_online() -> None:
+    assert reception.may_receive_online("denunciation", identity_protection_requested=True) is False
+    assert reception.may_receive_online("denunciation", identity_protection_requested=False) is True
+    assert reception.may_receive_online("complaint", identity_protection_requested=True) is True

@@ -53,3 +53,24 @@ def requirement(level: str, on: date, override: tuple[int, str] | None) -> Recep
     if override is not None and below_minimum(level, on, *override) is None:
         return ReceptionRule(level, on, override[0], override[1], "override")
     return required_reception(level, on)
+
+
+# Groups (đoàn đông người): LTCD art. 29 and Decree 154/2026 — 5 or more people on one matter appoint
+# representatives in writing: 1–2 for 5–10 people, at most 5 for more.
+GROUP_MIN_PEOPLE = 5
+
+
+def is_group(people: int) -> bool:
+    return people >= GROUP_MIN_PEOPLE
+
+
+def representatives_allowed(people: int) -> range:
+    """How many representatives a group of `people` may appoint (empty range below the group size)."""
+    if not is_group(people):
+        return range(0)
+    return range(1, 3) if people <= 10 else range(1, 6)
+
+
+def may_receive_online(kind: str, identity_protection_requested: bool) -> bool:
+    """Decree 154/2026: a denunciation whose author asks for identity protection is never received online."""
+    return not (kind == "denunciation" and identity_protection_requested)
