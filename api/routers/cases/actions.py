@@ -10,9 +10,9 @@ from api.deps import Ctx
 from api.errors import Code, DomainError
 from api.models.cases.schemas import ActionIn, CaseOut, CompetenceIn, ComplexityIn, DialogueIn, DialogueOut, NoticeIn
 from api.pagination import CursorQuery, LimitQuery, Page
-from api.services.cases import access, presenters
 from api.services.cases import actions as action_service
 from api.services.cases import dialogues as dialogue_service
+from api.services.cases import presenters
 from api.services.cases import queries as query_service
 from api.types import Id64
 from api.vault import vault_for
@@ -155,10 +155,9 @@ async def record_notice(
     responses=errors.responses(403, 404, 409, 422),
 )
 async def add_dialogue(case_id: Id64, data: DialogueIn, ctx: Ctx) -> DialogueOut:
-    vault = vault_for(ctx.settings)
-    dialogue = await dialogue_service.add_dialogue(ctx.session, ctx.officer, case_id, data, today=today(), vault=vault)
-    case = await query_service.get_readable(ctx.session, ctx.officer, case_id)
-    return presenters.dialogue(dialogue, access.sees_identity(ctx.officer, case), vault)
+    return await dialogue_service.add_dialogue(
+        ctx.session, ctx.officer, case_id, data, today=today(), vault=vault_for(ctx.settings)
+    )
 
 
 @router.get(
@@ -173,9 +172,7 @@ async def list_dialogues(
     case = await query_service.get_readable(ctx.session, ctx.officer, case_id)
     assert case.id is not None
     rows, next_cursor = await dialogue_service.dialogues(ctx.session, case.id, limit=limit, cursor=cursor)
-    reveal = access.sees_identity(ctx.officer, case)
-    opened = [d.id for d in rows if d.sealed is not None and reveal]
-    if opened:
-        await query_service.record_sealed_read(ctx.session, ctx.officer, case.id, {"dialogue_ids": opened})
+    sealed = [d.id for d in rows if d.sealed is not None and d.id is not None]
+    reveal = await query_service.open_sealed(ctx.session, ctx.officer, case, {"dialogue_ids": sealed})
     vault = vault_for(ctx.settings)
     return Page(items=[presenters.dialogue(d, reveal, vault) for d in rows], next_cursor=next_cursor)

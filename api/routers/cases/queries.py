@@ -9,8 +9,8 @@ from api.clock import today
 from api.deps import Ctx, CurrentOfficer, ExpensiveOfficer, ReadableCase, SessionDep
 from api.models.cases.schemas import CaseFilters, CaseListItem, CaseOut, ChainReport, DuplicateOut, EventOut
 from api.pagination import CursorQuery, LimitQuery, Page
-from api.services.cases import access, presenters
 from api.services.cases import duplicates as duplicate_service
+from api.services.cases import presenters
 from api.services.cases import queries as query_service
 from api.types import Id64
 from api.vault import vault_for
@@ -61,10 +61,9 @@ async def events(case_id: Id64, ctx: Ctx, limit: LimitQuery = 100, cursor: Curso
     case = await query_service.get_readable(ctx.session, ctx.officer, case_id)
     assert case.id is not None
     rows, next_cursor = await query_service.events(ctx.session, case.id, limit=limit, cursor=cursor)
-    reveal = access.sees_identity(ctx.officer, case)
-    opened = [e.seq for e in rows if e.sealed is not None and reveal]
-    if opened:  # reading sealed free text is a read of protected data, recorded like an identity read
-        await query_service.record_sealed_read(ctx.session, ctx.officer, case.id, {"event_seqs": opened})
+    reveal = await query_service.open_sealed(
+        ctx.session, ctx.officer, case, {"event_seqs": [e.seq for e in rows if e.sealed is not None]}
+    )
     vault = vault_for(ctx.settings)
     return Page(items=[presenters.event(e, reveal, vault) for e in rows], next_cursor=next_cursor)
 

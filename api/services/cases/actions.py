@@ -3,7 +3,7 @@ check the version (If-Match), consult the transition table, apply the domain rul
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -542,26 +542,21 @@ async def perform(
     next_status = ctx.next_status or (t.to if t.to != PREVIOUS else status.value)
     store_timers(case, ctx.timers, env)
     case.status = next_status
-    case.version += 1
-    case.updated_at = datetime.now(UTC)
     body_payload = body.model_dump(
         mode="json", exclude_none=True, exclude_defaults=True, exclude={"effective_date", "reason"}
     )
-    reason, payload, sealed = queries.seal_free_text(case, vault, body.reason, {**body_payload, **ctx.payload})
-    event = trail.build(
-        case_id=case_id,
-        head=loaded.chain_head,
-        actor_id=principal.id,
+    queries.chain_step(
+        session,
+        principal,
+        loaded,
         action=action.value,
         from_status=status.value,
         to_status=next_status,
         effective_date=on,
-        reason=reason,
-        payload=payload,
-        sealed=sealed,
+        reason=body.reason,
+        payload={**body_payload, **ctx.payload},
+        vault=vault,
     )
-    session.add(event)
-    queries.record_identity_read(session, principal, loaded, (event.seq, event.hash))
     await outbox.enqueue(
         session,
         "case.action",

@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Officer
 from api.errors import Code, DomainError
 from api.models.cases import CaseAssignment, CaseDialogue
-from api.models.cases.schemas import CaseOut, DialogueIn
+from api.models.cases.schemas import CaseOut, DialogueIn, DialogueOut
 from api.pagination import Keyset
 from api.services.calendar import DeadlineEnv, store_timers
-from api.services.cases import access, domain, queries, trail
+from api.services.cases import access, domain, presenters, queries, trail
 from api.vault import Vault
 from workflows import confidentiality
 from workflows import deadlines as dl
@@ -21,7 +21,7 @@ from workflows.cases import Role, Status
 
 async def add_dialogue(
     session: AsyncSession, principal: Officer, case_id: int, data: DialogueIn, *, today: date, vault: Vault
-) -> CaseDialogue:
+) -> DialogueOut:
     case = await queries.get_readable(session, principal, case_id, lock=True)
     assigned = await session.scalar(
         sa.select(CaseAssignment.user_id).where(
@@ -69,7 +69,8 @@ async def add_dialogue(
         },
     )
     await session.commit()
-    return dialogue
+    # As the recorder may see it (a handler recording a denunciation's dialogue gets it back masked).
+    return presenters.dialogue(dialogue, access.sees_identity(principal, case), vault)
 
 
 NOTICE_TIMERS = dl.NOTICE_TIMERS

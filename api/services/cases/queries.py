@@ -140,16 +140,60 @@ def seal_free_text(
     return trail.seal_free_text(vault.seal, reason, payload)
 
 
-async def record_sealed_read(session: AsyncSession, principal: Officer, case_id: int, payload: dict[str, Any]) -> None:
-    """Opening sealed free text for the caller is a read of protected data: an `identity_viewed` event,
-    committed under the case lock."""
-    locked = await load(session, principal, case_id, lock=True)
-    session.add(
-        trail.build(
-            case_id=case_id, head=locked.chain_head, actor_id=principal.id, action="identity_viewed", payload=payload
+async def open_sealed(session: AsyncSession, principal: Officer, case: Case, sealed_ids: dict[str, list[int]]) -> bool:
+    """Whether the caller may see the sealed free text of these rows (`{"event_seqs": [...]}` or
+    `{"dialogue_ids": [...]}`, the sealed ones). Opening it is a read of protected data: an `identity_viewed`
+    event, committed under the case lock."""
+    reveal = access.sees_identity(principal, case)
+    if reveal and any(sealed_ids.values()):
+        assert case.id is not None
+        locked = await load(session, principal, case.id, lock=True)
+        session.add(
+            trail.build(
+                case_id=case.id,
+                head=locked.chain_head,
+                actor_id=principal.id,
+                action="identity_viewed",
+                payload=sealed_ids,
+            )
         )
+        await session.commit()
+    return reveal
+
+
+def chain_step(
+    session: AsyncSession,
+    principal: Officer,
+    loaded: Loaded,
+    *,
+    action: str,
+    effective_date: date | None,
+    reason: str | None,
+    payload: dict[str, Any],
+    vault: Vault,
+    from_status: str | None = None,
+    to_status: str | None = None,
+) -> None:
+    """Add a command's step to a locked, changed case (the caller commits): bump its version, chain the event
+    with its free text sealed where the case has protected parties, and the identity read the response makes."""
+    case = loaded.case
+    case.version += 1
+    case.updated_at = datetime.now(UTC)
+    reason, payload, sealed = seal_free_text(case, vault, reason, payload)
+    event = trail.build(
+        case_id=case.id,
+        head=loaded.chain_head,
+        actor_id=principal.id,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        effective_date=effective_date,
+        reason=reason,
+        payload=payload,
+        sealed=sealed,
     )
-    await session.commit()
+    session.add(event)
+    record_identity_read(session, principal, loaded, (event.seq, event.hash))
 
 
 async def record_step(
@@ -165,24 +209,17 @@ async def record_step(
     env: DeadlineEnv,
     vault: Vault,
 ) -> CaseOut:
-    """Finish a command on a locked, changed case: bump its version, chain the event (and the identity read
-    the response makes), commit once, and answer with the case as written."""
-    case = loaded.case
-    case.version += 1
-    case.updated_at = datetime.now(UTC)
-    reason, payload, sealed = seal_free_text(case, vault, reason, payload)
-    event = trail.build(
-        case_id=case.id,
-        head=loaded.chain_head,
-        actor_id=principal.id,
+    """Finish a command on a locked, changed case: its step chained, committed once, and the case as written."""
+    chain_step(
+        session,
+        principal,
+        loaded,
         action=action,
         effective_date=effective_date,
         reason=reason,
         payload=payload,
-        sealed=sealed,
+        vault=vault,
     )
-    session.add(event)
-    record_identity_read(session, principal, loaded, (event.seq, event.hash))
     await session.commit()
     return view(principal, loaded, today=today, env=env, vault=vault)
 
