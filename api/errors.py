@@ -121,6 +121,23 @@ class Code(StrEnum):
     too_many_accused_officers = "too_many_accused_officers"
     accused_head_competence = "accused_head_competence"
     self_grant_refused = "self_grant_refused"
+    # Reception
+    invalid_period = "invalid_period"
+    session_not_found = "session_not_found"
+    entry_not_found = "entry_not_found"
+    reception_forbidden = "reception_forbidden"
+    session_move_not_allowed = "session_move_not_allowed"
+    session_not_started = "session_not_started"
+    session_cancelled = "session_cancelled"
+    session_in_future = "session_in_future"
+    online_notice_too_late = "online_notice_too_late"
+    recording_required = "recording_required"
+    online_reception_refused = "online_reception_refused"
+    not_a_group = "not_a_group"
+    representatives_count = "representatives_count"
+    invalid_refusal_ground = "invalid_refusal_ground"
+    conclusion_not_allowed = "conclusion_not_allowed"
+    repeat_target_not_found = "repeat_target_not_found"
 
 
 C = Code
@@ -243,6 +260,43 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
         "Quản trị viên không được tự cấp cho mình vai trò hoặc đơn vị có thể xem danh tính người tố cáo; "
         "việc này phải do một quản trị viên khác thực hiện",
     ),
+    C.invalid_period: (422, "Kỳ không hợp lệ: dùng YYYY-MM, YYYY-Qn (n = 1–4), YYYY-H1, YYYY-9M hoặc YYYY"),
+    C.session_not_found: (404, "Không tìm thấy buổi tiếp công dân"),
+    C.entry_not_found: (404, "Không tìm thấy mục sổ tiếp công dân"),
+    C.reception_forbidden: (
+        403,
+        "Chỉ cán bộ tiếp dân hoặc thủ trưởng của đơn vị được ghi buổi tiếp và sổ tiếp công dân",
+    ),
+    C.session_move_not_allowed: (409, "Buổi tiếp đã diễn ra hoặc đã hủy; không thể chuyển sang trạng thái này"),
+    C.session_not_started: (409, "Buổi tiếp chưa bắt đầu nên chưa thể ghi nhận đã diễn ra"),
+    C.session_cancelled: (409, "Buổi tiếp đã bị hủy; không ghi sổ vào buổi này"),
+    C.session_in_future: (409, "Chưa đến ngày tiếp; chỉ ghi sổ khi buổi tiếp đã diễn ra"),
+    C.online_notice_too_late: (
+        422,
+        "Tiếp trực tuyến: công dân phải được thông báo trước ít nhất 5 ngày làm việc (Nghị định 154/2026/NĐ-CP)",
+    ),
+    C.recording_required: (
+        422,
+        "Buổi tiếp trực tuyến phải được ghi âm, ghi hình và lưu trữ; "
+        "cần mã tham chiếu bản ghi (Nghị định 154/2026/NĐ-CP)",
+    ),
+    C.online_reception_refused: (
+        422,
+        "Không tiếp trực tuyến người tố cáo có yêu cầu giữ bí mật, bảo vệ danh tính (Nghị định 154/2026/NĐ-CP); "
+        "hãy hẹn tiếp trực tiếp",
+    ),
+    C.not_a_group: (422, "Đoàn đông người phải có từ 5 người trở lên cùng một nội dung (Điều 29 Luật Tiếp công dân)"),
+    C.representatives_count: (
+        422,
+        "Số người đại diện không đúng quy định: đoàn 5–10 người cử 1–2 người, đoàn trên 10 người cử tối đa 5 người "
+        "(Điều 29 Luật Tiếp công dân)",
+    ),
+    C.invalid_refusal_ground: (422, "Căn cứ từ chối tiếp không thuộc các trường hợp tại Điều 9 Luật Tiếp công dân"),
+    C.conclusion_not_allowed: (
+        422,
+        "Thông báo kết luận chỉ có ở buổi tiếp định kỳ hoặc đột xuất của thủ trưởng đã diễn ra",
+    ),
+    C.repeat_target_not_found: (422, "Không tìm thấy lần tiếp hoặc hồ sơ trước của cùng vụ việc"),
 }
 
 

@@ -4,8 +4,12 @@ LTCD art. 12 (province chair), 13 (district chair), 15 (commune chair), 18 (agen
 Law 136/2025 changes the commune rule from 2026-07-01. A unit may carry an admin override.
 """
 
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
+
+from workflows.calendar import WorkCalendar
 
 
 @dataclass(frozen=True)
@@ -74,3 +78,161 @@ def representatives_allowed(people: int) -> range:
 def may_receive_online(kind: str, identity_protection_requested: bool) -> bool:
     """Decree 154/2026: a denunciation whose author asks for identity protection is never received online."""
     return not (kind == "denunciation" and identity_protection_requested)
+
+
+# Sessions (LTCD art. 12–18; Decree 154/2026): what a reception session is and how it may move.
+class SessionKind(StrEnum):
+    regular = "regular"  # the reception office's daily work (tiếp thường xuyên)
+    periodic = "periodic"  # the head's scheduled day (tiếp định kỳ)
+    adhoc = "adhoc"  # urgent, complex or mass matters (tiếp đột xuất)
+
+
+class Mode(StrEnum):
+    direct = "direct"
+    online = "online"  # LTCD art. 3a as amended by Law 136/2025; Decree 154/2026 art. 16–24
+
+
+class SessionStatus(StrEnum):
+    scheduled = "scheduled"
+    held = "held"
+    cancelled = "cancelled"
+
+
+# The head's reception (counted toward the head's requirement, ends with a conclusion notice).
+HEAD_KINDS = frozenset({SessionKind.periodic, SessionKind.adhoc})
+SESSION_MOVES: dict[SessionStatus, frozenset[SessionStatus]] = {
+    SessionStatus.scheduled: frozenset({SessionStatus.held, SessionStatus.cancelled}),
+    SessionStatus.held: frozenset(),
+    SessionStatus.cancelled: frozenset(),
+}
+
+
+def may_move(current: str, target: str) -> bool:
+    return current == target or SessionStatus(target) in SESSION_MOVES[SessionStatus(current)]
+
+
+ONLINE_NOTICE_WORKING_DAYS = 5  # Decree 154/2026: the citizen is told at least 5 working days ahead
+REFUSAL_NOTICE_WORKING_DAYS = 3  # Decree 154/2026: a refusal is notified in writing within 3 working days
+ONLINE_BASIS = "Nghị định 154/2026/NĐ-CP (tiếp công dân trực tuyến)"
+
+
+def latest_online_notice(session_day: date, cal: WorkCalendar) -> date:
+    """The last day on which the citizen may be told of an online session on `session_day` (at least
+    5 working days ahead, the notice day itself not counted)."""
+    return cal.subtract_working_days(session_day, ONLINE_NOTICE_WORKING_DAYS)
+
+
+def refusal_notice_due(refused_on: date, cal: WorkCalendar) -> date:
+    return cal.add_working_days(refused_on, REFUSAL_NOTICE_WORKING_DAYS)
+
+
+@dataclass(frozen=True)
+class RefusalGround:
+    code: str
+    text: str
+    basis: str
+
+
+# LTCD art. 9: the cases in which a reception officer may refuse to receive a person.
+REFUSAL_GROUNDS: dict[str, RefusalGround] = {
+    g.code: g
+    for g in (
+        RefusalGround(
+            "incapacitated",
+            "Người trong tình trạng say do dùng chất kích thích, người mắc bệnh tâm thần hoặc bệnh khác làm mất "
+            "khả năng nhận thức hoặc khả năng điều khiển hành vi của mình",
+            "Luật Tiếp công dân, điều 9 khoản 1",
+        ),
+        RefusalGround(
+            "threats_or_insults",
+            "Người có hành vi đe dọa, xúc phạm cơ quan, tổ chức, đơn vị, người tiếp công dân, người thi hành công "
+            "vụ hoặc có hành vi khác vi phạm nội quy nơi tiếp công dân",
+            "Luật Tiếp công dân, điều 9 khoản 2",
+        ),
+        RefusalGround(
+            "already_settled",
+            "Người khiếu nại, tố cáo về vụ việc đã giải quyết đúng chính sách, pháp luật, đã được kiểm tra, rà "
+            "soát, thông báo bằng văn bản và đã được tiếp, giải thích, hướng dẫn nhưng vẫn cố tình khiếu nại, tố "
+            "cáo kéo dài",
+            "Luật Tiếp công dân, điều 9 khoản 3",
+        ),
+        RefusalGround(
+            "other_by_law",
+            "Những trường hợp khác theo quy định của pháp luật",
+            "Luật Tiếp công dân, điều 9 khoản 4",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class DelegationRule:
+    effective_from: date
+    counts: bool
+    basis: str
+
+
+# Whether a session a deputy holds for the head (ủy quyền tiếp) counts toward the head's requirement.
+DELEGATION_RULES: tuple[DelegationRule, ...] = (
+    DelegationRule(date(2014, 7, 1), True, "LTCD art. 12–18 (ủy quyền cấp phó tiếp)"),
+    DelegationRule(date(2026, 7, 1), False, "Law 136/2025: the head receives in person (trực tiếp)"),
+)
+
+
+def delegation_counts(on: date, rules: tuple[DelegationRule, ...] = DELEGATION_RULES) -> bool:
+    in_force = [r for r in rules if r.effective_from <= on]
+    return max(in_force, key=lambda r: r.effective_from).counts if in_force else True
+
+
+def mondays_in(month: date) -> int:
+    """Weeks attributed to a month: those whose Monday falls in it (so no week is counted twice)."""
+    first = month.replace(day=1)
+    offset = (7 - first.weekday()) % 7
+    return len(range(1 + offset, monthrange(first.year, first.month)[1] + 1, 7))
+
+
+def required_days(rule: ReceptionRule, month: date) -> int:
+    """Days of reception `rule` asks for in the calendar month of `month`."""
+    return rule.days * mondays_in(month) if rule.per == "week" else rule.days
+
+
+@dataclass(frozen=True)
+class MonthCompliance:
+    month: date  # first day of the month
+    required: int
+    in_person_days: int
+    delegated_days: int
+    counted_days: int
+    shortfall: int
+    basis: str
+    delegation_counts: bool
+
+
+def month_compliance(
+    level: str,
+    month: date,
+    in_person: set[date],
+    delegated: set[date],
+    override: tuple[int, str] | None = None,
+) -> MonthCompliance | None:
+    """How a head did in one calendar month: distinct days received in person and delegated (a day with both
+    counts once, as in person), the days the rule in force on the month's first day asks for, and the shortfall
+    (a month's surplus never makes up another month's shortfall). None when no rule applies to the level."""
+    first = month.replace(day=1)
+    rule = requirement(level, first, override)
+    if rule is None:
+        return None
+    delegated_only = delegated - in_person
+    counts = delegation_counts(first)
+    counted = len(in_person) + (len(delegated_only) if counts else 0)
+    need = required_days(rule, first)
+    return MonthCompliance(
+        month=first,
+        required=need,
+        in_person_days=len(in_person),
+        delegated_days=len(delegated_only),
+        counted_days=counted,
+        shortfall=max(0, need - counted),
+        basis=rule.basis,
+        delegation_counts=counts,
+    )

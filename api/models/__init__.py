@@ -4,6 +4,7 @@ from api.models.audit import AuditEvent
 from api.models.auth import LoginAttempt
 from api.models.calendar import CacheVersion, CalendarOverride
 from api.models.cases import Case, CaseAssignment, CaseDialogue, CaseEvent, CaseParty, ChainCheckpoint
+from api.models.reception import ReceptionCounter, ReceptionEntry, ReceptionSession
 from api.models.unit import Unit
 from api.models.user import User
 from api.models.webhooks import OutboxEvent, WebhookDelivery, WebhookSubscription
@@ -20,6 +21,9 @@ __all__ = [
     "ChainCheckpoint",
     "LoginAttempt",
     "OutboxEvent",
+    "ReceptionCounter",
+    "ReceptionEntry",
+    "ReceptionSession",
     "Unit",
     "User",
     "WebhookDelivery",

@@ -282,9 +282,12 @@ async def create(
     env: DeadlineEnv,
     idempotency_key: str | None = None,
     hot: asyncpg.Connection | None = None,
+    commit: bool = True,
 ) -> CaseCreated:
     """Record a letter. A retry with the same Idempotency-Key (even racing the first) returns the case made
-    the first time. The officer who just typed the parties in reads nothing new: no identity_viewed event."""
+    the first time. The officer who just typed the parties in reads nothing new: no identity_viewed event.
+    With `commit=False` (and no `hot`) the case is written in the session's open transaction, for a caller that
+    writes more with it (a register entry) and commits everything together."""
     if not principal.has(Role.desk_officer, Role.unit_head):
         raise DomainError(Code.intake_forbidden)
     if data.received_at > today:
@@ -468,7 +471,15 @@ async def create(
         existing = await _existing(session, principal, idempotency_key) if idempotency_key else None
         if existing is None:
             return await create(
-                session, principal, settings, data, today=today, env=env, idempotency_key=idempotency_key, hot=hot
+                session,
+                principal,
+                settings,
+                data,
+                today=today,
+                env=env,
+                idempotency_key=idempotency_key,
+                hot=hot,
+                commit=commit,
             )
         if existing.idempotency_fingerprint not in (None, fingerprint):  # None: recorded before revision 0007
             raise DomainError(Code.idempotency_key_reused, details={"field": "Idempotency-Key"})
@@ -476,7 +487,7 @@ async def create(
         assert existing.id is not None
         out = await queries.read(session, principal, existing.id, today=today, env=env, vault=vault)
         return CaseCreated(**out.model_dump(), access_key=access_key(settings, existing.tracking_code))
-    if conn.is_in_transaction():  # an ORM read above (or a test) opened one; outside it the INSERT committed
+    if commit and conn.is_in_transaction():  # an ORM read above (or a test) opened one; else the INSERT committed
         await session.commit()
     for p, party_id in zip(parties, row["party_ids"], strict=True):
         p.id = party_id

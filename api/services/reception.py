@@ -1,0 +1,795 @@
+"""Citizen reception: sessions, the register (form 03/TCD) and the heads' compliance. The rules themselves
+(kinds, moves, online notice, groups, refusal grounds, requirements per month) are in workflows/reception."""
+
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from api import clock
+from api.auth import Officer
+from api.errors import Code, DomainError
+from api.models.cases import Case
+from api.models.cases.schemas import CaseCreate, Channel
+from api.models.reception import (
+    Conclusion,
+    EntryCreate,
+    EntryOut,
+    EntryUpdate,
+    Handling,
+    MonthOut,
+    PersonOut,
+    ReceptionEntry,
+    ReceptionSession,
+    RefusalOut,
+    ScheduleItem,
+    SessionCreate,
+    SessionOut,
+    SessionUpdate,
+)
+from api.models.unit import Unit
+from api.pagination import Keyset, decode_cursor, encode_cursor
+from api.services import audit
+from api.services.calendar import DeadlineEnv
+from api.services.cases import access
+from api.services.cases import intake as intake_service
+from api.settings import Settings
+from api.vault import Vault, vault_for
+from workflows import confidentiality, periods
+from workflows import reception as rules
+from workflows.cases import Kind, Role
+
+# ---- scope and access ----
+
+
+def unit_scope(principal: Officer) -> ColumnElement[bool]:
+    """Units whose reception the caller may read: every unit for an inspector, else the caller's subtree."""
+    if principal.has(Role.inspector):
+        return sa.true()
+    clause: ColumnElement[bool] = Unit.path.startswith(principal.unit_path)
+    return clause
+
+
+async def _unit_in_scope(session: AsyncSession, principal: Officer, unit_id: int) -> Unit:
+    unit: Unit | None = await session.scalar(sa.select(Unit).where(Unit.id == unit_id, unit_scope(principal)))
+    if unit is None:
+        raise DomainError(Code.no_such_unit, details={"field": "unit_id"})
+    return unit
+
+
+def ensure_writer(principal: Officer, unit_id: int) -> None:
+    """Sessions and the register are kept by the unit's own reception desk and head."""
+    if principal.unit_id != unit_id or not principal.has(Role.desk_officer, Role.unit_head):
+        raise DomainError(Code.reception_forbidden)
+
+
+def _in_scope(principal: Officer, unit_column: Any) -> ColumnElement[bool]:
+    if principal.has(Role.inspector):
+        return sa.true()
+    clause: ColumnElement[bool] = unit_column.in_(access.subtree(principal.unit_path))
+    return clause
+
+
+async def get_session(
+    session: AsyncSession, principal: Officer, session_id: int, *, lock: bool = False
+) -> ReceptionSession:
+    stmt = sa.select(ReceptionSession).where(
+        ReceptionSession.id == session_id, _in_scope(principal, ReceptionSession.unit_id)
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    row = await session.scalar(stmt)
+    if row is None:
+        raise DomainError(Code.session_not_found)
+    return row
+
+
+# ---- sessions ----
+
+
+def session_out(s: ReceptionSession) -> SessionOut:
+    assert s.id is not None
+    conclusion = (
+        Conclusion(number=s.conclusion_number, date=s.conclusion_date, text=s.conclusion_text or "")
+        if s.conclusion_number and s.conclusion_date
+        else None
+    )
+    head = rules.SessionKind(s.kind) in rules.HEAD_KINDS
+    return SessionOut(
+        id=s.id,
+        unit_id=s.unit_id,
+        kind=s.kind,
+        mode=s.mode,
+        in_person=s.in_person,
+        host_title=s.host_title,
+        status=s.status,
+        starts_at=s.starts_at,
+        ends_at=s.ends_at,
+        day=s.day,
+        location=s.location,
+        online_link=s.online_link,
+        citizens_notified_on=s.citizens_notified_on,
+        recording_ref=s.recording_ref,
+        cancel_reason=s.cancel_reason,
+        conclusion=conclusion,
+        conclusion_missing=head and s.status == rules.SessionStatus.held and conclusion is None,
+        version=s.version,
+        created_at=s.created_at,
+    )
+
+
+def _check_held(s: ReceptionSession, now: datetime) -> None:
+    if s.starts_at > now:
+        raise DomainError(Code.session_not_started, details={"starts_at": s.starts_at.isoformat()})
+    if s.mode == rules.Mode.online and not s.recording_ref:
+        raise DomainError(Code.recording_required, details={"field": "recording_ref"})
+
+
+def _set_conclusion(s: ReceptionSession, conclusion: Conclusion) -> None:
+    if rules.SessionKind(s.kind) not in rules.HEAD_KINDS or s.status != rules.SessionStatus.held:
+        raise DomainError(Code.conclusion_not_allowed, details={"field": "conclusion"})
+    if conclusion.date < s.day:
+        raise DomainError(Code.date_before_previous_step, details={"field": "conclusion.date", "session_day": s.day})
+    s.conclusion_number, s.conclusion_date, s.conclusion_text = conclusion.number, conclusion.date, conclusion.text
+
+
+async def create_session(
+    session: AsyncSession, principal: Officer, data: SessionCreate, *, env: DeadlineEnv, now: datetime
+) -> SessionOut:
+    await _unit_in_scope(session, principal, data.unit_id)
+    ensure_writer(principal, data.unit_id)
+    day = data.starts_at.astimezone(clock.VN).date()
+    if data.mode is rules.Mode.online:
+        latest = rules.latest_online_notice(day, env.cal)
+        if data.citizens_notified_on is None or data.citizens_notified_on > latest:
+            raise DomainError(
+                Code.online_notice_too_late,
+                details={"field": "citizens_notified_on", "latest_notice_date": latest.isoformat()},
+            )
+    row = ReceptionSession(
+        unit_id=data.unit_id,
+        kind=data.kind.value,
+        mode=data.mode.value,
+        in_person=data.in_person,
+        host_title=data.host_title,
+        status=data.status,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        day=day,
+        location=data.location,
+        online_link=data.online_link,
+        citizens_notified_on=data.citizens_notified_on,
+        recording_ref=data.recording_ref,
+        created_by_id=principal.id,
+    )
+    if data.status == rules.SessionStatus.held:
+        _check_held(row, now)
+    if data.conclusion is not None:
+        _set_conclusion(row, data.conclusion)
+    session.add(row)
+    await session.flush()
+    audit.record(
+        session,
+        actor_id=principal.id,
+        entity="reception_session",
+        entity_id=row.id,
+        action="create",
+        payload={"unit_id": row.unit_id, "kind": row.kind, "mode": row.mode, "status": row.status, "day": str(day)},
+    )
+    await session.commit()
+    return session_out(row)
+
+
+async def update_session(
+    session: AsyncSession, principal: Officer, session_id: int, data: SessionUpdate, *, now: datetime
+) -> SessionOut:
+    row = await get_session(session, principal, session_id, lock=True)
+    ensure_writer(principal, row.unit_id)
+    changed = data.model_dump(exclude_unset=True, exclude_none=True)
+    before = row.status
+    if data.recording_ref is not None:
+        row.recording_ref = data.recording_ref
+    if data.location is not None:
+        row.location = data.location
+    if data.status is not None and data.status != row.status:
+        if not rules.may_move(row.status, data.status):
+            raise DomainError(Code.session_move_not_allowed, details={"status": row.status, "to": data.status})
+        if data.status == rules.SessionStatus.cancelled:
+            if not data.cancel_reason:
+                raise DomainError(Code.missing_field, details={"field": "cancel_reason"})
+            row.cancel_reason = data.cancel_reason
+        if data.status == rules.SessionStatus.held:
+            _check_held(row, now)
+        row.status = data.status
+    elif data.cancel_reason is not None and row.status != rules.SessionStatus.cancelled:
+        raise DomainError(
+            Code.validation_error, details={"field": "cancel_reason", "hint": "only with status cancelled"}
+        )
+    if data.conclusion is not None:
+        _set_conclusion(row, data.conclusion)
+    row.version += 1
+    row.updated_at = now
+    audit.record(
+        session,
+        actor_id=principal.id,
+        entity="reception_session",
+        entity_id=row.id,
+        action="update",
+        payload={"from_status": before, "to_status": row.status, "fields": sorted(changed)},
+    )
+    await session.commit()
+    return session_out(row)
+
+
+_BY_DAY = Keyset[ReceptionSession](
+    columns=(ReceptionSession.day, ReceptionSession.id),
+    kinds=(date, int),
+    key=lambda s: [s.day, s.id],
+    descending=True,
+)
+
+
+async def list_sessions(
+    session: AsyncSession,
+    principal: Officer,
+    *,
+    unit_id: int | None,
+    status: str | None,
+    kind: str | None,
+    day_from: date | None,
+    day_to: date | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[ReceptionSession], str | None]:
+    stmt = sa.select(ReceptionSession).where(_in_scope(principal, ReceptionSession.unit_id))
+    if unit_id is not None:
+        stmt = stmt.where(ReceptionSession.unit_id == unit_id)
+    if status:
+        stmt = stmt.where(ReceptionSession.status == status)
+    if kind:
+        stmt = stmt.where(ReceptionSession.kind == kind)
+    if day_from:
+        stmt = stmt.where(ReceptionSession.day >= day_from)
+    if day_to:
+        stmt = stmt.where(ReceptionSession.day <= day_to)
+    return await _BY_DAY.fetch(session, stmt, limit=limit, cursor=cursor)
+
+
+async def schedule(
+    session: AsyncSession, *, unit_id: int | None, now: datetime, limit: int, cursor: str | None
+) -> tuple[list[ScheduleItem], str | None]:
+    """Upcoming sessions as citizens may see them: when, where, whether the head or a deputy receives."""
+    stmt = (
+        sa.select(ReceptionSession, Unit.code, Unit.name)
+        .join(Unit, Unit.id == ReceptionSession.unit_id)
+        .where(ReceptionSession.status == rules.SessionStatus.scheduled, ReceptionSession.ends_at > now)
+    )
+    if unit_id is not None:
+        stmt = stmt.where(ReceptionSession.unit_id == unit_id)
+    after = decode_cursor(cursor, date, int)
+    if after is not None:
+        stmt = stmt.where(sa.tuple_(ReceptionSession.day, ReceptionSession.id) > sa.tuple_(*after))
+    rows = (await session.execute(stmt.order_by(ReceptionSession.day, ReceptionSession.id).limit(limit + 1))).all()
+    items = [
+        ScheduleItem(
+            id=s.id,
+            unit_id=s.unit_id,
+            unit_code=code,
+            unit_name=name,
+            kind=s.kind,
+            mode=s.mode,
+            host="head" if s.in_person else "deputy",
+            starts_at=s.starts_at,
+            ends_at=s.ends_at,
+            # The link of an online session goes to the notified citizens, not to the public page.
+            location=s.location if s.mode == rules.Mode.direct else None,
+        )
+        for s, code, name in rows[:limit]
+    ]
+    next_cursor = (
+        encode_cursor([rows[limit - 1][0].day.isoformat(), rows[limit - 1][0].id]) if len(rows) > limit else None
+    )
+    return items, next_cursor
+
+
+# ---- the register ----
+
+
+def sees_entry_identity(principal: Officer, entry: ReceptionEntry) -> bool:
+    """As on a case: the desk officer who wrote the entry and the head of its unit."""
+    return confidentiality.may_see_identity(
+        roles=principal.roles,
+        officer_id=principal.id,
+        officer_unit_id=principal.unit_id,
+        received_by_id=entry.created_by_id,
+        holding_unit_id=entry.unit_id,
+    )
+
+
+def _people(items: list[dict[str, Any]]) -> list[PersonOut]:
+    return [PersonOut(**{k: p.get(k) for k in ("full_name", "address", "id_type", "id_number")}) for p in items]
+
+
+def entry_out(entry: ReceptionEntry, *, reveal: bool, vault: Vault, case_code: str | None = None) -> EntryOut:
+    assert entry.id is not None
+    persons, representatives, notes = entry.persons, entry.representatives, entry.notes
+    if entry.sealed is not None:
+        if reveal:
+            opened = vault.open(entry.sealed)
+            persons, representatives, notes = opened["persons"], opened["representatives"], opened["notes"]
+        else:
+            persons = [{"full_name": confidentiality.MASK} for _ in entry.persons]
+            representatives = [{"full_name": confidentiality.MASK} for _ in entry.representatives]
+            notes = confidentiality.MASK if entry.notes is not None else None
+    refusal = None
+    if entry.refusal_ground is not None:
+        ground = rules.REFUSAL_GROUNDS[entry.refusal_ground]
+        refusal = RefusalOut(
+            ground=ground.code,
+            text=ground.text,
+            legal_basis=ground.basis,
+            notice_due_date=entry.refusal_notice_due,
+            notice_number=entry.refusal_notice_number,
+            notice_date=entry.refusal_notice_date,
+            notice_overdue=entry.refusal_notice_date is None
+            and entry.refusal_notice_due is not None
+            and entry.refusal_notice_due < clock.today(),
+        )
+    return EntryOut(
+        id=entry.id,
+        number=f"{entry.serial}/{entry.year}",
+        serial=entry.serial,
+        year=entry.year,
+        session_id=entry.session_id,
+        unit_id=entry.unit_id,
+        received_on=entry.received_on,
+        persons=_people(persons),
+        representatives=_people(representatives),
+        people_count=entry.people_count,
+        group=entry.is_group,
+        identity_protection_requested=entry.identity_protection_requested,
+        sealed=entry.sealed is not None,
+        kind=entry.kind,
+        content=entry.content,
+        previously_handled_by=entry.previously_handled_by,
+        within_competence=entry.handling == Handling.within_competence,
+        handling=entry.handling,
+        guided_to=entry.guided_to,
+        guided_doc=entry.guided_doc,
+        transferred_to=entry.transferred_to,
+        transferred_doc=entry.transferred_doc,
+        follow_up=entry.follow_up,
+        notes=notes,
+        visit=entry.visit,
+        repeat_of_entry_id=entry.repeat_of_entry_id,
+        repeat_of_case_id=entry.repeat_of_case_id,
+        case_id=entry.case_id,
+        case_tracking_code=case_code,
+        refusal=refusal,
+        created_at=entry.created_at,
+    )
+
+
+def _check_group(data: EntryCreate) -> tuple[int, bool]:
+    people = data.people_count or len(data.persons)
+    if people < len(data.persons):
+        raise DomainError(
+            Code.validation_error, details={"field": "people_count", "hint": "fewer than the persons listed"}
+        )
+    group = rules.is_group(people)
+    if data.group and not group:
+        raise DomainError(
+            Code.not_a_group, details={"field": "group", "people_count": people, "min": rules.GROUP_MIN_PEOPLE}
+        )
+    reps = len(data.representatives)
+    allowed = rules.representatives_allowed(people) if group else range(0, 6)
+    if reps not in allowed:
+        raise DomainError(
+            Code.representatives_count,
+            details={
+                "field": "representatives",
+                "people_count": people,
+                "representatives": reps,
+                "allowed_min": allowed.start,
+                "allowed_max": allowed.stop - 1,
+            },
+        )
+    return people, group
+
+
+_PARTY_ROLE = {Kind.complaint: "complainant", Kind.denunciation: "denouncer"}
+
+
+def _case_request(data: EntryCreate, day: date, people: int) -> CaseCreate:
+    assert data.create_case is not None
+    role = _PARTY_ROLE.get(data.kind, "petitioner")
+    parties: list[dict[str, Any]] = []
+    for person, party_role in [(p, role) for p in data.persons] + [(r, "representative") for r in data.representatives]:
+        number = person.id_number if person.id_type is not None and person.id_type.value != "passport" else None
+        parties.append(
+            {"role": party_role, "full_name": person.full_name, "address": person.address, "id_number": number}
+        )
+    try:
+        return CaseCreate(
+            kind=data.kind,
+            field=data.create_case.field,
+            channel=Channel.reception_session,
+            title=data.create_case.title,
+            content=data.content,
+            received_at=day,
+            competent_unit_id=data.create_case.competent_unit_id,
+            complaint_round=data.create_case.complaint_round,
+            previous_case_id=data.create_case.previous_case_id,
+            decision_known_date=data.create_case.decision_known_date,
+            complexity=data.create_case.complexity,
+            signer_count=people,
+            parties=parties,
+        )
+    except ValidationError as exc:
+        details = [
+            {"field": "create_case." + ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
+        ]
+        raise DomainError(Code.validation_error, details=details) from None
+
+
+async def _readable_entry(
+    session: AsyncSession, principal: Officer, entry_id: int, *, lock: bool = False
+) -> ReceptionEntry:
+    stmt = sa.select(ReceptionEntry).where(ReceptionEntry.id == entry_id, _in_scope(principal, ReceptionEntry.unit_id))
+    if lock:
+        stmt = stmt.with_for_update()
+    entry = await session.scalar(stmt)
+    if entry is None:
+        raise DomainError(Code.entry_not_found)
+    return entry
+
+
+_NEXT_SERIAL = sa.text("""
+    INSERT INTO reception_counters (unit_id, year, last) VALUES (:unit_id, :year, 1)
+    ON CONFLICT (unit_id, year) DO UPDATE SET last = reception_counters.last + 1
+    RETURNING last
+""")
+
+
+async def add_entry(
+    session: AsyncSession,
+    principal: Officer,
+    settings: Settings,
+    session_id: int,
+    data: EntryCreate,
+    *,
+    env: DeadlineEnv,
+    today: date,
+) -> tuple[EntryOut, str | None]:
+    """Write one line of the register (and open or link its case) in one transaction. Returns the entry and,
+    when a case was opened, the citizen's access key (shown once)."""
+    sess = await get_session(session, principal, session_id)
+    ensure_writer(principal, sess.unit_id)
+    # Shared lock: the session cannot be cancelled while an entry is written on it.
+    await session.execute(
+        sa.select(ReceptionSession.id).where(ReceptionSession.id == sess.id).with_for_update(read=True)
+    )
+    if sess.status == rules.SessionStatus.cancelled:
+        raise DomainError(Code.session_cancelled)
+    if sess.day > today:
+        raise DomainError(Code.session_in_future, details={"session_day": sess.day.isoformat()})
+    people, group = _check_group(data)
+    if sess.mode == rules.Mode.online and not rules.may_receive_online(
+        data.kind.value, data.identity_protection_requested
+    ):
+        raise DomainError(Code.online_reception_refused, details={"legal_basis": rules.ONLINE_BASIS})
+    refusal_due = None
+    if data.refusal is not None:
+        if data.refusal.ground not in rules.REFUSAL_GROUNDS:
+            raise DomainError(
+                Code.invalid_refusal_ground,
+                details={"field": "refusal.ground", "allowed": sorted(rules.REFUSAL_GROUNDS)},
+            )
+        if data.refusal.notice_date is not None and data.refusal.notice_date < sess.day:
+            raise DomainError(Code.date_before_previous_step, details={"field": "refusal.notice_date"})
+        refusal_due = rules.refusal_notice_due(sess.day, env.cal)
+    if data.repeat_of_entry_id is not None:
+        earlier = await session.scalar(
+            sa.select(ReceptionEntry.id).where(
+                ReceptionEntry.id == data.repeat_of_entry_id, _in_scope(principal, ReceptionEntry.unit_id)
+            )
+        )
+        if earlier is None:
+            raise DomainError(Code.repeat_target_not_found, details={"field": "repeat_of_entry_id"})
+    if data.repeat_of_case_id is not None:
+        found = await session.scalar(
+            sa.select(Case.id).where(Case.id == data.repeat_of_case_id, access.readable(principal))
+        )
+        if found is None:
+            raise DomainError(Code.repeat_target_not_found, details={"field": "repeat_of_case_id"})
+    case_id, case_code, case_key = data.case_id, None, None
+    if data.case_id is not None:
+        case_code = await session.scalar(
+            sa.select(Case.tracking_code).where(Case.id == data.case_id, access.readable(principal))
+        )
+        if case_code is None:
+            raise DomainError(Code.case_not_found, details={"field": "case_id"})
+    elif data.create_case is not None:
+        created = await intake_service.create(
+            session, principal, settings, _case_request(data, sess.day, people), today=today, env=env, commit=False
+        )
+        case_id, case_code, case_key = created.id, created.tracking_code, created.access_key
+    year = sess.day.year
+    serial = (await session.execute(_NEXT_SERIAL, {"unit_id": sess.unit_id, "year": year})).scalar_one()
+    persons = [p.model_dump(mode="json") for p in data.persons]
+    reps = [r.model_dump(mode="json") for r in data.representatives]
+    entry = ReceptionEntry(
+        session_id=sess.id,
+        unit_id=sess.unit_id,
+        year=year,
+        serial=serial,
+        received_on=sess.day,
+        kind=data.kind.value,
+        content=data.content,
+        persons=persons,
+        representatives=reps,
+        notes=data.notes,
+        people_count=people,
+        is_group=group,
+        identity_protection_requested=data.identity_protection_requested,
+        previously_handled_by=data.previously_handled_by,
+        handling=data.handling.value,
+        guided_to=data.guided_to,
+        guided_doc=data.guided_doc,
+        transferred_to=data.transferred_to,
+        transferred_doc=data.transferred_doc,
+        follow_up=data.follow_up,
+        visit=data.visit,
+        repeat_of_entry_id=data.repeat_of_entry_id,
+        repeat_of_case_id=data.repeat_of_case_id,
+        case_id=case_id,
+        refusal_ground=data.refusal.ground if data.refusal else None,
+        refusal_notice_due=refusal_due,
+        refusal_notice_number=data.refusal.notice_number if data.refusal else None,
+        refusal_notice_date=data.refusal.notice_date if data.refusal else None,
+        created_by_id=principal.id,
+    )
+    vault = vault_for(settings)
+    if confidentiality.seals_free_text(data.kind.value):
+        # As on a denunciation case: who came (and anything written about them) is sealed; the clear columns keep
+        # only how many.
+        entry.sealed = vault.seal({"persons": persons, "representatives": reps, "notes": data.notes})
+        entry.persons = [{} for _ in persons]
+        entry.representatives = [{} for _ in reps]
+        entry.notes = "" if data.notes is not None else None
+    session.add(entry)
+    await session.flush()
+    audit.record(
+        session,
+        actor_id=principal.id,
+        entity="reception_entry",
+        entity_id=entry.id,
+        action="create",
+        payload={
+            "session_id": sess.id,
+            "number": f"{serial}/{year}",
+            "kind": entry.kind,
+            "handling": entry.handling,
+            "visit": entry.visit,
+            "case_id": case_id,
+            "case_created": data.create_case is not None,
+        },
+    )
+    await session.commit()
+    # The officer who just typed the names in reads nothing new.
+    return entry_out(entry, reveal=True, vault=vault, case_code=case_code), case_key
+
+
+async def _case_codes(session: AsyncSession, entries: list[ReceptionEntry]) -> dict[int, str]:
+    ids = {e.case_id for e in entries if e.case_id is not None}
+    if not ids:
+        return {}
+    rows = await session.execute(sa.select(Case.id, Case.tracking_code).where(Case.id.in_(ids)))
+    return {i: code for i, code in rows.tuples()}
+
+
+async def present_entries(
+    session: AsyncSession, principal: Officer, entries: list[ReceptionEntry], vault: Vault
+) -> list[EntryOut]:
+    """Entries as this caller may see them; opening a sealed one is an audited read of protected identities."""
+    codes = await _case_codes(session, entries)
+    revealed = [e for e in entries if e.sealed is not None and sees_entry_identity(principal, e)]
+    for e in revealed:
+        audit.record(
+            session,
+            actor_id=principal.id,
+            entity="reception_entry",
+            entity_id=e.id,
+            action="identity_viewed",
+            payload={"number": f"{e.serial}/{e.year}"},
+        )
+    if revealed:
+        await session.commit()
+    shown = {id(e) for e in revealed}
+    return [
+        entry_out(
+            e,
+            reveal=e.sealed is None or id(e) in shown,
+            vault=vault,
+            case_code=codes.get(e.case_id) if e.case_id is not None else None,
+        )
+        for e in entries
+    ]
+
+
+async def read_entry(session: AsyncSession, principal: Officer, entry_id: int, vault: Vault) -> EntryOut:
+    entry = await _readable_entry(session, principal, entry_id)
+    return (await present_entries(session, principal, [entry], vault))[0]
+
+
+async def update_entry(
+    session: AsyncSession, principal: Officer, entry_id: int, data: EntryUpdate, vault: Vault
+) -> EntryOut:
+    entry = await _readable_entry(session, principal, entry_id, lock=True)
+    ensure_writer(principal, entry.unit_id)
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    if ("refusal_notice_number" in changes or "refusal_notice_date" in changes) and entry.refusal_ground is None:
+        raise DomainError(Code.validation_error, details={"field": "refusal_notice_number", "hint": "not a refusal"})
+    if data.refusal_notice_date is not None and data.refusal_notice_date < entry.received_on:
+        raise DomainError(Code.date_before_previous_step, details={"field": "refusal_notice_date"})
+    for name in ("guided_doc", "transferred_doc", "follow_up", "refusal_notice_number", "refusal_notice_date"):
+        if name in changes:
+            setattr(entry, name, changes[name])
+    if "notes" in changes:
+        if entry.sealed is not None:
+            opened = vault.open(entry.sealed)
+            opened["notes"] = changes["notes"]
+            entry.sealed = vault.seal(opened)
+            entry.notes = ""
+        else:
+            entry.notes = changes["notes"]
+    entry.updated_at = clock.now()
+    audit.record(
+        session,
+        actor_id=principal.id,
+        entity="reception_entry",
+        entity_id=entry.id,
+        action="update",
+        payload={"fields": sorted(changes)},
+    )
+    await session.commit()
+    return (await present_entries(session, principal, [entry], vault))[0]
+
+
+_ENTRY_ORDER = Keyset[ReceptionEntry](
+    columns=(ReceptionEntry.received_on, ReceptionEntry.id),
+    kinds=(date, int),
+    key=lambda e: [e.received_on, e.id],
+    descending=True,
+)
+
+
+async def list_entries(
+    session: AsyncSession,
+    principal: Officer,
+    *,
+    session_id: int | None = None,
+    unit_id: int | None = None,
+    year: int | None = None,
+    kind: str | None = None,
+    visit: str | None = None,
+    handling: str | None = None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[ReceptionEntry], str | None]:
+    stmt = sa.select(ReceptionEntry).where(_in_scope(principal, ReceptionEntry.unit_id))
+    if session_id is not None:
+        stmt = stmt.where(ReceptionEntry.session_id == session_id)
+    if unit_id is not None:
+        stmt = stmt.where(ReceptionEntry.unit_id == unit_id)
+    if year is not None:
+        stmt = stmt.where(ReceptionEntry.year == year)
+    if kind:
+        stmt = stmt.where(ReceptionEntry.kind == kind)
+    if visit:
+        stmt = stmt.where(ReceptionEntry.visit == visit)
+    if handling:
+        stmt = stmt.where(ReceptionEntry.handling == handling)
+    return await _ENTRY_ORDER.fetch(session, stmt, limit=limit, cursor=cursor)
+
+
+# ---- compliance ----
+
+
+def parse_period(label: str) -> periods.Period:
+    try:
+        return periods.parse(label, allow=frozenset({"month", "quarter", "year"}))
+    except periods.PeriodError as exc:
+        raise DomainError(Code.invalid_period, details={"field": "period", "hint": str(exc)}) from None
+
+
+async def compliance(
+    session: AsyncSession,
+    principal: Officer,
+    period: periods.Period,
+    *,
+    unit_id: int | None,
+    today: date,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Each unit's head: distinct days received in person and delegated, the days required month by month
+    under the rules in force, and the shortfall of the months already over; units short first."""
+    if not principal.has(Role.inspector, Role.unit_head):
+        raise DomainError(Code.forbidden, details={"required_roles": [Role.inspector.value, Role.unit_head.value]})
+    scope: ColumnElement[bool] = unit_scope(principal)
+    if unit_id is not None:
+        root = await _unit_in_scope(session, principal, unit_id)
+        scope = Unit.path.startswith(root.path)
+    units = (await session.execute(sa.select(Unit).where(scope, Unit.is_active).order_by(Unit.code))).scalars().all()
+    days = await session.execute(
+        sa.select(ReceptionSession.unit_id, ReceptionSession.day, sa.func.bool_or(ReceptionSession.in_person))
+        .join(Unit, Unit.id == ReceptionSession.unit_id)
+        .where(
+            scope,
+            ReceptionSession.status == rules.SessionStatus.held,
+            ReceptionSession.kind.in_([k.value for k in rules.HEAD_KINDS]),
+            ReceptionSession.day.between(period.start, period.end),
+        )
+        .group_by(ReceptionSession.unit_id, ReceptionSession.day)
+    )
+    in_person: dict[tuple[int, date], set[date]] = defaultdict(set)
+    delegated: dict[tuple[int, date], set[date]] = defaultdict(set)
+    for unit, day, any_in_person in days.tuples():
+        (in_person if any_in_person else delegated)[(unit, day.replace(day=1))].add(day)
+    months = [m for m in period.months() if m <= today]
+    rows = []
+    for unit in units:
+        assert unit.id is not None
+        override = (
+            (unit.reception_days, unit.reception_period) if unit.reception_days and unit.reception_period else None
+        )
+        per_month = []
+        for month in months:
+            mc = rules.month_compliance(
+                unit.level, month, in_person[(unit.id, month)], delegated[(unit.id, month)], override
+            )
+            if mc is not None:
+                per_month.append((mc, _month_end(month) < today))
+        if not per_month:
+            continue
+        rows.append(
+            {
+                "unit_id": unit.id,
+                "unit_code": unit.code,
+                "unit_name": unit.name,
+                "level": unit.level,
+                "required_days": sum(m.required for m, _ in per_month),
+                "in_person_days": sum(m.in_person_days for m, _ in per_month),
+                "delegated_days": sum(m.delegated_days for m, _ in per_month),
+                "counted_days": sum(m.counted_days for m, _ in per_month),
+                "shortfall": sum(m.shortfall for m, over in per_month if over),
+                "months": [
+                    MonthOut(
+                        month=m.month.strftime("%Y-%m"),
+                        required=m.required,
+                        in_person_days=m.in_person_days,
+                        delegated_days=m.delegated_days,
+                        counted_days=m.counted_days,
+                        shortfall=m.shortfall,
+                        delegation_counts=m.delegation_counts,
+                        basis=m.basis,
+                        complete=over,
+                    )
+                    for m, over in per_month
+                ],
+            }
+        )
+    rows.sort(key=lambda r: (-r["shortfall"], r["unit_code"]))
+    start = (decode_cursor(cursor, int) or [0])[0]
+    page = rows[start : start + limit]
+    return page, encode_cursor([start + limit]) if start + limit < len(rows) else None
+
+
+def _month_end(month: date) -> date:
+    nxt = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    return date.fromordinal(nxt.toordinal() - 1)
