@@ -5,6 +5,7 @@ import csv
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -242,4 +243,83 @@ async def seed_demo_cases(session: AsyncSession, settings: Settings, today: date
         env=env,
         vault=vault,
     )
+    await _seed_reception(session, settings, env, today, commune_desk, province_desk)
     return len(demos)
+
+
+async def _seed_reception(
+    session: AsyncSession, settings: Settings, env: Any, today: date, commune_desk: Any, province_desk: Any
+) -> None:
+    """The commune chair's last reception day (held, concluded, two register entries) and the next ones of the
+    commune and the province on the public schedule."""
+    from datetime import datetime, time, timedelta
+
+    from api import clock
+    from api.models.reception import Conclusion, EntryCreate, SessionCreate
+    from api.services import reception
+
+    def at(day: date, hour: int) -> datetime:
+        return datetime.combine(day, time(hour), tzinfo=clock.VN)
+
+    held_day = env.cal.roll_forward(today - timedelta(days=10))
+    while held_day >= today:
+        held_day -= timedelta(days=1)
+    held = await reception.create_session(
+        session,
+        commune_desk,
+        SessionCreate(
+            unit_id=commune_desk.unit_id,
+            kind="periodic",
+            mode="direct",
+            in_person=True,
+            host_title="Chủ tịch UBND xã",
+            status="held",
+            starts_at=at(held_day, 8),
+            ends_at=at(held_day, 11),
+            location="Trụ sở UBND xã",
+            conclusion=Conclusion(
+                number="01/TB-UBND",
+                date=held_day,
+                text="Giao công chức địa chính kiểm tra hiện trạng, trả lời công dân.",
+            ),
+        ),
+        env=env,
+        now=clock.now(),
+    )
+    for body in (
+        {
+            "persons": [{"full_name": "Giàng A Lử", "address": "Thôn Khao Mang", "id_number": "015088001122"}],
+            "kind": "complaint",
+            "content": "Khiếu nại việc đo đạc lại ranh giới đất nương.",
+            "handling": "within_competence",
+            "create_case": {"title": "Khiếu nại đo đạc ranh giới đất nương", "field": "land"},
+        },
+        {
+            "persons": [{"full_name": "Sùng Thị Mai", "address": "Bản Sín Chải"}],
+            "kind": "petition",
+            "content": "Kiến nghị sửa cầu treo qua suối.",
+            "handling": "guided",
+            "guided_to": "Sở Xây dựng tỉnh Lào Cai",
+            "people_count": 6,
+            "representatives": [{"full_name": "Sùng A Páo"}],
+        },
+    ):
+        await reception.add_entry(session, commune_desk, settings, held.id, EntryCreate(**body), env=env, today=today)
+    for who, days, title in ((commune_desk, 7, "Chủ tịch UBND xã"), (province_desk, 12, "Chủ tịch UBND tỉnh")):
+        day = env.cal.roll_forward(today + timedelta(days=days))
+        await reception.create_session(
+            session,
+            who,
+            SessionCreate(
+                unit_id=who.unit_id,
+                kind="periodic",
+                mode="direct",
+                in_person=True,
+                host_title=title,
+                starts_at=at(day, 8),
+                ends_at=at(day, 11),
+                location="Phòng tiếp công dân",
+            ),
+            env=env,
+            now=clock.now(),
+        )

@@ -221,6 +221,17 @@ async def test_demo_cases_seed_once_and_show_the_workflow(api: Api) -> None:
     assert any(c["status"] == "in_progress" for c in cases) and any(c["level_skipping"] for c in cases)
     handler = (await api.http.get(f"{V1}/cases", headers=await api.headers("tinh.xacminh"))).json()["items"]
     assert [c["kind"] for c in handler] == ["denunciation"]
+    # Reception: a held, concluded session with its register, and the next days on the public schedule.
+    sessions = (await api.http.get(f"{V1}/reception-sessions", headers=await api.headers("xa.chutich"))).json()["items"]
+    held = [s for s in sessions if s["status"] == "held"]
+    assert len(held) == 1 and held[0]["conclusion"] is not None
+    register = (
+        await api.http.get(f"{V1}/reception-sessions/{held[0]['id']}/entries", headers=await api.headers("xa.chutich"))
+    ).json()["items"]
+    assert {e["handling"] for e in register} == {"within_competence", "guided"}
+    assert any(e["group"] for e in register) and any(e["case_id"] for e in register)
+    schedule = (await api.http.get(f"{V1}/reception-sessions/schedule")).json()["items"]
+    assert {i["unit_code"] for i in schedule} >= {"15", "04465"}
 
 
 async def test_admins_read_the_audit_log_newest_first(api: Api) -> None:

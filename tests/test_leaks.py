@@ -3,12 +3,13 @@ search for her name, ID number and phone in every response of every role, every 
 (the outbox the deliveries are made from) and every clear column of the database."""
 
 import logging
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import Api
-from tests.helpers import V1, act, intake
+from tests.helpers import TODAY, V1, act, intake
 
 NAME, ID_NUMBER, PHONE = "Vừ Thị Khiết", "015190007777", "0912000777"
 SECRETS = (NAME, ID_NUMBER, PHONE, "Khiết")
@@ -66,6 +67,38 @@ async def _journey(api: Api) -> tuple[dict, int]:  # type: ignore[type-arg]
         decision_number="11/KL",
         reason=f"Kết luận: {SAYS_HER_NAME} tố cáo đúng",
     )
+    # She also came to the province's reception desk: the register names her, and what was written about her.
+    desk = await api.headers("tinh.tiepdan")
+    yesterday = (TODAY - timedelta(days=1)).isoformat()
+    province = (await api.user("tinh.tiepdan")).unit_id
+    sess = await api.http.post(
+        f"{V1}/reception-sessions",
+        headers=desk,
+        json={
+            "unit_id": province,
+            "kind": "periodic",
+            "mode": "direct",
+            "status": "held",
+            "starts_at": f"{yesterday}T08:00:00+07:00",
+            "ends_at": f"{yesterday}T11:00:00+07:00",
+            "location": "Trụ sở tiếp công dân tỉnh",
+        },
+    )
+    assert sess.status_code == 201, sess.text
+    entry = await api.http.post(
+        f"{V1}/reception-sessions/{sess.json()['id']}/entries",
+        headers=desk,
+        json={
+            "persons": [{"full_name": NAME, "id_number": ID_NUMBER, "address": "Bản Mòng"}],
+            "kind": "denunciation",
+            "content": "Tố cáo cán bộ địa chính xã nhận tiền.",
+            "handling": "within_competence",
+            "case_id": case["id"],
+            "notes": f"Tiếp {SAYS_HER_NAME}",
+            "follow_up": f"Hẹn trả lời {SAYS_HER_NAME}",
+        },
+    )
+    assert entry.status_code == 201, entry.text
     return case, denouncer_id
 
 
@@ -80,6 +113,8 @@ async def _responses(api: Api, username: str, case_id: int) -> str:
         f"{V1}/cases?q={ID_NUMBER}",
         f"{V1}/cases",
         f"{V1}/deadlines/overdue",
+        f"{V1}/reception-sessions/entries",
+        f"{V1}/reception-sessions/entries?kind=denunciation",
     ]
     return "\n".join([(await api.http.get(url, headers=h)).text for url in urls])
 

@@ -316,15 +316,18 @@ def _people(items: list[dict[str, Any]]) -> list[PersonOut]:
 
 def entry_out(entry: ReceptionEntry, *, reveal: bool, vault: Vault, case_code: str | None = None) -> EntryOut:
     assert entry.id is not None
-    persons, representatives, notes = entry.persons, entry.representatives, entry.notes
+    persons, representatives = entry.persons, entry.representatives
+    notes, follow_up = entry.notes, entry.follow_up
     if entry.sealed is not None:
         if reveal:
             opened = vault.open(entry.sealed)
-            persons, representatives, notes = opened["persons"], opened["representatives"], opened["notes"]
+            persons, representatives = opened["persons"], opened["representatives"]
+            notes, follow_up = opened["notes"], opened.get("follow_up")
         else:
             persons = [{"full_name": confidentiality.MASK} for _ in entry.persons]
             representatives = [{"full_name": confidentiality.MASK} for _ in entry.representatives]
             notes = confidentiality.MASK if entry.notes is not None else None
+            follow_up = confidentiality.MASK if entry.follow_up is not None else None
     refusal = None
     if entry.refusal_ground is not None:
         ground = rules.REFUSAL_GROUNDS[entry.refusal_ground]
@@ -362,7 +365,7 @@ def entry_out(entry: ReceptionEntry, *, reveal: bool, vault: Vault, case_code: s
         guided_doc=entry.guided_doc,
         transferred_to=entry.transferred_to,
         transferred_doc=entry.transferred_doc,
-        follow_up=entry.follow_up,
+        follow_up=follow_up,
         notes=notes,
         visit=entry.visit,
         repeat_of_entry_id=entry.repeat_of_entry_id,
@@ -557,10 +560,13 @@ async def add_entry(
     if confidentiality.seals_free_text(data.kind.value):
         # As on a denunciation case: who came (and anything written about them) is sealed; the clear columns keep
         # only how many.
-        entry.sealed = vault.seal({"persons": persons, "representatives": reps, "notes": data.notes})
+        entry.sealed = vault.seal(
+            {"persons": persons, "representatives": reps, "notes": data.notes, "follow_up": data.follow_up}
+        )
         entry.persons = [{} for _ in persons]
         entry.representatives = [{} for _ in reps]
         entry.notes = "" if data.notes is not None else None
+        entry.follow_up = "" if data.follow_up is not None else None
     session.add(entry)
     await session.flush()
     audit.record(
@@ -636,17 +642,19 @@ async def update_entry(
         raise DomainError(Code.validation_error, details={"field": "refusal_notice_number", "hint": "not a refusal"})
     if data.refusal_notice_date is not None and data.refusal_notice_date < entry.received_on:
         raise DomainError(Code.date_before_previous_step, details={"field": "refusal_notice_date"})
-    for name in ("guided_doc", "transferred_doc", "follow_up", "refusal_notice_number", "refusal_notice_date"):
+    for name in ("guided_doc", "transferred_doc", "refusal_notice_number", "refusal_notice_date"):
         if name in changes:
             setattr(entry, name, changes[name])
-    if "notes" in changes:
-        if entry.sealed is not None:
-            opened = vault.open(entry.sealed)
-            opened["notes"] = changes["notes"]
-            entry.sealed = vault.seal(opened)
-            entry.notes = ""
-        else:
-            entry.notes = changes["notes"]
+    free = {k: changes[k] for k in ("notes", "follow_up") if k in changes}
+    if free and entry.sealed is not None:
+        opened = vault.open(entry.sealed)
+        opened.update(free)
+        entry.sealed = vault.seal(opened)
+        for name in free:
+            setattr(entry, name, "")
+    else:
+        for name, value in free.items():
+            setattr(entry, name, value)
     entry.updated_at = clock.now()
     audit.record(
         session,
