@@ -10,7 +10,20 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from api import db, docs, embedded, errors, logs, ratelimit
-from api.routers import audit, auth, calendar, cases, deadlines, health, integrity, reception, units, users, webhooks
+from api.routers import (
+    audit,
+    auth,
+    calendar,
+    cases,
+    deadlines,
+    health,
+    integrity,
+    reception,
+    stats,
+    units,
+    users,
+    webhooks,
+)
 from api.security import Passwords
 from api.services import jobs
 from api.services.cases import trail
@@ -117,6 +130,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         audit.router,
         integrity.router,
         reception.router,
+        stats.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)

@@ -138,6 +138,14 @@ class Code(StrEnum):
     invalid_refusal_ground = "invalid_refusal_ground"
     conclusion_not_allowed = "conclusion_not_allowed"
     repeat_target_not_found = "repeat_target_not_found"
+    # Statistics
+    no_such_form = "no_such_form"
+    unsupported_format = "unsupported_format"
+    report_already_submitted = "report_already_submitted"
+    report_not_found = "report_not_found"
+    report_forbidden = "report_forbidden"
+    not_overdue = "not_overdue"
+    enforcement_not_allowed = "enforcement_not_allowed"
 
 
 C = Code
@@ -297,6 +305,19 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
         "Thông báo kết luận chỉ có ở buổi tiếp định kỳ hoặc đột xuất của thủ trưởng đã diễn ra",
     ),
     C.repeat_target_not_found: (422, "Không tìm thấy lần tiếp hoặc hồ sơ trước của cùng vụ việc"),
+    C.no_such_form: (404, "Không có biểu mẫu này: dùng tcd, xld, gqkn, gqtc hoặc kqth"),
+    C.unsupported_format: (415, "Định dạng xuất không được hỗ trợ: dùng json, csv hoặc xlsx"),
+    C.report_already_submitted: (409, "Báo cáo của đơn vị cho kỳ này đã được gửi và không thể thay đổi"),
+    C.report_not_found: (404, "Không tìm thấy báo cáo đã gửi"),
+    C.report_forbidden: (
+        403,
+        "Thủ trưởng gửi báo cáo của đơn vị mình; Thanh tra tỉnh gửi báo cáo của tỉnh",
+    ),
+    C.not_overdue: (422, "Chỉ đôn đốc hồ sơ quá hạn giải quyết thuộc đơn vị được đôn đốc"),
+    C.enforcement_not_allowed: (
+        409,
+        "Chỉ ghi nhận thi hành đối với quyết định giải quyết khiếu nại, kết luận nội dung tố cáo đã ban hành",
+    ),
 }
 
 
@@ -366,6 +387,7 @@ _DESCRIPTIONS = {
     409: "Xung đột trạng thái",
     412: "Phiên bản hồ sơ đã cũ (If-Match)",
     413: "Dữ liệu quá lớn",
+    415: "Định dạng không được hỗ trợ",
     422: "Dữ liệu không hợp lệ",
     428: "Thiếu If-Match",
     429: "Quá nhiều yêu cầu",

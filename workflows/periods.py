@@ -92,3 +92,34 @@ def between(start: date, end: date) -> Period:
     if end < start:
         raise PeriodError("'to' is before 'from'")
     return Period(f"{start.isoformat()}..{end.isoformat()}", start, end)
+
+
+# When reports are due (the plan: the 6-month report before 10 June, the annual report before 5 December). Months
+# have no due date; quarters and nine months are due a week after their cut-off (configurable data, unconfirmed).
+REPORT_DUE: dict[str, tuple[int, int] | int] = {"half": (6, 10), "year": (12, 5), "quarter": 7, "nine": 7}
+
+
+def form_of(label: str) -> str | None:
+    m = _LABEL.match(label)
+    if not m:
+        return None
+    return (
+        "month"
+        if m.group(2)
+        else "quarter"
+        if m.group(3)
+        else "half"
+        if m.group(4)
+        else "nine"
+        if m.group(5)
+        else "year"
+    )
+
+
+def report_due(period: Period, rules: dict[str, tuple[int, int] | int] = REPORT_DUE) -> date | None:
+    rule = rules.get(form_of(period.label) or "")
+    if rule is None:
+        return None
+    if isinstance(rule, tuple):
+        return date(period.end.year, rule[0], rule[1])
+    return date.fromordinal(period.end.toordinal() + rule)

@@ -5,6 +5,7 @@ from api.models.auth import LoginAttempt
 from api.models.calendar import CacheVersion, CalendarOverride
 from api.models.cases import Case, CaseAssignment, CaseDialogue, CaseEvent, CaseParty, ChainCheckpoint
 from api.models.reception import ReceptionCounter, ReceptionEntry, ReceptionSession
+from api.models.stats import StatReport
 from api.models.unit import Unit
 from api.models.user import User
 from api.models.webhooks import OutboxEvent, WebhookDelivery, WebhookSubscription
@@ -24,6 +25,7 @@ __all__ = [
     "ReceptionCounter",
     "ReceptionEntry",
     "ReceptionSession",
+    "StatReport",
     "Unit",
     "User",
     "WebhookDelivery",

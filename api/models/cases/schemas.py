@@ -130,6 +130,20 @@ class Remedies(Strict):
     referred_people: int = Field(default=0, ge=0, le=1_000_000)
 
 
+class EnforcementIn(Strict):
+    """What the decision's enforcement achieved (form 05/KQTH), as of `enforced_on`."""
+
+    enforced_on: StrictDate
+    money_to_state_vnd: Decimal = Field(default=Decimal(0), ge=0, max_digits=18, decimal_places=0)
+    land_to_state_m2: Decimal = Field(default=Decimal(0), ge=0, max_digits=14, decimal_places=2)
+    money_to_citizens_vnd: Decimal = Field(default=Decimal(0), ge=0, max_digits=18, decimal_places=0)
+    land_to_citizens_m2: Decimal = Field(default=Decimal(0), ge=0, max_digits=14, decimal_places=2)
+    people_sanctioned: int = Field(default=0, ge=0, le=1_000_000)
+    prosecuted_cases: int = Field(default=0, ge=0, le=1_000_000)
+    prosecuted_people: int = Field(default=0, ge=0, le=1_000_000)
+    note: str | None = Field(default=None, max_length=5000)
+
+
 class ActionIn(Strict):
     effective_date: StrictDate | None = Field(default=None, description="Date on the legal document (default: today)")
     reason: str | None = Field(default=None, max_length=5000)

@@ -64,6 +64,15 @@ class Case(SQLModel, table=True):
     )
     extension_count: int = Field(sa_column=sa.Column(sa.SmallInteger, nullable=False, server_default="0"))
     closed_on: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
+    # Milestones the statistics forms count by (migration 0014): when and how the letter left `received`
+    # (accept, guide, transfer, store, reject, withdraw), when its settlement ended (resolved or terminated) and
+    # whether the resolution period had run out by then; the enforcement of the decision (form 05/KQTH).
+    processed_on: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
+    processed_as: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
+    settled_on: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
+    resolution_late: bool | None = Field(default=None, sa_column=sa.Column(sa.Boolean))
+    enforced_on: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
+    enforcement: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONB))
     warnings: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=sa.Column(JSONB, nullable=False, server_default="[]")
     )
@@ -95,6 +104,12 @@ class Case(SQLModel, table=True):
         sa.Index("ix_cases_receiving_received", "receiving_unit_id", "received_at", "id"),
         sa.Index("ix_cases_kind_field_status", "kind", "field", "status"),
         sa.Index("ix_cases_open_received", "received_at", "id", postgresql_where=sa.text("next_due_date IS NOT NULL")),
+        # Statistics: letters still unprocessed, and matters accepted (the forms' carry-over starts from these).
+        sa.Index(
+            "ix_cases_unprocessed", "receiving_unit_id", "received_at", postgresql_where=sa.text("processed_on IS NULL")
+        ),
+        sa.Index("ix_cases_processed", "processed_on"),
+        sa.Index("ix_cases_accepted", "accepted_on"),
         sa.UniqueConstraint("received_by_id", "idempotency_key", name="uq_cases_idempotency"),
         sa.CheckConstraint("version >= 1", name="version_positive"),
     )
@@ -173,7 +188,11 @@ class CaseEvent(SQLModel, table=True):
     # Free text of a case with protected parties, sealed; the chain covers its keyed digest (payload.sealed_text).
     sealed: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
 
-    __table_args__ = (sa.UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),
+        # Urging notices (đôn đốc) are counted by the statistics forms.
+        sa.Index("ix_case_events_urge", "effective_date", postgresql_where=sa.text("action = 'urge'")),
+    )
 
 
 class ChainCheckpoint(SQLModel, table=True):

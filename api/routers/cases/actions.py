@@ -8,10 +8,20 @@ from api import errors
 from api.clock import today
 from api.deps import Ctx
 from api.errors import Code, DomainError
-from api.models.cases.schemas import ActionIn, CaseOut, CompetenceIn, ComplexityIn, DialogueIn, DialogueOut, NoticeIn
+from api.models.cases.schemas import (
+    ActionIn,
+    CaseOut,
+    CompetenceIn,
+    ComplexityIn,
+    DialogueIn,
+    DialogueOut,
+    EnforcementIn,
+    NoticeIn,
+)
 from api.pagination import CursorQuery, LimitQuery, Page
 from api.services.cases import actions as action_service
 from api.services.cases import dialogues as dialogue_service
+from api.services.cases import enforcement as enforcement_service
 from api.services.cases import presenters
 from api.services.cases import queries as query_service
 from api.types import Id64
@@ -176,3 +186,15 @@ async def list_dialogues(
     reveal = await query_service.open_sealed(ctx.session, ctx.officer, case, {"dialogue_ids": sealed})
     vault = vault_for(ctx.settings)
     return Page(items=[presenters.dialogue(d, reveal, vault) for d in rows], next_cursor=next_cursor)
+
+
+@router.post(
+    "/{case_id}/enforcement",
+    response_model=CaseOut,
+    summary="Ghi nhận kết quả thi hành quyết định / kết luận (biểu 05/KQTH)",
+    responses=errors.responses(403, 404, 409, 422),
+)
+async def record_enforcement(case_id: Id64, data: EnforcementIn, ctx: Ctx) -> CaseOut:
+    return await enforcement_service.record(
+        ctx.session, ctx.officer, case_id, data, today=today(), env=ctx.env, vault=vault_for(ctx.settings)
+    )

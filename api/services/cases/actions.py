@@ -397,6 +397,21 @@ async def _close(ctx: Ctx) -> None:
     ctx.timers = dl.complete(ctx.timers, open_, ctx.on)
 
 
+def _milestones(
+    case: Case, action: Action, status: Status, next_status: str, on: date, timers: list[dl.Timer], env: DeadlineEnv
+) -> None:
+    """The dates the statistics forms count by: the letter's processing (its first step out of `received`) and
+    the end of its settlement, with whether the resolution period had run out by then."""
+    if status is Status.received and next_status != Status.received and case.processed_on is None:
+        case.processed_on, case.processed_as = on, action.value
+    if next_status in (Status.resolved, Status.terminated) and status.value != next_status and case.settled_on is None:
+        case.settled_on = on
+        case.resolution_late = any(
+            t.name == "resolution" and t.completed_on is not None and t.status(env.cal, on) is dl.TimerStatus.met_late
+            for t in timers
+        )
+
+
 HANDLERS: dict[Action, Callable[[Ctx], Awaitable[None]]] = {
     Action.accept: _accept,
     Action.reject: _reject,
@@ -542,6 +557,7 @@ async def perform(
     next_status = ctx.next_status or (t.to if t.to != PREVIOUS else status.value)
     store_timers(case, ctx.timers, env)
     case.status = next_status
+    _milestones(case, action, status, next_status, on, ctx.timers, env)
     body_payload = body.model_dump(
         mode="json", exclude_none=True, exclude_defaults=True, exclude={"effective_date", "reason"}
     )

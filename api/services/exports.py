@@ -1,0 +1,129 @@
+"""A report form as the official table: CSV (UTF-8 with BOM, so Excel reads Vietnamese) and XLSX (grouped and
+merged header rows, column numbers, frozen header, number formats, a footer with the period and the time it was
+made). Both are written from the same document as the JSON, so their figures are the JSON's."""
+
+import csv
+import io
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+
+FIXED = ("STT", "Mã đơn vị", "Đơn vị")
+
+
+def _stamp(doc: dict[str, Any]) -> str:
+    return (
+        f"Kỳ báo cáo {doc['period']}: từ {doc['start']:%d/%m/%Y} đến {doc['end']:%d/%m/%Y}; "
+        f"lập lúc {doc['generated_at']:%H:%M %d/%m/%Y} (UTC)"
+    )
+
+
+def _rows(doc: dict[str, Any]) -> list[tuple[str, str, str, list[float]]]:
+    keys = [c["key"] for c in doc["columns"]]
+    out = []
+    n = 0
+    for row in doc["rows"]:
+        if row["type"] == "unit":
+            n += 1
+            number = str(n)
+        else:
+            number = ""
+        out.append((number, row["unit_code"], row["unit_name"], [row["values"][k] for k in keys]))
+    return out
+
+
+def to_csv(doc: dict[str, Any]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow([f"{doc['official']} — {doc['title']}"])
+    w.writerow([_stamp(doc)])
+    w.writerow([*FIXED, *(" / ".join([*c["groups"], c["label"]]) for c in doc["columns"])])
+    w.writerow(["", "", "", *(f"({c['number']})" for c in doc["columns"])])
+    for number, code, name, values in _rows(doc):
+        w.writerow([number, code, name, *values])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+_THIN = Side(style="thin", color="000000")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+
+def to_xlsx(doc: dict[str, Any]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = doc["form"].upper()
+    columns = doc["columns"]
+    width = len(FIXED) + len(columns)
+    depth = max(len(c["groups"]) for c in columns) + 1  # header rows above the numbers row
+    ws.cell(row=1, column=1, value=f"{doc['official']} — {doc['title']}").font = Font(bold=True, size=13)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    ws.cell(row=2, column=1, value=_stamp(doc)).font = Font(italic=True)
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
+    top = 4
+    for i, label in enumerate(FIXED, start=1):
+        ws.cell(row=top, column=i, value=label)
+        ws.merge_cells(start_row=top, start_column=i, end_row=top + depth - 1, end_column=i)
+    # Group rows: neighbouring columns under the same group path are merged; a label sits below its groups and
+    # is merged down to the last header row.
+    for level in range(depth - 1):
+        j = 0
+        while j < len(columns):
+            groups = columns[j]["groups"]
+            if level >= len(groups):
+                j += 1
+                continue
+            path = groups[: level + 1]
+            k = j
+            while k + 1 < len(columns) and columns[k + 1]["groups"][: level + 1] == path:
+                k += 1
+            col = len(FIXED) + j + 1
+            ws.cell(row=top + level, column=col, value=path[-1])
+            if k > j:
+                ws.merge_cells(start_row=top + level, start_column=col, end_row=top + level, end_column=col + k - j)
+            j = k + 1
+    for j, c in enumerate(columns):
+        col = len(FIXED) + j + 1
+        row = top + len(c["groups"])
+        ws.cell(row=row, column=col, value=c["label"])
+        if row < top + depth - 1:
+            ws.merge_cells(start_row=row, start_column=col, end_row=top + depth - 1, end_column=col)
+    numbers = top + depth
+    for j, c in enumerate(columns):
+        ws.cell(row=numbers, column=len(FIXED) + j + 1, value=f"({c['number']})")
+    for r in range(top, numbers + 1):
+        for col in range(1, width + 1):
+            cell = ws.cell(row=r, column=col)
+            cell.alignment, cell.border, cell.font = _CENTER, _BOX, Font(bold=True)
+    first = numbers + 1
+    money = [c["money"] for c in columns]
+    for i, (number, code, name, values) in enumerate(_rows(doc)):
+        r = first + i
+        kind = doc["rows"][i]["type"]
+        ws.cell(row=r, column=1, value=int(number) if number else None)
+        ws.cell(row=r, column=2, value=code)
+        ws.cell(row=r, column=3, value=name)
+        for j, value in enumerate(values):
+            cell = ws.cell(row=r, column=len(FIXED) + j + 1, value=value)
+            cell.number_format = "#,##0.00" if money[j] else "#,##0"
+        for col in range(1, width + 1):
+            cell = ws.cell(row=r, column=col)
+            cell.border = _BOX
+            if kind != "unit":
+                cell.font = Font(bold=True)
+    ws.freeze_panes = ws.cell(row=first, column=len(FIXED) + 1)
+    ws.column_dimensions["A"].width = 6
+    ws.column_dimensions["B"].width = 12
+    ws.column_dimensions["C"].width = 36
+    for j in range(len(columns)):
+        ws.column_dimensions[get_column_letter(len(FIXED) + j + 1)].width = 12
+    ws.page_setup.orientation = "landscape"
+    ws.print_title_rows = f"{top}:{numbers}"
+    ws.oddFooter.center.text = _stamp(doc)
+    ws.oddFooter.right.text = "Trang &P / &N"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
