@@ -1,6 +1,8 @@
 """Deterministic realistic case data at scale, written with COPY: the generator every benchmark reuses.
 
     .venv/bin/python bench/data.py --cases 1000000 --communes 20   # prints the time it took
+    .venv/bin/python bench/data.py --cases 1000000 --units 150 --entries 100000   # the statistics' data
+
 
 Cases are spread over the first N communes of the seed (Khao Mang first), five years of receipts, kinds,
 fields and statuses in plausible proportions, Vietnamese titles and contents built from phrases officers
@@ -13,7 +15,7 @@ import json
 import random
 import sys
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -85,6 +87,142 @@ def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
     return rng.choices([v for v, _ in weighted], weights=[w for _, w in weighted])[0]
 
 
+PROCESSED_AS = {"guided": "guide", "transferred": "transfer", "stored": "store", "rejected": "reject"}
+SETTLED = {"resolved", "closed", "terminated"}
+OUTCOMES = {
+    "complaint": ["correct", "partly_correct", "wrong", "wrong"],
+    "denunciation": ["correct", "partly_correct", "false"],
+    "petition": ["addressed", "explained"],
+    "feedback": ["addressed", "explained"],
+}
+
+
+def _milestones(rng: random.Random, kind: str, status: str, received: date, today: date, case_id: int) -> tuple:
+    """repeat_of_case_id, processed_on, processed_as, accepted_on, settled_on, outcome, decision_date, reason_code,
+    resolution_late, remedies — consistent with the status, never after today."""
+    if status == "received":
+        return (None, None, None, None, None, None, None, None, None, "{}")
+    processed = min(today, received + timedelta(days=rng.randrange(1, 12)))
+    repeat = case_id - rng.randrange(1, 5000) if rng.random() < 0.04 and case_id > 5000 else None
+    if status in PROCESSED_AS:
+        return (repeat, processed, PROCESSED_AS[status], None, None, None, None, None, None, "{}")
+    accepted = processed
+    if status not in SETTLED:
+        return (repeat, processed, "accept", accepted, None, None, None, None, None, "{}")
+    settled = min(today, accepted + timedelta(days=rng.randrange(15, 120)))
+    if status == "terminated":
+        reason = "withdrawn" if rng.random() < 0.7 else "nothing_left"
+        return (repeat, processed, "accept", accepted, settled, None, settled, reason, rng.random() < 0.1, "{}")
+    outcome = rng.choice(OUTCOMES[kind])
+    remedies = "{}"
+    if kind in ("complaint", "denunciation") and outcome != "wrong" and rng.random() < 0.3:
+        remedies = json.dumps(
+            {
+                "money_to_state_vnd": rng.randrange(0, 500) * 1_000_000,
+                "land_to_state_m2": round(rng.random() * 800, 2),
+                "people_sanctioned": rng.randrange(0, 3),
+            }
+        )
+    late = rng.random() < 0.15
+    return (repeat, processed, "accept", accepted, settled, outcome, settled, None, late, remedies)
+
+
+async def add_units(conn: asyncpg.Connection, total: int) -> int:
+    """Departments (sở, ban, ngành) under the province until there are `total` units; returns how many it added."""
+    have = await conn.fetchval("SELECT count(*) FROM units")
+    province, path = await conn.fetchrow("SELECT id, path FROM units WHERE code = '15'")
+    added = 0
+    for n in range(max(0, total - have)):
+        uid = await conn.fetchval(
+            "INSERT INTO units (code, name, level, parent_id, path, remote_area, is_active) "
+            "VALUES ($1, $2, 'agency', $3, '/', false, true) RETURNING id",
+            f"15-BENCH-{n:03d}",
+            f"Sở, ngành số {n + 1}",
+            province,
+        )
+        await conn.execute("UPDATE units SET path = $1 WHERE id = $2", f"{path}{uid}/", uid)
+        added += 1
+    return added
+
+
+async def fill_reception(
+    conn: asyncpg.Connection, entries: int, *, seed: int = 11, today: date | None = None, progress: bool = True
+) -> float:
+    """Reception sessions (regular, the head's periodic and ad-hoc days, in person or delegated, some cancelled)
+    over five years for every unit, and `entries` register entries on the held ones; COPY."""
+    started = time.perf_counter()
+    today = today or date.today()
+    rng = random.Random(seed)
+    units = [r["id"] for r in await conn.fetch("SELECT id FROM units ORDER BY id")]
+    creator = await conn.fetchval("SELECT id FROM users WHERE username = 'admin'")
+    first = date(today.year - 5, today.month, 1)
+    sessions, held = [], []
+    sid = await conn.fetchval("SELECT coalesce(max(id), 0) FROM reception_sessions")
+    for unit in units:
+        day = first
+        while day <= today:
+            kind = "regular" if rng.random() < 0.5 else ("periodic" if rng.random() < 0.8 else "adhoc")
+            status = "cancelled" if rng.random() < 0.05 else "held"
+            in_person = kind == "regular" or rng.random() < 0.8
+            sid += 1
+            start = datetime(day.year, day.month, day.day, 1, 0, tzinfo=UTC)  # 08:00 in Hà Nội
+            sessions.append(
+                (
+                    sid,
+                    unit,
+                    kind,
+                    "direct",
+                    in_person,
+                    status,
+                    start,
+                    start + timedelta(hours=3),
+                    day,
+                    "Trụ sở",
+                    creator,
+                )
+            )
+            if status == "held":
+                held.append((sid, unit, day))
+            day += timedelta(days=rng.randrange(5, 12))
+    await conn.copy_records_to_table(
+        "reception_sessions",
+        records=sessions,
+        columns=[
+            "id", "unit_id", "kind", "mode", "in_person", "status", "starts_at", "ends_at", "day", "location",
+            "created_by_id",
+        ],
+    )  # fmt: skip
+    await conn.execute(f"SELECT setval(pg_get_serial_sequence('reception_sessions', 'id'), {sid})")
+    serials: dict[tuple[int, int], int] = {}
+    rows = []
+    for _ in range(entries):
+        s, unit, day = rng.choice(held)
+        serial = serials[(unit, day.year)] = serials.get((unit, day.year), 0) + 1
+        people = 1 if rng.random() < 0.9 else rng.randrange(2, 40)
+        rows.append(
+            (
+                s, unit, day.year, serial, day, _pick(rng, KINDS), "Nội dung tiếp công dân", "[{}]", "[]", people,
+                people >= 5, "explained", "first" if rng.random() < 0.8 else "repeat", creator,
+            )
+        )  # fmt: skip
+    await conn.copy_records_to_table(
+        "reception_entries",
+        records=rows,
+        columns=[
+            "session_id", "unit_id", "year", "serial", "received_on", "kind", "content", "persons",
+            "representatives", "people_count", "is_group", "handling", "visit", "created_by_id",
+        ],
+    )  # fmt: skip
+    await conn.executemany(
+        "INSERT INTO reception_counters (unit_id, year, last) VALUES ($1, $2, $3)",
+        [(u, y, n) for (u, y), n in serials.items()],
+    )
+    await conn.execute("ANALYZE reception_sessions; ANALYZE reception_entries")
+    if progress:
+        print(f"  reception: {len(sessions):,} sessions, {entries:,} entries", flush=True)
+    return time.perf_counter() - started
+
+
 async def fill_cases(
     conn: asyncpg.Connection,
     n: int,
@@ -93,15 +231,21 @@ async def fill_cases(
     seed: int = 7,
     today: date | None = None,
     progress: bool = True,
+    all_units: bool = False,
 ) -> float:
-    """Append `n` cases to the database (already migrated and seeded); returns the seconds it took."""
+    """Append `n` cases to the database (already migrated and seeded); returns the seconds it took. With
+    `all_units`, the cases spread over every unit (see `add_units`) rather than the first communes. Each case
+    carries the milestones its status implies (processed, accepted, settled, outcome, lateness, remedies), as
+    the workflow would have written them."""
     started = time.perf_counter()
     today = today or date.today()
     rng = random.Random(seed)
+    where = "true" if all_units else "level = 'commune'"
     units = [
         r["id"]
         for r in await conn.fetch(
-            "SELECT id FROM units WHERE level = 'commune' ORDER BY (code = '04465') DESC, code LIMIT $1", communes
+            f"SELECT id FROM units WHERE {where} ORDER BY (code = '04465') DESC, code LIMIT $1",  # noqa: S608
+            communes if not all_units else 10_000,
         )
     ]
     desk = await conn.fetchval("SELECT id FROM users WHERE username = 'xa.tiepdan'")
@@ -136,6 +280,16 @@ async def fill_cases(
         "next_due_date",
         "next_alert_date",
         "max_due_date",
+        "repeat_of_case_id",
+        "processed_on",
+        "processed_as",
+        "accepted_on",
+        "settled_on",
+        "outcome",
+        "decision_date",
+        "reason_code",
+        "resolution_late",
+        "remedies",
         "created_at",
         "updated_at",
     ]
@@ -169,6 +323,7 @@ async def fill_cases(
                         max_due(ts, cal),
                     )
                 timers, ndd, nad, mdd = timers_cache[key]
+            m = _milestones(rng, kind, status, received, today, first_id + i)
             at = time.time()
             rows.append(
                 (
@@ -192,6 +347,7 @@ async def fill_cases(
                     ndd,
                     nad,
                     mdd,
+                    *m,
                     None,
                     None,
                 )
@@ -218,13 +374,20 @@ async def _main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--communes", type=int, default=20)
+    parser.add_argument("--units", type=int, default=0, help="add departments up to this many units; cases over all")
+    parser.add_argument("--entries", type=int, default=0, help="register entries (with sessions for every unit)")
     args = parser.parse_args()
     async with database() as url:
         dsn, _, query = url.replace("postgresql+asyncpg://", "postgresql://").partition("?")
         conn = await asyncpg.connect(dsn, **({"host": query.split("host=", 1)[1]} if "host=" in query else {}))
-        took = await fill_cases(conn, args.cases, communes=args.communes)
+        t0 = time.perf_counter()
+        if args.units:
+            await add_units(conn, args.units)
+        await fill_cases(conn, args.cases, communes=args.communes, all_units=bool(args.units))
+        if args.entries:
+            await fill_reception(conn, args.entries)
         await conn.close()
-        print(f"{args.cases:,} cases in {took:.1f} s")
+        print(f"{args.cases:,} cases, {args.entries:,} register entries in {time.perf_counter() - t0:.1f} s")
 
 
 if __name__ == "__main__":

@@ -512,10 +512,24 @@ async def summary(
     p = {"start": period.start, "end": period.end, "units": ids, "today": today}
     received = "competent_unit_id = ANY(:units) AND received_at BETWEEN :start AND :end"
 
-    async def grouped(column: str) -> dict[str, int]:
-        rows = await session.execute(sa.text(f"SELECT {column}, count(*) FROM cases WHERE {received} GROUP BY 1"), p)  # noqa: S608
-        return {str(k): int(v) for k, v in rows.tuples()}
-
+    # One pass over the period's letters: by kind, status, field, unit and month together.
+    grouped = await session.execute(
+        sa.text(
+            f"""
+            SELECT kind, status, field, competent_unit_id, date_trunc('month', received_at)::date, count(*)
+            FROM cases WHERE {received}
+            GROUP BY GROUPING SETS (
+                (kind), (status), (field), (competent_unit_id), (date_trunc('month', received_at)::date)
+            )
+            """  # noqa: S608
+        ),
+        p,
+    )
+    by: dict[str, dict[Any, int]] = {"kind": {}, "status": {}, "field": {}, "unit": {}, "month": {}}
+    for kind, st, fld, unit, month, n in grouped.tuples():
+        for name, value in (("kind", kind), ("status", st), ("field", fld), ("unit", unit), ("month", month)):
+            if value is not None:
+                by[name][value] = int(n)
     settled = (
         await session.execute(
             sa.text(
@@ -529,63 +543,58 @@ async def summary(
             p,
         )
     ).one()
-    overdue = await session.scalar(
-        sa.text(
-            "SELECT count(*) FROM cases WHERE competent_unit_id = ANY(:units) AND next_due_date < :today "
-            "AND status IN ('received', 'accepted', 'in_progress')"
-        ),
-        p,
-    )
-    trend_rows = await session.execute(
+    settled_months = await session.execute(
         sa.text(
             """
-            SELECT m, sum(r)::int, sum(s)::int FROM (
-                SELECT date_trunc('month', received_at)::date AS m, 1 AS r, 0 AS s FROM cases
-                WHERE competent_unit_id = ANY(:units) AND received_at BETWEEN :start AND :end
-                UNION ALL
-                SELECT date_trunc('month', settled_on)::date, 0, 1 FROM cases
-                WHERE competent_unit_id = ANY(:units) AND settled_on BETWEEN :start AND :end
-            ) x GROUP BY m ORDER BY m
+            SELECT date_trunc('month', settled_on)::date, count(*) FROM cases
+            WHERE competent_unit_id = ANY(:units) AND settled_on BETWEEN :start AND :end GROUP BY 1
             """
         ),
         p,
     )
-    by_unit_rows = await session.execute(
+    settled_by_month = {m: int(n) for m, n in settled_months.tuples()}
+    overdue_rows = await session.execute(
         sa.text(
-            f"""
-            SELECT competent_unit_id, count(*) FILTER (WHERE {received}),
-                   count(*) FILTER (WHERE next_due_date < :today AND status IN ('received', 'accepted', 'in_progress'))
-            FROM cases WHERE competent_unit_id = ANY(:units)
-              AND (received_at BETWEEN :start AND :end OR next_due_date < :today)
-            GROUP BY 1
-            """  # noqa: S608
+            "SELECT competent_unit_id, count(*) FROM cases WHERE competent_unit_id = ANY(:units) "
+            "AND next_due_date < :today AND status IN ('received', 'accepted', 'in_progress') GROUP BY 1"
         ),
         p,
     )
+    overdue_by_unit = {u: int(n) for u, n in overdue_rows.tuples()}
     names = {u.id: u for u in units}
     by_unit = sorted(
         (
-            {"unit_id": uid, "unit_code": names[uid].code, "unit_name": names[uid].name, "received": r, "overdue": o}
-            for uid, r, o in by_unit_rows.tuples()
+            {
+                "unit_id": uid,
+                "unit_code": names[uid].code,
+                "unit_name": names[uid].name,
+                "received": by["unit"].get(uid, 0),
+                "overdue": overdue_by_unit.get(uid, 0),
+            }
+            for uid in set(by["unit"]) | set(overdue_by_unit)
         ),
         key=lambda x: (-x["overdue"], -x["received"], x["unit_code"]),
     )
+    months = sorted(set(by["month"]) | set(settled_by_month))
     total_settled, on_time, median = int(settled[0]), int(settled[1]), settled[2]
     return {
         "period": period.label,
         "start": period.start,
         "end": period.end,
-        "received": sum((await grouped("kind")).values()),
-        "by_kind": await grouped("kind"),
-        "by_status": await grouped("status"),
-        "by_field": await grouped("field"),
+        "received": sum(by["kind"].values()),
+        "by_kind": by["kind"],
+        "by_status": by["status"],
+        "by_field": by["field"],
         "by_unit": by_unit,
         "settled": total_settled,
         "on_time": on_time,
         "on_time_rate": round(on_time / total_settled, 4) if total_settled else None,
         "median_days_to_settle": float(median) if median is not None else None,
-        "overdue_now": int(overdue or 0),
-        "trend": [{"month": m.strftime("%Y-%m"), "received": r, "settled": s} for m, r, s in trend_rows.tuples()],
+        "overdue_now": sum(overdue_by_unit.values()),
+        "trend": [
+            {"month": m.strftime("%Y-%m"), "received": by["month"].get(m, 0), "settled": settled_by_month.get(m, 0)}
+            for m in months
+        ],
         "satisfaction": await satisfaction(session, ids, period),
     }
 

@@ -1,0 +1,106 @@
+"""Benchmark: the inspectorate's report forms for six months at province level, through the running service, each
+against the same aggregate run directly on the database (asyncpg, no service) in the same run.
+
+    .venv/bin/python bench/stats.py                       # 1,000,000 cases, 100,000 register entries, 150 units
+    .venv/bin/python bench/stats.py --cases 200000 --entries 20000   # quicker
+
+Fills a fresh database (bench/data.py: COPY, deterministic), starts the service (uvicorn, 1 worker), then times
+each form (`GET /api/v1/stats/forms/{form}?period=…-H1`, JSON and XLSX) as the inspector, the summary, and the
+bare SQL of each form's figures over the same units. Prints p50/max in milliseconds and the ratio; asserts nothing.
+"""
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+
+from api.services.stats import QUERIES  # noqa: E402
+from bench.data import add_units, fill_cases, fill_reception  # noqa: E402
+from bench.intake import database, server  # noqa: E402
+from bench.search import token  # noqa: E402
+from workflows import periods  # noqa: E402
+
+
+async def _times(fn, n: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    await fn()
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        await fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(out), max(out)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--units", type=int, default=150)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    today = date.today()
+    label = f"{today.year}-H1" if today.month > 6 else f"{today.year - 1}-H1"
+    period = periods.parse(label, cutoffs=periods.STATUTORY)
+    async with database() as url:
+        dsn, _, query = url.replace("postgresql+asyncpg://", "postgresql://").partition("?")
+        host = {"host": query.split("host=", 1)[1]} if "host=" in query else {}
+        conn = await asyncpg.connect(dsn, **host)
+        t0 = time.perf_counter()
+        await add_units(conn, args.units)
+        await fill_cases(conn, args.cases, all_units=True)
+        await fill_reception(conn, args.entries)
+        units = [r["id"] for r in await conn.fetch("SELECT id FROM units WHERE is_active")]
+        print(
+            f"\ngenerated {args.cases:,} cases, {args.entries:,} register entries over {len(units)} units "
+            f"in {time.perf_counter() - t0:.0f} s; period {label} = {period.start} → {period.end}\n"
+        )
+        # The benchmark is one client asking many expensive questions on purpose: lift the per-officer limit.
+        os.environ["EXPENSIVE_BURST"] = os.environ["EXPENSIVE_PER_MINUTE"] = "100000"
+        with server("api.main:app", url, 1) as (port, _):
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
+                headers = await token(http, "thanhtra")
+                print("| form    | API JSON p50 / max ms | API XLSX p50 ms | bare SQL p50 ms | API ÷ SQL |")
+                print("|---------|-----------------------|-----------------|-----------------|-----------|")
+                for form, sqls in QUERIES.items():
+                    path = f"/api/v1/stats/forms/{form}"
+
+                    async def api_json(path: str = path) -> None:
+                        r = await http.get(path, headers=headers, params={"period": label})
+                        r.raise_for_status()
+
+                    async def api_xlsx(path: str = path) -> None:
+                        r = await http.get(path, headers=headers, params={"period": label, "format": "xlsx"})
+                        r.raise_for_status()
+
+                    async def bare(sqls: list[str] = sqls) -> None:
+                        for sql in sqls:
+                            text = sql.replace(":start", "$1").replace(":end", "$2").replace(":units", "$3")
+                            await conn.fetch(text, period.start, period.end, units)
+
+                    j50, jmax = await _times(api_json, args.repeat)
+                    x50, _ = await _times(api_xlsx, max(2, args.repeat // 2))
+                    s50, _ = await _times(bare, args.repeat)
+                    print(
+                        f"| {form:<7} | {j50:>9.0f} / {jmax:<9.0f} | {x50:>15.0f} | {s50:>15.0f} | {j50 / s50:>8.2f}× |"
+                    )
+
+                async def summary() -> None:
+                    r = await http.get("/api/v1/stats/summary", headers=headers, params={"period": label})
+                    r.raise_for_status()
+
+                m50, mmax = await _times(summary, args.repeat)
+                print(f"| summary | {m50:>9.0f} / {mmax:<9.0f} |                 |                 |           |")
+        await conn.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
