@@ -99,7 +99,20 @@ OUTCOMES = {
 
 def _milestones(rng: random.Random, kind: str, status: str, received: date, today: date, case_id: int) -> tuple:
     """repeat_of_case_id, processed_on, processed_as, accepted_on, settled_on, outcome, decision_date, reason_code,
-    resolution_late, remedies — consistent with the status, never after today."""
+    resolution_late, remedies, enforced_on, enforcement — consistent with the status, never after today."""
+    return _enforced(rng, _decided(rng, kind, status, received, today, case_id), today)
+
+
+def _enforced(rng: random.Random, m: tuple, today: date) -> tuple:
+    """Most decisions are carried out within months; a few stay pending for long."""
+    settled, outcome = m[4], m[5]
+    if outcome is None or settled is None or rng.random() < 0.12:
+        return (*m, None, None)
+    enforced = settled + timedelta(days=rng.randrange(10, 200))
+    return (*m, enforced, m[9]) if enforced <= today else (*m, None, None)
+
+
+def _decided(rng: random.Random, kind: str, status: str, received: date, today: date, case_id: int) -> tuple:
     if status == "received":
         return (None, None, None, None, None, None, None, None, None, "{}")
     processed = min(today, received + timedelta(days=rng.randrange(1, 12)))
@@ -290,6 +303,8 @@ async def fill_cases(
         "reason_code",
         "resolution_late",
         "remedies",
+        "enforced_on",
+        "enforcement",
         "created_at",
         "updated_at",
     ]

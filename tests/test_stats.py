@@ -536,3 +536,16 @@ async def test_statistics_carry_counts_never_names(api: Api) -> None:
     seen.append((await api.http.get(f"{V1}/stats/watchlist", headers=h, params={"limit": 200})).content)
     for body in seen:
         assert name.encode() not in body and b"015190001111" not in body
+
+
+async def test_the_14_15_december_boundary(api: Api) -> None:
+    p, a, _ = await _units(api)
+    await _case(api, a, D(2025, 12, 14), processed_on=D(2025, 12, 15), processed_as="accept")
+    await _case(api, a, D(2025, 12, 15), processed_on=D(2025, 12, 16), processed_as="guide", kind="petition")
+    year_2025 = _row((await _form(api, "xld", period="2025", unit_id=p)).json(), a)["values"]
+    # 2025's year ends on 14 December: the first letter is new there and still unprocessed at its end.
+    assert (year_2025["received"], year_2025["processed"], year_2025["unprocessed"]) == (1, 0, 1)
+    q1 = _row((await _form(api, "xld", period="2026-Q1", unit_id=p)).json(), a)["values"]
+    # 2026's first quarter starts on 15 December 2025: the first letter is carried into it, the second is new.
+    assert (q1["carried"], q1["received"], q1["processed"], q1["competent"], q1["guided"]) == (1, 1, 2, 1, 1)
+    assert _row((await _form(api, "xld", period="2026", unit_id=p)).json(), a)["values"]["total"] == 2

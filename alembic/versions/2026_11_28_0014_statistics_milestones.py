@@ -69,6 +69,10 @@ def upgrade() -> None:
     op.add_column('cases', sa.Column('enforcement', postgresql.JSONB(astext_type=sa.Text()), nullable=True))
     op.create_index('ix_cases_accepted', 'cases', ['accepted_on'], unique=False)
     op.create_index('ix_cases_processed', 'cases', ['processed_on'], unique=False)
+    op.create_index('ix_cases_settled', 'cases', ['settled_on'], unique=False)
+    op.create_index('ix_cases_unsettled', 'cases', ['competent_unit_id'], unique=False, postgresql_where=sa.text('settled_on IS NULL AND accepted_on IS NOT NULL'))
+    op.create_index('ix_cases_enforced', 'cases', ['enforced_on'], unique=False)
+    op.create_index('ix_cases_unenforced', 'cases', ['competent_unit_id'], unique=False, postgresql_where=sa.text('enforced_on IS NULL AND outcome IS NOT NULL'))
     op.create_index('ix_cases_unprocessed', 'cases', ['receiving_unit_id', 'received_at'], unique=False, postgresql_where=sa.text('processed_on IS NULL'))
     # Backfill from the trail: the first step out of `received`, and the first step into resolved / terminated.
     op.execute("""
@@ -93,6 +97,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index('ix_cases_unprocessed', table_name='cases', postgresql_where=sa.text('processed_on IS NULL'))
+    op.drop_index('ix_cases_unenforced', table_name='cases')
+    op.drop_index('ix_cases_enforced', table_name='cases')
+    op.drop_index('ix_cases_unsettled', table_name='cases')
+    op.drop_index('ix_cases_settled', table_name='cases')
     op.drop_index('ix_cases_processed', table_name='cases')
     op.drop_index('ix_cases_accepted', table_name='cases')
     op.drop_column('cases', 'enforcement')

@@ -110,6 +110,12 @@ _ELIGIBLE = "processed_on <= :end AND processed_as IN ('accept', 'guide', 'trans
 _PRIOR = "((coalesce(complaint_round, 1) = 2)::int + (repeat_of_case_id IS NOT NULL)::int)"
 
 
+_XLD_COLUMNS = (
+    "receiving_unit_id, received_at, processed_on, processed_as, kind, field, repeat_of_case_id, complaint_round"
+)
+_KQTH_COLUMNS = "competent_unit_id, settled_on, enforced_on, remedies, enforcement"
+
+
 def _xld_sql() -> str:
     e = _ELIGIBLE
     cols = [
@@ -137,9 +143,14 @@ def _xld_sql() -> str:
     ]
     return f"""
         SELECT receiving_unit_id AS unit_id, {", ".join(cols)}
-        FROM cases
-        WHERE receiving_unit_id = ANY(:units) AND received_at <= :end
-          AND (processed_on IS NULL OR processed_on >= :start)
+        FROM (
+            -- Two disjoint index ranges rather than one scan of every letter ever received.
+            SELECT {_XLD_COLUMNS} FROM cases WHERE processed_on >= :start AND received_at <= :end
+              AND receiving_unit_id = ANY(:units)
+            UNION ALL
+            SELECT {_XLD_COLUMNS} FROM cases WHERE processed_on IS NULL AND received_at <= :end
+              AND receiving_unit_id = ANY(:units)
+        ) c
         GROUP BY receiving_unit_id
     """  # noqa: S608 - built from constant column definitions; values are bound
 
@@ -165,7 +176,14 @@ _REMEDIES = (
 )
 
 
+_SETTLEMENT_COLUMNS = (
+    "competent_unit_id, accepted_on, settled_on, outcome, reason_code, resolution_late, remedies, complaint_round, "
+    "repeat_of_case_id"
+)
+
+
 def _settlement_sql(kind: str) -> str:
+    picked = _SETTLEMENT_COLUMNS
     s = "settled_on <= :end"
     cols = [
         _count("accepted_on < :start") + " AS " + "carried",
@@ -195,9 +213,13 @@ def _settlement_sql(kind: str) -> str:
         ]
     return f"""
         SELECT competent_unit_id AS unit_id, {", ".join(cols)}
-        FROM cases
-        WHERE kind = '{kind}' AND competent_unit_id = ANY(:units) AND accepted_on IS NOT NULL
-          AND accepted_on <= :end AND (settled_on IS NULL OR settled_on >= :start)
+        FROM (
+            SELECT {picked} FROM cases WHERE settled_on >= :start AND accepted_on <= :end
+              AND kind = '{kind}' AND competent_unit_id = ANY(:units)
+            UNION ALL
+            SELECT {picked} FROM cases WHERE settled_on IS NULL AND accepted_on IS NOT NULL AND accepted_on <= :end
+              AND kind = '{kind}' AND competent_unit_id = ANY(:units)
+        ) c
         GROUP BY competent_unit_id
     """  # noqa: S608 - built from constant column definitions; values are bound
 
@@ -227,9 +249,13 @@ def _kqth_sql() -> str:
         cols.append(_sum("(enforcement->>'" + source + "')::numeric / " + str(scale), done) + " AS " + key + "_done")
     return f"""
         SELECT competent_unit_id AS unit_id, {", ".join(cols)}
-        FROM cases
-        WHERE kind IN ('complaint', 'denunciation') AND outcome IS NOT NULL AND competent_unit_id = ANY(:units)
-          AND settled_on <= :end AND (enforced_on IS NULL OR enforced_on >= :start)
+        FROM (
+            SELECT {_KQTH_COLUMNS} FROM cases WHERE enforced_on >= :start AND settled_on <= :end AND outcome IS NOT NULL
+              AND kind IN ('complaint', 'denunciation') AND competent_unit_id = ANY(:units)
+            UNION ALL
+            SELECT {_KQTH_COLUMNS} FROM cases WHERE enforced_on IS NULL AND outcome IS NOT NULL AND settled_on <= :end
+              AND kind IN ('complaint', 'denunciation') AND competent_unit_id = ANY(:units)
+        ) c
         GROUP BY competent_unit_id
     """  # noqa: S608 - built from constant column definitions; values are bound
 

@@ -110,6 +110,18 @@ class Case(SQLModel, table=True):
         ),
         sa.Index("ix_cases_processed", "processed_on"),
         sa.Index("ix_cases_accepted", "accepted_on"),
+        sa.Index("ix_cases_settled", "settled_on"),
+        sa.Index(
+            "ix_cases_unsettled",
+            "competent_unit_id",
+            postgresql_where=sa.text("settled_on IS NULL AND accepted_on IS NOT NULL"),
+        ),
+        sa.Index("ix_cases_enforced", "enforced_on"),
+        sa.Index(
+            "ix_cases_unenforced",
+            "competent_unit_id",
+            postgresql_where=sa.text("enforced_on IS NULL AND outcome IS NOT NULL"),
+        ),
         sa.UniqueConstraint("received_by_id", "idempotency_key", name="uq_cases_idempotency"),
         sa.CheckConstraint("version >= 1", name="version_positive"),
     )
