@@ -18,6 +18,7 @@ from api.routers import (
     deadlines,
     health,
     integrity,
+    public,
     reception,
     stats,
     units,
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await app.state.engine.dispose()
+        await app.state.public_limits.close()
         await app.state.hot_pool.close()
         embedded.stop()
 
@@ -107,6 +109,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.state.passwords = Passwords(settings)
     trail.configure(settings.chain_secret())
     app.state.expensive_limiter = ratelimit.Limiter(settings.expensive_per_minute, settings.expensive_burst)
+    app.state.public_limits = ratelimit.PublicLimits(
+        settings.public_per_minute, settings.public_burst, settings.lookup_failures_per_hour, settings.redis_url
+    )
     errors.install(app)
     if settings.cors_origins:
         app.add_middleware(
@@ -131,6 +136,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         integrity.router,
         reception.router,
         stats.router,
+        public.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)

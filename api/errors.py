@@ -146,6 +146,16 @@ class Code(StrEnum):
     report_forbidden = "report_forbidden"
     not_overdue = "not_overdue"
     enforcement_not_allowed = "enforcement_not_allowed"
+    # Citizen channel
+    unknown_commune = "unknown_commune"
+    idempotency_key_expired = "idempotency_key_expired"
+    submission_not_found = "submission_not_found"
+    not_settled_yet = "not_settled_yet"
+    already_rated = "already_rated"
+    invalid_api_key = "invalid_api_key"
+    attachment_too_large = "attachment_too_large"
+    attachment_type_refused = "attachment_type_refused"
+    attachment_not_found = "attachment_not_found"
 
 
 C = Code
@@ -314,6 +324,15 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
         "Thủ trưởng gửi báo cáo của đơn vị mình; Thanh tra tỉnh gửi báo cáo của tỉnh",
     ),
     C.not_overdue: (422, "Chỉ đôn đốc hồ sơ quá hạn giải quyết thuộc đơn vị được đôn đốc"),
+    C.unknown_commune: (422, "Mã xã, phường không tồn tại"),
+    C.idempotency_key_expired: (422, "Idempotency-Key đã hết hạn; hãy dùng khóa mới cho lần gửi mới"),
+    C.submission_not_found: (404, "Không tìm thấy hồ sơ với mã tra cứu và khóa truy cập này"),
+    C.not_settled_yet: (409, "Chỉ đánh giá khi vụ việc đã được giải quyết"),
+    C.already_rated: (409, "Vụ việc này đã được đánh giá"),
+    C.invalid_api_key: (403, "Khóa API không hợp lệ hoặc đã bị thu hồi"),
+    C.attachment_too_large: (413, "Tệp đính kèm vượt quá dung lượng cho phép"),
+    C.attachment_type_refused: (415, "Chỉ nhận ảnh (JPEG, PNG), PDF hoặc âm thanh (MP3, M4A, OGG, WAV)"),
+    C.attachment_not_found: (404, "Không tìm thấy tệp đính kèm"),
     C.enforcement_not_allowed: (
         409,
         "Chỉ ghi nhận thi hành đối với quyết định giải quyết khiếu nại, kết luận nội dung tố cáo đã ban hành",

@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     # Per officer: expensive requests (text search, duplicate suggestions, exports) per minute, and the burst.
     expensive_per_minute: int = 60
     expensive_burst: int = 10
+    # The citizen channel (public and Open311 endpoints): per client address and per device id, shared between
+    # processes through Redis when REDIS_URL is set (in memory otherwise).
+    redis_url: str | None = None
+    public_per_minute: int = 30
+    public_burst: int = 10
+    lookup_failures_per_hour: int = 20  # wrong tracking code / access key pairs per client address
+    idempotency_hours: int = 24  # an Idempotency-Key of the citizen channel is honoured this long
+    attachments_dir: str | None = None  # default: <data dir>/attachments
+    attachment_max_bytes: int = 10 * 1024 * 1024
     login_window_minutes: int = 15
     cors_origins: list[str] = []
     log_level: str = "INFO"

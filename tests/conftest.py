@@ -32,6 +32,9 @@ SETTINGS = Settings(
     argon2_memory_cost=1024,
     max_body_bytes=200_000,
     expensive_burst=10_000,  # the suite searches a lot; tests/test_abuse.py sets a tight limiter of its own
+    public_per_minute=100_000,  # likewise the citizen channel (tests/test_public.py sets tight limits itself)
+    public_burst=100_000,
+    lookup_failures_per_hour=100_000,
 )
 
 

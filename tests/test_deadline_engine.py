@@ -290,8 +290,10 @@ async def test_case_changes_reach_the_outbox_without_identities(api: Api) -> Non
             sa.select(OutboxEvent).where(OutboxEvent.case_id == case["id"]).order_by(OutboxEvent.id)
         )
     ).all()
-    assert [r.event_type for r in rows] == ["case.created", "case.action"]
+    # Accepting changes what the citizen sees: their apps get the tracking code and the public status only.
+    assert [r.event_type for r in rows] == ["case.created", "case.action", "case.public_status"]
     assert rows[1].payload["to_status"] == "accepted"
+    assert set(rows[2].payload) == {"tracking_code", "status", "public_status"}
     assert "Lò Thị Bình" not in json.dumps([r.payload for r in rows], ensure_ascii=False)
 
 

@@ -4,6 +4,7 @@ from api.models.audit import AuditEvent
 from api.models.auth import LoginAttempt
 from api.models.calendar import CacheVersion, CalendarOverride
 from api.models.cases import Case, CaseAssignment, CaseDialogue, CaseEvent, CaseParty, ChainCheckpoint
+from api.models.public import ApiKey, Attachment, CaseRating
 from api.models.reception import ReceptionCounter, ReceptionEntry, ReceptionSession
 from api.models.stats import StatReport
 from api.models.unit import Unit
@@ -11,6 +12,9 @@ from api.models.user import User
 from api.models.webhooks import OutboxEvent, WebhookDelivery, WebhookSubscription
 
 __all__ = [
+    "ApiKey",
+    "Attachment",
+    "CaseRating",
     "AuditEvent",
     "CacheVersion",
     "CalendarOverride",

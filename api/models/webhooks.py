@@ -17,6 +17,7 @@ from api.types import clean_any
 EVENT_TYPES = (
     "case.created",
     "case.action",
+    "case.public_status",  # the citizen-visible status changed: tracking code and public status only
     "deadline.due_soon",
     "deadline.overdue",
     "deadline.escalated",

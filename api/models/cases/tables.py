@@ -73,6 +73,8 @@ class Case(SQLModel, table=True):
     resolution_late: bool | None = Field(default=None, sa_column=sa.Column(sa.Boolean))
     enforced_on: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
     enforcement: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONB))
+    # Where a public submission says the matter is (lat/long, commune): Open311's location (migration 0015).
+    location: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONB))
     warnings: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=sa.Column(JSONB, nullable=False, server_default="[]")
     )

@@ -16,7 +16,7 @@ from api.models.cases import Case, CaseAssignment, CaseDialogue, CaseEvent, Case
 from api.models.cases.schemas import ActionIn, CaseOut
 from api.models.unit import Unit
 from api.models.user import User
-from api.services import outbox
+from api.services import outbox, public
 from api.services.calendar import DeadlineEnv, store_timers
 from api.services.cases import access, domain, intake, queries, trail
 from api.vault import Vault
@@ -573,22 +573,27 @@ async def perform(
         payload={**body_payload, **ctx.payload},
         vault=vault,
     )
-    await outbox.enqueue(
-        session,
-        "case.action",
-        case_id,
-        {
-            "case_id": case_id,
-            "tracking_code": case.tracking_code,
-            "kind": case.kind,
-            "action": action.value,
-            "from_status": status.value,
-            "to_status": next_status,
-            "effective_date": on.isoformat(),
-            "competent_unit_id": case.competent_unit_id,
-            "version": case.version,
-        },
-    )
+    events: list[tuple[str, int | None, dict[str, Any]]] = [
+        (
+            "case.action",
+            case_id,
+            {
+                "case_id": case_id,
+                "tracking_code": case.tracking_code,
+                "kind": case.kind,
+                "action": action.value,
+                "from_status": status.value,
+                "to_status": next_status,
+                "effective_date": on.isoformat(),
+                "competent_unit_id": case.competent_unit_id,
+                "version": case.version,
+            },
+        )
+    ]
+    if public.public_status(status.value) != public.public_status(next_status):
+        # For citizen apps: the tracking code and the public status only.
+        events.append(("case.public_status", case_id, public.public_event(case, next_status)))
+    await outbox.enqueue_many(session, events)
     await session.commit()
     loaded.handler_ids = ctx.payload.get("handler_ids", loaded.handler_ids)
     return queries.view(principal, loaded, today=today, env=env, vault=vault)

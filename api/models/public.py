@@ -1,0 +1,171 @@
+"""The citizen and mobile channel: ratings, Open311 API keys, attachments, and the public request and response
+schemas. Citizens and apps are not officers: they reach a case only by its tracking code and access key."""
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, Field, field_validator, model_validator
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+from api.models.base import created_at_column
+from api.models.cases.schemas import CaseField, Strict
+from workflows.cases import Kind
+from workflows.identity import id_number_problem
+
+
+class CaseRating(SQLModel, table=True):
+    """A citizen's rating of how their matter was settled: once per case (append-only for the service)."""
+
+    __tablename__ = "case_ratings"
+
+    case_id: int = SQLField(sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id"), primary_key=True))
+    score: int = SQLField(sa_column=sa.Column(sa.SmallInteger, nullable=False))
+    comment: str | None = SQLField(default=None, sa_column=sa.Column(sa.Text))
+    rated_on: date = SQLField(sa_column=sa.Column(sa.Date, nullable=False, index=True))
+    created_at: datetime | None = SQLField(default=None, sa_column=created_at_column())
+
+    __table_args__ = (sa.CheckConstraint("score BETWEEN 1 AND 5", name="rating_score_range"),)
+
+
+class ApiKey(SQLModel, table=True):
+    """A client application's key for Open311 (issued by an admin, shown once, stored as a hash)."""
+
+    __tablename__ = "api_keys"
+
+    id: int | None = SQLField(default=None, primary_key=True)
+    name: str = SQLField(sa_column=sa.Column(sa.String(120), nullable=False))
+    key_hash: str = SQLField(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    created_by_id: int = SQLField(sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id"), nullable=False))
+    created_at: datetime | None = SQLField(default=None, sa_column=created_at_column())
+    revoked_at: datetime | None = SQLField(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+
+
+class Attachment(SQLModel, table=True):
+    __tablename__ = "attachments"
+
+    id: int | None = SQLField(default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True))
+    case_id: int = SQLField(sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id"), nullable=False, index=True))
+    filename: str = SQLField(sa_column=sa.Column(sa.String(120), nullable=False))
+    content_type: str = SQLField(sa_column=sa.Column(sa.String(64), nullable=False))
+    size: int = SQLField(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    sha256: str = SQLField(sa_column=sa.Column(sa.String(64), nullable=False))
+    storage_key: str = SQLField(sa_column=sa.Column(sa.String(200), nullable=False))
+    uploaded_by: str = SQLField(sa_column=sa.Column(sa.String(16), nullable=False))  # citizen | officer
+    created_at: datetime | None = SQLField(default=None, sa_column=created_at_column())
+
+
+# ---- schemas ----
+
+_COMMUNE_CODE = re.compile(r"^[0-9A-Za-z-]{1,16}$")
+MAX_PUBLIC_CONTENT = 10_000
+
+
+class Location(Strict):
+    commune_code: str | None = Field(default=None, max_length=16, description="Official code of the commune")
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    long: float | None = Field(default=None, ge=-180, le=180)
+    address: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _something(self) -> "Location":
+        if (self.lat is None) != (self.long is None):
+            raise ValueError("give lat and long together")
+        if self.commune_code is not None and not _COMMUNE_CODE.match(self.commune_code):
+            raise ValueError("commune_code is a unit code such as 04465")
+        if self.commune_code is None and self.lat is None and not self.address:
+            raise ValueError("give commune_code, lat/long or address")
+        return self
+
+
+class Contact(Strict):
+    full_name: str = Field(min_length=1, max_length=255)
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 .-]{8,20}$")
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    id_number: str | None = Field(default=None, max_length=12)
+    address: str | None = Field(default=None, max_length=500)
+
+    @field_validator("id_number", mode="before")
+    @classmethod
+    def _id(cls, v: Any) -> Any:
+        if v in (None, ""):
+            return None
+        problem = id_number_problem(str(v).strip())
+        if problem:
+            raise ValueError(f"invalid citizen ID number: {problem}")
+        return str(v).strip()
+
+
+class SubmissionIn(Strict):
+    kind: Kind
+    field: CaseField
+    title: str | None = Field(default=None, max_length=200)
+    content: str = Field(min_length=1, max_length=MAX_PUBLIC_CONTENT)
+    location: Location
+    contact: Contact | None = None
+    consent: bool = Field(description="Consent to the processing of the personal data given (Law on Personal Data)")
+
+    @model_validator(mode="after")
+    def _identity(self) -> "SubmissionIn":
+        if self.kind in (Kind.complaint, Kind.denunciation) and (self.contact is None or not self.contact.id_number):
+            raise ValueError("a complaint or denunciation needs contact.full_name and contact.id_number")
+        if self.contact is not None and not self.consent:
+            raise ValueError("personal data is processed only with consent: set consent to true")
+        return self
+
+
+class SubmissionCreated(BaseModel):
+    tracking_code: str
+    access_key: str = Field(description="Shown once: keep it to follow the case (header X-Access-Key)")
+    status: str
+    public_status: str
+    received_at: date
+    unit_code: str
+    unit_name: str
+    due_date: date | None
+
+
+class TimelineItem(BaseModel):
+    date: date | None
+    event: str
+
+
+class SubmissionStatus(BaseModel):
+    tracking_code: str
+    kind: str
+    field: str
+    status: str
+    public_status: str
+    open: bool
+    received_at: date
+    unit_name: str
+    due_date: date | None
+    timeline: list[TimelineItem]
+    outcome: str | None
+    rating: int | None
+
+
+class RatingIn(Strict):
+    score: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=1000)
+
+
+class ApiKeyIn(Strict):
+    name: str = Field(min_length=1, max_length=120)
+
+
+class ApiKeyCreated(BaseModel):
+    id: int
+    name: str
+    api_key: str = Field(description="Shown once; stored only as a hash")
+
+
+class AttachmentOut(BaseModel):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    created_at: datetime | None

@@ -1,0 +1,141 @@
+"""`/public`: the citizen and mobile channel, without an officer account. Every route is rate-limited per client
+address and per device id; a citizen reaches only their own case, by tracking code and access key."""
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request, Response, status
+
+from api import clock, errors
+from api.deps import SessionDep
+from api.errors import Code, DomainError
+from api.models.cases.schemas import Channel
+from api.models.public import RatingIn, SubmissionCreated, SubmissionIn, SubmissionStatus
+from api.services import calendar as calendar_service
+from api.services import public as service
+
+router = APIRouter(prefix="/public", tags=["public"])
+
+_DEVICE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=64)]
+AccessKey = Annotated[str | None, Header(alias="X-Access-Key", max_length=64)]
+CODE = r"^[A-Z0-9-]{4,24}$"
+
+
+class Client:
+    """Who is calling, for the limits: the client address and, when the app sends one, its device id."""
+
+    def __init__(self, address: str, device: str | None) -> None:
+        self.address, self.device = address, device
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (f"ip:{self.address}",) + ((f"dev:{self.device}",) if self.device else ())
+
+    @property
+    def scope(self) -> str:
+        return f"dev:{self.device}" if self.device else f"ip:{self.address}"
+
+
+async def client(
+    request: Request, device_id: Annotated[str | None, Header(alias="X-Device-Id", max_length=64)] = None
+) -> Client:
+    if device_id is not None and not _DEVICE.match(device_id):
+        raise DomainError(Code.validation_error, details={"field": "X-Device-Id"})
+    c = Client(request.client.host if request.client else "unknown", device_id)
+    await request.app.state.public_limits.hit(*c.keys)
+    return c
+
+
+ClientDep = Annotated[Client, Depends(client)]
+
+
+@router.post(
+    "/submissions",
+    response_model=SubmissionCreated,
+    status_code=status.HTTP_201_CREATED,
+    summary="Gửi khiếu nại, tố cáo, kiến nghị, phản ánh (ứng dụng, cổng trực tuyến)",
+    description="A retry with the same `Idempotency-Key` (from the same device) returns the first response; the "
+    "same key with another body is 422; keys are honoured for IDEMPOTENCY_HOURS (24). The `access_key` is shown "
+    "once. Identity is required for complaints and denunciations; consent to the processing of personal data "
+    "whenever contact data is given.",
+    responses=errors.responses(422, 429),
+)
+async def submit(
+    data: SubmissionIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    who: ClientDep,
+    idempotency_key: IdempotencyKey = None,
+) -> SubmissionCreated:
+    settings = request.app.state.settings
+    env = await calendar_service.env(session, settings)
+    outcome = await service.submit(
+        session,
+        settings,
+        data,
+        channel=Channel.mobile if who.device else Channel.online,
+        scope=who.scope,
+        idempotency_key=idempotency_key,
+        env=env,
+        today=clock.today(),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return outcome.created
+
+
+async def _own_case(request: Request, session: SessionDep, who: Client, code: str, key: str | None):  # type: ignore[no-untyped-def]
+    limits = request.app.state.public_limits
+    await limits.lookups_blocked(who.address)
+    try:
+        return await service.find(session, code, key)
+    except DomainError:
+        await limits.failed_lookup(who.address)
+        raise
+
+
+@router.get(
+    "/submissions/{tracking_code}",
+    response_model=SubmissionStatus,
+    summary="Tra cứu tình trạng hồ sơ bằng mã tra cứu và khóa truy cập",
+    description="Header `X-Access-Key`. Status, the public steps in Vietnamese, the due date and, once settled, "
+    "the outcome — never internal notes, officers or other parties. Wrong codes and keys are counted per "
+    "address (429 after LOOKUP_FAILURES_PER_HOUR).",
+    responses=errors.responses(404, 429),
+)
+async def get_status(
+    tracking_code: str,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    who: ClientDep,
+    x_access_key: AccessKey = None,
+) -> SubmissionStatus:
+    if not re.match(CODE, tracking_code):
+        raise DomainError(Code.submission_not_found)
+    case = await _own_case(request, session, who, tracking_code, x_access_key)
+    env = await calendar_service.env(session, request.app.state.settings)
+    response.headers["Cache-Control"] = "no-store"
+    return await service.status(session, case, env)
+
+
+@router.post(
+    "/submissions/{tracking_code}/rating",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Đánh giá mức độ hài lòng (1–5) sau khi vụ việc được giải quyết",
+    responses=errors.responses(404, 409, 422, 429),
+)
+async def rate(
+    tracking_code: str,
+    data: RatingIn,
+    request: Request,
+    session: SessionDep,
+    who: ClientDep,
+    x_access_key: AccessKey = None,
+) -> Response:
+    if not re.match(CODE, tracking_code):
+        raise DomainError(Code.submission_not_found)
+    case = await _own_case(request, session, who, tracking_code, x_access_key)
+    await service.rate(session, case, data.score, data.comment, clock.today())
+    return Response(status_code=204)
