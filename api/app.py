@@ -18,6 +18,7 @@ from api.routers import (
     deadlines,
     health,
     integrity,
+    open311,
     public,
     reception,
     stats,
@@ -137,7 +138,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         reception.router,
         stats.router,
         public.router,
+        open311.keys_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(open311.router)
     app.include_router(health.router)
     return app

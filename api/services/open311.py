@@ -1,0 +1,263 @@
+"""Open311 GeoReport v2 on top of the citizen channel: kinds × fields as service codes, requests created through
+the same submission service, listed without any personal data (no description, no contact, no denunciation),
+and the spec's JSON and XML documents and error format."""
+
+import hashlib
+import secrets
+import xml.etree.ElementTree as ET  # noqa: S405 - we only write XML, never parse it
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import clock
+from api.models.cases import Case
+from api.models.cases.schemas import CaseField
+from api.models.public import ApiKey
+from api.models.unit import Unit
+from api.services import audit
+from api.services.calendar import DeadlineEnv
+from api.services.public import FIELD_NAMES, KIND_NAMES, due_date, public_status
+from workflows.cases import Kind
+
+WINDOW_DAYS = 90  # GET requests: the spec's default and largest window
+MAX_RESULTS = 1000
+LISTED_CHANNELS = ("mobile", "online")
+
+
+class Open311Error(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status, self.description = status, description
+
+
+def service_codes() -> list[tuple[str, str, str]]:
+    return [(f"{k.value}.{f.value}", k.value, f.value) for k in Kind for f in CaseField]
+
+
+def service(code: str, kind: str, fld: str) -> dict[str, Any]:
+    return {
+        "service_code": code,
+        "service_name": f"{KIND_NAMES[kind]} – {FIELD_NAMES[fld]}",
+        "description": f"{KIND_NAMES[kind]} về lĩnh vực {FIELD_NAMES[fld].lower()} gửi cơ quan nhà nước tỉnh Lào Cai",
+        "metadata": True,
+        "type": "realtime",
+        "keywords": f"{kind}, {fld}",
+        "group": KIND_NAMES[kind],
+    }
+
+
+def services() -> list[dict[str, Any]]:
+    return [service(*s) for s in service_codes()]
+
+
+def parse_code(code: str | None, unknown_status: int = 404) -> tuple[str, str]:
+    """(kind, field) of a service code; an unknown code is 404 on its own path, 400 as a parameter."""
+    for c, kind, fld in service_codes():
+        if c == code:
+            return kind, fld
+    raise Open311Error(unknown_status if code else 400, "Mã dịch vụ (service_code) không tồn tại")
+
+
+def definition(code: str) -> dict[str, Any]:
+    kind, _ = parse_code(code)
+    identity = kind in ("complaint", "denunciation")
+    return {
+        "service_code": code,
+        "attributes": [
+            {
+                "variable": True,
+                "code": "id_number",
+                "datatype": "string",
+                "required": identity,
+                "datatype_description": "Số định danh cá nhân / căn cước (12 chữ số)",
+                "order": 1,
+                "description": "Số định danh cá nhân của người gửi (bắt buộc với khiếu nại, tố cáo)",
+            },
+            {
+                "variable": True,
+                "code": "consent",
+                "datatype": "singlevaluelist",
+                "required": identity,
+                "order": 2,
+                "description": "Đồng ý cho cơ quan nhà nước xử lý dữ liệu cá nhân đã cung cấp",
+                "values": [{"key": "yes", "name": "Đồng ý"}, {"key": "no", "name": "Không đồng ý"}],
+            },
+            {
+                "variable": True,
+                "code": "title",
+                "datatype": "string",
+                "required": False,
+                "order": 3,
+                "description": "Tiêu đề ngắn",
+            },
+        ],
+    }
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+async def issue_key(session: AsyncSession, admin_id: int, name: str) -> tuple[ApiKey, str]:
+    key = "o311_" + secrets.token_urlsafe(24)
+    row = ApiKey(name=name, key_hash=hash_key(key), created_by_id=admin_id)
+    session.add(row)
+    await session.flush()
+    audit.record(
+        session, actor_id=admin_id, entity="api_key", entity_id=row.id, action="create", payload={"name": name}
+    )
+    await session.commit()
+    return row, key
+
+
+async def revoke_key(session: AsyncSession, admin_id: int, key_id: int) -> ApiKey | None:
+    row = await session.get(ApiKey, key_id)
+    if row is None:
+        return None
+    if row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
+        audit.record(session, actor_id=admin_id, entity="api_key", entity_id=row.id, action="revoke")
+        await session.commit()
+    return row
+
+
+async def app_for(session: AsyncSession, key: str | None) -> ApiKey:
+    if not key:
+        raise Open311Error(403, "Thiếu api_key")
+    row: ApiKey | None = await session.scalar(
+        sa.select(ApiKey).where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None))
+    )
+    if row is None:
+        raise Open311Error(403, "api_key không hợp lệ hoặc đã bị thu hồi")
+    return row
+
+
+def _expected(due: date | None) -> str | None:
+    return datetime.combine(due, time(17, 0), tzinfo=clock.VN).isoformat() if due else None
+
+
+def request_doc(case: Case, unit_name: str, env: DeadlineEnv) -> dict[str, Any]:
+    """One request as Open311 lists it: status, where, when, who is responsible — never what the citizen wrote
+    nor who they are."""
+    label, is_open = public_status(case.status)
+    loc = case.location or {}
+    assert case.created_at is not None
+    return {
+        "service_request_id": case.tracking_code,
+        "status": "open" if is_open else "closed",
+        "status_notes": label,
+        "service_name": f"{KIND_NAMES[case.kind]} – {FIELD_NAMES[case.field]}",
+        "service_code": f"{case.kind}.{case.field}",
+        "description": None,
+        "agency_responsible": unit_name,
+        "service_notice": None,
+        "requested_datetime": case.created_at.isoformat(),
+        "updated_datetime": (case.updated_at or case.created_at).isoformat(),
+        "expected_datetime": _expected(due_date(case, env)) if is_open else None,
+        "address": unit_name,
+        "address_id": loc.get("commune_code"),
+        "zipcode": None,
+        "lat": loc.get("lat"),
+        "long": loc.get("long"),
+        "media_url": None,
+    }
+
+
+def _parse_time(value: str | None, name: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Open311Error(400, f"{name} phải theo định dạng W3C (ISO 8601)") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _listed() -> Any:
+    return sa.and_(Case.channel.in_(LISTED_CHANNELS), Case.kind != "denunciation")
+
+
+async def list_requests(session: AsyncSession, params: dict[str, str], env: DeadlineEnv) -> list[dict[str, Any]]:
+    stmt = sa.select(Case, Unit.name).join(Unit, Unit.id == Case.competent_unit_id).where(_listed())
+    ids = params.get("service_request_id")
+    if ids:
+        wanted = [i.strip() for i in ids.split(",") if i.strip()][:MAX_RESULTS]
+        stmt = stmt.where(Case.tracking_code.in_(wanted))
+    else:
+        end = _parse_time(params.get("end_date"), "end_date") or datetime.now(UTC)
+        start = _parse_time(params.get("start_date"), "start_date") or end - timedelta(days=WINDOW_DAYS)
+        if start > end:
+            raise Open311Error(400, "start_date sau end_date")
+        if end - start > timedelta(days=WINDOW_DAYS):
+            raise Open311Error(400, f"Khoảng thời gian tối đa {WINDOW_DAYS} ngày")
+        stmt = stmt.where(Case.created_at >= start, Case.created_at <= end)
+        if params.get("service_code"):
+            codes = [c.strip() for c in params["service_code"].split(",")]
+            pairs = [parse_code(c, 400) for c in codes]
+            stmt = stmt.where(sa.or_(*(sa.and_(Case.kind == k, Case.field == f) for k, f in pairs)))
+        if params.get("status"):
+            wanted_status = {s.strip() for s in params["status"].split(",")}
+            if not wanted_status <= {"open", "closed"}:
+                raise Open311Error(400, "status là open hoặc closed")
+            open_statuses = ["received", "accepted", "in_progress", "suspended"]
+            if wanted_status == {"open"}:
+                stmt = stmt.where(Case.status.in_(open_statuses))
+            elif wanted_status == {"closed"}:
+                stmt = stmt.where(Case.status.not_in(open_statuses))
+    rows = (await session.execute(stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(MAX_RESULTS))).all()
+    return [request_doc(c, name, env) for c, name in rows]
+
+
+async def one_request(session: AsyncSession, code: str, env: DeadlineEnv) -> dict[str, Any]:
+    row = (
+        await session.execute(
+            sa.select(Case, Unit.name)
+            .join(Unit, Unit.id == Case.competent_unit_id)
+            .where(Case.tracking_code == code, _listed())
+        )
+    ).first()
+    if row is None:
+        raise Open311Error(404, "Không tìm thấy yêu cầu")
+    return request_doc(row[0], row[1], env)
+
+
+async def token(session: AsyncSession, value: str) -> dict[str, Any]:
+    found = await session.scalar(sa.select(Case.tracking_code).where(Case.tracking_code == value, _listed()))
+    if found is None:
+        raise Open311Error(404, "Không tìm thấy token")
+    return {"service_request_id": found, "token": value}
+
+
+# ---- XML ----
+
+_ROOTS = {"services": "service", "service_requests": "request", "errors": "error"}
+
+
+def _add(parent: ET.Element, key: str, value: Any) -> None:
+    el = ET.SubElement(parent, key)
+    if isinstance(value, list):
+        item = "attribute" if key == "attributes" else "value"
+        for v in value:
+            child = ET.SubElement(el, item)
+            for k, w in v.items():
+                _add(child, k, w)
+    elif isinstance(value, bool):
+        el.text = "true" if value else "false"
+    elif value is not None:
+        el.text = str(value)
+
+
+def to_xml(root: str, items: list[dict[str, Any]] | dict[str, Any]) -> str:
+    if isinstance(items, dict):  # a service definition
+        top = ET.Element("service_definition")
+        for k, v in items.items():
+            _add(top, k, v)
+    else:
+        top = ET.Element(root)
+        for item in items:
+            el = ET.SubElement(top, _ROOTS[root])
+            for k, v in item.items():
+                _add(el, k, v)
+    return '<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(top, encoding="unicode")

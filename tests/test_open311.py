@@ -1,0 +1,196 @@
+"""Open311 GeoReport v2: services, definitions, requests created with an app's key (form-encoded) and read back
+in JSON and XML, validated against the GeoReport v2 schemas in shared/open311 and read by an existing client
+library (georeport) over real HTTP; the spec's error format; no personal data in listings."""
+
+import asyncio
+import json
+import socket
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import uvicorn
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT7
+
+from tests.conftest import Api, Live
+from tests.helpers import V1, VALID_ID
+
+SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "open311"
+O311 = "/open311/v2"
+
+
+def _registry() -> Registry:
+    resources = [
+        (p.name, Resource.from_contents(json.loads(p.read_text()), default_specification=DRAFT7))
+        for p in SCHEMAS.glob("*.json")
+    ]
+    return Registry().with_resources(resources)
+
+
+def validate(doc: Any, schema: str) -> None:
+    if not SCHEMAS.exists():
+        pytest.skip("the shared Open311 schemas are not beside this checkout")
+    registry = _registry()
+    main = json.loads((SCHEMAS / schema).read_text())
+    jsonschema.Draft7Validator(main, registry=registry, format_checker=jsonschema.FormatChecker()).validate(doc)
+
+
+async def _key(api: Api) -> str:
+    r = await api.http.post(f"{V1}/open311/api-keys", headers=await api.headers("admin"), json={"name": "Lào Cai số"})
+    assert r.status_code == 201, r.text
+    return str(r.json()["api_key"])
+
+
+def _form(key: str, **overrides: str) -> dict[str, str]:
+    form = {
+        "api_key": key,
+        "service_code": "complaint.land",
+        "lat": "22.3364",
+        "long": "104.1446",
+        "address_id": "04465",
+        "description": "Khiếu nại việc đo đạc lại đất nương của gia đình tôi.",
+        "first_name": "Giàng A",
+        "last_name": "Dìn",
+        "phone": "0912000333",
+        "attribute[id_number]": VALID_ID,
+        "attribute[consent]": "yes",
+        "device_id": "app-device-1",
+    }
+    form.update(overrides)
+    return form
+
+
+async def test_services_and_definitions_follow_the_schemas(api: Api) -> None:
+    r = await api.http.get(f"{O311}/services.json")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    services = r.json()
+    validate(services, "services.json")
+    assert len(services) == 36
+    codes = {s["service_code"] for s in services}
+    assert "feedback.other" in codes and "complaint.land" in codes
+    d = (await api.http.get(f"{O311}/services/complaint.land.json")).json()
+    validate(d, "service-definition.json")
+    assert next(a for a in d["attributes"] if a["code"] == "id_number")["required"] is True
+    x = await api.http.get(f"{O311}/services.xml")
+    root = ET.fromstring(x.content)  # noqa: S314 - our own response
+    assert root.tag == "services" and len(root.findall("service")) == 36
+    assert root.find("service/metadata").text == "true"  # type: ignore[union-attr]
+    missing = await api.http.get(f"{O311}/services/complaint.moon.json")
+    assert missing.status_code == 404 and missing.json()[0]["code"] == 404 and missing.json()[0]["description"]
+
+
+async def test_create_and_read_requests_in_json_and_xml(api: Api) -> None:
+    key = await _key(api)
+    r = await api.http.post(f"{O311}/requests.json", data=_form(key))
+    assert r.status_code == 201, r.text
+    made = r.json()[0]
+    code = made["service_request_id"]
+    assert made["token"] == code and made["access_key"]
+    one = (await api.http.get(f"{O311}/requests/{code}.json")).json()
+    validate(one, "requests.json")
+    req = one[0]
+    assert req["status"] == "open" and req["service_code"] == "complaint.land" and req["lat"] == 22.3364
+    assert req["expected_datetime"] and req["status_notes"] == "Đã tiếp nhận, đang xử lý đơn"
+    # Nothing the citizen wrote or who they are.
+    text = json.dumps(one, ensure_ascii=False)
+    assert "Giàng" not in text and "đo đạc" not in text and VALID_ID not in text and req["description"] is None
+    listed = (await api.http.get(f"{O311}/requests.json", params={"status": "open"})).json()
+    validate(listed, "requests.json")
+    assert code in {x["service_request_id"] for x in listed}
+    assert code in {
+        x["service_request_id"]
+        for x in (await api.http.get(f"{O311}/requests.json", params={"service_request_id": code})).json()
+    }
+    xml = await api.http.get(f"{O311}/requests/{code}.xml")
+    root = ET.fromstring(xml.content)  # noqa: S314
+    assert root.tag == "service_requests" and root.find("request/service_request_id").text == code  # type: ignore[union-attr]
+    posted = await api.http.post(f"{O311}/requests.xml", data=_form(key, device_id="app-device-2"))
+    assert ET.fromstring(posted.content).find("request/service_request_id") is not None  # noqa: S314
+    token = (await api.http.get(f"{O311}/tokens/{code}.json")).json()
+    assert token == [{"service_request_id": code, "token": code}]
+    # The citizen follows it with the access key through the public API.
+    status = await api.http.get(f"{V1}/public/submissions/{code}", headers={"X-Access-Key": made["access_key"]})
+    assert status.status_code == 200 and status.json()["kind"] == "complaint"
+
+
+async def test_errors_use_the_spec_format(api: Api) -> None:
+    key = await _key(api)
+    for form, status in (
+        (_form("o311_wrong"), 403),
+        (_form(key, service_code="complaint.moon"), 400),
+        (_form(key, lat="", long="", address_id=""), 400),
+        (_form(key, description=""), 400),
+        (_form(key, **{"attribute[id_number]": ""}), 400),
+    ):
+        r = await api.http.post(f"{O311}/requests.json", data=form)
+        assert r.status_code == status, (form, r.text)
+        body = r.json()
+        assert isinstance(body, list) and body[0]["code"] == status and body[0]["description"]
+    r = await api.http.post(f"{O311}/requests.xml", data=_form("o311_wrong"))
+    root = ET.fromstring(r.content)  # noqa: S314
+    assert r.status_code == 403 and root.tag == "errors" and root.find("error/code").text == "403"  # type: ignore[union-attr]
+    wide = await api.http.get(
+        f"{O311}/requests.json", params={"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"}
+    )
+    assert wide.status_code == 400
+    revoked = await _key(api)
+    key_id = (
+        await api.http.post(f"{V1}/open311/api-keys", headers=await api.headers("admin"), json={"name": "x"})
+    ).json()["id"]
+    assert (
+        await api.http.post(f"{V1}/open311/api-keys/{key_id}/revoke", headers=await api.headers("admin"))
+    ).status_code == 204
+    assert revoked
+    assert (
+        await api.http.post(f"{V1}/open311/api-keys", headers=await api.headers("tinh.chutich"), json={"name": "x"})
+    ).status_code == 403
+
+
+async def test_denunciations_are_never_listed(api: Api) -> None:
+    key = await _key(api)
+    r = await api.http.post(f"{O311}/requests.json", data=_form(key, service_code="denunciation.corruption"))
+    assert r.status_code == 201, r.text
+    code = r.json()[0]["service_request_id"]
+    assert (await api.http.get(f"{O311}/requests/{code}.json")).status_code == 404
+    assert code not in (await api.http.get(f"{O311}/requests.json")).text
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_an_existing_open311_client_reads_us_unchanged(live: Live) -> None:
+    from georeport import GeoReport
+
+    r = await live.http.post(f"{V1}/open311/api-keys", headers=await live.headers("admin"), json={"name": "client"})
+    key = r.json()["api_key"]
+    made = await live.http.post(f"{O311}/requests.json", data=_form(key, device_id="lib-device"))
+    assert made.status_code == 201, made.text
+    code = made.json()[0]["service_request_id"]
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(live.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(100):
+            if server.started:
+                break
+            await asyncio.sleep(0.05)
+        for fmt in ("json", "xml"):
+            client = GeoReport(f"http://127.0.0.1:{port}{O311}", output_format=fmt)
+            services = await asyncio.to_thread(client.get_service_list)
+            assert len(services) == 36
+            definition = await asyncio.to_thread(client.get_service_definition, "complaint.land")
+            assert definition["service_code"] == "complaint.land"
+            one = await asyncio.to_thread(client.get_service_request, code)
+            assert one["service_request_id"] == code and one["status"] == "open"
+            listed = await asyncio.to_thread(client.get_service_requests, service_request_id=code)
+            found = listed if isinstance(listed, list) else [listed]
+            assert found[0]["service_request_id"] == code
+    finally:
+        server.should_exit = True
+        await task
