@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -11,6 +12,7 @@ from fastapi.routing import APIRoute
 
 from api import db, docs, embedded, errors, logs, ratelimit
 from api.routers import (
+    attachments,
     audit,
     auth,
     calendar,
@@ -28,6 +30,7 @@ from api.routers import (
 )
 from api.security import Passwords
 from api.services import jobs
+from api.services.attachments import LocalStorage
 from api.services.cases import trail
 from api.settings import Settings, get_settings
 
@@ -110,6 +113,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.state.passwords = Passwords(settings)
     trail.configure(settings.chain_secret())
     app.state.expensive_limiter = ratelimit.Limiter(settings.expensive_per_minute, settings.expensive_burst)
+    app.state.storage = LocalStorage(
+        Path(settings.attachments_dir) if settings.attachments_dir else settings.data_dir / "attachments"
+    )
     app.state.public_limits = ratelimit.PublicLimits(
         settings.public_per_minute, settings.public_burst, settings.lookup_failures_per_hour, settings.redis_url
     )
@@ -123,7 +129,11 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             expose_headers=["ETag", "X-Request-ID"],
         )
     app.add_middleware(db.SessionScope)
-    app.add_middleware(logs.RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        logs.RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        upload_max_bytes=settings.attachment_max_bytes + 65_536,
+    )
     # The case routes first: they carry most of the traffic and routes are matched in order.
     for router in (
         *cases.ROUTERS,
@@ -139,6 +149,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         stats.router,
         public.router,
         open311.keys_router,
+        attachments.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(open311.router)

@@ -47,9 +47,11 @@ def configure(level: str = "INFO") -> None:
 class RequestContextMiddleware:
     """Assigns a request id (or keeps a sane incoming X-Request-ID), enforces the body size limit, logs."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, upload_max_bytes: int | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # Attachment uploads (multipart) may be larger than any JSON body.
+        self.upload_max_bytes = max(upload_max_bytes or max_body_bytes, max_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,9 +77,10 @@ class RequestContextMiddleware:
                 message["headers"] = [*message["headers"], *extra]
             await send(message)
 
+        limit = self.upload_max_bytes if str(scope.get("path", "")).endswith("/attachments") else self.max_body_bytes
         try:
             length = headers.get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+            if length is not None and length.isdigit() and int(length) > limit:
                 await _too_large(send_wrapper)
                 return
             received = 0
@@ -87,7 +90,7 @@ class RequestContextMiddleware:
                 message = await receive()
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
-                    if received > self.max_body_bytes:
+                    if received > limit:
                         raise _BodyTooLarge
                 return message
 

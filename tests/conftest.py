@@ -1,6 +1,7 @@
 """One PostgreSQL per run, migrated and seeded once; each test runs in a transaction rolled back after it."""
 
 import asyncio
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ SETTINGS = Settings(
     public_per_minute=100_000,  # likewise the citizen channel (tests/test_public.py sets tight limits itself)
     public_burst=100_000,
     lookup_failures_per_hour=100_000,
+    attachments_dir=tempfile.mkdtemp(prefix="tiepdan-attachments-"),
 )
 
 

@@ -242,3 +242,78 @@ async def test_the_schedule_is_public(api: Api) -> None:
     assert r.status_code == 200
     unit = await api.session.scalar(sa.select(Unit.id).where(Unit.code == "04465"))
     assert unit is not None
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PDF = b"%PDF-1.7\n" + b"1 0 obj\n" * 8
+
+
+async def test_attachments_are_checked_by_content_and_kept_safely(api: Api) -> None:
+    import hashlib
+
+    made = (await submit(api, complaint())).json()
+    key = {"X-Access-Key": made["access_key"]}
+    url = f"{PUBLIC}/{made['tracking_code']}/attachments"
+    r = await api.http.post(url, headers=key, files={"file": ("../../etc/passwd<script>.png", PNG, "image/png")})
+    assert r.status_code == 201, r.text
+    att = r.json()
+    assert att["content_type"] == "image/png" and att["sha256"] == hashlib.sha256(PNG).hexdigest()
+    assert att["filename"] == "passwd_script_.png" and "/" not in att["filename"]
+    # A renamed executable, whatever it claims to be, is refused.
+    for payload in (b"MZ\x90\x00" + b"\x00" * 60, b"\x7fELF" + b"\x00" * 60, b"<html><script>x</script>"):
+        r = await api.http.post(url, headers=key, files={"file": ("anh.jpg", payload, "image/jpeg")})
+        assert r.status_code == 415 and r.json()["error"]["code"] == "attachment_type_refused"
+    wrong = await api.http.post(url, headers={"X-Access-Key": "nope"}, files={"file": ("a.png", PNG, "image/png")})
+    assert wrong.status_code == 404
+    # The commune's desk lists and downloads it, byte for byte.
+    case = await api.session.scalar(sa.select(Case).where(Case.tracking_code == made["tracking_code"]))
+    assert case is not None
+    h = await api.headers("xa.tiepdan")
+    listed = (await api.http.get(f"{V1}/cases/{case.id}/attachments", headers=h)).json()
+    assert [a["id"] for a in listed] == [att["id"]]
+    got = await api.http.get(f"{V1}/cases/{case.id}/attachments/{att['id']}", headers=h)
+    assert got.content == PNG and got.headers["content-type"] == "image/png"
+    assert (
+        got.headers["content-disposition"].startswith("attachment;")
+        and got.headers["x-content-type-options"] == "nosniff"
+    )
+    # Officers of another unit do not reach it.
+    other = await api.http.get(
+        f"{V1}/cases/{case.id}/attachments/{att['id']}", headers=await api.headers("tinh.xacminh")
+    )
+    assert other.status_code == 404
+    up = await api.http.post(f"{V1}/cases/{case.id}/attachments", headers=h, files={"file": ("bien ban.pdf", PDF)})
+    assert up.status_code == 201 and up.json()["filename"] == "bien ban.pdf"
+
+
+async def test_an_upload_over_the_limit_is_refused(api: Api) -> None:
+    made = (await submit(api, body())).json()
+    app = api.http._transport.app  # type: ignore[attr-defined]
+    limit = app.state.settings.attachment_max_bytes
+    big = PNG + b"\x00" * (limit + 10 - len(PNG))
+    r = await api.http.post(
+        f"{PUBLIC}/{made['tracking_code']}/attachments",
+        headers={"X-Access-Key": made["access_key"]},
+        files={"file": ("big.png", big, "image/png")},
+    )
+    assert r.status_code == 413
+
+
+async def test_a_denunciations_files_go_only_to_those_who_may_see_the_denouncer(api: Api) -> None:
+    made = (
+        await submit(
+            api,
+            complaint(kind="denunciation", field="corruption", content="Tố cáo cán bộ xã nhận tiền, kèm ảnh."),
+        )
+    ).json()
+    key = {"X-Access-Key": made["access_key"]}
+    r = await api.http.post(
+        f"{PUBLIC}/{made['tracking_code']}/attachments", headers=key, files={"file": ("a.png", PNG)}
+    )
+    assert r.status_code == 201
+    case = await api.session.scalar(sa.select(Case).where(Case.tracking_code == made["tracking_code"]))
+    assert case is not None
+    head = await api.http.get(f"{V1}/cases/{case.id}/attachments", headers=await api.headers("xa.chutich"))
+    assert head.status_code == 200 and len(head.json()) == 1
+    inspector = await api.http.get(f"{V1}/cases/{case.id}/attachments", headers=await api.headers("thanhtra"))
+    assert inspector.status_code == 404

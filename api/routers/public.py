@@ -4,13 +4,15 @@ address and per device id; a citizen reaches only their own case, by tracking co
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Depends, File, Header, Request, Response, UploadFile, status
 
 from api import clock, errors
 from api.deps import SessionDep
 from api.errors import Code, DomainError
 from api.models.cases.schemas import Channel
-from api.models.public import RatingIn, SubmissionCreated, SubmissionIn, SubmissionStatus
+from api.models.public import AttachmentOut, RatingIn, SubmissionCreated, SubmissionIn, SubmissionStatus
+from api.routers.attachments import read_upload
+from api.services import attachments
 from api.services import calendar as calendar_service
 from api.services import public as service
 
@@ -139,3 +141,36 @@ async def rate(
     case = await _own_case(request, session, who, tracking_code, x_access_key)
     await service.rate(session, case, data.score, data.comment, clock.today())
     return Response(status_code=204)
+
+
+@router.post(
+    "/submissions/{tracking_code}/attachments",
+    response_model=AttachmentOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Gửi kèm ảnh, PDF hoặc ghi âm cho hồ sơ của mình",
+    description="Multipart field `file`; the type is read from the content (JPEG, PNG, PDF, MP3, M4A, OGG, WAV), "
+    "at most ATTACHMENT_MAX_BYTES (10 MB). Header `X-Access-Key`.",
+    responses=errors.responses(404, 413, 415, 422, 429),
+)
+async def attach(
+    tracking_code: str,
+    request: Request,
+    session: SessionDep,
+    who: ClientDep,
+    file: Annotated[UploadFile, File()],
+    x_access_key: AccessKey = None,
+) -> AttachmentOut:
+    if not re.match(CODE, tracking_code):
+        raise DomainError(Code.submission_not_found)
+    case = await _own_case(request, session, who, tracking_code, x_access_key)
+    data = await read_upload(request, file)
+    return await attachments.add(
+        session,
+        request.app.state.storage,
+        case,
+        file.filename,
+        data,
+        uploaded_by="citizen",
+        actor_id=None,
+        max_bytes=request.app.state.settings.attachment_max_bytes,
+    )
