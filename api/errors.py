@@ -156,6 +156,7 @@ class Code(StrEnum):
     attachment_too_large = "attachment_too_large"
     attachment_type_refused = "attachment_type_refused"
     attachment_not_found = "attachment_not_found"
+    duplicate_target_not_found = "duplicate_target_not_found"
 
 
 C = Code
@@ -333,6 +334,7 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.attachment_too_large: (413, "Tệp đính kèm vượt quá dung lượng cho phép"),
     C.attachment_type_refused: (415, "Chỉ nhận ảnh (JPEG, PNG), PDF hoặc âm thanh (MP3, M4A, OGG, WAV)"),
     C.attachment_not_found: (404, "Không tìm thấy tệp đính kèm"),
+    C.duplicate_target_not_found: (422, "Đơn trùng phải chỉ ra đơn gốc (một hồ sơ khác mà bạn được xem)"),
     C.enforcement_not_allowed: (
         409,
         "Chỉ ghi nhận thi hành đối với quyết định giải quyết khiếu nại, kết luận nội dung tố cáo đã ban hành",

@@ -317,3 +317,38 @@ async def test_a_denunciations_files_go_only_to_those_who_may_see_the_denouncer(
     assert head.status_code == 200 and len(head.json()) == 1
     inspector = await api.http.get(f"{V1}/cases/{case.id}/attachments", headers=await api.headers("thanhtra"))
     assert inspector.status_code == 404
+
+
+async def test_the_same_letter_twice_is_suggested_confirmed_or_dismissed(api: Api) -> None:
+    first = (
+        await submit(api, body(content="Đường vào bản Sín Chải bị sạt lở sau mưa lớn, đề nghị khắc phục gấp."))
+    ).json()
+    second = (
+        await submit(api, body(content="duong vao  ban Sin Chai   bi sat lo sau mua lon, de nghi khac phuc gap"))
+    ).json()
+    third = (await submit(api, body(content="Đường  vào bản Sín Chải bị sạt lở sau mưa lớn, đề nghị khắc phục"))).json()
+    ids = {}
+    for made in (first, second, third):
+        ids[made["tracking_code"]] = await api.session.scalar(
+            sa.select(Case.id).where(Case.tracking_code == made["tracking_code"])
+        )
+    a, b, c = ids[first["tracking_code"]], ids[second["tracking_code"]], ids[third["tracking_code"]]
+    h = await api.headers("xa.tiepdan")
+    suggested = {d["id"] for d in (await api.http.get(f"{V1}/cases/{b}/duplicates", headers=h)).json()}
+    assert a in suggested and c in suggested
+    # Not the same matter: never suggested again, either way round.
+    r = await api.http.post(f"{V1}/cases/{b}/duplicates/{c}/dismiss", headers=h)
+    assert r.status_code == 204
+    assert c not in {d["id"] for d in (await api.http.get(f"{V1}/cases/{b}/duplicates", headers=h)).json()}
+    assert b not in {d["id"] for d in (await api.http.get(f"{V1}/cases/{c}/duplicates", headers=h)).json()}
+    # The same matter: stored as a duplicate, keeping the link.
+    version = (await api.http.get(f"{V1}/cases/{b}", headers=h)).json()["version"]
+    r = await api.http.post(f"{V1}/cases/{b}/duplicates/{a}/confirm", headers={**h, "If-Match": str(version)})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "stored"
+    row = await api.session.get(Case, b)
+    assert row is not None and row.duplicate_of_case_id == a and row.reason_code == "duplicate"
+    bad = await api.http.post(
+        f"{V1}/cases/{c}/actions/store", headers={**h, "If-Match": "1"}, json={"reason_code": "duplicate"}
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "duplicate_target_not_found"

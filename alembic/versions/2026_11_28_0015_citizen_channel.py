@@ -1,5 +1,5 @@
-"""citizen channel: citizens' ratings (append-only for the service), Open311 API keys, attachments, and the
-location a public submission gives
+"""citizen channel: citizens' ratings (append-only for the service), Open311 API keys, attachments, the
+location a public submission gives, the link of a letter stored as a duplicate and dismissed duplicate suggestions
 
 Revision ID: 0015
 Revises: 0014
@@ -62,12 +62,29 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_case_ratings_rated_on'), 'case_ratings', ['rated_on'], unique=False)
     op.add_column('cases', sa.Column('location', postgresql.JSONB(astext_type=sa.Text()), nullable=True))
+    op.add_column('cases', sa.Column('duplicate_of_case_id', sa.BigInteger(), nullable=True))
+    op.create_foreign_key(op.f('fk_cases_duplicate_of_case_id_cases'), 'cases', 'cases', ['duplicate_of_case_id'], ['id'])
+    op.create_index(op.f('ix_cases_duplicate_of_case_id'), 'cases', ['duplicate_of_case_id'], unique=False)
+    op.create_table('duplicate_dismissals',
+    sa.Column('case_id', sa.BigInteger(), nullable=False),
+    sa.Column('other_case_id', sa.BigInteger(), nullable=False),
+    sa.Column('dismissed_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_duplicate_dismissals_case_id_cases')),
+    sa.ForeignKeyConstraint(['dismissed_by_id'], ['users.id'], name=op.f('fk_duplicate_dismissals_dismissed_by_id_users')),
+    sa.ForeignKeyConstraint(['other_case_id'], ['cases.id'], name=op.f('fk_duplicate_dismissals_other_case_id_cases')),
+    sa.PrimaryKeyConstraint('case_id', 'other_case_id', name=op.f('pk_duplicate_dismissals'))
+    )
     role = _role()
     if role:
         op.execute(f"REVOKE UPDATE, DELETE ON case_ratings FROM {role}")
 
 
 def downgrade() -> None:
+    op.drop_table('duplicate_dismissals')
+    op.drop_index(op.f('ix_cases_duplicate_of_case_id'), table_name='cases')
+    op.drop_constraint(op.f('fk_cases_duplicate_of_case_id_cases'), 'cases', type_='foreignkey')
+    op.drop_column('cases', 'duplicate_of_case_id')
     op.drop_column('cases', 'location')
     op.drop_index(op.f('ix_case_ratings_rated_on'), table_name='case_ratings')
     op.drop_table('case_ratings')

@@ -1,5 +1,13 @@
 """Case tables and the request/response schemas of the case API."""
 
-from api.models.cases.tables import Case, CaseAssignment, CaseDialogue, CaseEvent, CaseParty, ChainCheckpoint
+from api.models.cases.tables import (
+    Case,
+    CaseAssignment,
+    CaseDialogue,
+    CaseEvent,
+    CaseParty,
+    ChainCheckpoint,
+    DuplicateDismissal,
+)
 
-__all__ = ["Case", "CaseAssignment", "CaseDialogue", "CaseEvent", "CaseParty", "ChainCheckpoint"]
+__all__ = ["Case", "CaseAssignment", "CaseDialogue", "CaseEvent", "CaseParty", "ChainCheckpoint", "DuplicateDismissal"]

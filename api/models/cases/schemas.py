@@ -163,6 +163,9 @@ class ActionIn(Strict):
     extension_days: int | None = Field(default=None, ge=1, le=30)
     complexity: Complexity | None = None
     inspection_lead: bool = Field(default=False, description="store: keep an anonymous denunciation as a lead")
+    duplicate_of_case_id: Id64 | None = Field(
+        default=None, description="store with reason_code duplicate: the letter this one duplicates"
+    )
 
 
 class CaseFilters(BaseModel):

@@ -73,6 +73,10 @@ class Case(SQLModel, table=True):
     resolution_late: bool | None = Field(default=None, sa_column=sa.Column(sa.Boolean))
     enforced_on: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
     enforcement: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONB))
+    # A letter stored as a duplicate keeps the link to the letter it duplicates (migration 0015).
+    duplicate_of_case_id: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id"), index=True)
+    )
     # Where a public submission says the matter is (lat/long, commune): Open311's location (migration 0015).
     location: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONB))
     warnings: list[dict[str, Any]] = Field(
@@ -220,3 +224,14 @@ class ChainCheckpoint(SQLModel, table=True):
     events: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
     digest: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     signature: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+
+
+class DuplicateDismissal(SQLModel, table=True):
+    """An officer's "not the same matter" on a suggested duplicate: the pair is not suggested again."""
+
+    __tablename__ = "duplicate_dismissals"
+
+    case_id: int = Field(sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id"), primary_key=True))
+    other_case_id: int = Field(sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id"), primary_key=True))
+    dismissed_by_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id"), nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())

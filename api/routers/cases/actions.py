@@ -21,6 +21,7 @@ from api.models.cases.schemas import (
 from api.pagination import CursorQuery, LimitQuery, Page
 from api.services.cases import actions as action_service
 from api.services.cases import dialogues as dialogue_service
+from api.services.cases import duplicates as duplicate_service
 from api.services.cases import enforcement as enforcement_service
 from api.services.cases import presenters
 from api.services.cases import queries as query_service
@@ -198,3 +199,44 @@ async def record_enforcement(case_id: Id64, data: EnforcementIn, ctx: Ctx) -> Ca
     return await enforcement_service.record(
         ctx.session, ctx.officer, case_id, data, today=today(), env=ctx.env, vault=vault_for(ctx.settings)
     )
+
+
+@router.post(
+    "/{case_id}/duplicates/{original_id}/confirm",
+    response_model=CaseOut,
+    summary="Xác nhận đơn trùng: lưu đơn, giữ liên kết với đơn gốc",
+    description="The `store` action with reason_code `duplicate` and `duplicate_of_case_id`; needs If-Match.",
+    responses=errors.responses(403, 404, 409, 412, 422, 428),
+)
+async def confirm_duplicate(
+    case_id: Id64,
+    original_id: Id64,
+    response: Response,
+    ctx: Ctx,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> CaseOut:
+    version = parse_if_match(if_match)
+    out = await action_service.perform(
+        ctx.session,
+        ctx.officer,
+        case_id,
+        Action.store,
+        version,
+        ActionIn(reason_code="duplicate", duplicate_of_case_id=original_id),
+        today=today(),
+        env=ctx.env,
+        vault=vault_for(ctx.settings),
+    )
+    response.headers["ETag"] = f'"{out.version}"'
+    return out
+
+
+@router.post(
+    "/{case_id}/duplicates/{other_id}/dismiss",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Bỏ gợi ý đơn trùng (không cùng vụ việc)",
+    responses=errors.responses(403, 404),
+)
+async def dismiss_duplicate(case_id: Id64, other_id: Id64, ctx: Ctx) -> Response:
+    await duplicate_service.dismiss(ctx.session, ctx.officer, case_id, other_id)
+    return Response(status_code=204)

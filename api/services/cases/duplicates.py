@@ -4,7 +4,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Officer
-from api.models.cases import Case, CaseParty
+from api.errors import Code, DomainError
+from api.models.cases import Case, CaseParty, DuplicateDismissal
 from api.models.cases.schemas import DuplicateOut
 from api.services import search
 from api.services.cases import access
@@ -46,6 +47,13 @@ async def similar(session: AsyncSession, principal: Officer, case: Case, limit: 
                 # …nor, from another case, to a denunciation whose denouncer the caller may not know.
                 sa.or_(Case.kind != "denunciation", access.sees_identity_clause(principal)),
                 sa.or_(score > SIMILARITY_THRESHOLD, same_person),
+                # Pairs an officer has said are not the same matter are not suggested again.
+                ~sa.exists().where(
+                    sa.or_(
+                        sa.and_(DuplicateDismissal.case_id == case.id, DuplicateDismissal.other_case_id == Case.id),
+                        sa.and_(DuplicateDismissal.case_id == Case.id, DuplicateDismissal.other_case_id == case.id),
+                    )
+                ),
             )
             .order_by(sa.desc("same"), sa.desc("score"))
             .limit(limit)
@@ -64,3 +72,30 @@ async def similar(session: AsyncSession, principal: Officer, case: Case, limit: 
         )
         for c, s, same in rows
     ]
+
+
+async def dismiss(session: AsyncSession, principal: Officer, case_id: int, other_id: int) -> None:
+    """Record that two letters are not the same matter (both must be readable by the caller)."""
+    from api.services import audit
+    from api.services.cases import queries
+
+    await queries.get_readable(session, principal, case_id)
+    await queries.get_readable(session, principal, other_id)
+    if case_id == other_id:
+        raise DomainError(Code.validation_error, details={"field": "other_id"})
+    await session.execute(
+        sa.text(
+            "INSERT INTO duplicate_dismissals (case_id, other_case_id, dismissed_by_id) VALUES (:a, :b, :u) "
+            "ON CONFLICT DO NOTHING"
+        ),
+        {"a": case_id, "b": other_id, "u": principal.id},
+    )
+    audit.record(
+        session,
+        actor_id=principal.id,
+        entity="case",
+        entity_id=case_id,
+        action="duplicate_dismissed",
+        payload={"other_case_id": other_id},
+    )
+    await session.commit()
