@@ -349,6 +349,8 @@ async def test_the_same_letter_twice_is_suggested_confirmed_or_dismissed(api: Ap
     row = await api.session.get(Case, b)
     assert row is not None and row.duplicate_of_case_id == a and row.reason_code == "duplicate"
     bad = await api.http.post(
-        f"{V1}/cases/{c}/actions/store", headers={**h, "If-Match": "1"}, json={"reason_code": "duplicate"}
+        f"{V1}/cases/{c}/actions/store",
+        headers={**h, "If-Match": "1"},
+        json={"reason_code": "duplicate", "duplicate_of_case_id": 9_000_000_000},
     )
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "duplicate_target_not_found"

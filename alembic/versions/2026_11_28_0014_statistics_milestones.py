@@ -67,13 +67,6 @@ def upgrade() -> None:
     op.add_column('cases', sa.Column('resolution_late', sa.Boolean(), nullable=True))
     op.add_column('cases', sa.Column('enforced_on', sa.Date(), nullable=True))
     op.add_column('cases', sa.Column('enforcement', postgresql.JSONB(astext_type=sa.Text()), nullable=True))
-    op.create_index('ix_cases_accepted', 'cases', ['accepted_on'], unique=False)
-    op.create_index('ix_cases_processed', 'cases', ['processed_on'], unique=False)
-    op.create_index('ix_cases_settled', 'cases', ['settled_on'], unique=False)
-    op.create_index('ix_cases_unsettled', 'cases', ['competent_unit_id'], unique=False, postgresql_where=sa.text('settled_on IS NULL AND accepted_on IS NOT NULL'))
-    op.create_index('ix_cases_enforced', 'cases', ['enforced_on'], unique=False)
-    op.create_index('ix_cases_unenforced', 'cases', ['competent_unit_id'], unique=False, postgresql_where=sa.text('enforced_on IS NULL AND outcome IS NOT NULL'))
-    op.create_index('ix_cases_unprocessed', 'cases', ['receiving_unit_id', 'received_at'], unique=False, postgresql_where=sa.text('processed_on IS NULL'))
     # Backfill from the trail: the first step out of `received`, and the first step into resolved / terminated.
     op.execute("""
         UPDATE cases c SET processed_on = e.effective_date, processed_as = e.action
@@ -96,13 +89,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index('ix_cases_unprocessed', table_name='cases', postgresql_where=sa.text('processed_on IS NULL'))
-    op.drop_index('ix_cases_unenforced', table_name='cases')
-    op.drop_index('ix_cases_enforced', table_name='cases')
-    op.drop_index('ix_cases_unsettled', table_name='cases')
-    op.drop_index('ix_cases_settled', table_name='cases')
-    op.drop_index('ix_cases_processed', table_name='cases')
-    op.drop_index('ix_cases_accepted', table_name='cases')
     op.drop_column('cases', 'enforcement')
     op.drop_column('cases', 'enforced_on')
     op.drop_column('cases', 'resolution_late')

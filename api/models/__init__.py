@@ -6,7 +6,7 @@ from api.models.calendar import CacheVersion, CalendarOverride
 from api.models.cases import Case, CaseAssignment, CaseDialogue, CaseEvent, CaseParty, ChainCheckpoint
 from api.models.public import ApiKey, Attachment, CaseRating
 from api.models.reception import ReceptionCounter, ReceptionEntry, ReceptionSession
-from api.models.stats import StatReport
+from api.models.stats import CaseFact, StatReport
 from api.models.unit import Unit
 from api.models.user import User
 from api.models.webhooks import OutboxEvent, WebhookDelivery, WebhookSubscription
@@ -22,6 +22,7 @@ __all__ = [
     "CaseAssignment",
     "CaseDialogue",
     "CaseEvent",
+    "CaseFact",
     "CaseParty",
     "ChainCheckpoint",
     "LoginAttempt",

@@ -27,3 +27,55 @@ class StatReport(SQLModel, table=True):
     submitted_at: datetime | None = Field(default=None, sa_column=created_at_column())
 
     __table_args__ = (sa.UniqueConstraint("form", "period", "unit_id", name="uq_stat_reports_form_period_unit"),)
+
+
+class CaseFact(SQLModel, table=True):
+    """What the statistics count of each case, in a narrow row (about a tenth of a case row): kept by a trigger
+    on `cases` in the same transaction as every change (migration 0016), so the forms read a small table and
+    never the letters' text."""
+
+    __tablename__ = "case_facts"
+
+    case_id: int = Field(
+        sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    )
+    kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    field: str = Field(sa_column=sa.Column(sa.String(24), nullable=False))
+    status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    receiving_unit_id: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    competent_unit_id: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    received_at: date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    processed_on: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
+    processed_as: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
+    accepted_on: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
+    settled_on: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
+    outcome: str | None = Field(default=None, sa_column=sa.Column(sa.String(24)))
+    reason_code: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
+    resolution_late: bool | None = Field(default=None, sa_column=sa.Column(sa.Boolean))
+    complaint_round: int | None = Field(default=None, sa_column=sa.Column(sa.SmallInteger))
+    repeat_of_case_id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger))
+    enforced_on: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
+    remedies: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONB))
+    enforcement: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONB))
+    next_due_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
+
+    __table_args__ = (
+        sa.Index("ix_case_facts_due", "next_due_date", postgresql_where=sa.text("next_due_date IS NOT NULL")),
+        sa.Index("ix_case_facts_received", "received_at"),
+        # Partial where a new letter has nothing yet: an intake adds entries to the primary key, `received` and
+        # `unprocessed` only.
+        sa.Index("ix_case_facts_processed", "processed_on", postgresql_where=sa.text("processed_on IS NOT NULL")),
+        sa.Index("ix_case_facts_unprocessed", "receiving_unit_id", postgresql_where=sa.text("processed_on IS NULL")),
+        sa.Index("ix_case_facts_settled", "settled_on", postgresql_where=sa.text("settled_on IS NOT NULL")),
+        sa.Index(
+            "ix_case_facts_unsettled",
+            "competent_unit_id",
+            postgresql_where=sa.text("settled_on IS NULL AND accepted_on IS NOT NULL"),
+        ),
+        sa.Index("ix_case_facts_enforced", "enforced_on", postgresql_where=sa.text("enforced_on IS NOT NULL")),
+        sa.Index(
+            "ix_case_facts_unenforced",
+            "competent_unit_id",
+            postgresql_where=sa.text("enforced_on IS NULL AND outcome IS NOT NULL"),
+        ),
+    )

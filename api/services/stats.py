@@ -145,10 +145,10 @@ def _xld_sql() -> str:
         SELECT receiving_unit_id AS unit_id, {", ".join(cols)}
         FROM (
             -- Two disjoint index ranges rather than one scan of every letter ever received.
-            SELECT {_XLD_COLUMNS} FROM cases WHERE processed_on >= :start AND received_at <= :end
+            SELECT {_XLD_COLUMNS} FROM case_facts WHERE processed_on >= :start AND received_at <= :end
               AND receiving_unit_id = ANY(:units)
             UNION ALL
-            SELECT {_XLD_COLUMNS} FROM cases WHERE processed_on IS NULL AND received_at <= :end
+            SELECT {_XLD_COLUMNS} FROM case_facts WHERE processed_on IS NULL AND received_at <= :end
               AND receiving_unit_id = ANY(:units)
         ) c
         GROUP BY receiving_unit_id
@@ -214,10 +214,10 @@ def _settlement_sql(kind: str) -> str:
     return f"""
         SELECT competent_unit_id AS unit_id, {", ".join(cols)}
         FROM (
-            SELECT {picked} FROM cases WHERE settled_on >= :start AND accepted_on <= :end
+            SELECT {picked} FROM case_facts WHERE settled_on >= :start AND accepted_on <= :end
               AND kind = '{kind}' AND competent_unit_id = ANY(:units)
             UNION ALL
-            SELECT {picked} FROM cases WHERE settled_on IS NULL AND accepted_on IS NOT NULL AND accepted_on <= :end
+            SELECT {picked} FROM case_facts WHERE settled_on IS NULL AND accepted_on IS NOT NULL AND accepted_on <= :end
               AND kind = '{kind}' AND competent_unit_id = ANY(:units)
         ) c
         GROUP BY competent_unit_id
@@ -250,10 +250,12 @@ def _kqth_sql() -> str:
     return f"""
         SELECT competent_unit_id AS unit_id, {", ".join(cols)}
         FROM (
-            SELECT {_KQTH_COLUMNS} FROM cases WHERE enforced_on >= :start AND settled_on <= :end AND outcome IS NOT NULL
+            SELECT {_KQTH_COLUMNS} FROM case_facts
+            WHERE enforced_on >= :start AND settled_on <= :end AND outcome IS NOT NULL
               AND kind IN ('complaint', 'denunciation') AND competent_unit_id = ANY(:units)
             UNION ALL
-            SELECT {_KQTH_COLUMNS} FROM cases WHERE enforced_on IS NULL AND outcome IS NOT NULL AND settled_on <= :end
+            SELECT {_KQTH_COLUMNS} FROM case_facts
+            WHERE enforced_on IS NULL AND outcome IS NOT NULL AND settled_on <= :end
               AND kind IN ('complaint', 'denunciation') AND competent_unit_id = ANY(:units)
         ) c
         GROUP BY competent_unit_id
@@ -543,7 +545,7 @@ async def summary(
         sa.text(
             f"""
             SELECT kind, status, field, competent_unit_id, date_trunc('month', received_at)::date, count(*)
-            FROM cases WHERE {received}
+            FROM case_facts WHERE {received}
             GROUP BY GROUPING SETS (
                 (kind), (status), (field), (competent_unit_id), (date_trunc('month', received_at)::date)
             )
@@ -556,32 +558,28 @@ async def summary(
         for name, value in (("kind", kind), ("status", st), ("field", fld), ("unit", unit), ("month", month)):
             if value is not None:
                 by[name][value] = int(n)
-    settled = (
+    # One pass over the matters settled in the period: the totals (grouping set ()) and each month.
+    settled_rows = (
         await session.execute(
             sa.text(
                 """
-                SELECT count(*), count(*) FILTER (WHERE NOT coalesce(resolution_late, false)),
+                SELECT date_trunc('month', settled_on)::date, count(*),
+                       count(*) FILTER (WHERE NOT coalesce(resolution_late, false)),
                        percentile_cont(0.5) WITHIN GROUP (ORDER BY settled_on - received_at)
-                FROM cases
+                FROM case_facts
                 WHERE competent_unit_id = ANY(:units) AND settled_on BETWEEN :start AND :end
+                GROUP BY GROUPING SETS ((), (date_trunc('month', settled_on)::date))
                 """
             ),
             p,
         )
-    ).one()
-    settled_months = await session.execute(
-        sa.text(
-            """
-            SELECT date_trunc('month', settled_on)::date, count(*) FROM cases
-            WHERE competent_unit_id = ANY(:units) AND settled_on BETWEEN :start AND :end GROUP BY 1
-            """
-        ),
-        p,
-    )
-    settled_by_month = {m: int(n) for m, n in settled_months.tuples()}
+    ).all()
+    settled = next((r[1:] for r in settled_rows if r[0] is None), (0, 0, None))
+    settled_months = [(r[0], r[1]) for r in settled_rows if r[0] is not None]
+    settled_by_month = {m: int(n) for m, n in settled_months}
     overdue_rows = await session.execute(
         sa.text(
-            "SELECT competent_unit_id, count(*) FROM cases WHERE competent_unit_id = ANY(:units) "
+            "SELECT competent_unit_id, count(*) FROM case_facts WHERE competent_unit_id = ANY(:units) "
             "AND next_due_date < :today AND status IN ('received', 'accepted', 'in_progress') GROUP BY 1"
         ),
         p,

@@ -110,24 +110,6 @@ class Case(SQLModel, table=True):
         sa.Index("ix_cases_receiving_received", "receiving_unit_id", "received_at", "id"),
         sa.Index("ix_cases_kind_field_status", "kind", "field", "status"),
         sa.Index("ix_cases_open_received", "received_at", "id", postgresql_where=sa.text("next_due_date IS NOT NULL")),
-        # Statistics: letters still unprocessed, and matters accepted (the forms' carry-over starts from these).
-        sa.Index(
-            "ix_cases_unprocessed", "receiving_unit_id", "received_at", postgresql_where=sa.text("processed_on IS NULL")
-        ),
-        sa.Index("ix_cases_processed", "processed_on"),
-        sa.Index("ix_cases_accepted", "accepted_on"),
-        sa.Index("ix_cases_settled", "settled_on"),
-        sa.Index(
-            "ix_cases_unsettled",
-            "competent_unit_id",
-            postgresql_where=sa.text("settled_on IS NULL AND accepted_on IS NOT NULL"),
-        ),
-        sa.Index("ix_cases_enforced", "enforced_on"),
-        sa.Index(
-            "ix_cases_unenforced",
-            "competent_unit_id",
-            postgresql_where=sa.text("enforced_on IS NULL AND outcome IS NOT NULL"),
-        ),
         sa.UniqueConstraint("received_by_id", "idempotency_key", name="uq_cases_idempotency"),
         sa.CheckConstraint("version >= 1", name="version_positive"),
     )

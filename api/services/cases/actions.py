@@ -195,22 +195,19 @@ async def _guide(ctx: Ctx) -> None:
 async def _store(ctx: Ctx) -> None:
     ctx.case.reason_code = _code(ctx.body.reason_code, store_reasons_for(Kind(ctx.case.kind)), "reason_code")
     original = ctx.body.duplicate_of_case_id
-    if ctx.case.reason_code == "duplicate":
-        # A duplicate names the letter it duplicates (one the officer can read): the link is kept, and the matter
-        # is counted once.
-        found = (
-            original is not None
-            and original != ctx.case.id
-            and await ctx.session.scalar(sa.select(Case.id).where(Case.id == original, access.readable(ctx.principal)))
+    if original is not None:
+        # A duplicate may name the letter it duplicates (one the officer can read): the link is kept.
+        if ctx.case.reason_code != "duplicate":
+            raise DomainError(
+                Code.validation_error, details={"field": "duplicate_of_case_id", "hint": "reason_code duplicate"}
+            )
+        found = original != ctx.case.id and await ctx.session.scalar(
+            sa.select(Case.id).where(Case.id == original, access.readable(ctx.principal))
         )
         if not found:
             raise DomainError(Code.duplicate_target_not_found, details={"field": "duplicate_of_case_id"})
         ctx.case.duplicate_of_case_id = original
         ctx.payload["duplicate_of_case_id"] = original
-    elif original is not None:
-        raise DomainError(
-            Code.validation_error, details={"field": "duplicate_of_case_id", "hint": "reason_code duplicate"}
-        )
     if ctx.body.inspection_lead:
         ctx.payload["inspection_lead"] = True
     _end_processing(ctx)
