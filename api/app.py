@@ -9,8 +9,10 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
 
 from api import db, docs, embedded, errors, logs, ratelimit
+from api.dashboard import views as dashboard_views
 from api.routers import (
     attachments,
     audit,
@@ -153,5 +155,11 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(open311.router)
+    app.include_router(dashboard_views.router)
+    app.mount(
+        "/dashboard/static",
+        StaticFiles(directory=Path(dashboard_views.__file__).parent / "static"),
+        name="dashboard-static",
+    )
     app.include_router(health.router)
     return app

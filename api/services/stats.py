@@ -558,25 +558,25 @@ async def summary(
         for name, value in (("kind", kind), ("status", st), ("field", fld), ("unit", unit), ("month", month)):
             if value is not None:
                 by[name][value] = int(n)
-    # One pass over the matters settled in the period: the totals (grouping set ()) and each month.
+    # One pass over the matters settled in the period: the totals, each month, each unit.
     settled_rows = (
         await session.execute(
             sa.text(
                 """
-                SELECT date_trunc('month', settled_on)::date, count(*),
+                SELECT date_trunc('month', settled_on)::date, competent_unit_id, count(*),
                        count(*) FILTER (WHERE NOT coalesce(resolution_late, false)),
                        percentile_cont(0.5) WITHIN GROUP (ORDER BY settled_on - received_at)
                 FROM case_facts
                 WHERE competent_unit_id = ANY(:units) AND settled_on BETWEEN :start AND :end
-                GROUP BY GROUPING SETS ((), (date_trunc('month', settled_on)::date))
+                GROUP BY GROUPING SETS ((), (date_trunc('month', settled_on)::date), (competent_unit_id))
                 """
             ),
             p,
         )
     ).all()
-    settled = next((r[1:] for r in settled_rows if r[0] is None), (0, 0, None))
-    settled_months = [(r[0], r[1]) for r in settled_rows if r[0] is not None]
-    settled_by_month = {m: int(n) for m, n in settled_months}
+    settled = next((r[2:] for r in settled_rows if r[0] is None and r[1] is None), (0, 0, None))
+    settled_by_month = {r[0]: int(r[2]) for r in settled_rows if r[0] is not None}
+    settled_units = {r[1]: (int(r[2]), int(r[3])) for r in settled_rows if r[1] is not None}
     overdue_rows = await session.execute(
         sa.text(
             "SELECT competent_unit_id, count(*) FROM case_facts WHERE competent_unit_id = ANY(:units) "
@@ -594,8 +594,12 @@ async def summary(
                 "unit_name": names[uid].name,
                 "received": by["unit"].get(uid, 0),
                 "overdue": overdue_by_unit.get(uid, 0),
+                "settled": settled_units.get(uid, (0, 0))[0],
+                "on_time_rate": round(settled_units[uid][1] / settled_units[uid][0], 4)
+                if settled_units.get(uid, (0, 0))[0]
+                else None,
             }
-            for uid in set(by["unit"]) | set(overdue_by_unit)
+            for uid in set(by["unit"]) | set(overdue_by_unit) | set(settled_units)
         ),
         key=lambda x: (-x["overdue"], -x["received"], x["unit_code"]),
     )
