@@ -659,7 +659,7 @@ async def watchlist(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Open matters the plan asks the inspectorate to watch, oldest first: overdue (long-running), complained
+    """Open matters the plan asks the inspectorate to watch, most overdue first: overdue (long-running), complained
     about again after a decision, sent to a level above the competent one, and multi-person in sensitive fields.
     Each links to its case by id and tracking code; no title or party."""
     from api.models.cases import Case
@@ -677,10 +677,18 @@ async def watchlist(
     if reason is not None and reason not in reasons:
         raise DomainError(Code.validation_error, details={"field": "reason", "allowed": sorted(reasons)})
     chosen = [reasons[reason]] if reason else list(reasons.values())
+    # Matters whose clock runs (a suspended one has none), most urgent first: the walk follows the due-date index
+    # and stops at a page, however many closed letters the province holds.
     stmt = sa.select(Case).where(
-        Case.status.in_(OPEN), Case.competent_unit_id.in_(ids), access.readable(principal), sa.or_(*chosen)
+        Case.next_due_date.is_not(None),
+        Case.status.in_(OPEN),
+        Case.competent_unit_id.in_(ids),
+        access.readable(principal),
+        sa.or_(*chosen),
     )
-    order = Keyset[Case](columns=(Case.received_at, Case.id), kinds=(date, int), key=lambda c: [c.received_at, c.id])
+    order = Keyset[Case](
+        columns=(Case.next_due_date, Case.id), kinds=(date, int), key=lambda c: [c.next_due_date, c.id]
+    )
     rows, next_cursor = await order.fetch(session, stmt, limit=limit, cursor=cursor)
     items = []
     for c in rows:
