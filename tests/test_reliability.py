@@ -1,0 +1,129 @@
+"""Faults, for real: the API process killed with SIGKILL in the middle of a load of citizen submissions loses no
+acknowledged submission and, when the apps retry with their Idempotency-Key, duplicates none; the process that
+comes back serves at once."""
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from api.cli import migrate
+from api.db import make_engine, make_sessionmaker
+from api.security import Passwords
+from api.seed import seed_demo
+from tests.conftest import SETTINGS
+from tests.pg import PgServer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def api_process(url: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": SETTINGS.secret_key or "",
+        "IDENTITY_KEYS": SETTINGS.identity_keys or "",
+        "JOBS_ENABLED": "false",
+        "PUBLIC_PER_MINUTE": "100000",
+        "PUBLIC_BURST": "100000",
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_COST": "1024",
+    }
+    cmd = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port),
+           "--log-level", "warning", "--no-access-log"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=0.5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+def _body(n: int) -> dict[str, object]:
+    return {
+        "kind": "feedback",
+        "field": "other",
+        "content": f"Phản ánh số {n}: đèn đường ở thôn {n % 17} không sáng.",
+        "location": {"commune_code": "04465"},
+        "consent": False,
+    }
+
+
+async def test_sigkill_during_submissions_loses_and_duplicates_nothing(pg_server: PgServer) -> None:
+    name = await asyncio.to_thread(pg_server.create_database, "tiepdan_crash")
+    url = pg_server.url(name)
+    try:
+        await asyncio.to_thread(migrate, url)
+        engine = make_engine(url)
+        async with make_sessionmaker(engine)() as db:
+            await seed_demo(db, Passwords(SETTINGS))
+        await engine.dispose()
+        port = _port()
+        total = 120
+        acknowledged: dict[int, str] = {}
+        mid_load = asyncio.Event()
+
+        async def send(client: httpx.AsyncClient, n: int) -> None:
+            with contextlib.suppress(httpx.HTTPError):
+                r = await client.post(
+                    "/api/v1/public/submissions",
+                    json=_body(n),
+                    headers={"Idempotency-Key": f"crash-{n}", "X-Device-Id": f"dev-{n % 7}"},
+                )
+                if r.status_code == 201:
+                    acknowledged[n] = r.json()["tracking_code"]
+                    if len(acknowledged) >= 15:
+                        mid_load.set()
+
+        with api_process(url, port) as proc:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+                tasks = [asyncio.create_task(send(client, n)) for n in range(total)]
+                await mid_load.wait()  # in the middle of the load
+                os.kill(proc.pid, signal.SIGKILL)
+                await asyncio.gather(*tasks)
+        before_restart = dict(acknowledged)
+        assert 15 <= len(before_restart) < total  # the kill landed mid-load
+        dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+        host = dsn.split("host=", 1)[1] if "host=" in dsn else None
+        conn = await asyncpg.connect(dsn.split("?")[0], **({"host": host} if host else {}))
+        try:
+            stored = {r["tracking_code"] for r in await conn.fetch("SELECT tracking_code FROM cases")}
+            # Every submission that was answered 201 is there.
+            assert set(before_restart.values()) <= stored
+            # The apps retry what got no answer, with the same keys: each lands once, the acknowledged ones answer
+            # with the case they already made.
+            with api_process(url, port):
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+                    await asyncio.gather(*(send(client, n) for n in range(total)))
+            assert len(acknowledged) == total
+            assert all(acknowledged[n] == code for n, code in before_restart.items())
+            rows = await conn.fetch("SELECT content, count(*) AS n FROM cases WHERE channel = 'mobile' GROUP BY 1")
+            assert len(rows) == total and all(r["n"] == 1 for r in rows)
+        finally:
+            await conn.close()
+    finally:
+        await asyncio.to_thread(pg_server.drop_database, name)
