@@ -456,6 +456,30 @@ def _timed_out(exc: BaseException) -> bool:
     return False
 
 
+_DB_DOWN_STATES = {"08000", "08001", "08003", "08004", "08006", "57P01", "57P02", "57P03", "55000"}
+
+
+def _database_down(exc: BaseException) -> bool:
+    """The database cannot be reached (refused, gone, shutting down, starting up): a state the client should
+    retry, not a server bug. Looks through SQLAlchemy's wrapping and the exception chain."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        err = stack.pop()
+        if err is None or id(err) in seen or len(seen) > 10:
+            continue
+        seen.add(id(err))
+        if isinstance(err, ConnectionError | TimeoutError) or (isinstance(err, OSError) and err.errno is not None):
+            return True
+        if getattr(err, "sqlstate", None) in _DB_DOWN_STATES or getattr(err, "connection_invalidated", False):
+            return True
+        name = type(err).__name__
+        if name in ("ConnectionDoesNotExistError", "InterfaceError") and "connection" in str(err).lower():
+            return True
+        stack += [getattr(err, "orig", None), err.__cause__, err.__context__]
+    return False
+
+
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
     return ".".join(parts) or ".".join(str(p) for p in loc)
@@ -488,6 +512,11 @@ def install(app: FastAPI) -> None:
         if _timed_out(exc):
             log.warning("statement timeout")
             return JSONResponse(catalogue_body(Code.query_timeout), status_code=503, headers={"Retry-After": "5"})
+        if _database_down(exc):
+            log.warning("database unavailable: %s", type(exc).__name__)
+            return JSONResponse(
+                catalogue_body(Code.database_unavailable), status_code=503, headers={"Retry-After": "5"}
+            )
         # The trace goes to the log (without request data); the client gets no internals.
         log.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
         return JSONResponse(catalogue_body(Code.internal_error), status_code=500)

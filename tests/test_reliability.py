@@ -127,3 +127,43 @@ async def test_sigkill_during_submissions_loses_and_duplicates_nothing(pg_server
             await conn.close()
     finally:
         await asyncio.to_thread(pg_server.drop_database, name)
+
+
+async def test_the_database_going_away_is_503_with_retry_after_and_the_service_recovers(pg_server: PgServer) -> None:
+    from api.app import create_app
+
+    name = await asyncio.to_thread(pg_server.create_database, "tiepdan_outage")
+    url = pg_server.url(name)
+    try:
+        await asyncio.to_thread(migrate, url)
+        engine = make_engine(url)
+        async with make_sessionmaker(engine)() as db:
+            await seed_demo(db, Passwords(SETTINGS))
+        await engine.dispose()
+        app = create_app(SETTINGS, database_url=url)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://outage") as http:
+            r = await http.post("/api/v1/auth/token", data={"username": "thanhtra", "password": "LaoCai@2026demo"})
+            h = {"Authorization": f"Bearer {r.json()['access_token']}"}
+            assert (await http.get("/api/v1/units", headers=h)).status_code == 200
+            # The database goes away: every connection dropped, new ones refused (as during a restart).
+            await pg_server._admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            await pg_server._admin(
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"  # noqa: S608
+            )
+            for path in ("/api/v1/units", "/api/v1/cases", "/readyz"):
+                down = await asyncio.wait_for(http.get(path, headers=h), timeout=10)  # fails fast, never hangs
+                assert down.status_code == 503, (path, down.text)
+                if path != "/readyz":
+                    assert down.json()["error"]["code"] == "database_unavailable"
+                    assert down.headers["Retry-After"] == "5"
+            await pg_server._admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+            # Back by itself: at most one request meets a connection the pool has not yet found dead.
+            statuses = [(await http.get("/api/v1/units", headers=h)).status_code for _ in range(3)]
+            assert statuses[-1] == 200 and statuses.count(200) >= 2, statuses
+            assert (await http.get("/readyz")).status_code == 200
+        await app.state.engine.dispose()
+        await app.state.hot_pool.close()
+    finally:
+        await pg_server._admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await asyncio.to_thread(pg_server.drop_database, name)
