@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from api import clock, errors
 from api.deps import AdminOfficer, SessionDep
@@ -18,7 +18,18 @@ from api.services import public as public_service
 from api.services.open311 import Open311Error
 from api.types import Id32
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
+
+class Open311ErrorItem(BaseModel):
+    code: int
+    description: str
+
+
+# GeoReport v2's own error format (a list), in JSON or XML, for the errors the routes answer themselves.
+OPEN311_ERRORS: dict[int | str, dict[str, Any]] = {
+    status_code: {"model": list[Open311ErrorItem], "description": "GeoReport v2 errors: [{code, description}]"}
+    for status_code in (400, 403, 404, 429)
+}
+router = APIRouter(prefix="/open311/v2", tags=["open311"], responses=OPEN311_ERRORS)
 keys_router = APIRouter(prefix="/open311/api-keys", tags=["open311"])
 MEDIA = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 
