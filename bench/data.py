@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -313,6 +314,7 @@ async def fill_cases(
         "updated_at",
     ]
     chunk = 50_000
+    bar = tqdm(total=n, unit=" cases", unit_scale=True, desc="cases", disable=not progress, smoothing=0.1)
     for start in range(0, n, chunk):
         rows = []
         for i in range(start, min(start + chunk, n)):
@@ -373,15 +375,11 @@ async def fill_cases(
             )
             del at
         await conn.copy_records_to_table("cases", records=[r[:-2] for r in rows], columns=cols[:-2])
-        if progress:
-            done = min(start + chunk, n)
-            rate = done / (time.perf_counter() - started)
-            print(f"\r  cases {done:>10,}/{n:,}  {rate:,.0f}/s  ETA {(n - done) / rate:5.0f} s", end="", flush=True)
+        bar.update(len(rows))
+    bar.close()
     await conn.execute(f"SELECT setval(pg_get_serial_sequence('cases', 'id'), {first_id + n})")
-    if progress:
-        print(f"\n  indexes: rebuilding {len(indexes)}", flush=True)
     await conn.execute("SET maintenance_work_mem = '512MB'")
-    for ix in indexes:
+    for ix in tqdm(indexes, desc="indexes", unit=" index", disable=not progress):
         await conn.execute(ix["indexdef"])
     if facts:
         cols = await conn.fetchval(
