@@ -216,8 +216,10 @@ async def main() -> None:
             ratio = sum(svc_runs) / sum(bare_runs)
             print(
                 f"\nthroughput ratio intake / bare at {args.clients} clients: {ratio:.0%} "
-                f"(target ≥ 35%); p99 at 4 clients: {few.pct(0.99):.1f} ms (target < 80 ms)"
+                f"(target ≥ 40%); p99 at 4 clients: {few.pct(0.99):.1f} ms (target < 50 ms)"
             )
+            peak = max((load.peak_rss_mb(p) for p in load.process_tree(pid)), default=0.0)
+            print(f"peak resident memory of one API process after the load: {peak:.0f} MB (target < 300 MB)")
 
 
 if __name__ == "__main__":
