@@ -161,7 +161,6 @@ async def create_request(fmt: str, request: Request, session: SessionDep) -> Res
         kind, fld = service.parse_code(form.get("service_code"), 400)
         data = _submission(form, kind, fld)
         settings = request.app.state.settings
-        env = await calendar_service.env(session, settings)
         outcome = await public_service.submit(
             session,
             settings,
@@ -169,7 +168,6 @@ async def create_request(fmt: str, request: Request, session: SessionDep) -> Res
             channel=Channel.mobile,
             scope=f"app:{app.id}:{device or ''}",
             idempotency_key=request.headers.get("Idempotency-Key"),
-            env=env,
             today=clock.today(),
         )
         made = outcome.created

@@ -72,7 +72,6 @@ async def submit(
     idempotency_key: IdempotencyKey = None,
 ) -> SubmissionCreated:
     settings = request.app.state.settings
-    env = await calendar_service.env(session, settings)
     outcome = await service.submit(
         session,
         settings,
@@ -80,7 +79,6 @@ async def submit(
         channel=Channel.mobile if who.device else Channel.online,
         scope=who.scope,
         idempotency_key=idempotency_key,
-        env=env,
         today=clock.today(),
     )
     response.headers["Cache-Control"] = "no-store"

@@ -6,7 +6,7 @@ another party."""
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from api.models.cases.schemas import CaseCreate, Channel
 from api.models.public import CaseRating, SubmissionCreated, SubmissionIn, SubmissionStatus, TimelineItem
 from api.models.unit import Unit
 from api.services import audit
+from api.services import calendar as calendar_service
 from api.services.calendar import DeadlineEnv
 from api.services.cases import intake
 from api.settings import Settings
@@ -127,30 +128,51 @@ _BY_ADDRESS = sa.text(r"""
 """)
 
 
-async def route(session: AsyncSession, data: SubmissionIn) -> Unit:
+@dataclass(frozen=True)
+class Landing:
+    """Where a submission lands, with what its intake needs, read in one statement: the unit, the channel's user
+    and the calendar's cache version."""
+
+    unit_id: int
+    code: str
+    name: str
+    path: str
+    remote_area: bool
+    user_id: int | None
+    calendar_version: int
+
+
+_LANDING = """
+    SELECT u.id, u.code, u.name, u.path, u.remote_area,
+           (SELECT id FROM users WHERE username = :user),
+           (SELECT version FROM cache_versions WHERE name = 'calendar')
+    FROM units u WHERE {where} AND u.is_active
+"""
+_BY_CODE = sa.text(_LANDING.format(where="u.code = :code AND u.level = 'commune'"))
+_BY_ID = sa.text(_LANDING.format(where="u.id = :id"))
+_PROVINCE = sa.text(_LANDING.format(where="u.level = 'province' AND u.parent_id IS NULL") + " ORDER BY u.id LIMIT 1")
+
+
+async def route(session: AsyncSession, data: SubmissionIn) -> Landing:
     """The commune the submission concerns (by code, or by its name in the address, accent-insensitively), or the
     province's reception office."""
     loc = data.location
+    row = None
     if loc.commune_code:
-        unit: Unit | None = await session.scalar(
-            sa.select(Unit).where(Unit.code == loc.commune_code, Unit.level == "commune", Unit.is_active)
-        )
-        if unit is None:
+        row = (await session.execute(_BY_CODE, {"code": loc.commune_code, "user": CHANNEL_USERNAME})).first()
+        if row is None:
             raise DomainError(Code.unknown_commune, details={"field": "location.commune_code"})
-        return unit
-    for text in (loc.address, data.contact.address if data.contact else None):
-        if text:
-            found = await session.scalar(_BY_ADDRESS, {"address": text})
-            if found is not None:
-                matched = await session.get(Unit, found)
-                if matched is not None:
-                    return matched
-    province: Unit | None = await session.scalar(
-        sa.select(Unit).where(Unit.level == "province", Unit.parent_id.is_(None), Unit.is_active).order_by(Unit.id)
-    )
-    if province is None:
+    else:
+        for text in (loc.address, data.contact.address if data.contact else None):
+            if text and row is None:
+                found = await session.scalar(_BY_ADDRESS, {"address": text})
+                if found is not None:
+                    row = (await session.execute(_BY_ID, {"id": found, "user": CHANNEL_USERNAME})).first()
+        if row is None:
+            row = (await session.execute(_PROVINCE, {"user": CHANNEL_USERNAME})).first()
+    if row is None:
         raise DomainError(Code.no_such_unit)
-    return province
+    return Landing(*row)
 
 
 _ROLE = {Kind.complaint: "complainant", Kind.denunciation: "denouncer"}
@@ -159,7 +181,6 @@ _ROLE = {Kind.complaint: "complainant", Kind.denunciation: "denouncer"}
 @dataclass(frozen=True)
 class Outcome:
     created: SubmissionCreated
-    replayed: bool
 
 
 async def submit(
@@ -170,18 +191,18 @@ async def submit(
     channel: Channel,
     scope: str,
     idempotency_key: str | None,
-    env: DeadlineEnv,
     today: date,
 ) -> Outcome:
     """One submission, one case, however often it is retried with the same Idempotency-Key (concurrently too);
     the same key with another body is refused. Lands as a `received` case through the desk's intake."""
     unit = await route(session, data)
-    assert unit.id is not None
-    user_id = await channel_user(session, unit.id)
+    user_id = unit.user_id if unit.user_id is not None else await channel_user(session, unit.unit_id)
+    # The calendar this process built for the overrides' current version (read with the unit), not rebuilt.
+    env = await calendar_service.env(session, settings, version=unit.calendar_version)
     desk = Officer(
         id=user_id,
         username=CHANNEL_USERNAME,
-        unit_id=unit.id,
+        unit_id=unit.unit_id,
         unit_path=unit.path,
         unit_remote_area=unit.remote_area,
         roles=frozenset({"desk_officer"}),
@@ -210,24 +231,22 @@ async def submit(
         parties=parties,
     )
     key = scoped_key(scope, idempotency_key) if idempotency_key else None
-    before = datetime.now(UTC)
-    created = await intake.create(session, desk, settings, request, today=today, env=env, idempotency_key=key)
-    case = await session.get(Case, created.id)
-    assert case is not None
-    replayed = case.created_at is not None and case.created_at < before - timedelta(seconds=1)
-    if (
-        replayed
-        and case.created_at is not None
-        and case.created_at < before - timedelta(hours=settings.idempotency_hours)
-    ):
-        raise DomainError(Code.idempotency_key_expired, details={"field": "Idempotency-Key"})
-    if not replayed and case.location is None:
-        case.location = {
-            k: v
-            for k, v in {"lat": data.location.lat, "long": data.location.long, "commune_code": unit.code}.items()
-            if v is not None
-        }
-        await session.commit()
+    location = {
+        k: v
+        for k, v in {"lat": data.location.lat, "long": data.location.long, "commune_code": unit.code}.items()
+        if v is not None
+    }
+    created = await intake.create(
+        session,
+        desk,
+        settings,
+        request,
+        today=today,
+        env=env,
+        idempotency_key=key,
+        replay_ttl=timedelta(hours=settings.idempotency_hours),
+        location=location,
+    )
     label, _ = public_status(created.status)
     due = {t.name: t.due_date for t in created.timers if t.status in ("running", "overdue")}
     return Outcome(
@@ -240,8 +259,7 @@ async def submit(
             unit_code=unit.code,
             unit_name=unit.name,
             due_date=next((due[n] for n in DUE_ORDER if n in due), None),
-        ),
-        replayed,
+        )
     )
 
 

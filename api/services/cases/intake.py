@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -226,15 +226,15 @@ WITH c AS (
         complexity, remote_area, remote_area_explicit, signer_count, is_anonymous, multi_place_verification,
         level_skipping,
         repeat_of_case_id, status, version, remedies, extension_count, warnings, timers, next_due_date,
-        next_alert_date, max_due_date, idempotency_key, idempotency_fingerprint, event_count, event_head, created_at,
-        updated_at)
+        next_alert_date, max_due_date, idempotency_key, idempotency_fingerprint, event_count, event_head, location,
+        created_at, updated_at)
     VALUES (:id, :tracking_code, :access_key_hash, :kind, :field, :channel, :title, :content, :received_at,
         :receiving_unit_id, :competent_unit_id, :received_by_id, :complaint_round, :previous_case_id,
         :decision_known_date, :complexity, :remote_area, :remote_area_explicit, :signer_count, :is_anonymous,
         :multi_place_verification,
         :level_skipping, :repeat_of_case_id, :status, 1, '{}'::jsonb, 0, CAST(CAST(:warnings AS text) AS jsonb),
         CAST(CAST(:timers AS text) AS jsonb), :next_due_date, :next_alert_date, :max_due_date, :idempotency_key,
-        :idempotency_fingerprint, 1, :hash, :at, :at)
+        :idempotency_fingerprint, 1, :hash, CAST(CAST(:location AS text) AS jsonb), :at, :at)
     ON CONFLICT DO NOTHING
     RETURNING id
 ), p AS (
@@ -283,11 +283,15 @@ async def create(
     idempotency_key: str | None = None,
     hot: asyncpg.Connection | None = None,
     commit: bool = True,
+    replay_ttl: timedelta | None = None,
+    location: dict[str, Any] | None = None,
 ) -> CaseCreated:
     """Record a letter. A retry with the same Idempotency-Key (even racing the first) returns the case made
     the first time. The officer who just typed the parties in reads nothing new: no identity_viewed event.
     With `commit=False` (and no `hot`) the case is written in the session's open transaction, for a caller that
-    writes more with it (a register entry) and commits everything together."""
+    writes more with it (a register entry) and commits everything together. `replay_ttl`: a key older than this
+    is refused (422 idempotency_key_expired) rather than replayed; `location`: where a public submission says
+    the matter is, written with the case."""
     if not principal.has(Role.desk_officer, Role.unit_head):
         raise DomainError(Code.intake_forbidden)
     if data.received_at > today:
@@ -450,6 +454,7 @@ async def create(
         "max_due_date": case.max_due_date,
         "idempotency_key": idempotency_key,
         "idempotency_fingerprint": fingerprint,
+        "location": json.dumps(location) if location is not None else None,
         "at": at,
         "p_role": [p.role for p in parties],
         "p_full_name": [p.full_name for p in parties],
@@ -480,9 +485,13 @@ async def create(
                 idempotency_key=idempotency_key,
                 hot=hot,
                 commit=commit,
+                replay_ttl=replay_ttl,
+                location=location,
             )
         if existing.idempotency_fingerprint not in (None, fingerprint):  # None: recorded before revision 0007
             raise DomainError(Code.idempotency_key_reused, details={"field": "Idempotency-Key"})
+        if replay_ttl is not None and existing.created_at is not None and existing.created_at < at - replay_ttl:
+            raise DomainError(Code.idempotency_key_expired, details={"field": "Idempotency-Key"})
         # A replay is a read: only for a caller who may still read the case, as it is now, audited as a read.
         assert existing.id is not None
         out = await queries.read(session, principal, existing.id, today=today, env=env, vault=vault)
