@@ -33,7 +33,7 @@ def _port() -> int:
 
 
 @contextlib.contextmanager
-def api_process(url: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
+def api_process(url: str, port: int, **extra: str) -> Iterator[subprocess.Popen[bytes]]:
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -44,6 +44,7 @@ def api_process(url: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
         "PUBLIC_BURST": "100000",
         "ARGON2_TIME_COST": "1",
         "ARGON2_MEMORY_COST": "1024",
+        **extra,
     }
     cmd = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port),
            "--log-level", "warning", "--no-access-log"]  # fmt: skip
@@ -166,4 +167,66 @@ async def test_the_database_going_away_is_503_with_retry_after_and_the_service_r
         await app.state.hot_pool.close()
     finally:
         await pg_server._admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await asyncio.to_thread(pg_server.drop_database, name)
+
+
+async def test_two_api_processes_and_their_jobs_record_and_notify_each_breach_once(pg_server: PgServer) -> None:
+    from api.models.cases import CaseEvent
+    from tests.helpers import case_body, days_ago
+    from tests.test_deadline_engine import Receiver
+
+    name = await asyncio.to_thread(pg_server.create_database, "tiepdan_twojobs")
+    url = pg_server.url(name)
+    receiver = Receiver(failures=0)
+    try:
+        await asyncio.to_thread(migrate, url)
+        engine = make_engine(url)
+        async with make_sessionmaker(engine)() as db:
+            await seed_demo(db, Passwords(SETTINGS))
+        # Two processes, each with its background jobs every half second, against one database.
+        jobs = {"JOBS_ENABLED": "true", "JOBS_INTERVAL_SECONDS": "0.5", "WEBHOOK_ALLOW_PRIVATE": "true"}
+        ports = [_port(), _port()]
+        with api_process(url, ports[0], **jobs), api_process(url, ports[1], **jobs):
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports[0]}", timeout=10) as http:
+                r = await http.post("/api/v1/auth/token", data={"username": "admin", "password": "LaoCai@2026demo"})
+                admin = {"Authorization": f"Bearer {r.json()['access_token']}"}
+                r = await http.post(
+                    "/api/v1/webhooks",
+                    headers=admin,
+                    json={"name": "Giám sát", "url": receiver.url, "event_types": ["deadline.overdue"]},
+                )
+                assert r.status_code == 201, r.text
+                r = await http.post(
+                    "/api/v1/auth/token", data={"username": "xa.tiepdan", "password": "LaoCai@2026demo"}
+                )
+                desk = {"Authorization": f"Bearer {r.json()['access_token']}"}
+                made = []
+                for i in range(5):
+                    r = await http.post(
+                        "/api/v1/cases", headers=desk, json=case_body(received_at=days_ago(40), title=f"Quá hạn {i}")
+                    )
+                    assert r.status_code == 201, r.text
+                    made.append(r.json()["id"])
+            # Each case has two overdue timers (processing, acceptance): ten breaches to record and send.
+            for _ in range(100):
+                if len(receiver.requests) >= 10:
+                    break
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(2)  # several more rounds of both processes: nothing more may come
+        async with make_sessionmaker(engine)() as db:
+            import sqlalchemy as sa
+
+            recorded = (
+                await db.execute(
+                    sa.select(CaseEvent.case_id, CaseEvent.payload["timer"].astext).where(
+                        CaseEvent.action == "deadline_overdue", CaseEvent.case_id.in_(made)
+                    )
+                )
+            ).all()
+        await engine.dispose()
+        assert len(recorded) == len(set(recorded)) == 10
+        ids = [headers["X-Tiepdan-Event-Id"] for headers, _ in receiver.requests]
+        assert len(ids) == len(set(ids)) == 10  # each notified exactly once
+    finally:
+        receiver.close()
         await asyncio.to_thread(pg_server.drop_database, name)
