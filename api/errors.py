@@ -476,6 +476,8 @@ def _database_down(exc: BaseException) -> bool:
         name = type(err).__name__
         if name in ("ConnectionDoesNotExistError", "InterfaceError") and "connection" in str(err).lower():
             return True
+        if name == "InternalClientError" and "another operation" in str(err):
+            return True  # a pooled connection the server dropped mid-operation (the pool then discards it)
         stack += [getattr(err, "orig", None), err.__cause__, err.__context__]
     return False
 
