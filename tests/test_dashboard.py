@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.conftest import Api
-from tests.helpers import V1, days_ago, intake
+from tests.helpers import TODAY, V1, days_ago, intake
 
 PASSWORD = "LaoCai@2026demo"
 
@@ -43,13 +43,14 @@ async def test_sign_in_sets_a_strict_httponly_cookie_and_the_page_shows_the_prov
     assert r.status_code == 303 and r.headers["location"] == "/dashboard"
     cookie = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith("tiepdan_session="))
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/dashboard" in cookie and "Secure" in cookie
-    page = await browser.get("/dashboard", params={"period": "2026"})
+    year = str(TODAY.year)
+    page = await browser.get("/dashboard", params={"period": year})
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
     html = page.text
     for text in ("Đơn tiếp nhận", "Tỷ lệ đúng hạn", "Đang quá hạn", "Hài lòng", "Tiếp công dân định kỳ",
                  "Vụ việc cần theo dõi", "Biểu số 01/TCD"):  # fmt: skip
         assert text in html, text
-    assert html.count("<svg") == 4 and 'value="2026" selected' in html
+    assert html.count("<svg") == 4 and f'value="{year}" selected' in html
     assert "quá hạn" in html and "/dashboard/cases/" in html
     # Nothing is fetched from elsewhere: every link and asset is the service's own.
     assert not re.findall(r'(?:src|href)="(?:https?:)?//', html)

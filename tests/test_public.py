@@ -3,6 +3,7 @@ status by tracking code and access key, rating once after settlement, rate limit
 public-status webhook event."""
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ from api.models.unit import Unit
 from api.models.webhooks import OutboxEvent
 from api.ratelimit import Limiter, PublicLimits
 from tests.conftest import Api, Live
-from tests.helpers import V1, VALID_ID, act
+from tests.helpers import TODAY, V1, VALID_ID, act
 
 PUBLIC = f"{V1}/public/submissions"
 
@@ -159,7 +160,8 @@ async def test_rating_once_after_settlement_feeds_satisfaction(api: Api) -> None
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_rated"
     status = (await api.http.get(f"{PUBLIC}/{made['tracking_code']}", headers=key)).json()
     assert status["rating"] == 4 and status["outcome"] == "Đã xử lý" and status["open"] is False
-    s = await api.http.get(f"{V1}/stats/summary", headers=await api.headers("thanhtra"), params={"period": "2026"})
+    span = {"from": (TODAY - timedelta(days=30)).isoformat(), "to": TODAY.isoformat()}
+    s = await api.http.get(f"{V1}/stats/summary", headers=await api.headers("thanhtra"), params=span)
     assert s.json()["satisfaction"]["ratings"] >= 1
 
 
