@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
-from api import security
+from api import clock, security
 from api.app import create_app
 from api.cli import migrate
 from api.db import driver, make_engine, make_sessionmaker
@@ -22,6 +22,8 @@ from api.security import Passwords
 from api.seed import seed_demo
 from api.settings import Settings
 from tests.pg import PgServer
+
+clock.fixed_today = clock.today()  # one legal date for the whole run, even across midnight in Hà Nội
 
 SETTINGS = Settings(
     database_url="postgresql+asyncpg://unused/unused",
