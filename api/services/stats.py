@@ -328,7 +328,7 @@ class Row:
 
 def _add(into: dict[str, float], values: dict[str, float]) -> None:
     for k, v in values.items():
-        into[k] = round(into.get(k, 0) + v, 2)
+        into[k] = into.get(k, 0) + v
 
 
 def arrange(form: forms.Form, units: list[Unit], per_unit: dict[int, dict[str, float]]) -> list[Row]:
@@ -357,6 +357,10 @@ def arrange(form: forms.Form, units: list[Unit], per_unit: dict[int, dict[str, f
     for root in children[None]:
         _add(total, visit(root, True))
     rows.append(Row("total", None, "", "Tổng cộng", None, total))
+    money = [c.key for c in form.columns if c.money]
+    for row in rows:  # sums of two-decimal figures, without the float noise of adding them
+        for key in money:
+            row.values[key] = round(row.values[key], 2)
     return rows
 
 
