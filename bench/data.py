@@ -84,8 +84,19 @@ OPENING = {"complaint": "Khiếu nại", "denunciation": "Tố cáo", "petition"
 OPEN = {"received", "accepted", "in_progress"}
 
 
+_CUMULATIVE: dict[int, tuple[list[str], list[int]]] = {}
+
+
 def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
-    return rng.choices([v for v, _ in weighted], weights=[w for _, w in weighted])[0]
+    """A weighted choice with the cumulative weights computed once per list (the generator's hottest line)."""
+    table = _CUMULATIVE.get(id(weighted))
+    if table is None:
+        values, cum, total = [v for v, _ in weighted], [], 0
+        for _, w in weighted:
+            total += w
+            cum.append(total)
+        table = _CUMULATIVE[id(weighted)] = (values, cum)
+    return rng.choices(table[0], cum_weights=table[1])[0]
 
 
 PROCESSED_AS = {"guided": "guide", "transferred": "transfer", "stored": "store", "rejected": "reject"}
