@@ -81,3 +81,69 @@ async def test_cases_of_another_unit_are_not_found_for_any_role_below(api: Api) 
             assert r.status_code == 404, (username, path, r.status_code)
     for username in ("tinh.tiepdan", "tinh.chutich", "thanhtra"):
         assert (await api.http.get(f"{V1}/cases/{case['id']}", headers=await api.headers(username))).status_code == 200
+
+
+async def test_out_of_scope_units_and_records_are_not_found(api: Api) -> None:
+    """The same routes with data inside and outside the caller's scope: a commune's head reaches their commune's
+    figures and register, never the province's; the province's head and the inspectorate reach both."""
+    import sqlalchemy as sa
+
+    from api.models.unit import Unit
+
+    province = await api.session.scalar(sa.select(Unit.id).where(Unit.code == "15"))
+    commune = await api.session.scalar(sa.select(Unit.id).where(Unit.code == "04465"))
+    day = "2026-11-02"
+    sess = await api.http.post(
+        f"{V1}/reception-sessions",
+        headers=await api.headers("tinh.tiepdan"),
+        json={
+            "unit_id": province,
+            "kind": "periodic",
+            "mode": "direct",
+            "status": "held",
+            "starts_at": f"{day}T08:00:00+07:00",
+            "ends_at": f"{day}T10:00:00+07:00",
+            "location": "Trụ sở tiếp công dân tỉnh",
+        },
+    )
+    assert sess.status_code == 201, sess.text
+    entry = await api.http.post(
+        f"{V1}/reception-sessions/{sess.json()['id']}/entries",
+        headers=await api.headers("tinh.tiepdan"),
+        json={
+            "persons": [{"full_name": "Nguyễn Văn Bốn"}],
+            "kind": "petition",
+            "content": "Kiến nghị",
+            "handling": "explained",
+        },
+    )
+    assert entry.status_code == 201, entry.text
+    paths = {
+        "province": [
+            f"/stats/forms/xld?period=2026-Q3&unit_id={province}",
+            f"/stats/summary?period=2026&unit_id={province}",
+            f"/stats/watchlist?unit_id={province}",
+            f"/reception-sessions/compliance?period=2026-Q3&unit_id={province}",
+            f"/reception-sessions/{sess.json()['id']}",
+            f"/reception-sessions/{sess.json()['id']}/entries",
+            f"/reception-sessions/entries/{entry.json()['id']}",
+        ],
+        "commune": [
+            f"/stats/forms/xld?period=2026-Q3&unit_id={commune}",
+            f"/stats/summary?period=2026&unit_id={commune}",
+            f"/reception-sessions/compliance?period=2026-Q3&unit_id={commune}",
+        ],
+    }
+    expected = {
+        ("xa.chutich", "province"): 404,
+        ("xa.chutich", "commune"): 200,
+        ("tinh.chutich", "province"): 200,
+        ("tinh.chutich", "commune"): 200,
+        ("thanhtra", "province"): 200,
+        ("thanhtra", "commune"): 200,
+    }
+    for (who, scope), status in expected.items():
+        h = await api.headers(who)
+        for path in paths[scope]:
+            r = await api.http.get(V1 + path, headers=h)
+            assert r.status_code == status, (who, path, r.status_code, r.text[:200])
