@@ -91,6 +91,17 @@ async def _load(conn: asyncpg.Connection, user_id: int, token_version: int | Non
     return officer, int(row[6])
 
 
+async def officer_for_token(settings: Settings, conn: asyncpg.Connection, token: str) -> tuple[Officer, int] | None:
+    """The officer a bearer token names, if it is valid and not revoked, with the calendar's cache version (one
+    query); None otherwise. Used by the API (Authorization header) and the dashboard (its cookie)."""
+    try:
+        claims = security.decode_access_token(settings, token)
+        user_id, version = int(claims["sub"]), int(claims.get("tv", 0))
+    except (security.InvalidToken, ValueError, KeyError):
+        return None
+    return await _load(conn, user_id, version)
+
+
 async def current_officer(
     request: Request, hot: HotDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Officer:
@@ -99,14 +110,8 @@ async def current_officer(
     signed_in: Officer | None = getattr(request.state, "officer", None)
     if signed_in is not None:  # already signed in by another dependency of this request (its `hot` is given back)
         return signed_in
-    try:
-        claims = security.decode_access_token(request.app.state.settings, token)
-        user_id = int(claims["sub"])
-        version = int(claims.get("tv", 0))
-    except (security.InvalidToken, ValueError, KeyError):
-        raise unauthenticated(Code.invalid_token) from None
     # Deactivation takes effect at once: every request reloads the officer and their roles.
-    loaded = await _load(hot, user_id, version)
+    loaded = await officer_for_token(request.app.state.settings, hot, token)
     # Given back at once: every request signs in, so holding it to the end would make the small hot pool the
     # limit on how many requests of any kind run at the same time.
     await release_hot(request, hot)

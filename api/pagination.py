@@ -95,3 +95,14 @@ def by_id(column: Any, *, descending: bool = False) -> "Keyset[Any]":
     """The common case: newest or oldest first by a unique integer column."""
     name = column.key
     return Keyset(columns=(column,), kinds=(int,), key=lambda row: [getattr(row, name)], descending=descending)
+
+
+def by_date_and_id(date_column: Any, id_column: Any, *, descending: bool = False) -> "Keyset[Any]":
+    """By a date, then the unique id (registers by day, cases by due date)."""
+    day, ident = date_column.key, id_column.key
+    return Keyset(
+        columns=(date_column, id_column),
+        kinds=(date, int),
+        key=lambda row: [getattr(row, day), getattr(row, ident)],
+        descending=descending,
+    )

@@ -21,7 +21,7 @@ from api import clock, security
 from api.auth import Officer
 from api.dashboard import charts
 from api.db import driver
-from api.deps import SessionDep, _load
+from api.deps import SessionDep, officer_for_token
 from api.errors import AppError, Code, DomainError
 from api.services import calendar as calendar_service
 from api.services import exports, reception, stats
@@ -93,12 +93,7 @@ async def _officer(request: Request, session: AsyncSession) -> Officer:
     token = request.cookies.get(SESSION)
     if not token:
         raise NotSignedIn
-    try:
-        claims = security.decode_access_token(request.app.state.settings, token)
-        user_id, version = int(claims["sub"]), int(claims.get("tv", 0))
-    except (security.InvalidToken, ValueError, KeyError):
-        raise NotSignedIn from None
-    loaded = await _load(await driver(session), user_id, version)
+    loaded = await officer_for_token(request.app.state.settings, await driver(session), token)
     if loaded is None:
         raise NotSignedIn
     return loaded[0]

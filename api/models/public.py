@@ -3,17 +3,15 @@ schemas. Citizens and apps are not officers: they reach a case only by its track
 
 import re
 from datetime import date, datetime
-from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, model_validator
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from api.models.base import created_at_column
-from api.models.cases.schemas import CaseField, Strict
+from api.models.cases.schemas import CaseField, CitizenIdNumber, Strict
 from workflows.cases import Kind
-from workflows.identity import id_number_problem
 
 
 class CaseRating(SQLModel, table=True):
@@ -84,18 +82,8 @@ class Contact(Strict):
     full_name: str = Field(min_length=1, max_length=255)
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 .-]{8,20}$")
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    id_number: str | None = Field(default=None, max_length=12)
+    id_number: CitizenIdNumber = None
     address: str | None = Field(default=None, max_length=500)
-
-    @field_validator("id_number", mode="before")
-    @classmethod
-    def _id(cls, v: Any) -> Any:
-        if v in (None, ""):
-            return None
-        problem = id_number_problem(str(v).strip())
-        if problem:
-            raise ValueError(f"invalid citizen ID number: {problem}")
-        return str(v).strip()
 
 
 class SubmissionIn(Strict):

@@ -32,7 +32,7 @@ from api.models.reception import (
     SessionUpdate,
 )
 from api.models.unit import Unit
-from api.pagination import Keyset, decode_cursor, encode_cursor
+from api.pagination import Keyset, by_date_and_id, decode_cursor, encode_cursor
 from api.services import audit
 from api.services.calendar import DeadlineEnv
 from api.services.cases import access
@@ -46,12 +46,7 @@ from workflows.cases import Kind, Role
 # ---- scope and access ----
 
 
-def unit_scope(principal: Officer) -> ColumnElement[bool]:
-    """Units whose reception the caller may read: every unit for an inspector, else the caller's subtree."""
-    if principal.has(Role.inspector):
-        return sa.true()
-    clause: ColumnElement[bool] = Unit.path.startswith(principal.unit_path)
-    return clause
+unit_scope = access.units_in_view
 
 
 async def _unit_in_scope(session: AsyncSession, principal: Officer, unit_id: int) -> Unit:
@@ -225,12 +220,7 @@ async def update_session(
     return session_out(row)
 
 
-_BY_DAY = Keyset[ReceptionSession](
-    columns=(ReceptionSession.day, ReceptionSession.id),
-    kinds=(date, int),
-    key=lambda s: [s.day, s.id],
-    descending=True,
-)
+_BY_DAY = by_date_and_id(ReceptionSession.day, ReceptionSession.id, descending=True)
 
 
 async def list_sessions(
@@ -259,6 +249,12 @@ async def list_sessions(
     return await _BY_DAY.fetch(session, stmt, limit=limit, cursor=cursor)
 
 
+# Soonest first; the rows are (session, unit code, unit name).
+_UPCOMING = Keyset[Any](
+    columns=(ReceptionSession.day, ReceptionSession.id), kinds=(date, int), key=lambda r: [r[0].day, r[0].id]
+)
+
+
 async def schedule(
     session: AsyncSession, *, unit_id: int | None, now: datetime, limit: int, cursor: str | None
 ) -> tuple[list[ScheduleItem], str | None]:
@@ -270,10 +266,9 @@ async def schedule(
     )
     if unit_id is not None:
         stmt = stmt.where(ReceptionSession.unit_id == unit_id)
-    after = decode_cursor(cursor, date, int)
-    if after is not None:
-        stmt = stmt.where(sa.tuple_(ReceptionSession.day, ReceptionSession.id) > sa.tuple_(*after))
-    rows = (await session.execute(stmt.order_by(ReceptionSession.day, ReceptionSession.id).limit(limit + 1))).all()
+    rows, next_cursor = _UPCOMING.page(
+        (await session.execute(_UPCOMING.apply(stmt, limit=limit, cursor=cursor))).all(), limit
+    )
     items = [
         ScheduleItem(
             id=s.id,
@@ -288,11 +283,8 @@ async def schedule(
             # The link of an online session goes to the notified citizens, not to the public page.
             location=s.location if s.mode == rules.Mode.direct else None,
         )
-        for s, code, name in rows[:limit]
+        for s, code, name in rows
     ]
-    next_cursor = (
-        encode_cursor([rows[limit - 1][0].day.isoformat(), rows[limit - 1][0].id]) if len(rows) > limit else None
-    )
     return items, next_cursor
 
 
@@ -668,12 +660,7 @@ async def update_entry(
     return (await present_entries(session, principal, [entry], vault))[0]
 
 
-_ENTRY_ORDER = Keyset[ReceptionEntry](
-    columns=(ReceptionEntry.received_on, ReceptionEntry.id),
-    kinds=(date, int),
-    key=lambda e: [e.received_on, e.id],
-    descending=True,
-)
+_ENTRY_ORDER = by_date_and_id(ReceptionEntry.received_on, ReceptionEntry.id, descending=True)
 
 
 async def list_entries(

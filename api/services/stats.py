@@ -13,8 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import clock
 from api.auth import Officer
 from api.errors import Code, DomainError
+from api.models.cases import Case
 from api.models.stats import StatReport
 from api.models.unit import Unit
+from api.pagination import by_date_and_id
+from api.services import audit
+from api.services.cases import access, queries
 from workflows import forms, periods
 from workflows.cases import Role
 
@@ -50,7 +54,7 @@ async def scope_units(session: AsyncSession, principal: Officer, unit_id: int | 
     the subtree of `unit_id` (404 outside the caller's scope)."""
     if not principal.has(Role.inspector, Role.unit_head):
         raise DomainError(Code.forbidden, details={"required_roles": [Role.inspector.value, Role.unit_head.value]})
-    mine = sa.true() if principal.has(Role.inspector) else Unit.path.startswith(principal.unit_path)
+    mine = access.units_in_view(principal)
     prefix = None
     if unit_id is not None:
         root = await session.scalar(sa.select(Unit).where(Unit.id == unit_id, mine))
@@ -431,8 +435,6 @@ async def submit(
     except sa.exc.IntegrityError:  # a parallel submission won
         await session.rollback()
         raise DomainError(Code.report_already_submitted) from None
-    from api.services import audit
-
     audit.record(
         session,
         actor_id=principal.id,
@@ -632,11 +634,8 @@ async def summary(
 
 
 async def satisfaction(session: AsyncSession, unit_ids: list[int], period: periods.Period) -> dict[str, Any]:
-    """The share of citizens' ratings of 4–5 (the plan's goal: 90%); no ratings yet until the citizen channel
-    collects them (ratings are counted here once a `case_ratings` table exists)."""
-    exists = await session.scalar(sa.text("SELECT to_regclass('public.case_ratings') IS NOT NULL"))
-    if not exists:
-        return {"ratings": 0, "share_4_5": None, "goal": 0.9}
+    """The share of citizens' ratings of 4–5 in the period (the plan's goal: 90%); `share_4_5` is None without
+    ratings."""
     row = (
         await session.execute(
             sa.text(
@@ -666,10 +665,6 @@ async def watchlist(
     """Open matters the plan asks the inspectorate to watch, most overdue first: overdue (long-running), complained
     about again after a decision, sent to a level above the competent one, and multi-person in sensitive fields.
     Each links to its case by id and tracking code; no title or party."""
-    from api.models.cases import Case
-    from api.pagination import Keyset
-    from api.services.cases import access
-
     units = await scope_units(session, principal, unit_id)
     ids = [u.id for u in units]
     names = {u.id: u for u in units}
@@ -690,9 +685,7 @@ async def watchlist(
         access.readable(principal),
         sa.or_(*chosen),
     )
-    order = Keyset[Case](
-        columns=(Case.next_due_date, Case.id), kinds=(date, int), key=lambda c: [c.next_due_date, c.id]
-    )
+    order = by_date_and_id(Case.next_due_date, Case.id)
     rows, next_cursor = await order.fetch(session, stmt, limit=limit, cursor=cursor)
     items = []
     for c in rows:
@@ -744,9 +737,6 @@ async def urge(
 ) -> list[int]:
     """Đôn đốc: the inspectorate (or a head above) urges a unit on its overdue cases; each case gets an `urge`
     event (on its chain), which form 02/XLD counts for the urging unit."""
-    from api.models.cases import Case
-    from api.services.cases import access, queries
-
     if not principal.has(Role.inspector, Role.unit_head):
         raise DomainError(Code.forbidden, details={"required_roles": [Role.inspector.value, Role.unit_head.value]})
     units = await scope_units(session, principal, unit_id)

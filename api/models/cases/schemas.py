@@ -3,9 +3,9 @@
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from api.types import Id32, Id64, StrictDate, clean_any, clean_text
 from workflows.calendar import Basis
@@ -66,23 +66,26 @@ class Strict(BaseModel):
         return clean_any(value)
 
 
+def _citizen_id(v: Any) -> Any:
+    if v in (None, ""):
+        return None
+    problem = id_number_problem(str(v).strip())
+    if problem:
+        raise ValueError(f"invalid citizen ID number: {problem}")
+    return str(v).strip()
+
+
+# A 12-digit citizen ID number (empty means none), checked by workflows.identity.
+CitizenIdNumber = Annotated[Annotated[str, Field(max_length=12)] | None, BeforeValidator(_citizen_id)]
+
+
 class PartyIn(Strict):
     role: PartyRole
     full_name: str = Field(min_length=1, max_length=255)
-    id_number: str | None = Field(default=None, max_length=12)
+    id_number: CitizenIdNumber = None
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 .-]{8,20}$")
     address: str | None = Field(default=None, max_length=500)
     officer_id: Id32 | None = Field(default=None, description="The accused officer's user id, when one is named")
-
-    @field_validator("id_number", mode="before")
-    @classmethod
-    def _id_number(cls, v: Any) -> Any:
-        if v in (None, ""):
-            return None
-        problem = id_number_problem(str(v).strip())
-        if problem:
-            raise ValueError(f"invalid citizen ID number: {problem}")
-        return str(v).strip()
 
 
 class CaseCreate(Strict):

@@ -30,6 +30,15 @@ def subtree(unit_path: str) -> sa.Select[Any]:
     return stmt
 
 
+def units_in_view(principal: Officer) -> ColumnElement[bool]:
+    """Units whose registers and figures the caller may read: every unit for an inspector, else the caller's
+    unit and the units below it."""
+    if principal.has(Role.inspector):
+        return sa.true()
+    clause: ColumnElement[bool] = Unit.path.startswith(principal.unit_path)
+    return clause
+
+
 def readable(principal: Officer) -> ColumnElement[bool]:
     user_id = principal.id
     named_accused = sa.exists().where(CaseParty.case_id == Case.id, CaseParty.officer_id == user_id)
