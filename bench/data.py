@@ -1,20 +1,29 @@
-"""Deterministic realistic case data at scale, written with COPY: the generator every benchmark reuses.
+"""Deterministic realistic data at scale, drawn by the database itself: the generator every benchmark reuses.
 
-    .venv/bin/python bench/data.py --cases 1000000 --communes 20   # prints the time it took
-    .venv/bin/python bench/data.py --cases 1000000 --units 150 --entries 100000   # the statistics' data
+    .venv/bin/python bench/data.py --cases 1000000 --communes 20   # prints what it made and the time it took
+    .venv/bin/python bench/data.py --cases 1000000 --units 150 --entries 100000 --seed 7   # the statistics' data
 
-
-Cases are spread over the first N communes of the seed (Khao Mang first), five years of receipts, kinds,
-fields and statuses in plausible proportions, Vietnamese titles and contents built from phrases officers
-really type (so "đất đai" is common and "Khe Sang" is rare), open cases with running timers.
+Cases are spread over the first N communes of the seed (Khao Mang first), or with --units over departments added
+up to that many units; five years of receipts, kinds, fields, channels and every status in plausible proportions
+with the milestones each status implies; Vietnamese titles and contents built from phrases officers really type
+(so "đất đai" is common and "Khe Sang" is rare); open cases with their statutory timers (suspended ones paused);
+one party who wrote each letter (a denouncer's identity sealed under the service's keys) and the accused of each
+denunciation; every step of each case as a chained event that /events/verify accepts; reception sessions for
+every unit and register entries. Rows are made by INSERT … SELECT over generate_series in chunks, one chunk at a
+time per connection and one connection per core, with setseed per chunk (the same seed gives the same data);
+secondary indexes are dropped for the load and rebuilt in parallel afterwards. Progress bars with an ETA (tqdm).
 """
 
 import argparse
 import asyncio
+import hashlib
 import json
+import os
 import random
 import sys
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -23,8 +32,11 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from workflows.calendar import WorkCalendar
-from workflows.deadlines import CaseFacts, intake_timers, max_due, next_alert, next_due
+from api.services.cases.trail import GENESIS  # noqa: E402
+from api.settings import Settings  # noqa: E402
+from api.vault import vault_for  # noqa: E402
+from workflows.calendar import WorkCalendar  # noqa: E402
+from workflows.deadlines import CaseFacts, intake_timers, max_due, next_alert, next_due  # noqa: E402
 
 KINDS = [("complaint", 45), ("denunciation", 12), ("petition", 28), ("feedback", 15)]
 FIELDS = [
@@ -49,6 +61,7 @@ STATUSES = [
     ("stored", 4),
     ("rejected", 2),
     ("terminated", 1),
+    ("suspended", 1),
 ]
 SUBJECTS = {
     "land": [
@@ -88,7 +101,7 @@ _CUMULATIVE: dict[int, tuple[list[str], list[int]]] = {}
 
 
 def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
-    """A weighted choice with the cumulative weights computed once per list (the generator's hottest line)."""
+    """A weighted choice with the cumulative weights computed once per list."""
     table = _CUMULATIVE.get(id(weighted))
     if table is None:
         values, cum, total = [v for v, _ in weighted], [], 0
@@ -99,57 +112,22 @@ def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
     return rng.choices(table[0], cum_weights=table[1])[0]
 
 
-PROCESSED_AS = {"guided": "guide", "transferred": "transfer", "stored": "store", "rejected": "reject"}
-SETTLED = {"resolved", "closed", "terminated"}
-OUTCOMES = {
-    "complaint": ["correct", "partly_correct", "wrong", "wrong"],
-    "denunciation": ["correct", "partly_correct", "false"],
-    "petition": ["addressed", "explained"],
-    "feedback": ["addressed", "explained"],
-}
+def bench_settings() -> Settings:
+    """The keys every benchmark's service runs with (bench/intake.py passes them to it)."""
+    from bench.intake import IDENTITY_KEY, SECRET
+
+    return Settings(secret_key=SECRET, identity_keys=IDENTITY_KEY)
 
 
-def _milestones(rng: random.Random, kind: str, status: str, received: date, today: date, case_id: int) -> tuple:
-    """repeat_of_case_id, processed_on, processed_as, accepted_on, settled_on, outcome, decision_date, reason_code,
-    resolution_late, remedies, enforced_on, enforcement — consistent with the status, never after today."""
-    return _enforced(rng, _decided(rng, kind, status, received, today, case_id), today)
+def connector(url: str) -> Callable[[], Awaitable[asyncpg.Connection]]:
+    """Opens asyncpg connections to a SQLAlchemy-style URL (as tests/pg.py gives them)."""
+    dsn, _, query = url.replace("postgresql+asyncpg://", "postgresql://").partition("?")
+    host = {"host": query.split("host=", 1)[1]} if "host=" in query else {}
 
+    async def connect() -> asyncpg.Connection:
+        return await asyncpg.connect(dsn, **host)
 
-def _enforced(rng: random.Random, m: tuple, today: date) -> tuple:
-    """Most decisions are carried out within months; a few stay pending for long."""
-    settled, outcome = m[4], m[5]
-    if outcome is None or settled is None or rng.random() < 0.12:
-        return (*m, None, None)
-    enforced = settled + timedelta(days=rng.randrange(10, 200))
-    return (*m, enforced, m[9]) if enforced <= today else (*m, None, None)
-
-
-def _decided(rng: random.Random, kind: str, status: str, received: date, today: date, case_id: int) -> tuple:
-    if status == "received":
-        return (None, None, None, None, None, None, None, None, None, "{}")
-    processed = min(today, received + timedelta(days=rng.randrange(1, 12)))
-    repeat = case_id - rng.randrange(1, 5000) if rng.random() < 0.04 and case_id > 5000 else None
-    if status in PROCESSED_AS:
-        return (repeat, processed, PROCESSED_AS[status], None, None, None, None, None, None, "{}")
-    accepted = processed
-    if status not in SETTLED:
-        return (repeat, processed, "accept", accepted, None, None, None, None, None, "{}")
-    settled = min(today, accepted + timedelta(days=rng.randrange(15, 120)))
-    if status == "terminated":
-        reason = "withdrawn" if rng.random() < 0.7 else "nothing_left"
-        return (repeat, processed, "accept", accepted, settled, None, settled, reason, rng.random() < 0.1, "{}")
-    outcome = rng.choice(OUTCOMES[kind])
-    remedies = "{}"
-    if kind in ("complaint", "denunciation") and outcome != "wrong" and rng.random() < 0.3:
-        remedies = json.dumps(
-            {
-                "money_to_state_vnd": rng.randrange(0, 500) * 1_000_000,
-                "land_to_state_m2": round(rng.random() * 800, 2),
-                "people_sanctioned": rng.randrange(0, 3),
-            }
-        )
-    late = rng.random() < 0.15
-    return (repeat, processed, "accept", accepted, settled, outcome, settled, None, late, remedies)
+    return connect
 
 
 async def add_units(conn: asyncpg.Connection, total: int) -> int:
@@ -248,6 +226,317 @@ async def fill_reception(
     return time.perf_counter() - started
 
 
+SETTLED = ("resolved", "closed", "terminated")
+OUTCOMES = {
+    "complaint": ["correct", "partly_correct", "wrong", "wrong"],
+    "denunciation": ["correct", "partly_correct", "false"],
+    "petition": ["addressed", "explained"],
+    "feedback": ["addressed", "explained"],
+}
+CHANNELS = [("in_person", 55), ("post", 30), ("reception_session", 8), ("online", 4), ("mobile", 3)]
+ROLE_OF = {"complaint": "complainant", "denunciation": "denouncer", "petition": "petitioner", "feedback": "petitioner"}
+SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vàng", "Giàng", "Lò", "Sùng", "Hầu", "Lý", "Đỗ"]
+MIDDLE = ["Văn", "Thị", "Seo", "A", "Mí", "Đức", "Minh", "Ngọc"]
+GIVEN = ["An", "Bình", "Chinh", "Dình", "Hoa", "Lử", "Mai", "Páo", "Sinh", "Tả", "Thào", "Vừ", "Xuân", "Yên"]
+# How each status is reached, one event per step: (seq, action, from, to, the day it happened).
+STEPS = {
+    "received": [],
+    "guided": [("guide", "received", "guided", "processed")],
+    "transferred": [("transfer", "received", "transferred", "processed")],
+    "stored": [("store", "received", "stored", "processed")],
+    "rejected": [("reject", "received", "rejected", "processed")],
+    "accepted": [("accept", "received", "accepted", "processed")],
+    "in_progress": [
+        ("accept", "received", "accepted", "processed"),
+        ("assign", "accepted", "in_progress", "processed"),
+    ],
+    "suspended": [
+        ("accept", "received", "accepted", "processed"),
+        ("assign", "accepted", "in_progress", "processed"),
+        ("suspend", "in_progress", "suspended", "paused"),
+    ],
+    "resolved": [
+        ("accept", "received", "accepted", "processed"),
+        ("assign", "accepted", "in_progress", "processed"),
+        ("resolve", "in_progress", "resolved", "settled"),
+    ],
+    "closed": [
+        ("accept", "received", "accepted", "processed"),
+        ("assign", "accepted", "in_progress", "processed"),
+        ("resolve", "in_progress", "resolved", "settled"),
+        ("close", "resolved", "closed", "settled"),
+    ],
+    "terminated": [("accept", "received", "accepted", "processed"), ("terminate", "accepted", "terminated", "settled")],
+}
+PAUSED_AFTER = 20  # a suspended case was suspended this many days after its receipt
+CHUNK = 25_000
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _weighted(expr: str, weighted: list[tuple[str, int]]) -> str:
+    """SQL choosing a value with these weights from a uniform random `expr` in [0, 1)."""
+    total, acc, parts = sum(w for _, w in weighted), 0, []
+    for value, w in weighted[:-1]:
+        acc += w
+        parts.append(f"WHEN {expr} < {acc / total!r} THEN {_lit(value)}")
+    return f"(CASE {' '.join(parts)} ELSE {_lit(weighted[-1][0])} END)"
+
+
+def _one_of(expr: str, values: list[str]) -> str:
+    """SQL picking one of `values` uniformly from a uniform random `expr` in [0, 1)."""
+    return f"(ARRAY[{', '.join(_lit(v) for v in values)}])[1 + floor({expr} * {len(values)})::int]"
+
+
+def _hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+    """The inner and outer padded keys of HMAC-SHA256 (RFC 2104), so the database computes the same keyed hashes
+    as Python's hmac module with its built-in sha256(): H(okey || H(ikey || message))."""
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+
+
+def _hmac_sql(ikey: str, okey: str, message: str) -> str:
+    return f"encode(sha256({okey} || sha256({ikey} || convert_to({message}, 'UTF8'))), 'hex')"
+
+
+def _draws(names: list[str]) -> str:
+    return ", ".join(f"random() AS {n}" for n in names)
+
+
+DRAWS = [
+    "r_kind", "r_field", "r_status", "r_channel", "r_age", "r_u1", "r_u2", "r_u3", "r_place", "r_rare", "r_subject",
+    "r_months", "r_homes", "r_signers", "r_skip", "r_proc", "r_rep", "r_repn", "r_settle", "r_reason", "r_outcome",
+    "r_rem", "r_money", "r_land", "r_people", "r_late", "r_enf", "r_enfd", "r_name1", "r_name2", "r_name3", "r_idn",
+    "r_phone", "r_minute",
+]  # fmt: skip
+OPEN = ("received", "accepted", "in_progress")
+
+
+def _gen_sql() -> str:
+    """One chunk of cases ($1..$2) drawn in the database: every column a realistic value, the milestones
+    consistent with the status, never after $3 (today). $4: the unit ids; $5: id of the load's first case."""
+    subject = "CASE field " + " ".join(f"WHEN {_lit(f)} THEN {_one_of('r_subject', s)}" for f, s in SUBJECTS.items())
+    outcome = "CASE kind " + " ".join(f"WHEN {_lit(k)} THEN {_one_of('r_outcome', o)}" for k, o in OUTCOMES.items())
+    opening = "CASE kind " + " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in OPENING.items())
+    return f"""
+    CREATE TEMP TABLE gen ON COMMIT DROP AS
+    WITH r AS MATERIALIZED (SELECT i AS id, {_draws(DRAWS)} FROM generate_series($1::bigint, $2::bigint) AS i),
+    s AS (
+        SELECT r.*, {_weighted("r_status", STATUSES)} AS status, {_weighted("r_field", FIELDS)} AS field,
+               {_weighted("r_channel", CHANNELS)} AS channel, {_weighted("r_kind", KINDS)} AS kind0
+        FROM r
+    ),
+    k AS (
+        SELECT s.*,
+            CASE WHEN status = 'suspended' THEN 'complaint' ELSE kind0 END AS kind,
+            $3::date - (CASE WHEN status = 'suspended' THEN 30 + floor(r_age * 90)
+                             WHEN status IN {OPEN} THEN floor(r_age * 120)
+                             ELSE floor((1 - power(r_age, 0.8)) * 1825) END)::int AS received,
+            ($4::int[])[1 + CASE WHEN r_u1 < 0.7 THEN least(floor(-ln(1 - r_u2) * 4)::int, cardinality($4) - 1)
+                                 ELSE floor(r_u3 * cardinality($4))::int END] AS unit_id,
+            CASE WHEN r_rare < 0.0005 THEN {_lit(RARE_PLACE)} ELSE {_one_of("r_place", PLACES)} END AS place,
+            {subject} END AS subject
+        FROM s
+    ),
+    p AS (
+        SELECT k.*, CASE WHEN status = 'received' THEN NULL
+                         ELSE least($3::date, received + 1 + floor(r_proc * 11)::int) END AS processed
+        FROM k
+    ),
+    q AS (
+        SELECT p.*,
+            CASE WHEN status IN {SETTLED} THEN least($3::date, processed + 15 + floor(r_settle * 105)::int) END
+                AS settled,
+            CASE WHEN status IN ('resolved', 'closed') THEN {outcome} END END AS outcome
+        FROM p
+    ),
+    m AS (
+        SELECT q.*,
+            CASE WHEN kind IN ('complaint', 'denunciation') AND outcome IS NOT NULL AND outcome <> 'wrong'
+                      AND r_rem < 0.3
+                 THEN jsonb_build_object('money_to_state_vnd', floor(r_money * 500)::bigint * 1000000,
+                                         'land_to_state_m2', round((r_land * 800)::numeric, 2),
+                                         'people_sanctioned', floor(r_people * 3)::int)
+                 ELSE '{{}}'::jsonb END AS remedies,
+            CASE WHEN outcome IS NOT NULL AND r_enf >= 0.12 AND settled + 10 + floor(r_enfd * 190)::int <= $3::date
+                 THEN settled + 10 + floor(r_enfd * 190)::int END AS enforced_on
+        FROM q
+    )
+    SELECT m.*,
+        {opening} END || ' về ' || subject AS title,
+        'Gia đình tôi ở ' || place || ' đề nghị xem xét ' || subject || '. Sự việc kéo dài đã '
+            || (1 + floor(r_months * 35))::int || ' tháng, ảnh hưởng đến đời sống của '
+            || (1 + floor(r_homes * 11))::int || ' hộ gia đình.' AS content,
+        CASE WHEN status <> 'received' AND r_rep < 0.04 AND id > $5::bigint + 5000
+             THEN id - 1 - floor(r_repn * 4999)::bigint END AS repeat_of_case_id
+    FROM m
+    """  # noqa: S608 - made of the constants above; values are parameters
+
+
+def _events_sql(chain: tuple[str, str]) -> str:
+    """The chunk's events, chained per case exactly as api/services/cases/trail.py does (the canonical JSON of
+    each event, HMAC-SHA256 under the chain key, over the previous hash). $1: desk officer, $2: head."""
+    ikey, okey = chain
+    at = "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || '+00:00'"
+    canonical = (
+        '\'{"action":"\' || action || \'","actor_id":\' || actor_id || \',"at":"\' || ' + at + " || "
+        "'\",\"case_id\":' || case_id || ',\"effective_date\":\"' || to_char(effective_date, 'YYYY-MM-DD') || "
+        "'\",\"from\":' || coalesce('\"' || from_status || '\"', 'null') || "
+        '\',"payload":{},"reason":null,"seq":\' || seq || \',"to":"\' || to_status || \'"}\''
+    )
+    first = _hmac_sql(ikey, okey, _lit(GENESIS) + " || canonical")
+    return f"""
+    CREATE TEMP TABLE ev ON COMMIT DROP AS
+    WITH RECURSIVE e AS (
+        SELECT g.id AS case_id, st.seq, st.action, st.from_status, st.to_status,
+               CASE st.day WHEN 'received' THEN g.received WHEN 'processed' THEN g.processed
+                           WHEN 'settled' THEN g.settled ELSE g.received + {PAUSED_AFTER} END AS effective_date,
+               CASE WHEN st.seq = 1 THEN $1::int ELSE $2::int END AS actor_id, g.r_minute
+        FROM gen g JOIN bench_gen_steps st ON st.status = g.status
+    ),
+    t AS (
+        SELECT e.*, (effective_date + make_interval(secs => 3600 + seq * 60 + floor(r_minute * 20000)::int))
+                    AT TIME ZONE 'UTC' AS at
+        FROM e
+    ),
+    c AS MATERIALIZED (SELECT t.*, {canonical} AS canonical FROM t),
+    chain AS (
+        SELECT case_id, seq, {_lit(GENESIS)}::text AS prev_hash, {first} AS hash
+        FROM c WHERE seq = 1
+        UNION ALL
+        SELECT c.case_id, c.seq, chain.hash, {_hmac_sql(ikey, okey, "chain.hash || c.canonical")}
+        FROM chain JOIN c ON c.case_id = chain.case_id AND c.seq = chain.seq + 1
+    )
+    SELECT c.case_id, c.seq, c.at, c.actor_id, c.action, c.from_status, c.to_status, c.effective_date,
+           chain.prev_hash, chain.hash
+    FROM c JOIN chain USING (case_id, seq)
+    """  # noqa: S608 - made of the constants above; values are parameters
+
+
+INSERT_CASES = """
+INSERT INTO cases (id, tracking_code, access_key_hash, kind, field, channel, title, content, received_at,
+    receiving_unit_id, competent_unit_id, received_by_id, complaint_round, status, status_before_suspension,
+    signer_count, level_skipping, timers, next_due_date, next_alert_date, max_due_date, repeat_of_case_id,
+    processed_on, processed_as, accepted_on, settled_on, outcome, decision_date, reason_code, resolution_late,
+    remedies, enforced_on, enforcement, closed_on, event_count, event_head, created_at, updated_at)
+SELECT g.id, 'B' || lpad(g.id::text, 12, '0'), repeat('0', 64), g.kind, g.field, g.channel, g.title, g.content,
+    g.received, g.unit_id, g.unit_id, $1::int, CASE WHEN g.kind = 'complaint' THEN 1 END, g.status,
+    CASE WHEN g.status = 'suspended' THEN 'in_progress' END,
+    (ARRAY[1, 1, 1, 1, 1, 1, 2, 3, 6, 12])[1 + floor(g.r_signers * 10)::int], g.r_skip < 0.03,
+    coalesce(t.timers, '[]'::jsonb), t.next_due_date, t.next_alert_date, t.max_due_date, g.repeat_of_case_id,
+    g.processed, CASE g.status WHEN 'received' THEN NULL WHEN 'guided' THEN 'guide' WHEN 'transferred' THEN 'transfer'
+                               WHEN 'stored' THEN 'store' WHEN 'rejected' THEN 'reject' ELSE 'accept' END,
+    CASE WHEN g.status NOT IN ('received', 'guided', 'transferred', 'stored', 'rejected') THEN g.processed END,
+    g.settled, g.outcome, g.settled,
+    CASE WHEN g.status = 'terminated' THEN CASE WHEN g.r_reason < 0.7 THEN 'withdrawn' ELSE 'nothing_left' END END,
+    CASE WHEN g.status = 'terminated' THEN g.r_late < 0.1 WHEN g.status IN ('resolved', 'closed') THEN g.r_late < 0.15
+    END,
+    g.remedies, g.enforced_on, CASE WHEN g.enforced_on IS NOT NULL THEN g.remedies END,
+    CASE WHEN g.status = 'closed' THEN g.settled END, h.seq, h.hash, h.first_at, h.at
+FROM gen g
+JOIN (SELECT DISTINCT ON (case_id) case_id, seq, hash, at, min(at) OVER (PARTITION BY case_id) AS first_at
+      FROM ev ORDER BY case_id, seq DESC) h ON h.case_id = g.id
+LEFT JOIN bench_gen_timers t ON t.kind = g.kind AND t.received = g.received AND t.status = g.status
+"""
+
+INSERT_EVENTS = """
+INSERT INTO case_events (id, case_id, seq, at, actor_id, action, from_status, to_status, effective_date, reason,
+    payload, prev_hash, hash)
+SELECT $1::bigint + (case_id - $2::bigint) * 5 + seq, case_id, seq, at, actor_id, action, from_status, to_status,
+    effective_date, NULL, '{}'::jsonb, prev_hash, hash
+FROM ev
+"""
+
+
+def _parties_sql(fingerprint: tuple[str, str]) -> str:
+    """One party who wrote each letter (a denouncer's identity sealed, from a pool of sealed identities: $3, their
+    fingerprints $4) and the accused of each denunciation. $1: first party id, $2: the load's first case id."""
+    ikey, okey = fingerprint
+    name = (
+        f"{_one_of('r_name1', SURNAMES)} || ' ' || {_one_of('r_name2', MIDDLE)} || ' ' || {_one_of('r_name3', GIVEN)}"
+    )
+    id_number = "(CASE WHEN r_idn < 0.5 THEN '010' ELSE '015' END) || lpad(floor(r_idn * 1e9)::bigint::text, 9, '0')"
+    return f"""
+    INSERT INTO case_parties (id, case_id, role, full_name, id_number, phone, address, sealed, id_number_hash)
+    SELECT $1::bigint + (id - $2::bigint) * 2, id, role, full_name, id_number, phone, address, sealed,
+           CASE WHEN sealed IS NOT NULL THEN ($4::text[])[1 + id % cardinality($4)]
+                ELSE {_hmac_sql(ikey, okey, "id_number")} END
+    FROM (
+        SELECT g.id, CASE g.kind {" ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in ROLE_OF.items())} END AS role,
+               CASE WHEN g.kind = 'denunciation' THEN '' ELSE {name} END AS full_name,
+               CASE WHEN g.kind = 'denunciation' THEN NULL ELSE {id_number} END AS id_number,
+               CASE WHEN g.kind = 'denunciation' THEN NULL ELSE '09' || lpad(floor(g.r_phone * 1e8)::int::text, 8, '0')
+               END AS phone,
+               CASE WHEN g.kind = 'denunciation' THEN NULL ELSE g.place END AS address,
+               CASE WHEN g.kind = 'denunciation' THEN ($3::text[])[1 + g.id % cardinality($3)] END AS sealed
+        FROM gen g
+    ) p
+    UNION ALL
+    SELECT $1::bigint + (g.id - $2::bigint) * 2 + 1, g.id, 'accused',
+           'Cán bộ ' || {_one_of("r_name3", ["địa chính xã", "tư pháp xã", "ban quản lý dự án", "thuế"])}, NULL, NULL,
+           NULL, NULL, NULL
+    FROM gen g WHERE g.kind = 'denunciation'
+    """  # noqa: S608 - made of the constants above; values are parameters
+
+
+async def _prepare(conn: asyncpg.Connection, today: date, keys: "Keys") -> None:
+    """The load's lookup tables: how each status is reached (events) and the timers of every open case by kind
+    and day of receipt (computed by the workflows, as intake and suspension would have)."""
+    await conn.execute(
+        "DROP TABLE IF EXISTS bench_gen_steps, bench_gen_timers;"
+        "CREATE UNLOGGED TABLE bench_gen_steps (status text, seq int, action text, from_status text, to_status text,"
+        " day text);"
+        "CREATE UNLOGGED TABLE bench_gen_timers (kind text, received date, status text, timers jsonb,"
+        " next_due_date date, next_alert_date date, max_due_date date)"
+    )
+    steps = []
+    for status, path in STEPS.items():
+        steps.append((status, 1, "create", None, "received", "received"))
+        steps += [(status, n, a, f, t, d) for n, (a, f, t, d) in enumerate(path, start=2)]
+    await conn.copy_records_to_table("bench_gen_steps", records=steps)
+    cal, rows = WorkCalendar(), []
+    for kind, _ in KINDS:
+        for age in range(0, 121):
+            received = today - timedelta(days=age)
+            timers = intake_timers(CaseFacts(kind), received)
+            for status in OPEN:
+                rows.append((kind, received, status, json.dumps([t.to_dict() for t in timers]),
+                             next_due(timers, cal), next_alert(timers, cal, 3), max_due(timers, cal)))  # fmt: skip
+            paused_on = received + timedelta(days=PAUSED_AFTER)
+            if kind == "complaint" and paused_on <= today:
+                paused = [replace(t, paused_since=paused_on) for t in timers]
+                rows.append((kind, received, "suspended", json.dumps([t.to_dict() for t in paused]),
+                             next_due(paused, cal), next_alert(paused, cal, 3), max_due(paused, cal)))  # fmt: skip
+    await conn.copy_records_to_table("bench_gen_timers", records=rows)
+
+
+class Keys:
+    """The keys the benchmarked service runs with: events must verify and sealed identities open under them."""
+
+    def __init__(self, settings: Settings) -> None:
+        vault = vault_for(settings)
+        chain = _hmac_pads(settings.chain_secret())
+        self.chain = chain
+        self.fingerprint = _hmac_pads(vault._fingerprint_key)  # noqa: SLF001 - the generator mirrors the vault
+        rng = random.Random(3)
+        self.sealed, self.sealed_fingerprints = [], []
+        for n in range(256):
+            id_number = f"015{rng.randrange(10**9):09d}"
+            identity = {
+                "full_name": f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}",
+                "id_number": id_number,
+                "phone": f"09{rng.randrange(10**8):08d}",
+                "address": rng.choice(PLACES),
+            }
+            self.sealed.append(vault.seal(identity))
+            self.sealed_fingerprints.append(vault.fingerprint(id_number, protected=True))
+            del n
+
+
 async def fill_cases(
     conn: asyncpg.Connection,
     n: int,
@@ -257,14 +546,18 @@ async def fill_cases(
     today: date | None = None,
     progress: bool = True,
     all_units: bool = False,
+    connect: Callable[[], Awaitable[asyncpg.Connection]] | None = None,
+    settings: Settings | None = None,
+    chunk: int = CHUNK,
 ) -> float:
-    """Append `n` cases to the database (already migrated and seeded); returns the seconds it took. With
-    `all_units`, the cases spread over every unit (see `add_units`) rather than the first communes. Each case
-    carries the milestones its status implies (processed, accepted, settled, outcome, lateness, remedies), as
-    the workflow would have written them."""
+    """Append `n` cases to the database (already migrated and seeded) with their parties and their chained
+    events; returns the seconds it took. With `all_units`, the cases spread over every unit (see `add_units`)
+    rather than the first communes. Rows are drawn by the database itself (INSERT … SELECT over
+    generate_series, `setseed` per chunk of `chunk` cases, so the same seed gives the same data whatever the
+    number of connections); `connect` opens more connections to load chunks in parallel (one per core)."""
     started = time.perf_counter()
     today = today or date.today()
-    rng = random.Random(seed)
+    keys = Keys(settings or bench_settings())
     where = "true" if all_units else "level = 'commune'"
     units = [
         r["id"]
@@ -274,136 +567,89 @@ async def fill_cases(
         )
     ]
     desk = await conn.fetchval("SELECT id FROM users WHERE username = 'xa.tiepdan'")
-    cal = WorkCalendar()
-    timers_cache: dict[tuple[str, date], tuple[str, date | None, date | None, date | None]] = {}
+    head = await conn.fetchval("SELECT id FROM users WHERE username = 'xa.chutich'")
     first_id = await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM cases")
-    # Secondary indexes are dropped for the load and built again after it: much faster than maintaining them.
+    first_event = await conn.fetchval("SELECT coalesce(max(id), 0) FROM case_events")
+    first_party = await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM case_parties")
+    await _prepare(conn, today, keys)
+    # Secondary indexes are dropped for the load and built again after it (in parallel): much faster than
+    # maintaining them row by row. The statistics' copy (case_facts) is filled in one statement after the load.
     indexes = await conn.fetch(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'cases' AND indexname NOT IN "
-        "(SELECT conname FROM pg_constraint WHERE conrelid = 'cases'::regclass)"
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('cases', 'case_events', 'case_parties') "
+        "AND indexname NOT IN (SELECT conname FROM pg_constraint)"
     )
     for ix in indexes:
         await conn.execute(f'DROP INDEX "{ix["indexname"]}"')
-    # Likewise the statistics' copy (case_facts) is filled in one statement after the load rather than row by row.
-    facts = await conn.fetchval("SELECT to_regclass('case_facts') IS NOT NULL")
-    if facts:
-        await conn.execute("ALTER TABLE cases DISABLE TRIGGER case_facts_sync")
-    cols = [
-        "id",
-        "tracking_code",
-        "access_key_hash",
-        "kind",
-        "field",
-        "channel",
-        "title",
-        "content",
-        "received_at",
-        "receiving_unit_id",
-        "competent_unit_id",
-        "received_by_id",
-        "complaint_round",
-        "status",
-        "signer_count",
-        "level_skipping",
-        "timers",
-        "next_due_date",
-        "next_alert_date",
-        "max_due_date",
-        "repeat_of_case_id",
-        "processed_on",
-        "processed_as",
-        "accepted_on",
-        "settled_on",
-        "outcome",
-        "decision_date",
-        "reason_code",
-        "resolution_late",
-        "remedies",
-        "enforced_on",
-        "enforcement",
-        "created_at",
-        "updated_at",
+    # So are the keys of the events and parties (no foreign key points at them), re-added with their index.
+    keys_ = await conn.fetch(
+        "SELECT c.conrelid::regclass::text AS tab, c.conname, pg_get_constraintdef(c.oid) AS def FROM pg_constraint c "
+        "WHERE c.conrelid IN ('case_events'::regclass, 'case_parties'::regclass) AND c.contype IN ('p', 'u') "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.confrelid = c.conrelid)"
+    )
+    for k in keys_:
+        await conn.execute(f'ALTER TABLE {k["tab"]} DROP CONSTRAINT "{k["conname"]}"')
+    rebuild = [ix["indexdef"] for ix in indexes] + [
+        f'ALTER TABLE {k["tab"]} ADD CONSTRAINT "{k["conname"]}" {k["def"]}' for k in keys_
     ]
-    chunk = 50_000
+    gen, events, parties = _gen_sql(), _events_sql(("$3::bytea", "$4::bytea")), _parties_sql(("$5::bytea", "$6::bytea"))
+    chunks = [(s, min(s + chunk, n)) for s in range(0, n, chunk)]
     bar = tqdm(total=n, unit=" cases", unit_scale=True, desc="cases", disable=not progress, smoothing=0.1)
-    for start in range(0, n, chunk):
-        rows = []
-        for i in range(start, min(start + chunk, n)):
-            kind, field = _pick(rng, KINDS), _pick(rng, FIELDS)
-            status = _pick(rng, STATUSES)
-            # Five years, more letters in recent years; open cases are recent.
-            age = int((1 - rng.random() ** 0.8) * 5 * 365) if status not in OPEN else rng.randrange(0, 120)
-            received = today - timedelta(days=age)
-            unit = units[min(int(rng.expovariate(1 / 4)), len(units) - 1)] if rng.random() < 0.7 else rng.choice(units)
-            place = RARE_PLACE if rng.random() < 0.0005 else rng.choice(PLACES)
-            subject = rng.choice(SUBJECTS[field])
-            title = f"{OPENING[kind]} về {subject}"
-            content = (
-                f"Gia đình tôi ở {place} đề nghị xem xét {subject}. "
-                f"Sự việc kéo dài đã {rng.randrange(1, 36)} tháng, ảnh hưởng đến đời sống của "
-                f"{rng.randrange(1, 12)} hộ gia đình."
-            )
-            timers, ndd, nad, mdd = "[]", None, None, None
-            if status in OPEN:
-                key = (kind, received)
-                if key not in timers_cache:
-                    ts = intake_timers(CaseFacts(kind), received)
-                    timers_cache[key] = (
-                        json.dumps([t.to_dict() for t in ts]),
-                        next_due(ts, cal),
-                        next_alert(ts, cal, 3),
-                        max_due(ts, cal),
-                    )
-                timers, ndd, nad, mdd = timers_cache[key]
-            m = _milestones(rng, kind, status, received, today, first_id + i)
-            at = time.time()
-            rows.append(
-                (
-                    first_id + i,
-                    f"B{first_id + i:012d}",
-                    "0" * 64,
-                    kind,
-                    field,
-                    "in_person",
-                    title,
-                    content,
-                    received,
-                    unit,
-                    unit,
-                    desk,
-                    1 if kind == "complaint" else None,
-                    status,
-                    rng.choice((1, 1, 1, 1, 1, 1, 2, 3, 6, 12)),
-                    rng.random() < 0.03,
-                    timers,
-                    ndd,
-                    nad,
-                    mdd,
-                    *m,
-                    None,
-                    None,
-                )
-            )
-            del at
-        await conn.copy_records_to_table("cases", records=[r[:-2] for r in rows], columns=cols[:-2])
-        bar.update(len(rows))
-    bar.close()
-    await conn.execute(f"SELECT setval(pg_get_serial_sequence('cases', 'id'), {first_id + n})")
-    await conn.execute("SET maintenance_work_mem = '512MB'")
-    for ix in tqdm(indexes, desc="indexes", unit=" index", disable=not progress):
-        await conn.execute(ix["indexdef"])
-    if facts:
-        cols = await conn.fetchval(
-            "SELECT string_agg(column_name, ', ') FROM information_schema.columns "
-            "WHERE table_name = 'case_facts' AND column_name <> 'case_id'"
-        )
+    pads = [*keys.chain, *keys.fingerprint]
+
+    async def worker(c: asyncpg.Connection) -> None:
+        # Replica mode: no triggers and no foreign-key checks during the load (the anchors and case_facts
+        # the triggers would keep are written here and after the load); superuser only, as the load itself.
+        await c.execute("SET session_replication_role = replica; SET synchronous_commit = off")
+        while chunks:
+            lo, hi = chunks.pop(0)
+            async with c.transaction():
+                await c.execute("SELECT setseed($1)", ((seed * 7919 + lo // chunk) % 20011) / 20011)
+                await c.execute(gen, first_id + lo, first_id + hi - 1, today, units, first_id)
+                await c.execute(events, desk, head, *pads[:2])
+                await c.execute(INSERT_CASES, desk)
+                await c.execute(INSERT_EVENTS, first_event, first_id)
+                await c.execute(parties, first_party, first_id, keys.sealed, keys.sealed_fingerprints, *pads[2:])
+            bar.update(hi - lo)
+
+    extra = [await connect() for _ in range(max(0, (os.cpu_count() or 1) - 1))] if connect else []
+    try:
+        await asyncio.gather(worker(conn), *(worker(c) for c in extra))
+        bar.close()
+        await conn.execute("SET session_replication_role = DEFAULT")
         await conn.execute(
-            f"INSERT INTO case_facts (case_id, {cols}) SELECT id, {cols} FROM cases WHERE id >= $1",  # noqa: S608
-            first_id,
+            f"SELECT setval(pg_get_serial_sequence('cases', 'id'), {first_id + n - 1});"  # noqa: S608
+            "SELECT setval(pg_get_serial_sequence('case_events', 'id'), (SELECT max(id) FROM case_events));"
+            "SELECT setval(pg_get_serial_sequence('case_parties', 'id'), (SELECT max(id) FROM case_parties));"
+            "DROP TABLE bench_gen_steps, bench_gen_timers"
         )
-        await conn.execute("ALTER TABLE cases ENABLE TRIGGER case_facts_sync")
-        await conn.execute("ANALYZE case_facts")
-    await conn.execute("ANALYZE cases")
+        todo = list(rebuild)
+        ibar = tqdm(total=len(todo), desc="indexes", unit=" index", disable=not progress)
+
+        async def build(c: asyncpg.Connection) -> None:
+            await c.execute("SET maintenance_work_mem = '256MB'")
+            while todo:
+                await c.execute(todo.pop(0))
+                ibar.update(1)
+
+        facts = await conn.fetchval("SELECT to_regclass('case_facts') IS NOT NULL")
+        await asyncio.gather(build(conn), *(build(c) for c in extra))
+        ibar.close()
+        if facts:
+            cols = await conn.fetchval(
+                "SELECT string_agg(column_name, ', ') FROM information_schema.columns "
+                "WHERE table_name = 'case_facts' AND column_name <> 'case_id'"
+            )
+            half = first_id + n // 2
+            fill = f"INSERT INTO case_facts (case_id, {cols}) SELECT id, {cols} FROM cases WHERE id >= $1 AND id < $2"  # noqa: S608
+            await asyncio.gather(
+                conn.execute(fill, first_id, half if extra else first_id + n),
+                *([extra[0].execute(fill, half, first_id + n)] if extra else []),
+            )
+            await conn.execute("ANALYZE case_facts")
+        await conn.execute("ANALYZE cases; ANALYZE case_events; ANALYZE case_parties")
+    finally:
+        for c in extra:
+            await c.close()
     return time.perf_counter() - started
 
 
@@ -415,18 +661,30 @@ async def _main() -> None:
     parser.add_argument("--communes", type=int, default=20)
     parser.add_argument("--units", type=int, default=0, help="add departments up to this many units; cases over all")
     parser.add_argument("--entries", type=int, default=0, help="register entries (with sessions for every unit)")
+    parser.add_argument("--seed", type=int, default=7, help="the same seed gives the same data")
     args = parser.parse_args()
     async with database() as url:
-        dsn, _, query = url.replace("postgresql+asyncpg://", "postgresql://").partition("?")
-        conn = await asyncpg.connect(dsn, **({"host": query.split("host=", 1)[1]} if "host=" in query else {}))
+        connect = connector(url)
+        conn = await connect()
         t0 = time.perf_counter()
         if args.units:
             await add_units(conn, args.units)
-        await fill_cases(conn, args.cases, communes=args.communes, all_units=bool(args.units))
+        await fill_cases(
+            conn, args.cases, communes=args.communes, all_units=bool(args.units), seed=args.seed, connect=connect
+        )
         if args.entries:
-            await fill_reception(conn, args.entries)
+            await fill_reception(conn, args.entries, seed=args.seed + 4)
+        counts = await conn.fetchrow(
+            "SELECT (SELECT count(*) FROM cases) AS cases, (SELECT count(*) FROM case_events) AS events, "
+            "(SELECT count(*) FROM case_parties) AS parties, (SELECT count(*) FROM reception_sessions) AS sessions, "
+            "(SELECT count(*) FROM reception_entries) AS entries"
+        )
         await conn.close()
-        print(f"{args.cases:,} cases, {args.entries:,} register entries in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"{counts['cases']:,} cases, {counts['events']:,} events, {counts['parties']:,} parties, "
+            f"{counts['sessions']:,} reception sessions, {counts['entries']:,} register entries "
+            f"in {time.perf_counter() - t0:.1f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
-from bench.data import fill_cases  # noqa: E402
+from bench.data import connector, fill_cases  # noqa: E402
 from bench.intake import database, server  # noqa: E402
 
 SHAPES: dict[str, dict[str, object]] = {
@@ -68,7 +68,7 @@ async def main() -> None:
     async with database() as url:
         dsn, _, query = url.replace("postgresql+asyncpg://", "postgresql://").partition("?")
         conn = await asyncpg.connect(dsn, **({"host": query.split("host=", 1)[1]} if "host=" in query else {}))
-        took = await fill_cases(conn, args.cases, communes=args.communes)
+        took = await fill_cases(conn, args.cases, communes=args.communes, connect=connector(url))
         some_case = await conn.fetchval(
             "SELECT id FROM cases WHERE competent_unit_id = (SELECT id FROM units WHERE code = '04465') "
             "ORDER BY id DESC OFFSET 1000 LIMIT 1"

@@ -25,7 +25,7 @@ import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
 from api.services.stats import QUERIES  # noqa: E402
-from bench.data import add_units, fill_cases, fill_reception  # noqa: E402
+from bench.data import add_units, connector, fill_cases, fill_reception  # noqa: E402
 from bench.intake import database, server  # noqa: E402
 from bench.search import token  # noqa: E402
 from workflows import periods  # noqa: E402
@@ -57,7 +57,7 @@ async def main() -> None:
         conn = await asyncpg.connect(dsn, **host)
         t0 = time.perf_counter()
         await add_units(conn, args.units)
-        await fill_cases(conn, args.cases, all_units=True)
+        await fill_cases(conn, args.cases, all_units=True, connect=connector(url))
         await fill_reception(conn, args.entries)
         units = [r["id"] for r in await conn.fetch("SELECT id FROM units WHERE is_active")]
         print(
