@@ -63,9 +63,26 @@ def ensure_writer(principal: Officer, unit_id: int) -> None:
 
 
 def _in_scope(principal: Officer, unit_column: Any) -> ColumnElement[bool]:
+    """Sessions (the facts the public schedule shows): the caller's unit and the units below it."""
     if principal.has(Role.inspector):
         return sa.true()
     clause: ColumnElement[bool] = unit_column.in_(access.subtree(principal.unit_path))
+    return clause
+
+
+def _entries_in_scope(principal: Officer, unit_column: Any) -> ColumnElement[bool]:
+    """Register entries name citizens and what they brought: like cases, the inspectorate reads every unit's,
+    a head their unit's and those below, a desk officer or handler their own unit's; an administrator (who
+    reads no case) none."""
+    if principal.has(Role.inspector):
+        return sa.true()
+    clause: ColumnElement[bool]
+    if principal.has(Role.unit_head):
+        clause = unit_column.in_(access.subtree(principal.unit_path))
+    elif principal.has(Role.desk_officer, Role.handler):
+        clause = unit_column == principal.unit_id
+    else:
+        clause = sa.false()
     return clause
 
 
@@ -434,7 +451,9 @@ def _case_request(data: EntryCreate, day: date, people: int) -> CaseCreate:
 async def _readable_entry(
     session: AsyncSession, principal: Officer, entry_id: int, *, lock: bool = False
 ) -> ReceptionEntry:
-    stmt = sa.select(ReceptionEntry).where(ReceptionEntry.id == entry_id, _in_scope(principal, ReceptionEntry.unit_id))
+    stmt = sa.select(ReceptionEntry).where(
+        ReceptionEntry.id == entry_id, _entries_in_scope(principal, ReceptionEntry.unit_id)
+    )
     if lock:
         stmt = stmt.with_for_update()
     entry = await session.scalar(stmt)
@@ -490,7 +509,7 @@ async def add_entry(
     if data.repeat_of_entry_id is not None:
         earlier = await session.scalar(
             sa.select(ReceptionEntry.id).where(
-                ReceptionEntry.id == data.repeat_of_entry_id, _in_scope(principal, ReceptionEntry.unit_id)
+                ReceptionEntry.id == data.repeat_of_entry_id, _entries_in_scope(principal, ReceptionEntry.unit_id)
             )
         )
         if earlier is None:
@@ -676,7 +695,7 @@ async def list_entries(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[ReceptionEntry], str | None]:
-    stmt = sa.select(ReceptionEntry).where(_in_scope(principal, ReceptionEntry.unit_id))
+    stmt = sa.select(ReceptionEntry).where(_entries_in_scope(principal, ReceptionEntry.unit_id))
     if session_id is not None:
         stmt = stmt.where(ReceptionEntry.session_id == session_id)
     if unit_id is not None:

@@ -75,12 +75,16 @@ async def similar(session: AsyncSession, principal: Officer, case: Case, limit: 
 
 
 async def dismiss(session: AsyncSession, principal: Officer, case_id: int, other_id: int) -> None:
-    """Record that two letters are not the same matter (both must be readable by the caller)."""
+    """Record that two letters are not the same matter: a judgement on the case's record, so only its desk or head
+    in the unit holding it may make it (those who merely read it — heads above, the inspectorate — may not), and
+    both letters must be readable by the caller."""
     from api.services import audit
     from api.services.cases import queries
 
-    await queries.get_readable(session, principal, case_id)
+    case = await queries.get_readable(session, principal, case_id)
     await queries.get_readable(session, principal, other_id)
+    if not access.acting_roles(principal, case):
+        raise DomainError(Code.not_your_unit)
     if case_id == other_id:
         raise DomainError(Code.validation_error, details={"field": "other_id"})
     await session.execute(
