@@ -113,13 +113,34 @@ async def main() -> None:
                 # The cookie is Secure (production settings): over this plain-HTTP loopback it is sent by hand.
                 session = signed.cookies.get("tiepdan_session") or ""
 
-                async def dashboard() -> None:
-                    r = await http.get("/dashboard", params={"period": label}, cookies={"tiepdan_session": session})
-                    r.raise_for_status()
-                    assert "<svg" in r.text
+                year = str(period.start.year if label.endswith("H1") else today.year - 1)
+                for shown in (label, year):
 
-                d50, dmax = await _times(dashboard, args.repeat)
-                print(f"| dashboard page (province, {label}) p50 / max: {d50:.0f} / {dmax:.0f} ms |")
+                    async def dashboard(shown: str = shown) -> None:
+                        r = await http.get(
+                            "/dashboard", params={"period": shown}, cookies={"tiepdan_session": session}
+                        )
+                        r.raise_for_status()
+                        assert "<svg" in r.text
+
+                    d50, dmax = await _times(dashboard, args.repeat)
+                    print(f"| dashboard page (province, {shown}) p50 / max: {d50:.0f} / {dmax:.0f} ms |")
+
+                async def compliance() -> None:
+                    """Every unit's compliance over the year, every page of it (200 units a page)."""
+                    params: dict[str, str | int] = {"period": year, "limit": 200}
+                    rows = 0
+                    while True:
+                        r = await http.get("/api/v1/reception-sessions/compliance", headers=headers, params=params)
+                        r.raise_for_status()
+                        rows += len(r.json()["items"])
+                        if not r.json()["next_cursor"]:
+                            break
+                        params["cursor"] = r.json()["next_cursor"]
+                    assert rows >= len(units)
+
+                c50, cmax = await _times(compliance, args.repeat)
+                print(f"| reception compliance (every unit, {year}) p50 / max: {c50:.0f} / {cmax:.0f} ms |")
         await conn.close()
 
 
