@@ -1,4 +1,5 @@
-"""Command line: `python -m api serve | migrate | seed | create-admin`."""
+"""Command line: `python -m api serve | migrate | seed | jobs | checkpoint | verify-events | import-units |
+create-admin`."""
 
 import argparse
 import asyncio
@@ -45,6 +46,37 @@ async def _with_session(url: str, work: str, username: str | None = None, passwo
         await engine.dispose()
 
 
+async def _import_units(url: str, path: Path, username: str) -> str:
+    """Units from a CSV or JSON file (the format of POST /units/import), all or nothing, as an administrator."""
+    import sqlalchemy as sa
+    from tqdm import tqdm
+
+    from api import db
+    from api.errors import DomainError
+    from api.services import units
+
+    engine = db.make_engine(url)
+    try:
+        async with db.make_sessionmaker(engine)() as session:
+            admin = await session.scalar(
+                sa.text("SELECT id FROM users WHERE username = :u AND is_active AND 'admin' = ANY(roles)"),
+                {"u": username},
+            )
+            if admin is None:
+                raise SystemExit(f"{username}: no active administrator of that name")
+            kind = "application/json" if path.suffix.lower() == ".json" else "text/csv"
+            try:
+                rows = units.parse_import(kind, await asyncio.to_thread(path.read_bytes))
+                with tqdm(total=len(rows), unit=" units", desc="import", file=sys.stderr) as bar:
+                    created, updated, _ = await units.import_rows(session, admin, rows, bar.update)
+            except DomainError as exc:
+                raise SystemExit(f"nothing imported — {exc.message} ({exc.code}): {exc.details or ''}") from None
+            await session.commit()
+            return f"{created} units created, {updated} updated"
+    finally:
+        await engine.dispose()
+
+
 async def _jobs(url: str, *, once: bool) -> str:
     import httpx
 
@@ -65,18 +97,26 @@ async def _jobs(url: str, *, once: bool) -> str:
 
 
 async def _integrity(url: str, work: str, path: Path | None) -> int:
+    import sqlalchemy as sa
+    from tqdm import tqdm
+
     from api import db
     from api.services import checkpoints
 
     engine = db.make_engine(url, statement_timeout_ms=0)
     try:
         async with db.make_sessionmaker(engine)() as session:
+            total = await session.scalar(sa.text("SELECT count(*) FROM cases"))
+            # On stderr, with an ETA; a million cases take minutes.
+            with tqdm(total=total, unit=" cases", unit_scale=True, desc=work, file=sys.stderr) as bar:
+                if work == "checkpoint":
+                    made = await checkpoints.make(session, path, bar.update)
+                else:
+                    heads = checkpoints.read_checkpoint(path)[1] if path else None
+                    report = await checkpoints.verify_all(session, heads, bar.update)
             if work == "checkpoint":
-                made = await checkpoints.make(session, path)
                 print(f"checkpoint {made.id}: {made.cases} cases, {made.events} events, digest {made.digest}")
                 return 0
-            heads = checkpoints.read_checkpoint(path)[1] if path else None
-            report = await checkpoints.verify_all(session, heads)
             for problem in report.problems:
                 print(f"case {problem.case_id}: {problem.why} (seq {problem.seq})")
             print(f"{report.cases} cases, {report.events} events: {'valid' if report.valid else 'NOT VALID'}")
@@ -115,6 +155,9 @@ def main(argv: list[str] | None = None) -> None:
     checkpoint.add_argument("--out", type=Path, help="write the full list of heads here (keep it off the server)")
     verify = sub.add_parser("verify-events", help="verify every case's event chain (and against a checkpoint)")
     verify.add_argument("--checkpoint", type=Path, help="a file written by `checkpoint --out`")
+    imports = sub.add_parser("import-units", help="import units from a CSV or JSON file (all or nothing)")
+    imports.add_argument("file", type=Path)
+    imports.add_argument("--as", dest="username", required=True, help="the administrator recorded in the audit log")
     admin = sub.add_parser("create-admin", help="create the first admin if none exists")
     admin.add_argument("--username", required=True)
     admin.add_argument("--password", required=True)
@@ -143,6 +186,8 @@ def main(argv: list[str] | None = None) -> None:
 
         embedded.stop()
         sys.exit(code)
+    if args.command == "import-units":
+        print(asyncio.run(_import_units(url, args.file, args.username)), file=sys.stderr)
     if args.command == "create-admin":
         print(asyncio.run(_with_session(url, "admin", args.username, args.password)), file=sys.stderr)
     if args.command == "serve":

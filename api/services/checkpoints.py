@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,9 +54,11 @@ async def _heads(session: AsyncSession) -> AsyncIterator[tuple[int, int, str | N
         after = rows[-1][0]
 
 
-async def make(session: AsyncSession, out: Path | None = None) -> ChainCheckpoint:
+async def make(
+    session: AsyncSession, out: Path | None = None, progress: Callable[[int], object] | None = None
+) -> ChainCheckpoint:
     """Record a checkpoint now (and write its full list of heads to `out`), committing the session. Chains only
-    grow, so each line read is true of the moment it was read."""
+    grow, so each line read is true of the moment it was read. `progress` is told of every case read."""
     at = datetime.now(UTC)
     digest, cases, events = hashlib.sha256(), 0, 0
     lines: list[str] = []
@@ -66,6 +68,8 @@ async def make(session: AsyncSession, out: Path | None = None) -> ChainCheckpoin
         cases, events = cases + 1, events + count
         if out is not None:
             lines.append(line)
+        if progress is not None:
+            progress(1)
     hexdigest = digest.hexdigest()
     checkpoint = ChainCheckpoint(
         at=at, cases=cases, events=events, digest=hexdigest, signature=sign(at, cases, events, hexdigest)
@@ -113,9 +117,13 @@ def read_checkpoint(path: Path) -> tuple[dict[str, Any], dict[int, tuple[int, st
     return header, heads
 
 
-async def verify_all(session: AsyncSession, checkpoint: dict[int, tuple[int, str]] | None = None) -> Report:
+async def verify_all(
+    session: AsyncSession,
+    checkpoint: dict[int, tuple[int, str]] | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> Report:
     """Every chain under the key and against its anchor; with a checkpoint, every case it lists must still be
-    there with the event it had then."""
+    there with the event it had then. `progress` is told how many cases each batch checked."""
     report = Report()
     seen: set[int] = set()
     batch: list[tuple[int, int, str | None]] = []
@@ -144,6 +152,8 @@ async def verify_all(session: AsyncSession, checkpoint: dict[int, tuple[int, str
                 if at is None or at.hash != head:
                     report.problems.append(Problem(case_id, count, "differs from the checkpoint"))
         session.expunge_all()
+        if progress is not None:
+            progress(len(anchors))
 
     async for row in _heads(session):
         seen.add(row[0])

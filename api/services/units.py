@@ -2,6 +2,7 @@
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -190,12 +191,20 @@ def _truthy(value: Any) -> bool:
     return str(value).strip().lower() in {"1", "true", "yes", "x", "có"}
 
 
-async def import_rows(session: AsyncSession, actor_id: int, rows: list[dict[str, Any]]) -> tuple[int, int, list[Unit]]:
-    """Upsert by code, all or nothing. Parents are referenced by code and may be earlier rows."""
+async def import_rows(
+    session: AsyncSession,
+    actor_id: int,
+    rows: list[dict[str, Any]],
+    progress: Callable[[int], object] | None = None,
+) -> tuple[int, int, list[Unit]]:
+    """Upsert by code, all or nothing. Parents are referenced by code and may be earlier rows. `progress` is told
+    of every row read (the command line's progress bar)."""
     created = updated = 0
     result: list[Unit] = []
     errors: list[dict[str, Any]] = []
     for index, row in enumerate(rows, start=1):
+        if progress is not None:
+            progress(1)
         parent_code = (row.get("parent_code") or "").strip() or None
         parent_id = None
         if parent_code:
