@@ -67,7 +67,32 @@ async def test_bad_tokens_are_401(api: Api) -> None:
     other_key = jwt.encode(claims, "some-other-secret-key-that-is-long", algorithm="HS256")
     expired, _ = security.create_access_token(SETTINGS, str(user.id), now=None, minutes=-1)
     wrong_aud = jwt.encode({**claims, "aud": "another-service"}, SETTINGS.jwt_secret(), algorithm="HS256")
-    for token in (tampered, alg_none, other_key, expired, wrong_aud, "not.a.jwt", ""):
+    wrong_iss = jwt.encode({**claims, "iss": "someone-else"}, SETTINGS.jwt_secret(), algorithm="HS256")
+    # Algorithm pinning: the right secret under another HMAC, and a token signed with an RSA key whose header
+    # asks the verifier to use it (the RS/HS confusion family) are both refused.
+    other_alg = jwt.encode(claims, SETTINGS.jwt_secret(), algorithm="HS512")
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = rsa_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public_pem = (
+        rsa_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    rs256 = jwt.encode(claims, pem, algorithm="RS256", headers={"jwk": {"kty": "RSA"}})
+    # …and an HS256 token keyed with that public key, as if the verifier would take the key from the token.
+    import hashlib
+    import hmac
+
+    signing_input = f"{_b64({'alg': 'HS256', 'typ': 'JWT'})}.{_b64(claims)}"
+    mac = base64.urlsafe_b64encode(hmac.new(public_pem.encode(), signing_input.encode(), hashlib.sha256).digest())
+    confused = f"{signing_input}.{mac.decode().rstrip('=')}"
+    bad = (tampered, alg_none, other_key, expired, wrong_aud, wrong_iss, other_alg, rs256, confused, "not.a.jwt", "")
+    for token in bad:
         r = await _me(api, token)
         assert r.status_code == 401, token
         assert r.json()["error"]["code"] in {"invalid_token", "not_authenticated"}
