@@ -117,9 +117,7 @@ async def main() -> None:
                 for shown in (label, year):
 
                     async def dashboard(shown: str = shown) -> None:
-                        r = await http.get(
-                            "/dashboard", params={"period": shown}, cookies={"tiepdan_session": session}
-                        )
+                        r = await http.get("/dashboard", params={"period": shown}, cookies={"tiepdan_session": session})
                         r.raise_for_status()
                         assert "<svg" in r.text
 

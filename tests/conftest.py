@@ -142,15 +142,21 @@ class Live:
         return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-@pytest.fixture(scope="module")
-async def live(pg_server: PgServer) -> AsyncIterator[Live]:
-    name = await asyncio.to_thread(pg_server.create_database, "tiepdan_live")
+async def seeded_database(pg_server: PgServer, prefix: str) -> tuple[str, str]:
+    """A new database of the run's server, migrated and seeded with the demo units and officers: (name, url)."""
+    name = await asyncio.to_thread(pg_server.create_database, prefix)
     url = pg_server.url(name)
     await asyncio.to_thread(migrate, url)
     engine = make_engine(url)
     async with make_sessionmaker(engine)() as db:
         await seed_demo(db, Passwords(SETTINGS))
     await engine.dispose()
+    return name, url
+
+
+@pytest.fixture(scope="module")
+async def live(pg_server: PgServer) -> AsyncIterator[Live]:
+    name, url = await seeded_database(pg_server, "tiepdan_live")
     app = create_app(SETTINGS, database_url=url)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://live") as http:
         yield Live(app=app, url=url, http=http)

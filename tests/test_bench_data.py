@@ -13,12 +13,8 @@ import pytest
 
 from api import clock
 from api.app import create_app
-from api.cli import migrate
-from api.db import make_engine, make_sessionmaker
-from api.security import Passwords
-from api.seed import seed_demo
 from bench.data import connector, fill_cases, fill_reception
-from tests.conftest import SETTINGS
+from tests.conftest import SETTINGS, seeded_database
 from tests.pg import PgServer
 from workflows.confidentiality import MASK
 
@@ -44,13 +40,7 @@ class Generated:
 
 
 async def _generated(pg_server: PgServer, *, parallel: bool) -> Generated:
-    name = await asyncio.to_thread(pg_server.create_database, "tiepdan_gen")
-    url = pg_server.url(name)
-    await asyncio.to_thread(migrate, url)
-    engine = make_engine(url)
-    async with make_sessionmaker(engine)() as db:
-        await seed_demo(db, Passwords(SETTINGS))
-    await engine.dispose()
+    _, url = await seeded_database(pg_server, "tiepdan_gen")
     connect = connector(url)
     conn = await connect()
     try:

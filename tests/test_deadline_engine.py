@@ -161,7 +161,10 @@ async def _subscribe(live: Live, url: str, types: list[str]) -> dict:
     return r.json()
 
 
-async def test_two_sweepers_record_and_notify_each_breach_once(live: Live, receiver: Receiver) -> None:
+async def test_two_sweepers_record_and_notify_each_breach_once(
+    live: Live, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(deadlines, "BATCH", 2)  # several batches, two in flight at once in each sweeper
     sub = await _subscribe(live, receiver.url, ["deadline.overdue", "deadline.escalated"])
     desk = await live.headers("xa.tiepdan")
     made = []

@@ -17,10 +17,13 @@ from api.services.cases import trail
 from workflows.calendar import WorkCalendar
 from workflows.deadlines import Timer, max_due, next_alert, next_due
 
+# The chain anchor (event_count, event_head) is written here too when the caller knows it (the sweep chains its
+# events first): the anchor trigger then finds nothing to change, and each case row is rewritten once, not twice.
 _UPDATE = sa.text("""
     UPDATE cases AS c SET timers = v.timers::jsonb, next_due_date = v.ndd, next_alert_date = v.nad,
-           max_due_date = v.mdd, escalated_to_unit_id = COALESCE(v.esc, c.escalated_to_unit_id)
-    FROM unnest(:ids, :timers, :ndd, :nad, :mdd, :esc) AS v(id, timers, ndd, nad, mdd, esc)
+           max_due_date = v.mdd, escalated_to_unit_id = COALESCE(v.esc, c.escalated_to_unit_id),
+           event_count = COALESCE(v.ec, c.event_count), event_head = COALESCE(v.eh, c.event_head)
+    FROM unnest(:ids, :timers, :ndd, :nad, :mdd, :esc, :ec, :eh) AS v(id, timers, ndd, nad, mdd, esc, ec, eh)
     WHERE c.id = v.id
 """).bindparams(
     sa.bindparam("ids", type_=ARRAY(sa.BigInteger)),
@@ -29,6 +32,8 @@ _UPDATE = sa.text("""
     sa.bindparam("nad", type_=ARRAY(sa.Date)),
     sa.bindparam("mdd", type_=ARRAY(sa.Date)),
     sa.bindparam("esc", type_=ARRAY(sa.Integer)),
+    sa.bindparam("ec", type_=ARRAY(sa.Integer)),
+    sa.bindparam("eh", type_=ARRAY(sa.String)),
 )
 
 _INSERT_EVENTS = sa.text("""
@@ -71,9 +76,25 @@ class TimerUpdates:
         ):
             self.columns[key].append(value)
 
-    async def write(self, session: AsyncSession) -> None:
+    async def write(self, session: AsyncSession, anchors: dict[int, tuple[int, str]] | None = None) -> None:
+        """One UPDATE; `anchors`: the chain heads (seq, hash) the cases will have once their new events are in."""
         if self.columns["ids"]:
-            await session.execute(_UPDATE, self.columns)
+            heads = [(anchors or {}).get(case_id) for case_id in self.columns["ids"]]
+            ec = [h[0] if h else None for h in heads]
+            eh = [h[1] if h else None for h in heads]
+            await session.execute(_UPDATE, {**self.columns, "ec": ec, "eh": eh})
+
+
+@dataclass
+class Chained:
+    """Events hashed onto their cases' chains, not yet written: the INSERT's columns and each case's new head."""
+
+    params: dict[str, Any]
+    heads: dict[int, tuple[int, str]]
+
+    @property
+    def count(self) -> int:
+        return len(self.params.get("case_ids", []))
 
 
 async def append_events(
@@ -85,8 +106,27 @@ async def append_events(
     reason: str | None = None,
 ) -> int:
     """Hash-chained events for many locked cases: [(case_id, [(action, payload), …]), …]."""
+    chained = await chain(session, pending, effective_date=effective_date, actor_id=actor_id, reason=reason)
+    await insert(session, chained)
+    return chained.count
+
+
+async def insert(session: AsyncSession, chained: Chained) -> None:
+    if chained.count:
+        await session.execute(_INSERT_EVENTS, chained.params)
+
+
+async def chain(
+    session: AsyncSession,
+    pending: Sequence[tuple[int, list[tuple[str, dict[str, Any]]]]],
+    *,
+    effective_date: date | None,
+    actor_id: int | None = None,
+    reason: str | None = None,
+) -> Chained:
+    """Hash the events of many locked cases onto their chains (one query for the current heads)."""
     if not pending:
-        return 0
+        return Chained({}, {})
     ids = [case_id for case_id, _ in pending]
     heads = {
         r.case_id: (r.seq, r.hash)
@@ -101,6 +141,7 @@ async def append_events(
     }
     now = datetime.now(UTC)
     cols: dict[str, list[Any]] = {k: [] for k in ("case_ids", "seqs", "actions", "payloads", "prevs", "hashes")}
+    new_heads: dict[int, tuple[int, str]] = {}
     for case_id, evts in pending:
         seq, prev = heads.get(case_id, (0, trail.GENESIS))
         for action, payload in evts:
@@ -128,7 +169,6 @@ async def append_events(
             ):
                 cols[key].append(value)
             prev = digest
-    await session.execute(
-        _INSERT_EVENTS, {**cols, "at": now, "effective_date": effective_date, "actor_id": actor_id, "reason": reason}
-    )
-    return len(cols["case_ids"])
+        new_heads[case_id] = (seq, prev)
+    params = {**cols, "at": now, "effective_date": effective_date, "actor_id": actor_id, "reason": reason}
+    return Chained(params, new_heads)

@@ -2,10 +2,11 @@
 
 Exactly once, with several API processes: candidate cases are locked `FOR UPDATE SKIP LOCKED`, each
 timer carries flags saying which alert was recorded for its current due date, and flags, case events
-and outbox rows are written in one transaction. A transaction-level advisory lock keeps a second
-sweeper from doing the same work at the same moment.
+and outbox rows are written in one transaction per batch. An advisory lock held by a leader transaction for the
+whole sweep keeps a second sweeper from doing the same work at the same moment.
 """
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -29,6 +30,7 @@ from workflows.deadlines import Timer, running
 from workflows.deadlines import sweep as sweep_timers
 
 BATCH = 5000
+WORKERS = 2  # batches in flight at once: one computing while the other writes
 
 
 @dataclass
@@ -41,35 +43,45 @@ class SweepResult:
 
 
 async def sweep(maker: async_sessionmaker[AsyncSession], settings: Settings, today: date) -> SweepResult:
+    """One sweeper at a time: a leader transaction holds the sweep lock (tried, not waited for) while WORKERS
+    take batches of candidate cases concurrently, each batch in its own transaction, so that one batch's
+    writes overlap the next one's computation. Rows locked `FOR UPDATE SKIP LOCKED` keep the batches disjoint."""
     result = SweepResult()
-    last_id = 0
-    while True:
-        async with maker() as session:
-            if not await locks.try_hold(session, locks.Lock.sweep):
-                result.skipped = True
-                return result
-            env = await deadline_env(session, settings)
-            rows = (
-                await session.execute(
-                    sa.select(
-                        Case.id,
-                        Case.timers,
-                        Case.kind,
-                        Case.tracking_code,
-                        Case.competent_unit_id,
-                        Case.escalated_to_unit_id,
-                    )
-                    .where(Case.next_alert_date <= today, Case.id > last_id)
-                    .order_by(Case.id)
-                    .limit(BATCH)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-            if not rows:
-                return result
-            last_id = rows[-1].id
-            await _process(session, env, today, rows, result)
-            await session.commit()
+    async with maker() as leader:
+        if not await locks.try_hold(leader, locks.Lock.sweep):
+            result.skipped = True
+            return result
+        cursor = {"last_id": 0}
+
+        async def worker() -> None:
+            while True:
+                async with maker() as session:
+                    env = await deadline_env(session, settings)
+                    rows = (
+                        await session.execute(
+                            sa.select(
+                                Case.id,
+                                Case.timers,
+                                Case.kind,
+                                Case.tracking_code,
+                                Case.competent_unit_id,
+                                Case.escalated_to_unit_id,
+                            )
+                            .where(Case.next_alert_date <= today, Case.id > cursor["last_id"])
+                            .order_by(Case.id)
+                            .limit(BATCH)
+                            .with_for_update(skip_locked=True)
+                        )
+                    ).all()
+                    if not rows:
+                        return
+                    cursor["last_id"] = max(cursor["last_id"], rows[-1].id)
+                    await _process(session, env, today, rows, result)
+                    await session.commit()
+
+        await asyncio.gather(*(worker() for _ in range(WORKERS)))
+        await leader.commit()  # releases the lock
+    return result
 
 
 async def _process(
@@ -123,8 +135,10 @@ async def _process(
         if case_evts:
             pending.append((row.id, case_evts))
     result.cases += len(rows)
-    await updates.write(session)
-    await bulk.append_events(session, pending, effective_date=today)
+    # Chained first, so that the one UPDATE of each case also moves its chain anchor to the new last event.
+    chained = await bulk.chain(session, pending, effective_date=today)
+    await updates.write(session, chained.heads)
+    await bulk.insert(session, chained)
     await outbox.enqueue_many(session, messages)
 
 
