@@ -448,7 +448,7 @@ _HTTP_CODES = {
 }
 
 
-def _timed_out(exc: BaseException) -> bool:
+def timed_out(exc: BaseException) -> bool:
     """PostgreSQL cancelled the statement (statement_timeout, SQLSTATE 57014), through SQLAlchemy or not."""
     for err in (exc, getattr(exc, "orig", None), getattr(getattr(exc, "orig", None), "__cause__", None)):
         if err is not None and getattr(err, "sqlstate", None) == "57014":
@@ -511,7 +511,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        if _timed_out(exc):
+        if timed_out(exc):
             log.warning("statement timeout")
             return JSONResponse(catalogue_body(Code.query_timeout), status_code=503, headers={"Retry-After": "5"})
         if _database_down(exc):

@@ -200,6 +200,34 @@ async def test_duplicates_finds_the_same_person_and_similar_content(api: Api) ->
     assert third["id"] in ids and ids[third["id"]]["same_person"] is True  # same citizen ID number
 
 
+async def test_duplicates_answer_within_a_budget_when_the_wording_search_is_slow(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where thousands of letters share their phrases the trigram search reads long posting lists: past its budget
+    it is cancelled (in a savepoint) and the answer comes from the same person and the unit's latest letters."""
+    import time
+
+    import sqlalchemy as sa
+
+    from api.services.cases import duplicates
+
+    text = "Đề nghị xem xét việc cấp giấy chứng nhận quyền sử dụng đất cho gia đình tôi ở bản Tả Ngảo"
+    first = await intake(api, content=text + ".")
+    second = await intake(api, content=text + " từ năm 2019.", parties=[])
+    slow = sa.select(sa.literal_column("1")).select_from(sa.func.pg_sleep(2))
+    monkeypatch.setattr(duplicates, "_similar_query", lambda content: slow)
+    monkeypatch.setattr(duplicates, "SIMILAR_BUDGET_MS", 50)
+    h = await api.headers("tinh.chutich")
+    before = await api.session.scalar(sa.text("SHOW statement_timeout"))
+    started = time.perf_counter()
+    r = await api.http.get(f"{V1}/cases/{first['id']}/duplicates", headers=h)
+    assert r.status_code == 200 and time.perf_counter() - started < 1.5
+    assert second["id"] in {d["id"] for d in r.json()}  # the same unit's recent letter, similar wording
+    # The transaction goes on, with the service's own statement timeout.
+    assert await api.session.scalar(sa.text("SHOW statement_timeout")) == before
+    assert (await api.http.get(f"{V1}/cases/{first['id']}", headers=h)).status_code == 200
+
+
 async def test_only_the_resolver_or_an_assigned_handler_records_a_dialogue(api: Api) -> None:
     case = await act(api, "tinh.chutich", await intake(api), "accept", decision_number="1")
     body = {"held_on": case["received_at"], "participants": ["A"], "minutes": "x", "agreement_reached": False}
