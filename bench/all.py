@@ -1,12 +1,15 @@
 """Every benchmark in one command, each printing its table (each figure against its baseline in the same run):
 
-    .venv/bin/python bench/all.py            # full size: 1,000,000 cases where it applies (about 20 minutes here)
+    .venv/bin/python bench/all.py            # full size: 1,000,000 cases where it applies (about 15 minutes here)
     .venv/bin/python bench/all.py --quick    # 100,000 cases: a few minutes, for a first look
 
-1. intake `POST /api/v1/cases` vs a bare FastAPI + asyncpg insert (50 and 4 clients), 1 and 2 worker processes;
-2. case list and search over the cases as a commune officer and as the inspector, and one case read;
-3. the statistics forms for 6 months, the summary and the dashboard page vs the same aggregates in SQL;
-4. the deadline sweep. Results of the last full run: bench/RESULTS.md.
+1. intake `POST /api/v1/cases` and public submissions vs a bare FastAPI + asyncpg insert (50 and 4 clients), with
+   1 and 2 worker processes, and the peak memory of one API process;
+2. case list and search over the cases as a commune officer and as the inspector, the duplicates of a case, and
+   one case read;
+3. the statistics forms for 6 months and the summary vs the same aggregates in SQL; the dashboard page over a
+   half-year and a year; every unit's reception compliance over a year;
+4. the deadline sweep. Results of the last full run, with the machine: bench/RESULTS.md.
 """
 
 import argparse
