@@ -337,3 +337,49 @@ async def test_webhooks_cannot_be_aimed_at_the_service_own_network(database_url:
     from api.services.webhooks import public_address
 
     assert await public_address("https://93.184.216.34/hook")  # a public address (no lookup needed)
+
+
+async def test_a_failed_batch_stops_the_sweep_whole_and_frees_the_lock(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch that fails rolls back alone, the other batch in flight is stopped before the sweep lock is let go,
+    and the next sweep (not skipped) records every breach exactly once."""
+    desk = await live.headers("xa.tiepdan")
+    made = [
+        (
+            await live.http.post(f"{V1}/cases", headers=desk, json=case_body(received_at=days_ago(40), title=f"Lô {i}"))
+        ).json()
+        for i in range(4)
+    ]
+    monkeypatch.setattr(deadlines, "BATCH", 1)
+    real = deadlines._process
+    calls = {"n": 0}
+
+    async def flaky(*args: object, **kwargs: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("a batch fails")
+        await asyncio.sleep(0.05)
+        await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(deadlines, "_process", flaky)
+    engine = make_engine(live.url)
+    maker = make_sessionmaker(engine)
+    try:
+        with pytest.raises(RuntimeError, match="a batch fails"):
+            await deadlines.sweep(maker, SETTINGS, TODAY)
+        monkeypatch.setattr(deadlines, "_process", real)
+        again = await deadlines.sweep(maker, SETTINGS, TODAY)
+        assert not again.skipped
+        async with maker() as db:
+            keys = (
+                await db.execute(
+                    sa.select(CaseEvent.case_id, CaseEvent.payload).where(
+                        CaseEvent.action == "deadline_overdue", CaseEvent.case_id.in_([c["id"] for c in made])
+                    )
+                )
+            ).all()
+        recorded = [(cid, p["timer"]) for cid, p in keys]
+        assert len(recorded) == len(set(recorded)) == 2 * len(made)  # processing and acceptance, once each
+    finally:
+        await engine.dispose()

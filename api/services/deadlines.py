@@ -79,7 +79,15 @@ async def sweep(maker: async_sessionmaker[AsyncSession], settings: Settings, tod
                     await _process(session, env, today, rows, result)
                     await session.commit()
 
-        await asyncio.gather(*(worker() for _ in range(WORKERS)))
+        tasks = [asyncio.create_task(worker()) for _ in range(WORKERS)]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            # One batch failed (or the sweep was cancelled): stop the others before the lock is let go.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         await leader.commit()  # releases the lock
     return result
 
