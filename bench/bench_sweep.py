@@ -114,6 +114,8 @@ async def fill(dsn: str, host: str | None, n: int, overdue_share: float) -> None
             INSERT INTO case_events (case_id, seq, at, action, to_status, payload, prev_hash, hash)
             SELECT id, 1, now(), 'create', 'received', '{}'::jsonb, repeat('0', 64), md5(id::text) || md5(id::text)
             FROM cases""")
+        if os.environ.get("BENCH_SQL"):  # an experiment on the schema, as in bench/intake.py
+            await conn.execute(os.environ["BENCH_SQL"])
         await conn.execute("ANALYZE")
     finally:
         await conn.close()
