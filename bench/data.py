@@ -524,7 +524,7 @@ class Keys:
         self.fingerprint = _hmac_pads(vault._fingerprint_key)  # noqa: SLF001 - the generator mirrors the vault
         rng = random.Random(3)
         self.sealed, self.sealed_fingerprints = [], []
-        for n in range(256):
+        for _ in range(256):
             id_number = f"015{rng.randrange(10**9):09d}"
             identity = {
                 "full_name": f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}",
@@ -534,7 +534,6 @@ class Keys:
             }
             self.sealed.append(vault.seal(identity))
             self.sealed_fingerprints.append(vault.fingerprint(id_number, protected=True))
-            del n
 
 
 async def fill_cases(

@@ -56,14 +56,20 @@ async def act(
     body: ActionIn | None = None,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> CaseOut:
-    version = parse_if_match(if_match)
+    return await _perform(ctx, response, case_id, action, if_match, body or ActionIn())
+
+
+async def _perform(
+    ctx: Ctx, response: Response, case_id: int, action: Action, if_match: str | None, body: ActionIn
+) -> CaseOut:
+    """One action of the transition table under If-Match, the new version in the ETag."""
     out = await action_service.perform(
         ctx.session,
         ctx.officer,
         case_id,
         action,
-        version,
-        body or ActionIn(),
+        parse_if_match(if_match),
+        body,
         today=today(),
         env=ctx.env,
         vault=vault_for(ctx.settings),
@@ -215,20 +221,8 @@ async def confirm_duplicate(
     ctx: Ctx,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> CaseOut:
-    version = parse_if_match(if_match)
-    out = await action_service.perform(
-        ctx.session,
-        ctx.officer,
-        case_id,
-        Action.store,
-        version,
-        ActionIn(reason_code="duplicate", duplicate_of_case_id=original_id),
-        today=today(),
-        env=ctx.env,
-        vault=vault_for(ctx.settings),
-    )
-    response.headers["ETag"] = f'"{out.version}"'
-    return out
+    body = ActionIn(reason_code="duplicate", duplicate_of_case_id=original_id)
+    return await _perform(ctx, response, case_id, Action.store, if_match, body)
 
 
 @router.post(

@@ -68,6 +68,13 @@ def acting_roles(principal: Officer, case: Case) -> set[str]:
     return {r for r in (Role.unit_head.value, Role.desk_officer.value) if r in principal.roles}
 
 
+def ensure_desk_or_head(principal: Officer, case: Case, code: Code = Code.not_your_unit) -> None:
+    """Work on the case's record outside the transition table (notices, enforcement, dismissing a duplicate) is
+    for the desk or the head of the unit holding it: 403 `code` otherwise."""
+    if not acting_roles(principal, case):
+        raise DomainError(code)
+
+
 def ensure_may_act(principal: Officer, case: Case, t: Transition) -> None:
     """Holding the role somewhere else is not enough: a forbidden action in another unit is 403."""
     if not any(r.value in acting_roles(principal, case) for r in t.roles):

@@ -92,8 +92,7 @@ async def record_notice(
     """A notification duty done (thông báo thụ lý, gửi quyết định / kết luận, công khai): its timer is met."""
     loaded = await queries.load(session, principal, case_id, lock=True)
     case = loaded.case
-    if not ({Role.unit_head.value, Role.desk_officer.value} & access.acting_roles(principal, case)):
-        raise DomainError(Code.notice_forbidden)
+    access.ensure_desk_or_head(principal, case, Code.notice_forbidden)
     timers = domain.load_timers(case)
     if timer_name not in NOTICE_TIMERS or not any(t.name == timer_name and t.is_open() for t in timers):
         open_notices = sorted(t.name for t in timers if t.is_open() and t.name in NOTICE_TIMERS)

@@ -29,7 +29,6 @@ async def _similar_wording(session: AsyncSession, content: str) -> list[int]:
     """Up to CANDIDATES letters whose folded content is trigram-similar (`%`, from ixx_cases_content_trgm, without a
     scope filter: with one the planner walks a unit's cases computing similarity row by row), or none if that
     takes longer than SIMILAR_BUDGET_MS (the statement is cancelled inside a savepoint; the transaction goes on)."""
-    previous = await session.scalar(sa.text("SHOW statement_timeout"))
     try:
         async with session.begin_nested():
             await session.execute(sa.text(f"SET LOCAL statement_timeout = {SIMILAR_BUDGET_MS}"))
@@ -38,8 +37,8 @@ async def _similar_wording(session: AsyncSession, content: str) -> list[int]:
         if not timed_out(exc):
             raise
         found = []
-    # SET LOCAL outlives a released savepoint: the rest of the request keeps the service's own timeout.
-    await session.execute(sa.text("SELECT set_config('statement_timeout', :v, true)"), {"v": previous})
+    # SET LOCAL outlives a released savepoint: back to the connection's own timeout (set when it opened).
+    await session.execute(sa.text("SET LOCAL statement_timeout TO DEFAULT"))
     return found
 
 
@@ -116,8 +115,7 @@ async def dismiss(session: AsyncSession, principal: Officer, case_id: int, other
 
     case = await queries.get_readable(session, principal, case_id)
     await queries.get_readable(session, principal, other_id)
-    if not access.acting_roles(principal, case):
-        raise DomainError(Code.not_your_unit)
+    access.ensure_desk_or_head(principal, case)
     if case_id == other_id:
         raise DomainError(Code.validation_error, details={"field": "other_id"})
     await session.execute(

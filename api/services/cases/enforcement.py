@@ -11,7 +11,6 @@ from api.models.cases.schemas import CaseOut, EnforcementIn
 from api.services.calendar import DeadlineEnv
 from api.services.cases import access, queries
 from api.vault import Vault
-from workflows.cases import Role
 
 
 async def record(
@@ -26,8 +25,7 @@ async def record(
 ) -> CaseOut:
     loaded = await queries.load(session, principal, case_id, lock=True)
     case = loaded.case
-    if not ({Role.unit_head.value, Role.desk_officer.value} & access.acting_roles(principal, case)):
-        raise DomainError(Code.not_your_unit)
+    access.ensure_desk_or_head(principal, case)
     if case.outcome is None or case.decision_date is None or case.kind not in ("complaint", "denunciation"):
         raise DomainError(Code.enforcement_not_allowed)
     if data.enforced_on > today:
