@@ -5,6 +5,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -381,5 +382,37 @@ async def test_a_failed_batch_stops_the_sweep_whole_and_frees_the_lock(
             ).all()
         recorded = [(cid, p["timer"]) for cid, p in keys]
         assert len(recorded) == len(set(recorded)) == 2 * len(made)  # processing and acceptance, once each
+    finally:
+        await engine.dispose()
+
+
+async def test_the_sweep_finds_cases_by_the_copy_and_rewrites_no_index_of_cases(live: Live) -> None:
+    """The alert date the sweep looks cases up by is indexed in the narrow copy (case_facts), kept equal to the
+    case's through intake, the sweep and an action; and no index of cases covers a column the sweep changes, so
+    PostgreSQL can write its updates in place (migration 0018) instead of into all of the indexes of cases."""
+    desk = await live.headers("xa.tiepdan")
+    late = (await live.http.post(f"{V1}/cases", headers=desk, json=case_body(received_at=days_ago(40)))).json()
+    fresh = (await live.http.post(f"{V1}/cases", headers=desk, json=case_body(received_at=days_ago(1)))).json()
+    engine = make_engine(live.url)
+    maker = make_sessionmaker(engine)
+    pair = sa.text(
+        "SELECT c.next_alert_date, f.next_alert_date AS copy FROM cases c JOIN case_facts f ON f.case_id = c.id "
+        "WHERE c.id = :id"
+    )
+    try:
+        async with maker() as db:
+            before = {c["id"]: (await db.execute(pair, {"id": c["id"]})).one() for c in (late, fresh)}
+        assert all(row.next_alert_date == row.copy is not None for row in before.values())
+        assert before[late["id"]].copy <= TODAY < before[fresh["id"]].copy
+        result = await deadlines.sweep(maker, SETTINGS, TODAY)
+        assert result.overdue >= 2  # the late case's processing and acceptance periods
+        await act(live, "xa.chutich", fresh, "accept", decision_number="5/TB-UBND")  # an action moves them too
+        async with maker() as db:
+            after = {c["id"]: (await db.execute(pair, {"id": c["id"]})).one() for c in (late, fresh)}
+            indexes = (await db.scalars(sa.text("SELECT indexdef FROM pg_indexes WHERE tablename = 'cases'"))).all()
+        assert all(row.next_alert_date == row.copy for row in after.values())
+        assert after[late["id"]] != before[late["id"]] and after[fresh["id"]] != before[fresh["id"]]
+        swept = {"timers", "next_alert_date", "event_count", "event_head", "escalated_to_unit_id"}
+        assert indexes and not [d for d in indexes if swept & set(re.findall(r"\w+", d))]
     finally:
         await engine.dispose()

@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -183,6 +184,42 @@ def test_a_denunciation_received_by_a_unit_without_competence_must_be_transferre
     assert "transfer" not in {
         t.name for t in intake_timers(CaseFacts("complaint", competent_elsewhere=True), date(2026, 4, 28))
     }
+
+
+@given(
+    timer=st.builds(
+        Timer,
+        name=st.sampled_from(["processing", "acceptance", "resolution", "transfer"]),
+        basis=st.sampled_from(list(Basis)),
+        days=st.integers(1, 90),
+        start_date=st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
+        legal_basis=st.text(max_size=40),
+        extended_days=st.integers(0, 60),
+        paused_days=st.integers(0, 60),
+        paused_since=st.none() | st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
+        completed_on=st.none() | st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
+        warned=st.booleans(),
+        breached=st.booleans(),
+    ),
+    warned=st.booleans(),
+    breached=st.booleans(),
+)
+def test_a_stored_timer_reads_back_as_the_same_timer_and_flags_like_replace(
+    timer: Timer, warned: bool, breached: bool
+) -> None:
+    """The fast paths of reading a stored timer and of flagging it (the sweep's) make the very timer the dataclass
+    constructor and `dataclasses.replace` make: equal, same hash and repr, still frozen."""
+    import json
+    from dataclasses import FrozenInstanceError, replace
+
+    back = Timer.from_dict(json.loads(json.dumps(timer.to_dict())))
+    assert back == timer and hash(back) == hash(timer) and repr(back) == repr(timer)
+    flagged = timer.flagged(warned=warned, breached=breached)
+    assert flagged == replace(timer, warned=warned, breached=breached) and repr(flagged) == repr(
+        replace(timer, warned=warned, breached=breached)
+    )
+    with pytest.raises(FrozenInstanceError):
+        flagged.warned = not warned  # type: ignore[misc]
 
 
 def test_timer_dict_carries_every_field() -> None:

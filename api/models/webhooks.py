@@ -34,7 +34,8 @@ class OutboxEvent(SQLModel, table=True):
     event_id: uuid.UUID = Field(
         default_factory=uuid.uuid4, sa_column=sa.Column(UUID(as_uuid=True), nullable=False, unique=True)
     )
-    event_type: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, index=True))
+    # Not indexed: nothing looks events up by their type (migration 0018).
+    event_type: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     case_id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id"), index=True))
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(JSONB, nullable=False))
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())

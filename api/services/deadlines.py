@@ -19,6 +19,7 @@ from api import locks
 from api.auth import Officer
 from api.errors import UnitNotFound
 from api.models.cases import Case
+from api.models.stats import CaseFact
 from api.models.unit import Unit
 from api.pagination import Keyset
 from api.services import bulk, outbox
@@ -29,7 +30,7 @@ from api.settings import Settings
 from workflows.deadlines import Timer, running
 from workflows.deadlines import sweep as sweep_timers
 
-BATCH = 5000
+BATCH = 2000  # small enough that one batch computes while the other writes, on 2 cores (bench_sweep.py)
 WORKERS = 2  # batches in flight at once: one computing while the other writes
 
 
@@ -51,7 +52,9 @@ async def sweep(maker: async_sessionmaker[AsyncSession], settings: Settings, tod
         if not await locks.try_hold(leader, locks.Lock.sweep):
             result.skipped = True
             return result
-        cursor = {"last_id": 0}
+        # Batches follow the copy's alert index in (alert date, case) order: a shared keyset cursor, so that each
+        # batch starts where the furthest one ended.
+        cursor: dict[str, tuple[date, int]] = {"last": (date.min, 0)}
 
         async def worker() -> None:
             while True:
@@ -66,16 +69,21 @@ async def sweep(maker: async_sessionmaker[AsyncSession], settings: Settings, tod
                                 Case.tracking_code,
                                 Case.competent_unit_id,
                                 Case.escalated_to_unit_id,
+                                CaseFact.next_alert_date,
                             )
-                            .where(Case.next_alert_date <= today, Case.id > cursor["last_id"])
-                            .order_by(Case.id)
+                            .join(CaseFact, CaseFact.case_id == Case.id)
+                            .where(
+                                CaseFact.next_alert_date <= today,
+                                sa.tuple_(CaseFact.next_alert_date, CaseFact.case_id) > sa.tuple_(*cursor["last"]),
+                            )
+                            .order_by(CaseFact.next_alert_date, CaseFact.case_id)
                             .limit(BATCH)
-                            .with_for_update(skip_locked=True)
+                            .with_for_update(of=Case, skip_locked=True)
                         )
                     ).all()
                     if not rows:
                         return
-                    cursor["last_id"] = max(cursor["last_id"], rows[-1].id)
+                    cursor["last"] = max(cursor["last"], (rows[-1].next_alert_date, rows[-1].id))
                     await _process(session, env, today, rows, result)
                     await session.commit()
 

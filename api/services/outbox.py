@@ -33,6 +33,10 @@ _INSERT_MANY = sa.text("""
 )
 
 
+# Made once: json.dumps(…, default=…) makes a new encoder on every call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
 async def enqueue_many(session: AsyncSession, events: Sequence[tuple[str, int | None, dict[str, Any]]]) -> int:
     """Insert (event_type, case_id, payload) rows and their deliveries in one statement."""
     if not events:
@@ -43,7 +47,7 @@ async def enqueue_many(session: AsyncSession, events: Sequence[tuple[str, int | 
             {
                 "types": [e[0] for e in events],
                 "case_ids": [e[1] for e in events],
-                "payloads": [json.dumps(e[2], default=str, ensure_ascii=False) for e in events],
+                "payloads": [_ENCODE(e[2]) for e in events],
             },
         )
     ).one()

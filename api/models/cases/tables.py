@@ -88,7 +88,8 @@ class Case(SQLModel, table=True):
     )
     next_due_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date, index=True))
     # The next day the deadline sweep has something to record for this case (due-soon or breach).
-    next_alert_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date, index=True))
+    # Indexed in case_facts, not here (migration 0018): the sweep moves it without touching an index of cases.
+    next_alert_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
     # The latest open due date: a calendar change on or before it may move this case's deadlines.
     max_due_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date, index=True))
     # LTC art. 38: an overdue denunciation is escalated to the supervising unit's head.
@@ -112,6 +113,9 @@ class Case(SQLModel, table=True):
         sa.Index("ix_cases_open_received", "received_at", "id", postgresql_where=sa.text("next_due_date IS NOT NULL")),
         sa.UniqueConstraint("received_by_id", "idempotency_key", name="uq_cases_idempotency"),
         sa.CheckConstraint("version >= 1", name="version_positive"),
+        # Room on each page for a case's next version, so that an update of unindexed columns only (the sweep's
+        # timers) is written in place (HOT) (migration 0018).
+        {"postgresql_with": {"fillfactor": 85}},
     )
 
 
