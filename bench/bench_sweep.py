@@ -89,7 +89,7 @@ async def fill(dsn: str, host: str | None, n: int, overdue_share: float) -> None
         ]
         # Replica mode (superuser, as the load): no triggers during the load; the chain anchor (one "create" event
         # per case, so the sweep extends real hash chains) is written with each case and the statistics' copy
-        # (case_facts, which the sweep finds its cases by) in one statement after it.
+        # (case_facts) and the sweep's alerts (case_alerts) in one statement each after it.
         await conn.execute("SET session_replication_role = replica")
         chunk = 100_000
         for start in range(0, n, chunk):
@@ -135,6 +135,11 @@ async def fill(dsn: str, host: str | None, n: int, overdue_share: float) -> None
         )
         await conn.execute(
             f"INSERT INTO case_facts (case_id, {facts}) SELECT id, {facts} FROM cases WHERE id >= $1",  # noqa: S608
+            first,
+        )
+        await conn.execute(
+            "INSERT INTO case_alerts (case_id, next_alert_date) "
+            "SELECT id, next_alert_date FROM cases WHERE id >= $1 AND next_alert_date IS NOT NULL",
             first,
         )
         await conn.execute("SET session_replication_role = DEFAULT")

@@ -645,7 +645,14 @@ async def fill_cases(
                 *([extra[0].execute(fill, half, first_id + n)] if extra else []),
             )
             await conn.execute("ANALYZE case_facts")
-        await conn.execute("ANALYZE cases; ANALYZE case_events; ANALYZE case_parties")
+        if await conn.fetchval("SELECT to_regclass('case_alerts') IS NOT NULL"):  # the sweep's alerts (0018)
+            await conn.execute(
+                "INSERT INTO case_alerts (case_id, next_alert_date) SELECT id, next_alert_date FROM cases "
+                "WHERE id >= $1 AND id < $2 AND next_alert_date IS NOT NULL",
+                first_id,
+                first_id + n,
+            )
+        await conn.execute("ANALYZE cases; ANALYZE case_events; ANALYZE case_parties; ANALYZE case_alerts")
     finally:
         for c in extra:
             await c.close()

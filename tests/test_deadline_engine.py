@@ -386,9 +386,9 @@ async def test_a_failed_batch_stops_the_sweep_whole_and_frees_the_lock(
         await engine.dispose()
 
 
-async def test_the_sweep_finds_cases_by_the_copy_and_rewrites_no_index_of_cases(live: Live) -> None:
-    """The alert date the sweep looks cases up by is indexed in the narrow copy (case_facts), kept equal to the
-    case's through intake, the sweep and an action; and no index of cases covers a column the sweep changes, so
+async def test_the_sweep_finds_cases_by_their_alerts_and_rewrites_no_index_of_cases(live: Live) -> None:
+    """The alert date the sweep looks cases up by is in a narrow table (case_alerts), kept equal to the case's
+    through intake, the sweep and an action; and no index of cases covers a column the sweep changes, so
     PostgreSQL can write its updates in place (migration 0018) instead of into all of the indexes of cases."""
     desk = await live.headers("xa.tiepdan")
     late = (await live.http.post(f"{V1}/cases", headers=desk, json=case_body(received_at=days_ago(40)))).json()
@@ -396,8 +396,8 @@ async def test_the_sweep_finds_cases_by_the_copy_and_rewrites_no_index_of_cases(
     engine = make_engine(live.url)
     maker = make_sessionmaker(engine)
     pair = sa.text(
-        "SELECT c.next_alert_date, f.next_alert_date AS copy FROM cases c JOIN case_facts f ON f.case_id = c.id "
-        "WHERE c.id = :id"
+        "SELECT c.next_alert_date, a.next_alert_date AS copy FROM cases c "
+        "LEFT JOIN case_alerts a ON a.case_id = c.id WHERE c.id = :id"
     )
     try:
         async with maker() as db:
@@ -412,6 +412,11 @@ async def test_the_sweep_finds_cases_by_the_copy_and_rewrites_no_index_of_cases(
             indexes = (await db.scalars(sa.text("SELECT indexdef FROM pg_indexes WHERE tablename = 'cases'"))).all()
         assert all(row.next_alert_date == row.copy for row in after.values())
         assert after[late["id"]] != before[late["id"]] and after[fresh["id"]] != before[fresh["id"]]
+        async with maker() as db:  # a case with nothing left to watch leaves the table (rolled back)
+            await db.execute(sa.text("UPDATE cases SET next_alert_date = NULL WHERE id = :id"), {"id": fresh["id"]})
+            gone = (await db.execute(pair, {"id": fresh["id"]})).one()
+            await db.rollback()
+        assert gone.next_alert_date is None and gone.copy is None
         swept = {"timers", "next_alert_date", "event_count", "event_head", "escalated_to_unit_id"}
         assert indexes and not [d for d in indexes if swept & set(re.findall(r"\w+", d))]
     finally:

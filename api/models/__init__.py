@@ -3,7 +3,7 @@
 from api.models.audit import AuditEvent
 from api.models.auth import LoginAttempt
 from api.models.calendar import CacheVersion, CalendarOverride
-from api.models.cases import Case, CaseAssignment, CaseDialogue, CaseEvent, CaseParty, ChainCheckpoint
+from api.models.cases import Case, CaseAlert, CaseAssignment, CaseDialogue, CaseEvent, CaseParty, ChainCheckpoint
 from api.models.public import ApiKey, Attachment, CaseRating
 from api.models.reception import ReceptionCounter, ReceptionEntry, ReceptionSession
 from api.models.stats import CaseFact, StatReport
@@ -15,6 +15,7 @@ __all__ = [
     "ApiKey",
     "Attachment",
     "CaseRating",
+    "CaseAlert",
     "AuditEvent",
     "CacheVersion",
     "CalendarOverride",

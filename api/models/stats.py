@@ -32,7 +32,7 @@ class StatReport(SQLModel, table=True):
 class CaseFact(SQLModel, table=True):
     """What the statistics count of each case, in a narrow row (about a tenth of a case row): kept by a trigger
     on `cases` in the same transaction as every change (migration 0016), so the forms read a small table and
-    never the letters' text; the deadline sweep finds its cases here too (by the next alert date, 0018)."""
+    never the letters' text."""
 
     __tablename__ = "case_facts"
 
@@ -58,13 +58,8 @@ class CaseFact(SQLModel, table=True):
     remedies: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONB))
     enforcement: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONB))
     next_due_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
-    # The deadline sweep's next alert, indexed here rather than on cases (migration 0018).
-    next_alert_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
 
     __table_args__ = (
-        sa.Index(
-            "ix_case_facts_alert", "next_alert_date", "case_id", postgresql_where=sa.text("next_alert_date IS NOT NULL")
-        ),
         sa.Index("ix_case_facts_due", "next_due_date", postgresql_where=sa.text("next_due_date IS NOT NULL")),
         sa.Index("ix_case_facts_received", "received_at"),
         # Partial where a new letter has nothing yet: an intake adds entries to the primary key, `received` and

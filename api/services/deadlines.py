@@ -18,8 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api import locks
 from api.auth import Officer
 from api.errors import UnitNotFound
-from api.models.cases import Case
-from api.models.stats import CaseFact
+from api.models.cases import Case, CaseAlert
 from api.models.unit import Unit
 from api.pagination import Keyset
 from api.services import bulk, outbox
@@ -52,7 +51,7 @@ async def sweep(maker: async_sessionmaker[AsyncSession], settings: Settings, tod
         if not await locks.try_hold(leader, locks.Lock.sweep):
             result.skipped = True
             return result
-        # Batches follow the copy's alert index in (alert date, case) order: a shared keyset cursor, so that each
+        # Batches follow the alerts' index in (alert date, case) order: a shared keyset cursor, so that each
         # batch starts where the furthest one ended.
         cursor: dict[str, tuple[date, int]] = {"last": (date.min, 0)}
 
@@ -69,14 +68,14 @@ async def sweep(maker: async_sessionmaker[AsyncSession], settings: Settings, tod
                                 Case.tracking_code,
                                 Case.competent_unit_id,
                                 Case.escalated_to_unit_id,
-                                CaseFact.next_alert_date,
+                                CaseAlert.next_alert_date,
                             )
-                            .join(CaseFact, CaseFact.case_id == Case.id)
+                            .join(CaseAlert, CaseAlert.case_id == Case.id)
                             .where(
-                                CaseFact.next_alert_date <= today,
-                                sa.tuple_(CaseFact.next_alert_date, CaseFact.case_id) > sa.tuple_(*cursor["last"]),
+                                CaseAlert.next_alert_date <= today,
+                                sa.tuple_(CaseAlert.next_alert_date, CaseAlert.case_id) > sa.tuple_(*cursor["last"]),
                             )
-                            .order_by(CaseFact.next_alert_date, CaseFact.case_id)
+                            .order_by(CaseAlert.next_alert_date, CaseAlert.case_id)
                             .limit(BATCH)
                             .with_for_update(of=Case, skip_locked=True)
                         )

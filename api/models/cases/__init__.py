@@ -2,6 +2,7 @@
 
 from api.models.cases.tables import (
     Case,
+    CaseAlert,
     CaseAssignment,
     CaseDialogue,
     CaseEvent,
@@ -10,4 +11,13 @@ from api.models.cases.tables import (
     DuplicateDismissal,
 )
 
-__all__ = ["Case", "CaseAssignment", "CaseDialogue", "CaseEvent", "CaseParty", "ChainCheckpoint", "DuplicateDismissal"]
+__all__ = [
+    "Case",
+    "CaseAlert",
+    "CaseAssignment",
+    "CaseDialogue",
+    "CaseEvent",
+    "CaseParty",
+    "ChainCheckpoint",
+    "DuplicateDismissal",
+]

@@ -88,7 +88,7 @@ class Case(SQLModel, table=True):
     )
     next_due_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date, index=True))
     # The next day the deadline sweep has something to record for this case (due-soon or breach).
-    # Indexed in case_facts, not here (migration 0018): the sweep moves it without touching an index of cases.
+    # Indexed in case_alerts, not here (migration 0018): the sweep moves it without touching an index of cases.
     next_alert_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
     # The latest open due date: a calendar change on or before it may move this case's deadlines.
     max_due_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date, index=True))
@@ -117,6 +117,21 @@ class Case(SQLModel, table=True):
         # timers) is written in place (HOT) (migration 0018).
         {"postgresql_with": {"fillfactor": 85}},
     )
+
+
+class CaseAlert(SQLModel, table=True):
+    """When the deadline sweep must next look at a case (its `next_alert_date`), in a narrow row kept by a trigger on
+    `cases` in the same transaction as every change (migration 0018): the sweep finds its cases here, and moving a
+    case's alert rewrites two index entries instead of every index of cases."""
+
+    __tablename__ = "case_alerts"
+
+    case_id: int = Field(
+        sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    )
+    next_alert_date: date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+
+    __table_args__ = (sa.Index("ix_case_alerts_due", "next_alert_date", "case_id"),)
 
 
 class CaseParty(SQLModel, table=True):
