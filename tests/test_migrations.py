@@ -99,3 +99,48 @@ def test_revision_0004_seals_existing_denouncers_and_downgrade_restores_them(pg_
         assert (rows[0].full_name, rows[0].id_number) == ("Lò Thị Bình", "015190004321")
     finally:
         pg_server.drop_database(name)
+
+
+def test_revision_0018_moves_existing_alert_dates_into_case_alerts_and_back(pg_server: PgServer) -> None:
+    """An existing register keeps its sweep: the alert dates of open cases are copied into case_alerts (closed
+    cases, with none, get no row), the trigger follows later changes, and a downgrade restores the index."""
+    name = pg_server.create_database("tiepdan_alerts")
+    url = pg_server.url(name)
+
+    async def run(statement: str) -> list:
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            result = await conn.execute(text(statement))
+            rows = result.all() if result.returns_rows else []
+        await engine.dispose()
+        return rows
+
+    def sql(statement: str) -> list:
+        return asyncio.run(run(statement))
+
+    try:
+        config = _config(url)
+        command.upgrade(config, "0017")
+        sql("INSERT INTO units (code, name, level, path) VALUES ('U', 'Đơn vị', 'province', '/1/')")
+        sql(
+            "INSERT INTO users (username, password_hash, full_name, unit_id, roles) "
+            "VALUES ('u', 'x', 'U', 1, '{desk_officer}')"
+        )
+        sql(
+            "INSERT INTO cases (tracking_code, access_key_hash, kind, field, channel, title, content, received_at, "
+            "receiving_unit_id, competent_unit_id, received_by_id, status, next_alert_date) VALUES "
+            "('T1', 'h', 'complaint', 'land', 'post', 't', 'c', '2026-11-02', 1, 1, 1, 'received', '2026-11-12'), "
+            "('T2', 'h', 'complaint', 'land', 'post', 't', 'c', '2026-11-02', 1, 1, 1, 'closed', NULL)"
+        )
+        command.upgrade(config, "head")
+        assert [tuple(r) for r in sql("SELECT case_id, next_alert_date::text FROM case_alerts")] == [(1, "2026-11-12")]
+        sql("UPDATE cases SET next_alert_date = '2026-11-20' WHERE id = 2")
+        sql("UPDATE cases SET next_alert_date = NULL WHERE id = 1")
+        assert [tuple(r) for r in sql("SELECT case_id, next_alert_date::text FROM case_alerts")] == [(2, "2026-11-20")]
+        assert sql("SELECT reloptions FROM pg_class WHERE relname = 'cases'")[0][0] == ["fillfactor=85"]
+        command.downgrade(config, "0017")
+        assert sql("SELECT to_regclass('case_alerts') IS NULL, to_regclass('ix_cases_next_alert_date') IS NOT NULL")[
+            0
+        ] == (True, True)
+    finally:
+        pg_server.drop_database(name)
