@@ -31,6 +31,7 @@ from api.security import Passwords
 from api.seed import seed_demo
 from api.services import calendar, deadlines
 from api.settings import Settings
+from bench.data import fill_trigger_rows
 from tests.pg import PgServer
 from workflows.calendar import WorkCalendar
 from workflows.deadlines import CaseFacts, intake_timers, max_due, next_alert, next_due
@@ -129,19 +130,7 @@ async def fill(dsn: str, host: str | None, n: int, overdue_share: float) -> None
             FROM cases WHERE id >= $1""",
             first,
         )
-        facts = await conn.fetchval(
-            "SELECT string_agg(column_name, ', ') FROM information_schema.columns "
-            "WHERE table_name = 'case_facts' AND column_name <> 'case_id'"
-        )
-        await conn.execute(
-            f"INSERT INTO case_facts (case_id, {facts}) SELECT id, {facts} FROM cases WHERE id >= $1",  # noqa: S608
-            first,
-        )
-        await conn.execute(
-            "INSERT INTO case_alerts (case_id, next_alert_date) "
-            "SELECT id, next_alert_date FROM cases WHERE id >= $1 AND next_alert_date IS NOT NULL",
-            first,
-        )
+        await fill_trigger_rows(conn, first, first + n)
         await conn.execute("SET session_replication_role = DEFAULT")
         await conn.execute(f"SELECT setval(pg_get_serial_sequence('cases', 'id'), {first + n})")
         if os.environ.get("BENCH_SQL"):  # an experiment on the schema, as in bench/intake.py

@@ -23,6 +23,20 @@ def _config(url: str) -> Config:
     return config
 
 
+def _sql(url: str, statement: str) -> list:
+    """One statement in its own transaction, at whatever revision the database is; its rows, if any."""
+
+    async def run() -> list:
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            result = await conn.execute(text(statement))
+            rows = result.all() if result.returns_rows else []
+        await engine.dispose()
+        return rows
+
+    return asyncio.run(run())
+
+
 def _diff(url: str) -> list:
     async def run() -> list:
         engine = create_async_engine(url)
@@ -61,16 +75,8 @@ def test_revision_0004_seals_existing_denouncers_and_downgrade_restores_them(pg_
     name = pg_server.create_database("tiepdan_seal")
     url = pg_server.url(name)
 
-    async def run(statement: str) -> list:
-        engine = create_async_engine(url)
-        async with engine.begin() as conn:
-            result = await conn.execute(text(statement))
-            rows = result.all() if result.returns_rows else []
-        await engine.dispose()
-        return rows
-
     def sql(statement: str) -> list:
-        return asyncio.run(run(statement))
+        return _sql(url, statement)
 
     try:
         config = _config(url)
@@ -107,16 +113,8 @@ def test_revision_0018_moves_existing_alert_dates_into_case_alerts_and_back(pg_s
     name = pg_server.create_database("tiepdan_alerts")
     url = pg_server.url(name)
 
-    async def run(statement: str) -> list:
-        engine = create_async_engine(url)
-        async with engine.begin() as conn:
-            result = await conn.execute(text(statement))
-            rows = result.all() if result.returns_rows else []
-        await engine.dispose()
-        return rows
-
     def sql(statement: str) -> list:
-        return asyncio.run(run(statement))
+        return _sql(url, statement)
 
     try:
         config = _config(url)
