@@ -34,6 +34,7 @@ from api.security import Passwords
 from api.services import jobs
 from api.services.attachments import LocalStorage
 from api.services.cases import trail
+from api.services.cases.writer import IntakeWriter
 from api.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await app.state.intake_writer.close()
         await app.state.engine.dispose()
         await app.state.public_limits.close()
         await app.state.hot_pool.close()
@@ -112,6 +114,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.state.engine = db.make_engine(url, settings.db_pool_size, settings.statement_timeout_ms, role)
     app.state.hot_pool = db.HotPool(url, settings.db_pool_size, settings.statement_timeout_ms, role)
     app.state.sessionmaker = db.make_sessionmaker(app.state.engine)
+    app.state.intake_writer = IntakeWriter(app.state.hot_pool, lanes=settings.intake_lanes)
     app.state.passwords = Passwords(settings)
     trail.configure(settings.chain_secret())
     app.state.expensive_limiter = ratelimit.Limiter(settings.expensive_per_minute, settings.expensive_burst)

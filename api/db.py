@@ -164,7 +164,7 @@ class SessionScope:
         finally:
             state = scope.get("state") or {}
             session, hot = state.pop(SESSION_KEY, None), state.pop(HOT_KEY, [])
-            if session is not None:
+            if session is not None and session.in_transaction():  # one that never ran a statement holds nothing
                 await session.close()
             for pool, conn in hot:
                 await pool.release(conn)

@@ -18,6 +18,7 @@ from api.models.cases import Case
 from api.models.user import Role
 from api.services import calendar as calendar_service
 from api.services.calendar import DeadlineEnv
+from api.services.cases.writer import IntakeWriter
 from api.settings import Settings
 from api.types import Id64
 
@@ -58,9 +59,14 @@ async def release_hot(request: Request, conn: asyncpg.Connection) -> None:
             return
 
 
+async def get_intake_writer(request: Request) -> IntakeWriter:
+    """The process's intake writer (group commit on the hot pool: api/services/cases/writer.py)."""
+    writer: IntakeWriter = request.app.state.intake_writer
+    return writer
+
+
 HotDep = Annotated[asyncpg.Connection, Depends(get_hot_connection)]
-# A hot connection of the route's own (not the one signing in used), held to the end of the request.
-OwnHotDep = Annotated[asyncpg.Connection, Depends(get_hot_connection, use_cache=False)]
+IntakeWriterDep = Annotated[IntakeWriter, Depends(get_intake_writer)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 

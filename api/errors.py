@@ -459,7 +459,7 @@ def timed_out(exc: BaseException) -> bool:
 _DB_DOWN_STATES = {"08000", "08001", "08003", "08004", "08006", "57P01", "57P02", "57P03", "55000"}
 
 
-def _database_down(exc: BaseException) -> bool:
+def database_down(exc: BaseException) -> bool:
     """The database cannot be reached (refused, gone, shutting down, starting up): a state the client should
     retry, not a server bug. Looks through SQLAlchemy's wrapping and the exception chain."""
     seen: set[int] = set()
@@ -514,7 +514,7 @@ def install(app: FastAPI) -> None:
         if timed_out(exc):
             log.warning("statement timeout")
             return JSONResponse(catalogue_body(Code.query_timeout), status_code=503, headers={"Retry-After": "5"})
-        if _database_down(exc):
+        if database_down(exc):
             log.warning("database unavailable: %s", type(exc).__name__)
             return JSONResponse(
                 catalogue_body(Code.database_unavailable), status_code=503, headers={"Retry-After": "5"}

@@ -8,6 +8,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _FILE_SECRETS: dict[Path, str] = {}
@@ -40,6 +41,9 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False  # allow webhook URLs on loopback / private / link-local addresses
     statement_timeout_ms: int = 15_000  # no statement of a request runs longer (0: no limit)
     db_pool_size: int = 10  # per API process, for each of its two pools (ORM, hot statements)
+    # Intake statements in flight at once per API process; the letters arriving meanwhile go in the next one
+    # (group commit: api/services/cases/writer.py). At most db_pool_size.
+    intake_lanes: int = Field(default=2, ge=1, le=64)
     # Sign-in throttle, per window: this many attempts at one username from one address, and this many at any
     # usernames from one address (spraying); beyond them 429 with Retry-After until the window passes.
     login_max_failures: int = 10

@@ -16,10 +16,11 @@ from api import clock, security
 from api.app import create_app
 from api.cli import migrate
 from api.db import driver, make_engine, make_sessionmaker
-from api.deps import get_hot_connection, get_session
+from api.deps import get_hot_connection, get_intake_writer, get_session
 from api.models.user import User
 from api.security import Passwords
 from api.seed import seed_demo
+from api.services.cases.writer import IntakeWriter, OneConnection
 from api.settings import Settings
 from tests.pg import PgServer
 
@@ -113,14 +114,20 @@ class Api:
 
 @pytest.fixture
 async def api(app: FastAPI, session: AsyncSession) -> AsyncIterator[Api]:
-    async def _session() -> AsyncIterator[AsyncSession]:
-        yield session
+    async def _session() -> AsyncSession:
+        return session
 
     async def _hot() -> asyncpg.Connection:
         return await driver(session)  # the test's connection, inside its rolled-back transaction
 
+    writer = IntakeWriter(OneConnection(await driver(session)))  # intake's group commit, in that transaction too
+
+    async def _writer() -> IntakeWriter:
+        return writer
+
     app.dependency_overrides[get_session] = _session
     app.dependency_overrides[get_hot_connection] = _hot
+    app.dependency_overrides[get_intake_writer] = _writer
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield Api(http=http, session=session)
@@ -160,5 +167,7 @@ async def live(pg_server: PgServer) -> AsyncIterator[Live]:
     app = create_app(SETTINGS, database_url=url)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://live") as http:
         yield Live(app=app, url=url, http=http)
+    await app.state.intake_writer.close()
+    await app.state.hot_pool.close()
     await app.state.engine.dispose()
     await asyncio.to_thread(pg_server.drop_database, name)

@@ -1,6 +1,7 @@
 """Case intake (tiếp nhận): the desk (and later the citizen channel) records a letter. The hot path: after
-the officer is known, a plain intake is one INSERT statement (case, parties, first event, outbox row and
-webhook deliveries together) and the response is built from what was written, not re-read."""
+the officer is known, a plain intake is one row of one INSERT statement (case, parties, first event, outbox row and
+webhook deliveries together, with the letters taken in at the same moment: api/services/cases/writer.py) and the
+response is built from what was written, not re-read."""
 
 import hashlib
 import hmac
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Officer
-from api.db import Statement, driver
+from api.db import driver
 from api.errors import Code, DomainError, UnitNotFound
 from api.models.cases import Case, CaseParty
 from api.models.cases.schemas import CaseCreate, CaseCreated
@@ -23,6 +24,7 @@ from api.models.unit import Unit
 from api.models.user import User
 from api.services.calendar import DeadlineEnv, store_timers
 from api.services.cases import access, domain, presenters, queries, trail
+from api.services.cases.writer import PARTY_FIELDS, IntakeWriter, write
 from api.settings import Settings
 from api.vault import Vault, vault_for
 from workflows.cases import Kind, Role, Status
@@ -219,53 +221,6 @@ async def _validate_parties(session: AsyncSession, data: CaseCreate, competent_p
     return officer_ids
 
 
-_INSERT = Statement("""
-WITH c AS (
-    INSERT INTO cases (id, tracking_code, access_key_hash, kind, field, channel, title, content, received_at,
-        receiving_unit_id, competent_unit_id, received_by_id, complaint_round, previous_case_id, decision_known_date,
-        complexity, remote_area, remote_area_explicit, signer_count, is_anonymous, multi_place_verification,
-        level_skipping,
-        repeat_of_case_id, status, version, remedies, extension_count, warnings, timers, next_due_date,
-        next_alert_date, max_due_date, idempotency_key, idempotency_fingerprint, event_count, event_head, location,
-        created_at, updated_at)
-    VALUES (:id, :tracking_code, :access_key_hash, :kind, :field, :channel, :title, :content, :received_at,
-        :receiving_unit_id, :competent_unit_id, :received_by_id, :complaint_round, :previous_case_id,
-        :decision_known_date, :complexity, :remote_area, :remote_area_explicit, :signer_count, :is_anonymous,
-        :multi_place_verification,
-        :level_skipping, :repeat_of_case_id, :status, 1, '{}'::jsonb, 0, CAST(CAST(:warnings AS text) AS jsonb),
-        CAST(CAST(:timers AS text) AS jsonb), :next_due_date, :next_alert_date, :max_due_date, :idempotency_key,
-        :idempotency_fingerprint, 1, :hash, CAST(CAST(:location AS text) AS jsonb), :at, :at)
-    ON CONFLICT DO NOTHING
-    RETURNING id
-), p AS (
-    INSERT INTO case_parties (case_id, role, full_name, id_number, phone, address, sealed, id_number_hash,
-                              officer_id)
-    SELECT c.id, v.role, v.full_name, v.id_number, v.phone, v.address, v.sealed, v.id_number_hash, v.officer_id
-    FROM c, unnest(CAST(:p_role AS text[]), CAST(:p_full_name AS text[]), CAST(:p_id_number AS text[]),
-                   CAST(:p_phone AS text[]), CAST(:p_address AS text[]), CAST(:p_sealed AS text[]),
-                   CAST(:p_id_number_hash AS text[]), CAST(:p_officer_id AS int[]))
-         WITH ORDINALITY AS v(role, full_name, id_number, phone, address, sealed, id_number_hash, officer_id, n)
-    ORDER BY v.n
-    RETURNING id
-), e AS (
-    INSERT INTO case_events (case_id, seq, at, actor_id, action, from_status, to_status, effective_date, reason,
-                             payload, prev_hash, hash)
-    SELECT c.id, 1, :at, :received_by_id, 'create', NULL, :status, :received_at, NULL,
-           CAST(CAST(:event_payload AS text) AS jsonb), :prev_hash, :hash
-    FROM c
-), o AS (
-    INSERT INTO outbox_events (event_id, event_type, case_id, payload)
-    SELECT gen_random_uuid(), 'case.created', c.id, CAST(CAST(:outbox_payload AS text) AS jsonb) FROM c
-    RETURNING id, event_type
-), d AS (
-    INSERT INTO webhook_deliveries (outbox_id, subscription_id)
-    SELECT o.id, s.id FROM o JOIN webhook_subscriptions s
-      ON s.is_active AND (o.event_type = ANY(s.event_types) OR '*' = ANY(s.event_types))
-)
-SELECT c.id, (SELECT coalesce(array_agg(p.id ORDER BY p.id), '{}') FROM p) AS party_ids FROM c
-""")
-
-
 async def _existing(session: AsyncSession, principal: Officer, idempotency_key: str) -> Case | None:
     return await session.scalar(
         sa.select(Case).where(Case.received_by_id == principal.id, Case.idempotency_key == idempotency_key)
@@ -281,17 +236,18 @@ async def create(
     today: date,
     env: DeadlineEnv,
     idempotency_key: str | None = None,
-    hot: asyncpg.Connection | None = None,
+    writer: IntakeWriter | None = None,
     commit: bool = True,
     replay_ttl: timedelta | None = None,
     location: dict[str, Any] | None = None,
 ) -> CaseCreated:
     """Record a letter. A retry with the same Idempotency-Key (even racing the first) returns the case made
     the first time. The officer who just typed the parties in reads nothing new: no identity_viewed event.
-    With `commit=False` (and no `hot`) the case is written in the session's open transaction, for a caller that
-    writes more with it (a register entry) and commits everything together. `replay_ttl`: a key older than this
-    is refused (422 idempotency_key_expired) rather than replayed; `location`: where a public submission says
-    the matter is, written with the case."""
+    With a `writer` the letter is written, and committed, with the others taken in at the same moment
+    (api/services/cases/writer.py); without one, on the session's connection — with `commit=False` in the
+    session's open transaction, for a caller that writes more with it (a register entry) and commits everything
+    together. `replay_ttl`: a key older than this is refused (422 idempotency_key_expired) rather than replayed;
+    `location`: where a public submission says the matter is, written with the case."""
     if not principal.has(Role.desk_officer, Role.unit_head):
         raise DomainError(Code.intake_forbidden)
     if data.received_at > today:
@@ -337,9 +293,8 @@ async def create(
             raise DomainError(Code.repeat_target_not_decided, details={"field": "repeat_of_case_id"})
     accused_officer_ids = await _validate_parties(session, data, competent_path)
     fingerprint = hashlib.sha256(data.model_dump_json().encode()).hexdigest() if idempotency_key else None
-    # The hot pool's connection when the request has one (else the session's own): the INSERT commits alone.
-    conn = hot or await driver(session)
-    case_id = await IDS.next(session, conn)
+    conn = None if writer is not None else await driver(session)
+    case_id = await writer.next_id() if writer is not None else await IDS.next(session, conn)
     tracking_code = new_tracking_code(today.year)
     key = access_key(settings, tracking_code)
     at = datetime.now(UTC)
@@ -456,21 +411,18 @@ async def create(
         "idempotency_fingerprint": fingerprint,
         "location": json.dumps(location) if location is not None else None,
         "at": at,
-        "p_role": [p.role for p in parties],
-        "p_full_name": [p.full_name for p in parties],
-        "p_id_number": [p.id_number for p in parties],
-        "p_phone": [p.phone for p in parties],
-        "p_address": [p.address for p in parties],
-        "p_sealed": [p.sealed for p in parties],
-        "p_id_number_hash": [p.id_number_hash for p in parties],
-        "p_officer_id": [p.officer_id for p in parties],
+        "parties": [{name: getattr(p, name) for name in PARTY_FIELDS} for p in parties],
         "event_payload": json.dumps(event_payload, ensure_ascii=False),
         "prev_hash": trail.GENESIS,
         "hash": event_hash,
         "outbox_payload": json.dumps(outbox_payload, default=str, ensure_ascii=False),
     }
-    row = await conn.fetchrow(_INSERT.sql, *_INSERT.args(values))
-    if row is None:
+    if writer is not None:
+        party_ids = await writer.write(values)
+    else:
+        assert conn is not None
+        party_ids = (await write(conn, [values])).get(case_id)
+    if party_ids is None:
         # Nothing written: the same Idempotency-Key won first (perhaps a parallel retry), or — once in
         # 10^14 — the tracking code was taken; either way nothing of this attempt remains.
         existing = await _existing(session, principal, idempotency_key) if idempotency_key else None
@@ -483,7 +435,7 @@ async def create(
                 today=today,
                 env=env,
                 idempotency_key=idempotency_key,
-                hot=hot,
+                writer=writer,
                 commit=commit,
                 replay_ttl=replay_ttl,
                 location=location,
@@ -496,8 +448,8 @@ async def create(
         assert existing.id is not None
         out = await queries.read(session, principal, existing.id, today=today, env=env, vault=vault)
         return CaseCreated(**out.model_dump(), access_key=access_key(settings, existing.tracking_code))
-    if commit and conn.is_in_transaction():  # an ORM read above (or a test) opened one; else the INSERT committed
+    if commit and conn is not None and conn.is_in_transaction():  # an ORM read (or a test) opened one
         await session.commit()
-    for p, party_id in zip(parties, row["party_ids"], strict=True):
+    for p, party_id in zip(parties, party_ids, strict=True):
         p.id = party_id
     return presenters.case_created(principal, case, parties, clear, access_key=key, today=today, env=env)

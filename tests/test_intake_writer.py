@@ -1,0 +1,179 @@
+"""Intake's group commit (api/services/cases/writer.py) and its lean request path (api/lean.py): letters taken in
+together are written together and each whole, a bad letter fails alone, and the lean path answers exactly what
+FastAPI's own handler answers."""
+
+import asyncio
+import json
+import secrets
+from typing import Any
+
+import asyncpg
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from api.lean import LeanRoute
+from api.models.cases import Case, CaseEvent, CaseParty
+from api.models.cases.schemas import CaseCreate
+from api.services.cases.writer import IntakeWriter
+from tests.conftest import Api, Live
+from tests.helpers import V1, case_body
+
+
+async def test_letters_taken_in_together_are_written_by_fewer_statements_each_whole(live: Live) -> None:
+    writer: IntakeWriter = live.app.state.intake_writer
+    batches, letters = writer.batches, writer.letters
+    h = await live.headers("tinh.tiepdan")
+    bodies = [
+        case_body(title=f"Đơn số {n}", parties=[{"role": "complainant", "full_name": f"Người {n}"}]) for n in range(30)
+    ]
+    answers = await asyncio.gather(*(live.http.post(f"{V1}/cases", headers=h, json=b) for b in bodies))
+    assert [r.status_code for r in answers] == [201] * 30, [r.text for r in answers if r.status_code != 201]
+    assert writer.letters - letters == 30
+    assert writer.batches - batches < 30  # some went together
+    head = await live.headers("tinh.chutich")
+    for body, r in zip(bodies, answers, strict=True):
+        case = (await live.http.get(f"{V1}/cases/{r.json()['id']}", headers=head)).json()
+        assert case["title"] == body["title"]  # each answer is its own letter's
+        assert [p["full_name"] for p in case["parties"]] == [body["parties"][0]["full_name"]]
+        assert [p["id"] for p in case["parties"]] == [p["id"] for p in r.json()["parties"]]
+        verify = (await live.http.get(f"{V1}/cases/{case['id']}/events/verify", headers=head)).json()
+        assert verify == {"valid": True, "events_checked": 1, "first_tampered_seq": None}
+
+
+async def _a_letter(live: Live) -> dict[str, Any]:
+    """A letter exactly as intake hands it to the writer."""
+    seen: list[dict[str, Any]] = []
+
+    class Spy(IntakeWriter):
+        async def write(self, letter: dict[str, Any]) -> list[int] | None:
+            seen.append(dict(letter))
+            return await super().write(letter)
+
+    real = live.app.state.intake_writer
+    live.app.state.intake_writer = Spy(live.app.state.hot_pool)
+    try:
+        r = await live.http.post(f"{V1}/cases", headers=await live.headers("tinh.tiepdan"), json=case_body())
+        assert r.status_code == 201, r.text
+    finally:
+        live.app.state.intake_writer = real
+    return seen[0]
+
+
+async def test_a_letter_that_fails_fails_alone_with_its_own_error(live: Live) -> None:
+    template = await _a_letter(live)
+    writer = IntakeWriter(live.app.state.hot_pool, lanes=1)
+    letters = []
+    for n in range(5):
+        case_id = await writer.next_id()
+        letter = {**template, "id": case_id, "tracking_code": f"T{secrets.token_hex(6)}", "title": f"Thư {n}"}
+        letters.append(letter)
+    letters[2]["receiving_unit_id"] = -1  # no such unit: the database refuses this one
+    results = await asyncio.gather(*(writer.write(letter) for letter in letters), return_exceptions=True)
+    assert isinstance(results[2], asyncpg.ForeignKeyViolationError)
+    assert all(isinstance(r, list) and len(r) == 1 for i, r in enumerate(results) if i != 2)
+    engine = live.app.state.engine
+    async with engine.connect() as conn:
+        ids = [letter["id"] for letter in letters]
+        written = set((await conn.execute(sa.select(Case.id).where(Case.id.in_(ids)))).scalars())
+        assert written == set(ids) - {letters[2]["id"]}
+        parties = (await conn.execute(sa.select(CaseParty.case_id).where(CaseParty.case_id.in_(ids)))).scalars()
+        events = (await conn.execute(sa.select(CaseEvent.case_id).where(CaseEvent.case_id.in_(ids)))).scalars()
+        assert sorted(parties) == sorted(events) == sorted(written)
+
+
+async def test_a_letter_already_taken_is_skipped_and_the_rest_of_its_batch_written(live: Live) -> None:
+    template = await _a_letter(live)
+    writer = IntakeWriter(live.app.state.hot_pool, lanes=1)
+    first = {**template, "id": await writer.next_id(), "tracking_code": f"T{secrets.token_hex(6)}"}
+    same_code = {**template, "id": await writer.next_id(), "tracking_code": first["tracking_code"]}
+    other = {**template, "id": await writer.next_id(), "tracking_code": f"T{secrets.token_hex(6)}"}
+    results = await asyncio.gather(writer.write(first), writer.write(same_code), writer.write(other))
+    assert results[1] is None  # its tracking code was taken (in the same statement): intake then tries again
+    assert isinstance(results[0], list) and isinstance(results[2], list)
+    assert writer.batches == 1
+
+
+async def test_the_lean_path_answers_what_fastapi_answers(api: Api) -> None:
+    h = await api.headers("tinh.tiepdan")
+    before = LeanRoute.served
+    lean = await api.http.post(f"{V1}/cases", headers=h, json=case_body())
+    assert lean.status_code == 201 and LeanRoute.served == before + 1
+    # A content type with parameters is left to FastAPI's own handler.
+    raw = json.dumps(case_body()).encode()
+    std = await api.http.post(
+        f"{V1}/cases", headers={**h, "Content-Type": "application/json; charset=utf-8"}, content=raw
+    )
+    assert std.status_code == 201 and LeanRoute.served == before + 1
+    assert lean.headers["content-type"] == std.headers["content-type"]
+
+    def same(body: dict[str, Any]) -> dict[str, Any]:
+        out = {
+            k: v for k, v in body.items() if k not in ("id", "tracking_code", "access_key", "created_at", "updated_at")
+        }
+        out["parties"] = [{k: v for k, v in p.items() if k != "id"} for p in body["parties"]]
+        return out
+
+    assert same(lean.json()) == same(std.json())
+    assert list(lean.json()) == list(std.json())  # the same fields in the same order
+
+
+@pytest.mark.parametrize(
+    "headers, body, status",
+    [
+        ({"Content-Type": "text/plain"}, json.dumps(case_body()), 422),
+        ({}, "{not json", 422),
+        ({}, json.dumps({**case_body(), "kind": "rumour"}), 422),
+        ({"Idempotency-Key": "k" * 65}, json.dumps(case_body()), 422),
+        ({"Authorization": "Bearer not-a-token"}, json.dumps(case_body()), 401),
+        ({"Authorization": "Basic dXNlcjpwYXNz"}, json.dumps(case_body()), 401),
+    ],
+)
+async def test_what_the_lean_path_leaves_fastapi_answers_with_its_errors(
+    api: Api, headers: dict[str, str], body: str, status: int
+) -> None:
+    h = {**(await api.headers("tinh.tiepdan")), "Content-Type": "application/json", **headers}
+    before = LeanRoute.served
+    r = await api.http.post(f"{V1}/cases", headers=h, content=body.encode())
+    assert r.status_code == status, r.text
+    assert r.json()["error"]["code"] and LeanRoute.served == before
+
+
+# A letter's fields, wrong in the ways a client gets them wrong.
+_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+    st.sampled_from(["2026-11-20", "2026-02-30", "20/11/2026", "complaint", "land", " in_person ", "1", "1.0"]),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.sampled_from(["role", "full_name", "id_number", "x"]), st.text(max_size=5), max_size=3),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    changes=st.dictionaries(
+        st.sampled_from(
+            [*case_body(), "complaint_round", "signer_count", "is_anonymous", "competent_unit_id", "extra"]
+        ),
+        _values,
+        max_size=4,
+    ),
+    drop=st.sets(st.sampled_from(list(case_body())), max_size=2),
+)
+def test_the_lean_path_accepts_exactly_the_letters_fastapi_accepts(changes: dict[str, Any], drop: set[str]) -> None:
+    letter = {k: v for k, v in {**case_body(), **changes}.items() if k not in drop}
+    raw = json.dumps(letter)
+    try:
+        lean = CaseCreate.model_validate_json(raw)  # what the lean path does
+    except ValueError:
+        lean = None
+    try:
+        standard = CaseCreate.model_validate(json.loads(raw))  # what FastAPI does with a JSON body
+    except ValueError:
+        standard = None
+    assert (lean is None) == (standard is None), (letter, lean, standard)
+    assert lean == standard
