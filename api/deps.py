@@ -18,7 +18,7 @@ from api.models.cases import Case
 from api.models.user import Role
 from api.services import calendar as calendar_service
 from api.services.calendar import DeadlineEnv
-from api.services.cases.writer import IntakeWriter
+from api.services.cases.writer import OFFICER_FINGERPRINT, IntakeWriter
 from api.settings import Settings
 from api.types import Id64
 
@@ -72,12 +72,49 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 # The officer, their unit and the calendar's cache version in one statement (asyncpg directly: it runs on
 # every request).
-_OFFICER = """
+_OFFICER = f"""
     SELECT u.id, u.username, u.roles, u.unit_id, un.path, un.remote_area,
-           (SELECT version FROM cache_versions WHERE name = 'calendar'), u.token_version
+           (SELECT version FROM cache_versions WHERE name = 'calendar'), u.token_version, {OFFICER_FINGERPRINT}
     FROM users u JOIN units un ON un.id = u.unit_id
     WHERE u.id = $1 AND u.is_active
-"""
+"""  # noqa: S608 (a constant expression)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """An officer as signed in a moment ago: what the lean intake path writes with instead of reading the officer
+    again, while the write itself checks, in its statement, that the officer row (`fingerprint`) and the
+    calendar's version are still these (api/services/cases/writer.py); if not, the request is served afresh."""
+
+    officer: Officer
+    calendar_version: int
+    fingerprint: str
+
+
+_SIGNED_IN_MAX = 10_000
+
+
+def remember(app: Any, token_version: int, signed: SignedIn) -> None:
+    known: dict[tuple[int, int], SignedIn] = app.state.signed_in
+    if len(known) >= _SIGNED_IN_MAX:
+        known.clear()
+    known[(signed.officer.id, token_version)] = signed
+
+
+def remembered(request: Request, token: str) -> tuple[tuple[int, int], SignedIn] | None:
+    """The officer a valid token names, as signed in earlier by this process (no query); None if the token is
+    not valid or the officer not remembered."""
+    try:
+        claims = security.decode_access_token(request.app.state.settings, token)
+        key = (int(claims["sub"]), int(claims.get("tv", 0)))
+    except (security.InvalidToken, ValueError, KeyError):
+        return None
+    signed: SignedIn | None = request.app.state.signed_in.get(key)
+    return (key, signed) if signed is not None else None
+
+
+def forget(request: Request, key: tuple[int, int]) -> None:
+    request.app.state.signed_in.pop(key, None)
 
 
 async def load_officer(session: AsyncSession, user_id: int) -> Officer | None:
@@ -86,26 +123,37 @@ async def load_officer(session: AsyncSession, user_id: int) -> Officer | None:
     return loaded[0] if loaded else None
 
 
-async def _load(conn: asyncpg.Connection, user_id: int, token_version: int | None = None) -> tuple[Officer, int] | None:
-    """The officer and the calendar's cache version, read together: one round trip per request."""
+async def _load(
+    conn: asyncpg.Connection, user_id: int, token_version: int | None = None
+) -> tuple[Officer, int, str] | None:
+    """The officer, the calendar's cache version and the officer row's fingerprint, read together: one round trip
+    per request."""
     row = await conn.fetchrow(_OFFICER, user_id)
     if row is None or (token_version is not None and row[7] != token_version):
         return None  # unknown, deactivated, or a token revoked by a password change or sign-out
     officer = Officer(
         id=row[0], username=row[1], unit_id=row[3], unit_path=row[4], unit_remote_area=row[5], roles=frozenset(row[2])
     )
-    return officer, int(row[6])
+    return officer, int(row[6]), row[8]
 
 
-async def officer_for_token(settings: Settings, conn: asyncpg.Connection, token: str) -> tuple[Officer, int] | None:
+async def officer_for_token(
+    settings: Settings, conn: asyncpg.Connection, token: str, app: Any = None
+) -> tuple[Officer, int] | None:
     """The officer a bearer token names, if it is valid and not revoked, with the calendar's cache version (one
-    query); None otherwise. Used by the API (Authorization header) and the dashboard (its cookie)."""
+    query); None otherwise. Used by the API (Authorization header) and the dashboard (its cookie). With the `app`,
+    the sign-in is remembered for the lean intake path (`remembered`)."""
     try:
         claims = security.decode_access_token(settings, token)
         user_id, version = int(claims["sub"]), int(claims.get("tv", 0))
     except (security.InvalidToken, ValueError, KeyError):
         return None
-    return await _load(conn, user_id, version)
+    loaded = await _load(conn, user_id, version)
+    if loaded is None:
+        return None
+    if app is not None:
+        remember(app, version, SignedIn(loaded[0], loaded[1], loaded[2]))
+    return loaded[0], loaded[1]
 
 
 async def current_officer(
@@ -117,7 +165,7 @@ async def current_officer(
     if signed_in is not None:  # already signed in by another dependency of this request (its `hot` is given back)
         return signed_in
     # Deactivation takes effect at once: every request reloads the officer and their roles.
-    loaded = await officer_for_token(request.app.state.settings, hot, token)
+    loaded = await officer_for_token(request.app.state.settings, hot, token, request.app)
     # Given back at once: every request signs in, so holding it to the end would make the small hot pool the
     # limit on how many requests of any kind run at the same time.
     await release_hot(request, hot)

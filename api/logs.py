@@ -7,9 +7,9 @@ which may hold a citizen's personal data.
 import contextvars
 import json
 import logging
+import secrets
 import sys
 import time
-import uuid
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
@@ -57,9 +57,13 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
-        rid = incoming if 0 < len(incoming) <= 64 and incoming.replace("-", "").isalnum() else uuid.uuid4().hex
+        incoming, length = "", None
+        for name, value in scope.get("headers") or ():  # the last of each, as a dict of them would keep
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
+            elif name == b"content-length":
+                length = value
+        rid = incoming if 0 < len(incoming) <= 64 and incoming.replace("-", "").isalnum() else secrets.token_hex(16)
         token = request_id_var.set(rid)
         started = time.perf_counter()
         status: dict[str, int] = {"code": 500}
@@ -79,7 +83,6 @@ class RequestContextMiddleware:
 
         limit = self.upload_max_bytes if str(scope.get("path", "")).endswith("/attachments") else self.max_body_bytes
         try:
-            length = headers.get(b"content-length")
             if length is not None and length.isdigit() and int(length) > limit:
                 await _too_large(send_wrapper)
                 return

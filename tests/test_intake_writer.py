@@ -5,20 +5,23 @@ FastAPI's own handler answers."""
 import asyncio
 import json
 import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from api.deps import get_hot_connection
 from api.lean import LeanRoute
 from api.models.cases import Case, CaseEvent, CaseParty
 from api.models.cases.schemas import CaseCreate
 from api.services.cases.writer import IntakeWriter
 from tests.conftest import Api, Live
-from tests.helpers import V1, case_body
+from tests.helpers import V1, case_body, days_ago, timer
 
 
 async def test_letters_taken_in_together_are_written_by_fewer_statements_each_whole(live: Live) -> None:
@@ -177,3 +180,73 @@ def test_the_lean_path_accepts_exactly_the_letters_fastapi_accepts(changes: dict
         standard = None
     assert (lean is None) == (standard is None), (letter, lean, standard)
     assert lean == standard
+
+
+def _count_sign_ins(app: FastAPI) -> list[int]:
+    """Count the requests that take a hot connection (the sign-in's read of the officer)."""
+    taken = [0]
+    inner = app.dependency_overrides[get_hot_connection]
+
+    async def counting() -> asyncpg.Connection:
+        taken[0] += 1
+        return await inner()
+
+    app.dependency_overrides[get_hot_connection] = counting
+    return taken
+
+
+async def _cases_titled(api: Api, title: str) -> int:
+    return int(await api.session.scalar(sa.select(sa.func.count()).where(Case.title == title)) or 0)
+
+
+async def test_an_officer_signed_in_a_moment_ago_is_not_read_again_but_any_change_counts_at_once(
+    app: FastAPI, api: Api
+) -> None:
+    desk, admin = await api.headers("tinh.tiepdan"), await api.headers("admin")
+    officer = await api.user("tinh.tiepdan")
+    sign_ins = _count_sign_ins(app)
+    post = lambda title: api.http.post(f"{V1}/cases", headers=desk, json=case_body(title=title))  # noqa: E731
+    assert (await post("Lần một")).status_code == 201
+    first = sign_ins[0]
+    assert (await post("Lần hai")).status_code == 201
+    assert sign_ins[0] == first  # remembered: no read of the officer
+
+    # Roles taken away: refused at once, nothing written.
+    r = await api.http.patch(f"{V1}/users/{officer.id}", headers=admin, json={"roles": ["handler"]})
+    assert r.status_code == 200
+    r = await post("Không còn quyền")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "intake_forbidden"
+    assert await _cases_titled(api, "Không còn quyền") == 0
+
+    # Moved to another unit: the letter is the new unit's at once.
+    commune = await api.user("xa.tiepdan")
+    r = await api.http.patch(
+        f"{V1}/users/{officer.id}", headers=admin, json={"roles": ["desk_officer"], "unit_id": commune.unit_id}
+    )
+    assert r.status_code == 200
+    for title in ("Đơn vị mới", "Đơn vị mới 2"):  # read afresh once, then remembered again
+        r = await post(title)
+        assert r.status_code == 201 and r.json()["receiving_unit_id"] == commune.unit_id
+
+    # Deactivated: 401 at once, nothing written.
+    assert (await api.http.post(f"{V1}/users/{officer.id}/deactivate", headers=admin)).status_code == 200
+    r = await post("Đã vô hiệu")
+    assert r.status_code == 401
+    assert await _cases_titled(api, "Đã vô hiệu") == 0
+
+
+async def test_a_calendar_change_counts_at_once_for_an_officer_remembered(api: Api) -> None:
+    desk, admin = await api.headers("tinh.tiepdan"), await api.headers("admin")
+    body = case_body(kind="denunciation", field="corruption", received_at=days_ago(1))
+    body["parties"] = [{"role": "denouncer", "full_name": "Người tố cáo"}]
+    before = (await api.http.post(f"{V1}/cases", headers=desk, json=body)).json()
+    due = datetime.fromisoformat(timer(before, "acceptance")["due_date"]).date()
+    extra = due - timedelta(days=1)
+    while extra.weekday() >= 5:
+        extra -= timedelta(days=1)
+    r = await api.http.post(
+        f"{V1}/calendar/overrides", headers=admin, json={"date": extra.isoformat(), "kind": "day_off", "reason": "Bão"}
+    )
+    assert r.status_code == 201
+    after = (await api.http.post(f"{V1}/cases", headers=desk, json=body)).json()
+    assert timer(after, "acceptance")["due_date"] > timer(before, "acceptance")["due_date"]

@@ -103,7 +103,7 @@ async def test_sigkill_during_submissions_loses_and_duplicates_nothing(pg_server
         with api_process(url, port) as proc:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
                 tasks = [asyncio.create_task(send(client, n)) for n in range(total)]
-                await mid_load.wait()  # in the middle of the load
+                await asyncio.wait_for(mid_load.wait(), timeout=60)  # in the middle of the load
                 os.kill(proc.pid, signal.SIGKILL)
                 await asyncio.gather(*tasks)
         before_restart = dict(acknowledged)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ValidationError
 
 from api import clock, errors
-from api.deps import AdminOfficer, SessionDep
+from api.deps import AdminOfficer, IntakeWriterDep, SessionDep
 from api.errors import AppError
 from api.models.cases.schemas import Channel
 from api.models.public import ApiKeyCreated, ApiKeyIn, SubmissionIn
@@ -152,7 +152,7 @@ def _submission(form: dict[str, str], kind: str, fld: str) -> SubmissionIn:
 
 
 @router.post("/requests.{fmt}", summary="Open311: gửi yêu cầu (form-encoded, api_key)")
-async def create_request(fmt: str, request: Request, session: SessionDep) -> Response:
+async def create_request(fmt: str, request: Request, session: SessionDep, writer: IntakeWriterDep) -> Response:
     async def make() -> Any:
         form = {k: str(v) for k, v in (await request.form()).items()}
         device = form.get("device_id") or form.get("account_id") or None
@@ -169,6 +169,7 @@ async def create_request(fmt: str, request: Request, session: SessionDep) -> Res
             scope=f"app:{app.id}:{device or ''}",
             idempotency_key=request.headers.get("Idempotency-Key"),
             today=clock.today(),
+            writer=writer,
         )
         made = outcome.created
         return [

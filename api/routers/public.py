@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Header, Request, Response, UploadFile, status
 
 from api import clock, errors
-from api.deps import SessionDep
+from api.deps import IntakeWriterDep, SessionDep
 from api.errors import Code, DomainError
 from api.models.cases.schemas import Channel
 from api.models.public import AttachmentOut, RatingIn, SubmissionCreated, SubmissionIn, SubmissionStatus
@@ -69,6 +69,7 @@ async def submit(
     response: Response,
     session: SessionDep,
     who: ClientDep,
+    writer: IntakeWriterDep,
     idempotency_key: IdempotencyKey = None,
 ) -> SubmissionCreated:
     settings = request.app.state.settings
@@ -80,6 +81,7 @@ async def submit(
         scope=who.scope,
         idempotency_key=idempotency_key,
         today=clock.today(),
+        writer=writer,
     )
     response.headers["Cache-Control"] = "no-store"
     return outcome.created

@@ -22,6 +22,7 @@ from api.services import audit
 from api.services import calendar as calendar_service
 from api.services.calendar import DeadlineEnv
 from api.services.cases import intake
+from api.services.cases.writer import IntakeWriter
 from api.settings import Settings
 from workflows.cases import Kind, Status
 from workflows.deadlines import Timer
@@ -192,11 +193,16 @@ async def submit(
     scope: str,
     idempotency_key: str | None,
     today: date,
+    writer: IntakeWriter | None = None,
 ) -> Outcome:
     """One submission, one case, however often it is retried with the same Idempotency-Key (concurrently too);
     the same key with another body is refused. Lands as a `received` case through the desk's intake."""
     unit = await route(session, data)
-    user_id = unit.user_id if unit.user_id is not None else await channel_user(session, unit.unit_id)
+    user_id = unit.user_id
+    if user_id is None:
+        user_id = await channel_user(session, unit.unit_id)
+        if writer is not None:  # the writer's statement runs on a connection of its own: the user must be there
+            await session.commit()
     # The calendar this process built for the overrides' current version (read with the unit), not rebuilt.
     env = await calendar_service.env(session, settings, version=unit.calendar_version)
     desk = Officer(
@@ -246,6 +252,7 @@ async def submit(
         idempotency_key=key,
         replay_ttl=timedelta(hours=settings.idempotency_hours),
         location=location,
+        writer=writer,
     )
     label, _ = public_status(created.status)
     due = {t.name: t.due_date for t in created.timers if t.status in ("running", "overdue")}

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response, status
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import errors
 from api.clock import today
@@ -11,15 +12,19 @@ from api.deps import (
     Ctx,
     IntakeWriterDep,
     OfficerContext,
+    forget,
     get_hot_connection,
     get_intake_writer,
     get_session,
     officer_context,
+    remembered,
 )
 from api.errors import DomainError
 from api.lean import LeanRoute, dependency, lean
 from api.models.cases.schemas import CaseCreate, CaseCreated
+from api.services import calendar as calendar_service
 from api.services.cases import intake as intake_service
+from api.services.cases.writer import SignerChanged
 
 router = APIRouter(prefix="/cases", tags=["cases"], route_class=LeanRoute)
 
@@ -29,26 +34,54 @@ _CREATED = TypeAdapter(CaseCreated)
 
 async def _lean_create(request: Request) -> Response | None:
     """The common letter (see api/lean.py): plain JSON that validates, a bearer token that signs in. Anything
-    else, FastAPI serves with its own errors."""
+    else, FastAPI serves with its own errors. An officer signed in a moment ago by this process is not read again:
+    the letter's statement checks that they still are who they were (api/deps.py, `SignedIn`); if not, or if the
+    letter is refused on what was remembered, the request is served afresh by FastAPI's handler."""
     headers = request.headers
     if headers.get("content-type") != "application/json":
         return None
     scheme, _, token = headers.get("authorization", "").partition(" ")
-    key = headers.get("idempotency-key")
-    if scheme.lower() != "bearer" or not token.strip() or (key is not None and len(key) > 64):
+    token, key = token.strip(), headers.get("idempotency-key")
+    if scheme.lower() != "bearer" or not token or (key is not None and len(key) > 64):
         return None
     try:
         data = CaseCreate.model_validate_json(await request.body())
     except ValidationError:
         return None
-    session = await dependency(request, get_session)
-    hot = await dependency(request, get_hot_connection)
-    try:
-        ctx: OfficerContext = await officer_context(request, session, hot, token.strip())
-    except DomainError:
-        return None  # an unusable token: FastAPI answers it (401) as for any route
+    session: AsyncSession = await dependency(request, get_session)
+    known = remembered(request, token)
+    if known is None:
+        try:
+            ctx = await officer_context(request, session, await dependency(request, get_hot_connection), token)
+        except DomainError:
+            return None  # an unusable token: FastAPI answers it (401) as for any route
+        signer = None
+    else:
+        signed = known[1]
+        settings = request.app.state.settings
+        env = await calendar_service.env(session, settings, version=signed.calendar_version)
+        ctx = OfficerContext(session=session, officer=signed.officer, settings=settings, env=env)
+        signer = (signed.fingerprint, signed.calendar_version)
     writer = await dependency(request, get_intake_writer)
-    created = await create(data, ctx, writer, key)
+    try:
+        created = await intake_service.create(
+            session,
+            ctx.officer,
+            ctx.settings,
+            data,
+            today=today(),
+            env=ctx.env,
+            idempotency_key=key,
+            writer=writer,
+            remembered=signer,
+        )
+    except (SignerChanged, DomainError):
+        if known is None:
+            raise
+        # Judged on an officer remembered, not read: forget them and judge the request again on a fresh sign-in
+        # (nothing of this attempt was written: intake raises before it writes, and the writer wrote nothing).
+        forget(request, known[0])
+        return None
     return Response(_CREATED.dump_json(created), status_code=status.HTTP_201_CREATED, media_type="application/json")
 
 

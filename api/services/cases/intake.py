@@ -24,7 +24,7 @@ from api.models.unit import Unit
 from api.models.user import User
 from api.services.calendar import DeadlineEnv, store_timers
 from api.services.cases import access, domain, presenters, queries, trail
-from api.services.cases.writer import PARTY_FIELDS, IntakeWriter, write
+from api.services.cases.writer import PARTY_FIELDS, IntakeWriter, SignerChanged, write
 from api.settings import Settings
 from api.vault import Vault, vault_for
 from workflows.cases import Kind, Role, Status
@@ -36,7 +36,12 @@ IDENTITY_FIELDS = presenters.IDENTITY_FIELDS
 
 
 def new_tracking_code(year: int) -> str:
-    return f"LC{year % 100:02d}-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
+    """LCyy- and ten characters drawn uniformly from the alphabet (one draw from the system's CSPRNG)."""
+    n, chars = secrets.randbelow(len(_CODE_ALPHABET) ** 10), []
+    for _ in range(10):
+        n, digit = divmod(n, len(_CODE_ALPHABET))
+        chars.append(_CODE_ALPHABET[digit])
+    return f"LC{year % 100:02d}-" + "".join(chars)
 
 
 def access_key(settings: Settings, tracking_code: str) -> str:
@@ -237,6 +242,7 @@ async def create(
     env: DeadlineEnv,
     idempotency_key: str | None = None,
     writer: IntakeWriter | None = None,
+    remembered: tuple[str, int] | None = None,
     commit: bool = True,
     replay_ttl: timedelta | None = None,
     location: dict[str, Any] | None = None,
@@ -246,8 +252,10 @@ async def create(
     With a `writer` the letter is written, and committed, with the others taken in at the same moment
     (api/services/cases/writer.py); without one, on the session's connection — with `commit=False` in the
     session's open transaction, for a caller that writes more with it (a register entry) and commits everything
-    together. `replay_ttl`: a key older than this is refused (422 idempotency_key_expired) rather than replayed;
-    `location`: where a public submission says the matter is, written with the case."""
+    together. `remembered`: the officer was not read in this request but remembered from an earlier sign-in, with
+    this fingerprint and calendar version; the letter is written only if both still hold, else SignerChanged is
+    raised and nothing is written. `replay_ttl`: a key older than this is refused (422 idempotency_key_expired)
+    rather than replayed; `location`: where a public submission says the matter is, written with the case."""
     if not principal.has(Role.desk_officer, Role.unit_head):
         raise DomainError(Code.intake_forbidden)
     if data.received_at > today:
@@ -416,12 +424,17 @@ async def create(
         "prev_hash": trail.GENESIS,
         "hash": event_hash,
         "outbox_payload": json.dumps(outbox_payload, default=str, ensure_ascii=False),
+        "signer_fingerprint": remembered[0] if remembered else None,
+        "calendar_version": remembered[1] if remembered else None,
     }
     if writer is not None:
         party_ids = await writer.write(values)
     else:
         assert conn is not None
-        party_ids = (await write(conn, [values])).get(case_id)
+        outcome = (await write(conn, [values]))[case_id]
+        if isinstance(outcome, SignerChanged):
+            raise outcome
+        party_ids = outcome
     if party_ids is None:
         # Nothing written: the same Idempotency-Key won first (perhaps a parallel retry), or — once in
         # 10^14 — the tracking code was taken; either way nothing of this attempt remains.
@@ -436,6 +449,7 @@ async def create(
                 env=env,
                 idempotency_key=idempotency_key,
                 writer=writer,
+                remembered=remembered,
                 commit=commit,
                 replay_ttl=replay_ttl,
                 location=location,

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import asyncpg
 
+from api import metrics
 from api.errors import database_down, timed_out
 
 # The columns of one letter, with their PostgreSQL types (the statement takes one array per column).
@@ -62,6 +63,8 @@ CASE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("prev_hash", "text"),
     ("hash", "text"),
     ("outbox_payload", "text"),
+    ("signer_fingerprint", "text"),
+    ("calendar_version", "bigint"),
 )
 # The parties of every letter of the batch, one row each, named by their case's id.
 PARTY_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -86,10 +89,20 @@ def _names(columns: Sequence[tuple[str, str]]) -> str:
     return ", ".join(name for name, _ in columns)
 
 
+# What the officer row and their unit were when they signed in: the sign-in (api/deps.py) reads it, and a letter
+# written with an officer remembered from an earlier sign-in is written only if it is still the same.
+OFFICER_FINGERPRINT = "md5(row(u.username, u.roles, u.unit_id, un.path, un.remote_area, u.token_version)::text)"
+
 # The columns and types in it are the constants above (nothing from a request).
 INSERT_MANY = f"""
 WITH v AS (
     SELECT * FROM unnest({_unnest(CASE_COLUMNS, 1)}) AS v({_names(CASE_COLUMNS)})
+), g AS (
+    SELECT v.id, v.signer_fingerprint IS NULL OR (
+        EXISTS (SELECT FROM users u JOIN units un ON un.id = u.unit_id
+                WHERE u.id = v.received_by_id AND u.is_active AND {OFFICER_FINGERPRINT} = v.signer_fingerprint)
+        AND (SELECT version FROM cache_versions WHERE name = 'calendar') = v.calendar_version) AS signed
+    FROM v
 ), c AS (
     INSERT INTO cases (id, tracking_code, access_key_hash, kind, field, channel, title, content, received_at,
         receiving_unit_id, competent_unit_id, received_by_id, complaint_round, previous_case_id, decision_known_date,
@@ -103,7 +116,7 @@ WITH v AS (
         level_skipping, repeat_of_case_id, status, 1, '{{}}'::jsonb, 0, CAST(warnings AS jsonb), CAST(timers AS jsonb),
         next_due_date, next_alert_date, max_due_date, idempotency_key, idempotency_fingerprint, 1,
         hash, CAST(location AS jsonb), at, at
-    FROM v
+    FROM v JOIN g USING (id) WHERE g.signed
     ON CONFLICT DO NOTHING
     RETURNING id
 ), p AS (
@@ -128,8 +141,9 @@ WITH v AS (
     SELECT o.id, s.id FROM o JOIN webhook_subscriptions s
       ON s.is_active AND (o.event_type = ANY(s.event_types) OR '*' = ANY(s.event_types))
 )
-SELECT c.id, (SELECT coalesce(array_agg(p.id ORDER BY p.id), '{{}}') FROM p WHERE p.case_id = c.id) AS party_ids
-FROM c
+SELECT g.id, g.signed, c.id IS NOT NULL AS written,
+       (SELECT coalesce(array_agg(p.id ORDER BY p.id), '{{}}') FROM p WHERE p.case_id = g.id) AS party_ids
+FROM g LEFT JOIN c ON c.id = g.id
 """  # noqa: S608
 
 
@@ -147,14 +161,20 @@ def arguments(letters: Sequence[dict[str, Any]]) -> list[list[Any]]:
     return [*args, case_ids, *party]
 
 
-Written = dict[int, list[int]]  # case id → its parties' ids, for the letters the statement wrote
+class SignerChanged(Exception):
+    """The letter was written with an officer remembered from an earlier sign-in, and the officer (their roles,
+    unit, token) or the calendar has changed since: nothing was written; serve the request afresh."""
+
+
+Written = dict[int, list[int] | None | SignerChanged]
+# case id → its parties' ids if written; None if not (its Idempotency-Key or tracking code already taken);
+# SignerChanged if its remembered officer no longer holds.
 
 
 async def write(conn: asyncpg.Connection, letters: Sequence[dict[str, Any]]) -> Written:
-    """Write these letters in one statement on `conn` (in its transaction if one is open, else committed alone).
-    A letter absent from the answer was not written: its Idempotency-Key or tracking code was already taken."""
+    """Write these letters in one statement on `conn` (in its transaction if one is open, else committed alone)."""
     rows = await conn.fetch(INSERT_MANY, *arguments(letters))
-    return {row[0]: list(row[1]) for row in rows}
+    return {row[0]: (list(row[3]) if row[2] else None) if row[1] else SignerChanged() for row in rows}
 
 
 class Connections(Protocol):
@@ -211,7 +231,8 @@ class IntakeWriter:
 
     async def write(self, letter: dict[str, Any]) -> list[int] | None:
         """Write one letter with whatever else is waiting; its parties' ids once committed, or None if it was
-        not written (its Idempotency-Key or tracking code taken). A failure of the letter's own is raised."""
+        not written (its Idempotency-Key or tracking code taken). A failure of the letter's own is raised, and
+        SignerChanged if it was written with a remembered officer who no longer holds (see `write`)."""
         future: asyncio.Future[list[int] | None] = asyncio.get_running_loop().create_future()
         self._queue.append((letter, future))
         if self._running < self._lanes:
@@ -244,8 +265,14 @@ class IntakeWriter:
             return
         self.batches += 1
         self.letters += len(batch)
+        metrics.INTAKE_STATEMENTS.inc()
+        metrics.INTAKE_LETTERS.inc(len(batch))
         for letter, future in batch:
-            _settle(future, result=written.get(letter["id"]))
+            outcome = written[letter["id"]]
+            if isinstance(outcome, SignerChanged):
+                _settle(future, error=outcome)
+            else:
+                _settle(future, result=outcome)
 
     async def _statement(self, letters: list[dict[str, Any]]) -> Written:
         conn = await self._connections.acquire()
