@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # Intake statements in flight at once per API process; the letters arriving meanwhile go in the next one
     # (group commit: api/services/cases/writer.py). At most db_pool_size.
     intake_lanes: int = Field(default=2, ge=1, le=64)
+    # The garbage collector's young-generation threshold once the app has started (0: Python's default, 700);
+    # what was built at startup is frozen out of collections either way (api/app.py, tune_gc).
+    gc_threshold: int = Field(default=20_000, ge=0, le=1_000_000)
     # Sign-in throttle, per window: this many attempts at one username from one address, and this many at any
     # usernames from one address (spraying); beyond them 429 with Retry-After until the window passes.
     login_max_failures: int = 10

@@ -3,11 +3,13 @@ same load, alternated in one run.
 
     .venv/bin/python bench/intake.py                    # 50 clients, 1 worker each; then 4 clients; 8 s runs
     .venv/bin/python bench/intake.py --workers 2        # both servers with 2 worker processes
+    .venv/bin/python bench/intake.py --bare-tuned       # the bare with the service's runtime settings too
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/intake.py
 
 Runs on a fresh database of BENCH_DATABASE_URL's server or, when unset, of an embedded PostgreSQL in a
-temporary folder. Both servers are uvicorn with the same options; the service runs as in production (JSON
-request logs at INFO, to /dev/null here). Prints a table; asserts nothing.
+temporary folder; each run starts with the database at rest (VACUUM, ANALYZE and CHECKPOINT between runs,
+untimed). Both servers are uvicorn with the same options; the service runs as in production (JSON request logs
+at INFO, to /dev/null here). Prints a table; asserts nothing.
 """
 
 import argparse
@@ -72,10 +74,11 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(app: str, url: str, workers: int) -> Iterator[tuple[int, int]]:
+def server(app: str, url: str, workers: int, extra: dict[str, str] | None = None) -> Iterator[tuple[int, int]]:
     port = _free_port()
     env = {
         **os.environ,
+        **(extra or {}),
         "DATABASE_URL": url,
         "BARE_DATABASE_URL": url,
         "SECRET_KEY": SECRET,
@@ -142,6 +145,18 @@ async def database() -> AsyncIterator[str]:
         pg.close()
 
 
+async def at_rest(url: str) -> None:
+    """Settle what the previous run left (VACUUM, ANALYZE, CHECKPOINT; untimed), so that each run pays for its own
+    writes, not for the autovacuum of the run before it."""
+    dsn, _, query = url.replace("postgresql+asyncpg://", "postgresql://").partition("?")
+    conn = await asyncpg.connect(dsn, **({"host": query.split("host=", 1)[1]} if "host=" in query else {}))
+    try:
+        await conn.execute("VACUUM (ANALYZE)")
+        await conn.execute("CHECKPOINT")
+    finally:
+        await conn.close()
+
+
 async def token(port: int) -> str:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
         r = await http.post("/api/v1/auth/token", data={"username": "tinh.tiepdan", "password": "LaoCai@2026demo"})
@@ -176,11 +191,19 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--profile", help="write a py-spy profile of the service (collapsed stacks) here")
+    parser.add_argument(
+        "--bare-tuned",
+        action="store_true",
+        help="run the bare endpoint with the service's runtime settings too (bench/bare.py, BARE_TUNED)",
+    )
     args = parser.parse_args()
     async with database() as url:
         with (
             server("api.main:app", url, args.workers) as (svc, pid),
-            server("bench.bare:app", url, args.workers) as (bare, bare_pid),
+            server("bench.bare:app", url, args.workers, {"BARE_TUNED": "1" if args.bare_tuned else "0"}) as (
+                bare,
+                bare_pid,
+            ),
         ):
             svc_watch = {"server": lambda: load.process_tree(pid), "postgres": lambda: load.pids_named("postgres")}
             bare_watch = {
@@ -191,7 +214,8 @@ async def main() -> None:
             intake = load.request("/api/v1/cases", CASE, bearer)
             baseline = load.request("/bare", CASE, {})
             print(
-                f"intake vs bare, {args.workers} worker(s) each, {args.seconds:.0f} s per run, {os.cpu_count()} CPUs\n"
+                f"intake vs bare{' (tuned like the service)' if args.bare_tuned else ''}, {args.workers} worker(s) "
+                f"each, {args.seconds:.0f} s per run, {os.cpu_count()} CPUs\n"
             )
             print(
                 "| run                          | clients |    req/s | p50 ms  | p99 ms  | errors | "
@@ -203,11 +227,13 @@ async def main() -> None:
             )
             svc_runs, bare_runs, batch_sizes = [], [], []
             for i in range(args.rounds):
+                await at_rest(url)
                 b = await load.run(
                     "127.0.0.1", bare, lambda _: baseline, clients=args.clients, seconds=args.seconds, watch=bare_watch
                 )
                 print(row(f"bare insert (round {i + 1})", args.clients, b))
                 statements, letters = await written(svc)
+                await at_rest(url)
                 s = await load.run(
                     "127.0.0.1", svc, lambda _: intake, clients=args.clients, seconds=args.seconds, watch=svc_watch
                 )
@@ -235,17 +261,21 @@ async def main() -> None:
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
+                await at_rest(url)
                 await load.run("127.0.0.1", svc, lambda _: intake, clients=args.clients, seconds=args.seconds, warmup=0)
                 spy.wait()
                 print(f"profile (collapsed stacks) written to {args.profile}")
+            await at_rest(url)
             few = await load.run("127.0.0.1", svc, lambda _: intake, clients=4, seconds=args.seconds, watch=svc_watch)
             print(row("POST /cases", 4, few))
             # The citizen channel: an app's submission (routing by commune code, the same intake underneath).
             public = load.request("/api/v1/public/submissions", SUBMISSION, {"X-Device-Id": "bench-phone"})
+            await at_rest(url)
             pub = await load.run(
                 "127.0.0.1", svc, lambda _: public, clients=args.clients, seconds=args.seconds, watch=svc_watch
             )
             print(row("POST /public/submissions", args.clients, pub))
+            await at_rest(url)
             pub_few = await load.run(
                 "127.0.0.1", svc, lambda _: public, clients=4, seconds=args.seconds, watch=svc_watch
             )
