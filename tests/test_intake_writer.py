@@ -250,3 +250,52 @@ async def test_a_calendar_change_counts_at_once_for_an_officer_remembered(api: A
     assert r.status_code == 201
     after = (await api.http.post(f"{V1}/cases", headers=desk, json=body)).json()
     assert timer(after, "acceptance")["due_date"] > timer(before, "acceptance")["due_date"]
+
+
+async def test_a_public_submission_takes_the_lean_path_and_answers_as_fastapi_does(api: Api) -> None:
+    from tests.test_public import PUBLIC, complaint
+
+    before = LeanRoute.served
+    lean = await api.http.post(PUBLIC, json=complaint(), headers={"X-Device-Id": "phone-lean"})
+    assert lean.status_code == 201 and LeanRoute.served == before + 1
+    std = await api.http.post(
+        PUBLIC,
+        content=json.dumps(complaint()).encode(),
+        headers={"X-Device-Id": "phone-lean", "Content-Type": "application/json; charset=utf-8"},
+    )
+    assert std.status_code == 201 and LeanRoute.served == before + 1
+    assert lean.headers["cache-control"] == std.headers["cache-control"] == "no-store"
+    unique = ("tracking_code", "access_key")
+    assert {k: v for k, v in lean.json().items() if k not in unique} == {
+        k: v for k, v in std.json().items() if k not in unique
+    }
+    assert list(lean.json()) == list(std.json())
+    bad = await api.http.post(PUBLIC, json=complaint(), headers={"X-Device-Id": "no spaces allowed"})
+    assert bad.status_code == 422 and LeanRoute.served == before + 1
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    changes=st.dictionaries(
+        st.sampled_from(["kind", "field", "title", "content", "location", "contact", "consent", "x"]),
+        _values,
+        max_size=4,
+    ),
+    drop=st.sets(st.sampled_from(["kind", "field", "content", "location", "consent"]), max_size=2),
+)
+def test_the_lean_path_accepts_exactly_the_submissions_fastapi_accepts(changes: dict[str, Any], drop: set[str]) -> None:
+    from api.models.public import SubmissionIn
+    from tests.test_public import complaint
+
+    submission = {k: v for k, v in {**complaint(), **changes}.items() if k not in drop}
+    raw = json.dumps(submission)
+    try:
+        lean = SubmissionIn.model_validate_json(raw)
+    except ValueError:
+        lean = None
+    try:
+        standard = SubmissionIn.model_validate(json.loads(raw))
+    except ValueError:
+        standard = None
+    assert (lean is None) == (standard is None), (submission, lean, standard)
+    assert lean == standard

@@ -5,18 +5,22 @@ import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Header, Request, Response, UploadFile, status
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import clock, errors
-from api.deps import IntakeWriterDep, SessionDep
+from api.deps import IntakeWriterDep, SessionDep, get_hot_connection, get_intake_writer, get_session, release_hot
 from api.errors import Code, DomainError
+from api.lean import LeanRoute, dependency, lean
 from api.models.cases.schemas import Channel
 from api.models.public import AttachmentOut, RatingIn, SubmissionCreated, SubmissionIn, SubmissionStatus
 from api.routers.attachments import read_upload
 from api.services import attachments
 from api.services import calendar as calendar_service
 from api.services import public as service
+from api.services.cases.writer import IntakeWriter
 
-router = APIRouter(prefix="/public", tags=["public"])
+router = APIRouter(prefix="/public", tags=["public"], route_class=LeanRoute)
 
 _DEVICE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=64)]
@@ -52,6 +56,64 @@ async def client(
 ClientDep = Annotated[Client, Depends(client)]
 
 
+async def _lean_submit(request: Request) -> Response | None:
+    """The common submission (see api/lean.py): plain JSON that validates, sane headers. Anything else, FastAPI
+    serves with its own errors."""
+    headers = request.headers
+    if headers.get("content-type") != "application/json":
+        return None
+    device, key = headers.get("x-device-id"), headers.get("idempotency-key")
+    if (device is not None and not _DEVICE.match(device)) or (key is not None and len(key) > 64):
+        return None
+    try:
+        data = SubmissionIn.model_validate_json(await request.body())
+    except ValidationError:
+        return None
+    who = await client(request, device)
+    session = await dependency(request, get_session)
+    landing = None
+    if data.location.commune_code:  # routed by one read on a hot connection, given back at once
+        hot = await dependency(request, get_hot_connection)
+        try:
+            landing = await service.route(session, data, hot)
+        finally:
+            await release_hot(request, hot)
+    writer = await dependency(request, get_intake_writer)
+    created = await _submit(request, data, session, who, writer, key, landing)
+    return Response(
+        _CREATED.dump_json(created),
+        status_code=status.HTTP_201_CREATED,
+        media_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+_CREATED = TypeAdapter(SubmissionCreated)
+
+
+async def _submit(
+    request: Request,
+    data: SubmissionIn,
+    session: AsyncSession,
+    who: Client,
+    writer: IntakeWriter,
+    idempotency_key: str | None,
+    landing: service.Landing | None = None,
+) -> SubmissionCreated:
+    outcome = await service.submit(
+        session,
+        request.app.state.settings,
+        data,
+        channel=Channel.mobile if who.device else Channel.online,
+        scope=who.scope,
+        idempotency_key=idempotency_key,
+        today=clock.today(),
+        writer=writer,
+        landing=landing,
+    )
+    return outcome.created
+
+
 @router.post(
     "/submissions",
     response_model=SubmissionCreated,
@@ -63,6 +125,7 @@ ClientDep = Annotated[Client, Depends(client)]
     "whenever contact data is given.",
     responses=errors.responses(422, 429),
 )
+@lean(_lean_submit)
 async def submit(
     data: SubmissionIn,
     request: Request,
@@ -72,19 +135,9 @@ async def submit(
     writer: IntakeWriterDep,
     idempotency_key: IdempotencyKey = None,
 ) -> SubmissionCreated:
-    settings = request.app.state.settings
-    outcome = await service.submit(
-        session,
-        settings,
-        data,
-        channel=Channel.mobile if who.device else Channel.online,
-        scope=who.scope,
-        idempotency_key=idempotency_key,
-        today=clock.today(),
-        writer=writer,
-    )
+    created = await _submit(request, data, session, who, writer, idempotency_key)
     response.headers["Cache-Control"] = "no-store"
-    return outcome.created
+    return created
 
 
 async def _own_case(request: Request, session: SessionDep, who: Client, code: str, key: str | None):  # type: ignore[no-untyped-def]

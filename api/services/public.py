@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Officer
+from api.db import Statement
 from api.errors import Code, DomainError
 from api.models.cases import Case, CaseEvent
 from api.models.cases.schemas import CaseCreate, Channel
@@ -150,16 +152,23 @@ _LANDING = """
     FROM units u WHERE {where} AND u.is_active
 """
 _BY_CODE = sa.text(_LANDING.format(where="u.code = :code AND u.level = 'commune'"))
+_BY_CODE_RAW = Statement(_LANDING.format(where="u.code = :code AND u.level = 'commune'"))  # for asyncpg
 _BY_ID = sa.text(_LANDING.format(where="u.id = :id"))
 _PROVINCE = sa.text(_LANDING.format(where="u.level = 'province' AND u.parent_id IS NULL") + " ORDER BY u.id LIMIT 1")
 
 
-async def route(session: AsyncSession, data: SubmissionIn) -> Landing:
+async def route(session: AsyncSession, data: SubmissionIn, hot: asyncpg.Connection | None = None) -> Landing:
     """The commune the submission concerns (by code, or by its name in the address, accent-insensitively), or the
-    province's reception office."""
+    province's reception office. By commune code on `hot` when given (one statement, no transaction)."""
     loc = data.location
-    row = None
-    if loc.commune_code:
+    row: Any = None
+    if loc.commune_code and hot is not None:
+        row = await hot.fetchrow(
+            _BY_CODE_RAW.sql, *_BY_CODE_RAW.args({"code": loc.commune_code, "user": CHANNEL_USERNAME})
+        )
+        if row is None:
+            raise DomainError(Code.unknown_commune, details={"field": "location.commune_code"})
+    elif loc.commune_code:
         row = (await session.execute(_BY_CODE, {"code": loc.commune_code, "user": CHANNEL_USERNAME})).first()
         if row is None:
             raise DomainError(Code.unknown_commune, details={"field": "location.commune_code"})
@@ -194,10 +203,12 @@ async def submit(
     idempotency_key: str | None,
     today: date,
     writer: IntakeWriter | None = None,
+    landing: Landing | None = None,
 ) -> Outcome:
     """One submission, one case, however often it is retried with the same Idempotency-Key (concurrently too);
-    the same key with another body is refused. Lands as a `received` case through the desk's intake."""
-    unit = await route(session, data)
+    the same key with another body is refused. Lands as a `received` case through the desk's intake; `landing`:
+    where `route` has already said it lands."""
+    unit = landing or await route(session, data)
     user_id = unit.user_id
     if user_id is None:
         user_id = await channel_user(session, unit.unit_id)
