@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from api import db, docs, embedded, errors, logs, ratelimit
+from api import db, docs, embedded, errors, lean, logs, ratelimit
 from api.dashboard import views as dashboard_views
 from api.routers import (
     attachments,
@@ -144,6 +144,13 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         settings.public_per_minute, settings.public_burst, settings.lookup_failures_per_hour, settings.redis_url
     )
     errors.install(app)
+    lean.install(  # innermost of the service's middlewares: inside the request id, log, body limit and session scope
+        app,
+        {
+            ("POST", f"{API_PREFIX}/cases"): cases.intake.lean_create,
+            ("POST", f"{API_PREFIX}/public/submissions"): public.lean_submit,
+        },
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -1,56 +1,81 @@
-"""Routes with a lean path: the common request of a hot route is served without FastAPI's request machinery, and
-everything else by FastAPI as usual.
+"""The lean lane: the common request of a hot write route is served before routing, without FastAPI's request
+machinery, and everything else by FastAPI as usual.
 
-A route of an `APIRouter(route_class=LeanRoute)` whose endpoint has a lean handler (`@lean(handler)`) keeps what
-FastAPI makes of its signature — the OpenAPI document, the validation errors, every dependency — and is served
-first by the handler: `handler(request)` answers the request, or returns None before doing anything with effect
-(a body that is not plain JSON, a model that does not validate, a missing or unusable token, …), and FastAPI's own
-handler then serves the same request, body included, exactly as it would have. A lean handler therefore only
-needs the happy path, and the errors the service itself raises (api/errors.py renders them the same for both).
+`LeanLane` is the innermost of the service's own middlewares (inside the request id, access log, body limit and
+session scope, which apply as to any request). For a request whose method and path have a lean handler
+(`POST /api/v1/cases`, `POST /api/v1/public/submissions`) it calls `handler(request)`, which either answers, or
+returns None before doing anything with effect (a body that is not plain JSON, a model that does not validate, a
+missing or unusable token, …); FastAPI's router then serves the same request, body included, exactly as it would
+have. The route itself stays an ordinary FastAPI route: the OpenAPI document, the validation errors and every
+dependency are FastAPI's. A lean handler therefore only needs the happy path; the errors the service raises in it
+are rendered by the app's own exception handlers (api/errors.py), as on the routes.
 
-Why: on `POST /cases` FastAPI's dependency resolution, body parsing and response validation were a third of the
-service's CPU per letter (bench/intake.py, `--profile`).
+Why: on these routes FastAPI's routing, dependency resolution, body parsing and response validation were about
+half of the service's CPU per letter (bench/intake.py, `--profile`).
 """
 
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from fastapi import Request, Response
-from fastapi.routing import APIRoute
+from fastapi import FastAPI, Request, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LeanHandler = Callable[[Request], Awaitable[Response | None]]
-F = TypeVar("F", bound=Callable[..., Any])
-
-_LEAN = "__lean_handler__"
 
 
-def lean(handler: LeanHandler) -> Callable[[F], F]:
-    """Give an endpoint a lean handler (see the module's docstring)."""
+class LeanLane:
+    served = 0  # requests answered by a lean handler, over the process (tests check the lane was taken)
 
-    def mark(endpoint: F) -> F:
-        setattr(endpoint, _LEAN, handler)
-        return endpoint
+    def __init__(self, app: ASGIApp, owner: FastAPI, handlers: dict[tuple[str, str], LeanHandler]) -> None:
+        self.app = app
+        self._owner = owner
+        self._handlers = handlers
 
-    return mark
-
-
-class LeanRoute(APIRoute):
-    served = 0  # requests answered by a lean handler, over the process (tests check the path was taken)
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        standard = super().get_route_handler()
-        handler: LeanHandler | None = getattr(self.endpoint, _LEAN, None)
-        if handler is None:
-            return standard
-
-        async def serve(request: Request) -> Response:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler = self._handlers.get((scope.get("method", ""), scope.get("path", "")))
+        if handler is None or scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
             response = await handler(request)
-            if response is None:
-                return await standard(request)  # Starlette keeps the body read, for FastAPI to read again
-            LeanRoute.served += 1
-            return response
+        except Exception as exc:  # what the app's exception handlers would have made of it on the route
+            response = await self._render(request, exc)
+        if response is None:
+            await self.app(scope, _replay(await request.body(), receive), send)
+            return
+        LeanLane.served += 1
+        scope["route"], scope["path_params"] = handler, {}  # for the access log and metrics: the path itself
+        await response(scope, receive, send)
 
-        return serve
+    async def _render(self, request: Request, exc: Exception) -> Response:
+        handlers = self._owner.exception_handlers
+        for kind in type(exc).__mro__:
+            render = handlers.get(kind)
+            if render is not None:
+                response = render(request, exc)
+                return await response if inspect.isawaitable(response) else response
+        raise exc
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The request's body again, for FastAPI to read (the lean handler has read it from the connection)."""
+    sent = False
+
+    async def again() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return again
+
+
+def install(app: FastAPI, handlers: dict[tuple[str, str], LeanHandler]) -> None:
+    """Put the lane in front of the router (call before adding the other middlewares: it must be innermost)."""
+    app.add_middleware(LeanLane, owner=app, handlers=handlers)
 
 
 async def dependency(request: Request, provider: Callable[[Request], Awaitable[Any]]) -> Any:

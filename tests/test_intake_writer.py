@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.deps import get_hot_connection
-from api.lean import LeanRoute
+from api.lean import LeanLane
 from api.models.cases import Case, CaseEvent, CaseParty
 from api.models.cases.schemas import CaseCreate
 from api.services.cases.writer import IntakeWriter
@@ -100,15 +100,15 @@ async def test_a_letter_already_taken_is_skipped_and_the_rest_of_its_batch_writt
 
 async def test_the_lean_path_answers_what_fastapi_answers(api: Api) -> None:
     h = await api.headers("tinh.tiepdan")
-    before = LeanRoute.served
+    before = LeanLane.served
     lean = await api.http.post(f"{V1}/cases", headers=h, json=case_body())
-    assert lean.status_code == 201 and LeanRoute.served == before + 1
+    assert lean.status_code == 201 and LeanLane.served == before + 1
     # A content type with parameters is left to FastAPI's own handler.
     raw = json.dumps(case_body()).encode()
     std = await api.http.post(
         f"{V1}/cases", headers={**h, "Content-Type": "application/json; charset=utf-8"}, content=raw
     )
-    assert std.status_code == 201 and LeanRoute.served == before + 1
+    assert std.status_code == 201 and LeanLane.served == before + 1
     assert lean.headers["content-type"] == std.headers["content-type"]
 
     def same(body: dict[str, Any]) -> dict[str, Any]:
@@ -137,10 +137,10 @@ async def test_what_the_lean_path_leaves_fastapi_answers_with_its_errors(
     api: Api, headers: dict[str, str], body: str, status: int
 ) -> None:
     h = {**(await api.headers("tinh.tiepdan")), "Content-Type": "application/json", **headers}
-    before = LeanRoute.served
+    before = LeanLane.served
     r = await api.http.post(f"{V1}/cases", headers=h, content=body.encode())
     assert r.status_code == status, r.text
-    assert r.json()["error"]["code"] and LeanRoute.served == before
+    assert r.json()["error"]["code"] and LeanLane.served == before
 
 
 # A letter's fields, wrong in the ways a client gets them wrong.
@@ -255,15 +255,15 @@ async def test_a_calendar_change_counts_at_once_for_an_officer_remembered(api: A
 async def test_a_public_submission_takes_the_lean_path_and_answers_as_fastapi_does(api: Api) -> None:
     from tests.test_public import PUBLIC, complaint
 
-    before = LeanRoute.served
+    before = LeanLane.served
     lean = await api.http.post(PUBLIC, json=complaint(), headers={"X-Device-Id": "phone-lean"})
-    assert lean.status_code == 201 and LeanRoute.served == before + 1
+    assert lean.status_code == 201 and LeanLane.served == before + 1
     std = await api.http.post(
         PUBLIC,
         content=json.dumps(complaint()).encode(),
         headers={"X-Device-Id": "phone-lean", "Content-Type": "application/json; charset=utf-8"},
     )
-    assert std.status_code == 201 and LeanRoute.served == before + 1
+    assert std.status_code == 201 and LeanLane.served == before + 1
     assert lean.headers["cache-control"] == std.headers["cache-control"] == "no-store"
     unique = ("tracking_code", "access_key")
     assert {k: v for k, v in lean.json().items() if k not in unique} == {
@@ -271,7 +271,7 @@ async def test_a_public_submission_takes_the_lean_path_and_answers_as_fastapi_do
     }
     assert list(lean.json()) == list(std.json())
     bad = await api.http.post(PUBLIC, json=complaint(), headers={"X-Device-Id": "no spaces allowed"})
-    assert bad.status_code == 422 and LeanRoute.served == before + 1
+    assert bad.status_code == 422 and LeanLane.served == before + 1
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

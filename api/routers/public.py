@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import clock, errors
 from api.deps import IntakeWriterDep, SessionDep, get_hot_connection, get_intake_writer, get_session, release_hot
 from api.errors import Code, DomainError
-from api.lean import LeanRoute, dependency, lean
+from api.lean import dependency
 from api.models.cases.schemas import Channel
 from api.models.public import AttachmentOut, RatingIn, SubmissionCreated, SubmissionIn, SubmissionStatus
 from api.routers.attachments import read_upload
@@ -20,7 +20,7 @@ from api.services import calendar as calendar_service
 from api.services import public as service
 from api.services.cases.writer import IntakeWriter
 
-router = APIRouter(prefix="/public", tags=["public"], route_class=LeanRoute)
+router = APIRouter(prefix="/public", tags=["public"])
 
 _DEVICE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=64)]
@@ -56,9 +56,9 @@ async def client(
 ClientDep = Annotated[Client, Depends(client)]
 
 
-async def _lean_submit(request: Request) -> Response | None:
-    """The common submission (see api/lean.py): plain JSON that validates, sane headers. Anything else, FastAPI
-    serves with its own errors."""
+async def lean_submit(request: Request) -> Response | None:
+    """The common submission (the lean lane: api/lean.py): plain JSON that validates, sane headers. Anything
+    else, FastAPI serves with its own errors."""
     headers = request.headers
     if headers.get("content-type") != "application/json":
         return None
@@ -125,7 +125,6 @@ async def _submit(
     "whenever contact data is given.",
     responses=errors.responses(422, 429),
 )
-@lean(_lean_submit)
 async def submit(
     data: SubmissionIn,
     request: Request,

@@ -20,20 +20,20 @@ from api.deps import (
     remembered,
 )
 from api.errors import DomainError
-from api.lean import LeanRoute, dependency, lean
+from api.lean import dependency
 from api.models.cases.schemas import CaseCreate, CaseCreated
 from api.services import calendar as calendar_service
 from api.services.cases import intake as intake_service
 from api.services.cases.writer import SignerChanged
 
-router = APIRouter(prefix="/cases", tags=["cases"], route_class=LeanRoute)
+router = APIRouter(prefix="/cases", tags=["cases"])
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=64)]
 _CREATED = TypeAdapter(CaseCreated)
 
 
-async def _lean_create(request: Request) -> Response | None:
-    """The common letter (see api/lean.py): plain JSON that validates, a bearer token that signs in. Anything
+async def lean_create(request: Request) -> Response | None:
+    """The common letter (the lean lane: api/lean.py): plain JSON that validates, a bearer token that signs in. Anything
     else, FastAPI serves with its own errors. An officer signed in a moment ago by this process is not read again:
     the letter's statement checks that they still are who they were (api/deps.py, `SignedIn`); if not, or if the
     letter is refused on what was remembered, the request is served afresh by FastAPI's handler."""
@@ -94,7 +94,6 @@ async def _lean_create(request: Request) -> Response | None:
     description="The receiving unit is the caller's. `access_key` is for the citizen and is shown here "
     "only. A retry with the same `Idempotency-Key` returns the case made the first time.",
 )
-@lean(_lean_create)
 async def create(
     data: CaseCreate, ctx: Ctx, writer: IntakeWriterDep, idempotency_key: IdempotencyKey = None
 ) -> CaseCreated:

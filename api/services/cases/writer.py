@@ -247,7 +247,12 @@ class IntakeWriter:
             while self._queue:
                 batch = self._queue[: self.MAX_BATCH]
                 del self._queue[: self.MAX_BATCH]
-                await self._write(batch)
+                try:
+                    await self._write(batch)
+                except BaseException as exc:  # never leave a request waiting for an answer that will not come
+                    for _, future in batch:
+                        _settle(future, error=exc if isinstance(exc, Exception) else RuntimeError("writer stopped"))
+                    raise
         finally:
             self._running -= 1
 
