@@ -41,7 +41,7 @@ class LeanLane:
         try:
             response = await handler(request)
         except Exception as exc:  # what the app's exception handlers would have made of it on the route
-            response = await self._render(request, exc)
+            response = await self._render(request, exc)  # (or raised on, as Starlette's ExceptionMiddleware does)
         if response is None:
             await self.app(scope, _replay(await request.body(), receive), send)
             return
@@ -52,6 +52,8 @@ class LeanLane:
     async def _render(self, request: Request, exc: Exception) -> Response:
         handlers = self._owner.exception_handlers
         for kind in type(exc).__mro__:
+            if kind in (Exception, BaseException):
+                break  # the catch-all is ServerErrorMiddleware's, outside (a body too large is the log's, too)
             render = handlers.get(kind)
             if render is not None:
                 response = render(request, exc)

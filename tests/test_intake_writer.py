@@ -299,3 +299,14 @@ def test_the_lean_path_accepts_exactly_the_submissions_fastapi_accepts(changes: 
         standard = None
     assert (lean is None) == (standard is None), (submission, lean, standard)
     assert lean == standard
+
+
+@pytest.mark.parametrize("path", [f"{V1}/cases", f"{V1}/public/submissions"])
+async def test_a_body_too_large_sent_in_chunks_is_413_on_the_lean_routes(api: Api, path: str) -> None:
+    async def chunks() -> Any:
+        for _ in range(30):  # 300 kB, past MAX_BODY_BYTES (200 kB in the tests), with no Content-Length
+            yield b" " * 10_000
+
+    h = {**(await api.headers("tinh.tiepdan")), "Content-Type": "application/json"}
+    r = await api.http.post(path, headers=h, content=chunks())
+    assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
