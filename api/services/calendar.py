@@ -76,6 +76,19 @@ async def env(session: AsyncSession, settings: Settings, *, version: int | None 
     )
 
 
+def cached_env(session: AsyncSession, settings: Settings, version: int) -> DeadlineEnv | None:
+    """The deadline environment this process has built for the overrides' `version`, or None if it holds
+    another (no query either way)."""
+    cached = _CACHED.get(session.get_bind().engine)
+    if cached is None or cached[0] != version:
+        return None
+    return DeadlineEnv(
+        cal=cached[1],
+        rules=_rules(settings.processing_days, settings.processing_basis),
+        threshold=settings.due_soon_working_days,
+    )
+
+
 def store_timers(case: Case, timers: list[Timer], env: DeadlineEnv) -> None:
     """Timers as data plus the indexed dates derived from them."""
     case.timers = [t.to_dict() for t in timers]

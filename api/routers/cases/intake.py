@@ -33,10 +33,10 @@ _CREATED = TypeAdapter(CaseCreated)
 
 
 async def lean_create(request: Request) -> Response | None:
-    """The common letter (the lean lane: api/lean.py): plain JSON that validates, a bearer token that signs in. Anything
-    else, FastAPI serves with its own errors. An officer signed in a moment ago by this process is not read again:
-    the letter's statement checks that they still are who they were (api/deps.py, `SignedIn`); if not, or if the
-    letter is refused on what was remembered, the request is served afresh by FastAPI's handler."""
+    """The common letter (the lean lane: api/lean.py): plain JSON that validates, a bearer token that signs in.
+    Anything else, FastAPI serves with its own errors. An officer signed in a moment ago by this process is not
+    read again: the letter's statement checks that they still are who they were (api/deps.py, `SignedIn`); if not,
+    or if the letter is refused on what was remembered, the request is served afresh by FastAPI's handler."""
     headers = request.headers
     if headers.get("content-type") != "application/json":
         return None
@@ -49,19 +49,20 @@ async def lean_create(request: Request) -> Response | None:
     except ValidationError:
         return None
     session: AsyncSession = await dependency(request, get_session)
+    settings = request.app.state.settings
     known = remembered(request, token)
-    if known is None:
+    # The calendar of the remembered version, if this process still holds it (else: sign in afresh).
+    env = calendar_service.cached_env(session, settings, known[1].calendar_version) if known is not None else None
+    if known is None or env is None:
+        known = None
         try:
             ctx = await officer_context(request, session, await dependency(request, get_hot_connection), token)
         except DomainError:
             return None  # an unusable token: FastAPI answers it (401) as for any route
         signer = None
     else:
-        signed = known[1]
-        settings = request.app.state.settings
-        env = await calendar_service.env(session, settings, version=signed.calendar_version)
-        ctx = OfficerContext(session=session, officer=signed.officer, settings=settings, env=env)
-        signer = (signed.fingerprint, signed.calendar_version)
+        ctx = OfficerContext(session=session, officer=known[1].officer, settings=settings, env=env)
+        signer = (known[1].fingerprint, known[1].calendar_version)
     writer = await dependency(request, get_intake_writer)
     try:
         created = await intake_service.create(
