@@ -1,6 +1,7 @@
 """Alembic migrations are the schema: they match the models, and go down and up again cleanly."""
 
 import asyncio
+from collections.abc import Callable
 
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -67,6 +68,15 @@ def test_models_and_migrations_agree_and_downgrade_round_trips(pg_server: PgServ
         pg_server.drop_database(name)
 
 
+def _unit_and_desk_officer(sql: Callable[[str], list]) -> None:
+    """The unit (id 1) and the desk officer (id 1) a migration test's cases need."""
+    sql("INSERT INTO units (code, name, level, path) VALUES ('U', 'Đơn vị', 'province', '/1/')")
+    sql(
+        "INSERT INTO users (username, password_hash, full_name, unit_id, roles) "
+        "VALUES ('u', 'x', 'U', 1, '{desk_officer}')"
+    )
+
+
 def test_revision_0004_seals_existing_denouncers_and_downgrade_restores_them(pg_server: PgServer, monkeypatch) -> None:
     from api.vault import Vault
     from tests.conftest import SETTINGS
@@ -81,11 +91,7 @@ def test_revision_0004_seals_existing_denouncers_and_downgrade_restores_them(pg_
     try:
         config = _config(url)
         command.upgrade(config, "0003")
-        sql("INSERT INTO units (code, name, level, path) VALUES ('U', 'Đơn vị', 'province', '/1/')")
-        sql(
-            "INSERT INTO users (username, password_hash, full_name, unit_id, roles) "
-            "VALUES ('u', 'x', 'U', 1, '{desk_officer}')"
-        )
+        _unit_and_desk_officer(sql)
         sql(
             "INSERT INTO cases (tracking_code, access_key_hash, kind, field, channel, title, content, "
             "received_at, receiving_unit_id, competent_unit_id, received_by_id, status) VALUES "
@@ -119,11 +125,7 @@ def test_revision_0018_moves_existing_alert_dates_into_case_alerts_and_back(pg_s
     try:
         config = _config(url)
         command.upgrade(config, "0017")
-        sql("INSERT INTO units (code, name, level, path) VALUES ('U', 'Đơn vị', 'province', '/1/')")
-        sql(
-            "INSERT INTO users (username, password_hash, full_name, unit_id, roles) "
-            "VALUES ('u', 'x', 'U', 1, '{desk_officer}')"
-        )
+        _unit_and_desk_officer(sql)
         sql(
             "INSERT INTO cases (tracking_code, access_key_hash, kind, field, channel, title, content, received_at, "
             "receiving_unit_id, competent_unit_id, received_by_id, status, next_alert_date) VALUES "

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Officer
-from api.db import Statement
+from api.db import Statement, driver
 from api.errors import Code, DomainError
 from api.models.cases import Case, CaseEvent
 from api.models.cases.schemas import CaseCreate, Channel
@@ -151,25 +151,20 @@ _LANDING = """
            (SELECT version FROM cache_versions WHERE name = 'calendar')
     FROM units u WHERE {where} AND u.is_active
 """
-_BY_CODE = sa.text(_LANDING.format(where="u.code = :code AND u.level = 'commune'"))
-_BY_CODE_RAW = Statement(_LANDING.format(where="u.code = :code AND u.level = 'commune'"))  # for asyncpg
+_BY_CODE = Statement(_LANDING.format(where="u.code = :code AND u.level = 'commune'"))  # asyncpg: the hot path
 _BY_ID = sa.text(_LANDING.format(where="u.id = :id"))
 _PROVINCE = sa.text(_LANDING.format(where="u.level = 'province' AND u.parent_id IS NULL") + " ORDER BY u.id LIMIT 1")
 
 
 async def route(session: AsyncSession, data: SubmissionIn, hot: asyncpg.Connection | None = None) -> Landing:
     """The commune the submission concerns (by code, or by its name in the address, accent-insensitively), or the
-    province's reception office. By commune code on `hot` when given (one statement, no transaction)."""
+    province's reception office. By commune code in one statement, on `hot` when given (no transaction) or on
+    the session's connection."""
     loc = data.location
     row: Any = None
-    if loc.commune_code and hot is not None:
-        row = await hot.fetchrow(
-            _BY_CODE_RAW.sql, *_BY_CODE_RAW.args({"code": loc.commune_code, "user": CHANNEL_USERNAME})
-        )
-        if row is None:
-            raise DomainError(Code.unknown_commune, details={"field": "location.commune_code"})
-    elif loc.commune_code:
-        row = (await session.execute(_BY_CODE, {"code": loc.commune_code, "user": CHANNEL_USERNAME})).first()
+    if loc.commune_code:
+        conn = hot or await driver(session)
+        row = await conn.fetchrow(_BY_CODE.sql, *_BY_CODE.args({"code": loc.commune_code, "user": CHANNEL_USERNAME}))
         if row is None:
             raise DomainError(Code.unknown_commune, details={"field": "location.commune_code"})
     else:

@@ -24,7 +24,7 @@ from api.lean import dependency
 from api.models.cases.schemas import CaseCreate, CaseCreated
 from api.services import calendar as calendar_service
 from api.services.cases import intake as intake_service
-from api.services.cases.writer import SignerChanged
+from api.services.cases.writer import IntakeWriter, SignerChanged
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -65,17 +65,7 @@ async def lean_create(request: Request) -> Response | None:
         signer = (known[1].fingerprint, known[1].calendar_version)
     writer = await dependency(request, get_intake_writer)
     try:
-        created = await intake_service.create(
-            session,
-            ctx.officer,
-            ctx.settings,
-            data,
-            today=today(),
-            env=ctx.env,
-            idempotency_key=key,
-            writer=writer,
-            remembered=signer,
-        )
+        created = await _intake(ctx, data, writer, key, signer)
     except (SignerChanged, DomainError):
         if known is None:
             raise
@@ -98,6 +88,16 @@ async def lean_create(request: Request) -> Response | None:
 async def create(
     data: CaseCreate, ctx: Ctx, writer: IntakeWriterDep, idempotency_key: IdempotencyKey = None
 ) -> CaseCreated:
+    return await _intake(ctx, data, writer, idempotency_key)
+
+
+async def _intake(
+    ctx: OfficerContext,
+    data: CaseCreate,
+    writer: IntakeWriter,
+    idempotency_key: str | None,
+    remembered: tuple[str, int] | None = None,
+) -> CaseCreated:
     return await intake_service.create(
         ctx.session,
         ctx.officer,
@@ -107,4 +107,5 @@ async def create(
         env=ctx.env,
         idempotency_key=idempotency_key,
         writer=writer,
+        remembered=remembered,
     )

@@ -24,7 +24,7 @@ from api.models.unit import Unit
 from api.models.user import User
 from api.services.calendar import DeadlineEnv, store_timers
 from api.services.cases import access, domain, presenters, queries, trail
-from api.services.cases.writer import PARTY_FIELDS, IntakeWriter, SignerChanged, write
+from api.services.cases.writer import PARTY_FIELDS, IntakeWriter, SignerChanged, reserve_ids, write
 from api.settings import Settings
 from api.vault import Vault, vault_for
 from workflows.cases import Kind, Role, Status
@@ -84,8 +84,8 @@ def _party_draft(vault: Vault, kind: str, data: dict[str, Any]) -> CaseParty:
 
 
 class IdBlock:
-    """Case ids reserved from the sequence a block at a time (one query per block, not per intake): the id
-    is needed before the INSERT because the first event's hash covers it. Per database."""
+    """Case ids reserved a block at a time (one query per block, not per intake), per database, for intake
+    without a writer (the writer keeps a block of its own)."""
 
     SIZE = 32
 
@@ -96,10 +96,7 @@ class IdBlock:
         key = session.get_bind().engine  # one pool of ids per database engine
         free = self._free.setdefault(key, [])
         if not free:
-            rows = await conn.fetch(
-                "SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, $1)", self.SIZE
-            )
-            free.extend(sorted((r[0] for r in rows), reverse=True))
+            free.extend(await reserve_ids(conn, self.SIZE))
         return free.pop()
 
 

@@ -177,6 +177,13 @@ async def write(conn: asyncpg.Connection, letters: Sequence[dict[str, Any]]) -> 
     return {row[0]: (list(row[3]) if row[2] else None) if row[1] else SignerChanged() for row in rows}
 
 
+async def reserve_ids(conn: asyncpg.Connection, count: int) -> list[int]:
+    """`count` case ids from the sequence in one query, the lowest last (for `pop`): the id is needed before the
+    INSERT because the first event's hash covers it."""
+    rows = await conn.fetch("SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, $1)", count)
+    return sorted((r[0] for r in rows), reverse=True)
+
+
 class Connections(Protocol):
     async def acquire(self) -> asyncpg.Connection: ...
 
@@ -221,12 +228,9 @@ class IntakeWriter:
         if not self._free_ids:
             conn = await self._connections.acquire()
             try:
-                rows = await conn.fetch(
-                    "SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, $1)", self.ID_BLOCK
-                )
+                self._free_ids = await reserve_ids(conn, self.ID_BLOCK)
             finally:
                 await self._connections.release(conn)
-            self._free_ids.extend(sorted((r[0] for r in rows), reverse=True))
         return self._free_ids.pop()
 
     async def write(self, letter: dict[str, Any]) -> list[int] | None:
