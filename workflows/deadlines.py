@@ -318,18 +318,22 @@ def resolution_timers(facts: CaseFacts, decided_on: date, sets: tuple[RuleSet, .
     return []
 
 
-# Notification duties: met only by a recorded notice, never by closing the case.
+# Notification duties: met only by a recorded notice (POST /cases/{id}/notices), never by closing the case. The
+# one list of them: the notice endpoint accepts exactly these, and every timer the engine creates is either one of
+# them or one of PERIOD_TIMERS (a test walks the engine to keep it so).
 NOTICE_TIMERS = frozenset(
     {
-        "notify_acceptance",
-        "send_decision",
-        "send_conclusion",
-        "publish_conclusion",
-        "notify_suspension",
-        "notify_resumption",
-        "notify_termination",
+        "notify_acceptance",  # LTC art. 29
+        "send_decision",  # LKN art. 32, 41
+        "send_conclusion",  # LTC art. 35
+        "publish_conclusion",  # LTC art. 40
+        "notify_suspension",  # Decree 155/2026
+        "notify_resumption",  # Decree 155/2026
+        "notify_termination",  # Decree 155/2026
     }
 )
+# Periods ended by a step of the case itself (processing, acceptance, transfer, resolution), never by a notice.
+PERIOD_TIMERS = frozenset({"processing", "acceptance", "transfer", "resolution"})
 
 
 def complete(timers: list[Timer], names: set[str] | None, on: date) -> list[Timer]:

@@ -5,12 +5,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, field_validator, model_validator
 
 from api.types import Id32, Id64, StrictDate, clean_any, clean_text
 from workflows.calendar import Basis
 from workflows.cases import Kind, Status
-from workflows.deadlines import TimerStatus
+from workflows.deadlines import NOTICE_TIMERS, TimerStatus
 from workflows.identity import id_number_problem
 
 MAX_CONTENT = 20_000
@@ -220,8 +220,15 @@ class CompetenceIn(Strict):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+_NOTICE_ENUM: list[JsonValue] = [*sorted(NOTICE_TIMERS)]
+
+
 class NoticeIn(Strict):
-    timer: Literal["notify_acceptance", "send_decision", "send_conclusion", "publish_conclusion"]
+    timer: str = Field(
+        max_length=32,
+        description="A notification duty the engine created on the case (workflows.deadlines.NOTICE_TIMERS)",
+        json_schema_extra={"enum": _NOTICE_ENUM},
+    )
     sent_on: StrictDate
     recipients: str | None = Field(
         default=None, max_length=500, description="Free text; sealed on a case with protected parties"
@@ -231,6 +238,13 @@ class NoticeIn(Strict):
         max_length=50,
         description="The parties notified, by reference (a notice to a denouncer names no one in clear)",
     )
+
+    @field_validator("timer", mode="after")
+    @classmethod
+    def _notice_timer(cls, value: str) -> str:
+        if value not in NOTICE_TIMERS:
+            raise ValueError(f"not a notification duty; one of {', '.join(sorted(NOTICE_TIMERS))}")
+        return value
 
 
 class PartyOut(BaseModel):
@@ -298,6 +312,14 @@ class CaseOut(BaseModel):
     allowed_actions: list[str]
     created_at: datetime
     updated_at: datetime
+    oversight_escalated: bool | None = Field(
+        default=None,
+        description="Every inspector is named as accused: the case is overseen by the chief inspector or a head "
+        "above (GET /cases/{id}; null in other answers)",
+    )
+    oversight_reason: str | None = Field(
+        default=None, description="all_inspectors_accused | inspectorate_accused | everyone_accused"
+    )
 
 
 class CaseCreated(CaseOut):

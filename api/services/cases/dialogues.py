@@ -94,7 +94,8 @@ async def record_notice(
     case = loaded.case
     access.ensure_desk_or_head(principal, case, Code.notice_forbidden)
     timers = domain.load_timers(case)
-    if timer_name not in NOTICE_TIMERS or not any(t.name == timer_name and t.is_open() for t in timers):
+    duty = next((t for t in timers if t.name == timer_name and t.is_open()), None)
+    if timer_name not in NOTICE_TIMERS or duty is None:
         open_notices = sorted(t.name for t in timers if t.is_open() and t.name in NOTICE_TIMERS)
         raise DomainError(Code.no_such_notice, details={"field": "timer", "open": open_notices})
     unknown = sorted(set(recipient_party_ids) - {p.id for p in loaded.parties})
@@ -105,7 +106,7 @@ async def record_notice(
         received_at=case.received_at,
         today=today,
         field="sent_on",
-        previous=case.decision_date or case.accepted_on,
+        previous=duty.start_date,  # the notice follows the decision that created the duty, on its real date
     )
     store_timers(case, dl.complete(timers, {timer_name}, sent_on), env)
     return await queries.record_step(
