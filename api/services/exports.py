@@ -1,6 +1,11 @@
 """A report form as the official table: CSV (UTF-8 with BOM, so Excel reads Vietnamese) and XLSX (grouped and
 merged header rows, column numbers, frozen header, number formats, a footer with the period and the time it was
-made). Both are written from the same document as the JSON, so their figures are the JSON's."""
+made). Both are written from the same document as the JSON, so their figures are the JSON's.
+
+No text cell can be read as a formula (CSV/formula injection: a unit's name is typed by an administrator and a
+spreadsheet opened by many): in CSV a text beginning with `=`, `+`, `-`, `@`, a tab or a carriage return is
+written after a single quote, as OWASP advises; in XLSX every text is a string cell (never a formula) marked with
+Excel's own quote prefix. Figures stay numbers, negative ones included."""
 
 import csv
 import io
@@ -11,6 +16,25 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 FIXED = ("STT", "Mã đơn vị", "Đơn vị")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Any) -> Any:
+    """A text that a spreadsheet would take for a formula, quoted; anything else (figures) as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _put(ws: Any, row: int, column: int, value: Any) -> Any:
+    """A cell holding `value`: a text is always a string cell (openpyxl makes a formula of a text beginning with
+    `=`), quote-prefixed when it looks like one, so editing it in Excel does not turn it into one either."""
+    cell = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if value.startswith(FORMULA_START):
+            cell.quotePrefix = True
+    return cell
 
 
 def _stamp(doc: dict[str, Any]) -> str:
@@ -37,12 +61,16 @@ def _rows(doc: dict[str, Any]) -> list[tuple[str, str, str, list[float]]]:
 def to_csv(doc: dict[str, Any]) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow([f"{doc['official']} — {doc['title']}"])
-    w.writerow([_stamp(doc)])
-    w.writerow([*FIXED, *(" / ".join([*c["groups"], c["label"]]) for c in doc["columns"])])
-    w.writerow(["", "", "", *(f"({c['number']})" for c in doc["columns"])])
+
+    def row(cells: list[Any]) -> None:
+        w.writerow([_csv_cell(c) for c in cells])
+
+    row([f"{doc['official']} — {doc['title']}"])
+    row([_stamp(doc)])
+    row([*FIXED, *(" / ".join([*c["groups"], c["label"]]) for c in doc["columns"])])
+    row(["", "", "", *(f"({c['number']})" for c in doc["columns"])])
     for number, code, name, values in _rows(doc):
-        w.writerow([number, code, name, *values])
+        row([number, code, name, *values])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -59,13 +87,13 @@ def to_xlsx(doc: dict[str, Any]) -> bytes:
     columns = doc["columns"]
     width = len(FIXED) + len(columns)
     depth = max(len(c["groups"]) for c in columns) + 1  # header rows above the numbers row
-    ws.cell(row=1, column=1, value=f"{doc['official']} — {doc['title']}").font = Font(bold=True, size=13)
+    _put(ws, 1, column=1, value=f"{doc['official']} — {doc['title']}").font = Font(bold=True, size=13)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
-    ws.cell(row=2, column=1, value=_stamp(doc)).font = Font(italic=True)
+    _put(ws, 2, column=1, value=_stamp(doc)).font = Font(italic=True)
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
     top = 4
     for i, label in enumerate(FIXED, start=1):
-        ws.cell(row=top, column=i, value=label)
+        _put(ws, top, column=i, value=label)
         ws.merge_cells(start_row=top, start_column=i, end_row=top + depth - 1, end_column=i)
     # Group rows: neighbouring columns under the same group path are merged; a label sits below its groups and
     # is merged down to the last header row.
@@ -81,19 +109,19 @@ def to_xlsx(doc: dict[str, Any]) -> bytes:
             while k + 1 < len(columns) and columns[k + 1]["groups"][: level + 1] == path:
                 k += 1
             col = len(FIXED) + j + 1
-            ws.cell(row=top + level, column=col, value=path[-1])
+            _put(ws, top + level, column=col, value=path[-1])
             if k > j:
                 ws.merge_cells(start_row=top + level, start_column=col, end_row=top + level, end_column=col + k - j)
             j = k + 1
     for j, c in enumerate(columns):
         col = len(FIXED) + j + 1
         row = top + len(c["groups"])
-        ws.cell(row=row, column=col, value=c["label"])
+        _put(ws, row, column=col, value=c["label"])
         if row < top + depth - 1:
             ws.merge_cells(start_row=row, start_column=col, end_row=top + depth - 1, end_column=col)
     numbers = top + depth
     for j, c in enumerate(columns):
-        ws.cell(row=numbers, column=len(FIXED) + j + 1, value=f"({c['number']})")
+        _put(ws, numbers, column=len(FIXED) + j + 1, value=f"({c['number']})")
     for r in range(top, numbers + 1):
         for col in range(1, width + 1):
             cell = ws.cell(row=r, column=col)
@@ -103,11 +131,11 @@ def to_xlsx(doc: dict[str, Any]) -> bytes:
     for i, (number, code, name, values) in enumerate(_rows(doc)):
         r = first + i
         kind = doc["rows"][i]["type"]
-        ws.cell(row=r, column=1, value=int(number) if number else None)
-        ws.cell(row=r, column=2, value=code)
-        ws.cell(row=r, column=3, value=name)
+        _put(ws, r, column=1, value=int(number) if number else None)
+        _put(ws, r, column=2, value=code)
+        _put(ws, r, column=3, value=name)
         for j, value in enumerate(values):
-            cell = ws.cell(row=r, column=len(FIXED) + j + 1, value=value)
+            cell = _put(ws, r, column=len(FIXED) + j + 1, value=value)
             cell.number_format = "#,##0.00" if money[j] else "#,##0"
         for col in range(1, width + 1):
             cell = ws.cell(row=r, column=col)
