@@ -3,11 +3,13 @@
 from fastapi import APIRouter
 
 from api.clock import today
-from api.deps import CurrentOfficer, DeadlineEnvDep, SessionDep
+from api.deps import CurrentOfficer, DeadlineEnvDep, SessionDep, SettingsDep
 from api.models.cases.schemas import UrgentCase
 from api.pagination import CursorQuery, LimitQuery, Page
 from api.services import deadlines as deadline_service
+from api.services.cases import sealed_text
 from api.types import Id32
+from api.vault import vault_for
 
 router = APIRouter(prefix="/deadlines", tags=["deadlines"])
 
@@ -16,6 +18,7 @@ async def _page(
     session: SessionDep,
     principal: CurrentOfficer,
     env: DeadlineEnvDep,
+    settings: SettingsDep,
     *,
     overdue: bool,
     unit_id: int | None,
@@ -26,13 +29,14 @@ async def _page(
     rows, next_cursor = await deadline_service.urgent(
         session, principal, env, now, overdue=overdue, unit_id=unit_id, limit=limit, cursor=cursor
     )
+    vault = vault_for(settings)
     items = [
         UrgentCase(
             case_id=u.case.id,
             tracking_code=u.case.tracking_code,
             kind=u.case.kind,
             status=u.case.status,
-            title=u.case.title,
+            title=sealed_text.opened(u.case, vault)[0],  # a sealed denunciation's, for those who may read it
             competent_unit_id=u.case.competent_unit_id,
             escalated_to_unit_id=u.case.escalated_to_unit_id,
             timer=u.timer.name,
@@ -50,11 +54,12 @@ async def overdue(
     session: SessionDep,
     principal: CurrentOfficer,
     env: DeadlineEnvDep,
+    settings: SettingsDep,
     unit_id: Id32 | None = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[UrgentCase]:
-    return await _page(session, principal, env, overdue=True, unit_id=unit_id, limit=limit, cursor=cursor)
+    return await _page(session, principal, env, settings, overdue=True, unit_id=unit_id, limit=limit, cursor=cursor)
 
 
 @router.get(
@@ -66,8 +71,9 @@ async def due_soon(
     session: SessionDep,
     principal: CurrentOfficer,
     env: DeadlineEnvDep,
+    settings: SettingsDep,
     unit_id: Id32 | None = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[UrgentCase]:
-    return await _page(session, principal, env, overdue=False, unit_id=unit_id, limit=limit, cursor=cursor)
+    return await _page(session, principal, env, settings, overdue=False, unit_id=unit_id, limit=limit, cursor=cursor)

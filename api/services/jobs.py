@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api import clock
 from api.services import checkpoints, deadlines, users, webhooks
+from api.services.cases import intake, sealed_text
 from api.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,9 @@ async def run_once(
     checkpointed = False
     async with maker() as session:
         await users.purge_login_attempts(session, settings)
+    async with maker() as session:  # issue 21: idempotency fingerprints past their window; old clear denunciations
+        await intake.purge_idempotency(session, settings)
+        await sealed_text.seal_existing(session, settings)
     if settings.checkpoint_hours > 0:
         async with maker() as session:
             if await checkpoints.due(session, datetime.now(UTC), settings.checkpoint_hours):

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from api.models.base import created_at_column
@@ -22,6 +22,11 @@ class Case(SQLModel, table=True):
     channel: str = Field(sa_column=sa.Column(sa.String(24), nullable=False))
     title: str = Field(sa_column=sa.Column(sa.String(500), nullable=False))
     content: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    # A denunciation's title and content, sealed together (api/services/cases/sealed_text.py; the clear columns
+    # then hold ""), and the keyed MACs of their folded words, which search matches (GIN index ixx_cases_text_words,
+    # migration 0021).
+    sealed_text: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    text_words: list[int] | None = Field(default=None, sa_column=sa.Column(ARRAY(sa.BigInteger)))
     received_at: date = Field(sa_column=sa.Column(sa.Date, nullable=False))
     receiving_unit_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("units.id"), nullable=False))
     competent_unit_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("units.id"), nullable=False))
@@ -94,9 +99,11 @@ class Case(SQLModel, table=True):
     max_due_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date, index=True))
     # LTC art. 38: an overdue denunciation is escalated to the supervising unit's head.
     escalated_to_unit_id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("units.id")))
-    # A retried intake with the same Idempotency-Key returns the case made the first time.
+    # A retried intake with the same Idempotency-Key returns the case made the first time. A citizen-channel key
+    # (it is scoped by the device) is erased with the fingerprint when its window ends (intake.purge_idempotency).
     idempotency_key: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
-    # SHA-256 of the request first made with that key: the same key with another body is refused.
+    # Keyed HMAC of the request first made with that key, its identity fields left out (intake.fingerprint_input):
+    # the same key with another letter is refused. Erased after IDEMPOTENCY_HOURS.
     idempotency_fingerprint: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
     # Anchor of the event chain, kept by a trigger in the transaction that adds an event (migration 0010).
     event_count: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))

@@ -6,11 +6,11 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api import errors
 from api.clock import today
-from api.deps import Ctx, CurrentOfficer, ExpensiveOfficer, ReadableCase, SessionDep
+from api.deps import Ctx, CurrentOfficer, ExpensiveOfficer, ReadableCase, SessionDep, SettingsDep
 from api.models.cases.schemas import CaseFilters, CaseListItem, CaseOut, ChainReport, DuplicateOut, EventOut
 from api.pagination import CursorQuery, LimitQuery, Page
 from api.services.cases import duplicates as duplicate_service
-from api.services.cases import presenters
+from api.services.cases import presenters, sealed_text
 from api.services.cases import queries as query_service
 from api.types import Id64
 from api.vault import vault_for
@@ -25,15 +25,26 @@ router = APIRouter(prefix="/cases", tags=["cases"])
     responses=errors.responses(422, 429),
 )
 async def list_(
-    request: Request, session: SessionDep, principal: CurrentOfficer, filters: Annotated[CaseFilters, Query()]
+    request: Request,
+    session: SessionDep,
+    principal: CurrentOfficer,
+    settings: SettingsDep,
+    filters: Annotated[CaseFilters, Query()],
 ) -> Page[CaseListItem]:
     if filters.q:  # text search is the expensive kind of list: counted per officer
         request.app.state.expensive_limiter.check(f"officer:{principal.id}")
     now = today()
     rows, next_cursor = await query_service.list_cases(
-        session, principal, filters, today=now, limit=filters.limit, cursor=filters.cursor
+        session,
+        principal,
+        filters,
+        today=now,
+        limit=filters.limit,
+        cursor=filters.cursor,
+        text_keys=sealed_text.keys_for(settings),
     )
-    return Page(items=[presenters.list_item(c, now) for c in rows], next_cursor=next_cursor)
+    vault = vault_for(settings)
+    return Page(items=[presenters.list_item(c, now, vault) for c in rows], next_cursor=next_cursor)
 
 
 @router.get(
@@ -86,5 +97,7 @@ async def verify_events(case: ReadableCase, session: SessionDep) -> ChainReport:
     summary="Đơn trùng / lặp lại: cùng người hoặc nội dung tương tự",
     responses=errors.responses(404, 429),
 )
-async def duplicates(case: ReadableCase, session: SessionDep, principal: ExpensiveOfficer) -> list[DuplicateOut]:
-    return await duplicate_service.similar(session, principal, case)
+async def duplicates(
+    case: ReadableCase, session: SessionDep, principal: ExpensiveOfficer, settings: SettingsDep
+) -> list[DuplicateOut]:
+    return await duplicate_service.similar(session, principal, case, vault_for(settings))

@@ -124,6 +124,8 @@ async def _transfer(ctx: Ctx) -> None:
                 "field",
                 "title",
                 "content",
+                "sealed_text",  # a denunciation's text stays sealed in the copy, and found by the same words
+                "text_words",
                 "complaint_round",
                 "previous_case_id",
                 "decision_known_date",

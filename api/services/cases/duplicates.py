@@ -11,7 +11,8 @@ from api.errors import Code, DomainError, timed_out
 from api.models.cases import Case, CaseParty, DuplicateDismissal
 from api.models.cases.schemas import DuplicateOut
 from api.services import search
-from api.services.cases import access
+from api.services.cases import access, sealed_text
+from api.vault import Vault
 
 # pg_trgm's default similarity threshold, which its `%` operator (served by ixx_cases_content_trgm) applies.
 SIMILARITY_THRESHOLD = 0.3
@@ -42,13 +43,18 @@ async def _similar_wording(session: AsyncSession, content: str) -> list[int]:
     return found
 
 
-async def similar(session: AsyncSession, principal: Officer, case: Case, limit: int = 20) -> list[DuplicateOut]:
+async def similar(
+    session: AsyncSession, principal: Officer, case: Case, vault: Vault, limit: int = 20
+) -> list[DuplicateOut]:
     if case.kind == "denunciation" and not access.sees_identity(principal, case):
         # Similar wording would link the denunciation to the denouncer's other letters: nothing for a caller
         # who may not know who denounced.
         return []
+    # A sealed denunciation's text is compared with nothing, for nobody (its clear columns are empty, and its
+    # words are only keyed MACs): it is matched by the same person only. A sealed candidate scores 0 likewise.
+    sealed = case.sealed_text is not None
     content = search.folded(case.content)
-    score = sa.func.similarity(search.folded(Case.content), content)
+    score = sa.literal(0.0) if sealed else sa.func.similarity(search.folded(Case.content), content)
     # Denouncers are left out on both sides: "same person" must not link a secret identity to a visible one.
     ids = sa.select(CaseParty.id_number_hash).where(
         CaseParty.case_id == case.id, CaseParty.id_number_hash.is_not(None), access.open_party_clause(case.kind)
@@ -60,7 +66,7 @@ async def similar(session: AsyncSession, principal: Officer, case: Case, limit: 
     # unit's latest UNIT_CANDIDATES letters, and letters with similar wording across every unit (the trigram
     # index) — the last within a time budget: where thousands of letters share their phrases (a campaign, or the
     # benchmark's million), the index must read long posting lists, and the answer then comes from the others.
-    similar_ids = await _similar_wording(session, content)
+    similar_ids = [] if sealed else await _similar_wording(session, content)
     candidates = sa.union(
         sa.select(CaseParty.case_id).where(CaseParty.id_number_hash.in_(ids)),
         sa.select(Case.id)
@@ -97,7 +103,7 @@ async def similar(session: AsyncSession, principal: Officer, case: Case, limit: 
             tracking_code=c.tracking_code,
             kind=c.kind,
             status=c.status,
-            title=c.title,
+            title=sealed_text.opened(c, vault)[0],  # a denunciation here is one the caller may see
             received_at=c.received_at,
             similarity=round(float(s), 3),
             same_person=bool(same),

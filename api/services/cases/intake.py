@@ -23,7 +23,7 @@ from api.models.cases.schemas import CaseCreate, CaseCreated
 from api.models.unit import Unit
 from api.models.user import User
 from api.services.calendar import DeadlineEnv, store_timers
-from api.services.cases import access, domain, presenters, queries, trail
+from api.services.cases import access, domain, presenters, queries, sealed_text, trail
 from api.services.cases.writer import PARTY_FIELDS, IntakeWriter, SignerChanged, reserve_ids, write
 from api.settings import Settings
 from api.vault import Vault, vault_for
@@ -223,6 +223,35 @@ async def _validate_parties(session: AsyncSession, data: CaseCreate, competent_p
     return officer_ids
 
 
+_IDENTITY_EXCLUDED = {"parties": {"__all__": set(IDENTITY_FIELDS)}}
+# The citizen channel's letters: their stored Idempotency-Key is the client's key scoped by its device (or
+# address), so it is erased with the fingerprint when the window ends.
+PUBLIC_CHANNELS = ("mobile", "online")
+
+
+def fingerprint_input(data: CaseCreate) -> bytes:
+    """What the Idempotency-Key fingerprint is made of: the letter without its parties' identities (names, ID
+    numbers, phones, addresses — a public submission's contact is its party). Two bodies that differ only there are
+    the same letter (a retry with a corrected name replays the case made first)."""
+    return data.model_dump_json(exclude=_IDENTITY_EXCLUDED).encode()
+
+
+async def purge_idempotency(session: AsyncSession, settings: Settings) -> int:
+    """Erase the fingerprints whose window (IDEMPOTENCY_HOURS) has ended, with the citizen channel's keys; the
+    desk's keys stay (they name no device), and a retry with one is then 422 idempotency_key_expired. Committed;
+    how many cases."""
+    result = await session.execute(
+        sa.text(
+            "UPDATE cases SET idempotency_fingerprint = NULL, idempotency_key = CASE WHEN channel = ANY(:public) "
+            "THEN NULL ELSE idempotency_key END "
+            "WHERE idempotency_fingerprint IS NOT NULL AND created_at < now() - make_interval(hours => :hours)"
+        ),
+        {"public": list(PUBLIC_CHANNELS), "hours": settings.idempotency_hours},
+    )
+    await session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def _existing(session: AsyncSession, principal: Officer, idempotency_key: str) -> Case | None:
     return await session.scalar(
         sa.select(Case).where(Case.received_by_id == principal.id, Case.idempotency_key == idempotency_key)
@@ -297,7 +326,8 @@ async def create(
         if original is None or original.status not in (Status.resolved, Status.closed):
             raise DomainError(Code.repeat_target_not_decided, details={"field": "repeat_of_case_id"})
     accused_officer_ids = await _validate_parties(session, data, competent_path)
-    fingerprint = hashlib.sha256(data.model_dump_json().encode()).hexdigest() if idempotency_key else None
+    keys = sealed_text.keys_for(settings)
+    fingerprint = keys.idempotency(fingerprint_input(data)) if idempotency_key else None
     conn = None if writer is not None else await driver(session)
     case_id = await writer.next_id() if writer is not None else await IDS.next(session, conn)
     tracking_code = new_tracking_code(today.year)
@@ -344,6 +374,9 @@ async def create(
     store_timers(case, intake_timers(domain.facts(case), data.received_at, env.rules), env)
     clear = [p.model_dump() for p in data.parties]
     vault = vault_for(settings)
+    # A denunciation's title and content go to disk sealed, with the keyed MACs of their words (sealed_text.py);
+    # the draft keeps them in clear for the response to the officer who typed them.
+    text = sealed_text.seal(vault, keys, data.title, data.content) if sealed_text.seals(case.kind) else None
     parties = [_party_draft(vault, case.kind, p) for p in clear]
     roles: dict[str, int] = {}
     for p in data.parties:
@@ -389,8 +422,10 @@ async def create(
         "kind": case.kind,
         "field": case.field,
         "channel": case.channel,
-        "title": case.title,
-        "content": case.content,
+        "title": text.title if text else case.title,
+        "content": text.content if text else case.content,
+        "sealed_text": text.sealed_text if text else None,
+        "text_words": text.words if text else None,
         "received_at": case.received_at,
         "receiving_unit_id": case.receiving_unit_id,
         "competent_unit_id": competent_id,
@@ -451,10 +486,14 @@ async def create(
                 replay_ttl=replay_ttl,
                 location=location,
             )
-        if existing.idempotency_fingerprint not in (None, fingerprint):  # None: recorded before revision 0007
-            raise DomainError(Code.idempotency_key_reused, details={"field": "Idempotency-Key"})
+        # No fingerprint: erased when the key's window ended (purge_idempotency), or never made (before 0021).
+        expired = existing.idempotency_fingerprint is None
         if replay_ttl is not None and existing.created_at is not None and existing.created_at < at - replay_ttl:
+            expired = True
+        if expired:
             raise DomainError(Code.idempotency_key_expired, details={"field": "Idempotency-Key"})
+        if not hmac.compare_digest(existing.idempotency_fingerprint or "", fingerprint or ""):
+            raise DomainError(Code.idempotency_key_reused, details={"field": "Idempotency-Key"})
         # A replay is a read: only for a caller who may still read the case, as it is now, audited as a read.
         assert existing.id is not None
         out = await queries.read(session, principal, existing.id, today=today, env=env, vault=vault)

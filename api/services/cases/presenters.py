@@ -17,7 +17,7 @@ from api.models.cases.schemas import (
     TimerOut,
 )
 from api.services.calendar import DeadlineEnv
-from api.services.cases import access
+from api.services.cases import access, sealed_text
 from api.vault import Vault
 from workflows.cases import Status, allowed_actions
 from workflows.confidentiality import MASK, is_multi_person, is_protected
@@ -106,7 +106,10 @@ def case_out(
     reveal = access.sees_identity(principal, case)
     shown = [party(p, case.kind, reveal, vault) for p in parties]
     timers = [TimerOut(**Timer.from_dict(t).view(env.cal, today)) for t in case.timers]
-    return CaseOut(**_fields(principal, case, shown, timers, handler_ids=handler_ids, repeat_count=repeat_count))
+    fields = _fields(principal, case, shown, timers, handler_ids=handler_ids, repeat_count=repeat_count)
+    # A denunciation's title and content are sealed at rest: opened for whoever may read the case.
+    fields["title"], fields["content"] = sealed_text.opened(case, vault)
+    return CaseOut(**fields)
 
 
 def case_created(
@@ -152,14 +155,14 @@ def _fields(
     }
 
 
-def list_item(case: Case, today: date) -> CaseListItem:
+def list_item(case: Case, today: date, vault: Vault) -> CaseListItem:
     assert case.id is not None
     return CaseListItem(
         id=case.id,
         tracking_code=case.tracking_code,
         kind=case.kind,
         field=case.field,
-        title=case.title,
+        title=sealed_text.opened(case, vault)[0],
         status=case.status,
         version=case.version,
         received_at=case.received_at,

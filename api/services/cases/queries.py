@@ -19,7 +19,7 @@ from api.models.unit import Unit
 from api.pagination import Keyset
 from api.services import search
 from api.services.calendar import DeadlineEnv
-from api.services.cases import access, presenters, trail
+from api.services.cases import access, presenters, sealed_text, trail
 from api.vault import Vault
 from workflows import confidentiality
 from workflows.confidentiality import MULTI_PERSON_SIGNERS
@@ -259,7 +259,14 @@ SORTS: dict[str, Keyset[Case]] = {
 
 
 async def list_cases(
-    session: AsyncSession, principal: Officer, f: CaseFilters, *, today: date, limit: int, cursor: str | None
+    session: AsyncSession,
+    principal: Officer,
+    f: CaseFilters,
+    *,
+    today: date,
+    limit: int,
+    cursor: str | None,
+    text_keys: sealed_text.TextKeys,
 ) -> tuple[list[Case], str | None]:
     stmt = sa.select(Case).where(access.readable(principal))
     if f.kind:
@@ -296,13 +303,15 @@ async def list_cases(
     keyset = SORTS[f.sort]
     if not f.q:
         return await keyset.fetch(session, stmt, limit=limit, cursor=cursor)
+    """The caller's readable cases, filtered. `q`: whole words of the title and content (the clear full-text vector,
+    and for a sealed denunciation the keyed MACs of its words, with `text_keys`) or a tracking code."""
     code = f.q.strip().upper()
     # First the newest TEXT_WINDOW cases of the scope, in list order, then the words among them: when the words
     # are common (the planner often cannot tell) the page is found there at once. Otherwise the full search,
     # which the text index makes fast precisely when the words are rare.
     keys = [c.label(f"k{i}") for i, c in enumerate(keyset.columns)]
     window = keyset.apply(
-        stmt.with_only_columns(*keys, SEARCH_VECTOR.label("sv"), Case.tracking_code),
+        stmt.with_only_columns(*keys, SEARCH_VECTOR.label("sv"), Case.text_words, Case.tracking_code),
         limit=TEXT_WINDOW - 1,
         cursor=cursor,
     ).subquery()
@@ -310,7 +319,11 @@ async def list_cases(
     found = (
         await session.scalars(
             sa.select(window.c[keys[-1].name])
-            .where(sa.or_(search.matches_words(window.c.sv, f.q), window.c.tracking_code == code))
+            .where(
+                sa.or_(
+                    search.matches_words(window.c.sv, f.q), sealed(window.c.text_words), window.c.tracking_code == code
+                )
+            )
             .order_by(*order)
             .limit(limit + 1)
         )
@@ -318,7 +331,9 @@ async def list_cases(
     if len(found) > limit:
         by_id = {c.id: c for c in (await session.scalars(sa.select(Case).where(Case.id.in_(found)))).all()}
         return keyset.page([by_id[i] for i in found], limit)
-    stmt = stmt.where(sa.or_(search.matches_words(SEARCH_VECTOR, f.q), Case.tracking_code == code))
+    stmt = stmt.where(
+        sa.or_(search.matches_words(SEARCH_VECTOR, f.q), sealed(Case.text_words), Case.tracking_code == code)
+    )
     return await keyset.fetch(session, stmt, limit=limit, cursor=cursor)
 
 
@@ -331,6 +346,12 @@ async def events(
     return await _EVENTS.fetch(
         session, sa.select(CaseEvent).where(CaseEvent.case_id == case_id), limit=limit, cursor=cursor
     )
+
+    query = f.q
+
+    def sealed(column: Any) -> sa.ColumnElement[bool]:
+        """A sealed denunciation's words (only within the scope above: `stmt` is the caller's readable cases)."""
+        return sealed_text.matches_words(column, text_keys, query)
 
 
 async def verify_chain(session: AsyncSession, case_id: int) -> tuple[bool, int, int | None]:

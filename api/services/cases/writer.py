@@ -34,6 +34,10 @@ CASE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("channel", "text"),
     ("title", "text"),
     ("content", "text"),
+    # A denunciation's sealed title and content, and its words' keyed MACs as an array literal (a text: unnest
+    # cannot take an array of arrays of different lengths) (api/services/cases/sealed_text.py).
+    ("sealed_text", "text"),
+    ("text_words", "text"),
     ("received_at", "date"),
     ("receiving_unit_id", "int"),
     ("competent_unit_id", "int"),
@@ -104,13 +108,15 @@ WITH v AS (
         AND (SELECT version FROM cache_versions WHERE name = 'calendar') = v.calendar_version) AS signed
     FROM v
 ), c AS (
-    INSERT INTO cases (id, tracking_code, access_key_hash, kind, field, channel, title, content, received_at,
+    INSERT INTO cases (id, tracking_code, access_key_hash, kind, field, channel, title, content, sealed_text,
+        text_words, received_at,
         receiving_unit_id, competent_unit_id, received_by_id, complaint_round, previous_case_id, decision_known_date,
         complexity, remote_area, remote_area_explicit, signer_count, is_anonymous, multi_place_verification,
         level_skipping, repeat_of_case_id, status, version, remedies, extension_count, warnings, timers,
         next_due_date, next_alert_date, max_due_date, idempotency_key, idempotency_fingerprint, event_count,
         event_head, location, created_at, updated_at)
-    SELECT id, tracking_code, access_key_hash, kind, field, channel, title, content, received_at,
+    SELECT id, tracking_code, access_key_hash, kind, field, channel, title, content, sealed_text,
+        CAST(text_words AS bigint[]), received_at,
         receiving_unit_id, competent_unit_id, received_by_id, complaint_round, previous_case_id, decision_known_date,
         complexity, remote_area, remote_area_explicit, signer_count, is_anonymous, multi_place_verification,
         level_skipping, repeat_of_case_id, status, 1, '{{}}'::jsonb, 0, CAST(warnings AS jsonb), CAST(timers AS jsonb),

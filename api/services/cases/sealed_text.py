@@ -1,0 +1,160 @@
+"""A denunciation's title and content, sealed at rest (issue 21), and the keyed index of their words.
+
+What a denunciation says may name or point to its denouncer, so on a denunciation (`confidentiality.
+seals_free_text`) the title and content are sealed together under the identity keys (one Fernet token in
+`cases.sealed_text`, like the sealed free text of its events) and the clear columns hold "": neither they, nor the
+stored full-text vector built from them (migration 0006), nor the trigram indexes hold a word of it. Search still
+finds it by its words: each word, folded (lowercase, no accents, đ → d), is stored as a keyed 64-bit MAC (BLAKE2b
+under a key derived from the identity keys, never stored) in `cases.text_words`, with a GIN index; a query's words
+are MACed the same way and the case must hold them all. The list filters by the caller's readable scope first, so
+only those who may read the case find it. Without the key a dump's MACs confirm no guessed word (the same word has
+the same MAC in every denunciation, so a dump shows which denunciations share words, not which words).
+
+The same derived keys make the Idempotency-Key fingerprint (intake.fingerprint_input): an HMAC, not a plain
+SHA-256 that a list of suspects could be tried against.
+"""
+
+import hashlib
+import hmac
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.settings import Settings
+from api.vault import Vault, vault_for
+from workflows.confidentiality import seals_free_text
+
+_WORD = re.compile(r"\w+")
+MAX_QUERY_WORDS = 10
+SEAL_BATCH = 500
+# One process at a time seals the rows written before revision 0021 (see seal_existing).
+SEAL_LOCK = 0x7469_6570_5345_414C  # "tiepSEAL"
+
+
+class TextKeys:
+    """Keys derived from the oldest identity key (so that adding a key to rotate changes no MAC), each under its
+    own label: they are not in the database, and a MAC made under one says nothing about the other."""
+
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        base = keys[-1].encode()
+        self._words = hashlib.sha256(b"tiepdan-case-words:" + base).digest()
+        self._idempotency = hashlib.sha256(b"tiepdan-idempotency-fingerprint:" + base).digest()
+
+    def word(self, folded_word: str) -> int:
+        """The keyed MAC of one folded word, as a signed 64-bit integer (a bigint of `text_words`)."""
+        digest = hashlib.blake2b(folded_word.encode(), key=self._words, digest_size=8).digest()
+        return int.from_bytes(digest, "big", signed=True)
+
+    def words(self, text: str) -> list[int]:
+        return sorted({self.word(w) for w in words_of(text)})
+
+    def idempotency(self, data: bytes) -> str:
+        return hmac.new(self._idempotency, data, hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=4)
+def _keys(keys: tuple[str, ...]) -> TextKeys:
+    return TextKeys(keys)
+
+
+def keys_for(settings: Settings) -> TextKeys:
+    return _keys(tuple(settings.identity_key_list()))
+
+
+def fold(text: str) -> str:
+    """Lowercase, without accents (đ → d): "Đất ĐAI" → "dat dai", as the clear search folds it."""
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def words_of(text: str) -> set[str]:
+    return set(_WORD.findall(fold(text)))
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """What a denunciation's text is stored as: empty clear columns, the sealed token, the words' MACs (as a
+    PostgreSQL array literal, for the intake statement's text column)."""
+
+    title: str
+    content: str
+    sealed_text: str
+    words: str
+
+
+def _literal(macs: list[int]) -> str:
+    return "{" + ",".join(map(str, macs)) + "}"
+
+
+def seal(vault: Vault, keys: TextKeys, title: str, content: str) -> Sealed:
+    """One Fernet token for both fields (one encryption on the intake's hot path)."""
+    return Sealed(
+        title="",
+        content="",
+        sealed_text=vault.seal({"title": title, "content": content}),
+        words=_literal(keys.words(title + "\n" + content)),
+    )
+
+
+def seals(kind: str) -> bool:
+    return seals_free_text(kind)
+
+
+def opened(case: Any, vault: Vault) -> tuple[str, str]:
+    """The case's (title, content), opened if sealed; for a caller who may read the case."""
+    if getattr(case, "sealed_text", None) is None:
+        return case.title, case.content
+    text = vault.open(case.sealed_text)
+    return str(text["title"]), str(text["content"])
+
+
+def matches_words(column: Any, keys: TextKeys, query: str) -> sa.ColumnElement[bool]:
+    """Every word of `query` is a word of the sealed text behind `column` (`cases.text_words`)."""
+    words = sorted({keys.word(w) for w in _WORD.findall(fold(" ".join(query.split()[:MAX_QUERY_WORDS])))})
+    if not words:
+        return sa.false()
+    wanted = sa.cast(sa.literal(words, ARRAY(sa.BigInteger)), ARRAY(sa.BigInteger))
+    return sa.and_(column.is_not(None), column.op("@>")(wanted))  # the partial index ixx_cases_text_words
+
+
+async def seal_existing(session: AsyncSession, settings: Settings, *, batch: int = SEAL_BATCH) -> int:
+    """Seal the denunciations written in clear before revision 0021 (a migration has no keys), a batch per
+    transaction, under an advisory lock so that processes starting together do not do it twice; idempotent. How
+    many were sealed (0 when none is left, or another process holds the lock)."""
+    vault, keys = vault_for(settings), keys_for(settings)
+    total = 0
+    while True:
+        locked = await session.scalar(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SEAL_LOCK})
+        if not locked:
+            await session.rollback()
+            return total
+        rows = (
+            await session.execute(
+                sa.text(
+                    "SELECT id, title, content FROM cases WHERE kind = 'denunciation' AND sealed_text IS NULL "
+                    "ORDER BY id LIMIT :n FOR UPDATE"
+                ),
+                {"n": batch},
+            )
+        ).all()
+        if rows:
+            sealed = [seal(vault, keys, row.title, row.content) for row in rows]
+            await session.execute(
+                sa.text(
+                    "UPDATE cases c SET title = '', content = '', sealed_text = v.s, "
+                    "text_words = CAST(v.w AS bigint[]) "
+                    "FROM unnest(CAST(:ids AS bigint[]), CAST(:s AS text[]), CAST(:w AS text[])) AS v(id, s, w) "
+                    "WHERE c.id = v.id"
+                ),
+                {"ids": [r.id for r in rows], "s": [x.sealed_text for x in sealed], "w": [x.words for x in sealed]},
+            )
+        await session.commit()
+        total += len(rows)
+        if len(rows) < batch:
+            return total
