@@ -33,7 +33,7 @@ from api.routers import (
 )
 from api.security import Passwords
 from api.services import jobs
-from api.services.attachments import LocalStorage
+from api.services.attachments import LocalStorage, SealedStorage
 from api.services.cases import trail
 from api.services.cases.writer import IntakeWriter
 from api.settings import Settings, get_settings
@@ -137,12 +137,15 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.state.passwords = Passwords(settings)
     trail.configure(settings.chain_secret())
     app.state.expensive_limiter = ratelimit.Limiter(settings.expensive_per_minute, settings.expensive_burst)
-    app.state.storage = LocalStorage(
-        Path(settings.attachments_dir) if settings.attachments_dir else settings.data_dir / "attachments"
+    app.state.storage = SealedStorage(  # names and bytes sealed under the identity keys (api/services/attachments)
+        LocalStorage(Path(settings.attachments_dir) if settings.attachments_dir else settings.data_dir / "attachments"),
+        settings,
     )
     app.state.public_limits = ratelimit.PublicLimits(
         settings.public_per_minute, settings.public_burst, settings.lookup_failures_per_hour, settings.redis_url
     )
+    app.state.trusted_proxies = ratelimit.TrustedProxies(settings.forwarded_allow_ips)
+    app.state.tagger = ratelimit.Tagger(settings)  # keyed daily hashes of client addresses for the limits
     errors.install(app)
     lean.install(  # innermost of the service's middlewares: inside the request id, log, body limit and session scope
         app,

@@ -200,8 +200,14 @@ def main(argv: list[str] | None = None) -> None:
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
         print(f"API: http://{args.host}:{args.port}/docs", file=sys.stderr)
-        uvicorn.run(
-            "api.main:app", host=args.host, port=args.port, workers=args.workers, log_config=None, proxy_headers=True
+        uvicorn.run(  # X-Forwarded-For believed only from FORWARDED_ALLOW_IPS (the app checks it again)
+            "api.main:app",
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_config=None,
+            proxy_headers=True,
+            forwarded_allow_ips=get_settings().forwarded_allow_ips,
         )
     from api import embedded
 

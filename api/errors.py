@@ -156,6 +156,11 @@ class Code(StrEnum):
     attachment_too_large = "attachment_too_large"
     attachment_type_refused = "attachment_type_refused"
     attachment_not_found = "attachment_not_found"
+    attachment_original_only = "attachment_original_only"
+    upload_quota_case = "upload_quota_case"
+    upload_quota_device = "upload_quota_device"
+    upload_quota_address = "upload_quota_address"
+    upload_quota_total = "upload_quota_total"
     duplicate_target_not_found = "duplicate_target_not_found"
 
 
@@ -334,6 +339,24 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.attachment_too_large: (413, "Tệp đính kèm vượt quá dung lượng cho phép"),
     C.attachment_type_refused: (415, "Chỉ nhận ảnh (JPEG, PNG), PDF hoặc âm thanh (MP3, M4A, OGG, WAV)"),
     C.attachment_not_found: (404, "Không tìm thấy tệp đính kèm"),
+    C.attachment_original_only: (
+        403,
+        "Tệp này không tạo được bản sao đã xóa siêu dữ liệu; chỉ người được biết danh tính người tố cáo mới xem "
+        "được bản gốc",
+    ),
+    C.upload_quota_case: (413, "Tổng dung lượng tệp đính kèm của hồ sơ này đã đạt mức tối đa cho phép"),
+    C.upload_quota_device: (
+        429,
+        "Thiết bị này đã gửi quá dung lượng tệp đính kèm cho phép trong ngày; vui lòng thử lại vào ngày mai",
+    ),
+    C.upload_quota_address: (
+        429,
+        "Địa chỉ mạng này đã gửi quá dung lượng tệp đính kèm cho phép trong ngày; vui lòng thử lại vào ngày mai",
+    ),
+    C.upload_quota_total: (
+        429,
+        "Hệ thống đã nhận đủ dung lượng tệp đính kèm cho phép trong ngày; vui lòng thử lại vào ngày mai",
+    ),
     C.duplicate_target_not_found: (422, "Đơn trùng phải chỉ ra đơn gốc (một hồ sơ khác mà bạn được xem)"),
     C.enforcement_not_allowed: (
         409,

@@ -63,6 +63,27 @@ class Settings(BaseSettings):
     idempotency_hours: int = 24  # an Idempotency-Key of the citizen channel is honoured this long
     attachments_dir: str | None = None  # default: <data dir>/attachments
     attachment_max_bytes: int = 10 * 1024 * 1024
+    # Anonymous (citizen channel) uploads: bytes per case in all, per device and per client address a day, and
+    # of all anonymous callers together a day; beyond them 413 (the case's) or 429 until the next day.
+    upload_bytes_per_case: int = 50 * 1024 * 1024
+    upload_bytes_per_device_day: int = 50 * 1024 * 1024
+    upload_bytes_per_address_day: int = 100 * 1024 * 1024
+    upload_bytes_total_day: int = 5 * 1024 * 1024 * 1024
+    # Peers whose X-Forwarded-For is believed (addresses or networks, comma-separated; "*": any): the reverse
+    # proxies in front of the service. Given to uvicorn by `python -m api serve` and used by the app's limits.
+    forwarded_allow_ips: str = "127.0.0.1,::1"
+    login_window_minutes: int = 15
+    cors_origins: list[str] = []
+    log_level: str = "INFO"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    # Deadlines: the processing period's day type is unconfirmed in law (LEGAL.md), so it is a setting.
+    processing_days: int = 10
+    processing_basis: str = "working"
+    due_soon_working_days: int = 3
+    # Background jobs (deadline sweep, webhook delivery); every process may run them safely.
+    jobs_enabled: bool = True
+    jobs_interval_seconds: float = 60.0
+    checkpoint_hours: float = 24.0  # a signed checkpoint of all chain heads this often (0: never)
     login_window_minutes: int = 15
     cors_origins: list[str] = []
     log_level: str = "INFO"

@@ -1,6 +1,9 @@
 """Who is protected and who may see a protected identity (LTC art. 9, 47, 56), and the multi-person
 threshold. Plain rules over plain values: the service supplies the facts, these decide."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from workflows.cases import Role, Status
 
 MASK = "(được giữ bí mật)"
@@ -31,11 +34,79 @@ def holding_unit(status: str, receiving_unit_id: int, competent_unit_id: int) ->
     return receiving_unit_id if status == Status.received else competent_unit_id
 
 
+# Accounts through which the service itself receives letters (the citizen channel, Open311 apps): their usernames
+# begin with this. Nobody signs in as them; being a letter's receiver through them opens nothing.
+SYSTEM_ACCOUNT_PREFIX = "he-thong."
+
+
+def is_system_account(username: str) -> bool:
+    return username.startswith(SYSTEM_ACCOUNT_PREFIX)
+
+
 def may_see_identity(
-    *, roles: frozenset[str], officer_id: int, officer_unit_id: int, received_by_id: int, holding_unit_id: int
+    *,
+    roles: frozenset[str],
+    officer_id: int,
+    officer_unit_id: int,
+    received_by_id: int,
+    received_by_system: bool,
+    holding_unit_id: int,
+    named_accused: bool = False,
 ) -> bool:
-    """A protected identity is shown only to the desk officer who received the case and to the head of the
-    unit holding it (who decides on it)."""
-    if Role.desk_officer.value in roles and received_by_id == officer_id:
+    """Who may see a protected identity (LTC art. 47, 56): the head of the unit holding the case (who decides on
+    it), and the desk officer who received the letter in person — unless the letter came in through a system
+    account (citizen channel, Open311): then being its receiver opens nothing, and only the head sees it.
+    Never a verifier (the file handed to verifiers carries no identity: an officer holding the handler role sees
+    none, whatever else they hold) and never an officer the case names as accused."""
+    if named_accused or Role.handler.value in roles:
+        return False
+    if Role.desk_officer.value in roles and received_by_id == officer_id and not received_by_system:
         return True
     return Role.unit_head.value in roles and officer_unit_id == holding_unit_id
+
+
+# ---- a case always keeps an overseer ----
+
+# Why a case's oversight left its ordinary overseers (the inspectorate's officers, who read every case).
+ALL_INSPECTORS_ACCUSED = "all_inspectors_accused"  # the chief inspector oversees it
+INSPECTORATE_ACCUSED = "inspectorate_accused"  # the chief inspector too: the nearest unaccused head above
+EVERYONE_ACCUSED = "everyone_accused"  # nobody unaccused is left: listed for the province chair, flagged
+
+
+@dataclass(frozen=True, slots=True)
+class Oversight:
+    escalated: bool
+    reason: str | None
+    overseer_ids: frozenset[int]  # who oversees the case now
+
+
+def oversight(
+    *,
+    accused: frozenset[int],
+    inspectors: frozenset[int],
+    chief_inspectors: frozenset[int],
+    heads_above: Sequence[frozenset[int]],
+    province_chairs: frozenset[int],
+) -> Oversight:
+    """Naming officers as accused hides the case from them (LTC art. 47: they may not learn who denounced them),
+    so naming must never leave a case nobody independent reads. `accused`: the officers the case names;
+    `inspectors`: the active officers with the inspector role (they read every case); `chief_inspectors`: the
+    active heads of the inspectorate's unit; `heads_above`: the active heads of each unit strictly above the unit
+    holding the case, nearest first; `province_chairs`: the active heads of the province (the root unit).
+
+    While an unaccused inspector remains, nothing changes. Otherwise the case is escalated (flagged, and an event
+    says so): to the chief inspector if unaccused; else to the nearest unaccused head above the holding unit (who
+    reads it already); else — everyone accused — to the province chair, who may read it (never the identity) so
+    that it is passed to the body above the province, and the flag shows why."""
+    if not accused:
+        return Oversight(False, None, inspectors)
+    free = inspectors - accused
+    if free:
+        return Oversight(False, None, free)
+    chiefs = chief_inspectors - accused
+    if chiefs:
+        return Oversight(True, ALL_INSPECTORS_ACCUSED, chiefs)
+    for heads in heads_above:
+        if heads - accused:
+            return Oversight(True, INSPECTORATE_ACCUSED, heads - accused)
+    return Oversight(True, EVERYONE_ACCUSED, province_chairs)

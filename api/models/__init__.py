@@ -4,7 +4,7 @@ from api.models.audit import AuditEvent
 from api.models.auth import LoginAttempt
 from api.models.calendar import CacheVersion, CalendarOverride
 from api.models.cases import Case, CaseAlert, CaseAssignment, CaseDialogue, CaseEvent, CaseParty, ChainCheckpoint
-from api.models.public import ApiKey, Attachment, CaseRating
+from api.models.public import ApiKey, Attachment, CaseRating, UploadQuota
 from api.models.reception import ReceptionCounter, ReceptionEntry, ReceptionSession
 from api.models.stats import CaseFact, StatReport
 from api.models.unit import Unit
@@ -33,6 +33,7 @@ __all__ = [
     "ReceptionSession",
     "StatReport",
     "Unit",
+    "UploadQuota",
     "User",
     "WebhookDelivery",
     "WebhookSubscription",

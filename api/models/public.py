@@ -3,6 +3,7 @@ schemas. Citizens and apps are not officers: they reach a case only by its track
 
 import re
 from datetime import date, datetime
+from typing import Literal
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field, model_validator
@@ -46,13 +47,28 @@ class Attachment(SQLModel, table=True):
 
     id: int | None = SQLField(default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True))
     case_id: int = SQLField(sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id"), nullable=False, index=True))
-    filename: str = SQLField(sa_column=sa.Column(sa.String(120), nullable=False))
+    # The uploader's file name and the original's SHA-256, sealed (Fernet, IDENTITY_KEYS): JSON {filename, sha256}.
+    sealed: str = SQLField(sa_column=sa.Column(sa.Text, nullable=False))
     content_type: str = SQLField(sa_column=sa.Column(sa.String(64), nullable=False))
     size: int = SQLField(sa_column=sa.Column(sa.BigInteger, nullable=False))
-    sha256: str = SQLField(sa_column=sa.Column(sa.String(64), nullable=False))
     storage_key: str = SQLField(sa_column=sa.Column(sa.String(200), nullable=False))
+    # The metadata-stripped copy (photos and PDF), sealed in the store too; none when it could not be made.
+    copy_key: str | None = SQLField(default=None, sa_column=sa.Column(sa.String(200)))
+    copy_size: int | None = SQLField(default=None, sa_column=sa.Column(sa.BigInteger))
+    copy_sha256: str | None = SQLField(default=None, sa_column=sa.Column(sa.String(64)))
     uploaded_by: str = SQLField(sa_column=sa.Column(sa.String(16), nullable=False))  # citizen | officer
     created_at: datetime | None = SQLField(default=None, sa_column=created_at_column())
+
+
+class UploadQuota(SQLModel, table=True):
+    """Bytes of anonymous uploads counted per day: per keyed daily hash of a client address (`a:…`) or a device
+    id (`d:…`), and of all anonymous callers (`all`). No address is kept; days before yesterday are deleted."""
+
+    __tablename__ = "upload_quotas"
+
+    bucket: str = SQLField(sa_column=sa.Column(sa.String(80), primary_key=True))
+    day: date = SQLField(sa_column=sa.Column(sa.Date, primary_key=True))
+    bytes: int = SQLField(sa_column=sa.Column(sa.BigInteger, nullable=False))
 
 
 # ---- schemas ----
@@ -152,8 +168,13 @@ class ApiKeyCreated(BaseModel):
 
 class AttachmentOut(BaseModel):
     id: int
-    filename: str
+    filename: str = Field(description="The uploader's name for the original; a neutral name for a copy")
     content_type: str
     size: int
-    sha256: str
+    sha256: str | None = Field(description="Of the file you may download (the original or the copy)")
+    form: Literal["original", "copy", "none"] = Field(
+        description="original: the file as uploaded; copy: a copy stripped of metadata (GPS position, device, "
+        "author, software), what those who may not see a denouncer get; none: no clean copy could be made "
+        "(audio, a file that does not open), so nothing is offered to them"
+    )
     created_at: datetime | None

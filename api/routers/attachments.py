@@ -1,5 +1,7 @@
 """Attachments of a case, for officers: list, upload, download (`/cases/{id}/attachments`). A denunciation's
-files (handwriting, photos) go only to those who may see the denouncer."""
+originals (handwriting, photos, with their names and SHA-256) go only to those who may see the denouncer; the
+other readers of the case get the copy stripped of metadata, under a neutral name, or nothing where no copy
+could be made."""
 
 from typing import Annotated
 from urllib.parse import quote
@@ -22,8 +24,12 @@ router = APIRouter(prefix="/cases", tags=["cases"])
 
 
 def _may_open(principal: Officer, case: Case) -> None:
-    if case.kind == "denunciation" and not access.sees_identity(principal, case):
+    if service.protected(case) and not access.sees_identity(principal, case):
         raise DomainError(Code.attachment_not_found)
+
+
+def sees_originals(principal: Officer, case: Case) -> bool:
+    return not service.protected(case) or access.sees_identity(principal, case)
 
 
 async def read_upload(request: Request, file: UploadFile) -> bytes:
@@ -40,10 +46,12 @@ async def read_upload(request: Request, file: UploadFile) -> bytes:
     summary="Tệp đính kèm của hồ sơ",
     responses=errors.responses(404),
 )
-async def list_attachments(case: ReadableCase, session: SessionDep, principal: CurrentOfficer) -> list[AttachmentOut]:
-    _may_open(principal, case)
+async def list_attachments(
+    request: Request, case: ReadableCase, session: SessionDep, principal: CurrentOfficer
+) -> list[AttachmentOut]:
     assert case.id is not None
-    return await service.listed(session, case.id)
+    original = sees_originals(principal, case)
+    return await service.listed(session, request.app.state.storage, case.id, original=original)
 
 
 @router.post(
@@ -72,31 +80,49 @@ async def upload(
         data,
         uploaded_by="officer",
         actor_id=principal.id,
-        max_bytes=request.app.state.settings.attachment_max_bytes,
+        settings=request.app.state.settings,
     )
 
 
 @router.get(
     "/{case_id}/attachments/{attachment_id}",
     summary="Tải tệp đính kèm",
-    responses={200: {"content": {"application/octet-stream": {}}}, **errors.responses(404)},
+    description="The original (header X-Content-SHA256: its SHA-256) for those who may see the sender; on a "
+    "denunciation, for the other readers of the case, the copy stripped of metadata (header X-Attachment-Form: "
+    "copy), or 403 attachment_original_only where no copy could be made.",
+    responses={200: {"content": {"application/octet-stream": {}}}, **errors.responses(403, 404)},
 )
 async def download(
     attachment_id: Id64, request: Request, case: ReadableCase, session: SessionDep, principal: CurrentOfficer
 ) -> Response:
-    _may_open(principal, case)
     assert case.id is not None
     row = await service.one(session, case.id, attachment_id)
-    data = await request.app.state.storage.get(row.storage_key)
-    ascii_name = row.filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    storage = request.app.state.storage
+    original = sees_originals(principal, case)
+    shown = service.out(row, storage, original=original)
+    if original:
+        data = await storage.get(row.storage_key)
+    elif row.copy_key is not None:
+        data = await storage.get(row.copy_key)
+    else:
+        raise DomainError(Code.attachment_original_only)
+    ascii_name = shown.filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
 
-    audit.record(session, actor_id=principal.id, entity="attachment", entity_id=row.id, action="download")
+    audit.record(
+        session,
+        actor_id=principal.id,
+        entity="attachment",
+        entity_id=row.id,
+        action="download",
+        payload={"form": shown.form},
+    )
     await session.commit()
     return Response(
         data,
         media_type=row.content_type,
         headers={
-            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(row.filename)}",
-            "X-Content-SHA256": row.sha256,
+            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(shown.filename)}",
+            "X-Content-SHA256": shown.sha256 or "",
+            "X-Attachment-Form": shown.form,
         },
     )

@@ -12,6 +12,7 @@ from api.deps import AdminOfficer, IntakeWriterDep, SessionDep
 from api.errors import AppError
 from api.models.cases.schemas import Channel
 from api.models.public import ApiKeyCreated, ApiKeyIn, SubmissionIn
+from api.ratelimit import client_address
 from api.services import calendar as calendar_service
 from api.services import open311 as service
 from api.services import public as public_service
@@ -60,9 +61,12 @@ async def _answer(fmt: str, root: str, make: Callable[[], Awaitable[Any]], code:
 
 
 async def _limit(request: Request, device: str | None = None) -> None:
-    keys = [f"ip:{request.client.host if request.client else 'unknown'}"]
+    """The citizen channel's limits, by keyed daily hashes of the client address and the device (no address is
+    kept: api/ratelimit.py)."""
+    tagger = request.app.state.tagger
+    keys = [f"a:{tagger.tag('ip', client_address(request))}"]
     if device:
-        keys.append(f"dev:{device[:64]}")
+        keys.append(f"d:{tagger.tag('dev', device[:64])}")
     await request.app.state.public_limits.hit(*keys)
 
 

@@ -1,5 +1,7 @@
 """`/public`: the citizen and mobile channel, without an officer account. Every route is rate-limited per client
-address and per device id; a citizen reaches only their own case, by tracking code and access key."""
+address and per device id, each counted by a keyed hash that changes daily (api/ratelimit.py): no address is
+kept with a submission, a look-up, a rating or an upload. A citizen reaches only their own case, by tracking code
+and access key."""
 
 import re
 from typing import Annotated
@@ -12,8 +14,10 @@ from api import clock, errors
 from api.deps import IntakeWriterDep, SessionDep, get_hot_connection, get_intake_writer, get_session, release_hot
 from api.errors import Code, DomainError
 from api.lean import dependency
+from api.models.cases import Case
 from api.models.cases.schemas import Channel
 from api.models.public import AttachmentOut, RatingIn, SubmissionCreated, SubmissionIn, SubmissionStatus
+from api.ratelimit import Tagger, client_address
 from api.routers.attachments import read_upload
 from api.services import attachments
 from api.services import calendar as calendar_service
@@ -29,18 +33,27 @@ CODE = r"^[A-Z0-9-]{4,24}$"
 
 
 class Client:
-    """Who is calling, for the limits: the client address and, when the app sends one, its device id."""
+    """Who is calling, for the limits: the client address (behind a trusted proxy, from X-Forwarded-For) and, when
+    the app sends one, its device id — kept in memory for this request only; the limits, the quotas and the
+    Idempotency-Key's scope see keyed hashes of them."""
 
-    def __init__(self, address: str, device: str | None) -> None:
+    def __init__(self, address: str, device: str | None, tagger: Tagger) -> None:
         self.address, self.device = address, device
+        self.day = clock.today()
+        self.address_tag = tagger.tag("ip", address, self.day)
+        self.device_tag = tagger.tag("dev", device, self.day) if device else None
 
     @property
     def keys(self) -> tuple[str, ...]:
-        return (f"ip:{self.address}",) + ((f"dev:{self.device}",) if self.device else ())
+        return (f"a:{self.address_tag}",) + ((f"d:{self.device_tag}",) if self.device_tag else ())
 
     @property
     def scope(self) -> str:
+        """What an Idempotency-Key is bound to (hashed again under a key of its own before it is stored)."""
         return f"dev:{self.device}" if self.device else f"ip:{self.address}"
+
+    def quota(self) -> attachments.Quota:
+        return attachments.Quota(address_tag=self.address_tag, device_tag=self.device_tag, day=self.day)
 
 
 async def client(
@@ -48,7 +61,7 @@ async def client(
 ) -> Client:
     if device_id is not None and not _DEVICE.match(device_id):
         raise DomainError(Code.validation_error, details={"field": "X-Device-Id"})
-    c = Client(request.client.host if request.client else "unknown", device_id)
+    c = Client(client_address(request), device_id, request.app.state.tagger)
     await request.app.state.public_limits.hit(*c.keys)
     return c
 
@@ -139,14 +152,14 @@ async def submit(
     return created
 
 
-async def _own_case(request: Request, session: SessionDep, who: Client, code: str, key: str | None):  # type: ignore[no-untyped-def]
+async def _own_case(request: Request, session: SessionDep, who: Client, code: str, key: str | None) -> Case:
+    """The caller's case; the look-up is counted before it is tried (one step, api/ratelimit.py) and given back
+    when it finds the case, so only failures stay counted, per hashed address and per hashed device."""
     limits = request.app.state.public_limits
-    await limits.lookups_blocked(who.address)
-    try:
-        return await service.find(session, code, key)
-    except DomainError:
-        await limits.failed_lookup(who.address)
-        raise
+    reserved = await limits.reserve_lookup(who.keys)
+    case = await service.find(session, code, key)
+    await limits.lookup_found(reserved)
+    return case
 
 
 @router.get(
@@ -201,7 +214,9 @@ async def rate(
     status_code=status.HTTP_201_CREATED,
     summary="Gửi kèm ảnh, PDF hoặc ghi âm cho hồ sơ của mình",
     description="Multipart field `file`; the type is read from the content (JPEG, PNG, PDF, MP3, M4A, OGG, WAV), "
-    "at most ATTACHMENT_MAX_BYTES (10 MB). Header `X-Access-Key`.",
+    "at most ATTACHMENT_MAX_BYTES (10 MB). Header `X-Access-Key`. Quotas: UPLOAD_BYTES_PER_CASE (413 "
+    "upload_quota_case), and a day UPLOAD_BYTES_PER_DEVICE_DAY, UPLOAD_BYTES_PER_ADDRESS_DAY and "
+    "UPLOAD_BYTES_TOTAL_DAY (429 upload_quota_device / _address / _total).",
     responses=errors.responses(404, 413, 415, 422, 429),
 )
 async def attach(
@@ -224,5 +239,6 @@ async def attach(
         data,
         uploaded_by="citizen",
         actor_id=None,
-        max_bytes=request.app.state.settings.attachment_max_bytes,
+        settings=request.app.state.settings,
+        quota=who.quota(),
     )

@@ -1,25 +1,43 @@
 """Attachments: images, PDF and audio a citizen or an officer adds to a case. The type is read from the content
 (never from the name or the declared type), the SHA-256 recorded, the name made safe, and the bytes kept behind a
-small storage interface (local disk by default; an S3-compatible store can implement the same three methods)."""
+small storage interface (local disk by default; an S3-compatible store can implement the same three methods).
+
+Nothing at rest names the sender: the bytes are sealed under the identity keys (`SealedStorage`, Fernet around any
+`Storage`), and the name and the SHA-256 of the original are sealed in the row. A photo or PDF also gets a copy
+rebuilt from its pixels (`clean_copy`: no EXIF/XMP, GPS position, device, author or software survives), sealed
+too; on a case with protected parties (a denunciation) those who may not see the denouncer get only that copy,
+under a neutral name, and nothing where no copy could be made (audio, an image or PDF that does not open)."""
 
 import asyncio
 import hashlib
+import io
+import json
+import math
 import os
 import re
 import secrets
 import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import Code, DomainError
 from api.models.cases import Case
 from api.models.public import Attachment, AttachmentOut
 from api.services import audit
+from api.settings import Settings
+from workflows import confidentiality
 
 MAX_PER_CASE = 20
+MAX_IMAGE_PIXELS = 50_000_000  # an image larger than this gets no copy (decompression bombs)
+MAX_PDF_PAGES = 20  # a longer PDF gets no copy (each page is rendered to pixels)
+PDF_DPI = 110
+MAX_PAGE_PIXELS = 8_000_000
 
 
 class Storage(Protocol):
@@ -59,6 +77,40 @@ class LocalStorage:
         await asyncio.to_thread(self._path(key).unlink, True)
 
 
+class SealedStorage:
+    """Any `Storage`, with every file sealed (Fernet under IDENTITY_KEYS, newest first seals, all open) before it
+    leaves the process: the attachment store and its backups hold no readable byte. Also seals and opens the
+    small metadata kept in the row (the uploader's file name, the original's SHA-256)."""
+
+    def __init__(self, inner: Storage, settings: Settings) -> None:
+        self.inner = inner
+        self._fernet = MultiFernet([Fernet(k.encode()) for k in settings.identity_key_list()])
+
+    async def put(self, key: str, data: bytes) -> None:
+        sealed = await asyncio.to_thread(self._fernet.encrypt, data)
+        await self.inner.put(key, sealed)
+
+    async def get(self, key: str) -> bytes:
+        sealed = await self.inner.get(key)
+        try:
+            return await asyncio.to_thread(self._fernet.decrypt, sealed)
+        except InvalidToken as exc:
+            raise ValueError("attachment cannot be opened with the configured IDENTITY_KEYS") from exc
+
+    async def delete(self, key: str) -> None:
+        await self.inner.delete(key)
+
+    def seal(self, meta: dict[str, Any]) -> str:
+        return self._fernet.encrypt(json.dumps(meta, ensure_ascii=False).encode()).decode()
+
+    def open(self, token: str) -> dict[str, Any]:
+        try:
+            opened: dict[str, Any] = json.loads(self._fernet.decrypt(token.encode()))
+        except InvalidToken as exc:
+            raise ValueError("attachment metadata cannot be opened with the configured IDENTITY_KEYS") from exc
+        return opened
+
+
 def sniff(data: bytes) -> str | None:
     """The content type the bytes really are, among those accepted; None for anything else."""
     if data.startswith(b"\xff\xd8\xff"):
@@ -89,6 +141,72 @@ EXTENSIONS = {
 }
 
 
+def _clean_image(data: bytes, content_type: str) -> bytes | None:
+    from PIL import Image, ImageOps
+
+    with Image.open(io.BytesIO(data)) as opened:
+        if opened.width * opened.height > MAX_IMAGE_PIXELS:
+            return None
+        upright = ImageOps.exif_transpose(opened)  # the picture as it was taken (the EXIF goes below)
+        alpha = upright.mode in ("RGBA", "LA", "PA") or (upright.mode == "P" and "transparency" in upright.info)
+        grey = upright.mode in ("1", "L", "LA", "I", "I;16", "F")
+        if content_type == "image/jpeg":
+            mode = "L" if grey else "RGB"
+        else:
+            mode = ("LA" if grey else "RGBA") if alpha else ("L" if grey else "RGB")
+        pixels = upright.convert(mode)
+        # A new image from the bare pixels: no EXIF, XMP, ICC profile, comment or text chunk can follow.
+        bare = Image.frombytes(mode, pixels.size, pixels.tobytes())
+    out = io.BytesIO()
+    if content_type == "image/jpeg":
+        bare.save(out, "JPEG", quality=90)
+    else:
+        bare.save(out, "PNG")
+    return out.getvalue()
+
+
+def _clean_pdf(data: bytes) -> bytes | None:
+    """Each page rendered to pixels (PDFium) and the pixels made a new PDF: no document information, XMP,
+    annotation author, embedded file, script or image metadata of the original survives."""
+    import pypdfium2 as pdfium
+    from PIL import Image
+
+    doc = pdfium.PdfDocument(data)
+    try:
+        if not 0 < len(doc) <= MAX_PDF_PAGES:
+            return None
+        pages = []
+        for i in range(len(doc)):
+            page = doc[i]
+            try:
+                width, height = page.get_size()  # points
+                scale = PDF_DPI / 72
+                if width * height * scale * scale > MAX_PAGE_PIXELS:
+                    scale = math.sqrt(MAX_PAGE_PIXELS / max(width * height, 1.0))
+                rendered = page.render(scale=scale).to_pil().convert("RGB")
+                pages.append(Image.frombytes("RGB", rendered.size, rendered.tobytes()))
+            finally:
+                page.close()
+    finally:
+        doc.close()
+    out = io.BytesIO()
+    pages[0].save(out, "PDF", save_all=True, append_images=pages[1:], resolution=float(PDF_DPI))
+    return out.getvalue()
+
+
+def clean_copy(data: bytes, content_type: str) -> bytes | None:
+    """A copy without metadata of a JPEG, PNG or PDF; None for any other type, or for a file that does not open
+    cleanly (then no copy is offered: the original stays for those who may see the sender)."""
+    try:
+        if content_type in ("image/jpeg", "image/png"):
+            return _clean_image(data, content_type)
+        if content_type == "application/pdf":
+            return _clean_pdf(data)
+    except Exception:  # noqa: BLE001 - a file the libraries cannot read cleanly gets no copy, never a 500
+        return None
+    return None
+
+
 def safe_filename(name: str | None, content_type: str) -> str:
     """The uploader's name without any path, control or odd characters, at most 100 characters, ending with the
     extension of what the content really is."""
@@ -100,17 +218,62 @@ def safe_filename(name: str | None, content_type: str) -> str:
     return stem + EXTENSIONS[content_type]
 
 
+@dataclass(frozen=True)
+class Quota:
+    """Who an anonymous upload counts against: keyed daily hashes of the device id and the client address
+    (api/ratelimit.py, Tagger), never the address itself."""
+
+    address_tag: str
+    device_tag: str | None
+    day: date
+
+
+_COUNT_BYTES = sa.text("""
+    INSERT INTO upload_quotas (bucket, day, bytes) VALUES (:bucket, :day, :n)
+    ON CONFLICT (bucket, day) DO UPDATE SET bytes = upload_quotas.bytes + EXCLUDED.bytes
+    WHERE upload_quotas.bytes + EXCLUDED.bytes <= :limit
+    RETURNING bytes
+""")
+
+
+async def _count_quota(session: AsyncSession, settings: Settings, case: Case, size: int, quota: Quota) -> None:
+    """Checked and counted in one statement per bucket (in the upload's transaction: a refused or failed
+    upload counts nothing). Days before yesterday are forgotten."""
+    used = await session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Attachment.size), 0)).where(
+            Attachment.case_id == case.id, Attachment.uploaded_by == "citizen"
+        )
+    )
+    if int(used or 0) + size > settings.upload_bytes_per_case:
+        raise DomainError(Code.upload_quota_case, details={"max_bytes": settings.upload_bytes_per_case})
+    await session.execute(sa.text("DELETE FROM upload_quotas WHERE day < :d"), {"d": quota.day - timedelta(days=1)})
+    buckets = [(f"a:{quota.address_tag}", settings.upload_bytes_per_address_day, Code.upload_quota_address)]
+    if quota.device_tag:
+        buckets.append((f"d:{quota.device_tag}", settings.upload_bytes_per_device_day, Code.upload_quota_device))
+    buckets.append(("all", settings.upload_bytes_total_day, Code.upload_quota_total))
+    for bucket, limit, code in buckets:
+        counted = None
+        if size <= limit:
+            counted = await session.scalar(
+                _COUNT_BYTES, {"bucket": bucket, "day": quota.day, "n": size, "limit": limit}
+            )
+        if counted is None:
+            raise DomainError(code, details={"max_bytes_per_day": limit}, headers={"Retry-After": "3600"})
+
+
 async def add(
     session: AsyncSession,
-    storage: Storage,
+    storage: SealedStorage,
     case: Case,
     filename: str | None,
     data: bytes,
     *,
     uploaded_by: str,
     actor_id: int | None,
-    max_bytes: int,
+    settings: Settings,
+    quota: Quota | None = None,
 ) -> AttachmentOut:
+    max_bytes = settings.attachment_max_bytes
     if len(data) > max_bytes:
         raise DomainError(Code.attachment_too_large, details={"max_bytes": max_bytes})
     content_type = sniff(data)
@@ -119,22 +282,32 @@ async def add(
     count = await session.scalar(sa.select(sa.func.count()).where(Attachment.case_id == case.id))
     if (count or 0) >= MAX_PER_CASE:
         raise DomainError(Code.validation_error, details={"field": "file", "hint": f"at most {MAX_PER_CASE} files"})
+    if quota is not None:
+        await _count_quota(session, settings, case, len(data), quota)
     digest = hashlib.sha256(data).hexdigest()
-    key = secrets.token_hex(20)
-    key = f"{key[:2]}/{key}"
-    await storage.put(key, data)
+    name = safe_filename(filename, content_type)
+    copy = await asyncio.to_thread(clean_copy, data, content_type)
+    key, copy_key = _new_key(), _new_key() if copy is not None else None
+    written: list[str] = []
     assert case.id is not None
-    row = Attachment(
-        case_id=case.id,
-        filename=safe_filename(filename, content_type),
-        content_type=content_type,
-        size=len(data),
-        sha256=digest,
-        storage_key=key,
-        uploaded_by=uploaded_by,
-    )
-    session.add(row)
     try:
+        await storage.put(key, data)
+        written.append(key)
+        if copy is not None and copy_key is not None:
+            await storage.put(copy_key, copy)
+            written.append(copy_key)
+        row = Attachment(
+            case_id=case.id,
+            sealed=storage.seal({"filename": name, "sha256": digest}),
+            content_type=content_type,
+            size=len(data),
+            storage_key=key,
+            copy_key=copy_key,
+            copy_size=len(copy) if copy is not None else None,
+            copy_sha256=hashlib.sha256(copy).hexdigest() if copy is not None else None,
+            uploaded_by=uploaded_by,
+        )
+        session.add(row)
         await session.flush()
         audit.record(
             session,
@@ -142,32 +315,61 @@ async def add(
             entity="attachment",
             entity_id=row.id,
             action="upload",
-            payload={"case_id": case.id, "sha256": digest, "size": len(data), "by": uploaded_by},
+            payload={"case_id": case.id, "size": len(data), "by": uploaded_by, "copy": copy is not None},
         )
         await session.commit()
     except BaseException:
-        await storage.delete(key)  # nothing half written: no file without its row
+        for written_key in written:  # nothing half written: no file without its row
+            await storage.delete(written_key)
         raise
-    return out(row)
+    return out(row, storage, original=True)
 
 
-def out(row: Attachment) -> AttachmentOut:
+def _new_key() -> str:
+    key = secrets.token_hex(20)
+    return f"{key[:2]}/{key}"
+
+
+def protected(case: Case) -> bool:
+    """A case whose files may point to a protected sender (a denunciation)."""
+    return confidentiality.seals_free_text(case.kind)
+
+
+def neutral_name(row: Attachment) -> str:
+    return f"tep-dinh-kem-{row.id}{EXTENSIONS.get(row.content_type, '')}"
+
+
+def out(row: Attachment, storage: SealedStorage, *, original: bool) -> AttachmentOut:
+    """The row as its reader may know it: the original's name, size and SHA-256 (`original`), else the
+    metadata-stripped copy's, under a neutral name (or no file at all when no copy could be made)."""
     assert row.id is not None
+    if original:
+        meta = storage.open(row.sealed)
+        return AttachmentOut(
+            id=row.id,
+            filename=meta["filename"],
+            content_type=row.content_type,
+            size=row.size,
+            sha256=meta["sha256"],
+            form="original",
+            created_at=row.created_at,
+        )
     return AttachmentOut(
         id=row.id,
-        filename=row.filename,
+        filename=neutral_name(row),
         content_type=row.content_type,
-        size=row.size,
-        sha256=row.sha256,
+        size=row.copy_size or 0,
+        sha256=row.copy_sha256,
+        form="copy" if row.copy_key else "none",
         created_at=row.created_at,
     )
 
 
-async def listed(session: AsyncSession, case_id: int) -> list[AttachmentOut]:
+async def listed(session: AsyncSession, storage: SealedStorage, case_id: int, *, original: bool) -> list[AttachmentOut]:
     rows = (
         await session.scalars(sa.select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id))
     ).all()
-    return [out(r) for r in rows]
+    return [out(r, storage, original=original) for r in rows]
 
 
 async def one(session: AsyncSession, case_id: int, attachment_id: int) -> Attachment:

@@ -138,11 +138,25 @@ def _expected(due: date | None) -> str | None:
     return datetime.combine(due, time(17, 0), tzinfo=clock.VN).isoformat() if due else None
 
 
+EXACT_POSITION_NEVER = ("complaint", "denunciation")  # their position may point to the person who wrote
+POSITION_DECIMALS = 2  # petitions and feedback: rounded to 0.01° (about 1 km), the road or hamlet, not the house
+
+
+def public_position(kind: str, loc: dict[str, Any]) -> tuple[float | None, float | None]:
+    """The position the anonymous listing may show: none for a complaint or denunciation; a coarse one (rounded
+    to POSITION_DECIMALS) for a petition or feedback, which usually concern a public place."""
+    lat, long = loc.get("lat"), loc.get("long")
+    if kind in EXACT_POSITION_NEVER or lat is None or long is None:
+        return None, None
+    return round(float(lat), POSITION_DECIMALS), round(float(long), POSITION_DECIMALS)
+
+
 def request_doc(case: Case, unit_name: str, env: DeadlineEnv) -> dict[str, Any]:
-    """One request as Open311 lists it: status, where, when, who is responsible — never what the citizen wrote
-    nor who they are."""
+    """One request as Open311 lists it: status, where (the commune, and for petitions and feedback a coarse
+    position), when, who is responsible — never what the citizen wrote, who they are, nor where exactly."""
     label, is_open = public_status(case.status)
     loc = case.location or {}
+    lat, long = public_position(case.kind, loc)
     assert case.created_at is not None
     return {
         "service_request_id": case.tracking_code,
@@ -159,8 +173,8 @@ def request_doc(case: Case, unit_name: str, env: DeadlineEnv) -> dict[str, Any]:
         "address": unit_name,
         "address_id": loc.get("commune_code"),
         "zipcode": None,
-        "lat": loc.get("lat"),
-        "long": loc.get("long"),
+        "lat": lat,
+        "long": long,
         "media_url": None,
     }
 

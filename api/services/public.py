@@ -20,6 +20,7 @@ from api.models.cases import Case, CaseEvent
 from api.models.cases.schemas import CaseCreate, Channel
 from api.models.public import CaseRating, SubmissionCreated, SubmissionIn, SubmissionStatus, TimelineItem
 from api.models.unit import Unit
+from api.ratelimit import idempotency_scope_key
 from api.services import audit
 from api.services import calendar as calendar_service
 from api.services.calendar import DeadlineEnv
@@ -89,9 +90,11 @@ def public_status(status: str) -> tuple[str, bool]:
     return PUBLIC_STATUS.get(status, ("Đang xử lý", True))
 
 
-def scoped_key(scope: str, key: str) -> str:
-    """An Idempotency-Key is the client's own: two devices (or addresses) sending the same key never meet."""
-    return hashlib.sha256(f"{scope}\x00{key}".encode()).hexdigest()
+def scoped_key(settings: Settings, scope: str, key: str) -> str:
+    """An Idempotency-Key is the client's own: two devices (or addresses) sending the same key never meet. Keyed
+    (HMAC under a key derived from the identity keys, not in the database): the stored value cannot be tried
+    against a list of addresses or device ids."""
+    return hmac.new(idempotency_scope_key(settings), f"{scope}\x00{key}".encode(), hashlib.sha256).hexdigest()
 
 
 async def channel_user(session: AsyncSession, unit_id: int) -> int:
@@ -101,8 +104,8 @@ async def channel_user(session: AsyncSession, unit_id: int) -> int:
         return int(found)
     made = await session.scalar(
         sa.text(
-            "INSERT INTO users (username, password_hash, full_name, unit_id, roles, is_active) "
-            "VALUES (:u, '!', 'Cổng tiếp nhận trực tuyến', :unit, '{}', false) "
+            "INSERT INTO users (username, password_hash, full_name, unit_id, roles, is_active, is_system) "
+            "VALUES (:u, '!', 'Cổng tiếp nhận trực tuyến', :unit, '{}', false, true) "
             "ON CONFLICT (username) DO NOTHING RETURNING id"
         ),
         {"u": CHANNEL_USERNAME, "unit": unit_id},
@@ -242,7 +245,7 @@ async def submit(
         is_anonymous=data.contact is None,
         parties=parties,
     )
-    key = scoped_key(scope, idempotency_key) if idempotency_key else None
+    key = scoped_key(settings, scope, idempotency_key) if idempotency_key else None
     location = {
         k: v
         for k, v in {"lat": data.location.lat, "long": data.location.long, "commune_code": unit.code}.items()

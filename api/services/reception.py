@@ -71,16 +71,21 @@ def _in_scope(principal: Officer, unit_column: Any) -> ColumnElement[bool]:
 
 
 def _entries_in_scope(principal: Officer, unit_column: Any) -> ColumnElement[bool]:
-    """Register entries name citizens and what they brought: like cases, the inspectorate reads every unit's,
-    a head their unit's and those below, a desk officer or handler their own unit's; an administrator (who
-    reads no case) none."""
+    """Register entries name citizens and what they brought, and follow their case's read rules: the
+    inspectorate reads every unit's, a head their unit's and those below, a desk officer their own unit's, a
+    handler only the entries of cases assigned to them, an administrator (who reads no case) none; and an entry
+    whose case the caller may not read (an officer named as accused in it, a handler not assigned) is not found."""
+    case_readable = sa.exists().where(Case.id == ReceptionEntry.case_id, access.readable(principal))
+    follows_case = sa.or_(ReceptionEntry.case_id.is_(None), case_readable)
     if principal.has(Role.inspector):
-        return sa.true()
+        return follows_case
     clause: ColumnElement[bool]
     if principal.has(Role.unit_head):
-        clause = unit_column.in_(access.subtree(principal.unit_path))
-    elif principal.has(Role.desk_officer, Role.handler):
-        clause = unit_column == principal.unit_id
+        clause = sa.and_(unit_column.in_(access.subtree(principal.unit_path)), follows_case)
+    elif principal.has(Role.desk_officer):
+        clause = sa.and_(unit_column == principal.unit_id, follows_case)
+    elif principal.has(Role.handler):
+        clause = sa.and_(unit_column == principal.unit_id, ReceptionEntry.case_id.is_not(None), case_readable)
     else:
         clause = sa.false()
     return clause
@@ -309,14 +314,23 @@ async def schedule(
 
 
 def sees_entry_identity(principal: Officer, entry: ReceptionEntry) -> bool:
-    """As on a case: the desk officer who wrote the entry and the head of its unit."""
+    """As on a case (`confidentiality.may_see_identity`): the desk officer who wrote the entry and the head of its
+    unit; never a verifier. An officer named as accused in its case does not find the entry at all."""
+    writer = entry.created_by_id == principal.id
     return confidentiality.may_see_identity(
         roles=principal.roles,
         officer_id=principal.id,
         officer_unit_id=principal.unit_id,
         received_by_id=entry.created_by_id,
+        received_by_system=writer and confidentiality.is_system_account(principal.username),
         holding_unit_id=entry.unit_id,
     )
+
+
+def is_protected_entry(kind: str, identity_protection_requested: bool) -> bool:
+    """Whose register line is sealed and masked: every denunciation's, and any visitor's who asked for their
+    identity to be protected, whatever the kind."""
+    return confidentiality.seals_free_text(kind) or identity_protection_requested
 
 
 def _people(items: list[dict[str, Any]]) -> list[PersonOut]:
@@ -327,16 +341,19 @@ def entry_out(entry: ReceptionEntry, *, reveal: bool, vault: Vault, case_code: s
     assert entry.id is not None
     persons, representatives = entry.persons, entry.representatives
     notes, follow_up = entry.notes, entry.follow_up
+    content = entry.content
     if entry.sealed is not None:
         if reveal:
             opened = vault.open(entry.sealed)
             persons, representatives = opened["persons"], opened["representatives"]
             notes, follow_up = opened["notes"], opened.get("follow_up")
+            content = opened.get("content", entry.content)
         else:
             persons = [{"full_name": confidentiality.MASK} for _ in entry.persons]
             representatives = [{"full_name": confidentiality.MASK} for _ in entry.representatives]
             notes = confidentiality.MASK if entry.notes is not None else None
             follow_up = confidentiality.MASK if entry.follow_up is not None else None
+            content = confidentiality.MASK
     refusal = None
     if entry.refusal_ground is not None:
         ground = rules.REFUSAL_GROUNDS[entry.refusal_ground]
@@ -366,7 +383,7 @@ def entry_out(entry: ReceptionEntry, *, reveal: bool, vault: Vault, case_code: s
         identity_protection_requested=entry.identity_protection_requested,
         sealed=entry.sealed is not None,
         kind=entry.kind,
-        content=entry.content,
+        content=content,
         previously_handled_by=entry.previously_handled_by,
         within_competence=entry.handling == Handling.within_competence,
         handling=entry.handling,
@@ -568,16 +585,23 @@ async def add_entry(
         created_by_id=principal.id,
     )
     vault = vault_for(settings)
-    if confidentiality.seals_free_text(data.kind.value):
-        # As on a denunciation case: who came (and anything written about them) is sealed; the clear columns keep
-        # only how many.
+    if is_protected_entry(data.kind.value, data.identity_protection_requested):
+        # As on a denunciation case: who came, what they brought and anything written about them is sealed; the
+        # clear columns keep only how many.
         entry.sealed = vault.seal(
-            {"persons": persons, "representatives": reps, "notes": data.notes, "follow_up": data.follow_up}
+            {
+                "persons": persons,
+                "representatives": reps,
+                "notes": data.notes,
+                "follow_up": data.follow_up,
+                "content": data.content,
+            }
         )
         entry.persons = [{} for _ in persons]
         entry.representatives = [{} for _ in reps]
         entry.notes = "" if data.notes is not None else None
         entry.follow_up = "" if data.follow_up is not None else None
+        entry.content = ""
     session.add(entry)
     await session.flush()
     audit.record(

@@ -57,6 +57,7 @@ async def get(case_id: Id64, response: Response, ctx: Ctx) -> CaseOut:
     out = await query_service.read(
         ctx.session, ctx.officer, case_id, today=today(), env=ctx.env, vault=vault_for(ctx.settings)
     )
+    out = await presenters.with_oversight(ctx.session, out)
     response.headers["ETag"] = f'"{out.version}"'
     return out
 

@@ -4,12 +4,14 @@ not found. The rules about protected identities themselves are law and live in w
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from api.auth import Officer
 from api.errors import Code, DomainError
 from api.models.cases import Case, CaseAssignment, CaseParty
 from api.models.unit import Unit
+from api.models.user import User
 from workflows import confidentiality
 from workflows.cases import Role, Transition
 
@@ -39,22 +41,79 @@ def units_in_view(principal: Officer) -> ColumnElement[bool]:
     return clause
 
 
+def _named_accused(user_id: int) -> ColumnElement[bool]:
+    return sa.exists().where(CaseParty.case_id == Case.id, CaseParty.officer_id == user_id)
+
+
+def _holding_column() -> ColumnElement[int]:
+    return sa.case((Case.status == "received", Case.receiving_unit_id), else_=Case.competent_unit_id)
+
+
+# SQL twin of `confidentiality.oversight` for reading and listing: the cases naming officers as accused where no
+# unaccused active inspector remains (escalated), and those where nobody unaccused is left to oversee them — no
+# inspector, no head of the inspectorate, no head of a unit above the holding one (everyone accused). Grouped over
+# the accused links only (few rows), so a list reads it once as a hashed set.
+_ESCALATED = sa.text("""
+    SELECT p.case_id FROM case_parties p WHERE p.officer_id IS NOT NULL GROUP BY p.case_id
+    HAVING NOT EXISTS (
+        SELECT 1 FROM users u
+        WHERE u.is_active AND u.id <> ALL(array_agg(p.officer_id)) AND 'inspector' = ANY(u.roles)
+    )
+""").columns(sa.column("case_id", sa.BigInteger))
+_EVERYONE_ACCUSED = sa.text("""
+    SELECT p.case_id FROM case_parties p JOIN cases c ON c.id = p.case_id WHERE p.officer_id IS NOT NULL
+    GROUP BY p.case_id, c.status, c.receiving_unit_id, c.competent_unit_id
+    HAVING NOT EXISTS (
+        SELECT 1 FROM users u JOIN units uu ON uu.id = u.unit_id
+        WHERE u.is_active AND u.id <> ALL(array_agg(p.officer_id)) AND (
+            'inspector' = ANY(u.roles)
+            OR ('unit_head' = ANY(u.roles) AND (uu.level = 'inspectorate' OR EXISTS (
+                SELECT 1 FROM units h
+                WHERE h.id = CASE WHEN c.status = 'received' THEN c.receiving_unit_id ELSE c.competent_unit_id END
+                  AND h.id <> uu.id AND left(h.path, length(uu.path)) = uu.path)))
+        )
+    )
+""").columns(sa.column("case_id", sa.BigInteger))
+
+
+def escalated_clause() -> ColumnElement[bool]:
+    """Cases whose oversight is escalated (`confidentiality.oversight`): no unaccused inspector reads them."""
+    clause: ColumnElement[bool] = Case.id.in_(sa.select(_ESCALATED.subquery().c.case_id))
+    return clause
+
+
+def _heads_unit(principal: Officer, *where: ColumnElement[bool]) -> ColumnElement[bool]:
+    return sa.exists().where(Unit.id == principal.unit_id, *where)
+
+
 def readable(principal: Officer) -> ColumnElement[bool]:
     user_id = principal.id
-    named_accused = sa.exists().where(CaseParty.case_id == Case.id, CaseParty.officer_id == user_id)
+    named_accused = _named_accused(user_id)
     if principal.has(Role.inspector):
         return ~named_accused
     scopes: list[ColumnElement[bool]] = []
+    extra: list[ColumnElement[bool]] = []
     if principal.has(Role.unit_head):
         units = subtree(principal.unit_path)
         scopes += [Case.competent_unit_id.in_(units), Case.receiving_unit_id.in_(units)]
+        # A case always keeps an overseer: with every inspector accused, the chief inspector reads it; with
+        # everyone accused, the province chair does (never as its holding head, so never its identities).
+        extra.append(sa.and_(_heads_unit(principal, Unit.level == "inspectorate"), escalated_clause(), ~named_accused))
+        extra.append(
+            sa.and_(
+                _heads_unit(principal, Unit.parent_id.is_(None)),
+                Case.id.in_(sa.select(_EVERYONE_ACCUSED.subquery().c.case_id)),
+                _holding_column() != principal.unit_id,
+                Case.received_by_id != user_id,
+            )
+        )
     if principal.has(Role.desk_officer):
         scopes += [Case.receiving_unit_id == principal.unit_id, Case.competent_unit_id == principal.unit_id]
     if principal.has(Role.handler):
         scopes.append(sa.exists().where(CaseAssignment.case_id == Case.id, CaseAssignment.user_id == user_id))
     if not scopes:
         return sa.false()
-    return sa.and_(sa.or_(*scopes), ~named_accused)
+    return sa.or_(sa.and_(sa.or_(*scopes), ~named_accused), *extra)
 
 
 def holding_unit(case: Case) -> int:
@@ -83,20 +142,82 @@ def ensure_may_act(principal: Officer, case: Case, t: Transition) -> None:
 
 def sees_identity_clause(principal: Officer) -> ColumnElement[bool]:
     """SQL twin of `sees_identity`: rows whose protected identities this officer may see."""
-    holding = sa.case((Case.status == "received", Case.receiving_unit_id), else_=Case.competent_unit_id)
+    if principal.has(Role.handler):
+        return sa.false()
     clauses: list[ColumnElement[bool]] = []
-    if principal.has(Role.desk_officer):
+    if principal.has(Role.desk_officer) and not confidentiality.is_system_account(principal.username):
         clauses.append(Case.received_by_id == principal.id)
     if principal.has(Role.unit_head):
-        clauses.append(holding == principal.unit_id)
-    return sa.or_(*clauses) if clauses else sa.false()
+        clauses.append(_holding_column() == principal.unit_id)
+    if not clauses:
+        return sa.false()
+    return sa.and_(sa.or_(*clauses), ~_named_accused(principal.id))
 
 
 def sees_identity(principal: Officer, case: Case) -> bool:
+    """Whether this officer may see the case's protected identities (`confidentiality.may_see_identity`). An
+    officer named as accused never reads the case at all (`readable`), save the province chair when everyone is
+    accused, and then never as its holding head or receiver — so the accused never see an identity here either."""
+    receiver = case.received_by_id == principal.id
     return confidentiality.may_see_identity(
         roles=principal.roles,
         officer_id=principal.id,
         officer_unit_id=principal.unit_id,
         received_by_id=case.received_by_id,
+        # The receiver is the caller here: a system account (citizen channel, Open311) is never a human receiver.
+        received_by_system=receiver and confidentiality.is_system_account(principal.username),
         holding_unit_id=holding_unit(case),
+    )
+
+
+async def oversight(session: AsyncSession, case_id: int, holding_unit_id: int) -> confidentiality.Oversight:
+    """Who oversees this case now (`confidentiality.oversight`), from its accused links and the active officers."""
+    accused = frozenset(
+        (
+            await session.scalars(
+                sa.select(CaseParty.officer_id).where(CaseParty.case_id == case_id, CaseParty.officer_id.is_not(None))
+            )
+        ).all()
+    )
+    return await oversight_of(session, accused, holding_unit_id)
+
+
+async def oversight_of(
+    session: AsyncSession, accused: frozenset[int], holding_unit_id: int
+) -> confidentiality.Oversight:
+    """`confidentiality.oversight` for officers named as accused on a case held by this unit."""
+    if not accused:
+        return confidentiality.Oversight(False, None, frozenset())
+    holding = await session.get_one(Unit, holding_unit_id)
+    rows = (
+        await session.execute(
+            sa.select(User.id, User.roles, Unit.id, Unit.level, Unit.parent_id, Unit.path)
+            .join(Unit, Unit.id == User.unit_id)
+            .where(
+                User.is_active,
+                sa.or_(User.roles.any(Role.inspector.value), User.roles.any(Role.unit_head.value)),
+            )
+        )
+    ).all()
+    inspectors: set[int] = set()
+    chiefs: set[int] = set()
+    chairs: set[int] = set()
+    above: dict[int, set[int]] = {}  # depth of the unit (longer path: nearer) → its heads
+    for user_id, roles, unit_id, level, parent_id, path in rows:
+        if Role.inspector.value in roles:
+            inspectors.add(user_id)
+        if Role.unit_head.value not in roles:
+            continue
+        if level == "inspectorate":
+            chiefs.add(user_id)
+        if parent_id is None:
+            chairs.add(user_id)
+        if unit_id != holding.id and holding.path.startswith(path):
+            above.setdefault(len(path), set()).add(user_id)
+    return confidentiality.oversight(
+        accused=accused,
+        inspectors=frozenset(inspectors),
+        chief_inspectors=frozenset(chiefs),
+        heads_above=[frozenset(above[d]) for d in sorted(above, reverse=True)],
+        province_chairs=frozenset(chairs),
     )

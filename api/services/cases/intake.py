@@ -326,6 +326,8 @@ async def create(
         if original is None or original.status not in (Status.resolved, Status.closed):
             raise DomainError(Code.repeat_target_not_decided, details={"field": "repeat_of_case_id"})
     accused_officer_ids = await _validate_parties(session, data, competent_path)
+    # A case always keeps an overseer (H2, issue 21): an escalation caused by the naming is on the create event.
+    oversight = await access.oversight_of(session, frozenset(accused_officer_ids), principal.unit_id)
     keys = sealed_text.keys_for(settings)
     fingerprint = keys.idempotency(fingerprint_input(data)) if idempotency_key else None
     conn = None if writer is not None else await driver(session)
@@ -392,6 +394,7 @@ async def create(
         "warnings": [w["code"] for w in case.warnings],
         # Linking officers as accused is on the record the supervising units read.
         **({"accused_officer_ids": accused_officer_ids} if accused_officer_ids else {}),
+        **({"oversight_escalated": oversight.reason} if oversight.escalated else {}),
     }
     event_hash = trail.digest_of(
         trail.GENESIS,

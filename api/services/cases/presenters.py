@@ -5,6 +5,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from api.auth import Officer
 from api.models.cases import Case, CaseDialogue, CaseEvent, CaseParty
 from api.models.cases.schemas import (
@@ -19,12 +21,24 @@ from api.models.cases.schemas import (
 from api.services.calendar import DeadlineEnv
 from api.services.cases import access, sealed_text
 from api.vault import Vault
+from workflows import confidentiality
 from workflows.cases import Status, allowed_actions
 from workflows.confidentiality import MASK, is_multi_person, is_protected
 from workflows.deadlines import Timer
 
 IDENTITY_FIELDS = ("full_name", "id_number", "phone", "address")
-_DERIVED = frozenset({"parties", "timers", "handler_ids", "repeat_count", "allowed_actions", "is_multi_person"})
+_DERIVED = frozenset(
+    {
+        "parties",
+        "timers",
+        "handler_ids",
+        "repeat_count",
+        "allowed_actions",
+        "is_multi_person",
+        "oversight_escalated",
+        "oversight_reason",
+    }
+)
 _COPIED = tuple(k for k in CaseOut.model_fields if k not in _DERIVED)
 
 
@@ -173,3 +187,11 @@ def list_item(case: Case, today: date, vault: Vault) -> CaseListItem:
         next_due_date=case.next_due_date,
         overdue=case.next_due_date is not None and case.next_due_date < today,
     )
+
+
+async def with_oversight(session: AsyncSession, out: CaseOut) -> CaseOut:
+    """The case answer with who oversees it: flagged when naming officers as accused left no inspector to read it
+    (`confidentiality.oversight`)."""
+    holding = confidentiality.holding_unit(out.status, out.receiving_unit_id, out.competent_unit_id)
+    found = await access.oversight(session, out.id, holding)
+    return out.model_copy(update={"oversight_escalated": found.escalated, "oversight_reason": found.reason})

@@ -1,0 +1,235 @@
+"""The reception register follows its case's read rules (issue 21, H2): an officer named as accused does not find
+the entry, a handler reads only the entries of cases assigned to them, a denunciation's (or a visitor's who asked
+for protection) persons and content are sealed at rest and masked like the case's parties, and reading them is
+audited."""
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from api.models.audit import AuditEvent
+from api.models.unit import Unit
+from api.models.user import User
+from tests.conftest import Api
+from tests.helpers import TODAY, V1, act, days_ago
+from tests.test_reception import add_entry, new_session
+
+NAME = "Lò Văn Khuổi"
+ID_NUMBER = "015187003344"
+WORD = "bòn-rút-quỹ-nương"  # a distinctive word of the denunciation
+CONTENT = f"Tố cáo cán bộ xác minh xã {WORD} của bản Tả Van."
+MASK = "(được giữ bí mật)"
+
+
+async def _officer(api: Api, username: str, roles: list[str], unit_code: str = "04465") -> User:
+    unit = await api.session.scalar(sa.select(Unit.id).where(Unit.code == unit_code))
+    user = User(username=username, password_hash="!", full_name=username, unit_id=unit, roles=roles, is_active=True)
+    api.session.add(user)
+    await api.session.flush()
+    return user
+
+
+def _denunciation_entry(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": "denunciation",
+        "persons": [{"full_name": NAME, "address": "Bản Tả Van", "id_number": ID_NUMBER}],
+        "content": CONTENT,
+        "handling": "within_competence",
+    }
+    body.update(overrides)
+    return body
+
+
+async def _entry(api: Api, user: str, entry_id: int) -> Any:
+    return await api.http.get(f"{V1}/reception-sessions/entries/{entry_id}", headers=await api.headers(user))
+
+
+async def _listed(api: Api, user: str) -> list[int]:
+    r = await api.http.get(f"{V1}/reception-sessions/entries?limit=200", headers=await api.headers(user))
+    assert r.status_code == 200, r.text
+    return [e["id"] for e in r.json()["items"]]
+
+
+def _leaks(text: str) -> bool:
+    return any(s in text for s in (NAME, ID_NUMBER, WORD))
+
+
+async def test_an_accused_officer_does_not_find_the_entry_of_the_denunciation_against_him(api: Api) -> None:
+    accused_desk = await _officer(api, "xa.tiepdan2", ["desk_officer"])
+    handler = await api.user("xa.xacminh")
+    body = {
+        "kind": "denunciation",
+        "field": "corruption",
+        "channel": "reception_session",
+        "title": "Tố cáo cán bộ xã",
+        "content": CONTENT,
+        "received_at": days_ago(1),
+        "parties": [
+            {"role": "denouncer", "full_name": NAME, "id_number": ID_NUMBER},
+            {"role": "accused", "full_name": "xa.xacminh", "officer_id": handler.id},
+            {"role": "accused", "full_name": "xa.tiepdan2", "officer_id": accused_desk.id},
+        ],
+    }
+    r = await api.http.post(f"{V1}/cases", headers=await api.headers("xa.tiepdan"), json=body)
+    assert r.status_code == 201, r.text
+    sess = await new_session(api, TODAY - timedelta(days=1))
+    r = await add_entry(api, sess, **_denunciation_entry(case_id=r.json()["id"]))
+    assert r.status_code == 201, r.text
+    entry_id = r.json()["id"]
+    for accused in ("xa.xacminh", "xa.tiepdan2"):
+        seen = await _entry(api, accused, entry_id)
+        assert seen.status_code == 404 and seen.json()["error"]["code"] == "entry_not_found", accused
+        assert entry_id not in await _listed(api, accused), accused
+    # The unit's other readers still find it.
+    assert (await _entry(api, "xa.chutich", entry_id)).status_code == 200
+    assert (await _entry(api, "thanhtra", entry_id)).status_code == 200
+
+
+async def test_a_handler_reads_only_the_entries_of_cases_assigned_to_them_and_never_the_denouncer(api: Api) -> None:
+    await _officer(api, "xa.xacminh2", ["handler"])
+    sess = await new_session(api, TODAY - timedelta(days=1))
+    r = await add_entry(
+        api, sess, **_denunciation_entry(create_case={"title": "Tố cáo cán bộ xã", "field": "corruption"})
+    )
+    assert r.status_code == 201, r.text
+    entry = r.json()
+    case = (await api.http.get(f"{V1}/cases/{entry['case_id']}", headers=await api.headers("xa.chutich"))).json()
+    case = await act(api, "xa.chutich", case, "accept", decision_number="3/QĐ-TLTC")
+    await act(api, "xa.chutich", case, "assign", handler_ids=[(await api.user("xa.xacminh")).id])
+    plain = await add_entry(api, sess, handling="explained")  # a complaint explained on the spot: no case
+    assert plain.status_code == 201
+    # A handler of the unit not assigned: no entry at all.
+    for entry_id in (entry["id"], plain.json()["id"]):
+        assert (await _entry(api, "xa.xacminh2", entry_id)).status_code == 404
+        assert entry_id not in await _listed(api, "xa.xacminh2")
+    # The assigned handler finds the entry of their case, with the denouncer and what they said masked.
+    seen = await _entry(api, "xa.xacminh", entry["id"])
+    assert seen.status_code == 200, seen.text
+    assert seen.json()["persons"][0]["full_name"] == MASK and seen.json()["content"] == MASK
+    assert not _leaks(seen.text)
+    assert (await _entry(api, "xa.xacminh", plain.json()["id"])).status_code == 404
+    listed = await api.http.get(f"{V1}/reception-sessions/entries", headers=await api.headers("xa.xacminh"))
+    assert [e["id"] for e in listed.json()["items"]] == [entry["id"]] and not _leaks(listed.text)
+    # The head of the unit reads all of it, and that read is audited.
+    head = await _entry(api, "xa.chutich", entry["id"])
+    assert head.json()["persons"][0]["full_name"] == NAME and head.json()["content"] == CONTENT
+
+
+async def test_a_visitor_who_asked_for_protection_is_sealed_and_masked_whatever_the_kind(api: Api) -> None:
+    await _officer(api, "xa.tiepdan2", ["desk_officer"])
+    sess = await new_session(api, TODAY - timedelta(days=1))
+    r = await add_entry(
+        api,
+        sess,
+        kind="complaint",
+        persons=[{"full_name": NAME, "id_number": ID_NUMBER}],
+        content=CONTENT,
+        identity_protection_requested=True,
+    )
+    assert r.status_code == 201, r.text
+    entry = r.json()
+    assert entry["sealed"] is True and entry["persons"][0]["full_name"] == NAME  # the writer typed it
+    other_desk = await _entry(api, "xa.tiepdan2", entry["id"])
+    assert other_desk.status_code == 200 and not _leaks(other_desk.text)
+    assert other_desk.json()["content"] == MASK
+    head = await _entry(api, "xa.chutich", entry["id"])
+    assert head.json()["persons"][0]["full_name"] == NAME and head.json()["content"] == CONTENT
+    reads = await api.session.scalar(
+        sa.select(sa.func.count()).where(
+            AuditEvent.entity == "reception_entry",
+            AuditEvent.entity_id == str(entry["id"]),
+            AuditEvent.action == "identity_viewed",
+            AuditEvent.actor_id == (await api.user("xa.chutich")).id,
+        )
+    )
+    assert reads == 1
+
+
+async def test_the_register_table_holds_no_denouncer_name_or_content_word(api: Api) -> None:
+    sess = await new_session(api, TODAY - timedelta(days=1))
+    r = await add_entry(
+        api,
+        sess,
+        **_denunciation_entry(
+            notes=f"Ông {NAME} xin giữ bí mật",
+            follow_up=f"Hẹn ông {NAME} tuần sau",
+            create_case={"title": "Tố cáo cán bộ xã", "field": "corruption"},
+        ),
+    )
+    assert r.status_code == 201, r.text
+    r = await add_entry(
+        api, sess, kind="petition", persons=[{"full_name": NAME}], content=CONTENT, identity_protection_requested=True
+    )
+    assert r.status_code == 201, r.text
+    await api.session.flush()
+    for needle in (NAME, ID_NUMBER, WORD, "Khuổi"):
+        found = await api.session.scalar(
+            sa.text("SELECT count(*) FROM reception_entries e WHERE CAST(e AS text) ILIKE :n"), {"n": f"%{needle}%"}
+        )
+        assert found == 0, needle
+    # The register's listing, filtered by kind, shows none of it to a reader who may not see the denouncer.
+    listed = await api.http.get(
+        f"{V1}/reception-sessions/entries?kind=denunciation", headers=await api.headers("thanhtra")
+    )
+    assert listed.status_code == 200 and listed.json()["items"] and not _leaks(listed.text)
+
+
+def test_revision_0020_seals_existing_register_lines_and_downgrade_restores_them(pg_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+    from api.vault import Vault
+    from tests.conftest import SETTINGS
+    from tests.test_migrations import _config, _sql, _unit_and_desk_officer
+
+    monkeypatch.setenv("IDENTITY_KEYS", SETTINGS.identity_keys or "")
+    vault = Vault(tuple(SETTINGS.identity_key_list()))
+    name = pg_server.create_database("tiepdan_register_seal")
+    url = pg_server.url(name)
+
+    def sql(statement: str) -> list:  # type: ignore[type-arg]
+        return _sql(url, statement)
+
+    try:
+        config = _config(url)
+        command.upgrade(config, "0019")
+        _unit_and_desk_officer(sql)
+        sql(
+            "INSERT INTO reception_sessions (unit_id, kind, mode, in_person, status, starts_at, ends_at, day, "
+            "created_by_id) VALUES (1, 'periodic', 'direct', true, 'held', '2026-11-02 08:00+07', "
+            "'2026-11-02 11:00+07', '2026-11-02', 1)"
+        )
+        # As revision 0013 wrote a denunciation: persons sealed, content in clear; and a protected complaint, all clear.
+        sealed = vault.seal({"persons": [{"full_name": NAME}], "representatives": [], "notes": None})
+        persons = json.dumps([{"full_name": NAME, "id_number": ID_NUMBER}], ensure_ascii=False)
+        sql(
+            "INSERT INTO reception_entries (session_id, unit_id, year, serial, received_on, kind, content, persons, "  # noqa: S608
+            "sealed, people_count, is_group, identity_protection_requested, handling, visit, created_by_id) VALUES "
+            f"(1, 1, 2026, 1, '2026-11-02', 'denunciation', '{CONTENT}', '[{{}}]', '{sealed}', 1, false, false, "
+            "'explained', 'first', 1), "
+            f"(1, 1, 2026, 2, '2026-11-02', 'complaint', '{CONTENT}', '{persons}', NULL, 1, false, true, "
+            "'explained', 'first', 1), "
+            "(1, 1, 2026, 3, '2026-11-02', 'complaint', 'Khiếu nại thường', '[{\"full_name\": \"A\"}]', NULL, 1, "
+            "false, false, 'explained', 'first', 1)"
+        )
+        command.upgrade(config, "0020")
+        rows = sql("SELECT serial, content, persons::text, sealed FROM reception_entries ORDER BY serial")
+        assert [r.content for r in rows] == ["", "", "Khiếu nại thường"]
+        assert vault.open(rows[0].sealed) == {
+            "persons": [{"full_name": NAME}],
+            "representatives": [],
+            "notes": None,
+            "content": CONTENT,
+        }
+        opened = vault.open(rows[1].sealed)
+        assert opened["persons"] == [{"full_name": NAME, "id_number": ID_NUMBER}] and opened["content"] == CONTENT
+        assert NAME not in rows[1].persons and rows[2].sealed is None
+        leaked = sql(f"SELECT count(*) FROM reception_entries e WHERE CAST(e AS text) LIKE '%{WORD}%'")  # noqa: S608
+        assert leaked[0][0] == 0
+        command.upgrade(config, "0020")  # once sealed, nothing is sealed twice
+        command.downgrade(config, "0019")
+        rows = sql("SELECT content, persons::text, sealed FROM reception_entries ORDER BY serial")
+        assert [r.content for r in rows] == [CONTENT, CONTENT, "Khiếu nại thường"]
+        assert rows[0].sealed is not None and NAME in rows[1].persons and rows[1].sealed is None
+    finally:
+        pg_server.drop_database(name)
