@@ -60,12 +60,17 @@ def operation_id(route: APIRoute) -> str:
 
 async def bootstrap(app: FastAPI) -> None:
     settings: Settings = app.state.settings
-    if settings.bootstrap_admin_username and settings.bootstrap_admin_password:
-        from api.services import users as user_service
+    from api.services import users as user_service
 
+    if settings.bootstrap_admin_username and settings.bootstrap_admin_password:
         async with app.state.sessionmaker() as session:
             await user_service.ensure_bootstrap_admin(
                 session, app.state.passwords, settings.bootstrap_admin_username, settings.bootstrap_admin_password
+            )
+    if settings.bootstrap_approver_username and settings.bootstrap_approver_password:
+        async with app.state.sessionmaker() as session:  # the second administrator two-person grants need
+            await user_service.ensure_bootstrap_approver(
+                session, app.state.passwords, settings.bootstrap_approver_username, settings.bootstrap_approver_password
             )
 
 

@@ -37,11 +37,11 @@ async def _with_session(url: str, work: str, username: str | None = None, passwo
                 seeded = await seed_demo(session, passwords)
                 cases = await seed_demo_cases(session, get_settings(), clock.today())
                 return f"demo data: units and officers {'seeded' if seeded else 'already present'}, {cases} new cases"
-            from api.services.users import ensure_bootstrap_admin
+            from api.services.users import ensure_named_admin
 
             assert username and password
-            made = await ensure_bootstrap_admin(session, passwords, username, password)
-            return "admin created" if made else "an admin already exists; nothing changed"
+            made = await ensure_named_admin(session, passwords, username, password)
+            return "admin created" if made else f"{username} already exists; nothing changed"
     finally:
         await engine.dispose()
 
@@ -158,7 +158,10 @@ def main(argv: list[str] | None = None) -> None:
     imports = sub.add_parser("import-units", help="import units from a CSV or JSON file (all or nothing)")
     imports.add_argument("file", type=Path)
     imports.add_argument("--as", dest="username", required=True, help="the administrator recorded in the audit log")
-    admin = sub.add_parser("create-admin", help="create the first admin if none exists")
+    admin = sub.add_parser(
+        "create-admin",
+        help="create an administrator (the first, or the second that approves grants) unless the name exists",
+    )
     admin.add_argument("--username", required=True)
     admin.add_argument("--password", required=True)
     args = parser.parse_args(argv)

@@ -76,7 +76,7 @@ _OFFICER = f"""
     SELECT u.id, u.username, u.roles, u.unit_id, un.path, un.remote_area,
            (SELECT version FROM cache_versions WHERE name = 'calendar'), u.token_version, {OFFICER_FINGERPRINT}
     FROM users u JOIN units un ON un.id = u.unit_id
-    WHERE u.id = $1 AND u.is_active
+    WHERE u.id = $1 AND u.is_active AND NOT u.is_system
 """  # noqa: S608 (a constant expression)
 
 

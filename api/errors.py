@@ -121,6 +121,10 @@ class Code(StrEnum):
     too_many_accused_officers = "too_many_accused_officers"
     accused_head_competence = "accused_head_competence"
     self_grant_refused = "self_grant_refused"
+    system_account = "system_account"
+    approval_by_requester = "approval_by_requester"
+    approval_of_own_grant = "approval_of_own_grant"
+    nothing_pending = "nothing_pending"
     # Reception
     invalid_period = "invalid_period"
     session_not_found = "session_not_found"
@@ -284,6 +288,16 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
         "Quản trị viên không được tự cấp cho mình vai trò hoặc đơn vị có thể xem danh tính người tố cáo; "
         "việc này phải do một quản trị viên khác thực hiện",
     ),
+    C.system_account: (
+        409,
+        "Tài khoản hệ thống không thể đăng nhập, kích hoạt, cấp vai trò, đặt mật khẩu, đổi tên hay chuyển đơn vị",
+    ),
+    C.approval_by_requester: (
+        403,
+        "Quản trị viên đề nghị cấp quyền không được tự phê duyệt; việc này phải do một quản trị viên khác thực hiện",
+    ),
+    C.approval_of_own_grant: (403, "Quản trị viên không được phê duyệt việc cấp quyền cho chính mình"),
+    C.nothing_pending: (409, "Tài khoản này không có thay đổi nào chờ phê duyệt"),
     C.invalid_period: (422, "Kỳ không hợp lệ: dùng YYYY-MM, YYYY-Qn (n = 1–4), YYYY-H1, YYYY-9M hoặc YYYY"),
     C.session_not_found: (404, "Không tìm thấy buổi tiếp công dân"),
     C.entry_not_found: (404, "Không tìm thấy mục sổ tiếp công dân"),

@@ -38,6 +38,8 @@ class DemoOfficer:
 
 DEMO_OFFICERS = [
     DemoOfficer("admin", "Quản trị hệ thống", PROVINCE_CODE, (Role.admin,)),
+    # A second administrator: grants of roles through the API wait for another administrator's approval.
+    DemoOfficer("admin2", "Quản trị viên phê duyệt", PROVINCE_CODE, (Role.admin,)),
     DemoOfficer("tinh.tiepdan", "Nguyễn Văn Tiếp", PROVINCE_CODE, (Role.desk_officer,)),
     DemoOfficer("tinh.xacminh", "Trần Thị Minh", PROVINCE_CODE, (Role.handler,)),
     DemoOfficer("tinh.chutich", "Lê Văn Chủ", PROVINCE_CODE, (Role.unit_head,)),
@@ -57,7 +59,7 @@ async def seed_demo(session: AsyncSession, passwords: Passwords) -> bool:
     """Insert the demo data unless the province already exists. Returns True when it seeded."""
     await locks.hold(session, locks.Lock.seed)
     if await session.scalar(sa.select(Unit.id).where(Unit.code == PROVINCE_CODE)) is not None:
-        await session.rollback()
+        await session.rollback()  # never a demo account (known password) in a database seeded, or set up, before
         return False
     units: dict[str, Unit] = {}
 
@@ -82,24 +84,32 @@ async def seed_demo(session: AsyncSession, passwords: Passwords) -> bool:
         await add(code, name, level, province)
     for row in read_communes():
         await add(row["code"], row["name"], "commune", province, remote=row["remote"].strip() == "1")
-    password_hash = passwords.hash(DEMO_PASSWORD)
-    for officer in DEMO_OFFICERS:
-        exists = await session.scalar(sa.select(User.id).where(User.username == officer.username))
-        if exists is None:
-            unit_id = units[officer.unit_code].id
-            assert unit_id is not None
-            session.add(
-                User(
-                    username=officer.username,
-                    password_hash=password_hash,
-                    full_name=officer.full_name,
-                    unit_id=unit_id,
-                    roles=[r.value for r in officer.roles],
-                    is_active=True,
-                )
-            )
+    await _add_officers(session, passwords, units)
     await session.commit()
     return True
+
+
+async def _add_officers(session: AsyncSession, passwords: Passwords, units: dict[str, Unit]) -> None:
+    """The demo accounts, made directly (the operator's act: no grant waits for approval), unless they exist."""
+    existing = set(await session.scalars(sa.select(User.username)))
+    missing = [o for o in DEMO_OFFICERS if o.username not in existing and o.unit_code in units]
+    if not missing:
+        return
+    password_hash = passwords.hash(DEMO_PASSWORD)
+    for officer in missing:
+        unit_id = units[officer.unit_code].id
+        assert unit_id is not None
+        session.add(
+            User(
+                username=officer.username,
+                password_hash=password_hash,
+                full_name=officer.full_name,
+                unit_id=unit_id,
+                roles=[r.value for r in officer.roles],
+                is_active=True,
+            )
+        )
+    await session.flush()
 
 
 async def seed_demo_cases(session: AsyncSession, settings: Settings, today: date) -> int:

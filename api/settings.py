@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     access_token_minutes: int = 60
     bootstrap_admin_username: str | None = None
     bootstrap_admin_password: str | None = None
+    # A second administrator made at start (two-person grants need one), only if that username does not exist.
+    bootstrap_approver_username: str | None = None
+    bootstrap_approver_password: str | None = None
     max_body_bytes: int = 1_048_576
     received_floor: date = date(2000, 1, 1)  # no letter is recorded as received before this day
     metrics_token: str | None = None  # /metrics for this bearer token (and from this machine)

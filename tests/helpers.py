@@ -65,3 +65,26 @@ async def get(api: Api, username: str, case_id: int) -> httpx.Response:
 
 def timer(case: dict[str, Any], name: str) -> dict[str, Any]:
     return next(t for t in case["timers"] if t["name"] == name)
+
+
+async def create_officer(
+    api: Api,
+    username: str,
+    roles: list[str],
+    unit_username: str = "tinh.tiepdan",
+    *,
+    unit_id: int | None = None,
+    password: str = "Mat-Khau-Rat-Dai-2026",  # noqa: S107
+    admin: str = "admin",
+    approve_as: str = "admin2",
+) -> dict[str, Any]:
+    """An officer made through POST /users by `admin` (in the unit of `unit_username`, or `unit_id`), its roles
+    approved by a second administrator (two-person grants), as the API returns it."""
+    if unit_id is None:
+        unit_id = (await api.user(unit_username)).unit_id
+    body = {"username": username, "password": password, "full_name": username, "unit_id": unit_id, "roles": roles}
+    r = await api.http.post(f"{V1}/users", headers=await api.headers(admin), json=body)
+    assert r.status_code == 201, r.text
+    r = await api.http.post(f"{V1}/users/{r.json()['id']}/approve", headers=await api.headers(approve_as))
+    assert r.status_code == 200, r.text
+    return dict(r.json())

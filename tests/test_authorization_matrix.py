@@ -18,6 +18,7 @@ EVERY_OFFICER = set(ROLES)
 MATRIX: list[tuple[str, str, Any, set[str | None]]] = [
     ("GET", "/users", None, ADMIN),
     ("POST", "/users", {"username": "x"}, ADMIN),
+    ("POST", "/users/1/approve", None, ADMIN),
     ("POST", "/units", {"code": "X"}, ADMIN),
     ("GET", "/units", None, EVERY_OFFICER),
     ("GET", "/audit-events", None, ADMIN),

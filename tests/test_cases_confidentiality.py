@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from api.models.cases import CaseEvent
 from tests.conftest import Api
-from tests.helpers import TODAY, V1, act, act_raw, get, intake
+from tests.helpers import TODAY, V1, act, act_raw, create_officer, get, intake
 
 DENOUNCER = {
     "role": "denouncer",
@@ -22,19 +22,7 @@ SECRETS = ("Lò Thị Bình", "015190004321", "0987654321", "Bản Khoang")
 
 
 async def _make_user(api: Api, username: str, roles: list[str], unit_username: str = "tinh.tiepdan") -> None:
-    unit_id = (await api.user(unit_username)).unit_id
-    r = await api.http.post(
-        f"{V1}/users",
-        headers=await api.headers("admin"),
-        json={
-            "username": username,
-            "password": "Mat-Khau-Rat-Dai-2026",
-            "full_name": username,
-            "unit_id": unit_id,
-            "roles": roles,
-        },
-    )
-    assert r.status_code == 201, r.text
+    await create_officer(api, username, roles, unit_username)  # made by `admin`, approved by `admin2`
 
 
 async def _denunciation(api: Api, accused_officer: str | None = None) -> dict:
@@ -141,6 +129,8 @@ async def test_an_accused_officer_cannot_see_or_be_assigned(api: Api) -> None:
     await api.http.patch(
         f"{V1}/users/{accused.id}", headers=await api.headers("admin"), json={"roles": ["handler", "inspector"]}
     )
+    r = await api.http.post(f"{V1}/users/{accused.id}/approve", headers=await api.headers("admin2"))
+    assert r.json()["roles"] == ["handler", "inspector"]
     assert (await get(api, "tinh.xacminh2", case["id"])).status_code == 404
     listed = (await api.http.get(f"{V1}/cases", headers=await api.headers("tinh.xacminh2"))).json()["items"]
     assert case["id"] not in [c["id"] for c in listed]

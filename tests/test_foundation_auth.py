@@ -200,6 +200,8 @@ async def test_sign_out_and_a_password_change_revoke_earlier_tokens(api: Api) ->
     admin = await api.headers("admin")
     r = await api.http.patch(f"/api/v1/users/{user.id}", headers=admin, json={"password": "Mat-khau-moi-2026"})
     assert r.status_code == 200
+    r = await api.http.post(f"/api/v1/users/{user.id}/approve", headers=await api.headers("admin2"))
+    assert r.status_code == 200  # another's password set by an admin takes effect when a second admin approves
     assert (await _me(api, fresh)).status_code == 401  # the old password's session is over
 
 

@@ -168,11 +168,18 @@ async def test_admin_creates_an_officer_who_can_sign_in(api: Api) -> None:
     )
     assert r.status_code == 201, r.text
     assert "password" not in r.text and "hash" not in r.text
+    # Two-person grants: the roles wait for a second administrator.
+    assert r.json()["roles"] == [] and r.json()["pending_roles"] == ["desk_officer", "handler"]
+    second = await api.headers("admin2")
+    r = await api.http.post(f"{V1}/users/{r.json()['id']}/approve", headers=second)
+    assert r.json()["roles"] == ["desk_officer", "handler"]
     token = await api.http.post(
         f"{V1}/auth/token", data={"username": "khaomang.tiepdan", "password": "Mot-Mat-Khau-Dai-2026"}
     )
     assert token.status_code == 200
     r = await api.http.patch(f"{V1}/users/{r.json()['id']}", headers=h, json={"roles": ["unit_head"]})
+    assert r.json()["roles"] == [] and r.json()["pending_roles"] == ["unit_head"]
+    r = await api.http.post(f"{V1}/users/{r.json()['id']}/approve", headers=second)
     assert r.json()["roles"] == ["unit_head"]
 
 
@@ -193,6 +200,8 @@ async def test_user_bad_input(api: Api) -> None:
 async def test_the_last_admin_cannot_be_removed(api: Api) -> None:
     h = await api.headers("admin")
     me = await api.user("admin")
+    r = await api.http.post(f"{V1}/users/{(await api.user('admin2')).id}/deactivate", headers=h)
+    assert r.status_code == 200  # the demo's second administrator goes first
     r = await api.http.post(f"{V1}/users/{me.id}/deactivate", headers=h)
     assert r.status_code == 409 and r.json()["error"]["code"] == "last_admin"
 

@@ -117,6 +117,7 @@ async def test_calendar_and_officer_changes_are_seen_at_once_by_every_process(li
         assert r.status_code == 200, r.text
         assert (await http2.get(f"{V1}/auth/me", headers=xa)).status_code == 401
         await live.http.patch(f"{V1}/users/{user_id}", headers=admin, json={"is_active": True})
+        await live.http.post(f"{V1}/users/{user_id}/approve", headers=await live.headers("admin2"))
     await other.state.engine.dispose()
     await asyncio.sleep(0)
 

@@ -224,6 +224,8 @@ async def test_an_officer_signed_in_a_moment_ago_is_not_read_again_but_any_chang
         f"{V1}/users/{officer.id}", headers=admin, json={"roles": ["desk_officer"], "unit_id": commune.unit_id}
     )
     assert r.status_code == 200
+    r = await api.http.post(f"{V1}/users/{officer.id}/approve", headers=await api.headers("admin2"))
+    assert r.status_code == 200  # two-person grants: the role and the move take effect when a second admin approves
     for title in ("Đơn vị mới", "Đơn vị mới 2"):  # read afresh once, then remembered again
         r = await post(title)
         assert r.status_code == 201 and r.json()["receiving_unit_id"] == commune.unit_id

@@ -65,28 +65,19 @@ async def test_an_admin_cannot_grant_themselves_sight_of_protected_identities(ap
     h = await api.headers("admin")
     for change in ({"roles": ["admin", "unit_head"]}, {"roles": ["admin", "desk_officer"]}):
         r = await api.http.patch(f"{V1}/users/{admin.id}", headers=h, json=change)
-        assert r.status_code == 403 and r.json()["error"]["code"] == "self_grant_refused", change
-    # A second admin may do it, and the change is in the audit log.
-    r = await api.http.post(
-        f"{V1}/users",
-        headers=h,
-        json={
-            "username": "admin2",
-            "password": "Second@Admin2026",
-            "full_name": "QTV 2",
-            "unit_id": admin.unit_id,
-            "roles": ["admin"],
-        },
-    )
-    assert r.status_code == 201, r.text
+        assert r.status_code == 200 and r.json()["roles"] == ["admin"], change
+        assert r.json()["pending_roles"] == change["roles"]
+        r = await api.http.post(f"{V1}/users/{admin.id}/approve", headers=h)
+        assert r.status_code == 403 and r.json()["error"]["code"] == "approval_by_requester", change
+    # A second admin may approve it, and both steps are in the audit log.
     second = await api.headers("admin2")
-    r = await api.http.patch(f"{V1}/users/{admin.id}", headers=second, json={"roles": ["admin", "unit_head"]})
-    assert r.status_code == 200, r.text
+    r = await api.http.post(f"{V1}/users/{admin.id}/approve", headers=second)
+    assert r.status_code == 200 and r.json()["roles"] == ["admin", "desk_officer"], r.text
     audited = await api.session.scalar(
         sa.text("SELECT payload FROM audit_events WHERE entity = 'user' AND entity_id = :id ORDER BY id DESC LIMIT 1"),
         {"id": str(admin.id)},
     )
-    assert audited == {"roles": ["admin", "unit_head"]}
+    assert audited["roles"] == ["admin", "desk_officer"] and audited["requested_by_id"] == admin.id
     # Changing one's own name or password stays possible.
     r = await api.http.patch(f"{V1}/users/{admin.id}", headers=h, json={"full_name": "Quản trị"})
     assert r.status_code == 200

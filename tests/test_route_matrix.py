@@ -159,6 +159,7 @@ MATRIX: list[tuple[str, str, str, Any]] = [
     ),  # fmt: skip
     ("GET", "/api/v1/users/{user_id}", "admin", None),
     ("PATCH", "/api/v1/users/{user_id}", "admin", {}),
+    ("POST", "/api/v1/users/{user_id}/approve", "admin", None),
     ("POST", "/api/v1/users/{user_id}/deactivate", "admin", None),
     ("GET", "/api/v1/calendar/{year}", "officer", None),
     ("POST", "/api/v1/calendar/overrides", "admin", {"date": "2030-01-02", "kind": "day_off", "reason": "Thử"}),
@@ -253,7 +254,7 @@ async def _world(api: Api) -> World:
         ids["attachment_id"] = r.json()["id"]
         r = await api.http.post(
             f"{V1}/users",
-            headers=admin,
+            headers=await api.headers("admin2"),  # its roles wait for approval: `admin` may approve them
             json={"username": f"tam.{scope}", "password": "Mat-khau-dai-2026", "full_name": "Cán bộ tạm",
                   "unit_id": units[scope], "roles": ["desk_officer"]},
         )  # fmt: skip

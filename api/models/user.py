@@ -17,6 +17,14 @@ __all__ = ["Role", "User", "UserCreate", "UserPublic", "UserUpdate"]
 
 class User(SQLModel, table=True):
     __tablename__ = "users"
+    __table_args__ = (
+        # A system account (the citizen channel's own) is inert: never active, no role, nothing pending.
+        sa.CheckConstraint(
+            "NOT is_system OR (NOT is_active AND roles = '{}' AND pending_roles IS NULL AND pending_unit_id IS NULL "
+            "AND pending_password_hash IS NULL)",
+            name="system_inert",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
@@ -27,6 +35,24 @@ class User(SQLModel, table=True):
     is_active: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.true()))
     # Carried by every token; bumped by a password change, a deactivation or a sign-out (revokes earlier ones).
     token_version: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
+    # The citizen channel's account (and any other account the service itself acts as): nobody signs in as it,
+    # nobody changes it (api/services/users.py).
+    is_system: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
+    # Two-person grants: what an administrator asked that would widen what this account may see (roles gained,
+    # a move to another unit, a password set for someone else, a re-activation), waiting for a second
+    # administrator's approval (POST /users/{id}/approve). NULL/false: nothing waits.
+    pending_roles: list[str] | None = Field(default=None, sa_column=sa.Column(ARRAY(sa.String(32)), nullable=True))
+    pending_unit_id: int | None = Field(
+        default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("units.id"), nullable=True)
+    )
+    pending_password_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(255), nullable=True))
+    pending_activation: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    pending_by_id: int | None = Field(
+        default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id"), nullable=True)
+    )
+    pending_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True))
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
     updated_at: datetime | None = Field(default=None, sa_column=created_at_column())
 
@@ -64,3 +90,29 @@ class UserPublic(SQLModel):
     unit_id: int
     roles: list[str]
     is_active: bool
+    is_system: bool = False
+    # Two-person grants: what waits for a second administrator (null/false: nothing), and who asked for it.
+    pending_roles: list[str] | None = None
+    pending_unit_id: int | None = None
+    pending_credentials: bool = False  # a new password set by another, waiting
+    pending_activation: bool = False
+    pending_by_id: int | None = None
+    pending_at: datetime | None = None
+
+    @classmethod
+    def of(cls, user: "User") -> "UserPublic":
+        return cls(
+            id=user.id or 0,
+            username=user.username,
+            full_name=user.full_name,
+            unit_id=user.unit_id,
+            roles=list(user.roles),
+            is_active=user.is_active,
+            is_system=user.is_system,
+            pending_roles=user.pending_roles,
+            pending_unit_id=user.pending_unit_id,
+            pending_credentials=user.pending_password_hash is not None,
+            pending_activation=user.pending_activation,
+            pending_by_id=user.pending_by_id,
+            pending_at=user.pending_at,
+        )

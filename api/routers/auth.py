@@ -44,4 +44,4 @@ async def logout(principal: CurrentOfficer, session: SessionDep) -> Response:
 @router.get("/me", response_model=Me, summary="Cán bộ đang đăng nhập")
 async def me(principal: CurrentOfficer, session: SessionDep) -> Me:
     user, unit = await user_service.with_unit(session, principal.id)
-    return Me(**UserPublic.model_validate(user).model_dump(), unit=unit_public(unit))
+    return Me(**UserPublic.of(user).model_dump(), unit=unit_public(unit))

@@ -20,34 +20,61 @@ async def list_users(
     unit_id: Id32 | None = None,
     role: Role | None = None,
     active: bool | None = None,
+    pending: bool | None = None,
 ) -> Page[UserPublic]:
     rows, next_cursor = await user_service.list_users(
-        session, limit=limit, cursor=cursor, unit_id=unit_id, role=role.value if role else None, active=active
+        session,
+        limit=limit,
+        cursor=cursor,
+        unit_id=unit_id,
+        role=role.value if role else None,
+        active=active,
+        pending=pending,
     )
-    return Page(items=[UserPublic.model_validate(u) for u in rows], next_cursor=next_cursor)
+    return Page(items=[UserPublic.of(u) for u in rows], next_cursor=next_cursor)
 
 
 @router.get("/{user_id}", response_model=UserPublic, summary="Một cán bộ (quản trị)")
 async def get_user(user_id: Id32, session: SessionDep, _: AdminOfficer) -> UserPublic:
-    return UserPublic.model_validate(await user_service.get(session, user_id))
+    return UserPublic.of(await user_service.get(session, user_id))
 
 
-@router.post("", response_model=UserPublic, status_code=status.HTTP_201_CREATED, summary="Tạo cán bộ (quản trị)")
+@router.post(
+    "",
+    response_model=UserPublic,
+    status_code=status.HTTP_201_CREATED,
+    summary="Tạo cán bộ (quản trị); vai trò chờ một quản trị viên khác phê duyệt",
+)
 async def create_user(data: UserCreate, request: Request, session: SessionDep, admin: AdminOfficer) -> UserPublic:
-    return UserPublic.model_validate(await user_service.create(session, request.app.state.passwords, admin.id, data))
+    return UserPublic.of(await user_service.create(session, request.app.state.passwords, admin.id, data))
 
 
-@router.patch("/{user_id}", response_model=UserPublic, summary="Đổi vai trò, đơn vị, mật khẩu, trạng thái (quản trị)")
+@router.patch(
+    "/{user_id}",
+    response_model=UserPublic,
+    summary="Đổi vai trò, đơn vị, mật khẩu, trạng thái (quản trị); phần mở rộng quyền chờ phê duyệt",
+)
 async def update_user(
     user_id: Id32, data: UserUpdate, request: Request, session: SessionDep, admin: AdminOfficer
 ) -> UserPublic:
-    return UserPublic.model_validate(
-        await user_service.update(session, request.app.state.passwords, admin.id, user_id, data)
-    )
+    return UserPublic.of(await user_service.update(session, request.app.state.passwords, admin.id, user_id, data))
 
 
 @router.post("/{user_id}/deactivate", response_model=UserPublic, summary="Vô hiệu hoá tài khoản (quản trị)")
 async def deactivate_user(user_id: Id32, request: Request, session: SessionDep, admin: AdminOfficer) -> UserPublic:
-    return UserPublic.model_validate(
+    return UserPublic.of(
         await user_service.update(session, request.app.state.passwords, admin.id, user_id, UserUpdate(is_active=False))
     )
+
+
+@router.post(
+    "/{user_id}/approve",
+    response_model=UserPublic,
+    summary="Phê duyệt việc cấp quyền đang chờ (một quản trị viên khác với người đề nghị)",
+    responses={
+        403: {"description": "Người đề nghị, hoặc chính người được cấp, không được phê duyệt"},
+        409: {"description": "Không có gì chờ phê duyệt, hoặc tài khoản hệ thống"},
+    },
+)
+async def approve_user(user_id: Id32, session: SessionDep, admin: AdminOfficer) -> UserPublic:
+    return UserPublic.of(await user_service.approve(session, admin.id, user_id))

@@ -37,18 +37,95 @@ async def _ensure_unit(session: AsyncSession, unit_id: int) -> None:
         raise DomainError(Code.unit_not_found, details={"field": "unit_id"})
 
 
+# System accounts: the citizen channel's own (public.CHANNEL_USERNAME, "he-thong.cong-dan") and any other the
+# service acts as. Their names are reserved; nobody signs in as one or changes one (409 system_account, audited).
+SYSTEM_PREFIX = "he-thong."
+
+
+def is_system(user: User) -> bool:
+    return bool(user.is_system) or user.username.lower().startswith(SYSTEM_PREFIX)
+
+
+async def _refuse_system(
+    session: AsyncSession, actor_id: int | None, entity_id: object, attempt: str, change: dict[str, Any]
+) -> None:
+    """The attempt is committed to the audit log, then refused."""
+    shown = {k: ("set" if k == "password" else v) for k, v in change.items()}  # never the password tried
+    audit.record(
+        session,
+        actor_id=actor_id,
+        entity="user",
+        entity_id=entity_id,
+        action="refused",
+        payload={"attempt": attempt, "change": shown, "reason": Code.system_account.value},
+    )
+    await session.commit()
+    raise DomainError(Code.system_account)
+
+
+# Two-person grants. Every role either reveals protected identities in a unit (desk_officer, unit_head, handler,
+# inspector: workflows/confidentiality) or gives such roles (admin). So a role gained through the API — on a new
+# account, another's, the administrator's own — a move to another unit of an account holding a revealing role, a
+# password set by an administrator on someone else's account that holds a role, and the re-activation of such an
+# account wait until a second administrator approves them (`approve`). What reduces access (roles taken away,
+# deactivation) and a new name take effect at once. The operator's acts on the server (BOOTSTRAP_ADMIN_*,
+# BOOTSTRAP_APPROVER_*, `python -m api create-admin`, the demo seed) are direct.
+REVEALING_ROLES = frozenset({Role.desk_officer.value, Role.unit_head.value, Role.handler.value, Role.inspector.value})
+GUARDED_ROLES = REVEALING_ROLES | {Role.admin.value}
+
+
+def has_pending(user: User) -> bool:
+    return (
+        user.pending_roles is not None
+        or user.pending_unit_id is not None
+        or user.pending_password_hash is not None
+        or bool(user.pending_activation)
+    )
+
+
+def _pending_summary(user: User) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if user.pending_roles is not None:
+        out["roles"] = list(user.pending_roles)
+    if user.pending_unit_id is not None:
+        out["unit_id"] = user.pending_unit_id
+    if user.pending_password_hash is not None:
+        out["password"] = "set"  # noqa: S105 - says that one waits, never what
+    if user.pending_activation:
+        out["is_active"] = True
+    return out
+
+
+def _clear_pending(user: User) -> None:
+    user.pending_roles = None
+    user.pending_unit_id = None
+    user.pending_password_hash = None
+    user.pending_activation = False
+    user.pending_by_id = None
+    user.pending_at = None
+
+
 async def create(session: AsyncSession, passwords: Passwords, actor_id: int | None, data: UserCreate) -> User:
+    """`actor_id` None: the operator's act on the server (bootstrap, create-admin): the roles take effect at once.
+    Through the API (an administrator's id) the account is made without roles, its roles pending."""
+    if data.username.lower().startswith(SYSTEM_PREFIX):
+        await _refuse_system(session, actor_id, data.username.lower(), "create", {"username": data.username})
     await _ensure_unit(session, data.unit_id)
     taken = await session.scalar(sa.select(User.id).where(sa.func.lower(User.username) == data.username.lower()))
     if taken is not None:
         raise DomainError(Code.duplicate_username, details={"field": "username"})
+    roles = sorted({r.value for r in data.roles})
+    direct = actor_id is None
     user = User(
         username=data.username,
         password_hash=await asyncio.to_thread(passwords.hash, data.password),  # argon2 off the event loop
         full_name=data.full_name,
         unit_id=data.unit_id,
-        roles=sorted({r.value for r in data.roles}),
+        roles=roles if direct else [],
         is_active=True,
+        pending_roles=None if direct else roles,
+        pending_by_id=actor_id,
+        pending_at=None if direct else sa.func.now(),
     )
     session.add(user)
     await session.flush()
@@ -58,9 +135,10 @@ async def create(session: AsyncSession, passwords: Passwords, actor_id: int | No
         entity="user",
         entity_id=user.id,
         action="create",
-        payload=data.model_dump(mode="json", exclude={"password"}),
+        payload={**data.model_dump(mode="json", exclude={"password"}), "pending": not direct},
     )
     await session.commit()
+    await session.refresh(user)
     return user
 
 
@@ -75,17 +153,20 @@ async def _active_admins_other_than(session: AsyncSession, user_id: int) -> int:
     )
 
 
-# Roles that may see a protected identity in their unit (workflows/confidentiality.may_see_identity).
-REVEALING_ROLES = frozenset({Role.desk_officer.value, Role.unit_head.value})
-
-
-def _reveals_more(user: User, changes: dict[str, Any]) -> bool:
-    """Would this change let the user see protected identities they cannot see now: a revealing role gained, or
-    a revealing role taken to another unit? An admin may not do that to themselves (a second admin must)."""
-    roles = set(changes.get("roles", user.roles))
-    gained = (roles - set(user.roles)) & REVEALING_ROLES
-    moved = "unit_id" in changes and changes["unit_id"] != user.unit_id and roles & REVEALING_ROLES
-    return bool(gained or moved)
+def _widening(user: User, actor_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+    """What in this change would widen what the account may see, as {field: requested value}."""
+    wide: dict[str, Any] = {}
+    if "roles" in changes and set(changes["roles"]) - set(user.roles):
+        wide["roles"] = sorted(set(changes["roles"]))
+    # The roles the account holds or will hold once what waits is approved (a roles request replaces those).
+    after = set(changes["roles"]) if "roles" in changes else set(user.roles) | set(user.pending_roles or [])
+    if "unit_id" in changes and changes["unit_id"] != user.unit_id and after & REVEALING_ROLES:
+        wide["unit_id"] = changes["unit_id"]
+    if changes.get("password") is not None and user.id != actor_id and after & GUARDED_ROLES:
+        wide["password"] = changes["password"]
+    if changes.get("is_active") is True and not user.is_active and after & GUARDED_ROLES:
+        wide["is_active"] = True
+    return wide
 
 
 async def update(session: AsyncSession, passwords: Passwords, actor_id: int, user_id: int, data: UserUpdate) -> User:
@@ -93,37 +174,142 @@ async def update(session: AsyncSession, passwords: Passwords, actor_id: int, use
     if user is None:
         raise DomainError(Code.no_such_user)
     changes = data.model_dump(mode="json", exclude_unset=True)
-    if actor_id == user_id and _reveals_more(user, changes):
-        raise DomainError(Code.self_grant_refused, details={"field": "roles" if "roles" in changes else "unit_id"})
+    if is_system(user):
+        await _refuse_system(session, actor_id, user.id, "deactivate" if changes == {"is_active": False} else "update",
+                             changes)  # fmt: skip
     loses_admin = changes.get("is_active") is False or ("roles" in changes and Role.admin.value not in changes["roles"])
     if loses_admin and Role.admin.value in user.roles and await _active_admins_other_than(session, user_id) == 0:
         raise DomainError(Code.last_admin)
     if "unit_id" in changes:
         await _ensure_unit(session, changes["unit_id"])
-        user.unit_id = changes["unit_id"]
+    wide = _widening(user, actor_id, changes)
+    payload: dict[str, Any] = {k: ("changed" if k == "password" else v) for k, v in changes.items()}
+    # A new request replaces what waits: the same administrator's earlier request part by part, another's whole
+    # (an approval always approves one administrator's request, never someone else's). Audited.
+    if wide and has_pending(user) and user.pending_by_id != actor_id:
+        payload["replaced_pending"] = {"by_id": user.pending_by_id, **_pending_summary(user)}
+        _clear_pending(user)
     if "roles" in changes:
-        user.roles = sorted(set(changes["roles"]))
+        if user.pending_roles is not None:
+            payload["replaced_pending_roles"] = list(user.pending_roles)
+        # Roles taken away go at once; the whole requested set waits if it adds any.
+        user.roles = (
+            sorted(set(user.roles) & set(changes["roles"])) if "roles" in wide else sorted(set(changes["roles"]))
+        )
+        user.pending_roles = wide.get("roles")
+    if "unit_id" in changes:
+        if user.pending_unit_id is not None:
+            payload["replaced_pending_unit_id"] = user.pending_unit_id
+        if "unit_id" in wide:
+            user.pending_unit_id = changes["unit_id"]
+        else:
+            user.unit_id, user.pending_unit_id = changes["unit_id"], None
     if "full_name" in changes:
         user.full_name = changes["full_name"]
     if "is_active" in changes:
-        user.is_active = changes["is_active"]
-        if not user.is_active:
-            user.token_version += 1
+        if "is_active" in wide:
+            user.pending_activation = True
+        elif changes["is_active"] is False:
+            if user.is_active:
+                user.token_version += 1
+            user.is_active = False
+            if user.pending_activation:
+                payload["replaced_pending_activation"] = True
+            user.pending_activation = False
+        else:
+            user.is_active = True  # nothing to see: an account without roles
     if data.password is not None:
-        user.password_hash = await asyncio.to_thread(passwords.hash, data.password)
-        user.token_version += 1  # a new password ends every session opened with the old one
-        changes["password"] = "changed"  # noqa: S105 - the audit says it changed, never what to
+        hashed = await asyncio.to_thread(passwords.hash, data.password)
+        if user.pending_password_hash is not None:
+            payload["replaced_pending_password"] = True
+        if "password" in wide:
+            user.pending_password_hash = hashed
+        else:
+            user.password_hash, user.pending_password_hash = hashed, None
+            user.token_version += 1  # a new password ends every session opened with the old one
+    if has_pending(user):
+        if wide:
+            user.pending_by_id, user.pending_at = actor_id, sa.func.now()
+        payload["pending"] = _pending_summary(user)
+    else:
+        user.pending_by_id, user.pending_at = None, None
     user.updated_at = sa.func.now()
-    audit.record(session, actor_id=actor_id, entity="user", entity_id=user.id, action="update", payload=changes)
+    audit.record(session, actor_id=actor_id, entity="user", entity_id=user.id, action="update", payload=payload)
+    await session.commit()
+    await session.refresh(user)
+    return user
+
+
+async def approve(session: AsyncSession, actor_id: int, user_id: int) -> User:
+    """A second administrator approves what another asked for this account (two-person grants): it takes effect.
+    Refused to the administrator who asked and to the one who would gain. Both outcomes are audited."""
+    user = await session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise DomainError(Code.no_such_user)
+    if is_system(user):
+        await _refuse_system(session, actor_id, user.id, "approve", {})
+    if not has_pending(user):
+        raise DomainError(Code.nothing_pending)
+    refusal = (
+        Code.approval_by_requester
+        if user.pending_by_id == actor_id
+        else Code.approval_of_own_grant
+        if user.id == actor_id
+        else None
+    )
+    summary = _pending_summary(user)
+    if refusal is not None:
+        audit.record(
+            session,
+            actor_id=actor_id,
+            entity="user",
+            entity_id=user.id,
+            action="approval_refused",
+            payload={**summary, "requested_by_id": user.pending_by_id, "reason": refusal.value},
+        )
+        await session.commit()
+        raise DomainError(refusal)
+    payload: dict[str, Any] = {
+        **summary,
+        "requested_by_id": user.pending_by_id,
+        "requested_at": user.pending_at.isoformat() if user.pending_at else None,
+    }
+    if user.pending_roles is not None:
+        user.roles = sorted(set(user.pending_roles))
+    if user.pending_unit_id is not None:
+        user.unit_id = user.pending_unit_id
+    if user.pending_password_hash is not None:
+        user.password_hash = user.pending_password_hash
+        user.token_version += 1  # a new password ends every session opened with the old one
+    if user.pending_activation:
+        user.is_active = True
+    _clear_pending(user)
+    user.updated_at = sa.func.now()
+    audit.record(session, actor_id=actor_id, entity="user", entity_id=user.id, action="approve", payload=payload)
     await session.commit()
     await session.refresh(user)
     return user
 
 
 async def list_users(
-    session: AsyncSession, *, limit: int, cursor: str | None, unit_id: int | None, role: str | None, active: bool | None
+    session: AsyncSession,
+    *,
+    limit: int,
+    cursor: str | None,
+    unit_id: int | None,
+    role: str | None,
+    active: bool | None,
+    pending: bool | None = None,
 ) -> tuple[list[User], str | None]:
     stmt = sa.select(User)
+    if pending is not None:
+        waiting = sa.or_(
+            User.pending_roles.is_not(None),
+            User.pending_unit_id.is_not(None),
+            User.pending_password_hash.is_not(None),
+            User.pending_activation,
+        )
+        stmt = stmt.where(waiting if pending else sa.not_(waiting))
     if unit_id is not None:
         stmt = stmt.where(User.unit_id == unit_id)
     if role:
@@ -166,7 +352,7 @@ async def authenticate(
     user = await session.scalar(sa.select(User).where(sa.func.lower(User.username) == key))
     # argon2 is deliberately slow: off the event loop, so sign-ins never stall other requests.
     ok = await asyncio.to_thread(passwords.verify, user.password_hash if user else None, password)
-    if not ok or user is None or not user.is_active:
+    if not ok or user is None or not user.is_active or is_system(user):
         if user is not None:  # unknown usernames are only counted (bounded per address), never audited one by one
             audit.record(
                 session, actor_id=None, entity="auth", entity_id=key, action="login_failed", payload={"client": client}
@@ -201,6 +387,31 @@ async def sign_out(session: AsyncSession, user_id: int) -> None:
     await session.commit()
 
 
+async def _root_unit(session: AsyncSession) -> int:
+    unit = await session.scalar(sa.select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id))
+    if unit is None:
+        unit = Unit(code="ROOT", name="Hệ thống", level="province", path="/", remote_area=False, is_active=True)
+        session.add(unit)
+        await session.flush()
+        unit.path = f"/{unit.id}/"
+    await session.flush()
+    assert unit.id is not None
+    return unit.id
+
+
+async def _make_admin(session: AsyncSession, passwords: Passwords, username: str, password: str) -> None:
+    """The operator's act on the server: an administrator at once (no pending)."""
+    unit_id = await _root_unit(session)
+    await create(
+        session,
+        passwords,
+        None,
+        UserCreate(
+            username=username, password=password, full_name="Quản trị viên", unit_id=unit_id, roles=[Role.admin]
+        ),
+    )
+
+
 async def ensure_bootstrap_admin(session: AsyncSession, passwords: Passwords, username: str, password: str) -> bool:
     """Create the first admin when no active admin exists. Returns True when one was made."""
     admins = await session.scalar(sa.select(sa.func.count()).select_from(User).where(User.roles.any(Role.admin.value)))
@@ -212,20 +423,26 @@ async def ensure_bootstrap_admin(session: AsyncSession, passwords: Passwords, us
     if admins:
         await session.rollback()
         return False
-    unit = await session.scalar(sa.select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id))
-    if unit is None:
-        unit = Unit(code="ROOT", name="Hệ thống", level="province", path="/", remote_area=False, is_active=True)
-        session.add(unit)
-        await session.flush()
-        unit.path = f"/{unit.id}/"
-    await session.flush()
-    assert unit.id is not None
-    await create(
-        session,
-        passwords,
-        None,
-        UserCreate(
-            username=username, password=password, full_name="Quản trị viên", unit_id=unit.id, roles=[Role.admin]
-        ),
-    )
+    await _make_admin(session, passwords, username, password)
     return True
+
+
+async def ensure_named_admin(session: AsyncSession, passwords: Passwords, username: str, password: str) -> bool:
+    """Create this administrator unless an account of that name exists (BOOTSTRAP_APPROVER_*, `create-admin`:
+    the second administrator two-person grants need). Returns True when one was made."""
+
+    async def exists() -> bool:
+        found = await session.scalar(sa.select(User.id).where(sa.func.lower(User.username) == username.lower()))
+        return found is not None
+
+    if await exists():
+        return False
+    await locks.hold(session, locks.Lock.bootstrap_admin)  # concurrent starts make it once
+    if await exists():
+        await session.rollback()
+        return False
+    await _make_admin(session, passwords, username, password)
+    return True
+
+
+ensure_bootstrap_approver = ensure_named_admin

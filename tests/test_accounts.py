@@ -1,0 +1,311 @@
+"""Issue 21, the account side: no lone insider can name a denouncer. System accounts cannot be signed into or
+changed; a role that reveals protected identities (and `admin` itself) takes effect only when a second
+administrator approves it."""
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from api import security
+from api.app import bootstrap
+from api.models.user import User
+from api.security import Passwords
+from api.services import public as public_service
+from api.services.users import ensure_bootstrap_approver
+from tests.conftest import SETTINGS, Api, Live
+from tests.helpers import V1, act, create_officer, get, intake
+
+DEMO_PASSWORD = "LaoCai@2026demo"  # noqa: S105
+NEW_PASSWORD = "Mat-Khau-Moi-Rat-Dai-2026"  # noqa: S105
+DENOUNCER = {"role": "denouncer", "full_name": "Thào Thị Dung", "id_number": "015191007788", "phone": "0977123456"}
+
+
+async def _sign_in(api: Api, username: str, password: str) -> Any:
+    return await api.http.post(f"{V1}/auth/token", data={"username": username, "password": password})
+
+
+async def _audit(api: Api, user_id: int) -> list[tuple[int | None, str, dict]]:
+    rows = await api.session.execute(
+        sa.text(
+            "SELECT actor_id, action, payload FROM audit_events WHERE entity = 'user' AND entity_id = :id ORDER BY id"
+        ),
+        {"id": str(user_id)},
+    )
+    return [tuple(r) for r in rows.all()]  # type: ignore[misc]
+
+
+async def _channel_account(api: Api) -> User:
+    province = (await api.user("tinh.tiepdan")).unit_id
+    await public_service.channel_user(api.session, province)
+    await api.session.flush()
+    return await api.user(public_service.CHANNEL_USERNAME)
+
+
+async def _denunciation(api: Api) -> dict:
+    case = await intake(api, kind="denunciation", field="corruption", title="Tố cáo nhận tiền", parties=[DENOUNCER])
+    return await act(api, "tinh.chutich", case, "accept", decision_number="21/QĐ")
+
+
+# --- system accounts ---------------------------------------------------------------------------------------------
+
+
+async def test_an_admin_cannot_take_over_the_citizen_channel_account(api: Api) -> None:
+    channel = await _channel_account(api)
+    assert channel.is_system and not channel.is_active and channel.roles == []
+    h = await api.headers("admin")
+    other_unit = (await api.user("xa.tiepdan")).unit_id
+    attempts = [
+        {"is_active": True},
+        {"roles": ["unit_head"]},
+        {"roles": ["admin"]},
+        {"password": NEW_PASSWORD},
+        {"full_name": "Tài khoản của tôi"},
+        {"unit_id": other_unit},
+        {"is_active": True, "roles": ["desk_officer", "unit_head"], "password": NEW_PASSWORD},
+    ]
+    for change in attempts:
+        r = await api.http.patch(f"{V1}/users/{channel.id}", headers=h, json=change)
+        assert r.status_code == 409 and r.json()["error"]["code"] == "system_account", (change, r.text)
+    r = await api.http.post(f"{V1}/users/{channel.id}/deactivate", headers=h)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "system_account"
+    r = await api.http.post(f"{V1}/users/{channel.id}/approve", headers=await api.headers("admin2"))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "system_account"
+    # Nothing changed.
+    await api.session.refresh(channel)
+    assert not channel.is_active and channel.roles == [] and channel.unit_id != other_unit
+    assert channel.full_name == "Cổng tiếp nhận trực tuyến" and channel.pending_roles is None
+    # It cannot be signed into: the same answer as a wrong password.
+    wrong = await _sign_in(api, "tinh.tiepdan", "not-the-password")
+    for password in (NEW_PASSWORD, "!", ""):
+        r = await _sign_in(api, public_service.CHANNEL_USERNAME, password or "x")
+        assert r.status_code == 401 and r.json() == wrong.json()
+    # Every attempt is in the audit log, with who tried and what.
+    refused = [(actor, payload) for actor, action, payload in await _audit(api, channel.id) if action == "refused"]
+    admins = ((await api.user("admin")).id, (await api.user("admin2")).id)
+    assert len(refused) == len(attempts) + 2
+    assert [actor for actor, _ in refused] == [admins[0]] * (len(attempts) + 1) + [admins[1]]
+    assert refused[0][1]["change"] == {"is_active": True}
+    assert all("Mat-Khau" not in str(p) for _, p in refused)  # never the password tried
+
+
+async def test_a_system_account_changed_in_the_database_still_cannot_sign_in(api: Api) -> None:
+    channel = await _channel_account(api)
+    pw_hash = Passwords(SETTINGS).hash(NEW_PASSWORD)
+    await api.session.execute(sa.update(User).where(User.id == channel.id).values(password_hash=pw_hash))
+    r = await _sign_in(api, public_service.CHANNEL_USERNAME, NEW_PASSWORD)
+    assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
+    # The database itself refuses an active system account, or one with roles.
+    for values in ({"is_active": True}, {"roles": ["unit_head"]}):
+        with pytest.raises(IntegrityError):
+            async with api.session.begin_nested():
+                await api.session.execute(sa.update(User).where(User.id == channel.id).values(**values))
+    # A token made for it (a leaked signing key) names no officer.
+    token, _ = security.create_access_token(SETTINGS, str(channel.id))
+    assert (await api.http.get(f"{V1}/auth/me", headers={"Authorization": f"Bearer {token}"})).status_code == 401
+
+
+async def test_system_account_names_are_reserved(api: Api) -> None:
+    unit_id = (await api.user("admin")).unit_id
+    for username in (public_service.CHANNEL_USERNAME, "He-Thong.Open311"):
+        r = await api.http.post(
+            f"{V1}/users",
+            headers=await api.headers("admin"),
+            json={"username": username, "password": NEW_PASSWORD, "full_name": "X", "unit_id": unit_id,
+                  "roles": ["desk_officer"]},
+        )  # fmt: skip
+        assert r.status_code == 409 and r.json()["error"]["code"] == "system_account", username
+
+
+# --- two-person grants -------------------------------------------------------------------------------------------
+
+
+async def test_one_admin_alone_cannot_give_themselves_a_revealing_role(api: Api) -> None:
+    admin = await api.user("admin")
+    h = await api.headers("admin")
+    case = await _denunciation(api)
+    for roles in (["admin", "unit_head"], ["admin", "desk_officer"], ["admin", "handler"], ["admin", "inspector"]):
+        r = await api.http.patch(f"{V1}/users/{admin.id}", headers=h, json={"roles": roles})
+        assert r.status_code == 200, r.text
+        assert r.json()["roles"] == ["admin"] and r.json()["pending_roles"] == roles
+        assert r.json()["pending_by_id"] == admin.id
+        r = await api.http.post(f"{V1}/users/{admin.id}/approve", headers=h)
+        assert r.status_code == 403 and r.json()["error"]["code"] == "approval_by_requester"
+    assert (await get(api, "admin", case["id"])).status_code in (403, 404)
+    assert "Thào Thị Dung" not in (await get(api, "admin", case["id"])).text
+
+
+async def test_one_admin_alone_cannot_make_a_unit_head_who_reads_denouncers(api: Api) -> None:
+    case = await _denunciation(api)
+    h = await api.headers("admin")
+    province = (await api.user("tinh.chutich")).unit_id
+    r = await api.http.post(
+        f"{V1}/users",
+        headers=h,
+        json={"username": "tinh.chutich2", "password": NEW_PASSWORD, "full_name": "Chủ tịch 2", "unit_id": province,
+              "roles": ["unit_head"]},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    new = r.json()
+    assert new["roles"] == [] and new["pending_roles"] == ["unit_head"]
+    # The new account signs in but sees nothing of the case while the grant waits.
+    token = (await _sign_in(api, "tinh.chutich2", NEW_PASSWORD)).json()["access_token"]
+    head = {"Authorization": f"Bearer {token}"}
+    r = await api.http.get(f"{V1}/cases/{case['id']}", headers=head)
+    assert r.status_code in (403, 404) and "Thào Thị Dung" not in r.text
+    r = await api.http.post(f"{V1}/users/{new['id']}/approve", headers=h)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "approval_by_requester"
+    assert (await api.http.get(f"{V1}/users", headers=h, params={"pending": True})).json()["items"][0]["id"] == new[
+        "id"
+    ]
+    # A second administrator approves: now the head of the competent unit reads the identity.
+    admin2 = await api.user("admin2")
+    r = await api.http.post(f"{V1}/users/{new['id']}/approve", headers=await api.headers("admin2"))
+    assert r.status_code == 200, r.text
+    assert r.json()["roles"] == ["unit_head"] and r.json()["pending_roles"] is None
+    r = await api.http.get(f"{V1}/cases/{case['id']}", headers=head)
+    assert r.status_code == 200 and "Thào Thị Dung" in r.text
+    # Both steps audited: who asked, who approved, what.
+    admin = await api.user("admin")
+    trail = [(actor, action, p.get("roles")) for actor, action, p in await _audit(api, new["id"])]
+    assert trail == [
+        (admin.id, "create", ["unit_head"]),
+        (admin.id, "approval_refused", ["unit_head"]),
+        (admin2.id, "approve", ["unit_head"]),
+    ]
+    approved = (await _audit(api, new["id"]))[-1][2]
+    assert approved["requested_by_id"] == admin.id
+    # Nothing left to approve.
+    r = await api.http.post(f"{V1}/users/{new['id']}/approve", headers=await api.headers("admin2"))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "nothing_pending"
+
+
+async def test_one_admin_alone_cannot_give_a_second_admin_a_revealing_role(api: Api) -> None:
+    admin2 = await api.user("admin2")
+    r = await api.http.patch(
+        f"{V1}/users/{admin2.id}", headers=await api.headers("admin"), json={"roles": ["admin", "unit_head"]}
+    )
+    assert r.status_code == 200 and r.json()["roles"] == ["admin"]
+    for approver in ("admin", "admin2"):  # neither the one who asked nor the one who gains may approve
+        r = await api.http.post(f"{V1}/users/{admin2.id}/approve", headers=await api.headers(approver))
+        assert r.status_code == 403, approver
+    assert r.json()["error"]["code"] == "approval_of_own_grant"
+    assert (await api.user("admin2")).roles == ["admin"]
+
+
+async def test_one_admin_alone_cannot_make_a_second_admin_who_then_grants(api: Api) -> None:
+    h = await api.headers("admin")
+    unit_id = (await api.user("admin")).unit_id
+    r = await api.http.post(
+        f"{V1}/users",
+        headers=h,
+        json={"username": "admin.rieng", "password": NEW_PASSWORD, "full_name": "QTV riêng", "unit_id": unit_id,
+              "roles": ["admin"]},
+    )  # fmt: skip
+    assert r.status_code == 201 and r.json()["roles"] == [] and r.json()["pending_roles"] == ["admin"]
+    sock = r.json()["id"]
+    r = await api.http.patch(
+        f"{V1}/users/{(await api.user('admin')).id}", headers=h, json={"roles": ["admin", "unit_head"]}
+    )
+    assert r.status_code == 200
+    # The would-be second admin has no admin rights: it can neither approve nor manage users.
+    token = (await _sign_in(api, "admin.rieng", NEW_PASSWORD)).json()["access_token"]
+    sock_h = {"Authorization": f"Bearer {token}"}
+    r = await api.http.post(f"{V1}/users/{(await api.user('admin')).id}/approve", headers=sock_h)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    assert (await api.http.post(f"{V1}/users/{sock}/approve", headers=sock_h)).status_code == 403
+    assert (await api.user("admin")).roles == ["admin"]
+
+
+async def test_a_lone_admin_cannot_take_over_an_officer_by_setting_a_password(api: Api) -> None:
+    head = await api.user("tinh.chutich")
+    r = await api.http.patch(
+        f"{V1}/users/{head.id}", headers=await api.headers("admin"), json={"password": NEW_PASSWORD}
+    )
+    assert r.status_code == 200 and r.json()["pending_credentials"] is True
+    assert (await _sign_in(api, "tinh.chutich", NEW_PASSWORD)).status_code == 401
+    assert (await _sign_in(api, "tinh.chutich", DEMO_PASSWORD)).status_code == 200
+    # The same for another administrator's account (otherwise one admin approves as the other).
+    admin2 = await api.user("admin2")
+    r = await api.http.patch(
+        f"{V1}/users/{admin2.id}", headers=await api.headers("admin"), json={"password": NEW_PASSWORD}
+    )
+    assert r.status_code == 200 and r.json()["pending_credentials"] is True
+    assert (await _sign_in(api, "admin2", NEW_PASSWORD)).status_code == 401
+    r = await api.http.post(f"{V1}/users/{head.id}/approve", headers=await api.headers("admin2"))
+    assert r.status_code == 200 and r.json()["pending_credentials"] is False
+    assert (await _sign_in(api, "tinh.chutich", NEW_PASSWORD)).status_code == 200
+    assert (await _sign_in(api, "tinh.chutich", DEMO_PASSWORD)).status_code == 401
+    assert all("Mat-Khau" not in str(p) for _, _, p in await _audit(api, head.id))
+
+
+async def test_a_lone_admin_cannot_move_a_unit_head_to_another_unit(api: Api) -> None:
+    head = await api.user("xa.chutich")
+    province = (await api.user("tinh.chutich")).unit_id
+    case = await _denunciation(api)
+    r = await api.http.patch(f"{V1}/users/{head.id}", headers=await api.headers("admin"), json={"unit_id": province})
+    assert r.status_code == 200 and r.json()["unit_id"] == head.unit_id and r.json()["pending_unit_id"] == province
+    assert "Thào Thị Dung" not in (await get(api, "xa.chutich", case["id"])).text
+    r = await api.http.post(f"{V1}/users/{head.id}/approve", headers=await api.headers("admin2"))
+    assert r.status_code == 200 and r.json()["unit_id"] == province and r.json()["pending_unit_id"] is None
+    assert "Thào Thị Dung" in (await get(api, "xa.chutich", case["id"])).text
+
+
+async def test_reducing_access_is_immediate_and_a_new_grant_replaces_the_pending_one(api: Api) -> None:
+    head = await api.user("tinh.chutich")
+    h = await api.headers("admin")
+    case = await _denunciation(api)
+    r = await api.http.patch(f"{V1}/users/{head.id}", headers=h, json={"roles": ["handler"]})
+    # unit_head is taken away at once; handler waits.
+    assert r.status_code == 200 and r.json()["roles"] == [] and r.json()["pending_roles"] == ["handler"]
+    assert "Thào Thị Dung" not in (await get(api, "tinh.chutich", case["id"])).text
+    r = await api.http.patch(f"{V1}/users/{head.id}", headers=h, json={"roles": ["inspector"]})
+    assert r.json()["pending_roles"] == ["inspector"]
+    actions = [(a, p.get("replaced_pending_roles")) for _, a, p in await _audit(api, head.id)]
+    assert actions[-1] == ("update", ["handler"])
+    r = await api.http.patch(f"{V1}/users/{head.id}", headers=h, json={"full_name": "Lê Văn Chủ (nghỉ)"})
+    assert r.json()["full_name"] == "Lê Văn Chủ (nghỉ)" and r.json()["pending_roles"] == ["inspector"]
+    r = await api.http.post(f"{V1}/users/{head.id}/deactivate", headers=h)
+    assert r.status_code == 200 and r.json()["is_active"] is False
+
+
+async def test_the_operator_makes_the_first_admins_directly(api: Api) -> None:
+    passwords = Passwords(SETTINGS)
+    assert await ensure_bootstrap_approver(api.session, passwords, "duyet", NEW_PASSWORD) is True
+    assert await ensure_bootstrap_approver(api.session, passwords, "duyet", "Another-Pass-2026!") is False
+    user = await api.user("duyet")
+    assert user.roles == ["admin"] and user.pending_roles is None and user.is_active
+    assert (await _sign_in(api, "duyet", NEW_PASSWORD)).status_code == 200
+
+
+async def test_the_bootstrap_approver_is_made_at_start_once_however_many_processes_start(live: Live) -> None:
+    settings = SETTINGS.model_copy(
+        update={
+            "bootstrap_admin_username": "boot.admin",
+            "bootstrap_admin_password": "Boot-Admin-Pass-2026",
+            "bootstrap_approver_username": "boot.approver",
+            "bootstrap_approver_password": "Boot-Approver-Pass-2026",
+        }
+    )
+    state = live.app.state
+    fake = SimpleNamespace(
+        state=SimpleNamespace(settings=settings, sessionmaker=state.sessionmaker, passwords=state.passwords)
+    )
+    await asyncio.gather(*(bootstrap(fake) for _ in range(4)))  # type: ignore[arg-type]
+    r = await live.http.post(
+        f"{V1}/auth/token", data={"username": "boot.approver", "password": "Boot-Approver-Pass-2026"}
+    )
+    assert r.status_code == 200
+    me = await live.http.get(f"{V1}/auth/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+    assert me.json()["roles"] == ["admin"]
+    async with state.sessionmaker() as s:
+        count = await s.scalar(sa.select(sa.func.count()).select_from(User).where(User.username == "boot.approver"))
+    assert count == 1
+
+
+async def test_create_officer_helper_makes_a_working_officer(api: Api) -> None:
+    await create_officer(api, "tinh.tiepdan3", ["desk_officer"])
+    assert (await api.user("tinh.tiepdan3")).roles == ["desk_officer"]
