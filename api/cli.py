@@ -125,6 +125,24 @@ async def _integrity(url: str, work: str, path: Path | None) -> int:
         await engine.dispose()
 
 
+async def _seal_existing(url: str) -> str:
+    """Seal the denunciations written in clear before revision 0021 (issue 21; the jobs round does it too)."""
+    from api import db
+    from api.services.cases import sealed_text
+    from api.settings import get_settings
+
+    engine = db.make_engine(url, statement_timeout_ms=0)
+    try:
+        async with db.make_sessionmaker(engine)() as session:
+            sealed = await sealed_text.seal_existing(session, get_settings())
+            left = await session.scalar(sealed_text.TO_SEAL)
+        if left:
+            return f"{sealed} denunciations sealed, {left} left (another process is sealing them)"
+        return f"{sealed} denunciations sealed; none is left in clear"
+    finally:
+        await engine.dispose()
+
+
 def _resolve_url() -> str:
     from api import db
     from api.settings import get_settings
@@ -149,6 +167,7 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--seed", action="store_true", help="seed the demo data even with production keys set")
     sub.add_parser("migrate", help="alembic upgrade head on the configured database")
     sub.add_parser("seed", help="insert the Lào Cai demo data (idempotent)")
+    sub.add_parser("seal-existing", help="seal denunciations' text written in clear before revision 0021 (idempotent)")
     jobs = sub.add_parser("jobs", help="run the deadline sweep and webhook delivery (once, or in a loop)")
     jobs.add_argument("--once", action="store_true")
     checkpoint = sub.add_parser("checkpoint", help="sign a checkpoint of every case's event chain head")
@@ -180,6 +199,8 @@ def main(argv: list[str] | None = None) -> None:
     demo = args.command == "serve" and not args.no_seed and (args.seed or not get_settings().production)
     if args.command == "seed" or demo:
         print(asyncio.run(_with_session(url, "seed")), file=sys.stderr)
+    if args.command == "seal-existing":
+        print(asyncio.run(_seal_existing(url)), file=sys.stderr)
     if args.command == "jobs":
         print(asyncio.run(_jobs(url, once=args.once)), file=sys.stderr)
     if args.command in ("checkpoint", "verify-events"):

@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from api.services.cases import sealed_text  # noqa: E402
 from api.services.cases.trail import GENESIS  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from api.vault import vault_for  # noqa: E402
@@ -95,6 +96,7 @@ PLACES = [
 RARE_PLACE = "thôn Khe Sang"  # about one case in two thousand
 OPENING = {"complaint": "Khiếu nại", "denunciation": "Tố cáo", "petition": "Kiến nghị", "feedback": "Phản ánh"}
 OPEN = {"received", "accepted", "in_progress"}
+SEALED_PER_FIELD = 32  # sealed denunciation texts per field (see Keys)
 
 
 _CUMULATIVE: dict[int, tuple[list[str], list[int]]] = {}
@@ -418,12 +420,17 @@ def _events_sql(chain: tuple[str, str]) -> str:
 
 
 INSERT_CASES = """
-INSERT INTO cases (id, tracking_code, access_key_hash, kind, field, channel, title, content, received_at,
+INSERT INTO cases (id, tracking_code, access_key_hash, kind, field, channel, title, content, sealed_text, text_words,
+    received_at,
     receiving_unit_id, competent_unit_id, received_by_id, complaint_round, status, status_before_suspension,
     signer_count, level_skipping, timers, next_due_date, next_alert_date, max_due_date, repeat_of_case_id,
     processed_on, processed_as, accepted_on, settled_on, outcome, decision_date, reason_code, resolution_late,
     remedies, enforced_on, enforcement, closed_on, event_count, event_head, created_at, updated_at)
-SELECT g.id, 'B' || lpad(g.id::text, 12, '0'), repeat('0', 64), g.kind, g.field, g.channel, g.title, g.content,
+SELECT g.id, 'B' || lpad(g.id::text, 12, '0'), repeat('0', 64), g.kind, g.field, g.channel,
+    CASE WHEN g.kind = 'denunciation' THEN '' ELSE g.title END,
+    CASE WHEN g.kind = 'denunciation' THEN '' ELSE g.content END,
+    CASE WHEN g.kind = 'denunciation' THEN ($2::text[])[{pick}] END,
+    CASE WHEN g.kind = 'denunciation' THEN CAST(($3::text[])[{pick}] AS bigint[]) END,
     g.received, g.unit_id, g.unit_id, $1::int, CASE WHEN g.kind = 'complaint' THEN 1 END, g.status,
     CASE WHEN g.status = 'suspended' THEN 'in_progress' END,
     (ARRAY[1, 1, 1, 1, 1, 1, 2, 3, 6, 12])[1 + floor(g.r_signers * 10)::int], g.r_skip < 0.03,
@@ -441,7 +448,9 @@ FROM gen g
 JOIN (SELECT DISTINCT ON (case_id) case_id, seq, hash, at, min(at) OVER (PARTITION BY case_id) AS first_at
       FROM ev ORDER BY case_id, seq DESC) h ON h.case_id = g.id
 LEFT JOIN bench_gen_timers t ON t.kind = g.kind AND t.received = g.received AND t.status = g.status
-"""
+""".replace(  # a denunciation's sealed text: one of its field's (Keys)
+    "{pick}", f"1 + (array_position($4::text[], g.field) - 1) * {SEALED_PER_FIELD} + g.id % {SEALED_PER_FIELD}"
+)
 
 INSERT_EVENTS = """
 INSERT INTO case_events (id, case_id, seq, at, actor_id, action, from_status, to_status, effective_date, reason,
@@ -515,7 +524,10 @@ async def _prepare(conn: asyncpg.Connection, today: date, keys: "Keys") -> None:
 
 
 class Keys:
-    """The keys the benchmarked service runs with: events must verify and sealed identities open under them."""
+    """The keys the benchmarked service runs with: events must verify and sealed identities open under them. A
+    denunciation's title and content are sealed at rest (api/services/cases/sealed_text.py), which SQL cannot do:
+    each denunciation takes one of SEALED_PER_FIELD texts of its field, sealed here with the keyed MACs of their
+    words (`sealed_texts`, `sealed_words`, in the order of `fields`)."""
 
     def __init__(self, settings: Settings) -> None:
         vault = vault_for(settings)
@@ -534,6 +546,20 @@ class Keys:
             }
             self.sealed.append(vault.seal(identity))
             self.sealed_fingerprints.append(vault.fingerprint(id_number, protected=True))
+        text_keys = sealed_text.keys_for(settings)
+        self.fields = list(SUBJECTS)
+        self.sealed_texts, self.sealed_words = [], []
+        for field in self.fields:
+            for _ in range(SEALED_PER_FIELD):
+                subject = rng.choice(SUBJECTS[field])
+                title = f"{OPENING['denunciation']} về {subject}"
+                content = (
+                    f"Gia đình tôi ở {rng.choice(PLACES)} đề nghị xem xét {subject}. Sự việc kéo dài đã "
+                    f"{rng.randint(1, 35)} tháng, ảnh hưởng đến đời sống của {rng.randint(1, 11)} hộ gia đình."
+                )
+                sealed = sealed_text.seal(vault, text_keys, title, content)
+                self.sealed_texts.append(sealed.sealed_text)
+                self.sealed_words.append(sealed.words)
 
 
 async def fill_cases(
@@ -605,7 +631,7 @@ async def fill_cases(
                 await c.execute("SELECT setseed($1)", ((seed * 7919 + lo // chunk) % 20011) / 20011)
                 await c.execute(gen, first_id + lo, first_id + hi - 1, today, units, first_id)
                 await c.execute(events, desk, head, *pads[:2])
-                await c.execute(INSERT_CASES, desk)
+                await c.execute(INSERT_CASES, desk, keys.sealed_texts, keys.sealed_words, keys.fields)
                 await c.execute(INSERT_EVENTS, first_event, first_id)
                 await c.execute(parties, first_party, first_id, keys.sealed, keys.sealed_fingerprints, *pads[2:])
             bar.update(hi - lo)

@@ -101,4 +101,6 @@ async def verify_events(case: ReadableCase, session: SessionDep) -> ChainReport:
 async def duplicates(
     case: ReadableCase, session: SessionDep, principal: ExpensiveOfficer, settings: SettingsDep
 ) -> list[DuplicateOut]:
-    return await duplicate_service.similar(session, principal, case, vault_for(settings))
+    return await duplicate_service.similar(
+        session, principal, case, vault_for(settings), sealed_text.keys_for(settings)
+    )

@@ -12,6 +12,7 @@ from api.models.cases import Case, CaseParty, DuplicateDismissal
 from api.models.cases.schemas import DuplicateOut
 from api.services import search
 from api.services.cases import access, sealed_text
+from api.services.cases.sealed_text import TextKeys
 from api.vault import Vault
 
 # pg_trgm's default similarity threshold, which its `%` operator (served by ixx_cases_content_trgm) applies.
@@ -43,18 +44,34 @@ async def _similar_wording(session: AsyncSession, content: str) -> list[int]:
     return found
 
 
+def _shared_words(words: list[int]) -> sa.ColumnElement[float]:
+    """How much of a sealed denunciation's words (`cases.text_words`, keyed MACs) are among `words` (the MACs of
+    the letter compared): shared / the larger count, 0 for a letter in clear."""
+    wanted = sa.cast(sa.literal(words, ARRAY(sa.BigInteger)), ARRAY(sa.BigInteger))
+    w = sa.func.unnest(Case.text_words).table_valued("w").render_derived()
+    shared = sa.select(sa.func.count()).select_from(w).where(w.c.w == sa.any_(wanted)).correlate(Case).scalar_subquery()
+    larger = sa.func.greatest(sa.func.cardinality(Case.text_words), len(words), 1)
+    ratio = sa.cast(shared, sa.Float) / sa.cast(larger, sa.Float)
+    return sa.case((Case.text_words.is_(None), 0.0), else_=ratio)
+
+
 async def similar(
-    session: AsyncSession, principal: Officer, case: Case, vault: Vault, limit: int = 20
+    session: AsyncSession, principal: Officer, case: Case, vault: Vault, keys: TextKeys, limit: int = 20
 ) -> list[DuplicateOut]:
     if case.kind == "denunciation" and not access.sees_identity(principal, case):
         # Similar wording would link the denunciation to the denouncer's other letters: nothing for a caller
         # who may not know who denounced.
         return []
-    # A sealed denunciation's text is compared with nothing, for nobody (its clear columns are empty, and its
-    # words are only keyed MACs): it is matched by the same person only. A sealed candidate scores 0 likewise.
-    sealed = case.sealed_text is not None
-    content = search.folded(case.content)
-    score = sa.literal(0.0) if sealed else sa.func.similarity(search.folded(Case.content), content)
+    # A sealed denunciation's text is never compared in the database in clear: its clear columns are empty and
+    # only keyed MACs of its words are stored. Letters in clear are compared by trigram similarity; a sealed
+    # denunciation among the candidates by the share of its keyed words that the letter has (only for a caller who
+    # may see it: below). When the letter itself is a sealed denunciation (and the caller may see it), its opened
+    # text is the query's parameter, for that request only.
+    title, text = sealed_text.opened(case, vault)
+    content = search.folded(text)
+    score = sa.func.greatest(
+        sa.func.similarity(search.folded(Case.content), content), _shared_words(keys.words(title + "\n" + text))
+    )
     # Denouncers are left out on both sides: "same person" must not link a secret identity to a visible one.
     ids = sa.select(CaseParty.id_number_hash).where(
         CaseParty.case_id == case.id, CaseParty.id_number_hash.is_not(None), access.open_party_clause(case.kind)
@@ -66,7 +83,7 @@ async def similar(
     # unit's latest UNIT_CANDIDATES letters, and letters with similar wording across every unit (the trigram
     # index) — the last within a time budget: where thousands of letters share their phrases (a campaign, or the
     # benchmark's million), the index must read long posting lists, and the answer then comes from the others.
-    similar_ids = [] if sealed else await _similar_wording(session, content)
+    similar_ids = await _similar_wording(session, content)
     candidates = sa.union(
         sa.select(CaseParty.case_id).where(CaseParty.id_number_hash.in_(ids)),
         sa.select(Case.id)

@@ -123,6 +123,9 @@ def matches_words(column: Any, keys: TextKeys, query: str) -> sa.ColumnElement[b
     return sa.and_(column.is_not(None), column.op("@>")(wanted))  # the partial index ixx_cases_text_words
 
 
+TO_SEAL = sa.text("SELECT count(*) FROM cases WHERE kind = 'denunciation' AND sealed_text IS NULL")  # ixx_cases_to_seal
+
+
 async def seal_existing(session: AsyncSession, settings: Settings, *, batch: int = SEAL_BATCH) -> int:
     """Seal the denunciations written in clear before revision 0021 (a migration has no keys), a batch per
     transaction, under an advisory lock so that processes starting together do not do it twice; idempotent. How
