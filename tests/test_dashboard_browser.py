@@ -43,6 +43,8 @@ async def test_the_dashboard_in_a_browser(base_url: str) -> None:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
             page = await browser.new_page(viewport={"width": 1366, "height": 768})
+            console: list[str] = []  # the Content-Security-Policy (api/logs.py) blocks nothing the page needs
+            page.on("console", lambda message: console.append(message.text))
             await page.goto(f"{base_url}/dashboard")
             assert page.url.endswith("/dashboard/login")
             await page.fill("input[name=username]", "thanhtra")
@@ -62,5 +64,11 @@ async def test_the_dashboard_in_a_browser(base_url: str) -> None:
             await page.emulate_media(media="print")
             assert not await page.locator(".picker").is_visible()
             assert await page.locator("svg.chart").first.is_visible()
+            assert not [m for m in console if "Content Security Policy" in m or "Refused to" in m], console
+            # The page refuses to be framed (frame-ancestors 'none', X-Frame-Options: DENY).
+            await page.set_content(f'<iframe src="{base_url}/dashboard/login"></iframe>')
+            await page.wait_for_timeout(500)
+            framed = page.frames[1] if len(page.frames) > 1 else None
+            assert framed is None or not await framed.locator("input[name=username]").count()
         finally:
             await browser.close()
