@@ -105,9 +105,8 @@ def remembered(request: Request, token: str) -> tuple[tuple[int, int], SignedIn]
     """The officer a valid token names, as signed in earlier by this process (no query); None if the token is
     not valid or the officer not remembered."""
     try:
-        claims = security.decode_access_token(request.app.state.settings, token)
-        key = (int(claims["sub"]), int(claims.get("tv", 0)))
-    except (security.InvalidToken, ValueError, KeyError):
+        key = security.subject_of(security.decode_access_token(request.app.state.settings, token))
+    except security.InvalidToken:
         return None
     signed: SignedIn | None = request.app.state.signed_in.get(key)
     return (key, signed) if signed is not None else None
@@ -144,9 +143,8 @@ async def officer_for_token(
     query); None otherwise. Used by the API (Authorization header) and the dashboard (its cookie). With the `app`,
     the sign-in is remembered for the lean intake path (`remembered`)."""
     try:
-        claims = security.decode_access_token(settings, token)
-        user_id, version = int(claims["sub"]), int(claims.get("tv", 0))
-    except (security.InvalidToken, ValueError, KeyError):
+        user_id, version = security.subject_of(security.decode_access_token(settings, token))
+    except security.InvalidToken:  # a subject out of range too: 401, never the database's error
         return None
     loaded = await _load(conn, user_id, version)
     if loaded is None:

@@ -49,6 +49,23 @@ def create_access_token(
     return jwt.encode(claims, settings.jwt_secret(), algorithm=ALGORITHM), lifetime
 
 
+ID_MAX = 2**31 - 1  # users.id and users.token_version are integer columns
+
+
+def subject_of(claims: dict[str, Any]) -> tuple[int, int]:
+    """The officer id and token version a token names: `sub` written as the service writes it (ASCII digits, no
+    sign, space or leading zero) within the id column's range, `tv` an integer in range. Anything else is an
+    InvalidToken (401), never an error of the database or of int() (500)."""
+    sub, version = claims.get("sub"), claims.get("tv", 0)
+    if not (isinstance(sub, str) and 0 < len(sub) <= 10 and sub.isascii() and sub.isdigit() and sub[0] != "0"):
+        raise InvalidToken("subject is not an officer id")
+    if int(sub) > ID_MAX:
+        raise InvalidToken("subject out of range")
+    if not (type(version) is int and 0 <= version <= ID_MAX):
+        raise InvalidToken("token version out of range")
+    return int(sub), version
+
+
 # Tokens already verified by this process (signature, alg, iss, aud): every request of an officer carries the
 # same token, so its signature is checked once; expiry is still checked on every use.
 _VERIFIED: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -88,6 +105,7 @@ def _verify(settings: Settings, token: str) -> dict[str, Any]:
             raise InvalidToken("issued in the future")
         if claims["exp"] - claims["iat"] > settings.access_token_minutes * 60 + CLOCK_SKEW:
             raise InvalidToken("lifetime beyond the configured one")
+        subject_of(claims)
     except JWTError as exc:
         raise InvalidToken(str(exc)) from exc
     return claims
