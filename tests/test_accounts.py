@@ -309,3 +309,19 @@ async def test_the_bootstrap_approver_is_made_at_start_once_however_many_process
 async def test_create_officer_helper_makes_a_working_officer(api: Api) -> None:
     await create_officer(api, "tinh.tiepdan3", ["desk_officer"])
     assert (await api.user("tinh.tiepdan3")).roles == ["desk_officer"]
+
+
+async def test_an_approval_never_approves_a_request_replaced_since_it_was_read(api: Api) -> None:
+    head = await api.user("xa.chutich")
+    h = await api.headers("admin")
+    seen = (await api.http.patch(f"{V1}/users/{head.id}", headers=h, json={"roles": ["unit_head", "handler"]})).json()
+    # Before the second administrator approves, the first swaps the request for a wider one.
+    r = await api.http.patch(f"{V1}/users/{head.id}", headers=h, json={"roles": ["unit_head", "inspector"]})
+    assert r.json()["pending_at"] != seen["pending_at"]
+    second = await api.headers("admin2")
+    r = await api.http.post(f"{V1}/users/{head.id}/approve", headers=second, json={"pending_at": seen["pending_at"]})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "pending_changed"
+    assert (await api.user("xa.chutich")).roles == ["unit_head"]
+    now = (await api.http.get(f"{V1}/users/{head.id}", headers=second)).json()
+    r = await api.http.post(f"{V1}/users/{head.id}/approve", headers=second, json={"pending_at": now["pending_at"]})
+    assert r.status_code == 200 and r.json()["roles"] == ["inspector", "unit_head"]

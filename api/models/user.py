@@ -12,7 +12,7 @@ from api.models.base import created_at_column
 from api.types import Id32, clean_any
 from workflows.cases import Role
 
-__all__ = ["Role", "User", "UserCreate", "UserPublic", "UserUpdate"]
+__all__ = ["Role", "User", "UserApproval", "UserCreate", "UserPublic", "UserUpdate"]
 
 
 class User(SQLModel, table=True):
@@ -64,7 +64,7 @@ class UserCreate(SQLModel):
     unit_id: Id32
     roles: list[Role] = Field(min_length=1, max_length=5)
 
-    @field_validator("full_name", mode="after")
+    @field_validator("full_name", mode="before")  # NFC first: max_length holds after it
     @classmethod
     def _clean_text(cls, value: Any) -> Any:
         return clean_any(value)
@@ -77,10 +77,17 @@ class UserUpdate(SQLModel):
     is_active: bool | None = None
     password: str | None = Field(default=None, min_length=10, max_length=128)
 
-    @field_validator("full_name", mode="after")
+    @field_validator("full_name", mode="before")  # NFC first: max_length holds after it
     @classmethod
     def _clean_text(cls, value: Any) -> Any:
         return clean_any(value)
+
+
+class UserApproval(SQLModel):
+    """Optional body of POST /users/{id}/approve: the `pending_at` of the request the approver looked at. Given,
+    the approval is refused (409 pending_changed) if that request has been replaced since."""
+
+    pending_at: datetime | None = None
 
 
 class UserPublic(SQLModel):

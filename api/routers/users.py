@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request, status
 
 from api.deps import AdminOfficer, SessionDep
-from api.models.user import Role, UserCreate, UserPublic, UserUpdate
+from api.models.user import Role, UserApproval, UserCreate, UserPublic, UserUpdate
 from api.pagination import CursorQuery, LimitQuery, Page
 from api.services import users as user_service
 from api.types import Id32
@@ -73,8 +73,10 @@ async def deactivate_user(user_id: Id32, request: Request, session: SessionDep, 
     summary="Phê duyệt việc cấp quyền đang chờ (một quản trị viên khác với người đề nghị)",
     responses={
         403: {"description": "Người đề nghị, hoặc chính người được cấp, không được phê duyệt"},
-        409: {"description": "Không có gì chờ phê duyệt, hoặc tài khoản hệ thống"},
+        409: {"description": "Không có gì chờ phê duyệt, đề nghị đã đổi (pending_at), hoặc tài khoản hệ thống"},
     },
 )
-async def approve_user(user_id: Id32, session: SessionDep, admin: AdminOfficer) -> UserPublic:
-    return UserPublic.of(await user_service.approve(session, admin.id, user_id))
+async def approve_user(
+    user_id: Id32, session: SessionDep, admin: AdminOfficer, seen: UserApproval | None = None
+) -> UserPublic:
+    return UserPublic.of(await user_service.approve(session, admin.id, user_id, seen.pending_at if seen else None))

@@ -1,7 +1,7 @@
 """Officers: create, change roles / unit / password, deactivate, list; sign-in; bootstrap admin."""
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -125,7 +125,7 @@ async def create(session: AsyncSession, passwords: Passwords, actor_id: int | No
         is_active=True,
         pending_roles=None if direct else roles,
         pending_by_id=actor_id,
-        pending_at=None if direct else sa.func.now(),
+        pending_at=None if direct else sa.func.clock_timestamp(),
     )
     session.add(user)
     await session.flush()
@@ -229,7 +229,7 @@ async def update(session: AsyncSession, passwords: Passwords, actor_id: int, use
             user.token_version += 1  # a new password ends every session opened with the old one
     if has_pending(user):
         if wide:
-            user.pending_by_id, user.pending_at = actor_id, sa.func.now()
+            user.pending_by_id, user.pending_at = actor_id, sa.func.clock_timestamp()  # each request its own moment
         payload["pending"] = _pending_summary(user)
     else:
         user.pending_by_id, user.pending_at = None, None
@@ -240,9 +240,10 @@ async def update(session: AsyncSession, passwords: Passwords, actor_id: int, use
     return user
 
 
-async def approve(session: AsyncSession, actor_id: int, user_id: int) -> User:
+async def approve(session: AsyncSession, actor_id: int, user_id: int, seen: datetime | None = None) -> User:
     """A second administrator approves what another asked for this account (two-person grants): it takes effect.
-    Refused to the administrator who asked and to the one who would gain. Both outcomes are audited."""
+    Refused to the administrator who asked and to the one who would gain. Both outcomes are audited. `seen`: the
+    `pending_at` of the request the approver looked at (refused if it has been replaced since)."""
     user = await session.get(User, user_id, with_for_update=True)
     if user is None:
         raise DomainError(Code.no_such_user)
@@ -250,6 +251,10 @@ async def approve(session: AsyncSession, actor_id: int, user_id: int) -> User:
         await _refuse_system(session, actor_id, user.id, "approve", {})
     if not has_pending(user):
         raise DomainError(Code.nothing_pending)
+    if seen is not None and seen != user.pending_at:
+        raise DomainError(
+            Code.pending_changed, details={"pending_at": user.pending_at.isoformat() if user.pending_at else None}
+        )
     refusal = (
         Code.approval_by_requester
         if user.pending_by_id == actor_id
