@@ -238,28 +238,29 @@ async def test_behind_a_trusted_proxy_the_limits_tell_callers_apart(api: Api, li
 
 
 async def _guess_storm(live: Live, redis_url: str | None) -> list[int]:
-    """12 wrong keys at once from one address (each request on its own connection), then the right one."""
+    """12 keys at once from one address (each request on its own connection), the right one among them: with 3
+    failures allowed, at most 3 look-ups may be tried at all. Before, every request passed the check before any
+    failure was counted, so all 12 were tried and the right key among them answered 200."""
     made = (await live.http.post(PUBLIC, json=feedback())).json()
     saved = live.app.state.public_limits
     live.app.state.public_limits = PublicLimits(1000, 1000, failures_per_hour=3, redis_url=redis_url)
     address = f"198.51.100.{100 + (1 if redis_url else 0)}"
     url = f"{PUBLIC}/{made['tracking_code']}"
+    keys = [f"guess-{i}" for i in range(11)]
+    keys.insert(6, made["access_key"])
     try:
-        guesses = [
-            live.http.get(url, headers={"X-Access-Key": f"guess-{i}", "X-Forwarded-For": address}) for i in range(12)
-        ]
-        codes = sorted(r.status_code for r in await asyncio.gather(*guesses))
-        right = await live.http.get(url, headers={"X-Access-Key": made["access_key"], "X-Forwarded-For": address})
-        codes.append(right.status_code)
+        replies = await asyncio.gather(
+            *(live.http.get(url, headers={"X-Access-Key": k, "X-Forwarded-For": address}) for k in keys)
+        )
     finally:
         await live.app.state.public_limits.close()
         live.app.state.public_limits = saved
-    return codes
+    return [r.status_code for r in replies]
 
 
 async def test_concurrent_guesses_cannot_pass_the_limit_in_memory(live: Live) -> None:
-    """Checked and counted in one step: before, all 12 passed the check before any was counted."""
-    assert await _guess_storm(live, None) == [404] * 3 + [429] * 9 + [429]
+    codes = await _guess_storm(live, None)
+    assert codes.count(200) + codes.count(404) <= 3 and set(codes) <= {200, 404, 429}, codes
 
 
 async def test_concurrent_guesses_cannot_pass_the_limit_in_redis(live: Live) -> None:
@@ -272,7 +273,8 @@ async def test_concurrent_guesses_cannot_pass_the_limit_in_redis(live: Live) -> 
             await r.delete(k)
     finally:
         await r.aclose()
-    assert await _guess_storm(live, REDIS) == [404] * 3 + [429] * 9 + [429]
+    codes = await _guess_storm(live, REDIS)
+    assert codes.count(200) + codes.count(404) <= 3 and set(codes) <= {200, 404, 429}, codes
 
 
 async def test_a_right_key_does_not_use_up_the_guesses(api: Api, limits: Any) -> None:

@@ -23,6 +23,7 @@ from api.dashboard import charts
 from api.db import driver
 from api.deps import SessionDep, officer_for_token
 from api.errors import AppError, Code, DomainError
+from api.ratelimit import client_address
 from api.services import calendar as calendar_service
 from api.services import exports, reception, stats
 from api.services import users as user_service
@@ -138,7 +139,7 @@ async def login(
     except DomainError:
         return _error_page(403, "Phiên đăng nhập không hợp lệ, hãy tải lại trang đăng nhập.")
     settings = request.app.state.settings
-    client = request.client.host if request.client else ""
+    client = client_address(request)  # behind a trusted proxy (FORWARDED_ALLOW_IPS), the caller's own
     try:
         user = await user_service.authenticate(
             session, request.app.state.passwords, settings, username, password, client

@@ -9,6 +9,7 @@ from api import security
 from api.deps import CurrentOfficer, SessionDep, SettingsDep
 from api.models.auth import Me, Token
 from api.models.user import UserPublic
+from api.ratelimit import client_address
 from api.routers.units import unit_public
 from api.services import users as user_service
 
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 async def token(
     request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep
 ) -> Token:
-    client = request.client.host if request.client else ""
+    client = client_address(request)  # behind a trusted proxy (FORWARDED_ALLOW_IPS), the caller's own
     user = await user_service.authenticate(
         session, request.app.state.passwords, settings, form.username, form.password, client
     )

@@ -20,6 +20,7 @@ from api.models.reception import (
     SessionUpdate,
 )
 from api.pagination import CursorQuery, LimitQuery, Page
+from api.ratelimit import client_address
 from api.services import reception as service
 from api.types import Id32, Id64, StrictDate
 from api.vault import vault_for
@@ -48,7 +49,7 @@ async def public_schedule(
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[ScheduleItem]:
-    client = request.client.host if request.client else "unknown"
+    client = request.app.state.tagger.tag("ip", client_address(request))  # no address kept, even in memory
     request.app.state.expensive_limiter.check(f"schedule:{client}")
     items, next_cursor = await service.schedule(session, unit_id=unit_id, now=clock.now(), limit=limit, cursor=cursor)
     return Page(items=items, next_cursor=next_cursor)
