@@ -40,7 +40,7 @@ SYSTEM_ACCOUNT_PREFIX = "he-thong."
 
 
 def is_system_account(username: str) -> bool:
-    return username.startswith(SYSTEM_ACCOUNT_PREFIX)
+    return username.lower().startswith(SYSTEM_ACCOUNT_PREFIX)
 
 
 def may_see_identity(

@@ -99,14 +99,15 @@ def readable(principal: Officer) -> ColumnElement[bool]:
         # A case always keeps an overseer: with every inspector accused, the chief inspector reads it; with
         # everyone accused, the province chair does (never as its holding head, so never its identities).
         extra.append(sa.and_(_heads_unit(principal, Unit.level == "inspectorate"), escalated_clause(), ~named_accused))
-        extra.append(
-            sa.and_(
-                _heads_unit(principal, Unit.parent_id.is_(None)),
-                Case.id.in_(sa.select(_EVERYONE_ACCUSED.subquery().c.case_id)),
-                _holding_column() != principal.unit_id,
-                Case.received_by_id != user_id,
+        if principal.unit_path.count("/") == 2:  # the root unit ("/<id>/"): the province chair
+            extra.append(
+                sa.and_(
+                    sa.or_(*scopes),
+                    Case.id.in_(sa.select(_EVERYONE_ACCUSED.subquery().c.case_id)),
+                    _holding_column() != principal.unit_id,
+                    Case.received_by_id != user_id,
+                )
             )
-        )
     if principal.has(Role.desk_officer):
         scopes += [Case.receiving_unit_id == principal.unit_id, Case.competent_unit_id == principal.unit_id]
     if principal.has(Role.handler):
