@@ -119,6 +119,7 @@ class Code(StrEnum):
     no_such_notice = "no_such_notice"
     unknown_recipient = "unknown_recipient"
     too_many_accused_officers = "too_many_accused_officers"
+    acceptance_document_missing = "acceptance_document_missing"
     accused_head_competence = "accused_head_competence"
     self_grant_refused = "self_grant_refused"
     system_account = "system_account"
@@ -257,7 +258,8 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.already_withdrawn: (409, "Người này đã rút đơn"),
     C.withdrawal_does_not_end: (
         409,
-        "Chưa đình chỉ được: còn người tố cáo chưa rút, hoặc việc rút tố cáo thuộc trường hợp tại điều 33 Luật Tố cáo",
+        "Chưa đình chỉ được: còn người khiếu nại, tố cáo chưa rút đơn, hoặc việc rút tố cáo thuộc trường hợp tại "
+        "điều 33 Luật Tố cáo",
     ),
     C.anonymous_denunciation: (
         409,
@@ -268,7 +270,11 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.extension_limit: (409, "Đã hết số lần gia hạn cho phép"),
     C.complexity_lowered: (422, "Chỉ được xác định hoặc nâng mức độ phức tạp, không hạ xuống"),
     C.suspension_not_available: (409, "Chỉ tạm đình chỉ việc giải quyết khiếu nại, tố cáo"),
-    C.suspension_not_in_force: (409, "Tạm đình chỉ giải quyết khiếu nại chỉ áp dụng từ 01/7/2026 (Luật 136/2025)"),
+    C.suspension_not_in_force: (
+        409,
+        "Tạm đình chỉ giải quyết khiếu nại chỉ áp dụng cho khiếu nại được thụ lý từ 01/7/2026 "
+        "(điều 11a Luật Khiếu nại, sửa đổi bởi Luật 136/2025)",
+    ),
     C.dialogue_required: (
         409,
         "Phải đối thoại trước khi ra quyết định (kết quả xác minh khác yêu cầu, hoặc khiếu nại lần hai)",
@@ -288,6 +294,11 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
         403,
         "Quản trị viên không được tự cấp cho mình vai trò hoặc đơn vị có thể xem danh tính người tố cáo; "
         "việc này phải do một quản trị viên khác thực hiện",
+    ),
+    C.acceptance_document_missing: (
+        422,
+        "Thụ lý phải có số và ngày của văn bản thụ lý: thông báo thụ lý khiếu nại (Luật Khiếu nại điều 27, 36) "
+        "hoặc quyết định thụ lý tố cáo (Luật Tố cáo điều 29)",
     ),
     C.system_account: (
         409,

@@ -48,6 +48,8 @@ async def intake(api: Api, username: str = "tinh.tiepdan", **overrides: Any) -> 
 async def act_raw(
     api: Api, username: str, case: dict[str, Any], action: str, version: int | None = None, **body: Any
 ) -> httpx.Response:
+    if action == "accept":  # LKN art. 27, 36 / LTC art. 29: an acceptance is a numbered, dated document
+        body = {"decision_number": "1/TL", "effective_date": TODAY.isoformat(), **body}
     headers = await api.headers(username)
     headers["If-Match"] = str(case["version"] if version is None else version)
     return await api.http.post(f"{V1}/cases/{case['id']}/actions/{action}", headers=headers, json=body)

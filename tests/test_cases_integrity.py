@@ -17,7 +17,11 @@ async def test_two_officers_acting_at_once_exactly_one_wins(live: Live) -> None:
         case = (await http.post(f"{V1}/cases", headers=desk, json=case_body())).json()
         url = f"{V1}/cases/{case['id']}"
         results = await asyncio.gather(
-            http.post(f"{url}/actions/accept", headers={**head, "If-Match": "1"}, json={"decision_number": "1"}),
+            http.post(
+                f"{url}/actions/accept",
+                headers={**head, "If-Match": "1"},
+                json={"decision_number": "1", "effective_date": case["received_at"]},  # LKN art. 27
+            ),
             http.post(f"{url}/actions/store", headers={**desk, "If-Match": "1"}, json={"reason_code": "duplicate"}),
         )
         assert sorted(r.status_code for r in results) == [200, 412], [r.text for r in results]

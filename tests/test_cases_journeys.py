@@ -211,6 +211,8 @@ async def test_withdrawals(api: Api) -> None:
     again = await act_raw(api, "tinh.tiepdan", one, "withdraw", scope="full", party_id=an)
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_withdrawn"
     full = await act(api, "tinh.tiepdan", one, "withdraw", scope="full", party_id=binh, reason="Rút toàn bộ")
+    assert full["status"] == "accepted"  # recorded; ended by the head's termination decision (LKN art. 10, 11a)
+    full = await act(api, "tinh.chutich", full, "terminate", reason_code="withdrawn", decision_number="2/QĐ-ĐC")
     assert full["status"] == "terminated" and full["reason_code"] == "withdrawn"
 
     denouncers = [
@@ -227,7 +229,7 @@ async def test_withdrawals(api: Api) -> None:
     assert den["status"] == "accepted"  # the desk records; a denunciation is ended only by the head's decision
     end = {"reason_code": "withdrawn", "decision_number": "3/QĐ-ĐC"}
     r = await act_raw(api, "tinh.chutich", den, "terminate", **end)
-    assert r.status_code == 409 and r.json()["error"]["details"]["denouncers_not_withdrawn"] == [ca]
+    assert r.status_code == 409 and r.json()["error"]["details"]["authors_not_withdrawn"] == [ca]
     kept = await act(api, "tinh.tiepdan", den, "withdraw", scope="full", party_id=ca, exception_code="coerced")
     assert kept["status"] == "accepted"
     r = await act_raw(api, "tinh.chutich", kept, "terminate", **end)

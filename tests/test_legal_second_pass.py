@@ -12,7 +12,7 @@ import pytest
 from api import clock
 from api.models.cases.schemas import NoticeIn
 from tests.conftest import Api
-from tests.helpers import V1, act, intake, timer
+from tests.helpers import V1, act, act_raw, intake, timer
 from workflows import deadlines as dl
 from workflows.cases import Kind
 
@@ -103,3 +103,108 @@ async def test_decree_155_suspension_resumption_and_termination_notices_are_met_
     case = await _notice(api, case, "notify_termination", "2027-05-06")
     assert timer(case, "notify_termination")["status"] == "met"
     assert not [t for t in case["timers"] if t["status"] in ("overdue", "running", "paused")]
+
+
+# ---- 2. Acceptance documents (LKN art. 27, 36; LTC art. 29) ----
+
+
+async def test_ltc_29_a_denunciation_is_accepted_only_by_a_numbered_dated_acceptance_decision(api: Api) -> None:
+    case = await intake(
+        api,
+        kind="denunciation",
+        received_at="2026-06-29",
+        parties=[{"role": "denouncer", "full_name": "Lò Văn Pha"}, {"role": "accused", "full_name": "Cán bộ X"}],
+    )
+    r = await act_raw(api, HEAD, case, "accept", decision_number=None, effective_date="2026-07-03")
+    error = r.json()["error"]
+    assert r.status_code == 422 and error["code"] == "acceptance_document_missing"
+    assert error["details"]["missing"] == ["decision_number"] and error["details"]["legal_basis"] == "LTC art. 29"
+    assert error["details"]["document"] == "quyết định thụ lý"
+    r = await act_raw(api, HEAD, case, "accept", decision_number="7/QĐ-TLTC", effective_date=None)
+    assert r.status_code == 422 and r.json()["error"]["details"]["missing"] == ["effective_date"]
+    case = await act(api, HEAD, case, "accept", decision_number="7/QĐ-TLTC", effective_date="2026-07-03")
+    assert case["status"] == "accepted"
+    # Fri 3 Jul 2026 + 5 working days (LTC art. 29) = Fri 10 Jul; + 30 days (art. 30) = Sun 2 Aug → Mon 3 Aug.
+    assert timer(case, "notify_acceptance")["due_date"] == "2026-07-10"
+    assert timer(case, "resolution")["due_date"] == "2026-08-03"
+    events = (await api.http.get(f"{V1}/cases/{case['id']}/events", headers=await api.headers(HEAD))).json()["items"]
+    accepted = next(e for e in events if e["action"] == "accept")
+    assert accepted["payload"]["decision_number"] == "7/QĐ-TLTC" and accepted["effective_date"] == "2026-07-03"
+    assert accepted["payload"]["legal_basis"] == "LTC art. 29"
+
+
+async def test_lkn_27_a_complaint_is_accepted_only_by_a_numbered_dated_acceptance_notice(api: Api) -> None:
+    case = await intake(api, received_at="2026-06-30")  # received under the old rules: 10 calendar days
+    assert timer(case, "acceptance")["due_date"] == "2026-07-10"
+    r = await act_raw(api, HEAD, case, "accept", decision_number=None, effective_date=None)
+    error = r.json()["error"]
+    assert r.status_code == 422 and error["code"] == "acceptance_document_missing"
+    assert error["details"]["missing"] == ["decision_number", "effective_date"]
+    assert error["details"]["document"] == "thông báo thụ lý" and error["details"]["legal_basis"] == "LKN art. 27, 36"
+    case = await act(api, HEAD, case, "accept", decision_number="5/TB-TLKN", effective_date="2026-07-08")
+    assert timer(case, "acceptance")["status"] == "met"
+    assert timer(case, "resolution")["due_date"] == "2026-08-07"  # Wed 8 Jul + 30 days (LKN art. 28)
+    # A petition has no statutory acceptance document.
+    petition = await intake(api, kind="petition", received_at="2026-07-01")
+    assert (await act_raw(api, HEAD, petition, "accept", decision_number=None, effective_date=None)).status_code == 200
+
+
+# ---- 3. A complaint's withdrawal (LKN art. 10, 11a as amended; Decree 155/2026) ----
+
+
+async def test_lkn_10_11a_the_desk_records_the_last_withdrawal_and_only_the_heads_termination_ends_the_complaint(
+    api: Api,
+) -> None:
+    two = [{"role": "complainant", "full_name": "Nguyễn Văn An"}, {"role": "complainant", "full_name": "Lê Thị Bình"}]
+    case = await intake(api, received_at="2026-07-01", parties=two)
+    case = await act(api, HEAD, case, "accept", effective_date="2026-07-08", decision_number="8/TB-TLKN")
+    an, binh = (p["id"] for p in case["parties"])
+    case = await act(api, DESK, case, "withdraw", effective_date="2026-07-20", scope="full", party_id=an)
+    end = {"reason_code": "withdrawn", "decision_number": "21/QĐ-ĐC"}
+    r = await act_raw(api, HEAD, case, "terminate", effective_date="2026-07-21", **end)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "withdrawal_does_not_end"
+    assert r.json()["error"]["details"]["authors_not_withdrawn"] == [binh]
+    case = await act(api, DESK, case, "withdraw", effective_date="2026-07-22", scope="full", party_id=binh)
+    # The last complainant withdrew: recorded, the case stays open and its period keeps running.
+    assert case["status"] == "accepted" and case["reason_code"] is None
+    assert timer(case, "resolution")["completed_on"] is None
+    as_head = (await api.http.get(f"{V1}/cases/{case['id']}", headers=await api.headers(HEAD))).json()
+    assert "terminate" in as_head["allowed_actions"] and "terminate" not in case["allowed_actions"]  # desk's view
+    r = await act_raw(api, DESK, case, "terminate", effective_date="2026-08-28", **end)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "action_not_allowed_for_role"  # the head decides
+    r = await act_raw(api, HEAD, case, "terminate", effective_date="2026-08-28", reason_code="withdrawn")
+    assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "decision_number"
+    case = await act(api, HEAD, case, "terminate", effective_date="2026-08-28", **end)
+    assert case["status"] == "terminated" and case["reason_code"] == "withdrawn"
+    assert timer(case, "resolution")["completed_on"] == "2026-08-28"
+    # Fri 28 Aug 2026 + 3 working days: Mon 31 Aug (for Sat 22 Aug), 1–2 Sep off; Thu 3, Fri 4, Mon 7 Sep.
+    notice = timer(case, "notify_termination")
+    assert notice["due_date"] == "2026-09-07" and "155/2026" in notice["legal_basis"]
+    case = await _notice(api, case, "notify_termination", "2026-09-04")
+    assert timer(case, "notify_termination")["status"] == "met"
+
+
+# ---- 4. Law 136/2025's transition: suspension only for complaints accepted from 2026-07-01 (LKN art. 11a) ----
+
+
+async def test_law_136_transition_a_complaint_accepted_before_2026_07_01_cannot_be_suspended(api: Api) -> None:
+    early = await intake(api, received_at="2026-06-22")
+    early = await act(api, HEAD, early, "accept", effective_date="2026-06-26", decision_number="30/TB-TLKN")
+    r = await act_raw(
+        api, HEAD, early, "suspend", effective_date="2026-07-06", reason="Chờ kết quả giám định", decision_number="1"
+    )
+    error = r.json()["error"]
+    assert r.status_code == 409 and error["code"] == "suspension_not_in_force"
+    assert error["details"]["accepted_on"] == "2026-06-26" and error["details"]["suspension_from"] == "2026-07-01"
+    assert "11a" in error["details"]["legal_basis"] and "136/2025" in error["details"]["legal_basis"]
+    # Its period stays the old rules' one: Fri 26 Jun + 30 days = Sun 26 Jul → Mon 27 Jul 2026 (LKN art. 28).
+    early = (await api.http.get(f"{V1}/cases/{early['id']}", headers=await api.headers(HEAD))).json()
+    assert early["status"] == "accepted" and timer(early, "resolution")["due_date"] == "2026-07-27"
+
+    later = await intake(api, received_at="2026-06-29")  # received before, accepted on the first day of Law 136
+    later = await act(api, HEAD, later, "accept", effective_date="2026-07-01", decision_number="31/TB-TLKN")
+    later = await act(
+        api, HEAD, later, "suspend", effective_date="2026-07-06", reason="Chờ kết quả giám định", decision_number="2"
+    )
+    assert later["status"] == "suspended" and timer(later, "resolution")["status"] == "paused"
+    assert timer(later, "notify_suspension")["due_date"] == "2026-07-09"  # Mon 6 Jul + 3 working days

@@ -383,7 +383,9 @@ async def test_every_route_every_role_in_and_out_of_scope(api: Api) -> None:
                 if template.endswith("/complexity"):  # decided while the case is being settled
                     head = await api.headers("xa.chutich" if scope == "commune" else "tinh.chutich")
                     r = await api.http.post(
-                        f"{V1}/cases/{ids['case_id']}/actions/accept", headers={**head, "If-Match": "1"}, json={}
+                        f"{V1}/cases/{ids['case_id']}/actions/accept",
+                        headers={**head, "If-Match": "1"},
+                        json={"decision_number": "1/TB-TL", "effective_date": TODAY.isoformat()},  # LKN art. 27
                     )
                     assert r.status_code == 200, r.text
             path = template.format(**ids)

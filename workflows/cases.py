@@ -77,22 +77,24 @@ TRANSITIONS: dict[tuple[Status, Action], Transition] = {
     (S.received, A.transfer): Transition(S.transferred, DESK_OR_HEAD, "chuyển đơn (một lần)"),
     (S.received, A.guide): Transition(S.guided, DESK_OR_HEAD, "hướng dẫn"),
     (S.received, A.store): Transition(S.stored, DESK_OR_HEAD, "lưu đơn"),
-    (S.received, A.withdraw): Transition(S.terminated, DESK_OR_HEAD, "rút đơn"),
+    (S.received, A.withdraw): Transition(S.terminated, DESK_OR_HEAD, "rút đơn trước khi thụ lý"),
     # Settling an accepted case.
     (S.accepted, A.assign): Transition(S.in_progress, HEAD, "giao xác minh"),
     (S.accepted, A.extend): Transition(S.accepted, HEAD, "gia hạn (tố cáo)"),
     (S.accepted, A.suspend): Transition(S.suspended, HEAD, "tạm đình chỉ"),
-    (S.accepted, A.withdraw): Transition(S.terminated, DESK_OR_HEAD, "rút toàn bộ → đình chỉ"),
+    # A withdrawal is recorded by the desk; the case ends only by the head's termination decision (LKN art. 10,
+    # 11a as amended; LTC art. 33; Decree 155/2026).
+    (S.accepted, A.withdraw): Transition(S.accepted, DESK_OR_HEAD, "ghi nhận rút đơn"),
     (S.accepted, A.terminate): Transition(S.terminated, HEAD, "đình chỉ"),
     (S.accepted, A.resolve): Transition(S.resolved, HEAD, "quyết định / kết luận"),
     (S.in_progress, A.assign): Transition(S.in_progress, HEAD, "giao lại"),
     (S.in_progress, A.extend): Transition(S.in_progress, HEAD, "gia hạn (tố cáo)"),
     (S.in_progress, A.suspend): Transition(S.suspended, HEAD, "tạm đình chỉ"),
-    (S.in_progress, A.withdraw): Transition(S.terminated, DESK_OR_HEAD, "rút toàn bộ → đình chỉ"),
+    (S.in_progress, A.withdraw): Transition(S.in_progress, DESK_OR_HEAD, "ghi nhận rút đơn"),
     (S.in_progress, A.terminate): Transition(S.terminated, HEAD, "đình chỉ"),
     (S.in_progress, A.resolve): Transition(S.resolved, HEAD, "quyết định / kết luận"),
     (S.suspended, A.resume): Transition(PREVIOUS, HEAD, "tiếp tục giải quyết"),
-    (S.suspended, A.withdraw): Transition(S.terminated, DESK_OR_HEAD, "rút toàn bộ → đình chỉ"),
+    (S.suspended, A.withdraw): Transition(S.suspended, DESK_OR_HEAD, "ghi nhận rút đơn"),
     (S.suspended, A.terminate): Transition(S.terminated, HEAD, "đình chỉ"),
     (S.resolved, A.close): Transition(S.closed, DESK_OR_HEAD, "kết thúc, lưu hồ sơ"),
 }
@@ -184,6 +186,22 @@ def store_reasons_for(kind: Kind) -> dict[str, str]:
     return STORE_REASONS
 
 
+@dataclass(frozen=True)
+class AcceptanceDocument:
+    """The document that accepts (thụ lý) a case: its number and date are recorded, or it is not accepted."""
+
+    name: str
+    legal_basis: str
+
+
+# LKN art. 27, 36: a complaint is accepted by an acceptance notice; LTC art. 29: a denunciation by an acceptance
+# decision. Petitions and feedback have no statutory acceptance document.
+ACCEPTANCE_DOCUMENTS = {
+    Kind.complaint: AcceptanceDocument("thông báo thụ lý", "LKN art. 27, 36"),
+    Kind.denunciation: AcceptanceDocument("quyết định thụ lý", "LTC art. 29"),
+}
+
+
 TERMINATE_REASONS = {
     Kind.complaint: {
         "withdrawn": "Người khiếu nại rút toàn bộ khiếu nại",
@@ -197,6 +215,17 @@ TERMINATE_REASONS = {
         "accused_died": "Người bị tố cáo chết, nội dung chỉ liên quan đến người đó",
         "final_judgment": "Vụ việc đã được giải quyết bằng bản án có hiệu lực",
     },
+}
+# Who withdraws a case of each kind (the authors); a withdrawal by each of them lets the head terminate it.
+AUTHOR_ROLES = {
+    Kind.complaint: "complainant",
+    Kind.denunciation: "denouncer",
+    Kind.petition: "petitioner",
+    Kind.feedback: "petitioner",
+}
+WITHDRAWAL_LEGAL_BASIS = {
+    Kind.complaint: "LKN art. 10, 11a (Law 136/2025); Decree 155/2026",
+    Kind.denunciation: "LTC art. 33, 34",
 }
 # LTC art. 33: a full withdrawal does not end a denunciation in these cases.
 WITHDRAWAL_EXCEPTIONS = {

@@ -22,10 +22,13 @@ from api.services.cases import access, domain, intake, queries, trail
 from api.vault import Vault
 from workflows import deadlines as dl
 from workflows.cases import (
+    ACCEPTANCE_DOCUMENTS,
+    AUTHOR_ROLES,
     PREVIOUS,
     TERMINATE_REASONS,
     TRANSITIONS,
     WITHDRAWAL_EXCEPTIONS,
+    WITHDRAWAL_LEGAL_BASIS,
     Action,
     Kind,
     Role,
@@ -88,6 +91,23 @@ async def _accept(ctx: Ctx) -> None:
             Code.not_competent_to_accept,
             details={"competent_unit_id": case.competent_unit_id, "allowed_actions": ["transfer", "guide", "store"]},
         )
+    document = ACCEPTANCE_DOCUMENTS.get(Kind(case.kind))
+    if document is not None:
+        # An acceptance without its notice (LKN art. 27, 36) or decision (LTC art. 29), numbered and dated, is not
+        # an acceptance: both are given, never defaulted.
+        given = {"decision_number": ctx.body.decision_number, "effective_date": ctx.body.effective_date}
+        missing = [name for name, value in given.items() if not value]
+        if missing:
+            raise DomainError(
+                Code.acceptance_document_missing,
+                details={
+                    "field": missing[0],
+                    "missing": missing,
+                    "document": document.name,
+                    "legal_basis": document.legal_basis,
+                },
+            )
+        ctx.payload["legal_basis"] = document.legal_basis
     _end_processing(ctx)
     if ctx.body.complexity is not None:  # the resolver decides complexity, at acceptance or later
         case.complexity = ctx.body.complexity.value
@@ -160,20 +180,21 @@ async def _transfer(ctx: Ctx) -> None:
     ctx.session.add(copy)
     await ctx.session.flush()
     assert copy.id is not None
-    for p in parties:
-        ctx.session.add(
-            CaseParty(
-                case_id=copy.id,
-                role=p.role,
-                full_name=p.full_name,
-                id_number=p.id_number,
-                phone=p.phone,
-                address=p.address,
-                officer_id=p.officer_id,
-                sealed=p.sealed,
-                id_number_hash=p.id_number_hash,
-            )
+    copied = [
+        CaseParty(
+            case_id=copy.id,
+            role=p.role,
+            full_name=p.full_name,
+            id_number=p.id_number,
+            phone=p.phone,
+            address=p.address,
+            officer_id=p.officer_id,
+            sealed=p.sealed,
+            id_number_hash=p.id_number_hash,
         )
+        for p in parties
+    ]
+    ctx.session.add_all(copied)
     await trail.append(
         ctx.session,
         case_id=copy.id,
@@ -182,7 +203,11 @@ async def _transfer(ctx: Ctx) -> None:
         action="create",
         to_status=Status.received.value,
         effective_date=ctx.on,
-        payload={"transferred_from_case_id": case.id, "from_unit_id": case.competent_unit_id},
+        payload={
+            "transferred_from_case_id": case.id,
+            "from_unit_id": case.competent_unit_id,
+            trail.STATE_KEY: trail.state_digest(copy, copied),
+        },
     )
     case.transferred_to_case_id = copy.id
     ctx.payload["new_case_id"] = copy.id
@@ -272,8 +297,22 @@ async def _extend(ctx: Ctx) -> None:
 
 async def _suspend(ctx: Ctx) -> None:
     case = ctx.case
-    if case.kind == Kind.complaint and not dl.rules_on(ctx.on, ctx.env.rules).complaint_suspension_allowed:
-        raise DomainError(Code.suspension_not_in_force)
+    if case.kind == Kind.complaint:
+        # LKN art. 11a (Law 136/2025) applies to complaints accepted from 2026-07-01: the transition keeps a complaint
+        # accepted earlier under the rules in force when it was accepted, which had no suspension.
+        accepted_on = case.accepted_on or ctx.on
+        rules = dl.rules_on(accepted_on, ctx.env.rules)
+        if not rules.complaint_suspension_allowed:
+            in_force = min((s.effective_from for s in ctx.env.rules if s.complaint_suspension_allowed), default=None)
+            raise DomainError(
+                Code.suspension_not_in_force,
+                details={
+                    "accepted_on": accepted_on.isoformat(),
+                    "rules": rules.name,
+                    "suspension_from": in_force.isoformat() if in_force else None,
+                    "legal_basis": "LKN art. 11a (Law 136/2025/QH15): complaints accepted from its entry into force",
+                },
+            )
     if case.kind not in (Kind.complaint, Kind.denunciation):
         raise DomainError(Code.suspension_not_available)
     _require(ctx.body.reason, "reason", "Tạm đình chỉ phải nêu lý do, căn cứ")
@@ -313,8 +352,10 @@ async def _withdrawn_party_ids(ctx: Ctx) -> tuple[set[int], bool]:
 
 
 async def _withdraw(ctx: Ctx) -> None:
-    """LKN art. 10, LTC art. 33: a named party withdraws. One of several authors withdrawing does not end the
-    case; a denunciation ends only by the head's termination decision (the desk records the withdrawal)."""
+    """LKN art. 10, LTC art. 33: a named party withdraws, and the desk records it. One of several authors
+    withdrawing does not end the case; once accepted, a case ends only by the head's termination decision
+    (`terminate`, reason `withdrawn`: LKN art. 11a as amended, LTC art. 34); a letter withdrawn before it was
+    accepted ends its processing (a denunciation's withdrawal is only recorded: LTC art. 33)."""
     case, body = ctx.case, ctx.body
     scope = body.scope or "full"
     ctx.payload["scope"] = scope
@@ -337,10 +378,13 @@ async def _withdraw(ctx: Ctx) -> None:
         _code(exception, WITHDRAWAL_EXCEPTIONS, "exception_code")
         ctx.payload["exception_code"] = exception
     remaining = {i for i, role in authors.items() if role in AUTHORS} - withdrawn - {party_id}
-    if scope == "partial" or exception is not None or case.kind == Kind.denunciation or remaining:
-        # Partial, another author still pursues it, or a denunciation (which only the head's termination
-        # decision ends, and not at all with an art. 33 exception): recorded, no status change.
+    before_acceptance = case.status == Status.received and case.kind != Kind.denunciation
+    if scope == "partial" or exception is not None or remaining or not before_acceptance:
+        # Partial, another author still pursues it, or an accepted case or a denunciation (which only the head's
+        # termination decision ends, and a denunciation not at all with an art. 33 exception): recorded only.
         ctx.payload["authors_remaining"] = len(remaining)
+        if case.kind in WITHDRAWAL_LEGAL_BASIS:
+            ctx.payload["legal_basis"] = WITHDRAWAL_LEGAL_BASIS[Kind(case.kind)]
         ctx.next_status = case.status
         return
     case.reason_code = "withdrawn"
@@ -351,22 +395,28 @@ async def _terminate(ctx: Ctx) -> None:
     case = ctx.case
     kind = Kind(case.kind)
     reasons = TERMINATE_REASONS.get(kind, TERMINATE_REASONS[Kind.complaint])
-    case.reason_code = _code(ctx.body.reason_code, reasons, "reason_code")
+    reason_code = _code(ctx.body.reason_code, reasons, "reason_code")
     _decision_needed(ctx)
-    if kind == Kind.denunciation and case.reason_code == "withdrawn":
+    if reason_code == "withdrawn":
+        # Every author withdrew in full, and (a denunciation) no LTC art. 33 exception was recorded.
         withdrawn, exception = await _withdrawn_party_ids(ctx)
-        denouncers = set(
+        authors = set(
             (
                 await ctx.session.scalars(
-                    sa.select(CaseParty.id).where(CaseParty.case_id == case.id, CaseParty.role == "denouncer")
+                    sa.select(CaseParty.id).where(CaseParty.case_id == case.id, CaseParty.role == AUTHOR_ROLES[kind])
                 )
             ).all()
         )
-        if exception or not denouncers or not denouncers <= withdrawn:
+        if exception or not authors or not authors <= withdrawn:
             raise DomainError(
                 Code.withdrawal_does_not_end,
-                details={"exception_recorded": exception, "denouncers_not_withdrawn": sorted(denouncers - withdrawn)},
+                details={
+                    "exception_recorded": exception,
+                    "authors_not_withdrawn": sorted(authors - withdrawn),
+                    "legal_basis": WITHDRAWAL_LEGAL_BASIS.get(kind, "LKN art. 10"),
+                },
             )
+    case.reason_code = reason_code
     case.decision_number, case.decision_date = ctx.body.decision_number, ctx.on
     open_ = {t.name for t in ctx.timers if t.is_open() and t.name not in dl.NOTICE_TIMERS}
     ctx.timers = dl.complete(ctx.timers, open_, ctx.on)
@@ -610,6 +660,8 @@ async def perform(
         # For citizen apps: the tracking code and the public status only.
         events.append(("case.public_status", case_id, public.public_event(case, next_status)))
     await outbox.enqueue_many(session, events)
-    await session.commit()
     loaded.handler_ids = ctx.payload.get("handler_ids", loaded.handler_ids)
-    return queries.view(principal, loaded, today=today, env=env, vault=vault)
+    # The response (with any protected identity it shows) is built before the commit that records its reading.
+    out = queries.view(principal, loaded, today=today, env=env, vault=vault)
+    await session.commit()
+    return out
