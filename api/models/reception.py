@@ -70,7 +70,8 @@ class ReceptionEntry(SQLModel, table=True):
     received_on: date = SQLField(sa_column=sa.Column(sa.Date, nullable=False))
     kind: str = SQLField(sa_column=sa.Column(sa.String(16), nullable=False))
     content: str = SQLField(sa_column=sa.Column(sa.Text, nullable=False))
-    # Persons and representatives in clear, or (denunciations) sealed with the notes and the clear columns empty.
+    # Persons and representatives in clear, or (denunciations, and lines whose visitor asked for identity protection)
+    # sealed with the notes, follow-up and content, the clear columns left empty (content '').
     persons: list[dict[str, Any]] = SQLField(
         default_factory=list, sa_column=sa.Column(JSONB, nullable=False, server_default="[]")
     )
@@ -213,7 +214,9 @@ class EntryCreate(Strict):
     )
     group: bool = Field(default=False, description="Đoàn đông người (5 or more people on one matter)")
     representatives: list[RepresentativeIn] = Field(default_factory=list, max_length=10)
-    identity_protection_requested: bool = False
+    identity_protection_requested: bool = Field(
+        default=False, description="The visitor asks for identity protection: the line is sealed whatever its kind"
+    )
     previously_handled_by: str | None = Field(default=None, max_length=1000)
     handling: Handling
     guided_to: str | None = Field(default=None, max_length=500)
@@ -298,7 +301,10 @@ class EntryOut(BaseModel):
     people_count: int
     group: bool
     identity_protection_requested: bool
-    sealed: bool = Field(description="Persons, representatives and notes are kept secret (denunciation)")
+    sealed: bool = Field(
+        description="Persons, representatives, notes, follow-up and content are kept secret (a denunciation, or a "
+        "visitor who asked for identity protection): masked for whoever may not see the identity"
+    )
     kind: str
     content: str
     previously_handled_by: str | None
