@@ -32,7 +32,7 @@ from api.routers import (
     webhooks,
 )
 from api.security import Passwords
-from api.services import jobs
+from api.services import jobs, keychecks
 from api.services.attachments import LocalStorage, SealedStorage
 from api.services.cases import trail
 from api.services.cases.writer import IntakeWriter
@@ -101,6 +101,12 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The keys must open the data already there (check values written on the first start), else no start.
+        wrong = await keychecks.at_start(app.state.sessionmaker, settings)
+        if wrong:
+            await app.state.engine.dispose()
+            await app.state.hot_pool.close()
+            raise ConfigurationError(keychecks.refusal(wrong))
         await bootstrap(app)
         tune_gc(settings.gc_threshold)
         task = asyncio.create_task(jobs.loop(app.state.sessionmaker, settings)) if settings.jobs_enabled else None

@@ -52,6 +52,8 @@ class Code(StrEnum):
     internal_error = "internal_error"
     database_unavailable = "database_unavailable"
     query_timeout = "query_timeout"
+    sealed_data_invalid = "sealed_data_invalid"
+    record_altered = "record_altered"
     http_error = "http_error"
     # Units, officers, calendar, webhooks
     unit_not_found = "unit_not_found"
@@ -190,6 +192,16 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.internal_error: (500, "Lỗi hệ thống, vui lòng thử lại sau"),
     C.database_unavailable: (503, "Không kết nối được cơ sở dữ liệu"),
     C.query_timeout: (503, "Yêu cầu chạy quá lâu và đã bị dừng; hãy thu hẹp điều kiện tìm kiếm"),
+    C.sealed_data_invalid: (
+        409,
+        "Dữ liệu niêm phong của hồ sơ không mở được bằng khóa hiện có hoặc đã bị sửa đổi ngoài hệ thống; "
+        "cần kiểm tra tính toàn vẹn (python -m api verify-events)",
+    ),
+    C.record_altered: (
+        409,
+        "Hồ sơ đã bị sửa đổi ngoài hệ thống (không khớp với chuỗi nhật ký); không ghi thêm bước nào cho đến khi "
+        "được kiểm tra (python -m api verify-events)",
+    ),
     C.http_error: (400, "Lỗi yêu cầu"),
     C.unit_not_found: (422, "Đơn vị không tồn tại"),
     C.no_such_unit: (404, "Không tìm thấy đơn vị"),

@@ -12,6 +12,8 @@ class Lock(IntEnum):
     seed = 7261002  # the demo seed runs once
     calendar = 7261003  # one calendar change (and its recomputation) at a time
     sweep = 7261004  # one deadline sweep at a time (tried, not waited for)
+    checkpoint = 7261005  # checkpoints are numbered and chained: one made at a time
+    key_checks = 7261006  # the first start writes the key check values once
 
 
 async def hold(session: AsyncSession, lock: Lock) -> None:

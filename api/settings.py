@@ -87,18 +87,10 @@ class Settings(BaseSettings):
     jobs_enabled: bool = True
     jobs_interval_seconds: float = 60.0
     checkpoint_hours: float = 24.0  # a signed checkpoint of all chain heads this often (0: never)
-    login_window_minutes: int = 15
-    cors_origins: list[str] = []
-    log_level: str = "INFO"
-    timezone: str = "Asia/Ho_Chi_Minh"
-    # Deadlines: the processing period's day type is unconfirmed in law (LEGAL.md), so it is a setting.
-    processing_days: int = 10
-    processing_basis: str = "working"
-    due_soon_working_days: int = 3
-    # Background jobs (deadline sweep, webhook delivery); every process may run them safely.
-    jobs_enabled: bool = True
-    jobs_interval_seconds: float = 60.0
-    checkpoint_hours: float = 24.0  # a signed checkpoint of all chain heads this often (0: never)
+    # Where each scheduled checkpoint (its signed header and every case's head) is also sent, off the database
+    # server: appended to this file (a path on other storage) and/or POSTed to this URL (checked like webhooks').
+    checkpoint_file: Path | None = None
+    checkpoint_webhook_url: str | None = None
     webhook_timeout_seconds: float = 10.0
     webhook_max_attempts: int = 12
     webhook_backoff_seconds: float = 30.0

@@ -12,12 +12,26 @@ may be given (newest first) to rotate: the first seals, all open.
 import hashlib
 import hmac
 import json
+import logging
 from functools import lru_cache
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from api.errors import Code, DomainError
 from api.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class SealedDataError(DomainError, ValueError):
+    """Sealed data that does not open under the configured keys (a wrong key, or a token altered: Fernet
+    authenticates every token), or that opens to another text than the chain recorded: answered as a clear
+    integrity error (409 sealed_data_invalid), never as the service's 500, and reported by verify-events."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(Code.sealed_data_invalid, details={"why": why})
+        self.why = why
 
 
 class Vault:
@@ -33,7 +47,8 @@ class Vault:
         try:
             opened: dict[str, Any] = json.loads(self._fernet.decrypt(token.encode()))
         except InvalidToken as exc:
-            raise ValueError("sealed identity cannot be opened with the configured keys") from exc
+            log.warning("sealed data does not open with the configured IDENTITY_KEYS (wrong key or altered token)")
+            raise SealedDataError("does not open with the configured keys") from exc
         return opened
 
     def fingerprint(self, id_number: str, *, protected: bool = False) -> str:

@@ -4,6 +4,7 @@ from api.models.audit import AuditEvent
 from api.models.auth import LoginAttempt
 from api.models.calendar import CacheVersion, CalendarOverride
 from api.models.cases import Case, CaseAlert, CaseAssignment, CaseDialogue, CaseEvent, CaseParty, ChainCheckpoint
+from api.models.keys import KeyCheck
 from api.models.public import ApiKey, Attachment, CaseRating, UploadQuota
 from api.models.reception import ReceptionCounter, ReceptionEntry, ReceptionSession
 from api.models.stats import CaseFact, StatReport
@@ -26,6 +27,7 @@ __all__ = [
     "CaseFact",
     "CaseParty",
     "ChainCheckpoint",
+    "KeyCheck",
     "LoginAttempt",
     "OutboxEvent",
     "ReceptionCounter",

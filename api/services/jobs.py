@@ -33,10 +33,8 @@ async def run_once(
         await intake.purge_idempotency(session, settings)
         await sealed_text.seal_existing(session, settings)
     if settings.checkpoint_hours > 0:
-        async with maker() as session:
-            if await checkpoints.due(session, datetime.now(UTC), settings.checkpoint_hours):
-                await checkpoints.make(session)
-                checkpointed = True
+        async with maker() as session:  # numbered, chained, and sent off the server (CHECKPOINT_FILE / _WEBHOOK_URL)
+            checkpointed = await checkpoints.make_scheduled(session, settings, client) is not None
     summary: dict[str, int | bool] = {
         "checkpoint": checkpointed,
         "cases": result.cases,

@@ -363,6 +363,8 @@ class ChainReport(BaseModel):
     valid: bool
     events_checked: int
     first_tampered_seq: int | None
+    # What does not hold (a chain, the case row against its chain's state, a sealed text): only when invalid.
+    problems: list[str] | None = None
 
 
 class DialogueIn(Strict):

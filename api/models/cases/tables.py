@@ -232,6 +232,10 @@ class ChainCheckpoint(SQLModel, table=True):
     events: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
     digest: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     signature: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    # Contiguous and chained (migration 0023): number n signs the signature of number n - 1 (None: written before
+    # 0023, signed without it), so a checkpoint deleted or altered is seen (api/services/checkpoints.py).
+    seq: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, unique=True))
+    prev_signature: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
 
 
 class DuplicateDismissal(SQLModel, table=True):

@@ -190,9 +190,15 @@ async def list_dialogues(
     assert case.id is not None
     rows, next_cursor = await dialogue_service.dialogues(ctx.session, case.id, limit=limit, cursor=cursor)
     sealed = [d.id for d in rows if d.sealed is not None and d.id is not None]
-    reveal = await query_service.open_sealed(ctx.session, ctx.officer, case, {"dialogue_ids": sealed})
     vault = vault_for(ctx.settings)
-    return Page(items=[presenters.dialogue(d, reveal, vault) for d in rows], next_cursor=next_cursor)
+    items = await query_service.open_sealed(
+        ctx.session,
+        ctx.officer,
+        case,
+        {"dialogue_ids": sealed},
+        lambda reveal: [presenters.dialogue(d, reveal, vault) for d in rows],
+    )
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @router.post(

@@ -395,6 +395,8 @@ async def create(
         # Linking officers as accused is on the record the supervising units read.
         **({"accused_officer_ids": accused_officer_ids} if accused_officer_ids else {}),
         **({"oversight_escalated": oversight.reason} if oversight.escalated else {}),
+        # The case row and its parties as written: verify-events proves them against this (H5, issue 21).
+        trail.STATE_KEY: trail.state_digest(case, parties),
     }
     event_hash = trail.digest_of(
         trail.GENESIS,

@@ -19,7 +19,7 @@ from api.models.cases.schemas import (
     TimerOut,
 )
 from api.services.calendar import DeadlineEnv
-from api.services.cases import access, sealed_text
+from api.services.cases import access, sealed_text, trail
 from api.vault import Vault
 from workflows import confidentiality
 from workflows.cases import Status, allowed_actions
@@ -54,14 +54,15 @@ def event(e: CaseEvent, reveal: bool, vault: Vault) -> EventOut:
         to_status=e.to_status,
         effective_date=e.effective_date,
         reason=e.reason,
-        payload=e.payload,
+        payload={k: v for k, v in e.payload.items() if k != trail.STATE_KEY},  # the keyed state digest: internal
         hash=e.hash,
     )
     if e.sealed is None:
         return out
     fields = (e.payload.get("sealed_text") or {}).get("fields", [])
-    opened = vault.open(e.sealed) if reveal else dict.fromkeys(fields, MASK)
-    payload = {k: v for k, v in e.payload.items() if k != "sealed_text"}
+    # Opened, its keyed digest checked against the one the chain recorded (409 sealed_data_invalid otherwise).
+    opened = trail.open_event_text(vault.open, e) if reveal else dict.fromkeys(fields, MASK)
+    payload = {k: v for k, v in out.payload.items() if k != "sealed_text"}
     payload.update({k: v for k, v in opened.items() if k != "reason" and v is not None})
     return out.model_copy(update={"reason": opened.get("reason"), "payload": payload, "sealed": True})
 

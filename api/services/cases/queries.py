@@ -2,17 +2,17 @@
 accent-insensitive search, the event trail and its verification. Reads never change a case; reading a
 protected identity is recorded (one commit, in `read`)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Officer
-from api.errors import CaseNotFound, UnitNotFound
+from api.errors import CaseNotFound, Code, DomainError, UnitNotFound
 from api.models.cases import Case, CaseAssignment, CaseEvent, CaseParty
 from api.models.cases.schemas import CaseFilters, CaseOut
 from api.models.unit import Unit
@@ -25,6 +25,9 @@ from workflows import confidentiality
 from workflows.confidentiality import MULTI_PERSON_SIGNERS
 
 
+_T = TypeVar("_T")
+
+
 @dataclass
 class Loaded:
     """A case with what its view needs, and the head of its event chain (for appending under the lock)."""
@@ -35,6 +38,8 @@ class Loaded:
     chain_head: tuple[int, str]
     parties: list[CaseParty] = field(default_factory=list)
     last_step_on: date | None = None  # the date of the latest step an officer recorded (intake included)
+    # Loaded for a command (locked): whether the row and its parties are still the state the chain last recorded.
+    state_holds: bool = True
 
 
 _Repeat = sa.orm.aliased(Case)
@@ -92,7 +97,21 @@ async def load(session: AsyncSession, principal: Officer, case_id: int, *, lock:
         chain_head=(seq, head) if seq is not None else (0, trail.GENESIS),
         parties=list(parties),
         last_step_on=last_step,
+        state_holds=not lock or await _state_holds(session, case, parties),
     )
+
+
+async def _state_holds(session: AsyncSession, case: Case, parties: Sequence[CaseParty]) -> bool:
+    """Whether the case row and its parties are the state its chain last recorded (a case from before the chain
+    recorded states: yes). A command on a case changed outside the service is refused (chain_step), so that its
+    new state does not launder the change out of verify-events' sight."""
+    recorded = await session.scalar(
+        sa.select(CaseEvent.payload[trail.STATE_KEY].astext)
+        .where(CaseEvent.case_id == case.id, CaseEvent.payload.has_key(trail.STATE_KEY))
+        .order_by(CaseEvent.seq.desc())
+        .limit(1)
+    )
+    return recorded is None or recorded == trail.state_digest(case, parties)
 
 
 async def load_parties(session: AsyncSession, case_id: int) -> Sequence[CaseParty]:
@@ -140,25 +159,34 @@ def seal_free_text(
     return trail.seal_free_text(vault.seal, reason, payload)
 
 
-async def open_sealed(session: AsyncSession, principal: Officer, case: Case, sealed_ids: dict[str, list[int]]) -> bool:
-    """Whether the caller may see the sealed free text of these rows (`{"event_seqs": [...]}` or
-    `{"dialogue_ids": [...]}`, the sealed ones). Opening it is a read of protected data: an `identity_viewed`
-    event, committed under the case lock."""
+async def open_sealed(
+    session: AsyncSession,
+    principal: Officer,
+    case: Case,
+    sealed_ids: dict[str, list[int]],
+    present: Callable[[bool], _T],
+) -> _T:
+    """`present(reveal)`: the rows as the caller may see them, with their sealed free text (`{"event_seqs": [...]}`
+    or `{"dialogue_ids": [...]}`, the sealed ones) opened if the caller may see it. Opening it is a read of
+    protected data: an `identity_viewed` event, committed under the case lock together with the read — the text is
+    opened first (if that fails nothing is recorded), and if the event cannot be committed nothing is returned."""
     reveal = access.sees_identity(principal, case)
-    if reveal and any(sealed_ids.values()):
-        assert case.id is not None
-        locked = await load(session, principal, case.id, lock=True)
-        session.add(
-            trail.build(
-                case_id=case.id,
-                head=locked.chain_head,
-                actor_id=principal.id,
-                action="identity_viewed",
-                payload=sealed_ids,
-            )
+    if not (reveal and any(sealed_ids.values())):
+        return present(reveal)
+    assert case.id is not None
+    locked = await load(session, principal, case.id, lock=True)
+    out = present(True)
+    session.add(
+        trail.build(
+            case_id=case.id,
+            head=locked.chain_head,
+            actor_id=principal.id,
+            action="identity_viewed",
+            payload=sealed_ids,
         )
-        await session.commit()
-    return reveal
+    )
+    await session.commit()
+    return out
 
 
 def chain_step(
@@ -177,9 +205,12 @@ def chain_step(
     """Add a command's step to a locked, changed case (the caller commits): bump its version, chain the event
     with its free text sealed where the case has protected parties, and the identity read the response makes."""
     case = loaded.case
+    if not loaded.state_holds:  # changed outside the service since its last step: verify-events reports it
+        raise DomainError(Code.record_altered)
     case.version += 1
     case.updated_at = datetime.now(UTC)
     reason, payload, sealed = seal_free_text(case, vault, reason, payload)
+    payload = {**payload, trail.STATE_KEY: trail.state_digest(case, loaded.parties)}  # what verify-events proves
     event = trail.build(
         case_id=case.id,
         head=loaded.chain_head,
@@ -220,8 +251,9 @@ async def record_step(
         payload=payload,
         vault=vault,
     )
+    out = view(principal, loaded, today=today, env=env, vault=vault)  # an identity it shows: read before the commit
     await session.commit()
-    return view(principal, loaded, today=today, env=env, vault=vault)
+    return out
 
 
 async def read(
@@ -233,8 +265,12 @@ async def read(
     if presenters.protected_party_ids(case, loaded.parties) and access.sees_identity(principal, case):
         # Under the case lock, so the event chain stays serial.
         locked = await load(session, principal, case_id, lock=True)
+        # The identity is opened first (a failure records nothing), then the event and the read are committed
+        # together: if the event cannot be written, the identity is not returned.
+        out = view(principal, locked, today=today, env=env, vault=vault)
         record_identity_read(session, principal, locked, locked.chain_head)
         await session.commit()
+        return out
     return view(principal, loaded, today=today, env=env, vault=vault)
 
 

@@ -12,7 +12,7 @@ The caller holds the case row lock (SELECT … FOR UPDATE), so `seq` and `prev_h
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models.cases import CaseEvent
+from api.vault import SealedDataError
 
 GENESIS = "0" * 64
 _KEY: list[bytes] = []
@@ -57,6 +58,7 @@ def digest_of(
     effective_date: date | None,
     reason: str | None,
     payload: dict[str, Any],
+    key: bytes | None = None,
 ) -> str:
     body = {
         "case_id": case_id,
@@ -71,10 +73,11 @@ def digest_of(
         "payload": payload,
     }
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hmac.new(chain_key(), (prev_hash + canonical).encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key or chain_key(), (prev_hash + canonical).encode(), hashlib.sha256).hexdigest()
 
 
-def digest(prev_hash: str, event: CaseEvent) -> str:
+def digest(prev_hash: str, event: CaseEvent, key: bytes | None = None) -> str:
+    """The event's keyed hash (under this process's chain key, or `key`)."""
     return digest_of(
         prev_hash,
         case_id=event.case_id,
@@ -87,6 +90,7 @@ def digest(prev_hash: str, event: CaseEvent) -> str:
         effective_date=event.effective_date,
         reason=event.reason,
         payload=event.payload,
+        key=key,
     )
 
 
@@ -189,6 +193,74 @@ def verify(events: Sequence[CaseEvent], anchor: tuple[int, str | None] | None = 
     return True, None
 
 
+# The facts of the case row the chain vouches for (issue 21): each event that changes the case (intake, every
+# command through queries.chain_step, a transfer's new case) carries in its payload, under "state", a keyed digest
+# of these facts as they are after it; verification recomputes it from the row and its parties and compares it
+# with the last event that carries one. A direct SQL change of the status, version, outcome, kind, units, or of a
+# party or accused-officer link (a party row deleted, inserted or edited) no longer matches.
+STATE_KEY = "state"
+STATE_CASE_FIELDS = ("kind", "status", "version", "outcome", "competent_unit_id", "receiving_unit_id")
+STATE_PARTY_FIELDS = ("role", "full_name", "id_number", "phone", "address", "sealed", "id_number_hash", "officer_id")
+
+
+def _plain(value: Any) -> Any:
+    return value.value if hasattr(value, "value") else value  # enums as their values
+
+
+def state_digest(case: Any, parties: Iterable[Any]) -> str:
+    """Keyed digest (HMAC under the chain key) of a case's state facts: `case` and `parties` are rows or drafts
+    with the attributes of STATE_CASE_FIELDS and STATE_PARTY_FIELDS (a party's order does not matter; its id does
+    not count, since intake writes the first event before the parties get their ids). Pure but for the key."""
+    rows = sorted(
+        json.dumps([_plain(getattr(p, f)) for f in STATE_PARTY_FIELDS], ensure_ascii=False, separators=(",", ":"))
+        for p in parties
+    )
+    body = {f: _plain(getattr(case, f)) for f in STATE_CASE_FIELDS}
+    body["parties"] = rows
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hmac.new(chain_key(), b"state:" + canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def last_state(events: Sequence[CaseEvent]) -> CaseEvent | None:
+    """The last event of a chain that records the case's state (None for a case written before issue 21)."""
+    for event in reversed(events):
+        if isinstance(event.payload, dict) and STATE_KEY in event.payload:
+            return event
+    return None
+
+
+def check_state(events: Sequence[CaseEvent], case: Any, parties: Iterable[Any]) -> int | None:
+    """None if the case row and its parties are what the chain's last state says (or no event records one);
+    otherwise the seq of that event."""
+    event = last_state(events)
+    if event is None:
+        return None
+    if hmac.compare_digest(str(event.payload[STATE_KEY]), state_digest(case, parties)):
+        return None
+    return event.seq
+
+
+def canonical_sealed(plain: dict[str, Any]) -> str:
+    return json.dumps(plain, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def check_sealed(opened: dict[str, Any], expected_mac: str | None) -> dict[str, Any]:
+    """`opened` if its keyed digest is the one the chain recorded (`expected_mac`; None: nothing recorded), else
+    SealedDataError: a sealed text swapped for another one sealed under the same keys is seen when opened."""
+    if expected_mac is not None and not hmac.compare_digest(mac(canonical_sealed(opened)), str(expected_mac)):
+        raise SealedDataError("opens to another text than its event recorded")
+    return opened
+
+
+def open_event_text(vault_open: Any, event: CaseEvent) -> dict[str, Any]:
+    """The sealed free text of an event, opened and checked against the digest in its payload (Vault.open raises
+    on a token that does not open, check_sealed on one that opens to another text)."""
+    assert event.sealed is not None
+    recorded = (event.payload.get("sealed_text") or {}).get("mac")
+    opened: dict[str, Any] = vault_open(event.sealed)
+    return check_sealed(opened, recorded)
+
+
 # Free text of a case with protected parties: what may name or point to the denouncer.
 FREE_TEXT_KEYS = ("recipients", "participants", "minutes", "note", "notes")
 
@@ -203,7 +275,7 @@ def seal_free_text(
     if reason in (None, "") and not hidden:
         return reason, payload, None
     plain = {"reason": reason, **hidden}
-    canonical = json.dumps(plain, sort_keys=True, ensure_ascii=False, default=str)
+    canonical = canonical_sealed(plain)
     kept = {k: v for k, v in payload.items() if k not in hidden}
     kept["sealed_text"] = {"fields": sorted(["reason"] if reason else []) + sorted(hidden), "mac": mac(canonical)}
     return None, kept, vault_seal(plain)
