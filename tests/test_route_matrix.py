@@ -53,9 +53,10 @@ def _status(who: str, allowed: set[str], seen: set[str] | None = None) -> str | 
     return 403 if seen is None or who in seen else 404
 
 
-ENTRY_READERS = {  # register entries name citizens: like cases (a desk or handler: their own unit's only)
-    "commune": {*COMMUNE, "tinh.chutich", "thanhtra"},
-    "province": {*PROVINCE, "thanhtra"},
+ENTRY_READERS = {  # register entries name citizens: like cases (a desk: their own unit's only; a handler: only
+    # the entries of cases assigned to them, and the matrix's entry has no case)
+    "commune": {"xa.tiepdan", "xa.chutich", "tinh.chutich", "thanhtra"},
+    "province": {"tinh.tiepdan", "tinh.chutich", "thanhtra"},
 }
 KEEPERS = {"commune": {"xa.tiepdan", "xa.chutich"}, "province": {"tinh.tiepdan", "tinh.chutich"}}  # own desk, head
 SESSION_VIEW = {scope: IN_VIEW[scope] | {"admin"} for scope in SCOPES}  # the facts of the public schedule
