@@ -18,6 +18,7 @@ from api.services import public as public_service
 from api.services.users import ensure_bootstrap_approver
 from tests.conftest import SETTINGS, Api, Live
 from tests.helpers import V1, act, create_officer, get, intake
+from tests.pg import PgServer
 
 DEMO_PASSWORD = "LaoCai@2026demo"  # noqa: S105
 NEW_PASSWORD = "Mat-Khau-Moi-Rat-Dai-2026"  # noqa: S105
@@ -325,3 +326,32 @@ async def test_an_approval_never_approves_a_request_replaced_since_it_was_read(a
     now = (await api.http.get(f"{V1}/users/{head.id}", headers=second)).json()
     r = await api.http.post(f"{V1}/users/{head.id}/approve", headers=second, json={"pending_at": now["pending_at"]})
     assert r.status_code == 200 and r.json()["roles"] == ["inspector", "unit_head"]
+
+
+def test_revision_0019_makes_an_existing_channel_account_a_system_account_again(pg_server: PgServer) -> None:
+    """A database where an administrator had already taken the channel's account over (active, a role, a
+    password): after the migration it is a system account, inert, and its tokens are void."""
+    from alembic import command
+    from tests.test_migrations import _config, _sql
+
+    name = pg_server.create_database("tiepdan_0019")
+    url = pg_server.url(name)
+    try:
+        command.upgrade(_config(url), "0018")
+        _sql(url, "INSERT INTO units (code, name, level, path) VALUES ('U', 'Đơn vị', 'province', '/1/')")
+        _sql(
+            url,
+            "INSERT INTO users (username, password_hash, full_name, unit_id, roles, is_active, token_version) VALUES "
+            "('he-thong.cong-dan', 'argon2-hash', 'Cổng', 1, '{unit_head}', true, 3), "
+            "('tinh.tiepdan', 'argon2-hash', 'Tiếp', 1, '{desk_officer}', true, 0)",
+        )
+        command.upgrade(_config(url), "0019")
+        rows = _sql(
+            url, "SELECT username, is_system, is_active, roles, password_hash, token_version FROM users ORDER BY id"
+        )
+        assert rows == [
+            ("he-thong.cong-dan", True, False, [], "!", 4),
+            ("tinh.tiepdan", False, True, ["desk_officer"], "argon2-hash", 0),
+        ]
+    finally:
+        pg_server.drop_database(name)
