@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 import sqlalchemy as sa
 
@@ -123,12 +124,10 @@ async def test_a_pg_dump_and_the_logs_name_neither_the_denouncer_nor_the_words(
     binary = _pg_dump()
     if binary is None:
         pytest.skip("no pg_dump")
-    head, _, query = live.url.replace("postgresql+asyncpg://", "").partition("?")
-    user_host, _, database = head.partition("/")
-    host = query.split("host=", 1)[1].split("&")[0] if "host=" in query else user_host.split("@")[-1]
+    dsn = _dsn(live.url)
     dump = await asyncio.to_thread(
         subprocess.run,
-        [binary, "-h", host, "-U", user_host.split("@")[0] or "postgres", "--no-owner", database],
+        [binary, "-h", dsn["host"], "-U", dsn["user"], "--no-owner", dsn["database"]],
         capture_output=True,
         text=True,
         check=True,
@@ -305,3 +304,39 @@ def test_sealed_text_opens_only_with_the_keys() -> None:
     assert sealed.title == "" and sealed.content == "" and WORD not in sealed.sealed_text
     assert keys.word(FOLDED) == keys.word(sealed_text.fold(WORD))
     assert str(keys.word(FOLDED)) in sealed.words
+
+
+async def test_the_seal_existing_command_seals_what_an_older_revision_wrote_in_clear(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api import cli, settings
+
+    r = await live.http.post(f"{V1}/cases", headers=await live.headers("tinh.tiepdan"), json=denunciation())
+    assert r.status_code == 201, r.text
+    conn = await asyncpg.connect(**_dsn(live.url))
+    try:
+        await conn.execute(
+            "UPDATE cases SET title = $1, content = $2, sealed_text = NULL, text_words = NULL WHERE id = $3",
+            TITLE,
+            f"Trưởng thôn {WORD} thu tiền.",
+            r.json()["id"],
+        )
+        monkeypatch.setattr(settings, "get_settings", lambda: SETTINGS)
+        said = await cli._seal_existing(live.url)  # noqa: SLF001
+        assert said.startswith("1 denunciations sealed; none is left in clear"), said
+        row = await conn.fetchrow("SELECT title, content, sealed_text FROM cases WHERE id = $1", r.json()["id"])
+    finally:
+        await conn.close()
+    assert row["title"] == "" and row["content"] == "" and row["sealed_text"]
+    head = await live.headers("tinh.chutich")
+    case = (await live.http.get(f"{V1}/cases/{r.json()['id']}", headers=head)).json()
+    assert case["title"] == TITLE and WORD in case["content"]
+    found = (await live.http.get(f"{V1}/cases", params={"q": FOLDED}, headers=head)).json()["items"]
+    assert r.json()["id"] in [c["id"] for c in found]
+
+
+def _dsn(url: str) -> dict[str, str]:
+    head, _, query = url.replace("postgresql+asyncpg://", "").partition("?")
+    user_host, _, database = head.partition("/")
+    host = query.split("host=", 1)[1].split("&")[0] if "host=" in query else user_host.split("@")[-1]
+    return {"host": host, "user": user_host.split("@")[0] or "postgres", "database": database}
