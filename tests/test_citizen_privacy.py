@@ -499,3 +499,57 @@ async def test_open311_shows_no_exact_position_of_a_complaint_and_a_coarse_one_o
     assert "22.3364" not in listed.text and "104.1446" not in listed.text and "Giàng" not in listed.text
     xml = await api.http.get(f"{O311}/requests.xml")
     assert "22.3364" not in xml.text and "104.1446" not in xml.text
+
+
+# ---- migration 0022 on a store that already has files ----
+
+
+def test_revision_0022_seals_existing_attachments_and_downgrade_opens_them(
+    pg_server: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from cryptography.fernet import Fernet
+
+    from alembic import command
+    from tests.test_migrations import _config, _sql, _unit_and_desk_officer
+
+    monkeypatch.setenv("IDENTITY_KEYS", SETTINGS.identity_keys or "")
+    monkeypatch.setenv("ATTACHMENTS_DIR", str(tmp_path))
+    name = pg_server.create_database("tiepdan_attach")
+    url = pg_server.url(name)
+    photo = gps_jpeg()
+    key = "ab/" + "ab" * 20
+    (tmp_path / "ab").mkdir()
+    (tmp_path / key).write_bytes(photo)
+
+    def sql(statement: str) -> list[Any]:
+        return _sql(url, statement)
+
+    try:
+        config = _config(url)
+        command.upgrade(config, "0021")
+        _unit_and_desk_officer(sql)
+        sql(
+            "INSERT INTO cases (tracking_code, access_key_hash, kind, field, channel, title, content, "
+            "received_at, receiving_unit_id, competent_unit_id, received_by_id, status) VALUES "
+            "('T1', 'h', 'complaint', 'land', 'online', 't', 'c', '2026-11-02', 1, 1, 1, 'received')"
+        )
+        digest = hashlib.sha256(photo).hexdigest()
+        columns = "case_id, filename, content_type, size, sha256, storage_key, uploaded_by"
+        values = f"1, 'ten-nguoi-gui.jpg', 'image/jpeg', {len(photo)}, '{digest}', '{key}', 'citizen'"
+        insert = f"INSERT INTO attachments ({columns}) VALUES ({values})"  # noqa: S608 - the test's own values
+        sql(insert)
+        command.upgrade(config, "0022")
+        fernet = Fernet((SETTINGS.identity_keys or "").encode())
+        row = sql("SELECT * FROM attachments")[0]
+        assert "filename" not in row._fields and "sha256" not in row._fields
+        assert json.loads(fernet.decrypt(row.sealed.encode())) == {
+            "filename": "ten-nguoi-gui.jpg",
+            "sha256": hashlib.sha256(photo).hexdigest(),
+        }
+        stored = (tmp_path / key).read_bytes()
+        assert b"PhoneMakerXYZ" not in stored and fernet.decrypt(stored) == photo
+        command.downgrade(config, "0021")
+        row = sql("SELECT filename, sha256 FROM attachments")[0]
+        assert row.filename == "ten-nguoi-gui.jpg" and (tmp_path / key).read_bytes() == photo
+    finally:
+        pg_server.drop_database(name)

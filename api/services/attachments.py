@@ -16,6 +16,7 @@ import math
 import os
 import re
 import secrets
+import threading
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -38,6 +39,7 @@ MAX_IMAGE_PIXELS = 50_000_000  # an image larger than this gets no copy (decompr
 MAX_PDF_PAGES = 20  # a longer PDF gets no copy (each page is rendered to pixels)
 PDF_DPI = 110
 MAX_PAGE_PIXELS = 8_000_000
+_PDFIUM = threading.Lock()
 
 
 class Storage(Protocol):
@@ -168,6 +170,11 @@ def _clean_image(data: bytes, content_type: str) -> bytes | None:
 def _clean_pdf(data: bytes) -> bytes | None:
     """Each page rendered to pixels (PDFium) and the pixels made a new PDF: no document information, XMP,
     annotation author, embedded file, script or image metadata of the original survives."""
+    with _PDFIUM:  # PDFium is not thread-safe: one document at a time in the process
+        return _render_pdf(data)
+
+
+def _render_pdf(data: bytes) -> bytes | None:
     import pypdfium2 as pdfium
     from PIL import Image
 
@@ -236,9 +243,21 @@ _COUNT_BYTES = sa.text("""
 """)
 
 
-async def _count_quota(session: AsyncSession, settings: Settings, case: Case, size: int, quota: Quota) -> None:
-    """Checked and counted in one statement per bucket (in the upload's transaction: a refused or failed
-    upload counts nothing). Days before yesterday are forgotten."""
+def _buckets(settings: Settings, quota: Quota) -> list[tuple[str, int, Code]]:
+    buckets = [(f"a:{quota.address_tag}", settings.upload_bytes_per_address_day, Code.upload_quota_address)]
+    if quota.device_tag:
+        buckets.append((f"d:{quota.device_tag}", settings.upload_bytes_per_device_day, Code.upload_quota_device))
+    buckets.append(("all", settings.upload_bytes_total_day, Code.upload_quota_total))
+    return buckets
+
+
+def _over(code: Code, limit: int) -> DomainError:
+    return DomainError(code, details={"max_bytes_per_day": limit}, headers={"Retry-After": "3600"})
+
+
+async def _check_quota(session: AsyncSession, settings: Settings, case: Case, size: int, quota: Quota) -> None:
+    """Refuse early (before any work) an upload the quotas have no room for: the case's bytes in all, and the
+    day's bytes of its address, its device and everyone. Days before yesterday are forgotten here."""
     used = await session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(Attachment.size), 0)).where(
             Attachment.case_id == case.id, Attachment.uploaded_by == "citizen"
@@ -247,18 +266,28 @@ async def _count_quota(session: AsyncSession, settings: Settings, case: Case, si
     if int(used or 0) + size > settings.upload_bytes_per_case:
         raise DomainError(Code.upload_quota_case, details={"max_bytes": settings.upload_bytes_per_case})
     await session.execute(sa.text("DELETE FROM upload_quotas WHERE day < :d"), {"d": quota.day - timedelta(days=1)})
-    buckets = [(f"a:{quota.address_tag}", settings.upload_bytes_per_address_day, Code.upload_quota_address)]
-    if quota.device_tag:
-        buckets.append((f"d:{quota.device_tag}", settings.upload_bytes_per_device_day, Code.upload_quota_device))
-    buckets.append(("all", settings.upload_bytes_total_day, Code.upload_quota_total))
+    buckets = _buckets(settings, quota)
+    rows = await session.execute(
+        sa.text("SELECT bucket, bytes FROM upload_quotas WHERE day = :d AND bucket = ANY(:b)"),
+        {"d": quota.day, "b": [b for b, _, _ in buckets]},
+    )
+    counted: dict[str, int] = {str(b): int(n) for b, n in rows.tuples().all()}
     for bucket, limit, code in buckets:
+        if counted.get(bucket, 0) + size > limit:
+            raise _over(code, limit)
+
+
+async def _count_quota(session: AsyncSession, settings: Settings, size: int, quota: Quota) -> None:
+    """Checked and counted in one statement per bucket, last thing before the upload commits (the rows stay
+    locked only for that moment; a refused or failed upload counts nothing)."""
+    for bucket, limit, code in _buckets(settings, quota):
         counted = None
         if size <= limit:
             counted = await session.scalar(
                 _COUNT_BYTES, {"bucket": bucket, "day": quota.day, "n": size, "limit": limit}
             )
         if counted is None:
-            raise DomainError(code, details={"max_bytes_per_day": limit}, headers={"Retry-After": "3600"})
+            raise _over(code, limit)
 
 
 async def add(
@@ -283,7 +312,7 @@ async def add(
     if (count or 0) >= MAX_PER_CASE:
         raise DomainError(Code.validation_error, details={"field": "file", "hint": f"at most {MAX_PER_CASE} files"})
     if quota is not None:
-        await _count_quota(session, settings, case, len(data), quota)
+        await _check_quota(session, settings, case, len(data), quota)
     digest = hashlib.sha256(data).hexdigest()
     name = safe_filename(filename, content_type)
     copy = await asyncio.to_thread(clean_copy, data, content_type)
@@ -309,6 +338,8 @@ async def add(
         )
         session.add(row)
         await session.flush()
+        if quota is not None:
+            await _count_quota(session, settings, len(data), quota)
         audit.record(
             session,
             actor_id=actor_id,
