@@ -174,6 +174,13 @@ async def test_two_sweepers_record_and_notify_each_breach_once(
         r = await live.http.post(
             f"{V1}/cases", headers=desk, json=case_body(kind=kind, received_at=days_ago(40), title=f"Quá hạn {i}")
         )
+        if kind == "denunciation":  # accepted, then left unresolved past its period (LTC art. 30, 38)
+            r = await live.http.post(
+                f"{V1}/cases/{r.json()['id']}/actions/accept",
+                headers={**await live.headers("xa.chutich"), "If-Match": str(r.json()["version"])},
+                json={"decision_number": f"{i}/QĐ-TLTC", "effective_date": days_ago(38)},
+            )
+            assert r.status_code == 200, r.text
         made.append(r.json())
     engines = [make_engine(live.url), make_engine(live.url)]
     makers = [make_sessionmaker(e) for e in engines]
@@ -196,11 +203,13 @@ async def test_two_sweepers_record_and_notify_each_breach_once(
                 )
             ).all()
         keys = [(cid, p["timer"]) for cid, p in breaches]
-        # Each case: processing and acceptance are overdue; each is recorded exactly once.
+        # Each complaint: processing and acceptance are overdue; each denunciation: its resolution and its acceptance
+        # notice. Each is recorded exactly once.
         assert len(keys) == len(set(keys)) == 12
         assert len(outbox) == 12
         assert sum(r.overdue for r in results) == 12 and again.overdue == 0
-        # Denunciations are escalated to the province (the commune's supervising unit), once.
+        # Denunciations unresolved past their period are escalated to the province (the commune's supervising
+        # unit), once (LTC art. 38).
         esc = [c for c in made if c["kind"] == "denunciation"]
         head = await live.headers("tinh.chutich")
         for c in esc:

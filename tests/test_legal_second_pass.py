@@ -8,10 +8,14 @@ from datetime import date
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from api import clock
+from api.db import make_engine, make_sessionmaker
+from api.models.cases import CaseEvent
 from api.models.cases.schemas import NoticeIn
-from tests.conftest import Api
+from api.services import deadlines
+from tests.conftest import SETTINGS, Api, Live
 from tests.helpers import V1, act, act_raw, intake, timer
 from workflows import deadlines as dl
 from workflows.cases import Kind
@@ -208,3 +212,94 @@ async def test_law_136_transition_a_complaint_accepted_before_2026_07_01_cannot_
     )
     assert later["status"] == "suspended" and timer(later, "resolution")["status"] == "paused"
     assert timer(later, "notify_suspension")["due_date"] == "2026-07-09"  # Mon 6 Jul + 3 working days
+
+
+# ---- 5. The breach sweep escalates only an unresolved resolution period (LTC art. 38) ----
+
+
+async def _live_act(live: Live, user: str, case: dict[str, Any], action: str, **body: Any) -> dict[str, Any]:
+    headers = {**await live.headers(user), "If-Match": str(case["version"])}
+    r = await live.http.post(f"{V1}/cases/{case['id']}/actions/{action}", headers=headers, json=body)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+async def test_ltc_38_only_an_unresolved_resolution_period_escalates_a_late_notice_or_publication_does_not(
+    live: Live,
+) -> None:
+    desk = await live.headers("xa.tiepdan")
+    parties = [{"role": "denouncer", "full_name": "Lò Văn Pha"}, {"role": "accused", "full_name": "Cán bộ Y"}]
+    made = []
+    for title in ("Tố cáo chưa giải quyết", "Tố cáo công khai muộn"):
+        body = {
+            "kind": "denunciation",
+            "field": "land",
+            "channel": "in_person",
+            "title": title,
+            "content": f"{title}: cán bộ địa chính thu tiền trái phép khi cấp giấy chứng nhận.",
+            "received_at": "2026-10-01",
+            "parties": parties,
+        }
+        r = await live.http.post(f"{V1}/cases", headers=desk, json=body)
+        assert r.status_code == 201, r.text
+        made.append(
+            await _live_act(
+                live, "xa.chutich", r.json(), "accept", decision_number="4/QĐ-TLTC", effective_date="2026-10-05"
+            )
+        )
+    unresolved, resolved = made
+    # Mon 5 Oct 2026: notify the acceptance by Mon 12 Oct (5 working days, LTC art. 29); resolve by Wed 4 Nov (art. 30).
+    assert timer(unresolved, "notify_acceptance")["due_date"] == "2026-10-12"
+    assert timer(unresolved, "resolution")["due_date"] == "2026-11-04"
+    resolved = await _live_act(
+        live,
+        "xa.chutich",
+        resolved,
+        "resolve",
+        outcome="partly_correct",
+        decision_number="9/KL",
+        effective_date="2026-11-02",
+    )
+    # Mon 2 Nov: publish the conclusion within 7 working days (LTC art. 40) = Wed 11 Nov; never published.
+    assert timer(resolved, "publish_conclusion")["due_date"] == "2026-11-11"
+    ids = [c["id"] for c in made]
+    engine = make_engine(live.url)
+    maker = make_sessionmaker(engine)
+    try:
+
+        async def events() -> list[tuple[int, str, dict[str, Any]]]:
+            async with maker() as db:
+                rows = await db.execute(
+                    sa.select(CaseEvent.case_id, CaseEvent.action, CaseEvent.payload)
+                    .where(CaseEvent.case_id.in_(ids), CaseEvent.action.in_(["deadline_overdue", "escalated"]))
+                    .order_by(CaseEvent.id)
+                )
+                return [(cid, action, dict(payload)) for cid, action, payload in rows.all()]
+
+        await deadlines.sweep(maker, SETTINGS, date(2026, 10, 13))  # the acceptance notice is late
+        assert [(c, a, p["timer"]) for c, a, p in await events()] == [
+            (unresolved["id"], "deadline_overdue", "notify_acceptance"),
+            (resolved["id"], "deadline_overdue", "notify_acceptance"),
+        ]  # a breach of the notice duty; neither case is escalated
+        # Resolution period over; the conclusion sent and published late.
+        await deadlines.sweep(maker, SETTINGS, date(2026, 11, 12))
+        late = [(c, a, p.get("timer"), p.get("to_unit_id")) for c, a, p in (await events())[2:]]
+        head = await live.headers("tinh.chutich")
+        province = (await live.http.get(f"{V1}/auth/me", headers=head)).json()["unit_id"]
+        assert sorted(late, key=str) == sorted(
+            [
+                (unresolved["id"], "deadline_overdue", "resolution", None),
+                (unresolved["id"], "escalated", "resolution", province),
+                (resolved["id"], "deadline_overdue", "send_conclusion", None),  # due Mon 9 Nov (LTC art. 35)
+                (resolved["id"], "deadline_overdue", "publish_conclusion", None),
+            ],
+            key=str,
+        )
+        await deadlines.sweep(maker, SETTINGS, date(2026, 11, 20))
+        assert len(await events()) == 6  # once each
+        overdue = (await live.http.get(f"{V1}/deadlines/overdue", headers=head)).json()["items"]
+        cases = {c["case_id"]: c for c in overdue}
+        assert cases[unresolved["id"]]["escalated_to_unit_id"] == province
+        assert cases[resolved["id"]]["escalated_to_unit_id"] is None
+    finally:
+        await engine.dispose()

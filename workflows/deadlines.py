@@ -427,6 +427,17 @@ class Alert:
     due_date: date
 
 
+# LTC art. 38: the denouncer may take a denunciation to the head directly above the resolver when its resolution
+# period passed unresolved (or the resolution was unlawful). A late acceptance notice, conclusion or publication is a
+# breach of that duty (recorded as such), not a ground for escalating the case.
+ESCALATING_TIMERS = frozenset({"resolution"})
+
+
+def escalates(kind: str, alert: Alert) -> bool:
+    """Whether this breach escalates the case to the supervising unit (LTC art. 38)."""
+    return kind == "denunciation" and alert.kind == "overdue" and alert.timer in ESCALATING_TIMERS
+
+
 def sweep(timers: list[Timer], cal: WorkCalendar, today: date, threshold: int) -> tuple[list[Timer], list[Alert]]:
     """Alerts due today for a case's timers, each recorded once: the timers come back flagged."""
     alerts: list[Alert] = []

@@ -26,7 +26,7 @@ from api.services.calendar import DeadlineEnv
 from api.services.calendar import env as deadline_env
 from api.services.cases import access as case_access
 from api.settings import Settings
-from workflows.deadlines import Timer, running
+from workflows.deadlines import Timer, escalates, running
 from workflows.deadlines import sweep as sweep_timers
 
 BATCH = 2000  # small enough that one batch computes while the other writes, on 2 cores (bench_sweep.py)
@@ -130,15 +130,18 @@ async def _process(
             )
             if alert.kind == "overdue":
                 result.overdue += 1
-                # LTC art. 38: an overdue denunciation goes to the supervising unit's head.
+                # LTC art. 38: a denunciation whose resolution period passed unresolved goes to the supervising
+                # unit's head; a late notice or publication is a breach of that duty only.
                 parent = parents.get(row.competent_unit_id)
-                if row.kind == "denunciation" and row.escalated_to_unit_id is None and escalate_to is None and parent:
+                if escalates(row.kind, alert) and row.escalated_to_unit_id is None and escalate_to is None and parent:
                     escalate_to = parent
             else:
                 result.due_soon += 1
         if escalate_to is not None:
             result.escalated += 1
-            case_evts.append(("escalated", {"to_unit_id": escalate_to, "legal_basis": "LTC art. 38"}))
+            case_evts.append(
+                ("escalated", {"to_unit_id": escalate_to, "timer": "resolution", "legal_basis": "LTC art. 38"})
+            )
             messages.append(
                 (
                     "deadline.escalated",
