@@ -5,7 +5,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from annotated_types import Interval
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import BeforeValidator
 
 Id32 = Annotated[int, Interval(ge=1, le=2**31 - 1)]  # units, users, webhooks (integer columns)
 Id64 = Annotated[int, Interval(ge=1, le=2**63 - 1)]  # cases, events (bigint columns)
@@ -39,7 +39,10 @@ def clean_any(value: Any) -> Any:
     return value
 
 
-CleanStr = Annotated[str, AfterValidator(clean_text)]
+# Cleaned before the field's own constraints, so a max_length holds for the text as kept: NFC may lengthen a text
+# (U+FB2C is one character typed and three kept), and a limit checked before it would let the column's refuse it
+# (a 500). Every request model cleans its text the same way (a "before" validator calling clean_any).
+CleanStr = Annotated[str, BeforeValidator(clean_any)]
 
 
 def strict_date(value: Any) -> Any:

@@ -57,7 +57,7 @@ class OverrideIn(BaseModel):
     kind: str = PydanticField(pattern="^(day_off|working_day)$")
     reason: str = PydanticField(min_length=1, max_length=500)
 
-    @field_validator("reason", mode="after")
+    @field_validator("reason", mode="before")  # NFC first: max_length holds after it
     @classmethod
     def _clean_text(cls, value: Any) -> Any:
         return clean_any(value)

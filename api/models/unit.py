@@ -32,9 +32,11 @@ class UnitBase(SQLModel):
     parent_id: Id32 | None = None
     remote_area: bool = False
 
-    @field_validator("name")
+    @field_validator("name", mode="before")  # NFC first: max_length holds after it
     @classmethod
-    def _strip(cls, v: str) -> str:
+    def _strip(cls, v: Any) -> Any:
+        if not isinstance(v, str):
+            return v
         v = clean_text(v.strip())
         if not v:
             raise ValueError("name must not be blank")
@@ -75,7 +77,7 @@ class UnitUpdate(SQLModel):
     reception_period: ReceptionPeriod | None = None
     is_active: bool | None = None
 
-    @field_validator("name", mode="after")
+    @field_validator("name", mode="before")  # NFC first: max_length holds after it
     @classmethod
     def _clean_text(cls, value: Any) -> Any:
         return clean_any(value)

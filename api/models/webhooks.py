@@ -90,7 +90,7 @@ class WebhookIn(BaseModel):
         default=None, min_length=24, max_length=128, description="Signing secret; generated when omitted"
     )
 
-    @field_validator("name", "url", mode="after")
+    @field_validator("name", "url", mode="before")  # NFC first: max_length holds after it
     @classmethod
     def _clean_text(cls, value: Any) -> Any:
         return clean_any(value)
@@ -102,7 +102,7 @@ class WebhookUpdate(BaseModel):
     event_types: list[str] | None = PydanticField(default=None, min_length=1)
     is_active: bool | None = None
 
-    @field_validator("name", "url", mode="after")
+    @field_validator("name", "url", mode="before")  # NFC first: max_length holds after it
     @classmethod
     def _clean_text(cls, value: Any) -> Any:
         return clean_any(value)

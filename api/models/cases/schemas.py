@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, field_validator, model_validator
 
-from api.types import Id32, Id64, StrictDate, clean_any, clean_text
+from api.types import Id32, Id64, StrictDate, clean_any
 from workflows.calendar import Basis
 from workflows.cases import Kind, Status
 from workflows.deadlines import NOTICE_TIMERS, TimerStatus
@@ -60,7 +60,7 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    @field_validator("*", mode="after")
+    @field_validator("*", mode="before")  # NFC before the constraints: a max_length holds after it
     @classmethod
     def _clean_text(cls, value: Any) -> Any:
         return clean_any(value)
@@ -198,10 +198,10 @@ class CaseFilters(BaseModel):
     limit: int = Field(default=50, ge=1, le=200, description="Số bản ghi mỗi trang (1–200)")
     cursor: str | None = Field(default=None, max_length=512, description="Giá trị next_cursor của trang trước")
 
-    @field_validator("q", mode="after")
+    @field_validator("q", mode="before")  # NFC before the constraints: max_length holds after it
     @classmethod
-    def _clean_q(cls, value: str | None) -> str | None:
-        return None if value is None else clean_text(value)
+    def _clean_q(cls, value: Any) -> Any:
+        return clean_any(value)
 
     @model_validator(mode="after")
     def _range(self) -> "CaseFilters":
