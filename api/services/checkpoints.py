@@ -174,18 +174,20 @@ async def ship(settings: Settings, checkpoint: ChainCheckpoint, text: str, clien
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             failed.append("CHECKPOINT_WEBHOOK_URL: not an http(s) URL")
-        elif not settings.webhook_allow_private and not await webhooks.public_address(url):
-            failed.append("CHECKPOINT_WEBHOOK_URL: address_not_public")
         else:
             headers = {
                 "Content-Type": "text/plain; charset=utf-8",
                 "X-Tiepdan-Checkpoint-Seq": str(checkpoint.seq),
                 SIGNATURE_HEADER: checkpoint.signature,
             }
-            try:
-                response = await client.post(url, content=text.encode(), headers=headers)
+            try:  # resolved once, checked, and connected to the address checked (as webhooks are delivered)
+                response = await webhooks.post_pinned(
+                    client, url, text.encode(), headers, allow_private=settings.webhook_allow_private
+                )
                 if not 200 <= response.status_code < 300:
                     failed.append(f"CHECKPOINT_WEBHOOK_URL: HTTP {response.status_code}")
+            except webhooks.AddressRefused:
+                failed.append("CHECKPOINT_WEBHOOK_URL: address_not_public")
             except httpx.HTTPError as exc:
                 failed.append(f"CHECKPOINT_WEBHOOK_URL: {type(exc).__name__}")
     for what in failed:

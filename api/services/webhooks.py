@@ -12,6 +12,7 @@ import ipaddress
 import json
 import logging
 import secrets
+import socket
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urlparse
@@ -32,17 +33,66 @@ MAX_BACKOFF = timedelta(hours=6)
 SIGNATURE_HEADER = "X-Tiepdan-Signature"
 
 
-async def public_address(url: str) -> bool:
-    """Every address the URL's host resolves to is a public one: no loopback, private, link-local (cloud
-    metadata) or reserved range, so webhooks cannot be aimed at the service's own network."""
-    host = urlparse(url).hostname
-    if not host:
-        return False
+# IPv6 ranges that carry an IPv4 address a gateway may forward to: NAT64 (64:ff9b::/96, and the local-use
+# 64:ff9b:1::/48). Their embedded address must be public too (6to4, Teredo and IPv4-mapped ones are read by
+# `ipaddress` itself; IPv4-compatible ::a.b.c.d is refused outright).
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+
+
+def is_public(address: str) -> bool:
+    """A public address: not loopback, private, link-local (cloud metadata), shared, reserved or unspecified, in
+    any of its IPv6 spellings (`::ffff:127.0.0.1`, `::127.0.0.1`, `64:ff9b::7f00:1`, `2002:7f00:1::`, Teredo)."""
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None)
-    except OSError:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
         return False
-    return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_global for info in infos)
+    if not ip.is_global or ip.is_multicast:
+        return False
+    if isinstance(ip, ipaddress.IPv4Address):
+        return True
+    if int(ip) >> 32 == 0:
+        return False  # ::/96: the deprecated IPv4-compatible form (::127.0.0.1), never a webhook receiver
+    embedded: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        embedded.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        embedded.append(ip.sixtofour)
+    if ip.teredo is not None:
+        embedded.extend(ip.teredo)
+    if any(ip in net for net in _NAT64):
+        embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return all(v4.is_global and not v4.is_multicast for v4 in embedded)
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to, in the resolver's order (one look-up); [] if it does not resolve."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return []
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+async def targets(url: str, allow_private: bool) -> list[str]:
+    """The addresses a request to `url` may connect to: its host resolved once, every address it resolves to
+    checked (unless private ones are allowed); [] if the URL is unusable or any address is refused."""
+    try:
+        parsed = httpx.URL(url)
+        host, port = parsed.raw_host.decode("ascii"), parsed.port or (443 if parsed.scheme == "https" else 80)
+    except (httpx.InvalidURL, UnicodeError, ValueError):
+        return []
+    if parsed.scheme not in ("http", "https") or not host:
+        return []
+    addresses = await resolve(host, port)
+    if not allow_private and not all(is_public(a) for a in addresses):
+        return []
+    return addresses
+
+
+async def public_address(url: str) -> bool:
+    """Every address the URL's host resolves to is a public one (`is_public`), so webhooks cannot be aimed at the
+    service's own network."""
+    return bool(await targets(url, allow_private=False))
 
 
 async def _check(url: str, event_types: list[str], allow_private: bool) -> None:
@@ -120,6 +170,14 @@ async def get(session: AsyncSession, sub_id: int) -> WebhookSubscription:
     return sub
 
 
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def sign(secret: str, timestamp: int, body: bytes) -> str:
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={mac}"
@@ -143,11 +201,46 @@ def backoff(settings: Settings, attempts: int) -> timedelta:
     return min(timedelta(seconds=settings.webhook_backoff_seconds * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
+class AddressRefused(Exception):
+    """The URL's host does not resolve, or resolves to an address that is not public."""
+
+
+async def post_pinned(
+    client: httpx.AsyncClient, url: str, content: bytes, headers: dict[str, str], *, allow_private: bool
+) -> httpx.Response:
+    """POST to `url` at the very address that was checked: its host is resolved once (`targets`), every address
+    checked, and the connection made to that address with the name as Host header and TLS server name (SNI and
+    certificate), so a name that answers a public address to the check and loopback to a second look-up (DNS
+    rebinding) gets no second look-up. Redirects are not followed (the client's default). AddressRefused if
+    refused; httpx's errors as they come."""
+    addresses = await targets(url, allow_private)
+    if not addresses:
+        if allow_private and url.startswith(("http://", "https://")):
+            # Nothing to check, nothing to pin to: a name this machine does not resolve (a proxy may).
+            return await client.post(url, content=content, headers=headers)
+        raise AddressRefused
+    parsed = httpx.URL(url)
+    pinned = {
+        **headers,
+        "Host": parsed.netloc.decode("ascii"),  # the name (and port) the receiver expects, not the address
+        "Connection": "close",  # no connection kept to this address for another name's request
+    }
+    extensions = {} if _is_address(parsed.host) else {"sni_hostname": parsed.raw_host.decode("ascii")}
+    for address in addresses[:-1]:  # each checked address in the resolver's order, as a client would try them
+        try:
+            return await client.post(
+                parsed.copy_with(host=address), content=content, headers=pinned, extensions=extensions
+            )
+        except httpx.ConnectError:
+            continue
+    return await client.post(
+        parsed.copy_with(host=addresses[-1]), content=content, headers=pinned, extensions=extensions
+    )
+
+
 async def _send(
     client: httpx.AsyncClient, sub: WebhookSubscription, event: OutboxEvent, now: datetime, allow_private: bool
 ) -> tuple[int | None, str | None]:
-    if not allow_private and not await public_address(sub.url):
-        return None, "address_not_public"  # checked again at delivery: DNS may have changed since
     body = body_of(event)
     headers = {
         "Content-Type": "application/json",
@@ -155,8 +248,10 @@ async def _send(
         "X-Tiepdan-Event-Type": event.event_type,
         SIGNATURE_HEADER: sign(sub.secret, int(now.timestamp()), body),
     }
-    try:
-        response = await client.post(sub.url, content=body, headers=headers)
+    try:  # checked again at delivery (DNS may have changed since registration), and connected to what was checked
+        response = await post_pinned(client, sub.url, body, headers, allow_private=allow_private)
+    except AddressRefused:
+        return None, "address_not_public"
     except httpx.HTTPError as exc:
         return None, type(exc).__name__
     return response.status_code, None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
