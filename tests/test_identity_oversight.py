@@ -187,6 +187,20 @@ async def test_naming_every_inspector_and_the_holding_head_leaves_the_chief_insp
         sa.select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.action == "create")
     )
     assert create is not None and create.payload["oversight_escalated"] == conf.ALL_INSPECTORS_ACCUSED
+    # Transferred to the province, the new case keeps its overseer and says so on its own record.
+    headers = {**await api.headers("xa.tiepdan"), "If-Match": str(r.json()["version"])}
+    moved = await api.http.post(
+        f"{V1}/cases/{case_id}/actions/transfer",
+        headers=headers,
+        json={"to_unit_id": province.id, "reason": "Thuộc thẩm quyền tỉnh", "effective_date": days_ago(1)},
+    )
+    assert moved.status_code == 200, moved.text
+    copy_id = await api.session.scalar(sa.select(Case.transferred_to_case_id).where(Case.id == case_id))
+    copy_create = await api.session.scalar(
+        sa.select(CaseEvent).where(CaseEvent.case_id == copy_id, CaseEvent.action == "create")
+    )
+    assert copy_create is not None and copy_create.payload["oversight_escalated"] == conf.ALL_INSPECTORS_ACCUSED
+    assert (await get(api, "chanh.thanhtra", copy_id or 0)).json()["oversight_escalated"] is True
     # An ordinary case of the commune stays out of the chief inspector's sight.
     r = await _denounce(api, "xa.tiepdan", [second])
     assert r.status_code == 201

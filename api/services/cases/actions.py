@@ -195,6 +195,10 @@ async def _transfer(ctx: Ctx) -> None:
         for p in parties
     ]
     ctx.session.add_all(copied)
+    # A case always keeps an overseer (H2, issue 21): an escalation the accused links cause is on the copy's record.
+    oversight = await access.oversight_of(
+        ctx.session, frozenset(p.officer_id for p in parties if p.officer_id is not None), copy.receiving_unit_id
+    )
     await trail.append(
         ctx.session,
         case_id=copy.id,
@@ -206,6 +210,7 @@ async def _transfer(ctx: Ctx) -> None:
         payload={
             "transferred_from_case_id": case.id,
             "from_unit_id": case.competent_unit_id,
+            **({"oversight_escalated": oversight.reason} if oversight.escalated else {}),
             trail.STATE_KEY: trail.state_digest(copy, copied),
         },
     )
