@@ -303,3 +303,88 @@ async def test_ltc_38_only_an_unresolved_resolution_period_escalates_a_late_noti
         assert cases[resolved["id"]]["escalated_to_unit_id"] is None
     finally:
         await engine.dispose()
+
+
+# ---- 6. Report figures: 02/XLD (LTCD art. 28) and 01/TCD (LTCD art. 9) ----
+
+
+async def _commune(api: Api) -> int:
+    unit = (await api.user("xa.tiepdan")).unit_id
+    assert unit is not None
+    return int(unit)
+
+
+async def _form_row(api: Api, form: str, unit: int, start: str, end: str) -> dict[str, Any]:
+    r = await api.http.get(
+        f"{V1}/stats/forms/{form}",
+        headers=await api.headers("thanhtra"),
+        params={"from": start, "to": end, "unit_id": unit},
+    )
+    assert r.status_code == 200, r.text
+    row = next(r for r in r.json()["rows"] if r["unit_id"] == unit and r["type"] == "unit")
+    return dict(row["values"])
+
+
+async def test_ltcd_28_a_petition_refused_as_outside_competence_counts_outside_competence_in_02_xld(api: Api) -> None:
+    unit = await _commune(api)
+    petition = await intake(api, "xa.tiepdan", kind="petition", received_at="2026-07-06")
+    feedback = await intake(api, "xa.tiepdan", kind="feedback", received_at="2026-07-07")
+    complaint = await intake(api, "xa.tiepdan", received_at="2026-07-08")
+    ineligible = await intake(api, "xa.tiepdan", kind="petition", received_at="2026-07-08")
+    refuse = {"reason_code": "not_competent", "reason": "Thuộc thẩm quyền Sở Tài nguyên và Môi trường"}
+    await act(api, "xa.chutich", petition, "reject", effective_date="2026-07-10", **refuse)
+    await act(api, "xa.chutich", feedback, "reject", effective_date="2026-07-13", **refuse)
+    await act(api, "xa.chutich", complaint, "accept", effective_date="2026-07-15", decision_number="3/TB-TLKN")
+    await act(
+        api, "xa.chutich", ineligible, "reject", effective_date="2026-07-15", reason_code="ineligible", reason="Thiếu"
+    )
+    v = await _form_row(api, "xld", unit, "2026-07-01", "2026-07-31")
+    assert (v["received"], v["processed"], v["eligible_letters"]) == (4, 4, 4)
+    # Within competence: the accepted complaint and the petition refused as ineligible; never the two refused as
+    # outside competence, which are counted as guided (outside competence).
+    assert (v["competent"], v["competent_complaint"], v["competent_petition"]) == (2, 1, 1)
+    assert (v["outside"], v["guided"], v["transferred"]) == (2, 2, 0)
+    assert v["replies"] == 3  # the written answers: the three refusals
+
+
+async def test_ltcd_9_a_visitor_refused_reception_is_in_the_register_but_not_counted_in_01_tcd(api: Api) -> None:
+    unit = await _commune(api)
+    desk = await api.headers("xa.tiepdan")
+    session = {
+        "unit_id": unit,
+        "kind": "periodic",
+        "mode": "direct",
+        "in_person": True,
+        "starts_at": "2026-07-07T08:00:00+07:00",
+        "ends_at": "2026-07-07T11:00:00+07:00",
+        "location": "Trụ sở UBND xã",
+        "status": "held",
+    }
+    r = await api.http.post(f"{V1}/reception-sessions", headers=desk, json=session)
+    assert r.status_code == 201, r.text
+    sess = r.json()
+
+    async def entry(**overrides: Any) -> dict[str, Any]:
+        body = {
+            "persons": [{"full_name": "Nguyễn Văn An", "address": "Thôn Khe Sang", "id_number": "015090001234"}],
+            "kind": "complaint",
+            "content": "Khiếu nại quyết định thu hồi đất đai của UBND xã.",
+            "handling": "explained",
+            **overrides,
+        }
+        r = await api.http.post(f"{V1}/reception-sessions/{sess['id']}/entries", headers=desk, json=body)
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    await entry()
+    refused = await entry(
+        persons=[{"full_name": "Lê Văn Bảo", "address": "Thôn Nậm Chày", "id_number": "015085004321"}],
+        handling="refused",
+        refusal={"ground": "threats_or_insults"},
+    )
+    assert refused["refusal"]["legal_basis"] == "Luật Tiếp công dân, điều 9 khoản 2"
+    listed = await api.http.get(f"{V1}/reception-sessions/{sess['id']}/entries", headers=desk)
+    assert refused["id"] in [e["id"] for e in listed.json()["items"]]  # in the register, with the refusal
+    v = await _form_row(api, "tcd", unit, "2026-07-01", "2026-07-31")
+    assert (v["head_sessions"], v["head_visits"], v["head_people"]) == (1, 1, 1)
+    assert (v["total_visits"], v["total_people"], v["total_matters"]) == (1, 1, 1)

@@ -97,7 +97,9 @@ def _tcd_sql() -> str:
             SELECT e.unit_id, e.people_count, e.visit, e.is_group,
                    CASE WHEN s.kind = 'regular' THEN 'reg' WHEN s.in_person THEN 'head' ELSE 'del' END AS cat
             FROM reception_entries e JOIN reception_sessions s ON s.id = e.session_id
-            WHERE e.received_on BETWEEN :start AND :end AND e.unit_id = ANY(:units)
+            -- A visitor refused under LTCD art. 9 stays in the register (with the refusal and its notice) but is not
+            -- a visit, a person or a matter received.
+            WHERE e.received_on BETWEEN :start AND :end AND e.unit_id = ANY(:units) AND e.handling <> 'refused'
         ) x GROUP BY unit_id
     """  # noqa: S608 - built from constant column definitions; values are bound
 
@@ -111,11 +113,18 @@ _TCD_SESSIONS = """
 """
 
 _ELIGIBLE = "processed_on <= :end AND processed_as IN ('accept', 'guide', 'transfer', 'reject')"
+# Within competence: accepted, or refused on a ground other than competence. A letter refused as outside the unit's
+# competence (LTCD art. 28; LTC art. 29.1.c) was answered by telling the citizen where to go: outside competence,
+# counted with the guided letters, never within competence.
+_OUTSIDE_REFUSAL = "reason_code = 'not_competent'"
+_COMPETENT = f"(processed_as = 'accept' OR (processed_as = 'reject' AND ({_OUTSIDE_REFUSAL}) IS NOT TRUE))"
+_GUIDED = f"(processed_as = 'guide' OR (processed_as = 'reject' AND {_OUTSIDE_REFUSAL}))"
 _PRIOR = "((coalesce(complaint_round, 1) = 2)::int + (repeat_of_case_id IS NOT NULL)::int)"
 
 
 _XLD_COLUMNS = (
-    "receiving_unit_id, received_at, processed_on, processed_as, kind, field, repeat_of_case_id, complaint_round"
+    "receiving_unit_id, received_at, processed_on, processed_as, kind, field, repeat_of_case_id, complaint_round, "
+    "reason_code"
 )
 _KQTH_COLUMNS = "competent_unit_id, settled_on, enforced_on, remedies, enforcement"
 
@@ -133,14 +142,11 @@ def _xld_sql() -> str:
         _count(e + " AND kind IN ('petition', 'feedback')") + " AS " + "petition",
         _count(e + f" AND {_PRIOR} = 1") + " AS " + "settled_once",
         _count(e + f" AND {_PRIOR} >= 2") + " AS " + "settled_more",
-        _count(e + " AND processed_as IN ('accept', 'reject')") + " AS " + "competent",
-        _count(e + " AND processed_as IN ('accept', 'reject') AND kind = 'complaint'") + " AS " + "competent_complaint",
-        _count(e + " AND processed_as IN ('accept', 'reject') AND kind = 'denunciation'")
-        + " AS "
-        + "competent_denunciation",
-        _count(e + " AND processed_as IN ('accept', 'reject') AND kind IN ('petition', 'feedback')")
-        + " AS competent_petition",
-        _count(e + " AND processed_as = 'guide'") + " AS " + "guided",
+        _count(e + f" AND {_COMPETENT}") + " AS " + "competent",
+        _count(e + f" AND {_COMPETENT} AND kind = 'complaint'") + " AS " + "competent_complaint",
+        _count(e + f" AND {_COMPETENT} AND kind = 'denunciation'") + " AS " + "competent_denunciation",
+        _count(e + f" AND {_COMPETENT} AND kind IN ('petition', 'feedback')") + " AS competent_petition",
+        _count(e + f" AND {_GUIDED}") + " AS " + "guided",
         _count(e + " AND processed_as = 'transfer'") + " AS " + "transferred",
         _count(e + " AND processed_as IN ('guide', 'reject')") + " AS " + "replies",
         *(_count(e + " AND field = '" + k + "'") + " AS field_" + k for k, _ in forms.FIELD_COLUMNS),
