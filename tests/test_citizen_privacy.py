@@ -28,6 +28,7 @@ PUBLIC = f"{V1}/public/submissions"
 O311 = "/open311/v2"
 ADDRESS = "203.0.113.77"  # the denouncer's distinctive address (TEST-NET-3)
 REDIS = "redis://127.0.0.1:6379/0"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 async def redis_or_skip() -> None:
@@ -553,3 +554,38 @@ def test_revision_0022_seals_existing_attachments_and_downgrade_opens_them(
         assert row.filename == "ten-nguoi-gui.jpg" and (tmp_path / key).read_bytes() == photo
     finally:
         pg_server.drop_database(name)
+
+
+async def test_serve_gives_uvicorn_the_trusted_proxies(live: Live) -> None:
+    """`python -m api serve` runs uvicorn with FORWARDED_ALLOW_IPS (uvicorn.run replaced by a recorder)."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json, uvicorn\n"
+        "uvicorn.run = lambda *a, **k: print('UVICORN ' + json.dumps(k, default=str))\n"
+        "from api.cli import main\n"
+        "main(['serve', '--no-seed'])\n"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": live.url,
+        "SECRET_KEY": SETTINGS.secret_key or "",
+        "IDENTITY_KEYS": SETTINGS.identity_keys or "",
+        "FORWARDED_ALLOW_IPS": "10.1.2.3,192.168.0.0/16",
+        "LOG_LEVEL": "WARNING",
+    }
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
+    line = next((x for x in done.stdout.splitlines() if x.startswith("UVICORN ")), None)
+    assert line is not None, done.stderr[-2000:]
+    passed = json.loads(line.removeprefix("UVICORN "))
+    assert passed["forwarded_allow_ips"] == "10.1.2.3,192.168.0.0/16" and passed["proxy_headers"] is True
