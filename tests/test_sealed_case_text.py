@@ -121,6 +121,9 @@ async def test_a_pg_dump_and_the_logs_name_neither_the_denouncer_nor_the_words(
         headers={"Idempotency-Key": "dump-2", "X-Device-Id": "phone-dump"},
     )
     assert public.status_code == 201, public.text
+    # Searched for by its word (the query string is the officer's, and must not reach the logs either).
+    found = await live.http.get(f"{V1}/cases", params={"q": WORD}, headers=await live.headers("tinh.chutich"))
+    assert r.json()["id"] in [c["id"] for c in found.json()["items"]]
     binary = _pg_dump()
     if binary is None:
         pytest.skip("no pg_dump")
