@@ -120,6 +120,20 @@ def client_address(conn: HTTPConnection) -> str:
     return forwarded_client(peer, conn.headers.get("x-forwarded-for"), trusted)
 
 
+def limited_network(address: str) -> str:
+    """What an address limit counts: an IPv4 address itself (an IPv4-mapped IPv6 address as its IPv4), an IPv6
+    address by its /64 (one subscriber's network: a caller cannot take a new address from it for each request)."""
+    try:
+        addr = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(addr, ipaddress.IPv6Address):
+        if addr.ipv4_mapped is not None:
+            return str(addr.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{addr}/64", strict=False))
+    return str(addr)
+
+
 def _derived(settings: Settings, label: bytes) -> bytes:
     """A key of its own for `label`, derived from the oldest identity key (as api/vault.py does): it stays
     the same across a rotation of IDENTITY_KEYS, and lives outside the database."""
@@ -136,6 +150,8 @@ class Tagger:
 
     def tag(self, kind: str, value: str, day: date | None = None) -> str:
         day = day or clock.today()
+        if kind == "ip":
+            value = limited_network(value)
         message = f"{day.isoformat()}\x00{kind}\x00{value}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
 

@@ -202,6 +202,11 @@ async def test_the_address_hash_is_keyed_and_changes_every_day(api: Api) -> None
     assert today != tomorrow and ADDRESS not in today
     assert today != hashlib.sha256(f"2026-12-06\x00ip\x00{ADDRESS}".encode()).hexdigest()[:32]
     assert tagger.tag("ip", "203.0.113.78", date(2026, 12, 6)) != today
+    # An IPv6 caller is counted by its /64: a new address from its own network is the same caller.
+    day = date(2026, 12, 6)
+    assert tagger.tag("ip", "2001:db8:1:2::1", day) == tagger.tag("ip", "2001:db8:1:2:ffff::9", day)
+    assert tagger.tag("ip", "2001:db8:1:3::1", day) != tagger.tag("ip", "2001:db8:1:2::1", day)
+    assert tagger.tag("ip", f"::ffff:{ADDRESS}", day) == today
 
 
 # ---- 5. behind a proxy; one-step look-up limit; Redis down ----

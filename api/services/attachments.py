@@ -157,8 +157,10 @@ def _clean_image(data: bytes, content_type: str) -> bytes | None:
         else:
             mode = ("LA" if grey else "RGBA") if alpha else ("L" if grey else "RGB")
         pixels = upright.convert(mode)
+        del upright  # large photos: keep as few full copies alive at once as possible
         # A new image from the bare pixels: no EXIF, XMP, ICC profile, comment or text chunk can follow.
         bare = Image.frombytes(mode, pixels.size, pixels.tobytes())
+        del pixels
     out = io.BytesIO()
     if content_type == "image/jpeg":
         bare.save(out, "JPEG", quality=90)
