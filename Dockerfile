@@ -16,6 +16,7 @@ RUN pip install --no-cache-dir --no-deps -e . && useradd --system --home /app ap
 ENV DATA_DIR=/data KEYS_DIR=/keys
 USER app
 EXPOSE 8000
-# DATABASE_URL must point at the PostgreSQL server; `serve` migrates to head (as the database owner, creating the
-# application role the service then works as), then runs uvicorn.
+# DATABASE_URL must point at the PostgreSQL server. Alone, `serve` migrates to head (as the database owner, creating
+# the application role the service then works as), then runs uvicorn; docker-compose.yml instead runs
+# `migrate` + `login-role` once as the owner and the service as its own login role (`serve --no-migrate`).
 CMD ["python", "-m", "api", "serve", "--host", "0.0.0.0", "--port", "8000", "--no-seed"]

@@ -88,6 +88,12 @@ async def _jobs(url: str, *, once: bool) -> str:
     engine = db.make_engine(url, role=settings.db_app_role or None)
     try:
         maker = db.make_sessionmaker(engine)
+        from api.services import keychecks
+
+        async with maker() as session:  # other keys than the data's: refused, naming the key
+            wrong = await keychecks.mismatched(session, settings)
+        if wrong:
+            raise SystemExit(keychecks.refusal(wrong))
         if not once:
             await jobs.loop(maker, settings)
         async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as client:
@@ -163,6 +169,47 @@ async def _seal_existing(url: str) -> str:
         await engine.dispose()
 
 
+async def _login_role(url: str, name: str, password: str) -> str:
+    """The login role the service connects as (run as the database owner, after the migrations): a member of the
+    application role and nothing more — no superuser, no role or database creation, owning nothing — so a session
+    that resets its role (`RESET ROLE`) has no right the application role lacks. Created, or its password and
+    attributes set again (idempotent)."""
+    import sqlalchemy as sa
+
+    from api import db
+    from api.settings import get_settings
+
+    app_role = get_settings().db_app_role
+    engine = db.make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            if name == await conn.scalar(sa.text("SELECT current_user")):
+                raise SystemExit("DB_LOGIN_ROLE must not be the database owner (the migrations role)")
+            exists = await conn.scalar(sa.text("SELECT count(*) FROM pg_roles WHERE rolname = :n"), {"n": name})
+            verb = "ALTER" if exists else "CREATE"
+            # Quoted by the server (format %I / %L): the name and the password are data, never SQL.
+            for template in (
+                f"{verb} ROLE %I LOGIN PASSWORD %L NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
+                "GRANT %I TO %I",
+            ):
+                args = {"n": name, "p": password} if "%L" in template else {"n": app_role, "p": name}
+                statement = await conn.scalar(
+                    sa.text("SELECT format(CAST(:t AS text), CAST(:n AS text), CAST(:p AS text))"),
+                    {"t": template, **args},
+                )
+                await conn.exec_driver_sql(str(statement))
+            owned = await conn.scalar(
+                sa.text("SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = :n"),
+                {"n": name},
+            )
+            if owned:
+                raise SystemExit(f"{name} owns {owned} relations: give them to the owner first")
+    finally:
+        await engine.dispose()
+    done = "altered" if exists else "created"
+    return f"login role {name}: {done}, a member of {app_role} and nothing more"
+
+
 def _resolve_url() -> str:
     from api import db
     from api.settings import get_settings
@@ -185,7 +232,13 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--no-seed", action="store_true")
     serve.add_argument("--seed", action="store_true", help="seed the demo data even with production keys set")
+    serve.add_argument("--no-migrate", action="store_true", help="the migrations are run apart, as the owner")
     sub.add_parser("migrate", help="alembic upgrade head on the configured database")
+    sub.add_parser(
+        "login-role",
+        help="as the owner: create (or update) the login role DB_LOGIN_ROLE with DB_LOGIN_PASSWORD, a member of the "
+        "application role only, for the service to connect as",
+    )
     sub.add_parser("seed", help="insert the Lào Cai demo data (idempotent)")
     sub.add_parser("seal-existing", help="seal denunciations' text written in clear before revision 0021 (idempotent)")
     jobs = sub.add_parser("jobs", help="run the deadline sweep and webhook delivery (once, or in a loop)")
@@ -219,8 +272,13 @@ def main(argv: list[str] | None = None) -> None:
 
     trail.configure(get_settings().chain_secret())
     url = _resolve_url()
-    if args.command in ("serve", "migrate"):
+    if args.command == "migrate" or (args.command == "serve" and not args.no_migrate):
         migrate(url)
+    if args.command == "login-role":
+        name, password = os.environ.get("DB_LOGIN_ROLE", ""), os.environ.get("DB_LOGIN_PASSWORD", "")
+        if not name.replace("_", "").isalnum() or len(password) < 16:
+            raise SystemExit("set DB_LOGIN_ROLE (a plain name) and DB_LOGIN_PASSWORD (16 characters or more)")
+        print(asyncio.run(_login_role(url, name, password)), file=sys.stderr)
     # The demo seed (demo officers with a known password) never goes into a production database by default.
     demo = args.command == "serve" and not args.no_seed and (args.seed or not get_settings().production)
     if args.command == "seed" or demo:

@@ -141,12 +141,31 @@ async def test_a_sealed_identity_that_does_not_open_is_a_clear_integrity_error_a
     api.session.expunge_all()
     reads_before = await _identity_reads(api, case["id"])
     r = await api.http.get(f"{V1}/cases/{case['id']}", headers=await api.headers("tinh.chutich"))
-    assert r.status_code == 409 and r.json()["error"]["code"] == "sealed_data_invalid", r.text
+    # The party row is not what the chain recorded: refused before anything is opened (never a 500).
+    assert r.status_code == 409 and r.json()["error"]["code"] == "record_altered", r.text
     assert await _identity_reads(api, case["id"]) == reads_before  # nothing read, nothing recorded
     problems = await _full_report(api, case["id"])
     assert any("sealed identity does not open" in p for p in problems), problems
+    assert any(STATE_CHANGED in p for p in problems), problems
     report = await _api_report(api, case["id"])
     assert report["valid"] is False and any("sealed identity" in p for p in report["problems"])
+
+
+async def test_a_sealed_identity_swapped_for_another_cases_is_not_shown_and_is_reported(api: Api) -> None:
+    case, other = await _case(api), await _case(api)
+    await api.session.execute(
+        sa.text(
+            "UPDATE case_parties SET sealed = (SELECT sealed FROM case_parties WHERE case_id = :other "
+            "AND role = 'denouncer') WHERE case_id = :id AND role = 'denouncer'"
+        ),
+        {"id": case["id"], "other": other["id"]},
+    )
+    api.session.expunge_all()
+    before = await _identity_reads(api, case["id"])
+    r = await api.http.get(f"{V1}/cases/{case['id']}", headers=await api.headers("tinh.chutich"))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "record_altered", r.text
+    assert await _identity_reads(api, case["id"]) == before
+    assert any(STATE_CHANGED in p for p in await _full_report(api, case["id"]))
 
 
 async def test_a_sealed_text_swapped_for_another_under_the_same_keys_is_found_when_opened(api: Api) -> None:
@@ -162,6 +181,14 @@ async def test_a_sealed_text_swapped_for_another_under_the_same_keys_is_found_wh
     assert r.status_code == 409 and r.json()["error"]["code"] == "sealed_data_invalid", r.text
     problems = await _full_report(api, case["id"])
     assert any("event 2: sealed text opens to another text" in p for p in problems), problems
+    # A token altered (Fernet authenticates it): it does not open — the same clear error, never a 500.
+    altered = swapped[:-6] + "AAAAAA"
+    sql = "UPDATE case_events SET sealed = :s WHERE case_id = :id AND seq = 2"
+    await _superuser(api, sql, s=altered, id=case["id"])
+    r = await api.http.get(f"{V1}/cases/{case['id']}/events", headers=await api.headers("tinh.chutich"))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "sealed_data_invalid", r.text
+    problems = await _full_report(api, case["id"])
+    assert any("event 2: sealed text does not open with the configured keys" in p for p in problems), problems
 
 
 async def _identity_reads(api: Api, case_id: int) -> int:

@@ -11,6 +11,7 @@ import unicodedata
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -562,3 +563,55 @@ def _self_signed(folder: Any, name: str) -> tuple[Any, Any]:
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return cert_path, key_path
+
+
+# --- 4. the service's own login role (docker-compose's `migrate` step) -----------------------------------------
+
+
+async def test_the_login_role_is_a_member_of_the_application_role_and_nothing_more(database_url: str) -> None:
+    """What docker-compose's one-shot `migrate` service does after the migrations (`python -m api login-role`, as
+    the owner), then a session of the service as that login role: `RESET ROLE` gains nothing."""
+    import asyncpg
+    import yaml
+
+    from api.cli import _login_role
+
+    name = f"tiepdan_login_{secrets.token_hex(3)}"
+    assert "created" in await _login_role(database_url, name, secrets.token_urlsafe(24))
+    assert "altered" in await _login_role(database_url, name, secrets.token_urlsafe(24))  # run again: idempotent
+    dsn, _, query = database_url.replace("postgresql+asyncpg://", "postgresql://").partition("?")
+    owner = await asyncpg.connect(dsn, host=query.split("host=", 1)[1])
+    conn = await asyncpg.connect(dsn.replace("//postgres@", f"//{name}@"), host=query.split("host=", 1)[1])
+    try:
+        row = await owner.fetchrow(
+            "SELECT rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = $1",
+            name,
+        )
+        assert tuple(row) == (False, False, False, False, True)
+        await conn.execute(f"SET ROLE {SETTINGS.db_app_role}")  # what the service does on every connection
+        assert await conn.fetchval("SELECT count(*) >= 0 FROM cases")
+        await conn.execute("RESET ROLE")
+        assert await conn.fetchval("SELECT current_user") == name
+        for attack in (
+            "DELETE FROM case_events",
+            "ALTER TABLE case_events DISABLE TRIGGER ALL",
+            "TRUNCATE case_events",
+            "SET session_replication_role = replica",
+            f"ALTER ROLE {name} SUPERUSER",
+            "CREATE ROLE someone_else",
+        ):
+            with pytest.raises(asyncpg.PostgresError):
+                await conn.execute(attack)
+        assert not await owner.fetchval("SELECT count(*) FROM pg_class c WHERE c.relowner = $1::regrole", name)
+    finally:
+        await conn.close()
+        await owner.execute(f"DROP OWNED BY {name}; DROP ROLE {name}")
+        await owner.close()
+    with pytest.raises(SystemExit):  # the owner itself is refused as the service's login role
+        await _login_role(database_url, "postgres", secrets.token_urlsafe(24))
+    compose = yaml.safe_load((Path(__file__).parent.parent / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert services["api"]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    assert "--no-migrate" in services["api"]["command"]
+    assert "${DB_LOGIN_ROLE" in services["api"]["environment"]["DATABASE_URL"]
+    assert "login-role" in " ".join(services["migrate"]["command"])

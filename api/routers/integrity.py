@@ -23,6 +23,8 @@ Admin = Annotated[Officer, Depends(require_roles(Role.admin))]
 
 class CheckpointOut(BaseModel):
     id: int
+    seq: int  # 1, 2, … in the order made; each signs the signature of the one before (prev_signature)
+    prev_signature: str | None
     at: datetime
     cases: int
     events: int

@@ -265,6 +265,8 @@ async def read(
     if presenters.protected_party_ids(case, loaded.parties) and access.sees_identity(principal, case):
         # Under the case lock, so the event chain stays serial.
         locked = await load(session, principal, case_id, lock=True)
+        if not locked.state_holds:  # a party row changed behind the service (a sealed identity swapped): not shown
+            raise DomainError(Code.record_altered)
         # The identity is opened first (a failure records nothing), then the event and the read are committed
         # together: if the event cannot be written, the identity is not returned.
         out = view(principal, locked, today=today, env=env, vault=vault)
