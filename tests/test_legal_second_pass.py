@@ -388,3 +388,85 @@ async def test_ltcd_9_a_visitor_refused_reception_is_in_the_register_but_not_cou
     v = await _form_row(api, "tcd", unit, "2026-07-01", "2026-07-31")
     assert (v["head_sessions"], v["head_visits"], v["head_people"]) == (1, 1, 1)
     assert (v["total_visits"], v["total_people"], v["total_matters"]) == (1, 1, 1)
+
+
+# ---- 7. Complaints against disciplinary decisions on officers (LKN art. 46–51) ----
+
+
+def _disciplinary(**overrides: Any) -> dict[str, Any]:
+    return {
+        "kind": "complaint",
+        "field": "civil_service",
+        "title": "Khiếu nại quyết định kỷ luật cảnh cáo",
+        "content": "Tôi không đồng ý với quyết định kỷ luật cảnh cáo đối với tôi.",
+        "disciplinary": True,
+        "decision_known_date": "2027-01-29",  # the officer received the disciplinary decision on Fri 29 Jan 2027
+        "parties": [{"role": "complainant", "full_name": "Vàng Seo Lử"}],
+        **overrides,
+    }
+
+
+async def test_lkn_48_50_51_a_disciplinary_complaint_has_a_15_day_window_and_its_own_periods(
+    api: Api, mid_2027: date
+) -> None:
+    # Window: 15 days (LKN art. 48) from Fri 29 Jan = Sat 13 Feb 2027 → Mon 15 Feb (BLDS art. 148), across Tết.
+    on_time = await intake(api, "xa.tiepdan", **_disciplinary(received_at="2027-02-15"))
+    assert on_time["disciplinary"] is True and on_time["warnings"] == []
+    late = await intake(api, "xa.tiepdan", **_disciplinary(received_at="2027-02-16"))
+    warning = late["warnings"][0]
+    assert warning["code"] == "filing_window_passed" and warning["last_day"] == "2027-02-15"
+    assert warning["legal_basis"] == "LKN art. 48" and late["status"] == "received"  # a warning, never a refusal
+    ordinary = await intake(api, "xa.tiepdan", **_disciplinary(received_at="2027-02-16", disciplinary=False))
+    assert ordinary["warnings"] == []  # 90 days (art. 9) for any other complaint
+
+    # Acceptance as any complaint: 7 working days from Mon 15 Feb (Law 136) = Wed 24 Feb.
+    assert timer(on_time, "acceptance")["due_date"] == "2027-02-24"
+    case = await act(api, "xa.chutich", on_time, "accept", effective_date="2027-02-22", decision_number="2/TB-TLKN")
+    resolution = timer(case, "resolution")
+    # LKN art. 50: 30 days from Mon 22 Feb = Wed 24 Mar 2027 (no remote-area extension is written for it).
+    assert (resolution["days"], resolution["due_date"]) == (30, "2027-03-24")
+    assert "art. 50" in resolution["legal_basis"]
+    case = await act(
+        api, "xa.chutich", case, "resolve", effective_date="2027-03-23", outcome="correct", decision_number="9/QĐ"
+    )
+    complex_ = await act(
+        api,
+        "xa.chutich",
+        late,
+        "accept",
+        effective_date="2027-02-22",
+        decision_number="3/TB-TLKN",
+        complexity="complex",
+    )
+    assert timer(complex_, "resolution")["due_date"] == "2027-04-08"  # complex: 45 days (art. 50), Thu 8 Apr
+    # The second round (art. 51) goes to the province and keeps the flag; its period is 30 days (data).
+    second = await intake(
+        api,
+        "tinh.tiepdan",
+        **_disciplinary(
+            received_at="2027-04-05",
+            complaint_round=2,
+            previous_case_id=case["id"],
+            decision_known_date="2027-03-29",
+            disciplinary=False,
+        ),
+    )
+    assert second["disciplinary"] is True
+    second = await act(api, HEAD, second, "accept", effective_date="2027-04-12", decision_number="4/TB-TLKN")
+    # Mon 12 Apr + 30 days = Wed 12 May 2027 (an ordinary second round would have 45: Thu 27 May).
+    assert timer(second, "resolution")["due_date"] == "2027-05-12" and "art. 51" in timer(second, "resolution")[
+        "legal_basis"
+    ]
+
+
+async def test_lkn_46_a_disciplinary_complaint_is_a_complaint_in_the_civil_service_field_counted_there(
+    api: Api, mid_2027: date
+) -> None:
+    h = await api.headers("xa.tiepdan")
+    for wrong in ({"kind": "denunciation"}, {"field": "land"}):
+        r = await api.http.post(f"{V1}/cases", headers=h, json={**_disciplinary(received_at="2027-02-15"), **wrong})
+        assert r.status_code == 422, r.text
+    case = await intake(api, "xa.tiepdan", **_disciplinary(received_at="2027-02-15"))
+    await act(api, "xa.chutich", case, "accept", effective_date="2027-02-22", decision_number="2/TB-TLKN")
+    v = await _form_row(api, "xld", await _commune(api), "2027-02-01", "2027-02-28")
+    assert (v["complaint"], v["competent_complaint"], v["field_civil_service"]) == (1, 1, 1)

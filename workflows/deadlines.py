@@ -49,6 +49,17 @@ class RuleSet:
     complaint_suspension_allowed: bool
     complaint_notify_procedural: Period | None
     complaint_resolution_legal_basis: str = "LKN art. 28 (1st), art. 37 (2nd)"
+    # Complaints against a disciplinary decision on an officer (LKN art. 46–51): a 15-day window from receiving the
+    # decision (art. 48); (round, complex) → calendar days from acceptance (art. 50; the second round's art. 51
+    # values are unconfirmed: data); no remote-area extension is written for them.
+    disciplinary_filing_window: Period = Period(Basis.calendar, 15, "LKN art. 48")
+    disciplinary_resolution: tuple[tuple[tuple[int, bool], int], ...] = (
+        ((1, False), 30),
+        ((1, True), 45),
+        ((2, False), 30),
+        ((2, True), 45),
+    )
+    disciplinary_resolution_legal_basis: str = "LKN art. 50 (1st), art. 51 (2nd, số ngày chưa xác nhận)"
 
     def max_extensions(self, complexity: str) -> int:
         """How many times a denunciation of this complexity may be extended (LTC art. 30)."""
@@ -246,6 +257,8 @@ class CaseFacts:
     multi_place_verification: bool = False
     # Received by a unit that is not competent (e.g. a level-skipping letter).
     competent_elsewhere: bool = False
+    # A complaint against a disciplinary decision on an officer (LKN art. 46–51).
+    disciplinary: bool = False
 
 
 def intake_timers(facts: CaseFacts, received_on: date, sets: tuple[RuleSet, ...] = RULE_SETS) -> list[Timer]:
@@ -269,6 +282,9 @@ def intake_timers(facts: CaseFacts, received_on: date, sets: tuple[RuleSet, ...]
 
 def complaint_resolution_period(facts: CaseFacts, rules: RuleSet) -> Period:
     complex_ = facts.complexity in ("complex", "especially_complex")
+    if facts.disciplinary:
+        days = dict(rules.disciplinary_resolution)[(facts.complaint_round, complex_)]
+        return Period(Basis.calendar, days, rules.disciplinary_resolution_legal_basis)
     days = rules.complaint_resolution[(facts.complaint_round, facts.remote_area, complex_)]
     return Period(Basis.calendar, days, rules.complaint_resolution_legal_basis)
 
@@ -464,10 +480,13 @@ def next_due(timers: list[Timer], cal: WorkCalendar) -> date | None:
 def filing_window_due(
     facts: CaseFacts, start: date, cal: WorkCalendar, sets: tuple[RuleSet, ...] = RULE_SETS
 ) -> tuple[date, str]:
-    """Last day to file: 90 days from learning of the decision (1st complaint), 30 / 45 (remote) days
-    from the 1st decision (2nd complaint). Checked at intake and shown as a warning only."""
+    """Last day to file: 90 days from learning of the decision (1st complaint), 15 days from receiving a
+    disciplinary decision (LKN art. 48), 30 / 45 (remote) days from the 1st decision (2nd complaint). Checked at
+    intake and shown as a warning only."""
     rules = rules_on(start, sets)
-    if facts.complaint_round == 2:
+    if facts.disciplinary and facts.complaint_round == 1:
+        period = rules.disciplinary_filing_window
+    elif facts.complaint_round == 2:
         period = rules.second_complaint_window_remote if facts.remote_area else rules.second_complaint_window
     else:
         period = rules.complaint_filing_window

@@ -106,6 +106,11 @@ class CaseCreate(Strict):
     signer_count: int = Field(default=1, ge=1, le=100_000)
     is_anonymous: bool = False
     multi_place_verification: bool = False
+    disciplinary: bool = Field(
+        default=False,
+        description="A complaint against a disciplinary decision on an officer (LKN art. 46–51): window 15 days "
+        "from receiving the decision (decision_known_date), resolution periods of art. 50–51; field civil_service",
+    )
     repeat_of_case_id: Id64 | None = Field(default=None, description="A decided case this letter repeats")
     parties: list[PartyIn] = Field(default_factory=list, max_length=100)
 
@@ -117,6 +122,10 @@ class CaseCreate(Strict):
             self.complaint_round = 1
         if self.complaint_round == 2 and self.previous_case_id is None:
             raise ValueError("a second-round complaint needs previous_case_id (its first round)")
+        if self.disciplinary and self.kind is not Kind.complaint:
+            raise ValueError("disciplinary applies to complaints only (LKN art. 46)")
+        if self.disciplinary and self.field is not CaseField.civil_service:
+            raise ValueError("a complaint against a disciplinary decision is in the field civil_service (LKN art. 46)")
         return self
 
 
@@ -291,6 +300,7 @@ class CaseOut(BaseModel):
     is_multi_person: bool
     is_anonymous: bool
     multi_place_verification: bool
+    disciplinary: bool
     level_skipping: bool
     repeat_of_case_id: int | None
     repeat_count: int

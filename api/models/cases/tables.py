@@ -45,6 +45,10 @@ class Case(SQLModel, table=True):
     signer_count: int = Field(sa_column=sa.Column(sa.Integer, nullable=False, server_default="1"))
     is_anonymous: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
     multi_place_verification: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
+    # A complaint against a disciplinary decision on an officer (LKN art. 46–51; issue 22, migration 0024).
+    disciplinary: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
     level_skipping: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
     repeat_of_case_id: int | None = Field(
         default=None, sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("cases.id"), index=True)

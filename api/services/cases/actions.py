@@ -153,6 +153,7 @@ async def _transfer(ctx: Ctx) -> None:
                 "signer_count",
                 "is_anonymous",
                 "multi_place_verification",
+                "disciplinary",
                 "repeat_of_case_id",
             )
         },

@@ -16,6 +16,7 @@ def facts(case: Case) -> CaseFacts:
         remote_area=case.remote_area,
         multi_place_verification=case.multi_place_verification,
         competent_elsewhere=case.competent_unit_id != case.receiving_unit_id,
+        disciplinary=case.disciplinary,
     )
 
 

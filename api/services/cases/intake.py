@@ -156,7 +156,8 @@ async def _filing_warnings(
     if data.kind is not Kind.complaint:
         return []
     round_ = data.complaint_round or 1
-    facts_ = CaseFacts(kind="complaint", complaint_round=round_, remote_area=remote)
+    disciplinary = data.disciplinary or (previous is not None and previous.disciplinary)  # LKN art. 48 (H7)
+    facts_ = CaseFacts(kind="complaint", complaint_round=round_, remote_area=remote, disciplinary=disciplinary)
     start: date | None = None
     if round_ == 2 and previous is not None:
         # LKN art. 33: from the day the complainant received the first decision, or from the end of the
@@ -361,6 +362,8 @@ async def create(
             signer_count=data.signer_count,
             is_anonymous=data.is_anonymous,
             multi_place_verification=data.multi_place_verification,
+            # LKN art. 46–51 (H7, issue 22): a second round keeps the first round's flag.
+            disciplinary=data.disciplinary or (previous is not None and previous.disciplinary),
             level_skipping=level_skipping,
             repeat_of_case_id=data.repeat_of_case_id,
             status=Status.received.value,
@@ -444,6 +447,7 @@ async def create(
         "signer_count": case.signer_count,
         "is_anonymous": case.is_anonymous,
         "multi_place_verification": case.multi_place_verification,
+        "disciplinary": case.disciplinary,
         "level_skipping": level_skipping,
         "repeat_of_case_id": case.repeat_of_case_id,
         "status": case.status,
