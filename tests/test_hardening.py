@@ -391,6 +391,23 @@ async def test_ipv6_forms_of_loopback_are_refused() -> None:
         assert not await public_address(url), url
     assert await public_address("https://93.184.216.34/hook")
     assert await public_address("https://[2606:4700:4700::1111]/hook")
+    assert await public_address("https://[64:ff9b::5db8:d822]/hook")  # NAT64 of a public address
+
+
+async def test_ipv6_forms_of_loopback_are_refused_at_registration(database_url: str) -> None:
+    from api.app import create_app
+
+    strict = create_app(SETTINGS.model_copy(update={"webhook_allow_private": False}), database_url=database_url)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=strict), base_url="http://t") as http:
+            r = await http.post(f"{V1}/auth/token", data={"username": "admin", "password": "LaoCai@2026demo"})
+            h = {"Authorization": f"Bearer {r.json()['access_token']}"}
+            for url in LOOPBACK_FORMS:
+                r = await http.post(f"{V1}/webhooks", headers=h, json={"name": "x", "url": url, "event_types": ["*"]})
+                assert r.status_code == 422 and r.json()["error"]["code"] == "webhook_url_not_public", (url, r.text)
+    finally:
+        await strict.state.engine.dispose()
+        await strict.state.hot_pool.close()
 
 
 class Receiver:
