@@ -151,6 +151,21 @@ async def test_a_sealed_identity_that_does_not_open_is_a_clear_integrity_error_a
     assert report["valid"] is False and any("sealed identity" in p for p in report["problems"])
 
 
+async def test_a_sealed_title_and_content_that_do_not_open_are_reported(api: Api) -> None:
+    case = await _case(api)
+    await api.session.execute(
+        sa.text("UPDATE cases SET sealed_text = overlay(sealed_text placing 'AAAA' from 40) WHERE id = :id"),
+        {"id": case["id"]},
+    )
+    api.session.expunge_all()
+    assert "sealed title and content does not open with the configured keys" in await _full_report(api, case["id"])
+    report = await _api_report(api, case["id"])
+    assert (
+        report["valid"] is False
+        and "sealed title and content does not open with the configured keys" in (report["problems"])
+    )
+
+
 async def test_a_sealed_identity_swapped_for_another_cases_is_not_shown_and_is_reported(api: Api) -> None:
     case, other = await _case(api), await _case(api)
     await api.session.execute(

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import locks
 from api.models.cases import Case, CaseDialogue, CaseEvent, CaseParty, ChainCheckpoint
+from api.models.public import Attachment
 from api.services.cases import trail
 from api.settings import Settings
 from api.vault import SealedDataError, Vault
@@ -369,7 +370,20 @@ async def _check_cases(
     for party in (await session.scalars(sa.select(CaseParty).where(CaseParty.case_id.in_(ids)))).all():
         parties[party.case_id].append(party)
     dialogues: dict[int, list[tuple[int, str]]] = {i: [] for i in ids}
+    other: dict[int, list[tuple[str, str]]] = {i: [] for i in ids}  # other sealed texts: (what, token)
     if vault is not None:
+        for c_id, c_sealed in (
+            await session.execute(
+                sa.select(Case.id, Case.sealed_text).where(Case.id.in_(ids), Case.sealed_text.is_not(None))
+            )
+        ).all():
+            other[c_id].append(("sealed title and content", c_sealed))
+        for a_id, a_case, a_sealed in (
+            await session.execute(
+                sa.select(Attachment.id, Attachment.case_id, Attachment.sealed).where(Attachment.case_id.in_(ids))
+            )
+        ).all():
+            other[a_case].append((f"attachment {a_id}: sealed name", a_sealed))
         for d_id, d_case, d_sealed in (
             await session.execute(
                 sa.select(CaseDialogue.id, CaseDialogue.case_id, CaseDialogue.sealed).where(
@@ -398,6 +412,11 @@ async def _check_cases(
             )
         if vault is not None:
             problems.extend(_sealed_problems(vault, case.id, chain, parties[case.id], dialogues[case.id]))
+            for what, token in other[case.id]:
+                try:
+                    vault.open(token)
+                except SealedDataError as exc:
+                    problems.append(Problem(case.id, None, f"{what} {exc.why}"))
         if checkpoint is not None and case.id in checkpoint:
             count, head = checkpoint[case.id]
             if len(chain) < count:
