@@ -415,3 +415,52 @@ async def test_verify_events_on_the_command_line_finds_an_altered_case_and_a_cut
     other = {**keys, "IDENTITY_KEYS": Fernet.generate_key().decode()}
     wrong = await asyncio.to_thread(_run_with, live.url, other, "verify-events")
     assert wrong.returncode == 2 and "IDENTITY_KEYS" in wrong.stderr and other["IDENTITY_KEYS"] not in wrong.stderr
+
+
+async def test_a_register_entrys_identity_read_is_recorded_only_with_the_read(api: Api) -> None:
+    from datetime import timedelta
+
+    from api.models.audit import AuditEvent
+    from tests.helpers import TODAY
+    from tests.test_reception import OTHER_ID, add_entry, new_session
+
+    sess = await new_session(api, TODAY - timedelta(days=1))
+    r = await add_entry(
+        api,
+        sess,
+        kind="denunciation",
+        persons=[{"full_name": "Giàng Seo Phử", "address": "Bản Phố", "id_number": OTHER_ID}],
+        content="Tố cáo cán bộ nhận tiền.",
+        handling="within_competence",
+    )
+    assert r.status_code == 201, r.text
+    entry = r.json()
+
+    async def reads() -> int:
+        api.session.expunge_all()
+        return int(
+            await api.session.scalar(
+                sa.select(sa.func.count()).where(
+                    AuditEvent.entity == "reception_entry",
+                    AuditEvent.entity_id == str(entry["id"]),
+                    AuditEvent.action == "identity_viewed",
+                )
+            )
+            or 0
+        )
+
+    url, head = f"{V1}/reception-sessions/entries/{entry['id']}", await api.headers("xa.chutich")
+    token = await api.session.scalar(sa.text("SELECT sealed FROM reception_entries WHERE id = :i"), {"i": entry["id"]})
+    await api.session.execute(
+        sa.text("UPDATE reception_entries SET sealed = :s WHERE id = :i"),
+        {"s": token[:-6] + "AAAAAA", "i": entry["id"]},
+    )
+    r = await api.http.get(url, headers=head)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "sealed_data_invalid", r.text
+    assert await reads() == 0  # the read failed: nothing recorded
+    await api.session.execute(
+        sa.text("UPDATE reception_entries SET sealed = :s WHERE id = :i"), {"s": token, "i": entry["id"]}
+    )
+    r = await api.http.get(url, headers=head)
+    assert r.status_code == 200 and "Giàng Seo Phử" in r.text
+    assert await reads() == 1

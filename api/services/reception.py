@@ -648,10 +648,8 @@ async def present_entries(
             action="identity_viewed",
             payload={"number": f"{e.serial}/{e.year}"},
         )
-    if revealed:
-        await session.commit()
     shown = {id(e) for e in revealed}
-    return [
+    out = [
         entry_out(
             e,
             reveal=e.sealed is None or id(e) in shown,
@@ -660,6 +658,9 @@ async def present_entries(
         )
         for e in entries
     ]
+    if revealed:  # the reads recorded only together with the entries opened for this answer (issue 21, H5)
+        await session.commit()
+    return out
 
 
 async def read_entry(session: AsyncSession, principal: Officer, entry_id: int, vault: Vault) -> EntryOut:
