@@ -326,16 +326,21 @@ async def test_a_title_that_nfc_lengthens_past_its_limit_is_422_on_both_lanes(ap
 
 
 def _length_limited() -> Iterator[tuple[type[BaseModel], str, int]]:
-    """Every request body model's text fields with a maximum length."""
+    """Every request body model's text fields with a maximum length (models, and those the routers define)."""
     import importlib
     import pkgutil
 
     from annotated_types import MaxLen
 
     import api.models
+    import api.routers
 
     seen: set[type] = set()
-    for info in pkgutil.walk_packages(api.models.__path__, "api.models."):
+    modules = [
+        *pkgutil.walk_packages(api.models.__path__, "api.models."),
+        *pkgutil.walk_packages(api.routers.__path__, "api.routers."),
+    ]
+    for info in modules:
         module = importlib.import_module(info.name)
         for obj in vars(module).values():
             if not (isinstance(obj, type) and issubclass(obj, BaseModel)) or obj in seen:
