@@ -137,6 +137,7 @@ class Code(StrEnum):
     session_move_not_allowed = "session_move_not_allowed"
     session_not_started = "session_not_started"
     session_cancelled = "session_cancelled"
+    session_has_entries = "session_has_entries"
     session_in_future = "session_in_future"
     online_notice_too_late = "online_notice_too_late"
     recording_required = "recording_required"
@@ -333,6 +334,10 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.session_move_not_allowed: (409, "Buổi tiếp đã diễn ra hoặc đã hủy; không thể chuyển sang trạng thái này"),
     C.session_not_started: (409, "Buổi tiếp chưa bắt đầu nên chưa thể ghi nhận đã diễn ra"),
     C.session_cancelled: (409, "Buổi tiếp đã bị hủy; không ghi sổ vào buổi này"),
+    C.session_has_entries: (
+        409,
+        "Buổi tiếp đã có người được tiếp ghi trong sổ tiếp công dân; không thể hủy buổi tiếp này",
+    ),
     C.session_in_future: (409, "Chưa đến ngày tiếp; chỉ ghi sổ khi buổi tiếp đã diễn ra"),
     C.online_notice_too_late: (
         422,

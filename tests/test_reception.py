@@ -518,7 +518,7 @@ async def test_compliance_on_hand_counted_fixtures_across_1_july_2026(api: Api) 
     parent, a, b = await _fixture_units(api)
     # Commune A — June 2026 (one day a week: 5 Mondays; delegated days count):
     await _held(api, a, date(2026, 6, 3))
-    await _held(api, a, date(2026, 6, 3), kind="adhoc")  # same day: one day
+    await _held(api, a, date(2026, 6, 3), kind="adhoc")  # ad-hoc: listed beside the periodic days, never counted
     await _held(api, a, date(2026, 6, 10), in_person=False)
     await _held(api, a, date(2026, 6, 17), status="cancelled")  # not counted
     await _held(api, a, date(2026, 6, 24), kind="regular")  # the office's daily work, not the head's
@@ -541,7 +541,7 @@ async def test_compliance_on_hand_counted_fixtures_across_1_july_2026(api: Api) 
 
     june = (await get("2026-06", a))[a]
     assert (june["required_days"], june["in_person_days"], june["delegated_days"], june["counted_days"]) == (5, 1, 1, 2)
-    assert june["shortfall"] == 3
+    assert june["shortfall"] == 3 and june["adhoc_days"] == 1 and june["months"][0]["adhoc_dates"] == ["2026-06-03"]
     q2 = (await get("2026-Q2", a))[a]  # April 4 + May 4 + June 5 required; only June's 2 days counted
     assert (q2["required_days"], q2["counted_days"], q2["shortfall"]) == (13, 2, 11)
     q3 = await get("2026-Q3", parent)

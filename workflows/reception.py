@@ -98,8 +98,13 @@ class SessionStatus(StrEnum):
     cancelled = "cancelled"
 
 
-# The head's reception (counted toward the head's requirement, ends with a conclusion notice).
+# The head's reception (periodic and ad-hoc): each ends with a conclusion notice, and both are the head's sessions of
+# form 01/TCD.
 HEAD_KINDS = frozenset({SessionKind.periodic, SessionKind.adhoc})
+# What meets the head's periodic requirement (LTCD art. 12–18: "định kỳ"): the periodic days only. Ad-hoc reception
+# (đột xuất: urgent, complex or mass matters) is a duty beside them, listed next to them, never making up a
+# shortfall.
+COUNTED_KINDS = frozenset({SessionKind.periodic})
 SESSION_MOVES: dict[SessionStatus, frozenset[SessionStatus]] = {
     SessionStatus.scheduled: frozenset({SessionStatus.held, SessionStatus.cancelled}),
     SessionStatus.held: frozenset(),
@@ -206,6 +211,7 @@ class MonthCompliance:
     shortfall: int
     basis: str
     delegation_counts: bool
+    adhoc_days: tuple[date, ...] = ()  # days of ad-hoc reception: listed, never counted toward `required`
 
 
 def month_compliance(
@@ -214,10 +220,13 @@ def month_compliance(
     in_person: set[date],
     delegated: set[date],
     override: tuple[int, str] | None = None,
+    adhoc: set[date] | None = None,
 ) -> MonthCompliance | None:
-    """How a head did in one calendar month: distinct days received in person and delegated (a day with both
-    counts once, as in person), the days the rule in force on the month's first day asks for, and the shortfall
-    (a month's surplus never makes up another month's shortfall). None when no rule applies to the level."""
+    """How a head did in one calendar month: distinct periodic days received in person and delegated (a day with
+    both counts once, as in person), the days the rule in force on the month's first day asks for, and the shortfall
+    (a month's surplus never makes up another month's shortfall). `in_person` and `delegated` are periodic days
+    only; the `adhoc` days are listed beside them and never reduce the shortfall (LTCD art. 12–18: ad-hoc reception
+    is a separate duty). None when no rule applies to the level."""
     first = month.replace(day=1)
     rule = requirement(level, first, override)
     if rule is None:
@@ -235,4 +244,5 @@ def month_compliance(
         shortfall=max(0, need - counted),
         basis=rule.basis,
         delegation_counts=counts,
+        adhoc_days=tuple(sorted(adhoc or ())),
     )

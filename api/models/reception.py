@@ -412,9 +412,11 @@ class ScheduleItem(BaseModel):
 class MonthOut(BaseModel):
     month: str
     required: int
-    in_person_days: int
-    delegated_days: int
-    counted_days: int
+    in_person_days: int = Field(description="Periodic days (định kỳ) the head received in person")
+    delegated_days: int = Field(description="Periodic days only a deputy received (count before 2026-07-01 only)")
+    counted_days: int = Field(description="Periodic days that meet the requirement")
+    adhoc_days: int = Field(description="Days of ad-hoc reception (đột xuất): a separate duty, never counted")
+    adhoc_dates: list[date]
     shortfall: int
     delegation_counts: bool
     basis: str
@@ -430,6 +432,7 @@ class ComplianceRow(BaseModel):
     in_person_days: int
     delegated_days: int
     counted_days: int
+    adhoc_days: int = Field(description="Days of ad-hoc reception in the period, listed beside the periodic days")
     shortfall: int
     months: list[MonthOut]
 

@@ -59,9 +59,11 @@ async def public_schedule(
     "/compliance",
     response_model=ComplianceOut,
     summary="Việc tiếp công dân định kỳ của thủ trưởng so với quy định",
-    description="Per unit: distinct days the head received in person and by delegation, the days its level "
-    "requires month by month under the rules in force that month, and the shortfall of the months already over "
-    "(units short first). Inspectors see every unit, a unit head their subtree.",
+    description="Per unit: distinct periodic (định kỳ) days the head received in person and by delegation, the "
+    "days its level requires month by month under the rules in force that month, and the shortfall of the months "
+    "already over (units short first). Ad-hoc (đột xuất) days are listed beside them (`adhoc_days`, "
+    "`adhoc_dates`) and never make up a shortfall (LTCD art. 12–18). Inspectors see every unit, a unit head their "
+    "subtree.",
     responses=errors.responses(403, 404, 422),
 )
 async def compliance(
@@ -187,6 +189,8 @@ async def get_session(session_id: Id64, session: SessionDep, principal: CurrentO
     "/{session_id}",
     response_model=SessionOut,
     summary="Cập nhật buổi tiếp: đã diễn ra / hủy (có lý do), bản ghi hình, thông báo kết luận",
+    description="A session with entries in the register cannot be cancelled (409 `session_has_entries`, naming "
+    "them): people were received on it.",
     responses=errors.responses(403, 404, 409, 422),
 )
 async def update_session(

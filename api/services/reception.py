@@ -92,13 +92,16 @@ def _entries_in_scope(principal: Officer, unit_column: Any) -> ColumnElement[boo
 
 
 async def get_session(
-    session: AsyncSession, principal: Officer, session_id: int, *, lock: bool = False
+    session: AsyncSession, principal: Officer, session_id: int, *, lock: bool = False, share: bool = False
 ) -> ReceptionSession:
+    """The session in the caller's scope; `lock` locks it for a change of the session, `share` for writing an
+    entry on it (many entries at once, no change of status meanwhile). A locked read returns the row as it is once
+    the lock is held, never a status read before another transaction changed it."""
     stmt = sa.select(ReceptionSession).where(
         ReceptionSession.id == session_id, _in_scope(principal, ReceptionSession.unit_id)
     )
-    if lock:
-        stmt = stmt.with_for_update()
+    if lock or share:
+        stmt = stmt.with_for_update(read=not lock).execution_options(populate_existing=True)
     row = await session.scalar(stmt)
     if row is None:
         raise DomainError(Code.session_not_found)
@@ -201,6 +204,38 @@ async def create_session(
     return session_out(row)
 
 
+_NAMED_ENTRIES = 50
+
+
+async def _refuse_cancel_with_entries(session: AsyncSession, principal: Officer, row: ReceptionSession) -> None:
+    """A session on which people were received (entries in the register) took place: it cannot be cancelled
+    (LTCD art. 25: the register is the record of who was received). The session row is locked (FOR UPDATE) and an
+    entry is written under a shared lock on it, so no entry committed before this count is missed and none can be
+    added after it. The answer names the entries the caller may read and counts all of them."""
+    assert row.id is not None
+    count = await session.scalar(
+        sa.select(sa.func.count()).select_from(ReceptionEntry).where(ReceptionEntry.session_id == row.id)
+    )
+    if not count:
+        return
+    named = (
+        await session.execute(
+            sa.select(ReceptionEntry.id, ReceptionEntry.serial, ReceptionEntry.year)
+            .where(ReceptionEntry.session_id == row.id, _entries_in_scope(principal, ReceptionEntry.unit_id))
+            .order_by(ReceptionEntry.year, ReceptionEntry.serial)
+            .limit(_NAMED_ENTRIES)
+        )
+    ).all()
+    raise DomainError(
+        Code.session_has_entries,
+        details={
+            "session_id": row.id,
+            "entry_count": count,
+            "entries": [{"id": i, "number": f"{serial}/{year}"} for i, serial, year in named],
+        },
+    )
+
+
 async def update_session(
     session: AsyncSession, principal: Officer, session_id: int, data: SessionUpdate, *, now: datetime
 ) -> SessionOut:
@@ -216,6 +251,7 @@ async def update_session(
         if not rules.may_move(row.status, data.status):
             raise DomainError(Code.session_move_not_allowed, details={"status": row.status, "to": data.status})
         if data.status == rules.SessionStatus.cancelled:
+            await _refuse_cancel_with_entries(session, principal, row)
             if not data.cancel_reason:
                 raise DomainError(Code.missing_field, details={"field": "cancel_reason"})
             row.cancel_reason = data.cancel_reason
@@ -498,12 +534,10 @@ async def add_entry(
 ) -> tuple[EntryOut, str | None]:
     """Write one line of the register (and open or link its case) in one transaction. Returns the entry and,
     when a case was opened, the citizen's access key (shown once)."""
-    sess = await get_session(session, principal, session_id)
+    # Shared lock, and the status read under it: the session cannot be cancelled while an entry is written on it,
+    # and one cancelled while this request waited is seen as cancelled.
+    sess = await get_session(session, principal, session_id, share=True)
     ensure_writer(principal, sess.unit_id)
-    # Shared lock: the session cannot be cancelled while an entry is written on it.
-    await session.execute(
-        sa.select(ReceptionSession.id).where(ReceptionSession.id == sess.id).with_for_update(read=True)
-    )
     if sess.status == rules.SessionStatus.cancelled:
         raise DomainError(Code.session_cancelled)
     if sess.day > today:
@@ -765,8 +799,14 @@ async def compliance(
         root = await _unit_in_scope(session, principal, unit_id)
         scope = Unit.path.startswith(root.path)
     units = (await session.execute(sa.select(Unit).where(scope, Unit.is_active).order_by(Unit.code))).scalars().all()
+    # Held sessions only: a scheduled or cancelled one counts nowhere.
     days = await session.execute(
-        sa.select(ReceptionSession.unit_id, ReceptionSession.day, sa.func.bool_or(ReceptionSession.in_person))
+        sa.select(
+            ReceptionSession.unit_id,
+            ReceptionSession.day,
+            ReceptionSession.kind,
+            sa.func.bool_or(ReceptionSession.in_person),
+        )
         .join(Unit, Unit.id == ReceptionSession.unit_id)
         .where(
             scope,
@@ -774,12 +814,17 @@ async def compliance(
             ReceptionSession.kind.in_([k.value for k in rules.HEAD_KINDS]),
             ReceptionSession.day.between(period.start, period.end),
         )
-        .group_by(ReceptionSession.unit_id, ReceptionSession.day)
+        .group_by(ReceptionSession.unit_id, ReceptionSession.day, ReceptionSession.kind)
     )
     in_person: dict[tuple[int, date], set[date]] = defaultdict(set)
     delegated: dict[tuple[int, date], set[date]] = defaultdict(set)
-    for unit, day, any_in_person in days.tuples():
-        (in_person if any_in_person else delegated)[(unit, day.replace(day=1))].add(day)
+    adhoc: dict[tuple[int, date], set[date]] = defaultdict(set)
+    for unit, day, kind, any_in_person in days.tuples():
+        key = (unit, day.replace(day=1))
+        if rules.SessionKind(kind) in rules.COUNTED_KINDS:
+            (in_person if any_in_person else delegated)[key].add(day)
+        else:  # ad-hoc: listed beside the periodic days, never counted toward them (LTCD art. 12–18)
+            adhoc[key].add(day)
     months = [m for m in period.months() if m <= today]
     rows = []
     for unit in units:
@@ -789,9 +834,8 @@ async def compliance(
         )
         per_month = []
         for month in months:
-            mc = rules.month_compliance(
-                unit.level, month, in_person[(unit.id, month)], delegated[(unit.id, month)], override
-            )
+            key = (unit.id, month)
+            mc = rules.month_compliance(unit.level, month, in_person[key], delegated[key], override, adhoc=adhoc[key])
             if mc is not None:
                 per_month.append((mc, _month_end(month) < today))
         if not per_month:
@@ -806,6 +850,7 @@ async def compliance(
                 "in_person_days": sum(m.in_person_days for m, _ in per_month),
                 "delegated_days": sum(m.delegated_days for m, _ in per_month),
                 "counted_days": sum(m.counted_days for m, _ in per_month),
+                "adhoc_days": sum(len(m.adhoc_days) for m, _ in per_month),
                 "shortfall": sum(m.shortfall for m, over in per_month if over),
                 "months": [
                     MonthOut(
@@ -814,6 +859,8 @@ async def compliance(
                         in_person_days=m.in_person_days,
                         delegated_days=m.delegated_days,
                         counted_days=m.counted_days,
+                        adhoc_days=len(m.adhoc_days),
+                        adhoc_dates=list(m.adhoc_days),
                         shortfall=m.shortfall,
                         delegation_counts=m.delegation_counts,
                         basis=m.basis,
