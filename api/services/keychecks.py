@@ -70,7 +70,8 @@ def kinds(settings: Settings) -> dict[str, Kind]:
             lambda value: _opens(identity, value),
         ),
         "identity_fingerprint": Kind(
-            "IDENTITY_KEYS (the last key listed, from which ID-number fingerprints are derived, changed)",
+            "IDENTITY_KEYS (the last key listed changed: ID-number fingerprints, the search word index and the "
+            "Idempotency-Key fingerprints are derived from it)",
             lambda: fingerprint,
             lambda value: hmac.compare_digest(value, fingerprint),
         ),
