@@ -24,7 +24,6 @@ from api.vault import Vault
 from workflows import confidentiality
 from workflows.confidentiality import MULTI_PERSON_SIGNERS
 
-
 _T = TypeVar("_T")
 
 
@@ -306,6 +305,8 @@ async def list_cases(
     cursor: str | None,
     text_keys: sealed_text.TextKeys,
 ) -> tuple[list[Case], str | None]:
+    """The caller's readable cases, filtered. `q`: whole words of the title and content (the clear full-text vector,
+    and for a sealed denunciation the keyed MACs of its words, with `text_keys`) or a tracking code."""
     stmt = sa.select(Case).where(access.readable(principal))
     if f.kind:
         stmt = stmt.where(Case.kind.in_([k.value for k in f.kind]))
@@ -341,9 +342,13 @@ async def list_cases(
     keyset = SORTS[f.sort]
     if not f.q:
         return await keyset.fetch(session, stmt, limit=limit, cursor=cursor)
-    """The caller's readable cases, filtered. `q`: whole words of the title and content (the clear full-text vector,
-    and for a sealed denunciation the keyed MACs of its words, with `text_keys`) or a tracking code."""
     code = f.q.strip().upper()
+    query = f.q
+
+    def sealed(column: Any) -> sa.ColumnElement[bool]:
+        """A sealed denunciation's words (only within the scope above: `stmt` is the caller's readable cases)."""
+        return sealed_text.matches_words(column, text_keys, query)
+
     # First the newest TEXT_WINDOW cases of the scope, in list order, then the words among them: when the words
     # are common (the planner often cannot tell) the page is found there at once. Otherwise the full search,
     # which the text index makes fast precisely when the words are rare.
@@ -384,12 +389,6 @@ async def events(
     return await _EVENTS.fetch(
         session, sa.select(CaseEvent).where(CaseEvent.case_id == case_id), limit=limit, cursor=cursor
     )
-
-    query = f.q
-
-    def sealed(column: Any) -> sa.ColumnElement[bool]:
-        """A sealed denunciation's words (only within the scope above: `stmt` is the caller's readable cases)."""
-        return sealed_text.matches_words(column, text_keys, query)
 
 
 async def verify_chain(session: AsyncSession, case_id: int) -> tuple[bool, int, int | None]:
