@@ -119,9 +119,12 @@ class Code(StrEnum):
     dialogue_not_allowed = "dialogue_not_allowed"
     notice_forbidden = "notice_forbidden"
     no_such_notice = "no_such_notice"
+    acceptance_document_missing = "acceptance_document_missing"
+    earlier_denunciation_not_found = "earlier_denunciation_not_found"
+    further_denunciation_premature = "further_denunciation_premature"
+    further_denunciation_wrong_unit = "further_denunciation_wrong_unit"
     unknown_recipient = "unknown_recipient"
     too_many_accused_officers = "too_many_accused_officers"
-    acceptance_document_missing = "acceptance_document_missing"
     accused_head_competence = "accused_head_competence"
     self_grant_refused = "self_grant_refused"
     system_account = "system_account"
@@ -296,6 +299,22 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.dialogue_not_allowed: (409, "Chỉ đối thoại khi vụ việc đang được giải quyết"),
     C.notice_forbidden: (403, "Chỉ cán bộ của đơn vị giải quyết ghi nhận việc thông báo"),
     C.no_such_notice: (422, "Hồ sơ không có nghĩa vụ thông báo này đang mở"),
+    C.acceptance_document_missing: (
+        422,
+        "Thụ lý phải có số và ngày của văn bản thụ lý: thông báo thụ lý khiếu nại (Luật Khiếu nại điều 27, 36) "
+        "hoặc quyết định thụ lý tố cáo (Luật Tố cáo điều 29)",
+    ),
+    C.earlier_denunciation_not_found: (422, "Không tìm thấy vụ việc tố cáo trước đó tương ứng"),
+    C.further_denunciation_premature: (
+        409,
+        "Chỉ tố cáo tiếp khi tố cáo trước đã được giải quyết hoặc đã quá thời hạn giải quyết mà chưa được giải quyết "
+        "(Luật Tố cáo, điều 38)",
+    ),
+    C.further_denunciation_wrong_unit: (
+        422,
+        "Tố cáo tiếp gửi đến người đứng đầu cơ quan, tổ chức cấp trên trực tiếp của người giải quyết tố cáo "
+        "(Luật Tố cáo, điều 38)",
+    ),
     C.unknown_recipient: (422, "Người nhận thông báo phải là đương sự của hồ sơ"),
     C.too_many_accused_officers: (422, "Một hồ sơ chỉ được liên kết tối đa 3 cán bộ bị tố cáo"),
     C.accused_head_competence: (
@@ -307,11 +326,6 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
         403,
         "Quản trị viên không được tự cấp cho mình vai trò hoặc đơn vị có thể xem danh tính người tố cáo; "
         "việc này phải do một quản trị viên khác thực hiện",
-    ),
-    C.acceptance_document_missing: (
-        422,
-        "Thụ lý phải có số và ngày của văn bản thụ lý: thông báo thụ lý khiếu nại (Luật Khiếu nại điều 27, 36) "
-        "hoặc quyết định thụ lý tố cáo (Luật Tố cáo điều 29)",
     ),
     C.system_account: (
         409,

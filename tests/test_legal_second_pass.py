@@ -454,9 +454,10 @@ async def test_lkn_48_50_51_a_disciplinary_complaint_has_a_15_day_window_and_its
     assert second["disciplinary"] is True
     second = await act(api, HEAD, second, "accept", effective_date="2027-04-12", decision_number="4/TB-TLKN")
     # Mon 12 Apr + 30 days = Wed 12 May 2027 (an ordinary second round would have 45: Thu 27 May).
-    assert timer(second, "resolution")["due_date"] == "2027-05-12" and "art. 51" in timer(second, "resolution")[
-        "legal_basis"
-    ]
+    assert (
+        timer(second, "resolution")["due_date"] == "2027-05-12"
+        and "art. 51" in timer(second, "resolution")["legal_basis"]
+    )
 
 
 async def test_lkn_46_a_disciplinary_complaint_is_a_complaint_in_the_civil_service_field_counted_there(
@@ -470,3 +471,67 @@ async def test_lkn_46_a_disciplinary_complaint_is_a_complaint_in_the_civil_servi
     await act(api, "xa.chutich", case, "accept", effective_date="2027-02-22", decision_number="2/TB-TLKN")
     v = await _form_row(api, "xld", await _commune(api), "2027-02-01", "2027-02-28")
     assert (v["complaint"], v["competent_complaint"], v["field_civil_service"]) == (1, 1, 1)
+
+
+# ---- 8. Further denunciations (tố cáo tiếp, LTC art. 38.1) ----
+
+
+def _denunciation(**overrides: Any) -> dict[str, Any]:
+    return {
+        "kind": "denunciation",
+        "field": "land",
+        "title": "Tố cáo cán bộ địa chính",
+        "content": "Cán bộ địa chính xã thu tiền trái phép khi đo đạc đất.",
+        "parties": [{"role": "denouncer", "full_name": "Lò Văn Pha"}, {"role": "accused", "full_name": "Cán bộ Z"}],
+        **overrides,
+    }
+
+
+async def test_ltc_38_1_a_further_denunciation_names_an_earlier_one_unresolved_in_time_or_decided_and_goes_above(
+    api: Api,
+) -> None:
+    commune, province = await _commune(api), (await api.user(DESK)).unit_id
+    # D1: accepted Mon 7 Sep 2026 by the commune, to be resolved by Wed 7 Oct (LTC art. 30); never resolved.
+    d1 = await intake(api, "xa.tiepdan", **_denunciation(received_at="2026-09-03"))
+    d1 = await act(api, "xa.chutich", d1, "accept", effective_date="2026-09-07", decision_number="11/QĐ-TLTC")
+    assert timer(d1, "resolution")["due_date"] == "2026-10-07"
+    # D2: accepted the same day and concluded on Mon 28 Sep.
+    d2 = await intake(api, "xa.tiepdan", **_denunciation(received_at="2026-09-03", title="Tố cáo cán bộ tư pháp"))
+    d2 = await act(api, "xa.chutich", d2, "accept", effective_date="2026-09-07", decision_number="12/QĐ-TLTC")
+    d2 = await act(
+        api, "xa.chutich", d2, "resolve", effective_date="2026-09-28", outcome="false", decision_number="3/KL-TC"
+    )
+    up = await api.headers(DESK)
+
+    async def further(user_headers: dict[str, str], **overrides: Any) -> Any:
+        return await api.http.post(f"{V1}/cases", headers=user_headers, json=_denunciation(**overrides))
+
+    r = await further(up, received_at="2026-10-05", previous_case_id=d1["id"])  # its period still runs
+    error = r.json()["error"]
+    assert r.status_code == 409 and error["code"] == "further_denunciation_premature"
+    assert error["details"]["resolution_due_date"] == "2026-10-07"
+    assert error["details"]["legal_basis"] == "LTC art. 38.1"
+    r = await further(await api.headers("xa.tiepdan"), received_at="2026-10-08", previous_case_id=d1["id"])
+    assert r.status_code == 422 and r.json()["error"]["code"] == "further_denunciation_wrong_unit"
+    assert r.json()["error"]["details"]["required_unit_id"] == province  # the head directly above the resolver
+    r = await further(up, received_at="2026-10-08", previous_case_id=d1["id"])  # overdue and undecided: allowed
+    assert r.status_code == 201, r.text
+    f1 = r.json()
+    assert f1["previous_case_id"] == d1["id"] and f1["competent_unit_id"] == province
+    r = await further(up, received_at="2026-10-09", previous_case_id=d2["id"], title="Tố cáo tiếp")  # decided
+    assert r.status_code == 201, r.text
+    # A repeat letter to the same unit about the decided D2 is a repeat, not a further denunciation.
+    again = await intake(
+        api, "xa.tiepdan", **_denunciation(received_at="2026-10-12", repeat_of_case_id=d2["id"], title="Gửi lại")
+    )
+    await act(api, HEAD, f1, "accept", effective_date="2026-10-12", decision_number="40/QĐ-TLTC")
+    await act(api, "xa.chutich", again, "accept", effective_date="2026-10-14", decision_number="13/QĐ-TLTC")
+    r = await api.http.get(
+        f"{V1}/stats/forms/gqtc",
+        headers=await api.headers("thanhtra"),
+        params={"from": "2026-10-01", "to": "2026-10-31", "unit_id": province},
+    )
+    rows = {(row["unit_id"], row["type"]): row["values"] for row in r.json()["rows"]}
+    # 04/GQTC column 4 (Trong đó tố cáo tiếp): the province's F1 only; the commune's repeat letter is not one.
+    assert (rows[(province, "unit")]["new"], rows[(province, "unit")]["repeat"]) == (1, 1)
+    assert (rows[(commune, "unit")]["new"], rows[(commune, "unit")]["repeat"]) == (1, 0)

@@ -54,6 +54,8 @@ class CaseFact(SQLModel, table=True):
     resolution_late: bool | None = Field(default=None, sa_column=sa.Column(sa.Boolean))
     complaint_round: int | None = Field(default=None, sa_column=sa.Column(sa.SmallInteger))
     repeat_of_case_id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger))
+    # A second-round complaint's first round, or a further denunciation's earlier one (LTC art. 38.1; migration 0024).
+    previous_case_id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger))
     enforced_on: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
     remedies: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONB))
     enforcement: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONB))

@@ -188,7 +188,7 @@ _REMEDIES = (
 
 _SETTLEMENT_COLUMNS = (
     "competent_unit_id, accepted_on, settled_on, outcome, reason_code, resolution_late, remedies, complaint_round, "
-    "repeat_of_case_id"
+    "previous_case_id"
 )
 
 
@@ -216,7 +216,9 @@ def _settlement_sql(kind: str) -> str:
         ]
     else:
         cols += [
-            _count("repeat_of_case_id IS NOT NULL") + " AS " + "repeat",
+            # Column 4, further denunciations (tố cáo tiếp, LTC art. 38.1): linked to the earlier denunciation they
+            # take above its resolver; a repeat letter to the same unit about a decided case is not one.
+            _count("previous_case_id IS NOT NULL") + " AS " + "repeat",
             _count(s + " AND outcome = 'correct'") + " AS " + "correct",
             _count(s + " AND outcome = 'partly_correct'") + " AS " + "partly",
             _count(s + " AND outcome = 'false'") + " AS " + "false",

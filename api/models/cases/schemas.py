@@ -97,7 +97,12 @@ class CaseCreate(Strict):
     received_at: StrictDate = Field(description="Ngày nhận đơn (may be earlier than entry, e.g. a postmark)")
     competent_unit_id: Id32 | None = Field(default=None, description="Unit competent to settle it (default: yours)")
     complaint_round: Literal[1, 2] | None = None
-    previous_case_id: Id64 | None = Field(default=None, description="The first-round case (2nd-round complaints)")
+    previous_case_id: Id64 | None = Field(
+        default=None,
+        description="The first-round case (2nd-round complaints), or the earlier denunciation of a further "
+        "denunciation (tố cáo tiếp, LTC art. 38.1: decided, or its resolution period passed unresolved; sent to the "
+        "unit directly above its resolver)",
+    )
     decision_known_date: StrictDate | None = Field(
         default=None, description="When the complainant learned of the decision"
     )
@@ -122,6 +127,8 @@ class CaseCreate(Strict):
             self.complaint_round = 1
         if self.complaint_round == 2 and self.previous_case_id is None:
             raise ValueError("a second-round complaint needs previous_case_id (its first round)")
+        if self.previous_case_id is not None and self.kind not in (Kind.complaint, Kind.denunciation):
+            raise ValueError("previous_case_id applies to second-round complaints and further denunciations")
         if self.disciplinary and self.kind is not Kind.complaint:
             raise ValueError("disciplinary applies to complaints only (LKN art. 46)")
         if self.disciplinary and self.field is not CaseField.civil_service:

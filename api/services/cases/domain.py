@@ -3,8 +3,14 @@ the check of a legal document's date."""
 
 from datetime import date
 
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from api.errors import Code, DomainError
 from api.models.cases import Case
+from api.models.unit import Unit
+from workflows.calendar import WorkCalendar
+from workflows.cases import Kind, Status
 from workflows.deadlines import CaseFacts, Timer
 
 
@@ -36,4 +42,43 @@ def validate_effective_date(
     if previous is not None and value < previous:
         raise DomainError(
             Code.date_before_previous_step, details={"field": field, "previous_step_date": previous.isoformat()}
+        )
+
+
+def unresolved_in_time(earlier: Case, on: date, cal: WorkCalendar) -> date | None:
+    """The due date of `earlier`'s resolution period if it passed unresolved before `on` (suspended time is not
+    counted: a paused period has not passed), else None."""
+    for t in load_timers(earlier):
+        if t.name == "resolution" and t.is_open() and t.paused_since is None and t.due_date(cal) < on:
+            return t.due_date(cal)
+    return None
+
+
+async def check_further_denunciation(
+    session: AsyncSession, earlier: Case | None, competent_unit_id: int, received_at: date, cal: WorkCalendar
+) -> None:
+    """LTC art. 38.1: a further denunciation (tố cáo tiếp) names an earlier denunciation that was decided (the
+    denouncer holds its resolution unlawful) or whose resolution period passed unresolved, and goes to the head
+    directly above the one who resolved (or should have resolved) it. A repeat to the same unit about a decided case
+    is not one (it is a repeat letter, `repeat_of_case_id`)."""
+    if earlier is None or earlier.kind != Kind.denunciation:
+        raise DomainError(Code.earlier_denunciation_not_found, details={"field": "previous_case_id"})
+    decided = earlier.status in (Status.resolved, Status.closed)
+    overdue = unresolved_in_time(earlier, received_at, cal)
+    if not decided and overdue is None:
+        due = next((t.due_date(cal) for t in load_timers(earlier) if t.name == "resolution"), None)
+        raise DomainError(
+            Code.further_denunciation_premature,
+            details={
+                "field": "previous_case_id",
+                "status": earlier.status,
+                "resolution_due_date": due.isoformat() if due else None,
+                "legal_basis": "LTC art. 38.1",
+            },
+        )
+    above = await session.scalar(sa.select(Unit.parent_id).where(Unit.id == earlier.competent_unit_id))
+    if competent_unit_id != above:
+        raise DomainError(
+            Code.further_denunciation_wrong_unit,
+            details={"field": "competent_unit_id", "required_unit_id": above, "legal_basis": "LTC art. 38.1"},
         )

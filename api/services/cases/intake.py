@@ -313,9 +313,11 @@ async def create(
                 sa.or_(access.readable(principal), Case.competent_unit_id.in_(below)),
             )
         )
-        if previous is None or previous.kind != Kind.complaint or (previous.complaint_round or 1) != 1:
+        if data.kind is Kind.denunciation:  # a further denunciation, LTC art. 38.1 (H7, issue 22)
+            await domain.check_further_denunciation(session, previous, competent_id, data.received_at, env.cal)
+        elif previous is None or previous.kind != Kind.complaint or (previous.complaint_round or 1) != 1:
             raise DomainError(Code.first_round_not_found, details={"field": "previous_case_id"})
-    if previous is not None:
+    if previous is not None and data.kind is Kind.complaint:
         await _check_second_round(session, data, previous, competent_id, env)
         if data.remote_area is None:
             remote = previous.remote_area  # remoteness follows the matter from the first round
