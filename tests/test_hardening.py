@@ -483,7 +483,7 @@ def _event_and_sub(url: str) -> tuple[Any, Any]:
     return event, sub
 
 
-async def test_a_delivery_refuses_loopback_forms_and_a_name_that_rebinds_to_loopback(
+async def test_a_delivery_refuses_the_loopback_forms(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from api.services import webhooks
@@ -495,6 +495,19 @@ async def test_a_delivery_refuses_loopback_forms_and_a_name_that_rebinds_to_loop
                 event, sub = _event_and_sub(f"http://{form}:{receiver.port}/hook")
                 status, error = await webhooks._send(client, sub, event, datetime.now(UTC), False)
                 assert status is None and error == "address_not_public", form
+        assert receiver.requests == []
+    finally:
+        await receiver.stop()
+
+
+async def test_a_name_that_rebinds_to_loopback_between_check_and_connection_cannot_reach_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from api.services import webhooks
+
+    receiver = await Receiver().start()
+    try:
+        async with httpx.AsyncClient(timeout=1.0) as client:
             # Public when checked, loopback when the HTTP client would look it up again.
             asked = _rebinding(monkeypatch, "hook.example", ["93.184.216.34", "127.0.0.1"])
             event, sub = _event_and_sub(f"http://hook.example:{receiver.port}/hook")
