@@ -194,8 +194,10 @@ async def test_public_access_lines_carry_no_client_address_and_lean_routes_their
     saved = root.handlers[:], root.level
     logs.configure("INFO")
     try:
+        from api.lean import LeanLane
         from tests.test_public import body
 
+        served = LeanLane.served
         made = await api.http.post(f"{V1}/public/submissions", json=body())
         assert made.status_code == 201, made.text
         code = made.json()["tracking_code"]
@@ -204,6 +206,7 @@ async def test_public_access_lines_carry_no_client_address_and_lean_routes_their
         h = await api.headers("tinh.tiepdan")
         case = await api.http.post(f"{V1}/cases", headers=h, json=case_body())
         assert case.status_code == 201, case.text
+        assert LeanLane.served == served + 2  # the lean lane answered the submission and the letter
         out = capsys.readouterr().out
     finally:
         root.handlers, root.level = saved
