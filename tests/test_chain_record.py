@@ -73,6 +73,8 @@ ALTERATIONS = {
     "party_deleted": "DELETE FROM case_parties WHERE case_id = :id AND role = 'accused'",
     "accused_link_inserted": "INSERT INTO case_parties (case_id, role, full_name, officer_id) "
     "SELECT :id, 'accused', 'Cán bộ X', (SELECT id FROM users WHERE username = 'tinh.xacminh')",
+    "handler_assigned": "INSERT INTO case_assignments (case_id, user_id) "
+    "SELECT :id, id FROM users WHERE username = 'tinh.xacminh'",
     "accused_link_set": "UPDATE case_parties SET officer_id = (SELECT id FROM users WHERE username = 'tinh.xacminh') "
     "WHERE case_id = :id AND role = 'accused'",
 }

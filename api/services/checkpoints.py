@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import locks
-from api.models.cases import Case, CaseDialogue, CaseEvent, CaseParty, ChainCheckpoint
+from api.models.cases import Case, CaseAssignment, CaseDialogue, CaseEvent, CaseParty, ChainCheckpoint
 from api.models.public import Attachment
 from api.services.cases import trail
 from api.settings import Settings
@@ -367,6 +367,13 @@ async def _check_cases(
     ).all():
         by_case[event.case_id].append(event)
     parties: dict[int, list[CaseParty]] = {i: [] for i in ids}
+    handlers: dict[int, list[int]] = {i: [] for i in ids}
+    for a_case, a_user in (
+        await session.execute(
+            sa.select(CaseAssignment.case_id, CaseAssignment.user_id).where(CaseAssignment.case_id.in_(ids))
+        )
+    ).all():
+        handlers[a_case].append(a_user)
     for party in (await session.scalars(sa.select(CaseParty).where(CaseParty.case_id.in_(ids)))).all():
         parties[party.case_id].append(party)
     dialogues: dict[int, list[tuple[int, str]]] = {i: [] for i in ids}
@@ -400,14 +407,14 @@ async def _check_cases(
         valid, bad = trail.verify(chain, (case.event_count, case.event_head))
         if not valid:
             problems.append(Problem(case.id, bad, "chain or anchor does not hold"))
-        state_bad = trail.check_state(chain, case, parties[case.id])
+        state_bad = trail.check_state(chain, case, parties[case.id], handlers[case.id])
         if state_bad is not None:
             problems.append(
                 Problem(
                     case.id,
                     state_bad,
-                    "the case row or its parties (status, version, outcome, units, parties, accused links) differ "
-                    "from the state its chain recorded",
+                    "the case row or its parties (status, version, outcome, units, parties, accused links, "
+                    "assigned officers) differ from the state its chain recorded",
                 )
             )
         if vault is not None:

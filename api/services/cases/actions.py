@@ -626,6 +626,7 @@ async def perform(
         session=session, principal=principal, case=case, body=body, on=on, env=env, timers=domain.load_timers(case)
     )
     await HANDLERS[action](ctx)
+    loaded.handler_ids = ctx.payload.get("handler_ids", loaded.handler_ids)  # the state chained below covers them
     next_status = ctx.next_status or (t.to if t.to != PREVIOUS else status.value)
     store_timers(case, ctx.timers, env)
     case.status = next_status
@@ -666,7 +667,6 @@ async def perform(
         # For citizen apps: the tracking code and the public status only.
         events.append(("case.public_status", case_id, public.public_event(case, next_status)))
     await outbox.enqueue_many(session, events)
-    loaded.handler_ids = ctx.payload.get("handler_ids", loaded.handler_ids)
     # The response (with any protected identity it shows) is built before the commit that records its reading.
     out = queries.view(principal, loaded, today=today, env=env, vault=vault)
     await session.commit()

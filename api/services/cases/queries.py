@@ -96,11 +96,13 @@ async def load(session: AsyncSession, principal: Officer, case_id: int, *, lock:
         chain_head=(seq, head) if seq is not None else (0, trail.GENESIS),
         parties=list(parties),
         last_step_on=last_step,
-        state_holds=not lock or await _state_holds(session, case, parties),
+        state_holds=not lock or await _state_holds(session, case, parties, handlers),
     )
 
 
-async def _state_holds(session: AsyncSession, case: Case, parties: Sequence[CaseParty]) -> bool:
+async def _state_holds(
+    session: AsyncSession, case: Case, parties: Sequence[CaseParty], handlers: Sequence[int]
+) -> bool:
     """Whether the case row and its parties are the state its chain last recorded (a case from before the chain
     recorded states: yes). A command on a case changed outside the service is refused (chain_step), so that its
     new state does not launder the change out of verify-events' sight."""
@@ -110,7 +112,7 @@ async def _state_holds(session: AsyncSession, case: Case, parties: Sequence[Case
         .order_by(CaseEvent.seq.desc())
         .limit(1)
     )
-    return recorded is None or recorded == trail.state_digest(case, parties)
+    return recorded is None or recorded == trail.state_digest(case, parties, handlers)
 
 
 async def load_parties(session: AsyncSession, case_id: int) -> Sequence[CaseParty]:
@@ -209,7 +211,8 @@ def chain_step(
     case.version += 1
     case.updated_at = datetime.now(UTC)
     reason, payload, sealed = seal_free_text(case, vault, reason, payload)
-    payload = {**payload, trail.STATE_KEY: trail.state_digest(case, loaded.parties)}  # what verify-events proves
+    # What verify-events proves (`loaded.handler_ids`: as assigned by this step).
+    payload = {**payload, trail.STATE_KEY: trail.state_digest(case, loaded.parties, loaded.handler_ids)}
     event = trail.build(
         case_id=case.id,
         head=loaded.chain_head,

@@ -196,8 +196,9 @@ def verify(events: Sequence[CaseEvent], anchor: tuple[int, str | None] | None = 
 # The facts of the case row the chain vouches for (issue 21): each event that changes the case (intake, every
 # command through queries.chain_step, a transfer's new case) carries in its payload, under "state", a keyed digest
 # of these facts as they are after it; verification recomputes it from the row and its parties and compares it
-# with the last event that carries one. A direct SQL change of the status, version, outcome, kind, units, or of a
-# party or accused-officer link (a party row deleted, inserted or edited) no longer matches.
+# with the last event that carries one. A direct SQL change of the status, version, outcome, kind, units, of a
+# party or accused-officer link (a party row deleted, inserted or edited), or of the officers assigned to verify
+# (who may read the case) no longer matches.
 STATE_KEY = "state"
 STATE_CASE_FIELDS = ("kind", "status", "version", "outcome", "competent_unit_id", "receiving_unit_id")
 STATE_PARTY_FIELDS = ("role", "full_name", "id_number", "phone", "address", "sealed", "id_number_hash", "officer_id")
@@ -207,16 +208,18 @@ def _plain(value: Any) -> Any:
     return value.value if hasattr(value, "value") else value  # enums as their values
 
 
-def state_digest(case: Any, parties: Iterable[Any]) -> str:
+def state_digest(case: Any, parties: Iterable[Any], handlers: Iterable[int] = ()) -> str:
     """Keyed digest (HMAC under the chain key) of a case's state facts: `case` and `parties` are rows or drafts
     with the attributes of STATE_CASE_FIELDS and STATE_PARTY_FIELDS (a party's order does not matter; its id does
-    not count, since intake writes the first event before the parties get their ids). Pure but for the key."""
+    not count, since intake writes the first event before the parties get their ids); `handlers`: the ids of the
+    officers assigned to the case. Pure but for the key."""
     rows = sorted(
         json.dumps([_plain(getattr(p, f)) for f in STATE_PARTY_FIELDS], ensure_ascii=False, separators=(",", ":"))
         for p in parties
     )
     body = {f: _plain(getattr(case, f)) for f in STATE_CASE_FIELDS}
     body["parties"] = rows
+    body["handlers"] = sorted(set(handlers))
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hmac.new(chain_key(), b"state:" + canonical.encode(), hashlib.sha256).hexdigest()
 
@@ -229,13 +232,15 @@ def last_state(events: Sequence[CaseEvent]) -> CaseEvent | None:
     return None
 
 
-def check_state(events: Sequence[CaseEvent], case: Any, parties: Iterable[Any]) -> int | None:
+def check_state(
+    events: Sequence[CaseEvent], case: Any, parties: Iterable[Any], handlers: Iterable[int] = ()
+) -> int | None:
     """None if the case row and its parties are what the chain's last state says (or no event records one);
     otherwise the seq of that event."""
     event = last_state(events)
     if event is None:
         return None
-    if hmac.compare_digest(str(event.payload[STATE_KEY]), state_digest(case, parties)):
+    if hmac.compare_digest(str(event.payload[STATE_KEY]), state_digest(case, parties, handlers)):
         return None
     return event.seq
 
