@@ -119,19 +119,6 @@ async def test_a_unit_named_like_a_formula_is_exported_as_text(api: Api) -> None
 # --- 2. logs and metrics ----------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def access_lines(capsys: pytest.CaptureFixture[str]) -> Iterator[list[dict[str, Any]]]:
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    lines: list[dict[str, Any]] = []
-    logs.configure("INFO")
-    try:
-        yield lines
-    finally:
-        root.handlers, root.level = saved
-        lines.extend(json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{"))
-
-
 def _series() -> set[tuple[str, tuple[tuple[str, str], ...]]]:
     out = set()
     for family in REGISTRY.collect():
