@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from api import clock
 from api.db import make_engine, make_sessionmaker
-from api.models.cases import CaseEvent
+from api.models.cases import Case, CaseEvent
 from api.models.cases.schemas import NoticeIn
 from api.services import deadlines
 from tests.conftest import SETTINGS, Api, Live
@@ -535,3 +535,34 @@ async def test_ltc_38_1_a_further_denunciation_names_an_earlier_one_unresolved_i
     # 04/GQTC column 4 (Trong đó tố cáo tiếp): the province's F1 only; the commune's repeat letter is not one.
     assert (rows[(province, "unit")]["new"], rows[(province, "unit")]["repeat"]) == (1, 1)
     assert (rows[(commune, "unit")]["new"], rows[(commune, "unit")]["repeat"]) == (1, 0)
+
+
+async def test_ltc_38_the_head_directly_above_records_an_unlawful_resolution_and_the_case_is_escalated(
+    api: Api,
+) -> None:
+    province = (await api.user(HEAD)).unit_id
+    case = await intake(api, "xa.tiepdan", **_denunciation(received_at="2026-09-03"))
+    case = await act(api, "xa.chutich", case, "accept", effective_date="2026-09-07", decision_number="11/QĐ-TLTC")
+
+    async def record(user: str, case: dict[str, Any], **body: Any) -> Any:
+        headers = {**await api.headers(user), "If-Match": str(case["version"])}
+        payload = {"reason": "Kết luận không đúng pháp luật", **body}
+        return await api.http.post(f"{V1}/cases/{case['id']}/unlawful-resolution", headers=headers, json=payload)
+
+    r = await record(HEAD, case)
+    assert r.status_code == 409  # not decided: an unresolved period is the sweep's ground, not this one
+    case = await act(
+        api, "xa.chutich", case, "resolve", effective_date="2026-09-28", outcome="false", decision_number="3/KL-TC"
+    )
+    assert (await record("xa.chutich", case)).status_code == 403  # the resolver's own unit does not judge itself
+    r = await record(HEAD, case, effective_date="2026-09-25")
+    assert r.status_code == 422 and r.json()["error"]["details"]["previous_step_date"] == "2026-09-28"
+    r = await record(HEAD, case, effective_date="2026-10-20", decision_number="7/KL-TTr")
+    assert r.status_code == 200, r.text
+    events = (await api.http.get(f"{V1}/cases/{case['id']}/events", headers=await api.headers(HEAD))).json()["items"]
+    escalated = [e for e in events if e["action"] == "escalated"]
+    assert len(escalated) == 1 and escalated[0]["effective_date"] == "2026-10-20"
+    assert escalated[0]["payload"]["ground"] == "unlawful_resolution"
+    assert escalated[0]["payload"]["to_unit_id"] == province
+    row = await api.session.get(Case, case["id"])
+    assert row is not None and row.escalated_to_unit_id == province

@@ -84,6 +84,8 @@ RULES: dict[str, Callable[[str, str], str | int]] = {
     "case_read": lambda who, scope: _status(who, READERS[scope], set()),
     "case_act": lambda who, scope: _status(who, ACTORS[scope], READERS[scope]),
     "case_head": lambda who, scope: _status(who, HEADS[scope], READERS[scope]),
+    # LTC art. 38: the head of the unit directly above the resolver (the province has none above it).
+    "head_above": lambda who, scope: _status(who, {"tinh.chutich"} if scope == "commune" else set(), READERS[scope]),
     # DESIGN: an action the caller's roles may not take from this status is 409 with the allowed actions (an
     # inspector, a desk officer for `accept`), one their roles may take but in another unit 403.
     "case_store": lambda who, scope: 409 if who == "thanhtra" else _status(who, ACTORS[scope], READERS[scope]),
@@ -126,6 +128,7 @@ MATRIX: list[tuple[str, str, str, Any]] = [
     ("POST", "/api/v1/cases/{case_id}/actions/{action}", "case_action", {}),
     ("POST", "/api/v1/cases/{case_id}/complexity", "case_head", {"complexity": "complex", "reason": "Nhiều hộ"}),
     ("POST", "/api/v1/cases/{case_id}/competence", "case_act", "COMPETENCE"),
+    ("POST", "/api/v1/cases/{case_id}/unlawful-resolution", "head_above", {"reason": "Kết luận trái pháp luật"}),
     ("POST", "/api/v1/cases/{case_id}/notices", "case_act", {"timer": "notify_acceptance", "sent_on": "TODAY"}),
     (
         "POST",

@@ -231,6 +231,14 @@ class ComplexityIn(Strict):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class UnlawfulResolutionIn(Strict):
+    """The head directly above the resolver finds a denunciation's resolution unlawful (LTC art. 38)."""
+
+    reason: str = Field(min_length=1, max_length=5000)
+    decision_number: str | None = Field(default=None, max_length=64)
+    effective_date: StrictDate | None = Field(default=None, description="Date of the finding (default: today)")
+
+
 class CompetenceIn(Strict):
     competent_unit_id: Id32
     reason: str = Field(min_length=1, max_length=2000)

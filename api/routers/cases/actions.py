@@ -17,6 +17,7 @@ from api.models.cases.schemas import (
     DialogueOut,
     EnforcementIn,
     NoticeIn,
+    UnlawfulResolutionIn,
 )
 from api.pagination import CursorQuery, LimitQuery, Page
 from api.services.cases import actions as action_service
@@ -100,6 +101,36 @@ async def decide_complexity(
         parse_if_match(if_match),
         data.complexity.value,
         data.reason,
+        today=today(),
+        env=ctx.env,
+        vault=vault_for(ctx.settings),
+    )
+    response.headers["ETag"] = f'"{out.version}"'
+    return out
+
+
+@router.post(
+    "/{case_id}/unlawful-resolution",
+    response_model=CaseOut,
+    summary="Ghi nhận việc giải quyết tố cáo không đúng pháp luật (cấp trên trực tiếp)",
+    responses=errors.responses(403, 404, 409, 412, 422, 428),
+    description="LTC art. 38: the head of the unit directly above the resolver records that a decided denunciation "
+    "was resolved unlawfully; the case is escalated to that unit (an `escalated` event with "
+    "`ground: unlawful_resolution`).",
+)
+async def record_unlawful_resolution(
+    case_id: Id64,
+    data: UnlawfulResolutionIn,
+    response: Response,
+    ctx: Ctx,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> CaseOut:
+    out = await action_service.record_unlawful_resolution(
+        ctx.session,
+        ctx.officer,
+        case_id,
+        parse_if_match(if_match),
+        data,
         today=today(),
         env=ctx.env,
         vault=vault_for(ctx.settings),

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Officer
 from api.errors import ActionNotAllowed, Code, DomainError, UnitNotFound, VersionStale
 from api.models.cases import Case, CaseAssignment, CaseDialogue, CaseEvent, CaseParty
-from api.models.cases.schemas import ActionIn, CaseOut
+from api.models.cases.schemas import ActionIn, CaseOut, UnlawfulResolutionIn
 from api.models.unit import Unit
 from api.models.user import User
 from api.services import outbox, public
@@ -543,6 +543,58 @@ async def decide_complexity(
         effective_date=today,
         reason=reason,
         payload={"from": before, "to": complexity},
+        today=today,
+        env=env,
+        vault=vault,
+    )
+
+
+async def record_unlawful_resolution(
+    session: AsyncSession,
+    principal: Officer,
+    case_id: int,
+    if_match: int,
+    data: UnlawfulResolutionIn,
+    *,
+    today: date,
+    env: DeadlineEnv,
+    vault: Vault,
+) -> CaseOut:
+    """LTC art. 38: the head of the unit directly above the resolver records that a decided denunciation was resolved
+    unlawfully; like an unresolved period, it escalates the case to that unit (an `escalated` event with the ground,
+    `escalated_to_unit_id` set once)."""
+    loaded = await _locked(session, principal, case_id, if_match)
+    case = loaded.case
+    above = await session.scalar(sa.select(Unit.parent_id).where(Unit.id == case.competent_unit_id))
+    if above is None or principal.unit_id != above or not principal.has(Role.unit_head):
+        raise DomainError(Code.not_your_unit)
+    if case.kind != Kind.denunciation or case.status not in (Status.resolved, Status.closed):
+        raise ActionNotAllowed(action="unlawful_resolution", status=case.status, allowed_actions=[])
+    on = data.effective_date or today
+    domain.validate_effective_date(on, received_at=case.received_at, today=today, previous=case.decision_date)
+    if case.escalated_to_unit_id is None:
+        case.escalated_to_unit_id = above
+    payload: dict[str, Any] = {"to_unit_id": above, "ground": "unlawful_resolution", "legal_basis": "LTC art. 38"}
+    if data.decision_number:
+        payload["decision_number"] = data.decision_number
+    await outbox.enqueue_many(
+        session,
+        [
+            (
+                "deadline.escalated",
+                case_id,
+                {"case_id": case_id, "tracking_code": case.tracking_code, "to_unit_id": above, **payload},
+            )
+        ],
+    )
+    return await queries.record_step(
+        session,
+        principal,
+        loaded,
+        action="escalated",
+        effective_date=on,
+        reason=data.reason,
+        payload=payload,
         today=today,
         env=env,
         vault=vault,
