@@ -109,7 +109,13 @@ def test_protected_parties_and_who_sees_them() -> None:
     assert is_protected("denouncer", "complaint") and is_protected("representative", "denunciation")
     assert not is_protected("accused", "denunciation") and not is_protected("complainant", "complaint")
     desk, head = frozenset({"desk_officer"}), frozenset({"unit_head"})
-    facts = {"officer_id": 7, "officer_unit_id": 3, "received_by_id": 7, "holding_unit_id": 4}
+    facts = {
+        "officer_id": 7,
+        "officer_unit_id": 3,
+        "received_by_id": 7,
+        "received_by_system": False,
+        "holding_unit_id": 4,
+    }
     assert may_see_identity(roles=desk, **facts)  # the desk officer who received it
     assert not may_see_identity(roles=desk, **{**facts, "received_by_id": 8})
     assert not may_see_identity(roles=head, **facts)  # a head of another unit
