@@ -45,6 +45,12 @@ def _named_accused(user_id: int) -> ColumnElement[bool]:
     return sa.exists().where(CaseParty.case_id == Case.id, CaseParty.officer_id == user_id)
 
 
+def not_named_accused(principal: Officer) -> ColumnElement[bool]:
+    """The case does not name the caller as accused: a lookup outside `readable` (e.g. an earlier case named at
+    intake) must still never reach the case against the caller."""
+    return ~_named_accused(principal.id)
+
+
 def _holding_column() -> ColumnElement[int]:
     return sa.case((Case.status == "received", Case.receiving_unit_id), else_=Case.competent_unit_id)
 

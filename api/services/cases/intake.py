@@ -310,7 +310,10 @@ async def create(
         previous = await session.scalar(
             sa.select(Case).where(
                 Case.id == data.previous_case_id,
-                sa.or_(access.readable(principal), Case.competent_unit_id.in_(below)),
+                sa.or_(
+                    access.readable(principal),
+                    sa.and_(Case.competent_unit_id.in_(below), access.not_named_accused(principal)),
+                ),
             )
         )
         if data.kind is Kind.denunciation:  # a further denunciation, LTC art. 38.1 (H7, issue 22)
