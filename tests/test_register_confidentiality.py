@@ -233,3 +233,227 @@ def test_revision_0020_seals_existing_register_lines_and_downgrade_restores_them
         assert rows[0].sealed is not None and NAME in rows[1].persons and rows[1].sealed is None
     finally:
         pg_server.drop_database(name)
+
+
+# ---- the case a protected visitor's entry opens is protected too (issue 21, F2) ----
+
+PROTECTED_TITLE = f"Khiếu nại {WORD}"
+
+
+async def _protected_visitor_case(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A complaint received at the commune's desk from a visitor who asked for identity protection, opening a case."""
+    sess = await new_session(api, TODAY - timedelta(days=1))
+    r = await add_entry(
+        api,
+        sess,
+        kind="complaint",
+        persons=[{"full_name": NAME, "address": "Bản Tả Van", "id_number": ID_NUMBER}],
+        content=CONTENT,
+        handling="within_competence",
+        identity_protection_requested=True,
+        create_case={"title": PROTECTED_TITLE, "field": "land"},
+    )
+    assert r.status_code == 201, r.text
+    entry = r.json()
+    case = (await api.http.get(f"{V1}/cases/{entry['case_id']}", headers=await api.headers("xa.chutich"))).json()
+    return entry, case
+
+
+async def _row_leaks(api: Api, table: str, column: str, case_id: int) -> list[str]:
+    await api.session.flush()
+    found = []
+    for needle in (NAME, ID_NUMBER, WORD, "Khuổi"):
+        n = await api.session.scalar(
+            sa.text(f"SELECT count(*) FROM {table} t WHERE t.{column} = :id AND CAST(t AS text) ILIKE :n"),  # noqa: S608
+            {"id": case_id, "n": f"%{needle}%"},
+        )
+        if n:
+            found.append(needle)
+    return found
+
+
+async def test_the_case_opened_for_a_visitor_who_asked_for_protection_is_protected_like_a_denunciation(
+    api: Api,
+) -> None:
+    await _officer(api, "xa.tiepdan2", ["desk_officer"])
+    entry, case = await _protected_visitor_case(api)
+    case_id = entry["case_id"]
+    assert case["identity_protected"] is True and case["kind"] == "complaint"
+    # The head of the unit holding it sees the visitor (an audited read); the title is the one typed.
+    assert case["parties"][0]["full_name"] == NAME and case["title"] == PROTECTED_TITLE
+    # Nobody else who reads it learns who came: the inspectorate, the head above, another desk officer.
+    for reader in ("thanhtra", "tinh.chutich", "xa.tiepdan2"):
+        seen = await api.http.get(f"{V1}/cases/{case_id}", headers=await api.headers(reader))
+        assert seen.status_code == 200, reader
+        party = seen.json()["parties"][0]
+        assert party["full_name"] == MASK and party["masked"] is True, reader
+        assert NAME not in seen.text and ID_NUMBER not in seen.text, reader
+    # At rest: the parties sealed, the title and content sealed (found by their words through the keyed index).
+    assert await _row_leaks(api, "cases", "id", case_id) == []
+    assert await _row_leaks(api, "case_parties", "case_id", case_id) == []
+    found = await api.http.get(f"{V1}/cases", params={"q": WORD}, headers=await api.headers("thanhtra"))
+    assert case_id in [c["id"] for c in found.json()["items"]]
+    # The reasons of its steps are sealed like a denunciation's: shown to the head, masked for the inspectorate.
+    accepted = await act(api, "xa.chutich", case, "accept", reason=f"Ông {NAME} đủ điều kiện")
+    events = await api.http.get(f"{V1}/cases/{case_id}/events", headers=await api.headers("thanhtra"))
+    assert events.status_code == 200 and NAME not in events.text
+    assert await _row_leaks(api, "case_events", "case_id", case_id) == []
+    assert accepted["identity_protected"] is True
+
+
+async def test_desk_intake_takes_a_protection_request_and_a_transfer_keeps_it(api: Api) -> None:
+    body = {
+        "kind": "petition",
+        "field": "land",
+        "channel": "in_person",
+        "title": PROTECTED_TITLE,
+        "content": CONTENT,
+        "received_at": days_ago(2),
+        "identity_protection_requested": True,
+        "parties": [
+            {"role": "petitioner", "full_name": NAME, "id_number": ID_NUMBER, "phone": "0912000111"},
+            {"role": "respondent", "full_name": "UBND xã Khao Mang"},
+        ],
+    }
+    r = await api.http.post(f"{V1}/cases", headers=await api.headers("xa.tiepdan"), json=body)
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert made["identity_protected"] is True and made["parties"][0]["full_name"] == NAME  # the one who typed it
+    seen = await api.http.get(f"{V1}/cases/{made['id']}", headers=await api.headers("thanhtra"))
+    parties = {p["role"]: p for p in seen.json()["parties"]}
+    assert parties["petitioner"]["full_name"] == MASK and parties["respondent"]["full_name"] == "UBND xã Khao Mang"
+    assert await _row_leaks(api, "cases", "id", made["id"]) == []
+    assert await _row_leaks(api, "case_parties", "case_id", made["id"]) == []
+    # Transferred to the province: the new case is protected too, its new holder's head reads the visitor.
+    province = await api.session.scalar(sa.select(Unit.id).where(Unit.code == "15"))
+    moved = await act(api, "xa.tiepdan", made, "transfer", to_unit_id=province, reason=f"Chuyển, ông {NAME}")
+    copy_id = moved["transferred_to_case_id"]
+    for reader in ("thanhtra", "tinh.tiepdan"):
+        copy = await api.http.get(f"{V1}/cases/{copy_id}", headers=await api.headers(reader))
+        assert copy.json()["identity_protected"] is True and NAME not in copy.text, reader
+    head = await api.http.get(f"{V1}/cases/{copy_id}", headers=await api.headers("tinh.chutich"))
+    assert head.json()["parties"][0]["full_name"] == NAME
+    assert await _row_leaks(api, "cases", "id", copy_id) == []
+    assert await _row_leaks(api, "case_events", "case_id", made["id"]) == []
+
+
+async def test_clearing_a_cases_protection_behind_the_service_is_found_by_the_chain(api: Api) -> None:
+    _, case = await _protected_visitor_case(api)
+    r = await api.http.get(f"{V1}/cases/{case['id']}/events/verify", headers=await api.headers("xa.chutich"))
+    assert r.json()["valid"] is True, r.text
+    await api.session.execute(sa.text("UPDATE cases SET identity_protected = false WHERE id = :id"), {"id": case["id"]})
+    api.session.expunge_all()
+    r = await api.http.get(f"{V1}/cases/{case['id']}/events/verify", headers=await api.headers("xa.chutich"))
+    assert r.json()["valid"] is False, r.text
+
+
+# ---- where a protected line was guided or transferred, and what was done before, are sealed too (F8) ----
+
+WHERE = f"Hội Nông dân xã, ông {NAME}"
+
+
+async def test_a_protected_lines_referrals_and_documents_are_sealed_and_masked(api: Api) -> None:
+    await _officer(api, "xa.tiepdan2", ["desk_officer"])
+    sess = await new_session(api, TODAY - timedelta(days=1))
+    r = await add_entry(
+        api,
+        sess,
+        **_denunciation_entry(
+            handling="guided",
+            guided_to=WHERE,
+            guided_doc=f"5/HD-{WORD[:10]}",
+            previously_handled_by=f"Công an xã đã nghe ông {NAME}",
+        ),
+    )
+    assert r.status_code == 201, r.text
+    entry = r.json()
+    assert entry["guided_to"] == WHERE  # the writer typed it
+    r = await add_entry(
+        api,
+        sess,
+        kind="petition",
+        persons=[{"full_name": "Người khác"}],
+        content="Kiến nghị",
+        handling="transferred",
+        transferred_to=f"Phòng Tư pháp, bà {NAME}",
+        identity_protection_requested=True,
+    )
+    assert r.status_code == 201, r.text
+    second = r.json()
+    # A later document number on a sealed line is sealed with it.
+    patched = await api.http.patch(
+        f"{V1}/reception-sessions/entries/{second['id']}",
+        headers=await api.headers("xa.tiepdan"),
+        json={"transferred_doc": f"7/CV-{WORD[:10]}"},
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["transferred_doc"] == f"7/CV-{WORD[:10]}"
+    await api.session.flush()
+    for needle in (NAME, "Khuổi", WORD[:10]):
+        found = await api.session.scalar(
+            sa.text("SELECT count(*) FROM reception_entries e WHERE CAST(e AS text) ILIKE :n"), {"n": f"%{needle}%"}
+        )
+        assert found == 0, needle
+    for reader in ("xa.tiepdan2", "thanhtra"):
+        for e in (entry, second):
+            seen = await _entry(api, reader, e["id"])
+            assert seen.status_code == 200 and NAME not in seen.text and WORD[:10] not in seen.text, reader
+        masked = (await _entry(api, reader, entry["id"])).json()
+        assert masked["guided_to"] == MASK and masked["previously_handled_by"] == MASK
+        assert masked["guided_doc"] == MASK and masked["transferred_to"] is None
+    head = (await _entry(api, "xa.chutich", entry["id"])).json()
+    assert head["guided_to"] == WHERE and head["previously_handled_by"] == f"Công an xã đã nghe ông {NAME}"
+    head2 = (await _entry(api, "xa.chutich", second["id"])).json()
+    assert head2["transferred_to"] == f"Phòng Tư pháp, bà {NAME}"
+    assert head2["transferred_doc"] == f"7/CV-{WORD[:10]}"
+
+
+def test_revision_0025_seals_existing_lines_referrals_and_downgrade_restores_them(pg_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+    from api.vault import Vault
+    from tests.conftest import SETTINGS
+    from tests.test_migrations import _config, _sql, _unit_and_desk_officer
+
+    monkeypatch.setenv("IDENTITY_KEYS", SETTINGS.identity_keys or "")
+    vault = Vault(tuple(SETTINGS.identity_key_list()))
+    name = pg_server.create_database("tiepdan_register_seal25")
+    url = pg_server.url(name)
+
+    def sql(statement: str) -> list:  # type: ignore[type-arg]
+        return _sql(url, statement)
+
+    try:
+        config = _config(url)
+        command.upgrade(config, "0024")
+        _unit_and_desk_officer(sql)
+        sql(
+            "INSERT INTO reception_sessions (unit_id, kind, mode, in_person, status, starts_at, ends_at, day, "
+            "created_by_id) VALUES (1, 'periodic', 'direct', true, 'held', '2026-11-02 08:00+07', "
+            "'2026-11-02 11:00+07', '2026-11-02', 1)"
+        )
+        plain = {"persons": [{"full_name": NAME}], "representatives": [], "notes": None, "content": CONTENT}
+        sealed = vault.seal(plain)
+        sql(
+            "INSERT INTO reception_entries (session_id, unit_id, year, serial, received_on, kind, content, persons, "  # noqa: S608
+            "sealed, people_count, is_group, identity_protection_requested, handling, guided_to, guided_doc, "
+            "previously_handled_by, visit, created_by_id) VALUES "
+            f"(1, 1, 2026, 1, '2026-11-02', 'denunciation', '', '[{{}}]', '{sealed}', 1, false, false, "
+            f"'guided', '{WHERE}', '5/HD', 'Công an xã', 'first', 1), "
+            "(1, 1, 2026, 2, '2026-11-02', 'complaint', 'Khiếu nại thường', '[{\"full_name\": \"A\"}]', NULL, 1, "
+            "false, false, 'guided', 'Phòng Tư pháp', '6/HD', NULL, 'first', 1)"
+        )
+        command.upgrade(config, "0025")
+        rows = sql("SELECT serial, guided_to, guided_doc, previously_handled_by, sealed FROM reception_entries "
+                   "ORDER BY serial")  # fmt: skip
+        assert (rows[0].guided_to, rows[0].guided_doc, rows[0].previously_handled_by) == ("", "", "")
+        opened = vault.open(rows[0].sealed)
+        assert opened == {**plain, "guided_to": WHERE, "guided_doc": "5/HD", "previously_handled_by": "Công an xã",
+                          "transferred_to": None, "transferred_doc": None}  # fmt: skip
+        assert (rows[1].guided_to, rows[1].sealed) == ("Phòng Tư pháp", None)
+        command.upgrade(config, "0025")
+        command.downgrade(config, "0024")
+        rows = sql("SELECT guided_to, guided_doc, previously_handled_by, sealed FROM reception_entries ORDER BY serial")
+        assert (rows[0].guided_to, rows[0].guided_doc, rows[0].previously_handled_by) == (WHERE, "5/HD", "Công an xã")
+        assert vault.open(rows[0].sealed) == plain
+    finally:
+        pg_server.drop_database(name)

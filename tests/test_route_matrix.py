@@ -130,6 +130,8 @@ MATRIX: list[tuple[str, str, str, Any]] = [
     ("POST", "/api/v1/cases/{case_id}/competence", "case_act", "COMPETENCE"),
     ("POST", "/api/v1/cases/{case_id}/unlawful-resolution", "head_above", {"reason": "Kết luận trái pháp luật"}),
     ("POST", "/api/v1/cases/{case_id}/notices", "case_act", {"timer": "notify_acceptance", "sent_on": "TODAY"}),
+    ("POST", "/api/v1/cases/{case_id}/accused", "case_act", {"full_name": "Ông Lù Văn Pao"}),
+    ("DELETE", "/api/v1/cases/{case_id}/accused/{party_id}", "case_act", None),
     (
         "POST",
         "/api/v1/cases/{case_id}/dialogues",
@@ -251,6 +253,7 @@ async def _world(api: Api) -> World:
         ids["case_id"], ids["original_id"] = cases[0]["id"], cases[1]["id"]
         ids["other_id"] = ids["original_id"]
         ids["action"] = "accept"
+        ids["party_id"] = 0  # DELETE …/accused/{party_id}: each caller gets a letter of its own (below)
         r = await api.http.post(
             f"{V1}/cases/{ids['case_id']}/attachments", headers=desk, files={"file": ("don.pdf", PDF)}
         )
@@ -397,6 +400,14 @@ async def test_every_route_every_role_in_and_out_of_scope(api: Api) -> None:
                 spec = {**spec, "parent_id": province}
             for who in IDENTITIES:
                 h = {**headers[who]}
+                if template.endswith("/accused/{party_id}"):
+                    # Each caller removes the accused party of a fresh letter (one removed is gone for the next).
+                    desk = await api.headers("xa.tiepdan" if scope == "commune" else "tinh.tiepdan")
+                    accused = {"role": "accused", "full_name": "Ông Lù Văn Pao"}
+                    made = (await api.http.post(f"{V1}/cases", headers=desk, json=case_body(parties=[accused]))).json()
+                    ids["case_id"], ids["party_id"] = made["id"], made["parties"][0]["id"]
+                    path = template.format(**ids)
+                    h["If-Match"] = str(made["version"])
                 if path.startswith(f"{V1}/cases/{ids['case_id']}/") and method == "POST":
                     version = await api.session.scalar(sa.select(Case.version).where(Case.id == ids["case_id"]))
                     h["If-Match"] = str(version)

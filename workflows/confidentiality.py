@@ -16,16 +16,25 @@ def is_multi_person(signer_count: int) -> bool:
     return signer_count >= MULTI_PERSON_SIGNERS
 
 
-def is_protected(role: str, kind: str) -> bool:
+# On a case whose sender asked for identity protection, those it is brought against keep their names in clear.
+COUNTERPARTY_ROLES = frozenset({"accused", "respondent"})
+
+
+def is_protected(role: str, kind: str, identity_protected: bool = False) -> bool:
     """Whose identity is sealed and masked: every denouncer, and in a denunciation everyone but the
-    accused — representatives and relatives of denouncers are protected too."""
-    return role == "denouncer" or (kind == "denunciation" and role != "accused")
+    accused — representatives and relatives of denouncers are protected too. A case whose sender asked for
+    identity protection (`identity_protected`, whatever its kind: LTC art. 47 applied to a visitor who asked)
+    protects everyone but those it is brought against (the accused, the respondent)."""
+    if role == "denouncer" or (kind == "denunciation" and role != "accused"):
+        return True
+    return identity_protected and role not in COUNTERPARTY_ROLES
 
 
-def seals_free_text(kind: str) -> bool:
-    """A case with protected parties (every denunciation): its free text — reasons, notes, dialogue participants
-    and minutes, notice recipients — may name or point to the denouncer, so it is sealed like the identity."""
-    return kind == "denunciation"
+def seals_free_text(kind: str, identity_protected: bool = False) -> bool:
+    """A case with protected parties (every denunciation, and any case whose sender asked for identity
+    protection): its free text — title and content, reasons, notes, dialogue participants and minutes, notice
+    recipients — may name or point to the protected sender, so it is sealed like the identity."""
+    return kind == "denunciation" or identity_protected
 
 
 def holding_unit(status: str, receiving_unit_id: int, competent_unit_id: int) -> int:

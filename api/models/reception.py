@@ -191,6 +191,12 @@ class CaseFromEntry(Strict):
     complaint_round: Literal[1, 2] | None = None
     previous_case_id: Id64 | None = None
     decision_known_date: StrictDate | None = None
+    accused_officer_ids: list[Id32] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Officers the matter is brought against (accused parties linked to their accounts, as desk intake "
+        "names them): they do not find the case or this entry",
+    )
 
 
 class RefusalIn(Strict):

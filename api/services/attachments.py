@@ -364,8 +364,8 @@ def _new_key() -> str:
 
 
 def protected(case: Case) -> bool:
-    """A case whose files may point to a protected sender (a denunciation)."""
-    return confidentiality.seals_free_text(case.kind)
+    """A case whose files may point to a protected sender (a denunciation, or a sender who asked for protection)."""
+    return confidentiality.seals_free_text(case.kind, case.identity_protected)
 
 
 def neutral_name(row: Attachment) -> str:

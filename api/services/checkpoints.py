@@ -346,7 +346,12 @@ async def verify_checkpoints(
     return problems
 
 
-_CASE_COLUMNS = (Case.id, Case.event_count, Case.event_head, *(getattr(Case, f) for f in trail.STATE_CASE_FIELDS))
+_CASE_COLUMNS = (
+    Case.id,
+    Case.event_count,
+    Case.event_head,
+    *(getattr(Case, f) for f in trail.STATE_CASE_FIELDS + trail.STATE_FLAGS),
+)
 
 
 async def _check_cases(

@@ -190,7 +190,8 @@ def _parse_time(value: str | None, name: str) -> datetime | None:
 
 
 def _listed() -> Any:
-    return sa.and_(Case.channel.in_(LISTED_CHANNELS), Case.kind != "denunciation")
+    # Like a denunciation, a case whose sender asked for identity protection is not listed (issue 21, F2).
+    return sa.and_(Case.channel.in_(LISTED_CHANNELS), Case.kind != "denunciation", ~Case.identity_protected)
 
 
 async def list_requests(session: AsyncSession, params: dict[str, str], env: DeadlineEnv) -> list[dict[str, Any]]:

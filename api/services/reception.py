@@ -32,6 +32,7 @@ from api.models.reception import (
     SessionUpdate,
 )
 from api.models.unit import Unit
+from api.models.user import User
 from api.pagination import Keyset, by_date_and_id, decode_cursor, encode_cursor
 from api.services import audit
 from api.services.calendar import DeadlineEnv
@@ -369,6 +370,12 @@ def is_protected_entry(kind: str, identity_protection_requested: bool) -> bool:
     return confidentiality.seals_free_text(kind) or identity_protection_requested
 
 
+# The free text of a register line beside its persons, notes and content: what was done before, where the visitor
+# was guided or their letter transferred, and those documents' numbers. On a sealed line they are sealed with the
+# rest (issue 21, F8; lines sealed earlier: migration 0025) and masked for whoever may not see the identity.
+SEALED_REFERRALS = ("previously_handled_by", "guided_to", "guided_doc", "transferred_to", "transferred_doc")
+
+
 def _people(items: list[dict[str, Any]]) -> list[PersonOut]:
     return [PersonOut(**{k: p.get(k) for k in ("full_name", "address", "id_type", "id_number")}) for p in items]
 
@@ -378,18 +385,22 @@ def entry_out(entry: ReceptionEntry, *, reveal: bool, vault: Vault, case_code: s
     persons, representatives = entry.persons, entry.representatives
     notes, follow_up = entry.notes, entry.follow_up
     content = entry.content
+    referrals: dict[str, str | None] = {name: getattr(entry, name) for name in SEALED_REFERRALS}
     if entry.sealed is not None:
         if reveal:
             opened = vault.open(entry.sealed)
             persons, representatives = opened["persons"], opened["representatives"]
             notes, follow_up = opened["notes"], opened.get("follow_up")
             content = opened.get("content", entry.content)
+            # A line sealed before revision 0025 keeps these in its clear columns.
+            referrals = {name: opened.get(name, value) for name, value in referrals.items()}
         else:
             persons = [{"full_name": confidentiality.MASK} for _ in entry.persons]
             representatives = [{"full_name": confidentiality.MASK} for _ in entry.representatives]
             notes = confidentiality.MASK if entry.notes is not None else None
             follow_up = confidentiality.MASK if entry.follow_up is not None else None
             content = confidentiality.MASK
+            referrals = {name: None if value is None else confidentiality.MASK for name, value in referrals.items()}
     refusal = None
     if entry.refusal_ground is not None:
         ground = rules.REFUSAL_GROUNDS[entry.refusal_ground]
@@ -420,13 +431,13 @@ def entry_out(entry: ReceptionEntry, *, reveal: bool, vault: Vault, case_code: s
         sealed=entry.sealed is not None,
         kind=entry.kind,
         content=content,
-        previously_handled_by=entry.previously_handled_by,
+        previously_handled_by=referrals["previously_handled_by"],
         within_competence=entry.handling == Handling.within_competence,
         handling=entry.handling,
-        guided_to=entry.guided_to,
-        guided_doc=entry.guided_doc,
-        transferred_to=entry.transferred_to,
-        transferred_doc=entry.transferred_doc,
+        guided_to=referrals["guided_to"],
+        guided_doc=referrals["guided_doc"],
+        transferred_to=referrals["transferred_to"],
+        transferred_doc=referrals["transferred_doc"],
         follow_up=follow_up,
         notes=notes,
         visit=entry.visit,
@@ -469,7 +480,10 @@ def _check_group(data: EntryCreate) -> tuple[int, bool]:
 _PARTY_ROLE = {Kind.complaint: "complainant", Kind.denunciation: "denouncer"}
 
 
-def _case_request(data: EntryCreate, day: date, people: int) -> CaseCreate:
+def _case_request(data: EntryCreate, day: date, people: int, accused_names: dict[int, str]) -> CaseCreate:
+    """The case an entry opens: its visitors as parties, a request for identity protection carried to the case
+    (protected like a denunciation), and the officers named as accused linked to their accounts (`accused_names`:
+    their names by id, as desk intake names them)."""
     assert data.create_case is not None
     role = _PARTY_ROLE.get(data.kind, "petitioner")
     parties: list[dict[str, Any]] = []
@@ -478,6 +492,10 @@ def _case_request(data: EntryCreate, day: date, people: int) -> CaseCreate:
         parties.append(
             {"role": party_role, "full_name": person.full_name, "address": person.address, "id_number": number}
         )
+    for officer_id in data.create_case.accused_officer_ids:
+        # An id that names no officer is refused by intake (422 user_not_found), as at the desk.
+        name = accused_names.get(officer_id, f"#{officer_id}")
+        parties.append({"role": "accused", "full_name": name, "officer_id": officer_id})
     try:
         return CaseCreate(
             kind=data.kind,
@@ -492,6 +510,7 @@ def _case_request(data: EntryCreate, day: date, people: int) -> CaseCreate:
             decision_known_date=data.create_case.decision_known_date,
             complexity=data.create_case.complexity,
             signer_count=people,
+            identity_protection_requested=data.identity_protection_requested,
             parties=parties,
         )
     except ValidationError as exc:
@@ -579,9 +598,13 @@ async def add_entry(
         if case_code is None:
             raise DomainError(Code.case_not_found, details={"field": "case_id"})
     elif data.create_case is not None:
-        created = await intake_service.create(
-            session, principal, settings, _case_request(data, sess.day, people), today=today, env=env, commit=False
-        )
+        named = data.create_case.accused_officer_ids
+        accused_names: dict[int, str] = {}
+        if named:
+            rows = await session.execute(sa.select(User.id, User.full_name).where(User.id.in_(named)))
+            accused_names = {i: name for i, name in rows.tuples()}
+        request = _case_request(data, sess.day, people, accused_names)
+        created = await intake_service.create(session, principal, settings, request, today=today, env=env, commit=False)
         case_id, case_code, case_key = created.id, created.tracking_code, created.access_key
     year = sess.day.year
     serial = (await session.execute(_NEXT_SERIAL, {"unit_id": sess.unit_id, "year": year})).scalar_one()
@@ -629,6 +652,7 @@ async def add_entry(
                 "notes": data.notes,
                 "follow_up": data.follow_up,
                 "content": data.content,
+                **{name: getattr(data, name) for name in SEALED_REFERRALS},
             }
         )
         entry.persons = [{} for _ in persons]
@@ -636,6 +660,8 @@ async def add_entry(
         entry.notes = "" if data.notes is not None else None
         entry.follow_up = "" if data.follow_up is not None else None
         entry.content = ""
+        for name in SEALED_REFERRALS:  # where it was before and where it was sent may point to the visitor
+            setattr(entry, name, "" if getattr(data, name) is not None else None)
     session.add(entry)
     await session.flush()
     audit.record(
@@ -712,10 +738,10 @@ async def update_entry(
         raise DomainError(Code.validation_error, details={"field": "refusal_notice_number", "hint": "not a refusal"})
     if data.refusal_notice_date is not None and data.refusal_notice_date < entry.received_on:
         raise DomainError(Code.date_before_previous_step, details={"field": "refusal_notice_date"})
-    for name in ("guided_doc", "transferred_doc", "refusal_notice_number", "refusal_notice_date"):
+    for name in ("refusal_notice_number", "refusal_notice_date"):
         if name in changes:
             setattr(entry, name, changes[name])
-    free = {k: changes[k] for k in ("notes", "follow_up") if k in changes}
+    free = {k: changes[k] for k in ("notes", "follow_up", "guided_doc", "transferred_doc") if k in changes}
     if free and entry.sealed is not None:
         opened = vault.open(entry.sealed)
         opened.update(free)

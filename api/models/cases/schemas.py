@@ -117,6 +117,12 @@ class CaseCreate(Strict):
         "from receiving the decision (decision_known_date), resolution periods of art. 50–51; field civil_service",
     )
     repeat_of_case_id: Id64 | None = Field(default=None, description="A decided case this letter repeats")
+    identity_protection_requested: bool = Field(
+        default=False,
+        description="The sender asks for identity protection: the case is protected like a denunciation whatever its "
+        "kind (its parties but the accused and the respondent sealed and masked, its title, content and reasons "
+        "sealed)",
+    )
     parties: list[PartyIn] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")
@@ -133,6 +139,22 @@ class CaseCreate(Strict):
             raise ValueError("disciplinary applies to complaints only (LKN art. 46)")
         if self.disciplinary and self.field is not CaseField.civil_service:
             raise ValueError("a complaint against a disciplinary decision is in the field civil_service (LKN art. 46)")
+        return self
+
+
+class AccusedIn(Strict):
+    """An accused party named after intake (`POST /cases/{id}/accused`): an officer (their name is taken from their
+    account unless given), or a person by name."""
+
+    officer_id: Id32 | None = Field(default=None, description="The accused officer's user id")
+    full_name: str | None = Field(default=None, min_length=1, max_length=255)
+    address: str | None = Field(default=None, max_length=500)
+    reason: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _named(self) -> "AccusedIn":
+        if self.officer_id is None and not self.full_name:
+            raise ValueError("name the accused: officer_id or full_name")
         return self
 
 
@@ -316,6 +338,9 @@ class CaseOut(BaseModel):
     is_anonymous: bool
     multi_place_verification: bool
     disciplinary: bool
+    identity_protected: bool = Field(
+        default=False, description="The sender asked for identity protection: protected like a denunciation"
+    )
     level_skipping: bool
     repeat_of_case_id: int | None
     repeat_count: int

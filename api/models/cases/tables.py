@@ -45,6 +45,12 @@ class Case(SQLModel, table=True):
     signer_count: int = Field(sa_column=sa.Column(sa.Integer, nullable=False, server_default="1"))
     is_anonymous: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
     multi_place_verification: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
+    # The sender asked for identity protection (a register entry's `identity_protection_requested`, or desk
+    # intake's): the case is protected like a denunciation whatever its kind — its parties but the accused and the
+    # respondent sealed and masked, its free text sealed (workflows.confidentiality; issue 21, migration 0025).
+    identity_protected: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
     # A complaint against a disciplinary decision on an officer (LKN art. 46–51; issue 22, migration 0024).
     disciplinary: bool = Field(
         default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())

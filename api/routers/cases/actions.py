@@ -9,6 +9,7 @@ from api.clock import today
 from api.deps import Ctx
 from api.errors import Code, DomainError
 from api.models.cases.schemas import (
+    AccusedIn,
     ActionIn,
     CaseOut,
     CompetenceIn,
@@ -20,6 +21,7 @@ from api.models.cases.schemas import (
     UnlawfulResolutionIn,
 )
 from api.pagination import CursorQuery, LimitQuery, Page
+from api.services.cases import accused as accused_service
 from api.services.cases import actions as action_service
 from api.services.cases import dialogues as dialogue_service
 from api.services.cases import duplicates as duplicate_service
@@ -161,6 +163,69 @@ async def correct_competence(
         parse_if_match(if_match),
         data.competent_unit_id,
         data.reason,
+        today=today(),
+        env=ctx.env,
+        vault=vault_for(ctx.settings),
+    )
+    response.headers["ETag"] = f'"{out.version}"'
+    return out
+
+
+@router.post(
+    "/{case_id}/accused",
+    response_model=CaseOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Ghi nhận người bị tố cáo / bị khiếu nại sau khi tiếp nhận",
+    responses=errors.responses(403, 404, 409, 412, 422, 428),
+    description="The desk or head of the unit holding the case names an accused party: an officer (`officer_id`; "
+    "their name from their account unless `full_name` is given) or a person by `full_name`. An officer named no "
+    "longer finds the case or its register entry. The rules of intake hold (at most 3 officers; a head only where "
+    "the unit above settles it: 422 `accused_head_competence`); 409 `already_accused`. An `accused_added` event "
+    "(with `oversight_escalated` when the naming leaves no inspector to read the case), audited; needs If-Match.",
+)
+async def add_accused(
+    case_id: Id64,
+    data: AccusedIn,
+    response: Response,
+    ctx: Ctx,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> CaseOut:
+    out = await accused_service.add(
+        ctx.session,
+        ctx.officer,
+        case_id,
+        parse_if_match(if_match),
+        data,
+        today=today(),
+        env=ctx.env,
+        vault=vault_for(ctx.settings),
+    )
+    response.headers["ETag"] = f'"{out.version}"'
+    return out
+
+
+@router.delete(
+    "/{case_id}/accused/{party_id}",
+    response_model=CaseOut,
+    summary="Bỏ người bị tố cáo / bị khiếu nại đã ghi nhận",
+    responses=errors.responses(403, 404, 412, 428),
+    description="The desk or head of the unit holding the case removes an accused party (404 `party_not_found` for "
+    "any other party); an officer unlinked reads the case again if their role lets them. An `accused_removed` "
+    "event, audited; needs If-Match.",
+)
+async def remove_accused(
+    case_id: Id64,
+    party_id: Id64,
+    response: Response,
+    ctx: Ctx,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> CaseOut:
+    out = await accused_service.remove(
+        ctx.session,
+        ctx.officer,
+        case_id,
+        party_id,
+        parse_if_match(if_match),
         today=today(),
         env=ctx.env,
         vault=vault_for(ctx.settings),

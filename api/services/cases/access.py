@@ -16,14 +16,23 @@ from workflows import confidentiality
 from workflows.cases import Role, Transition
 
 
-def open_party_clause(kind_column: ColumnElement[str] | str) -> ColumnElement[bool]:
-    """SQL twin of `not confidentiality.is_protected(...)`, for matching parties across cases."""
+def open_party_clause(
+    kind_column: ColumnElement[str] | str, protected_column: ColumnElement[bool] | bool = False
+) -> ColumnElement[bool]:
+    """SQL twin of `not confidentiality.is_protected(...)`, for matching parties across cases: `kind_column` and
+    `protected_column` (the case's `identity_protected`) are columns, or one case's values."""
     kind_is_denunciation = (
         (kind_column == "denunciation")
         if not isinstance(kind_column, str)
         else sa.literal(kind_column == "denunciation")
     )
-    return sa.and_(CaseParty.role != "denouncer", sa.or_(CaseParty.role == "accused", ~kind_is_denunciation))
+    protected = sa.literal(protected_column) if isinstance(protected_column, bool) else protected_column
+    counterparty = CaseParty.role.in_(sorted(confidentiality.COUNTERPARTY_ROLES))
+    return sa.and_(
+        CaseParty.role != "denouncer",
+        sa.or_(CaseParty.role == "accused", ~kind_is_denunciation),
+        sa.or_(counterparty, ~protected),
+    )
 
 
 def subtree(unit_path: str) -> sa.Select[Any]:

@@ -154,6 +154,7 @@ async def _transfer(ctx: Ctx) -> None:
                 "is_anonymous",
                 "multi_place_verification",
                 "disciplinary",
+                "identity_protected",  # the sender's request for protection follows the matter
                 "repeat_of_case_id",
             )
         },

@@ -37,7 +37,8 @@ async def add_dialogue(
     )
     assert case.id is not None
     participants, minutes, sealed, digest = data.participants, data.minutes, None, None
-    if confidentiality.seals_free_text(case.kind):  # who took part and what was said may name the denouncer
+    # Who took part and what was said may name the denouncer (or a sender who asked for protection).
+    if confidentiality.seals_free_text(case.kind, case.identity_protected):
         plain = {"participants": participants, "minutes": minutes}
         sealed = vault.seal(plain)
         digest = trail.mac(json.dumps(plain, sort_keys=True, ensure_ascii=False))

@@ -14,6 +14,7 @@ from api.services import search
 from api.services.cases import access, sealed_text
 from api.services.cases.sealed_text import TextKeys
 from api.vault import Vault
+from workflows import confidentiality
 
 # pg_trgm's default similarity threshold, which its `%` operator (served by ixx_cases_content_trgm) applies.
 SIMILARITY_THRESHOLD = 0.3
@@ -58,7 +59,9 @@ def _shared_words(words: list[int]) -> sa.ColumnElement[float]:
 async def similar(
     session: AsyncSession, principal: Officer, case: Case, vault: Vault, keys: TextKeys, limit: int = 20
 ) -> list[DuplicateOut]:
-    if case.kind == "denunciation" and not access.sees_identity(principal, case):
+    if confidentiality.seals_free_text(case.kind, case.identity_protected) and not access.sees_identity(
+        principal, case
+    ):
         # Similar wording would link the denunciation to the denouncer's other letters: nothing for a caller
         # who may not know who denounced.
         return []
@@ -74,10 +77,14 @@ async def similar(
     )
     # Denouncers are left out on both sides: "same person" must not link a secret identity to a visible one.
     ids = sa.select(CaseParty.id_number_hash).where(
-        CaseParty.case_id == case.id, CaseParty.id_number_hash.is_not(None), access.open_party_clause(case.kind)
+        CaseParty.case_id == case.id,
+        CaseParty.id_number_hash.is_not(None),
+        access.open_party_clause(case.kind, case.identity_protected),
     )
     same_person = sa.exists().where(
-        CaseParty.case_id == Case.id, CaseParty.id_number_hash.in_(ids), access.open_party_clause(Case.kind)
+        CaseParty.case_id == Case.id,
+        CaseParty.id_number_hash.in_(ids),
+        access.open_party_clause(Case.kind, Case.identity_protected),
     )
     # Candidates come from indexes only, never a scan of every case: the same person (ID fingerprint), the
     # unit's latest UNIT_CANDIDATES letters, and letters with similar wording across every unit (the trigram
@@ -100,7 +107,10 @@ async def similar(
                 access.readable(principal),
                 Case.id.in_(sa.select(candidates.c[0])),
                 # …nor, from another case, to a denunciation whose denouncer the caller may not know.
-                sa.or_(Case.kind != "denunciation", access.sees_identity_clause(principal)),
+                sa.or_(
+                    sa.and_(Case.kind != "denunciation", ~Case.identity_protected),
+                    access.sees_identity_clause(principal),
+                ),
                 sa.or_(score > SIMILARITY_THRESHOLD, same_person),
                 # Pairs an officer has said are not the same matter are not suggested again.
                 ~sa.exists().where(

@@ -61,11 +61,11 @@ def _case_draft(**values: Any) -> SimpleNamespace:
     return SimpleNamespace(**{**_CASE_NONE, **values})
 
 
-def _party_draft(vault: Vault, kind: str, data: dict[str, Any]) -> CaseParty:
+def _party_draft(vault: Vault, kind: str, data: dict[str, Any], identity_protected: bool = False) -> CaseParty:
     """A party row as a plain draft (cheaper than the SQLModel) for the INSERT below: a protected identity is
     sealed and its clear columns left empty."""
     id_number = data.get("id_number")
-    protected = is_protected(data["role"], kind)
+    protected = is_protected(data["role"], kind, identity_protected)
     draft = SimpleNamespace(
         id=None,
         role=data["role"],
@@ -367,6 +367,7 @@ async def create(
             signer_count=data.signer_count,
             is_anonymous=data.is_anonymous,
             multi_place_verification=data.multi_place_verification,
+            identity_protected=data.identity_protection_requested,
             # LKN art. 46–51 (H7, issue 22): a second round keeps the first round's flag.
             disciplinary=data.disciplinary or (previous is not None and previous.disciplinary),
             level_skipping=level_skipping,
@@ -386,8 +387,9 @@ async def create(
     vault = vault_for(settings)
     # A denunciation's title and content go to disk sealed, with the keyed MACs of their words (sealed_text.py);
     # the draft keeps them in clear for the response to the officer who typed them.
-    text = sealed_text.seal(vault, keys, data.title, data.content) if sealed_text.seals(case.kind) else None
-    parties = [_party_draft(vault, case.kind, p) for p in clear]
+    protected = case.identity_protected
+    text = sealed_text.seal(vault, keys, data.title, data.content) if sealed_text.seals(case.kind, protected) else None
+    parties = [_party_draft(vault, case.kind, p, protected) for p in clear]
     roles: dict[str, int] = {}
     for p in data.parties:
         roles[p.role.value] = roles.get(p.role.value, 0) + 1
@@ -452,6 +454,7 @@ async def create(
         "signer_count": case.signer_count,
         "is_anonymous": case.is_anonymous,
         "multi_place_verification": case.multi_place_verification,
+        "identity_protected": case.identity_protected,
         "disciplinary": case.disciplinary,
         "level_skipping": level_skipping,
         "repeat_of_case_id": case.repeat_of_case_id,

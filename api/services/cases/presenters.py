@@ -86,12 +86,12 @@ def dialogue(d: CaseDialogue, reveal: bool, vault: Vault) -> DialogueOut:
 
 
 def protected_party_ids(case: Case, parties: Sequence[CaseParty]) -> list[int]:
-    return [p.id for p in parties if p.id is not None and is_protected(p.role, case.kind)]
+    return [p.id for p in parties if p.id is not None and is_protected(p.role, case.kind, case.identity_protected)]
 
 
-def party(p: CaseParty, kind: str, reveal: bool, vault: Vault) -> PartyOut:
+def party(p: CaseParty, kind: str, reveal: bool, vault: Vault, identity_protected: bool = False) -> PartyOut:
     assert p.id is not None
-    if is_protected(p.role, kind):
+    if is_protected(p.role, kind, identity_protected):
         if not reveal or p.sealed is None:
             return PartyOut(id=p.id, role=p.role, full_name=MASK, id_number=None, phone=None, address=None, masked=True)
         return PartyOut(id=p.id, role=p.role, **vault.open(p.sealed))
@@ -119,7 +119,7 @@ def case_out(
 ) -> CaseOut:
     """The full case as this officer may see it."""
     reveal = access.sees_identity(principal, case)
-    shown = [party(p, case.kind, reveal, vault) for p in parties]
+    shown = [party(p, case.kind, reveal, vault, case.identity_protected) for p in parties]
     timers = [TimerOut(**Timer.from_dict(t).view(env.cal, today)) for t in case.timers]
     fields = _fields(principal, case, shown, timers, handler_ids=handler_ids, repeat_count=repeat_count)
     # A denunciation's title and content are sealed at rest: opened for whoever may read the case.
@@ -142,7 +142,7 @@ def case_created(
     reveal = access.sees_identity(principal, case)
     shown = [
         PartyOut(id=p.id or 0, role=p.role, officer_id=p.officer_id, **{k: c.get(k) for k in IDENTITY_FIELDS})
-        if reveal or not is_protected(p.role, case.kind)
+        if reveal or not is_protected(p.role, case.kind, case.identity_protected)
         else PartyOut(id=p.id or 0, role=p.role, full_name=MASK, id_number=None, phone=None, address=None, masked=True)
         for p, c in zip(parties, clear_parties, strict=True)
     ]

@@ -155,7 +155,7 @@ def seal_free_text(
     case: Case, vault: Vault, reason: str | None, payload: dict[str, Any]
 ) -> tuple[str | None, dict[str, Any], str | None]:
     """An event's (reason, payload, sealed text): on a case with protected parties its free text is sealed."""
-    if not confidentiality.seals_free_text(case.kind):
+    if not confidentiality.seals_free_text(case.kind, case.identity_protected):
         return reason, payload, None
     return trail.seal_free_text(vault.seal, reason, payload)
 

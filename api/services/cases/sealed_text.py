@@ -107,8 +107,8 @@ def seal(vault: Vault, keys: TextKeys, title: str, content: str) -> Sealed:
     )
 
 
-def seals(kind: str) -> bool:
-    return seals_free_text(kind)
+def seals(kind: str, identity_protected: bool = False) -> bool:
+    return seals_free_text(kind, identity_protected)
 
 
 def opened(case: Any, vault: Vault) -> tuple[str, str]:

@@ -201,6 +201,9 @@ def verify(events: Sequence[CaseEvent], anchor: tuple[int, str | None] | None = 
 # (who may read the case) no longer matches.
 STATE_KEY = "state"
 STATE_CASE_FIELDS = ("kind", "status", "version", "outcome", "competent_unit_id", "receiving_unit_id")
+# Flags the digest covers only when set, so that the states recorded before they existed still match: a case's
+# identity protection (migration 0025) cleared behind the service no longer matches.
+STATE_FLAGS = ("identity_protected",)
 STATE_PARTY_FIELDS = ("role", "full_name", "id_number", "phone", "address", "sealed", "id_number_hash", "officer_id")
 
 
@@ -218,6 +221,7 @@ def state_digest(case: Any, parties: Iterable[Any], handlers: Iterable[int] = ()
         for p in parties
     )
     body = {f: _plain(getattr(case, f)) for f in STATE_CASE_FIELDS}
+    body.update({f: True for f in STATE_FLAGS if getattr(case, f, False)})
     body["parties"] = rows
     body["handlers"] = sorted(set(handlers))
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

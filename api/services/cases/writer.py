@@ -51,6 +51,7 @@ CASE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("signer_count", "int"),
     ("is_anonymous", "bool"),
     ("multi_place_verification", "bool"),
+    ("identity_protected", "bool"),
     ("disciplinary", "bool"),
     ("level_skipping", "bool"),
     ("repeat_of_case_id", "bigint"),
@@ -113,6 +114,7 @@ WITH v AS (
         text_words, received_at,
         receiving_unit_id, competent_unit_id, received_by_id, complaint_round, previous_case_id, decision_known_date,
         complexity, remote_area, remote_area_explicit, signer_count, is_anonymous, multi_place_verification,
+        identity_protected,
         disciplinary, level_skipping, repeat_of_case_id, status, version, remedies, extension_count, warnings, timers,
         next_due_date, next_alert_date, max_due_date, idempotency_key, idempotency_fingerprint, event_count,
         event_head, location, created_at, updated_at)
@@ -120,6 +122,7 @@ WITH v AS (
         CAST(text_words AS bigint[]), received_at,
         receiving_unit_id, competent_unit_id, received_by_id, complaint_round, previous_case_id, decision_known_date,
         complexity, remote_area, remote_area_explicit, signer_count, is_anonymous, multi_place_verification,
+        identity_protected,
         disciplinary, level_skipping, repeat_of_case_id, status, 1, '{{}}'::jsonb, 0, CAST(warnings AS jsonb),
         CAST(timers AS jsonb),
         next_due_date, next_alert_date, max_due_date, idempotency_key, idempotency_fingerprint, 1,

@@ -1,0 +1,151 @@
+"""Naming the accused after intake (issue 21, F5): a denunciation that came in through the register or the citizen
+channel names nobody's account, so the desk or head of the unit holding the case adds (or removes) an accused link
+later. An officer named does not find the case, nor its register entry, from that moment (access.readable); the
+rules of intake hold (at most a few officers, a head only where the unit above settles the case: LTC art. 13), and
+a case always keeps an overseer (`confidentiality.oversight`: an escalation the naming causes is on the step). Each
+change is a chained step under If-Match (the state digest covers the party rows and their links) and audited."""
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import Officer
+from api.errors import Code, DomainError, VersionStale
+from api.models.cases import CaseParty
+from api.models.cases.schemas import AccusedIn, CaseOut
+from api.models.unit import Unit
+from api.models.user import User
+from api.services import audit
+from api.services.calendar import DeadlineEnv
+from api.services.cases import access, intake, queries
+from api.vault import Vault
+
+ACCUSED = "accused"
+
+
+async def _locked(session: AsyncSession, principal: Officer, case_id: int, if_match: int) -> queries.Loaded:
+    """The case locked, at the version the caller saw (412 otherwise), for its holding unit's desk or head."""
+    loaded = await queries.load(session, principal, case_id, lock=True)
+    access.ensure_desk_or_head(principal, loaded.case)
+    if loaded.case.version != if_match:
+        raise VersionStale(loaded.case.version)
+    return loaded
+
+
+def _officers(parties: list[CaseParty]) -> list[int]:
+    return [p.officer_id for p in parties if p.officer_id is not None]
+
+
+async def _finish(
+    session: AsyncSession,
+    principal: Officer,
+    loaded: queries.Loaded,
+    *,
+    action: str,
+    party: CaseParty,
+    reason: str | None,
+    today: date,
+    env: DeadlineEnv,
+    vault: Vault,
+) -> CaseOut:
+    case = loaded.case
+    assert case.id is not None
+    oversight = await access.oversight_of(session, frozenset(_officers(loaded.parties)), access.holding_unit(case))
+    payload = {
+        "party_id": party.id,
+        "officer_id": party.officer_id,
+        **({"oversight_escalated": oversight.reason} if oversight.escalated else {}),
+    }
+    audit.record(session, actor_id=principal.id, entity="case", entity_id=case.id, action=action, payload=payload)
+    out = await queries.record_step(
+        session,
+        principal,
+        loaded,
+        action=action,
+        effective_date=today,
+        reason=reason,
+        payload=payload,
+        today=today,
+        env=env,
+        vault=vault,
+    )
+    return out.model_copy(update={"oversight_escalated": oversight.escalated, "oversight_reason": oversight.reason})
+
+
+async def add(
+    session: AsyncSession,
+    principal: Officer,
+    case_id: int,
+    if_match: int,
+    data: AccusedIn,
+    *,
+    today: date,
+    env: DeadlineEnv,
+    vault: Vault,
+) -> CaseOut:
+    """Name an accused party (an officer's account, or a person by name) on the case."""
+    loaded = await _locked(session, principal, case_id, if_match)
+    case = loaded.case
+    full_name = data.full_name
+    if data.officer_id is not None:
+        if data.officer_id in _officers(loaded.parties):
+            raise DomainError(Code.already_accused, details={"field": "officer_id", "officer_id": data.officer_id})
+        name = await session.scalar(sa.select(User.full_name).where(User.id == data.officer_id))
+        if name is None:
+            raise DomainError(Code.user_not_found, details={"field": "officer_id"})
+        competent_path = await session.scalar(sa.select(Unit.path).where(Unit.id == case.competent_unit_id))
+        assert competent_path is not None
+        await intake.check_accused_officers(session, [*_officers(loaded.parties), data.officer_id], competent_path)
+        full_name = full_name or name
+    assert full_name
+    party = CaseParty(
+        case_id=case.id, role=ACCUSED, full_name=full_name, address=data.address, officer_id=data.officer_id
+    )
+    session.add(party)
+    await session.flush()
+    loaded.parties.append(party)
+    return await _finish(
+        session,
+        principal,
+        loaded,
+        action="accused_added",
+        party=party,
+        reason=data.reason,
+        today=today,
+        env=env,
+        vault=vault,
+    )
+
+
+async def remove(
+    session: AsyncSession,
+    principal: Officer,
+    case_id: int,
+    party_id: int,
+    if_match: int,
+    *,
+    today: date,
+    env: DeadlineEnv,
+    vault: Vault,
+) -> CaseOut:
+    """Remove an accused party (and with it an officer's link: the officer reads the case again if their role lets
+    them). Only an accused party: the other parties are the letter's own."""
+    loaded = await _locked(session, principal, case_id, if_match)
+    party = next((p for p in loaded.parties if p.id == party_id and p.role == ACCUSED), None)
+    if party is None:
+        raise DomainError(Code.party_not_found, details={"field": "party_id"})
+    await session.delete(party)
+    await session.flush()
+    loaded.parties.remove(party)
+    return await _finish(
+        session,
+        principal,
+        loaded,
+        action="accused_removed",
+        party=party,
+        reason=None,
+        today=today,
+        env=env,
+        vault=vault,
+    )
