@@ -338,13 +338,22 @@ async def test_desk_intake_takes_a_protection_request_and_a_transfer_keeps_it(ap
 
 
 async def test_clearing_a_cases_protection_behind_the_service_is_found_by_the_chain(api: Api) -> None:
+    from api.services import checkpoints
+    from api.vault import vault_for
+    from tests.conftest import SETTINGS
+
     _, case = await _protected_visitor_case(api)
     r = await api.http.get(f"{V1}/cases/{case['id']}/events/verify", headers=await api.headers("xa.chutich"))
     assert r.json()["valid"] is True, r.text
+    report = await checkpoints.verify_all(api.session, vault=vault_for(SETTINGS))
+    assert not [p for p in report.problems if p.case_id == case["id"]]
     await api.session.execute(sa.text("UPDATE cases SET identity_protected = false WHERE id = :id"), {"id": case["id"]})
     api.session.expunge_all()
     r = await api.http.get(f"{V1}/cases/{case['id']}/events/verify", headers=await api.headers("xa.chutich"))
     assert r.json()["valid"] is False, r.text
+    # And by `python -m api verify-events`'s verification.
+    report = await checkpoints.verify_all(api.session, vault=vault_for(SETTINGS))
+    assert any(p.case_id == case["id"] for p in report.problems)
 
 
 # ---- where a protected line was guided or transferred, and what was done before, are sealed too (F8) ----
@@ -457,3 +466,15 @@ def test_revision_0025_seals_existing_lines_referrals_and_downgrade_restores_the
         assert vault.open(rows[0].sealed) == plain
     finally:
         pg_server.drop_database(name)
+
+
+def test_the_rule_for_a_sender_who_asked_for_protection() -> None:
+    from workflows.confidentiality import is_protected, seals_free_text
+
+    for role in ("complainant", "petitioner", "representative", "related"):
+        assert is_protected(role, "complaint", True) and is_protected(role, "feedback", True), role
+        assert not is_protected(role, "complaint") or role == "denouncer", role
+    # Those the matter is brought against keep their names; a denunciation is unchanged by the flag.
+    assert not is_protected("accused", "complaint", True) and not is_protected("respondent", "petition", True)
+    assert not is_protected("accused", "denunciation", True) and is_protected("related", "denunciation")
+    assert seals_free_text("complaint", True) and seals_free_text("denunciation") and not seals_free_text("petition")
