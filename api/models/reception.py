@@ -308,8 +308,9 @@ class EntryOut(BaseModel):
     group: bool
     identity_protection_requested: bool
     sealed: bool = Field(
-        description="Persons, representatives, notes, follow-up and content are kept secret (a denunciation, or a "
-        "visitor who asked for identity protection): masked for whoever may not see the identity"
+        description="Persons, representatives, notes, follow-up, content, what was done before, where it was guided "
+        "or transferred and those documents' numbers are kept secret (a denunciation, or a visitor who asked for "
+        "identity protection): masked for whoever may not see the identity"
     )
     kind: str
     content: str
