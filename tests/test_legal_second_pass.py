@@ -566,3 +566,92 @@ async def test_ltc_38_the_head_directly_above_records_an_unlawful_resolution_and
     assert escalated[0]["payload"]["to_unit_id"] == province
     row = await api.session.get(Case, case["id"])
     assert row is not None and row.escalated_to_unit_id == province
+
+
+# ---- Audit, second round: a notice meets one duty; complexity only while the period runs; 02/XLD eligibility;
+# a session with register entries took place ----
+
+
+def _duties(case: dict[str, Any], name: str) -> dict[str, dict[str, Any]]:
+    """The duties of one name, by the date of the decision that started each."""
+    return {t["start_date"]: t for t in case["timers"] if t["name"] == name}
+
+
+async def _suspended_twice(api: Api) -> dict[str, Any]:
+    """A complaint received Mon 20 Jul 2026, accepted Mon 27 Jul, suspended Mon 3 Aug (notice due Thu 6 Aug), resumed
+    Mon 10 Aug, suspended again Mon 17 Aug (notice due Thu 20 Aug)."""
+    case = await intake(api, received_at="2026-07-20")
+    case = await act(api, HEAD, case, "accept", effective_date="2026-07-27", decision_number="1/TB-TLKN")
+    case = await act(
+        api, HEAD, case, "suspend", effective_date="2026-08-03", reason="Chờ giám định", decision_number="2"
+    )
+    case = await act(api, HEAD, case, "resume", effective_date="2026-08-10", decision_number="3/QĐ")
+    case = await act(api, HEAD, case, "suspend", effective_date="2026-08-17", reason="Chờ lần 2", decision_number="4")
+    duties = _duties(case, "notify_suspension")
+    assert {d: t["due_date"] for d, t in duties.items()} == {"2026-08-03": "2026-08-06", "2026-08-17": "2026-08-20"}
+    return case
+
+
+async def test_decree_155_a_notice_meets_only_the_duty_of_the_decision_it_notifies(api: Api) -> None:
+    """Decree 155/2026/NĐ-CP: each suspension decision is sent within 3 working days, and every step is dated on or
+    after the step before it: the notice of 5 Aug meets the duty of the 3 Aug decision, never that of 17 Aug (a
+    notice is not sent before its decision)."""
+    case = await _suspended_twice(api)
+    case = await _notice(api, case, "notify_suspension", "2026-08-05")
+    duties = _duties(case, "notify_suspension")
+    assert (duties["2026-08-03"]["status"], duties["2026-08-03"]["completed_on"]) == ("met", "2026-08-05")
+    assert duties["2026-08-17"]["completed_on"] is None  # still owed
+    case = await _notice(api, case, "notify_suspension", "2026-08-19")
+    assert [t["status"] for t in _duties(case, "notify_suspension").values()] == ["met", "met"]
+
+    # Recorded in the reverse order: the 18 Aug notice (of the 17 Aug decision) first, then the real 5 Aug one.
+    other = await _suspended_twice(api)
+    other = await _notice(api, other, "notify_suspension", "2026-08-18")
+    duties = _duties(other, "notify_suspension")
+    assert duties["2026-08-17"]["completed_on"] == "2026-08-18" and duties["2026-08-03"]["completed_on"] is None
+    other = await _notice(api, other, "notify_suspension", "2026-08-05")
+    duties = _duties(other, "notify_suspension")
+    assert [(d["status"], d["completed_on"]) for d in duties.values()] == [("met", "2026-08-05"), ("met", "2026-08-18")]
+
+
+async def test_decree_155_a_late_notice_names_the_decision_it_notifies(api: Api) -> None:
+    """The first decision's notice went out late, on Tue 18 Aug: `decision_date` names the 3 Aug decision, whose duty
+    is met late; the 17 Aug decision's duty stays owed. A date no open duty started on is refused."""
+    case = await _suspended_twice(api)
+    headers = await api.headers(DESK)
+    url = f"{V1}/cases/{case['id']}/notices"
+    r = await api.http.post(url, headers=headers, json={"timer": "notify_suspension", "sent_on": "2026-08-18",
+                                                        "decision_date": "2026-08-03"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    duties = _duties(r.json(), "notify_suspension")
+    assert (duties["2026-08-03"]["status"], duties["2026-08-03"]["completed_on"]) == ("met_late", "2026-08-18")
+    assert duties["2026-08-17"]["completed_on"] is None
+    for decision_date in ("2026-08-03", "2026-08-10"):  # already met; no suspension that day
+        r = await api.http.post(url, headers=headers, json={"timer": "notify_suspension", "sent_on": "2026-08-19",
+                                                            "decision_date": decision_date})  # fmt: skip
+        assert r.status_code == 422 and r.json()["error"]["code"] == "no_such_notice", r.text
+        assert r.json()["error"]["details"]["open_decisions"] == ["2026-08-17"]
+    # A notice dated before the decision it names is refused as before.
+    r = await api.http.post(url, headers=headers, json={"timer": "notify_suspension", "sent_on": "2026-08-14",
+                                                        "decision_date": "2026-08-17"})  # fmt: skip
+    assert r.status_code == 422 and r.json()["error"]["details"]["previous_step_date"] == "2026-08-17"
+    r = await api.http.post(url, headers=headers, json={"timer": "notify_suspension", "sent_on": "2026-08-20",
+                                                        "decision_date": "2026-08-17"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert [t["status"] for t in _duties(r.json(), "notify_suspension").values()] == ["met_late", "met"]
+
+
+def test_decree_155_the_engine_picks_the_duty_of_the_decision_a_notice_follows() -> None:
+    """workflows.deadlines.notice_duty, pure: the latest open duty started on or before the notice, or the one
+    started on the decision date given."""
+    cal_start = [date(2026, 8, 3), date(2026, 8, 17)]
+    timers = [dl.Timer("notify_suspension", dl.Basis.working, 3, start, "Decree 155/2026") for start in cal_start]
+    assert dl.notice_duty(timers, "notify_suspension", date(2026, 8, 5)) == 0
+    assert dl.notice_duty(timers, "notify_suspension", date(2026, 8, 18)) == 1
+    assert dl.notice_duty(timers, "notify_suspension", date(2026, 8, 18), date(2026, 8, 3)) == 0
+    assert dl.notice_duty(timers, "notify_suspension", date(2026, 8, 18), date(2026, 8, 10)) is None
+    assert dl.notice_duty(timers, "notify_resumption", date(2026, 8, 18)) is None
+    # Dated before every open duty: the earliest, so that the step order refuses it by that decision's date.
+    assert dl.notice_duty(timers, "notify_suspension", date(2026, 8, 1)) == 0
+    met = dl.complete_one(timers, 1, date(2026, 8, 18))
+    assert [t.completed_on for t in met] == [None, date(2026, 8, 18)]

@@ -379,6 +379,26 @@ def pause(timers: list[Timer], on: date, names: frozenset[str] = SUSPENDED_TIMER
 def resume(timers: list[Timer], on: date, cal: WorkCalendar | None = None) -> list[Timer]:
     """Unpause: the days paused are counted in the timer's basis (working days for a working-day period)."""
 
+def complete_one(timers: list[Timer], index: int, on: date) -> list[Timer]:
+    """Mark the one open timer at `index` as done on `on` (a notice meets the duty of one decision only)."""
+    return [complete([t], None, on)[0] if i == index else t for i, t in enumerate(timers)]
+
+
+def notice_duty(timers: list[Timer], name: str, sent_on: date, decision_date: date | None = None) -> int | None:
+    """The index of the open duty a notice meets: the one for the decision it notifies (Decree 155/2026; every step on
+    or after the step before it). With `decision_date`, the open duty of that name started that day; otherwise the
+    latest open duty of that name started on or before `sent_on` (a notice is never dated before its decision). When
+    every open duty started after `sent_on`, the earliest, so that the step order refuses the notice by that
+    decision's date. None when no open duty matches."""
+    open_ = [(t.start_date, i) for i, t in enumerate(timers) if t.name == name and t.is_open()]
+    if decision_date is not None:
+        return next((i for start, i in open_ if start == decision_date), None)
+    if not open_:
+        return None
+    started = [(start, i) for start, i in open_ if start <= sent_on]
+    return max(started)[1] if started else min(open_)[1]
+
+
     def paused(t: Timer) -> int:
         assert t.paused_since is not None
         if t.basis is Basis.working and cal is not None:

@@ -281,6 +281,11 @@ class NoticeIn(Strict):
     )
     recipient_party_ids: list[Id64] = Field(
         default_factory=list,
+    decision_date: StrictDate | None = Field(
+        default=None,
+        description="The date of the decision this notice sends (the start of its duty): a notice meets that one "
+        "duty only. Default: the latest open duty of this name started on or before `sent_on`",
+    )
         max_length=50,
         description="The parties notified, by reference (a notice to a denouncer names no one in clear)",
     )

@@ -239,7 +239,10 @@ async def remove_accused(
     response_model=CaseOut,
     summary="Ghi nhận đã thông báo / gửi / công khai",
     responses=errors.responses(403, 404, 422),
-    description="Completes a notification timer (the notice itself goes out on paper or by post).",
+    description="Completes a notification timer (the notice itself goes out on paper or by post). A notice meets "
+    "exactly one duty: the one for the decision it sends, named by `decision_date` (that duty's start), or by default "
+    "the latest open duty of that name started on or before `sent_on` (Decree 155/2026: a case suspended twice owes "
+    "two notices). 422 `no_such_notice` (with `open_decisions` when `decision_date` matches no open duty).",
 )
 async def record_notice(
     case_id: Id64,
@@ -258,6 +261,7 @@ async def record_notice(
         env=ctx.env,
         vault=vault_for(ctx.settings),
     )
+        decision_date=data.decision_date,
 
 
 @router.post(

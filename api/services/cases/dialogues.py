@@ -86,19 +86,31 @@ async def record_notice(
     recipients: str | None,
     recipient_party_ids: list[int],
     *,
+    decision_date: date | None = None,
     today: date,
     env: DeadlineEnv,
     vault: Vault,
 ) -> CaseOut:
-    """A notification duty done (thông báo thụ lý, gửi quyết định / kết luận, công khai): its timer is met."""
+    """A notification duty done (thông báo thụ lý, gửi quyết định / kết luận, công khai): its timer is met. A notice
+    meets exactly one duty, the one for the decision it sends (`decision_date`, or by default the latest open duty
+    of the name started on or before `sent_on`): a case suspended twice owes two notices (Decree 155/2026)."""
     loaded = await queries.load(session, principal, case_id, lock=True)
     case = loaded.case
     access.ensure_desk_or_head(principal, case, Code.notice_forbidden)
     timers = domain.load_timers(case)
-    duty = next((t for t in timers if t.name == timer_name and t.is_open()), None)
-    if timer_name not in NOTICE_TIMERS or duty is None:
-        open_notices = sorted(t.name for t in timers if t.is_open() and t.name in NOTICE_TIMERS)
-        raise DomainError(Code.no_such_notice, details={"field": "timer", "open": open_notices})
+    index = dl.notice_duty(timers, timer_name, sent_on, decision_date) if timer_name in NOTICE_TIMERS else None
+    if index is None:
+        open_notices = sorted({t.name for t in timers if t.is_open() and t.name in NOTICE_TIMERS})
+        details: dict[str, object] = {
+            "field": "timer" if decision_date is None else "decision_date",
+            "open": open_notices,
+        }
+        if decision_date is not None:
+            details["open_decisions"] = sorted(
+                t.start_date.isoformat() for t in timers if t.name == timer_name and t.is_open()
+            )
+        raise DomainError(Code.no_such_notice, details=details)
+    duty = timers[index]
     unknown = sorted(set(recipient_party_ids) - {p.id for p in loaded.parties})
     if unknown:
         raise DomainError(Code.unknown_recipient, details={"field": "recipient_party_ids", "party_ids": unknown})
@@ -109,14 +121,19 @@ async def record_notice(
         field="sent_on",
         previous=duty.start_date,  # the notice follows the decision that created the duty, on its real date
     )
-    store_timers(case, dl.complete(timers, {timer_name}, sent_on), env)
+    store_timers(case, dl.complete_one(timers, index, sent_on), env)
     return await queries.record_step(
         session,
         principal,
         loaded,
         action="notice_sent",
         effective_date=sent_on,
-        payload={"timer": timer_name, "recipients": recipients, "recipient_party_ids": sorted(recipient_party_ids)},
+        payload={
+            "timer": timer_name,
+            "decision_date": duty.start_date.isoformat(),
+            "recipients": recipients,
+            "recipient_party_ids": sorted(recipient_party_ids),
+        },
         today=today,
         env=env,
         vault=vault,
