@@ -91,6 +91,7 @@ class Code(StrEnum):
     date_before_receipt = "date_before_receipt"
     date_before_previous_step = "date_before_previous_step"
     extension_after_deadline = "extension_after_deadline"
+    period_already_ended = "period_already_ended"
     date_before_suspension = "date_before_suspension"
     missing_field = "missing_field"
     invalid_reason_code = "invalid_reason_code"
@@ -251,6 +252,11 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.extension_after_deadline: (
         409,
         "Chỉ gia hạn khi thời hạn giải quyết còn đang chạy; hồ sơ đã quá hạn vẫn là quá hạn",
+    ),
+    C.period_already_ended: (
+        409,
+        "Thời hạn giải quyết đã hết: không thể xác định lại mức độ phức tạp để kéo dài thời hạn; hồ sơ quá hạn vẫn là "
+        "quá hạn",
     ),
     C.date_before_suspension: (422, "Ngày tiếp tục không được trước ngày tạm đình chỉ"),
     C.missing_field: (422, "Thiếu thông tin bắt buộc"),

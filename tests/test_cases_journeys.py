@@ -469,12 +469,13 @@ async def test_complexity_is_the_resolvers_decision_and_moves_the_complaint_peri
         effective_date="2026-11-04",
     )
     assert timer(plain, "resolution")["days"] == 30 and timer(plain, "resolution")["due_date"] == "2026-12-04"
-    # Raised later, with its reason: the same acceptance date, the longer period.
+    # Raised later, with its reason, on its real date while the period still ran (Tue 1 Dec): the same acceptance
+    # date, the longer period.
     h = {**(await api.headers("tinh.chutich")), "If-Match": str(plain["version"])}
     r = await api.http.post(
         f"{V1}/cases/{plain['id']}/complexity",
         headers=h,
-        json={"complexity": "complex", "reason": "Nhiều hộ, nhiều thửa đất"},
+        json={"complexity": "complex", "reason": "Nhiều hộ, nhiều thửa đất", "effective_date": "2026-12-01"},
     )
     assert r.status_code == 200, r.text
     raised = r.json()

@@ -655,3 +655,47 @@ def test_decree_155_the_engine_picks_the_duty_of_the_decision_a_notice_follows()
     assert dl.notice_duty(timers, "notify_suspension", date(2026, 8, 1)) == 0
     met = dl.complete_one(timers, 1, date(2026, 8, 18))
     assert [t.completed_on for t in met] == [None, date(2026, 8, 18)]
+
+
+@pytest.fixture
+def dec_6_2026(monkeypatch: pytest.MonkeyPatch) -> date:
+    """The service's legal date fixed at Sun 6 Dec 2026."""
+    day = date(2026, 12, 6)
+    monkeypatch.setattr(clock, "fixed_today", day)
+    return day
+
+
+async def test_lkn_28_complexity_is_raised_only_while_the_resolution_period_still_runs(
+    api: Api, dec_6_2026: date
+) -> None:
+    """LKN art. 28; LEGAL.md: an extension is decided while the period it extends still runs. A complaint accepted
+    Mon 2 Nov 2026 is due Wed 2 Dec (30 days). On Sun 6 Dec the head cannot raise complexity to turn the 30 days into
+    45 and clear the overdue: 409 naming the due date. Dated on its real day (2 Dec, the last day), the decision
+    stands and the period ends Thu 17 Dec."""
+    case = await intake(api, received_at="2026-10-28")
+    case = await act(api, HEAD, case, "accept", effective_date="2026-11-02", decision_number="1/TB-TLKN")
+    assert (timer(case, "resolution")["due_date"], timer(case, "resolution")["status"]) == ("2026-12-02", "overdue")
+
+    async def raise_(**body: Any) -> Any:
+        headers = {**await api.headers(HEAD), "If-Match": str(case["version"])}
+        payload = {"complexity": "complex", "reason": "Nhiều tình tiết", **body}
+        return await api.http.post(f"{V1}/cases/{case['id']}/complexity", headers=headers, json=payload)
+
+    for body in ({}, {"effective_date": "2026-12-03"}):  # today (6 Dec) by default, or the day after the due date
+        r = await raise_(**body)
+        assert r.status_code == 409, r.text
+        error = r.json()["error"]
+        assert error["code"] == "period_already_ended" and error["details"]["due_date"] == "2026-12-02"
+    r = await raise_(effective_date="2026-12-07")
+    assert r.status_code == 422 and r.json()["error"]["code"] == "date_in_future"
+    r = await raise_(effective_date="2026-10-30")  # before the acceptance
+    assert r.status_code == 422 and r.json()["error"]["details"]["previous_step_date"] == "2026-11-02"
+    got = (await api.http.get(f"{V1}/cases/{case['id']}", headers=await api.headers(HEAD))).json()
+    assert (got["complexity"], timer(got, "resolution")["status"]) == ("normal", "overdue")  # nothing changed
+
+    r = await raise_(effective_date="2026-12-02")
+    assert r.status_code == 200, r.text
+    assert (r.json()["complexity"], timer(r.json(), "resolution")["due_date"]) == ("complex", "2026-12-17")
+    events = (await api.http.get(f"{V1}/cases/{case['id']}/events", headers=await api.headers(HEAD))).json()["items"]
+    decided = [e for e in events if e["action"] == "complexity_decided"]
+    assert len(decided) == 1 and decided[0]["effective_date"] == "2026-12-02"

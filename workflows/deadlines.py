@@ -319,6 +319,18 @@ def recomplexed(timers: list[Timer], facts: CaseFacts, sets: tuple[RuleSet, ...]
     return out
 
 
+def period_ended(timers: list[Timer], name: str, on: date, cal: WorkCalendar) -> date | None:
+    """The due date of the open period `name` if it had already ended before `on` (LEGAL.md: an extension, and a
+    complexity decision that lengthens the period, is decided while the period still runs), else None. A suspended
+    period stopped running on its suspension: it ended only if it had ended before that."""
+    for t in timers:
+        if t.name == name and t.is_open():
+            due = t.due_date(cal)
+            if (t.paused_since or on) > due:
+                return due
+    return None
+
+
 def resolution_timers(facts: CaseFacts, decided_on: date, sets: tuple[RuleSet, ...] = RULE_SETS) -> list[Timer]:
     """Notification duties after the decision (complaints) or conclusion (denunciations)."""
     rules = rules_on(decided_on, sets)
@@ -367,18 +379,6 @@ def complete(timers: list[Timer], names: set[str] | None, on: date) -> list[Time
     ]
 
 
-SUSPENDED_TIMERS = frozenset({"resolution"})  # LTC art. 34, LKN art. 11a: only the resolution period stops
-
-
-def pause(timers: list[Timer], on: date, names: frozenset[str] = SUSPENDED_TIMERS) -> list[Timer]:
-    return [
-        replace(t, paused_since=on) if t.is_open() and t.paused_since is None and t.name in names else t for t in timers
-    ]
-
-
-def resume(timers: list[Timer], on: date, cal: WorkCalendar | None = None) -> list[Timer]:
-    """Unpause: the days paused are counted in the timer's basis (working days for a working-day period)."""
-
 def complete_one(timers: list[Timer], index: int, on: date) -> list[Timer]:
     """Mark the one open timer at `index` as done on `on` (a notice meets the duty of one decision only)."""
     return [complete([t], None, on)[0] if i == index else t for i, t in enumerate(timers)]
@@ -398,6 +398,18 @@ def notice_duty(timers: list[Timer], name: str, sent_on: date, decision_date: da
     started = [(start, i) for start, i in open_ if start <= sent_on]
     return max(started)[1] if started else min(open_)[1]
 
+
+SUSPENDED_TIMERS = frozenset({"resolution"})  # LTC art. 34, LKN art. 11a: only the resolution period stops
+
+
+def pause(timers: list[Timer], on: date, names: frozenset[str] = SUSPENDED_TIMERS) -> list[Timer]:
+    return [
+        replace(t, paused_since=on) if t.is_open() and t.paused_since is None and t.name in names else t for t in timers
+    ]
+
+
+def resume(timers: list[Timer], on: date, cal: WorkCalendar | None = None) -> list[Timer]:
+    """Unpause: the days paused are counted in the timer's basis (working days for a working-day period)."""
 
     def paused(t: Timer) -> int:
         assert t.paused_since is not None

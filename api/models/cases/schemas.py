@@ -251,6 +251,11 @@ class CaseFilters(BaseModel):
 class ComplexityIn(Strict):
     complexity: Complexity
     reason: str = Field(min_length=1, max_length=2000)
+    effective_date: StrictDate | None = Field(
+        default=None,
+        description="The decision's real date (default: today): not in the future, not before the acceptance, and "
+        "while the resolution period still runs (409 `period_already_ended`)",
+    )
 
 
 class UnlawfulResolutionIn(Strict):
@@ -276,16 +281,16 @@ class NoticeIn(Strict):
         json_schema_extra={"enum": _NOTICE_ENUM},
     )
     sent_on: StrictDate
-    recipients: str | None = Field(
-        default=None, max_length=500, description="Free text; sealed on a case with protected parties"
-    )
-    recipient_party_ids: list[Id64] = Field(
-        default_factory=list,
     decision_date: StrictDate | None = Field(
         default=None,
         description="The date of the decision this notice sends (the start of its duty): a notice meets that one "
         "duty only. Default: the latest open duty of this name started on or before `sent_on`",
     )
+    recipients: str | None = Field(
+        default=None, max_length=500, description="Free text; sealed on a case with protected parties"
+    )
+    recipient_party_ids: list[Id64] = Field(
+        default_factory=list,
         max_length=50,
         description="The parties notified, by reference (a notice to a denouncer names no one in clear)",
     )

@@ -87,7 +87,10 @@ async def _perform(
     summary="Xác định / nâng mức độ phức tạp (người giải quyết)",
     responses=errors.responses(403, 404, 409, 412, 422, 428),
     description="The head of the settling unit, while the case is being settled; a complaint's resolution "
-    "period follows (LKN art. 28, 37). Recorded as a `complexity_decided` event.",
+    "period follows (LKN art. 28, 37). The decision is dated `effective_date` (default today; not in the future, not "
+    "before the acceptance) and taken while the resolution period still runs: once it has ended, 409 "
+    "`period_already_ended` with its `due_date` (an overdue case stays overdue). Recorded as a `complexity_decided` "
+    "event on that date.",
 )
 async def decide_complexity(
     case_id: Id64,
@@ -103,6 +106,7 @@ async def decide_complexity(
         parse_if_match(if_match),
         data.complexity.value,
         data.reason,
+        effective_date=data.effective_date,
         today=today(),
         env=ctx.env,
         vault=vault_for(ctx.settings),
@@ -257,11 +261,11 @@ async def record_notice(
         data.sent_on,
         data.recipients,
         data.recipient_party_ids,
+        decision_date=data.decision_date,
         today=today(),
         env=ctx.env,
         vault=vault_for(ctx.settings),
     )
-        decision_date=data.decision_date,
 
 
 @router.post(

@@ -518,12 +518,15 @@ async def decide_complexity(
     complexity: str,
     reason: str,
     *,
+    effective_date: date | None = None,
     today: date,
     env: DeadlineEnv,
     vault: Vault,
 ) -> CaseOut:
     """The head of the unit settling the case sets or raises its complexity while it is being settled; a
-    complaint's resolution period follows (recorded as a `complexity_decided` event with the reason)."""
+    complaint's resolution period follows (recorded as a `complexity_decided` event with the reason). The decision
+    is dated on its real day (default today), not before the acceptance, and taken while the resolution period
+    still runs (LKN art. 28; LEGAL.md): raised after the period ended it would clear an overdue."""
     loaded = await _locked(session, principal, case_id, if_match)
     case = loaded.case
     if case.status not in (Status.accepted, Status.in_progress, Status.suspended):
@@ -533,15 +536,25 @@ async def decide_complexity(
     order = dl.COMPLEXITY_ORDER
     if order.index(complexity) < order.index(case.complexity):
         raise DomainError(Code.complexity_lowered, details={"field": "complexity", "current": case.complexity})
+    on = effective_date or today
+    domain.validate_effective_date(on, received_at=case.received_at, today=today, previous=case.accepted_on)
+    timers = domain.load_timers(case)
+    if case.kind == Kind.complaint:  # the decision lengthens the period only while it runs
+        ended = dl.period_ended(timers, "resolution", on, env.cal)
+        if ended is not None:
+            raise DomainError(
+                Code.period_already_ended,
+                details={"field": "effective_date", "effective_date": on.isoformat(), "due_date": ended.isoformat()},
+            )
     before = case.complexity
     case.complexity = complexity
-    store_timers(case, dl.recomplexed(domain.load_timers(case), domain.facts(case), env.rules), env)
+    store_timers(case, dl.recomplexed(timers, domain.facts(case), env.rules), env)
     return await queries.record_step(
         session,
         principal,
         loaded,
         action="complexity_decided",
-        effective_date=today,
+        effective_date=on,
         reason=reason,
         payload={"from": before, "to": complexity},
         today=today,
