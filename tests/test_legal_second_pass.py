@@ -339,10 +339,12 @@ async def test_ltcd_28_a_petition_refused_as_outside_competence_counts_outside_c
         api, "xa.chutich", ineligible, "reject", effective_date="2026-07-15", reason_code="ineligible", reason="Thiếu"
     )
     v = await _form_row(api, "xld", unit, "2026-07-01", "2026-07-31")
-    assert (v["received"], v["processed"], v["eligible_letters"]) == (4, 4, 4)
-    # Within competence: the accepted complaint and the petition refused as ineligible; never the two refused as
-    # outside competence, which are counted as guided (outside competence).
-    assert (v["competent"], v["competent_complaint"], v["competent_petition"]) == (2, 1, 1)
+    # Eligible (TT 05/2021): all but the petition refused as not eligible, which is neither eligible nor within
+    # competence (it is neither).
+    assert (v["received"], v["processed"], v["eligible_letters"]) == (4, 4, 3)
+    # Within competence: the accepted complaint only; never the two refused as outside competence, which are counted
+    # as guided (outside competence).
+    assert (v["competent"], v["competent_complaint"], v["competent_petition"]) == (1, 1, 0)
     assert (v["outside"], v["guided"], v["transferred"]) == (2, 2, 0)
     assert v["replies"] == 3  # the written answers: the three refusals
 
@@ -699,3 +701,39 @@ async def test_lkn_28_complexity_is_raised_only_while_the_resolution_period_stil
     events = (await api.http.get(f"{V1}/cases/{case['id']}/events", headers=await api.headers(HEAD))).json()["items"]
     decided = [e for e in events if e["action"] == "complexity_decided"]
     assert len(decided) == 1 and decided[0]["effective_date"] == "2026-12-02"
+
+
+async def test_tt_05_2021_a_letter_refused_as_not_eligible_is_neither_eligible_nor_within_competence_in_02_xld(
+    api: Api,
+) -> None:
+    """TT 05/2021/TT-TTCP; LTCD art. 28: 02/XLD columns 6–7 count the letters eligible for processing and 14–17 break
+    down those within competence. A petition refused as not eligible (no address, no signature) in August 2026 is
+    received and processed, but neither eligible nor within competence; a complaint refused as unsigned (LKN art.
+    11.5) and a denunciation refused for its form (LTC art. 29.1.a: no name, address or signature) neither."""
+    unit = await _commune(api)
+    petition = await intake(api, "xa.tiepdan", kind="petition", received_at="2026-08-03")
+    await act(api, "xa.chutich", petition, "reject", effective_date="2026-08-05", reason_code="ineligible",
+              reason="Đơn không ghi địa chỉ, không ký tên")  # fmt: skip
+    v = await _form_row(api, "xld", unit, "2026-08-01", "2026-08-31")
+    assert (v["received"], v["processed"]) == (1, 1)
+    assert (v["eligible_letters"], v["eligible_matters"], v["petition"]) == (0, 0, 0)
+    assert (v["competent"], v["competent_petition"], v["outside"]) == (0, 0, 0)
+    assert v["replies"] == 1  # the written refusal went out all the same
+
+    complaint = await intake(api, "xa.tiepdan", received_at="2026-08-04")
+    await act(api, "xa.chutich", complaint, "reject", effective_date="2026-08-06", reason_code="unsigned",
+              reason="Đơn không có chữ ký")  # fmt: skip
+    denunciation = await intake(
+        api,
+        "xa.tiepdan",
+        kind="denunciation",
+        received_at="2026-08-04",
+        parties=[{"role": "denouncer", "full_name": "Lò Văn Pha"}, {"role": "accused", "full_name": "Cán bộ X"}],
+    )
+    await act(api, "xa.chutich", denunciation, "reject", effective_date="2026-08-06", reason_code="form_not_met",
+              reason="Đơn tố cáo không ghi địa chỉ, không ký")  # fmt: skip
+    accepted = await intake(api, "xa.tiepdan", received_at="2026-08-05")
+    await act(api, "xa.chutich", accepted, "accept", effective_date="2026-08-07", decision_number="9/TB-TLKN")
+    v = await _form_row(api, "xld", unit, "2026-08-01", "2026-08-31")
+    assert (v["received"], v["processed"], v["eligible_letters"], v["complaint"], v["denunciation"]) == (4, 4, 1, 1, 0)
+    assert (v["competent"], v["competent_complaint"], v["competent_denunciation"]) == (1, 1, 0)

@@ -170,6 +170,13 @@ PETITION_REFUSALS = {
 }
 
 
+# Refusals because the letter is not eligible for processing (TT 05/2021/TT-TTCP: no date, name, address or
+# signature, or not in the form the law requires): such a letter is neither eligible nor within competence in 02/XLD
+# (columns 6–7 and 14–17), whatever its kind. Every other refusal is of an eligible letter, within competence unless
+# refused as outside it.
+INELIGIBLE_REFUSALS = frozenset({"ineligible", "unsigned", "form_not_met"})
+
+
 def refusals_for(kind: Kind) -> dict[str, Refusal]:
     """The grounds on which a letter of this kind may be refused (reject)."""
     if kind is Kind.complaint:

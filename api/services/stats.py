@@ -20,7 +20,7 @@ from api.pagination import by_date_and_id
 from api.services import audit
 from api.services.cases import access, queries
 from workflows import forms, periods
-from workflows.cases import Role
+from workflows.cases import INELIGIBLE_REFUSALS, Role
 
 LEVEL_ORDER = {"province": 0, "inspectorate": 1, "agency": 2, "district": 3, "commune": 4}
 
@@ -112,7 +112,13 @@ _TCD_SESSIONS = """
     GROUP BY unit_id
 """
 
-_ELIGIBLE = "processed_on <= :end AND processed_as IN ('accept', 'guide', 'transfer', 'reject')"
+# Processed with an answer (a stored letter, lưu đơn, is not eligible). A letter refused as not eligible for
+# processing (TT 05/2021/TT-TTCP: workflows.cases.INELIGIBLE_REFUSALS) was processed and answered in writing, but is
+# neither eligible (02/XLD columns 6–7 and the breakdowns of them) nor within competence (14–17): it is neither.
+_ANSWERED = "processed_on <= :end AND processed_as IN ('accept', 'guide', 'transfer', 'reject')"
+_INELIGIBLE_CODES = ", ".join(f"'{code}'" for code in sorted(INELIGIBLE_REFUSALS))
+_INELIGIBLE_REFUSAL = f"(processed_as = 'reject' AND reason_code IN ({_INELIGIBLE_CODES}))"
+_ELIGIBLE = f"{_ANSWERED} AND {_INELIGIBLE_REFUSAL} IS NOT TRUE"
 # Within competence: accepted, or refused on a ground other than competence. A letter refused as outside the unit's
 # competence (LTCD art. 28; LTC art. 29.1.c) was answered by telling the citizen where to go: outside competence,
 # counted with the guided letters, never within competence.
@@ -148,7 +154,8 @@ def _xld_sql() -> str:
         _count(e + f" AND {_COMPETENT} AND kind IN ('petition', 'feedback')") + " AS competent_petition",
         _count(e + f" AND {_GUIDED}") + " AS " + "guided",
         _count(e + " AND processed_as = 'transfer'") + " AS " + "transferred",
-        _count(e + " AND processed_as IN ('guide', 'reject')") + " AS " + "replies",
+        # Written answers (column 22): every guidance and refusal, a refusal as not eligible included.
+        _count(_ANSWERED + " AND processed_as IN ('guide', 'reject')") + " AS " + "replies",
         *(_count(e + " AND field = '" + k + "'") + " AS field_" + k for k, _ in forms.FIELD_COLUMNS),
     ]
     return f"""
