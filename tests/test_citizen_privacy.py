@@ -19,8 +19,9 @@ from fastapi import FastAPI
 from PIL import Image
 
 from api import clock
-from api.models.cases import Case
+from api.models.cases import Case, CaseEvent
 from api.ratelimit import PublicLimits, TrustedProxies, forwarded_client
+from api.vault import vault_for
 from tests.conftest import SETTINGS, Api, Live
 from tests.helpers import V1, VALID_ID, act
 
@@ -594,3 +595,243 @@ async def test_serve_gives_uvicorn_the_trusted_proxies(live: Live) -> None:
     assert line is not None, done.stderr[-2000:]
     passed = json.loads(line.removeprefix("UVICORN "))
     assert passed["forwarded_allow_ips"] == "10.1.2.3,192.168.0.0/16" and passed["proxy_headers"] is True
+
+
+# ---- 5. the outside audit (issue 21): originals' reads audited, comments and positions sealed, replays bound ----
+
+
+async def _identity_reads(api: Api, case_id: int) -> list[dict[str, Any]]:
+    rows = await api.session.scalars(
+        sa.select(CaseEvent.payload)
+        .where(CaseEvent.case_id == case_id, CaseEvent.action == "identity_viewed")
+        .order_by(CaseEvent.seq)
+    )
+    return [dict(p) for p in rows.all()]
+
+
+async def _refuse_identity_reads(api: Api) -> None:
+    """A trigger (in the test's transaction) that makes every `identity_viewed` event fail to be written."""
+    await api.session.execute(sa.text("SET LOCAL ROLE NONE"))
+    await api.session.execute(
+        sa.text("""
+        CREATE FUNCTION pg_temp.refuse_identity_read() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.action = 'identity_viewed' THEN RAISE EXCEPTION 'no room for the event'; END IF;
+            RETURN NEW;
+        END $$
+    """)
+    )
+    await api.session.execute(
+        sa.text(
+            "CREATE TRIGGER refuse_identity_read BEFORE INSERT ON case_events "
+            "FOR EACH ROW EXECUTE FUNCTION pg_temp.refuse_identity_read()"
+        )
+    )
+    await api.session.execute(sa.text(f"SET LOCAL ROLE {SETTINGS.db_app_role}"))
+
+
+async def test_opening_an_attachments_original_is_an_identity_read_committed_with_it(api: Api) -> None:
+    """F1: the head listing a denunciation's attachments (the originals' names and SHA-256) and downloading an
+    original (its bytes) reads protected data: each is an `identity_viewed` event of the case's chain, written in
+    the same commit as the read; if the event cannot be written, neither the name nor the bytes are returned.
+    Those who get the stripped copy read nothing protected: no event."""
+    photo = gps_jpeg()
+    name = "Giang-Seo-Phu-CCCD-015187006262.jpg"
+    case, uploaded = await _denunciation_with_photo(api, name, photo)
+    assert case.id is not None
+    head = await api.headers("xa.chutich")
+    before = await _identity_reads(api, case.id)
+
+    listed = await api.http.get(f"{V1}/cases/{case.id}/attachments", headers=head)
+    assert listed.status_code == 200 and listed.json()[0]["filename"] == name
+    after_list = await _identity_reads(api, case.id)
+    assert after_list[len(before) :] == [{"attachment_ids": [uploaded["id"]]}]
+
+    got = await api.http.get(f"{V1}/cases/{case.id}/attachments/{uploaded['id']}", headers=head)
+    assert got.status_code == 200 and got.content == photo and got.headers["x-attachment-form"] == "original"
+    after_download = await _identity_reads(api, case.id)
+    assert after_download[len(after_list) :] == [{"attachment_file_ids": [uploaded["id"]]}]
+
+    # The assigned verifier and the inspector get the copy: nothing protected is read, nothing recorded.
+    for who in ("xa.xacminh", "thanhtra"):
+        h = await api.headers(who)
+        assert (await api.http.get(f"{V1}/cases/{case.id}/attachments", headers=h)).json()[0]["form"] == "copy"
+        copy = await api.http.get(f"{V1}/cases/{case.id}/attachments/{uploaded['id']}", headers=h)
+        assert copy.status_code == 200 and copy.headers["x-attachment-form"] == "copy"
+    assert await _identity_reads(api, case.id) == after_download
+    verify = (await api.http.get(f"{V1}/cases/{case.id}/events/verify", headers=head)).json()
+    assert verify["valid"] is True, verify
+
+    # The event cannot be written: neither the original's name, its SHA-256, nor its bytes leave the service.
+    for url in (f"{V1}/cases/{case.id}/attachments", f"{V1}/cases/{case.id}/attachments/{uploaded['id']}"):
+        await _refuse_identity_reads(api)
+        r = await api.http.get(url, headers=head)
+        assert r.status_code >= 500, r.text
+        assert "Giang-Seo-Phu" not in r.text and hashlib.sha256(photo).hexdigest() not in r.text
+        assert photo[:200] not in r.content and "giang" not in r.headers.get("content-disposition", "").lower()
+        await api.session.rollback()  # the failed request's savepoint, trigger and all
+        api.session.expunge_all()
+        assert await _identity_reads(api, case.id) == after_download
+
+
+async def _settled_denunciation(api: Api, **overrides: Any) -> tuple[Case, dict[str, Any]]:
+    made = (await api.http.post(PUBLIC, json=denunciation(**overrides))).json()
+    case = await api.session.scalar(sa.select(Case).where(Case.tracking_code == made["tracking_code"]))
+    assert case is not None
+    view = (await api.http.get(f"{V1}/cases/{case.id}", headers=await api.headers("xa.chutich"))).json()
+    view = await act(api, "xa.chutich", view, "accept", decision_number="3/QĐ-TLTC")
+    view = await act(api, "xa.chutich", view, "assign", handler_ids=[(await api.user("xa.xacminh")).id])
+    await act(api, "xa.chutich", view, "resolve", outcome="false", decision_number="4/KL", reason="Không đúng")
+    return case, made
+
+
+async def test_a_rating_comment_is_sealed_at_rest(api: Api) -> None:
+    """F6: a denouncer's comment on the rating (which may name them) is never in clear in any table; it opens
+    under the identity keys. Every comment is sealed (a feedback's too)."""
+    case, made = await _settled_denunciation(api)
+    comment = "Tôi là Hầu Thị Dua, CCCD 015199001212, không đồng ý với kết luận"
+    rated = await api.http.post(
+        f"{PUBLIC}/{made['tracking_code']}/rating",
+        headers={"X-Access-Key": made["access_key"]},
+        json={"score": 1, "comment": comment},
+    )
+    assert rated.status_code == 204, rated.text
+    for needle in ("Hầu Thị Dua", "015199001212", "không đồng ý với kết luận"):
+        assert await tables_holding(api, needle) == [], needle
+    stored = await api.session.scalar(sa.text("SELECT comment FROM case_ratings WHERE case_id = :c"), {"c": case.id})
+    assert vault_for(SETTINGS).open(stored) == {"comment": comment}
+    # The citizen still sees their score.
+    seen = await api.http.get(f"{PUBLIC}/{made['tracking_code']}", headers={"X-Access-Key": made["access_key"]})
+    assert seen.json()["rating"] == 1
+
+    fb = (await api.http.post(PUBLIC, json=feedback())).json()
+    await _settle(api, fb["tracking_code"])
+    r = await api.http.post(
+        f"{PUBLIC}/{fb['tracking_code']}/rating",
+        headers={"X-Access-Key": fb["access_key"]},
+        json={"score": 4, "comment": "Đèn đã sáng, cảm ơn Mùa A Chứ"},
+    )
+    assert r.status_code == 204, r.text
+    assert await tables_holding(api, "Mùa A Chứ") == []
+
+
+async def test_the_exact_position_of_a_citizens_letter_is_sealed(api: Api) -> None:
+    """F7: the phone's exact position sent with a denunciation is sealed with the case's data, nothing of it in
+    clear (not even a coarse one); a complaint, petition or feedback keeps only a coarse one (0.01°) in clear,
+    its exact one sealed. Through Open311 too."""
+    exact = {"commune_code": "04465", "lat": 22.4856123, "long": 103.9707123}
+    den = (await api.http.post(PUBLIC, json=denunciation(location=exact))).json()
+    complaint = denunciation(kind="complaint", field="land", location=exact, content="Khiếu nại thu hồi đất.")
+    com = (await api.http.post(PUBLIC, json=complaint)).json()
+    vault = vault_for(SETTINGS)
+    for needle in ("22.4856", "103.9707", "22.486", "103.971"):
+        assert await tables_holding(api, needle) == [], needle
+    loc = await api.session.scalar(sa.select(Case.location).where(Case.tracking_code == den["tracking_code"]))
+    assert loc is not None and set(loc) == {"commune_code", "sealed"} and loc["commune_code"] == "04465"
+    assert vault.open(loc["sealed"]) == {"lat": 22.4856123, "long": 103.9707123}
+    loc = await api.session.scalar(sa.select(Case.location).where(Case.tracking_code == com["tracking_code"]))
+    assert loc is not None and (loc["lat"], loc["long"]) == (22.49, 103.97)
+    assert vault.open(loc["sealed"]) == {"lat": 22.4856123, "long": 103.9707123}
+
+    key = (
+        await api.http.post(f"{V1}/open311/api-keys", headers=await api.headers("admin"), json={"name": "app"})
+    ).json()["api_key"]
+    form = {
+        "api_key": key,
+        "service_code": "denunciation.corruption",
+        "lat": "22.3364171",
+        "long": "104.1446891",
+        "address_id": "04465",
+        "description": "Tố cáo",
+        "first_name": "Giàng A",
+        "last_name": "Dìn",
+        "attribute[id_number]": VALID_ID,
+        "attribute[consent]": "yes",
+    }
+    made = await api.http.post(f"{O311}/requests.json", data=form)
+    assert made.status_code == 201, made.text
+    for needle in ("22.3364", "104.1446", "22.34", "104.14"):
+        assert await tables_holding(api, needle) == [], needle
+
+
+def test_revision_0026_seals_comments_and_positions_written_in_clear_and_downgrade_opens_them(
+    pg_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """F6/F7 for rows written before the fix (the application role may not update a rating): revision 0026 seals
+    them with the application's keys; a downgrade opens them again."""
+    from alembic import command
+    from tests.test_migrations import _config, _sql, _unit_and_desk_officer
+
+    monkeypatch.setenv("IDENTITY_KEYS", SETTINGS.identity_keys or "")
+    name = pg_server.create_database("tiepdan_citizen_seal")
+    url = pg_server.url(name)
+
+    def sql(statement: str) -> list[Any]:
+        return _sql(url, statement)
+
+    exact = {"commune_code": "04465", "lat": 22.4856123, "long": 103.9707123}
+    try:
+        config = _config(url)
+        command.upgrade(config, "0025")
+        _unit_and_desk_officer(sql)
+        sql(
+            "INSERT INTO cases (tracking_code, access_key_hash, kind, field, channel, title, content, received_at, "
+            "receiving_unit_id, competent_unit_id, received_by_id, status, location) VALUES "
+            "('T1', 'h1', 'denunciation', 'other', 'online', 't', 'c', '2026-11-02', 1, 1, 1, 'resolved', "
+            """'{"commune_code": "04465", "lat": 22.4856123, "long": 103.9707123}'), """
+            "('T2', 'h2', 'feedback', 'other', 'online', 't', 'c', '2026-11-02', 1, 1, 1, 'resolved', "
+            """'{"commune_code": "04465", "lat": 22.4856123, "long": 103.9707123}')"""
+        )
+        sql(
+            "INSERT INTO case_ratings (case_id, score, comment, rated_on) "
+            "SELECT id, 1, 'Tôi là Hầu Thị Dua', '2026-11-20' FROM cases WHERE tracking_code = 'T1'"
+        )
+        command.upgrade(config, "0026")
+        vault = vault_for(SETTINGS)
+        (comment,) = sql("SELECT comment FROM case_ratings")[0]
+        assert "Dua" not in comment and vault.open(comment) == {"comment": "Tôi là Hầu Thị Dua"}
+        locations = dict(sql("SELECT kind, location FROM cases"))  # type: ignore[arg-type]
+        den, fb = locations["denunciation"], locations["feedback"]
+        assert set(den) == {"commune_code", "sealed"} and vault.open(den["sealed"]) == {
+            "lat": 22.4856123,
+            "long": 103.9707123,
+        }
+        assert (fb["lat"], fb["long"]) == (22.49, 103.97) and vault.open(fb["sealed"])["lat"] == 22.4856123
+        assert "22.4856" not in str(sql("SELECT c::text FROM cases c"))
+        command.downgrade(config, "0025")
+        assert sql("SELECT comment FROM case_ratings")[0][0] == "Tôi là Hầu Thị Dua"
+        assert [r[0] for r in sql("SELECT location FROM cases")] == [exact, exact]
+    finally:
+        pg_server.drop_database(name)
+
+
+async def test_a_public_replay_with_another_contact_gets_no_access_key(api: Api) -> None:
+    """F4: the same Idempotency-Key and device with the same letter but another person's contact does not hand
+    back the first submitter's tracking code and access key (422 idempotency_key_reused); the same contact
+    (typed with other spacing or case) still replays. The binding is a keyed MAC, erased with the fingerprint."""
+    headers = {"Idempotency-Key": "abc12345", "X-Device-Id": "dev-victim-0001"}
+    body = denunciation(contact={"full_name": "Người Thật", "id_number": "015190004321", "phone": "0911000111"})
+    first = await api.http.post(PUBLIC, json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    made = first.json()
+    attacker = {**body, "contact": {"full_name": "Kẻ Tấn Công", "id_number": "015190009999"}}
+    r = await api.http.post(PUBLIC, json=attacker, headers=headers)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "idempotency_key_reused", r.text
+    assert made["tracking_code"] not in r.text and made["access_key"] not in r.text
+    # The real sender's retry, the name typed with other spacing and case: the first answer again.
+    retried = {**body, "contact": {**body["contact"], "full_name": "  người   THẬT "}}
+    again = await api.http.post(PUBLIC, json=retried, headers=headers)
+    assert again.status_code == 201, again.text
+    assert (again.json()["tracking_code"], again.json()["access_key"]) == (made["tracking_code"], made["access_key"])
+    # An anonymous letter retried anonymously still replays.
+    anon_headers = {"Idempotency-Key": "anon-key-0001", "X-Device-Id": "dev-anon-0001"}
+    one = await api.http.post(PUBLIC, json=feedback(), headers=anon_headers)
+    two = await api.http.post(PUBLIC, json=feedback(), headers=anon_headers)
+    assert one.status_code == two.status_code == 201 and one.json() == two.json()
+    # The stored binding names nobody without the key: no plain hash of the contact is in the database.
+    stored = await api.session.scalar(
+        sa.select(Case.idempotency_fingerprint).where(Case.tracking_code == made["tracking_code"])
+    )
+    assert stored is not None
+    for plain in ("Người Thật", "người thật", "015190004321", "0911000111"):
+        assert hashlib.sha256(plain.encode()).hexdigest()[:32] not in stored

@@ -1,7 +1,9 @@
 """Attachments of a case, for officers: list, upload, download (`/cases/{id}/attachments`). A denunciation's
 originals (handwriting, photos, with their names and SHA-256) go only to those who may see the denouncer; the
 other readers of the case get the copy stripped of metadata, under a neutral name, or nothing where no copy
-could be made."""
+could be made. Reading an original of such a case (its name and SHA-256 in the list, its bytes in a download) is
+a read of protected data: an `identity_viewed` event of the case's chain, committed together with the read — the
+answer is built first, the event written last, and if it cannot be written nothing is returned."""
 
 from typing import Annotated
 from urllib.parse import quote
@@ -17,6 +19,7 @@ from api.models.public import AttachmentOut
 from api.services import attachments as service
 from api.services import audit
 from api.services.cases import access
+from api.services.cases import queries as query_service
 from api.types import Id64
 from workflows.cases import Role
 
@@ -50,8 +53,18 @@ async def list_attachments(
     request: Request, case: ReadableCase, session: SessionDep, principal: CurrentOfficer
 ) -> list[AttachmentOut]:
     assert case.id is not None
-    original = sees_originals(principal, case)
-    return await service.listed(session, request.app.state.storage, case.id, original=original)
+    storage = request.app.state.storage
+    rows = await service.rows(session, case.id)
+    if not service.protected(case):
+        return [service.out(r, storage, original=True) for r in rows]
+    # The originals' names and SHA-256 for those who may see the sender, recorded with the read (open_sealed).
+    return await query_service.open_sealed(
+        session,
+        principal,
+        case,
+        {"attachment_ids": [r.id for r in rows if r.id is not None]},
+        lambda reveal: [service.out(r, storage, original=reveal) for r in rows],
+    )
 
 
 @router.post(
@@ -107,17 +120,7 @@ async def download(
     else:
         raise DomainError(Code.attachment_original_only)
     ascii_name = shown.filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
-
-    audit.record(
-        session,
-        actor_id=principal.id,
-        entity="attachment",
-        entity_id=row.id,
-        action="download",
-        payload={"form": shown.form},
-    )
-    await session.commit()
-    return Response(
+    answer = Response(
         data,
         media_type=row.content_type,
         headers={
@@ -126,3 +129,20 @@ async def download(
             "X-Attachment-Form": shown.form,
         },
     )
+    audit.record(
+        session,
+        actor_id=principal.id,
+        entity="attachment",
+        entity_id=row.id,
+        action="download",
+        payload={"form": shown.form},
+    )
+    if original and service.protected(case):
+        # A protected sender's original (bytes, name, SHA-256): the answer is built, then the identity read is
+        # chained and committed with the audit row; if that fails, nothing is returned.
+        assert row.id is not None
+        return await query_service.open_sealed(
+            session, principal, case, {"attachment_file_ids": [row.id]}, lambda _reveal: answer
+        )
+    await session.commit()
+    return answer

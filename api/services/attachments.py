@@ -398,11 +398,9 @@ def out(row: Attachment, storage: SealedStorage, *, original: bool) -> Attachmen
     )
 
 
-async def listed(session: AsyncSession, storage: SealedStorage, case_id: int, *, original: bool) -> list[AttachmentOut]:
-    rows = (
-        await session.scalars(sa.select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id))
-    ).all()
-    return [out(r, storage, original=original) for r in rows]
+async def rows(session: AsyncSession, case_id: int) -> list[Attachment]:
+    found = await session.scalars(sa.select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id))
+    return list(found.all())
 
 
 async def one(session: AsyncSession, case_id: int, attachment_id: int) -> Attachment:
