@@ -23,6 +23,7 @@ from api.services import attachments
 from api.services import calendar as calendar_service
 from api.services import public as service
 from api.services.cases.writer import IntakeWriter
+from api.vault import vault_for
 
 router = APIRouter(prefix="/public", tags=["public"])
 
@@ -204,7 +205,8 @@ async def rate(
     if not re.match(CODE, tracking_code):
         raise DomainError(Code.submission_not_found)
     case = await _own_case(request, session, who, tracking_code, x_access_key)
-    await service.rate(session, case, data.score, data.comment, clock.today())
+    vault = vault_for(request.app.state.settings)
+    await service.rate(session, case, data.score, data.comment, clock.today(), vault=vault)
     return Response(status_code=204)
 
 

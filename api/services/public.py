@@ -5,6 +5,7 @@ another party."""
 
 import hashlib
 import hmac
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -18,15 +19,23 @@ from api.db import Statement, driver
 from api.errors import Code, DomainError
 from api.models.cases import Case, CaseEvent
 from api.models.cases.schemas import CaseCreate, Channel
-from api.models.public import CaseRating, SubmissionCreated, SubmissionIn, SubmissionStatus, TimelineItem
+from api.models.public import (
+    CaseRating,
+    Contact,
+    SubmissionCreated,
+    SubmissionIn,
+    SubmissionStatus,
+    TimelineItem,
+)
 from api.models.unit import Unit
 from api.ratelimit import idempotency_scope_key
 from api.services import audit
 from api.services import calendar as calendar_service
 from api.services.calendar import DeadlineEnv
-from api.services.cases import intake
+from api.services.cases import citizen_seal, intake
 from api.services.cases.writer import IntakeWriter
 from api.settings import Settings
+from api.vault import Vault, vault_for
 from workflows.cases import Kind, Status
 from workflows.deadlines import Timer
 
@@ -95,6 +104,26 @@ def scoped_key(settings: Settings, scope: str, key: str) -> str:
     (HMAC under a key derived from the identity keys, not in the database): the stored value cannot be tried
     against a list of addresses or device ids."""
     return hmac.new(idempotency_scope_key(settings), f"{scope}\x00{key}".encode(), hashlib.sha256).hexdigest()
+
+
+def contact_binding(settings: Settings, contact: Contact | None) -> str:
+    """What binds a public Idempotency-Key to its sender, kept beside the letter's fingerprint (which leaves the
+    identity out, issue 21): a keyed MAC (HMAC under a key derived from the identity keys, never stored) of the
+    normalised contact — name, address and e-mail without case or extra spaces (NFC), the ID number, the phone's
+    digits — or of none. A replay with another contact is refused, so that nobody who learns a device's key and
+    the letter gets its sender's access key; erased with the fingerprint when the key's window ends."""
+    if contact is None:
+        text = "anonymous"
+    else:
+
+        def norm(value: str | None) -> str:
+            return " ".join(unicodedata.normalize("NFC", value or "").casefold().split())
+
+        phone = "".join(ch for ch in contact.phone or "" if ch.isdigit())
+        fields = (norm(contact.full_name), contact.id_number or "", phone, norm(contact.email), norm(contact.address))
+        text = "contact\x00" + "\x00".join(fields)
+    key = hmac.new(idempotency_scope_key(settings), b"tiepdan-contact-binding", hashlib.sha256).digest()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 async def channel_user(session: AsyncSession, unit_id: int) -> int:
@@ -251,6 +280,8 @@ async def submit(
         for k, v in {"lat": data.location.lat, "long": data.location.long, "commune_code": unit.code}.items()
         if v is not None
     }
+    # The exact position sealed; a coarse one in clear only where the sender is not protected (citizen_seal).
+    location = citizen_seal.seal_position(vault_for(settings), data.kind.value, location)
     created = await intake.create(
         session,
         desk,
@@ -259,6 +290,7 @@ async def submit(
         today=today,
         env=env,
         idempotency_key=key,
+        contact_mac=contact_binding(settings, data.contact) if key else None,
         replay_ttl=timedelta(hours=settings.idempotency_hours),
         location=location,
         writer=writer,
@@ -329,7 +361,10 @@ async def status(session: AsyncSession, case: Case, env: DeadlineEnv) -> Submiss
     )
 
 
-async def rate(session: AsyncSession, case: Case, score: int, comment: str | None, today: date) -> None:
+async def rate(
+    session: AsyncSession, case: Case, score: int, comment: str | None, today: date, *, vault: Vault
+) -> None:
+    """The citizen's rating, once; its comment (which may name them) sealed under the identity keys."""
     if case.status not in (Status.resolved, Status.closed):
         raise DomainError(Code.not_settled_yet, details={"status": case.status})
     assert case.id is not None
@@ -338,7 +373,7 @@ async def rate(session: AsyncSession, case: Case, score: int, comment: str | Non
             "INSERT INTO case_ratings (case_id, score, comment, rated_on) VALUES (:c, :s, :m, :d) "
             "ON CONFLICT (case_id) DO NOTHING RETURNING case_id"
         ),
-        {"c": case.id, "s": score, "m": comment, "d": today},
+        {"c": case.id, "s": score, "m": citizen_seal.seal_comment(vault, comment), "d": today},
     )
     if inserted is None:
         raise DomainError(Code.already_rated)

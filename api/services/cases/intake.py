@@ -273,6 +273,7 @@ async def create(
     commit: bool = True,
     replay_ttl: timedelta | None = None,
     location: dict[str, Any] | None = None,
+    contact_mac: str | None = None,
 ) -> CaseCreated:
     """Record a letter. A retry with the same Idempotency-Key (even racing the first) returns the case made
     the first time. The officer who just typed the parties in reads nothing new: no identity_viewed event.
@@ -282,7 +283,9 @@ async def create(
     together. `remembered`: the officer was not read in this request but remembered from an earlier sign-in, with
     this fingerprint and calendar version; the letter is written only if both still hold, else SignerChanged is
     raised and nothing is written. `replay_ttl`: a key older than this is refused (422 idempotency_key_expired)
-    rather than replayed; `location`: where a public submission says the matter is, written with the case."""
+    rather than replayed; `location`: where a public submission says the matter is, written with the case;
+    `contact_mac`: a public submission's keyed MAC of its sender's contact (public.contact_binding), kept beside the
+    fingerprint (its second half) so that a replay with another contact is refused, erased with it."""
     if not principal.has(Role.desk_officer, Role.unit_head):
         raise DomainError(Code.intake_forbidden)
     if data.received_at > today:
@@ -336,6 +339,8 @@ async def create(
     oversight = await access.oversight_of(session, frozenset(accused_officer_ids), principal.unit_id)
     keys = sealed_text.keys_for(settings)
     fingerprint = keys.idempotency(fingerprint_input(data)) if idempotency_key else None
+    if fingerprint is not None and contact_mac is not None:  # 128 bits of each, in the one 64-character column
+        fingerprint = fingerprint[:32] + contact_mac[:32]
     conn = None if writer is not None else await driver(session)
     case_id = await writer.next_id() if writer is not None else await IDS.next(session, conn)
     tracking_code = new_tracking_code(today.year)
@@ -502,6 +507,7 @@ async def create(
                 commit=commit,
                 replay_ttl=replay_ttl,
                 location=location,
+                contact_mac=contact_mac,
             )
         # No fingerprint: erased when the key's window ended (purge_idempotency), or never made (before 0021).
         expired = existing.idempotency_fingerprint is None
