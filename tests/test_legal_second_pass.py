@@ -12,8 +12,10 @@ import sqlalchemy as sa
 
 from api import clock
 from api.db import make_engine, make_sessionmaker
+from api.models.audit import AuditEvent
 from api.models.cases import Case, CaseEvent
 from api.models.cases.schemas import NoticeIn
+from api.models.reception import ReceptionSession
 from api.services import deadlines
 from tests.conftest import SETTINGS, Api, Live
 from tests.helpers import V1, act, act_raw, intake, timer
@@ -737,3 +739,93 @@ async def test_tt_05_2021_a_letter_refused_as_not_eligible_is_neither_eligible_n
     v = await _form_row(api, "xld", unit, "2026-08-01", "2026-08-31")
     assert (v["received"], v["processed"], v["eligible_letters"], v["complaint"], v["denunciation"]) == (4, 4, 1, 1, 0)
     assert (v["competent"], v["competent_complaint"], v["competent_denunciation"]) == (1, 1, 0)
+
+
+async def _head_session(api: Api, day: str, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "unit_id": await _commune(api),
+        "kind": "periodic",
+        "mode": "direct",
+        "in_person": True,
+        "starts_at": f"{day}T08:00:00+07:00",
+        "ends_at": f"{day}T11:00:00+07:00",
+        "location": "Trụ sở UBND xã",
+        "status": "scheduled",
+        **overrides,
+    }
+    r = await api.http.post(f"{V1}/reception-sessions", headers=await api.headers("xa.tiepdan"), json=body)
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+async def _register(api: Api, session: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    body = {
+        "persons": [{"full_name": "Nguyễn Văn An", "address": "Thôn Khe Sang", "id_number": "015090001234"}],
+        "kind": "petition",
+        "content": "Kiến nghị sửa đường liên thôn.",
+        "handling": "explained",
+        **overrides,
+    }
+    r = await api.http.post(
+        f"{V1}/reception-sessions/{session['id']}/entries", headers=await api.headers("xa.tiepdan"), json=body
+    )
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+async def test_ltcd_25_a_session_with_register_entries_took_place_and_counts_as_held(api: Api) -> None:
+    """LTCD art. 25: the register is the record of who was received. The commune chair's periodic day Thu 5 Nov 2026
+    was left `scheduled`; a visitor written in its register makes it held (audited with the entry), and 01/TCD
+    (column 12 sessions beside column 13 visits) and the monthly compliance count it. Data written before this rule
+    (a session with entries left scheduled, or cancelled as older versions allowed) is counted as held too."""
+    unit = await _commune(api)
+    session = await _head_session(api, "2026-11-05")
+    entry = await _register(api, session)
+    got = await api.http.get(f"{V1}/reception-sessions/{session['id']}", headers=await api.headers("xa.tiepdan"))
+    assert got.json()["status"] == "held" and got.json()["version"] == session["version"] + 1
+    audits = (
+        await api.session.execute(
+            sa.select(AuditEvent.entity, AuditEvent.action, AuditEvent.payload).where(
+                sa.or_(
+                    sa.and_(AuditEvent.entity == "reception_session", AuditEvent.entity_id == str(session["id"])),
+                    sa.and_(AuditEvent.entity == "reception_entry", AuditEvent.entity_id == str(entry["id"])),
+                )
+            )
+        )
+    ).all()
+    moved = [p for e, a, p in audits if e == "reception_session" and a == "update"]
+    assert moved == [{"from_status": "scheduled", "to_status": "held", "fields": ["status"], "entry_id": entry["id"]}]
+    assert [a for e, a, _ in audits if e == "reception_entry"] == ["create"]
+
+    v = await _form_row(api, "tcd", unit, "2026-11-01", "2026-11-30")
+    assert (v["head_sessions"], v["head_visits"]) == (1, 1)
+    r = await api.http.get(
+        f"{V1}/reception-sessions/compliance", headers=await api.headers("thanhtra"),
+        params={"period": "2026-11", "unit_id": unit},
+    )  # fmt: skip
+    row = next(x for x in r.json()["items"] if x["unit_id"] == unit)
+    assert (row["in_person_days"], row["counted_days"]) == (1, 1)
+
+    # Older data: one session with entries left scheduled, another cancelled (19 and 26 Nov); a cancelled one without
+    # entries (24 Nov) counts nowhere.
+    for day, stored in (("2026-11-19", "scheduled"), ("2026-11-26", "cancelled")):
+        older = await _head_session(api, day)
+        await _register(api, older)
+        row_ = await api.session.get(ReceptionSession, older["id"])
+        assert row_ is not None
+        row_.status = stored
+        await api.session.flush()
+    empty = await _head_session(api, "2026-11-24")
+    r = await api.http.patch(
+        f"{V1}/reception-sessions/{empty['id']}", headers=await api.headers("xa.chutich"),
+        json={"status": "cancelled", "cancel_reason": "Họp đột xuất"},
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    v = await _form_row(api, "tcd", unit, "2026-11-01", "2026-11-30")
+    assert (v["head_sessions"], v["head_visits"]) == (3, 3)
+    r = await api.http.get(
+        f"{V1}/reception-sessions/compliance", headers=await api.headers("thanhtra"),
+        params={"period": "2026-11", "unit_id": unit},
+    )  # fmt: skip
+    row = next(x for x in r.json()["items"] if x["unit_id"] == unit)
+    assert row["in_person_days"] == 3

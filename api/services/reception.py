@@ -249,6 +249,8 @@ async def update_session(
     if data.location is not None:
         row.location = data.location
     if data.status is not None and data.status != row.status:
+        if data.status == rules.SessionStatus.cancelled:  # entries name the reason first, whatever the status
+            await _refuse_cancel_with_entries(session, principal, row)
         if not rules.may_move(row.status, data.status):
             raise DomainError(Code.session_move_not_allowed, details={"status": row.status, "to": data.status})
         if data.status == rules.SessionStatus.cancelled:
@@ -541,6 +543,31 @@ _NEXT_SERIAL = sa.text("""
 """)
 
 
+def _held_by_entry(
+    session: AsyncSession, principal: Officer, sess: ReceptionSession, entry: ReceptionEntry, now: datetime
+) -> None:
+    """A session with entries in the register took place (LTCD art. 25): a scheduled one whose start has come is
+    marked held, audited, in the entry's transaction. One that cannot be held yet (not started, or online without
+    its recording) keeps its status; the counts treat a session with entries as held whatever its status."""
+    if sess.status != rules.SessionStatus.scheduled:
+        return
+    try:
+        _check_held(sess, now)
+    except DomainError:
+        return
+    sess.status = rules.SessionStatus.held.value
+    sess.version += 1
+    sess.updated_at = now
+    audit.record(
+        session,
+        actor_id=principal.id,
+        entity="reception_session",
+        entity_id=sess.id,
+        action="update",
+        payload={"from_status": "scheduled", "to_status": "held", "fields": ["status"], "entry_id": entry.id},
+    )
+
+
 async def add_entry(
     session: AsyncSession,
     principal: Officer,
@@ -550,12 +577,17 @@ async def add_entry(
     *,
     env: DeadlineEnv,
     today: date,
+    now: datetime | None = None,
 ) -> tuple[EntryOut, str | None]:
     """Write one line of the register (and open or link its case) in one transaction. Returns the entry and,
-    when a case was opened, the citizen's access key (shown once)."""
+    when a case was opened, the citizen's access key (shown once). A scheduled session whose start has come is
+    marked held by its first entry (LTCD art. 25: people were received on it)."""
     # Shared lock, and the status read under it: the session cannot be cancelled while an entry is written on it,
-    # and one cancelled while this request waited is seen as cancelled.
-    sess = await get_session(session, principal, session_id, share=True)
+    # and one cancelled while this request waited is seen as cancelled. A scheduled session is locked for update
+    # instead, as this entry may mark it held (a shared lock is never upgraded: two first entries would deadlock).
+    peek = await get_session(session, principal, session_id)
+    scheduled = peek.status == rules.SessionStatus.scheduled
+    sess = await get_session(session, principal, session_id, lock=scheduled, share=not scheduled)
     ensure_writer(principal, sess.unit_id)
     if sess.status == rules.SessionStatus.cancelled:
         raise DomainError(Code.session_cancelled)
@@ -680,6 +712,7 @@ async def add_entry(
             "case_created": data.create_case is not None,
         },
     )
+    _held_by_entry(session, principal, sess, entry, now or clock.now())
     await session.commit()
     # The officer who just typed the names in reads nothing new.
     return entry_out(entry, reveal=True, vault=vault, case_code=case_code), case_key
@@ -799,6 +832,14 @@ async def list_entries(
 # ---- compliance ----
 
 
+def took_place() -> ColumnElement[bool]:
+    """A session that took place: held, or with entries in the register whatever its stored status (a session left
+    scheduled, or cancelled as versions before the cancellation rule allowed). 01/TCD counts the same
+    (stats._TCD_SESSIONS)."""
+    has_entries = sa.exists().where(ReceptionEntry.session_id == ReceptionSession.id)
+    return sa.or_(ReceptionSession.status == rules.SessionStatus.held.value, has_entries)
+
+
 def parse_period(label: str) -> periods.Period:
     try:
         return periods.parse(label, allow=frozenset({"month", "quarter", "year"}))
@@ -825,7 +866,8 @@ async def compliance(
         root = await _unit_in_scope(session, principal, unit_id)
         scope = Unit.path.startswith(root.path)
     units = (await session.execute(sa.select(Unit).where(scope, Unit.is_active).order_by(Unit.code))).scalars().all()
-    # Held sessions only: a scheduled or cancelled one counts nowhere.
+    # Held sessions only: a scheduled or cancelled one counts nowhere, unless it has entries in the register (LTCD art.
+    # 25: people were received on it, so it took place, whatever its stored status; see took_place).
     days = await session.execute(
         sa.select(
             ReceptionSession.unit_id,
@@ -836,7 +878,7 @@ async def compliance(
         .join(Unit, Unit.id == ReceptionSession.unit_id)
         .where(
             scope,
-            ReceptionSession.status == rules.SessionStatus.held,
+            took_place(),
             ReceptionSession.kind.in_([k.value for k in rules.HEAD_KINDS]),
             ReceptionSession.day.between(period.start, period.end),
         )

@@ -104,11 +104,14 @@ def _tcd_sql() -> str:
     """  # noqa: S608 - built from constant column definitions; values are bound
 
 
+# Sessions that took place (LTCD art. 25): held, or with entries in the register whatever their stored status (left
+# scheduled, or cancelled as older versions allowed); as the compliance count (reception.took_place).
 _TCD_SESSIONS = """
     SELECT unit_id, count(*) FILTER (WHERE in_person) AS head_sessions,
            count(*) FILTER (WHERE NOT in_person) AS del_sessions
-    FROM reception_sessions
-    WHERE status = 'held' AND kind IN ('periodic', 'adhoc') AND day BETWEEN :start AND :end AND unit_id = ANY(:units)
+    FROM reception_sessions s
+    WHERE (status = 'held' OR EXISTS (SELECT 1 FROM reception_entries e WHERE e.session_id = s.id))
+      AND kind IN ('periodic', 'adhoc') AND day BETWEEN :start AND :end AND unit_id = ANY(:units)
     GROUP BY unit_id
 """
 
