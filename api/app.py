@@ -33,9 +33,9 @@ from api.routers import (
 )
 from api.security import Passwords
 from api.services import jobs, keychecks
-from api.services.attachments import LocalStorage, SealedStorage
 from api.services.cases import trail
 from api.services.cases.writer import IntakeWriter
+from api.services.citizen.storage import LocalStorage, SealedStorage
 from api.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -148,7 +148,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.state.passwords = Passwords(settings)
     trail.configure(settings.chain_secret())
     app.state.expensive_limiter = ratelimit.Limiter(settings.expensive_per_minute, settings.expensive_burst)
-    app.state.storage = SealedStorage(  # names and bytes sealed under the identity keys (api/services/attachments)
+    app.state.storage = SealedStorage(  # names and bytes sealed under the identity keys (api/services/citizen/storage)
         LocalStorage(Path(settings.attachments_dir) if settings.attachments_dir else settings.data_dir / "attachments"),
         settings,
     )

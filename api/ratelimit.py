@@ -157,7 +157,7 @@ class Tagger:
 
 
 def idempotency_scope_key(settings: Settings) -> bytes:
-    """The key under which a citizen's Idempotency-Key is bound to their device or address (api/services/public)."""
+    """The key under which a citizen's Idempotency-Key is bound to their device or address (citizen/submissions)."""
     return _derived(settings, b"tiepdan-idempotency-scope")
 
 

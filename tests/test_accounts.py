@@ -14,7 +14,7 @@ from api import security
 from api.app import bootstrap
 from api.models.user import User
 from api.security import Passwords
-from api.services import public as public_service
+from api.services.citizen import submissions as public_service
 from api.services.users import ensure_bootstrap_approver
 from tests.conftest import SETTINGS, Api, Live
 from tests.helpers import V1, act, create_officer, get, intake

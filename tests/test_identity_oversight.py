@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from api.models.cases import Case, CaseEvent
 from api.models.unit import Unit
 from api.models.user import User
-from api.services.public import CHANNEL_USERNAME
+from api.services.citizen.submissions import CHANNEL_USERNAME
 from tests.conftest import Api
 from tests.helpers import V1, days_ago, get
 from workflows import confidentiality as conf

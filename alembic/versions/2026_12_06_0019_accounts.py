@@ -15,7 +15,7 @@ down_revision = "0018"
 branch_labels = None
 depends_on = None
 
-CHANNEL_USERNAME = "he-thong.cong-dan"  # api/services/public.py
+CHANNEL_USERNAME = "he-thong.cong-dan"  # api/services/citizen/submissions.py
 
 
 def upgrade() -> None:

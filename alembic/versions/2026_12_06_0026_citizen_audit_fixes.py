@@ -3,7 +3,7 @@
 No schema: a rating's comment becomes a Fernet token under IDENTITY_KEYS (JSON {comment}) in the same text column,
 and a citizen's letter keeps its exact position sealed in `cases.location["sealed"]` (JSON {lat, long}), in clear
 only its commune and, where its sender is not protected (not a denunciation, no identity protection asked), a
-position rounded to 0.01° (api/services/cases/citizen_seal.py writes new rows so). The rows written in clear before
+position rounded to 0.01° (api/services/citizen/seal.py writes new rows so). The rows written in clear before
 are sealed here with the application's keys (the application role may not update a rating: append-only for the
 service); a downgrade opens them again.
 

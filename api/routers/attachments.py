@@ -16,10 +16,10 @@ from api.deps import CurrentOfficer, ReadableCase, SessionDep
 from api.errors import Code, DomainError
 from api.models.cases import Case
 from api.models.public import AttachmentOut
-from api.services import attachments as service
 from api.services import audit
 from api.services.cases import access
 from api.services.cases import queries as query_service
+from api.services.citizen import attachments as service
 from api.types import Id64
 from workflows.cases import Role
 

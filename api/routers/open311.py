@@ -14,9 +14,9 @@ from api.models.cases.schemas import Channel
 from api.models.public import ApiKeyCreated, ApiKeyIn, SubmissionIn
 from api.ratelimit import client_address
 from api.services import calendar as calendar_service
-from api.services import open311 as service
-from api.services import public as public_service
-from api.services.open311 import Open311Error
+from api.services.citizen import open311 as service
+from api.services.citizen import submissions
+from api.services.citizen.open311 import Open311Error
 from api.types import Id32
 
 
@@ -165,7 +165,7 @@ async def create_request(fmt: str, request: Request, session: SessionDep, writer
         kind, fld = service.parse_code(form.get("service_code"), 400)
         data = _submission(form, kind, fld)
         settings = request.app.state.settings
-        outcome = await public_service.submit(
+        outcome = await submissions.submit(
             session,
             settings,
             data,

@@ -19,10 +19,10 @@ from api.models.cases.schemas import Channel
 from api.models.public import AttachmentOut, RatingIn, SubmissionCreated, SubmissionIn, SubmissionStatus
 from api.ratelimit import Tagger, client_address
 from api.routers.attachments import read_upload
-from api.services import attachments
 from api.services import calendar as calendar_service
-from api.services import public as service
 from api.services.cases.writer import IntakeWriter
+from api.services.citizen import attachments, submissions
+from api.services.citizen import status as citizen_status
 from api.vault import vault_for
 
 router = APIRouter(prefix="/public", tags=["public"])
@@ -89,7 +89,7 @@ async def lean_submit(request: Request) -> Response | None:
     if data.location.commune_code:  # routed by one read on a hot connection, given back at once
         hot = await dependency(request, get_hot_connection)
         try:
-            landing = await service.route(session, data, hot)
+            landing = await submissions.route(session, data, hot)
         finally:
             await release_hot(request, hot)
     writer = await dependency(request, get_intake_writer)
@@ -112,9 +112,9 @@ async def _submit(
     who: Client,
     writer: IntakeWriter,
     idempotency_key: str | None,
-    landing: service.Landing | None = None,
+    landing: submissions.Landing | None = None,
 ) -> SubmissionCreated:
-    outcome = await service.submit(
+    outcome = await submissions.submit(
         session,
         request.app.state.settings,
         data,
@@ -158,7 +158,7 @@ async def _own_case(request: Request, session: SessionDep, who: Client, code: st
     when it finds the case, so only failures stay counted, per hashed address and per hashed device."""
     limits = request.app.state.public_limits
     reserved = await limits.reserve_lookup(who.keys)
-    case = await service.find(session, code, key)
+    case = await citizen_status.find(session, code, key)
     await limits.lookup_found(reserved)
     return case
 
@@ -185,7 +185,7 @@ async def get_status(
     case = await _own_case(request, session, who, tracking_code, x_access_key)
     env = await calendar_service.env(session, request.app.state.settings)
     response.headers["Cache-Control"] = "no-store"
-    return await service.status(session, case, env)
+    return await citizen_status.status(session, case, env)
 
 
 @router.post(
@@ -206,7 +206,7 @@ async def rate(
         raise DomainError(Code.submission_not_found)
     case = await _own_case(request, session, who, tracking_code, x_access_key)
     vault = vault_for(request.app.state.settings)
-    await service.rate(session, case, data.score, data.comment, clock.today(), vault=vault)
+    await citizen_status.rate(session, case, data.score, data.comment, clock.today(), vault=vault)
     return Response(status_code=204)
 
 

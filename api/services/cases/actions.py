@@ -16,9 +16,10 @@ from api.models.cases import Case, CaseAssignment, CaseDialogue, CaseEvent, Case
 from api.models.cases.schemas import ActionIn, CaseOut, UnlawfulResolutionIn
 from api.models.unit import Unit
 from api.models.user import User
-from api.services import outbox, public
+from api.services import outbox
 from api.services.calendar import DeadlineEnv, store_timers
 from api.services.cases import access, domain, intake, queries, trail
+from api.services.citizen.status import public_event, public_status
 from api.vault import Vault
 from workflows import deadlines as dl
 from workflows.cases import (
@@ -729,9 +730,9 @@ async def perform(
             },
         )
     ]
-    if public.public_status(status.value) != public.public_status(next_status):
+    if public_status(status.value) != public_status(next_status):
         # For citizen apps: the tracking code and the public status only.
-        events.append(("case.public_status", case_id, public.public_event(case, next_status)))
+        events.append(("case.public_status", case_id, public_event(case, next_status)))
     await outbox.enqueue_many(session, events)
     # The response (with any protected identity it shows) is built before the commit that records its reading.
     out = queries.view(principal, loaded, today=today, env=env, vault=vault)

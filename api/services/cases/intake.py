@@ -284,8 +284,8 @@ async def create(
     this fingerprint and calendar version; the letter is written only if both still hold, else SignerChanged is
     raised and nothing is written. `replay_ttl`: a key older than this is refused (422 idempotency_key_expired)
     rather than replayed; `location`: where a public submission says the matter is, written with the case;
-    `contact_mac`: a public submission's keyed MAC of its sender's contact (public.contact_binding), kept beside the
-    fingerprint (its second half) so that a replay with another contact is refused, erased with it."""
+    `contact_mac`: a public submission's keyed MAC of its sender's contact (submissions.contact_binding), kept beside
+    the fingerprint (its second half) so that a replay with another contact is refused, erased with it."""
     if not principal.has(Role.desk_officer, Role.unit_head):
         raise DomainError(Code.intake_forbidden)
     if data.received_at > today:

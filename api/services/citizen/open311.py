@@ -18,7 +18,7 @@ from api.models.public import ApiKey
 from api.models.unit import Unit
 from api.services import audit
 from api.services.calendar import DeadlineEnv
-from api.services.public import FIELD_NAMES, KIND_NAMES, due_date, public_status
+from api.services.citizen.status import FIELD_NAMES, KIND_NAMES, due_date, public_status
 from workflows.cases import Kind
 
 WINDOW_DAYS = 90  # GET requests: the spec's default and largest window

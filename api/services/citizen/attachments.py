@@ -1,36 +1,33 @@
 """Attachments: images, PDF and audio a citizen or an officer adds to a case. The type is read from the content
 (never from the name or the declared type), the SHA-256 recorded, the name made safe, and the bytes kept behind a
-small storage interface (local disk by default; an S3-compatible store can implement the same three methods).
+small storage interface (`storage`: local disk by default; an S3-compatible store can implement the same three
+methods). A citizen's uploads count against daily quotas (per address, per device, in all) and per case.
 
-Nothing at rest names the sender: the bytes are sealed under the identity keys (`SealedStorage`, Fernet around any
-`Storage`), and the name and the SHA-256 of the original are sealed in the row. A photo or PDF also gets a copy
-rebuilt from its pixels (`clean_copy`: no EXIF/XMP, GPS position, device, author or software survives), sealed
-too; on a case with protected parties (a denunciation) those who may not see the denouncer get only that copy,
+Nothing at rest names the sender: the bytes are sealed under the identity keys (`storage.SealedStorage`, Fernet
+around any `Storage`), and the name and the SHA-256 of the original are sealed in the row. A photo or PDF also gets
+a copy rebuilt from its pixels (`clean_copy`: no EXIF/XMP, GPS position, device, author or software survives),
+sealed too; on a case with protected parties (a denunciation) those who may not see the denouncer get only that copy,
 under a neutral name, and nothing where no copy could be made (audio, an image or PDF that does not open)."""
 
 import asyncio
 import hashlib
 import io
-import json
 import math
 import os
 import re
-import secrets
 import threading
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Any, Protocol
 
 import sqlalchemy as sa
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import Code, DomainError
 from api.models.cases import Case
 from api.models.public import Attachment, AttachmentOut
 from api.services import audit
+from api.services.citizen.storage import SealedStorage, new_key
 from api.settings import Settings
 from workflows import confidentiality
 
@@ -40,77 +37,6 @@ MAX_PDF_PAGES = 20  # a longer PDF gets no copy (each page is rendered to pixels
 PDF_DPI = 110
 MAX_PAGE_PIXELS = 8_000_000
 _PDFIUM = threading.Lock()
-
-
-class Storage(Protocol):
-    async def put(self, key: str, data: bytes) -> None: ...
-
-    async def get(self, key: str) -> bytes: ...
-
-    async def delete(self, key: str) -> None: ...
-
-
-class LocalStorage:
-    """Files under one directory, named by a random key (never by what the uploader called them)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def _path(self, key: str) -> Path:
-        if not re.fullmatch(r"[a-f0-9]{2}/[a-f0-9]{40}", key):
-            raise ValueError("not a storage key")
-        return self.root / key
-
-    async def put(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-
-        def write() -> None:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-
-        await asyncio.to_thread(write)
-
-    async def get(self, key: str) -> bytes:
-        return await asyncio.to_thread(self._path(key).read_bytes)
-
-    async def delete(self, key: str) -> None:
-        await asyncio.to_thread(self._path(key).unlink, True)
-
-
-class SealedStorage:
-    """Any `Storage`, with every file sealed (Fernet under IDENTITY_KEYS, newest first seals, all open) before it
-    leaves the process: the attachment store and its backups hold no readable byte. Also seals and opens the
-    small metadata kept in the row (the uploader's file name, the original's SHA-256)."""
-
-    def __init__(self, inner: Storage, settings: Settings) -> None:
-        self.inner = inner
-        self._fernet = MultiFernet([Fernet(k.encode()) for k in settings.identity_key_list()])
-
-    async def put(self, key: str, data: bytes) -> None:
-        sealed = await asyncio.to_thread(self._fernet.encrypt, data)
-        await self.inner.put(key, sealed)
-
-    async def get(self, key: str) -> bytes:
-        sealed = await self.inner.get(key)
-        try:
-            return await asyncio.to_thread(self._fernet.decrypt, sealed)
-        except InvalidToken as exc:
-            raise ValueError("attachment cannot be opened with the configured IDENTITY_KEYS") from exc
-
-    async def delete(self, key: str) -> None:
-        await self.inner.delete(key)
-
-    def seal(self, meta: dict[str, Any]) -> str:
-        return self._fernet.encrypt(json.dumps(meta, ensure_ascii=False).encode()).decode()
-
-    def open(self, token: str) -> dict[str, Any]:
-        try:
-            opened: dict[str, Any] = json.loads(self._fernet.decrypt(token.encode()))
-        except InvalidToken as exc:
-            raise ValueError("attachment metadata cannot be opened with the configured IDENTITY_KEYS") from exc
-        return opened
 
 
 def sniff(data: bytes) -> str | None:
@@ -318,7 +244,7 @@ async def add(
     digest = hashlib.sha256(data).hexdigest()
     name = safe_filename(filename, content_type)
     copy = await asyncio.to_thread(clean_copy, data, content_type)
-    key, copy_key = _new_key(), _new_key() if copy is not None else None
+    key, copy_key = new_key(), new_key() if copy is not None else None
     written: list[str] = []
     assert case.id is not None
     try:
@@ -356,11 +282,6 @@ async def add(
             await storage.delete(written_key)
         raise
     return out(row, storage, original=True)
-
-
-def _new_key() -> str:
-    key = secrets.token_hex(20)
-    return f"{key[:2]}/{key}"
 
 
 def protected(case: Case) -> bool:
