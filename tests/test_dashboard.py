@@ -2,6 +2,7 @@
 the page's figures, charts, compliance, watch-list and downloads, scope, 401/403 without a stack trace, nothing
 fetched from elsewhere, and sign-out that ends the session."""
 
+import html
 import io
 import re
 from collections.abc import AsyncIterator
@@ -113,3 +114,20 @@ async def test_sign_out_ends_every_session_of_the_officer(browser: httpx.AsyncCl
     bad = await browser.get("/dashboard", params={"period": "2026-Q9"})
     assert bad.status_code == 303
     assert V1
+
+
+async def test_every_value_is_written_as_text_never_as_markup(browser: httpx.AsyncClient, api: Api) -> None:
+    """The pages are templates with autoescape: a title or a name with markup in it is shown, not run."""
+    case = await intake(
+        api,
+        received_at=days_ago(70),
+        title='<script src="/x.js"></script> Khiếu nại "đất" & nhà',
+        parties=[{"role": "complainant", "full_name": "Nguyễn <b>Văn</b> An", "id_number": "015090001234"}],
+    )
+    await sign_in(browser, "thanhtra")
+    page = (await browser.get(f"/dashboard/cases/{case['id']}")).text
+    assert "<script" not in page and "<b>" not in page
+    shown = html.unescape(page)
+    assert '<script src="/x.js"></script> Khiếu nại "đất" & nhà' in shown and "Nguyễn <b>Văn</b> An" in shown
+    overview = (await browser.get("/dashboard", params={"unit_id": 1})).text
+    assert case["tracking_code"] in overview and "<script" not in overview

@@ -1,9 +1,66 @@
 """Charts drawn on the server as SVG: no script, no external service, readable in greyscale (series differ by
-dash and marker, not only by colour) and scalable (viewBox) from a phone to a printed page."""
+dash and marker, not only by colour) and scalable (viewBox) from a phone to a printed page.
 
-from html import escape
+This module computes each chart's geometry (coordinates, the labels and values written); the macros in
+`templates/charts.html` draw it as SVG elements, escaped by the templates' autoescape like every other value."""
+
+from dataclasses import dataclass
 
 INK, MID, LIGHT, GRID = "#1b1b1b", "#5a5a5a", "#a8a8a8", "#dddddd"
+
+
+@dataclass(frozen=True)
+class Tick:
+    """A horizontal grid line at `y` with its value written at the left."""
+
+    y: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line: its points, its look (colour, dash, marker) and where its legend starts."""
+
+    name: str
+    colour: str
+    dash: str
+    marker: str  # "circle" or "square"
+    points: list[tuple[float, float]]
+    legend_x: int
+
+
+@dataclass(frozen=True)
+class LineChart:
+    title: str
+    width: int
+    height: int
+    left: int
+    right: int
+    ticks: list[Tick]
+    labels: list[tuple[float, str]]  # (x, month) along the bottom
+    series: list[Series]
+    grid: str = GRID
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str  # shortened to 30 characters
+    y: int
+    w: float
+    shown: str  # the value as written beside the bar
+
+
+@dataclass(frozen=True)
+class BarChart:
+    title: str
+    width: int
+    height: int
+    left: int
+    top: int
+    bar_h: int
+    bars: list[Bar]
+    fill: str = MID
+    stroke: str = INK
 
 
 def _nice_max(value: float) -> float:
@@ -13,7 +70,7 @@ def _nice_max(value: float) -> float:
     return float(((int(value) // step) + 1) * step)
 
 
-def line_chart(title: str, labels: list[str], series: list[tuple[str, list[float]]], *, width: int = 640) -> str:
+def line_chart(title: str, labels: list[str], series: list[tuple[str, list[float]]], *, width: int = 640) -> LineChart:
     """Months along the bottom, one line per series: the first solid with dots, the second dashed with squares."""
     height, left, right, top, bottom = 240, 44, 12, 28, 40
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -24,68 +81,27 @@ def line_chart(title: str, labels: list[str], series: list[tuple[str, list[float
     def y(v: float) -> float:
         return top + plot_h - plot_h * v / top_value
 
-    parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
-        'xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(title)}</title>",
-    ]
-    for k in range(5):
-        gy = top + plot_h * k / 4
-        value = top_value * (4 - k) / 4
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{gy:.1f}" y2="{gy:.1f}" stroke="{GRID}"/>')
-        parts.append(f'<text x="{left - 6}" y="{gy + 4:.1f}" text-anchor="end" font-size="11">{value:,.0f}</text>')
-    for i, label in enumerate(labels):
-        parts.append(
-            f'<text x="{x[i]:.1f}" y="{height - 22}" text-anchor="middle" font-size="11">{escape(label)}</text>'
-        )
+    ticks = [Tick(top + plot_h * k / 4, f"{top_value * (4 - k) / 4:,.0f}") for k in range(5)]
     styles = [(INK, "", "circle"), (MID, "6 4", "square")]
-    for (_name, values), (colour, dash, marker) in zip(series, styles, strict=False):
-        points = " ".join(f"{x[i]:.1f},{y(v):.1f}" for i, v in enumerate(values))
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2.5"{dash_attr} points="{points}"/>')
-        for i, v in enumerate(values):
-            if marker == "circle":
-                parts.append(f'<circle cx="{x[i]:.1f}" cy="{y(v):.1f}" r="3.5" fill="{colour}"/>')
-            else:
-                parts.append(f'<rect x="{x[i] - 3.5:.1f}" y="{y(v) - 3.5:.1f}" width="7" height="7" fill="{colour}"/>')
-    legend_x = left
-    for (name, _), (colour, dash, _m) in zip(series, styles, strict=False):
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        parts.append(
-            f'<line x1="{legend_x}" x2="{legend_x + 24}" y1="14" y2="14" stroke="{colour}" '
-            f'stroke-width="2.5"{dash_attr}/>'
-        )
-        parts.append(f'<text x="{legend_x + 30}" y="18" font-size="12">{escape(name)}</text>')
+    drawn, legend_x = [], left
+    for (name, values), (colour, dash, marker) in zip(series, styles, strict=False):
+        points = [(x[i], y(v)) for i, v in enumerate(values)]
+        drawn.append(Series(name, colour, dash, marker, points, legend_x))
         legend_x += 40 + 8 * len(name)
-    parts.append("</svg>")
-    return "".join(parts)
+    return LineChart(title, width, height, left, right, ticks, list(zip(x, labels, strict=False)), drawn)
 
 
 def bar_chart(
     title: str, rows: list[tuple[str, float]], *, unit: str = "", width: int = 640, percent: bool = False
-) -> str:
+) -> BarChart:
     """Horizontal bars in the given order (the caller sorts, e.g. worst first), each with its value written."""
     bar_h, gap, left, right, top = 18, 6, 190, 56, 8
     height = top * 2 + max(len(rows), 1) * (bar_h + gap)
     top_value = 1.0 if percent else _nice_max(max((v for _, v in rows), default=0))
     plot_w = width - left - right
-    parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
-        'xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(title)}</title>",
-    ]
-    if not rows:
-        parts.append(f'<text x="{left}" y="{top + 14}" font-size="12">Không có số liệu</text>')
+    bars = []
     for i, (label, value) in enumerate(rows):
-        y = top + i * (bar_h + gap)
-        w = plot_w * (value / top_value if top_value else 0)
         shown = f"{value:.0%}" if percent else f"{value:,.0f}{unit}"
         short = label if len(label) <= 30 else label[:29] + "…"
-        parts.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end" font-size="11">{escape(short)}</text>')
-        parts.append(
-            f'<rect x="{left}" y="{y}" width="{max(w, 0.5):.1f}" height="{bar_h}" fill="{MID}" stroke="{INK}" '
-            'stroke-width="0.5"/>'
-        )
-        parts.append(f'<text x="{left + w + 4:.1f}" y="{y + 13}" font-size="11">{shown}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+        bars.append(Bar(short, top + i * (bar_h + gap), plot_w * (value / top_value if top_value else 0), shown))
+    return BarChart(title, width, height, left, top, bar_h, bars)

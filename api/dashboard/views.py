@@ -4,14 +4,15 @@ and case services, in Vietnamese, with every asset served here (no CDN, no web f
 Sign-in keeps the officer's access token in an HttpOnly, SameSite=Strict cookie (Secure in production) scoped to
 /dashboard, so no script can read it and no other site can send it; every form that changes anything (sign-in,
 sign-out) carries a CSRF token that must match a cookie of its own (double submit), checked before anything else.
-A 401 sends the browser to the sign-in page, a 403 shows a short Vietnamese page — never a stack trace."""
+A 401 sends the browser to the sign-in page, a 403 shows a short Vietnamese page — never a stack trace.
+
+The pages are Jinja2 templates with autoescape (`templates/`, rendered by `render.py`): this module gathers what a
+page shows and picks its template; it writes no HTML."""
 
 import hmac
 import secrets
 from datetime import date
-from html import escape
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import clock, security
 from api.auth import Officer
-from api.dashboard import charts
+from api.dashboard import charts, render
 from api.db import driver
 from api.deps import SessionDep, officer_for_token
 from api.errors import AppError, Code, DomainError
@@ -59,23 +60,6 @@ class NotSignedIn(Exception):
     pass
 
 
-def _page(title: str, body: str, *, officer: Officer | None = None, csrf: str = "") -> str:
-    nav = ""
-    if officer is not None:
-        nav = (
-            f'<form method="post" action="/dashboard/logout" class="logout"><input type="hidden" name="csrf" '
-            f'value="{escape(csrf)}"><span>{escape(officer.username)}</span> <button>Đăng xuất</button></form>'
-        )
-    return (
-        '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title>"
-        '<link rel="stylesheet" href="/dashboard/static/dashboard.css">'
-        "</head><body><header><h1>Tiếp công dân, giải quyết khiếu nại, tố cáo — tỉnh Lào Cai</h1>"
-        f"{nav}</header><main>{body}</main></body></html>"
-    )
-
-
 def _csrf_pair(request: Request) -> str:
     return request.cookies.get(CSRF) or secrets.token_urlsafe(24)
 
@@ -101,27 +85,14 @@ async def _officer(request: Request, session: AsyncSession) -> Officer:
 
 
 def _error_page(status: int, message: str) -> HTMLResponse:
-    body = (
-        f'<section class="notice"><h2>{escape(message)}</h2>'
-        '<p><a href="/dashboard">Về trang tổng quan</a></p></section>'
-    )
-    return HTMLResponse(_page("Không thể hiển thị", body), status_code=status)
+    """Every error page of the dashboard (templates/error.html): the status and a short Vietnamese sentence."""
+    return render.page("error.html", status, officer=None, message=message)
 
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request, error: str = "") -> Response:
     token = _csrf_pair(request)
-    message = '<p class="error">Sai tên đăng nhập hoặc mật khẩu.</p>' if error else ""
-    body = (
-        '<section class="login"><h2>Đăng nhập</h2>'
-        f"{message}"
-        '<form method="post" action="/dashboard/login">'
-        f'<input type="hidden" name="csrf" value="{escape(token)}">'
-        '<label>Tên đăng nhập <input name="username" autocomplete="username" required maxlength="64"></label>'
-        '<label>Mật khẩu <input name="password" type="password" autocomplete="current-password" required '
-        'maxlength="128"></label><button>Đăng nhập</button></form></section>'
-    )
-    response = HTMLResponse(_page("Đăng nhập", body))
+    response = render.page("login.html", officer=None, csrf=token, error=bool(error))
     _set_csrf(response, token, request.app.state.settings.production)
     return response
 
@@ -186,31 +157,19 @@ def _period(label: str | None, today: date) -> periods.Period:
         raise DomainError(Code.invalid_period) from None
 
 
-def _picker(current: str, unit_id: int | None, today: date) -> str:
-    options = []
-    for year in (today.year, today.year - 1):
+def _choices(today: date) -> list[str]:
+    """The picker's periods: this year's and last year's months (up to today), quarters, 9 months, half, year."""
+    return [
+        label
+        for year in (today.year, today.year - 1)
         for label in [
             *(f"{year}-{m:02d}" for m in range(12, 0, -1) if date(year, m, 1) <= today),
             *(f"{year}-Q{q}" for q in range(4, 0, -1)),
             f"{year}-9M",
             f"{year}-H1",
             f"{year}",
-        ]:
-            selected = " selected" if label == current else ""
-            options.append(f'<option value="{label}"{selected}>{label}</option>')
-    unit = f'<input type="hidden" name="unit_id" value="{unit_id}">' if unit_id else ""
-    return (
-        '<form class="picker" method="get" action="/dashboard"><label>Kỳ báo cáo (tháng, quý, 6 tháng, 9 tháng, năm) '
-        f'<select name="period">{"".join(options)}</select></label>{unit}<button>Xem</button></form>'
-    )
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1%}".replace(".", ",")
-
-
-def _num(value: float | int) -> str:
-    return f"{value:,.0f}".replace(",", ".")
+        ]
+    ]
 
 
 @router.get("", response_class=HTMLResponse)
@@ -239,35 +198,34 @@ async def dashboard(
             return _error_page(404, "Không tìm thấy đơn vị trong phạm vi của bạn.")
         return _error_page(exc.status_code, exc.message)
     csrf = _csrf_pair(request)
-    html = _page("Tổng quan", _body(summary, compliance, watch, p, unit_id, today), officer=officer, csrf=csrf)
-    response = HTMLResponse(html)
+    line, bars = _charts(summary)
+    response = render.page(
+        "overview.html",
+        officer=officer,
+        csrf=csrf,
+        period=p,
+        choices=_choices(today),
+        unit_id=unit_id,
+        today=today,
+        summary=summary,
+        line=line,
+        bars=bars,
+        compliance=compliance,
+        watch=watch,
+        downloads=[(f, stats.get_form(f).official) for f in ("tcd", "xld", "gqkn", "gqtc", "kqth")],
+        query={"period": p.label, **({"unit_id": unit_id} if unit_id else {})},
+        kinds=KIND_VI,
+        fields=FIELD_VI,
+        reasons=REASON_VI,
+    )
     response.headers["Cache-Control"] = "no-store"
     _set_csrf(response, csrf, request.app.state.settings.production)
     return response
 
 
-def _verdict(row: dict[str, Any]) -> str:
-    missing = row["required_days"] - row["counted_days"]
-    return f"Chưa đủ {missing} ngày" if missing > 0 else "Đủ"
-
-
-def _body(
-    summary: dict[str, Any],
-    compliance: list[dict[str, Any]],
-    watch: list[dict[str, Any]],
-    p: periods.Period,
-    unit_id: int | None,
-    today: date,
-) -> str:
-    sat = summary["satisfaction"]
-    cards = [
-        ("Đơn tiếp nhận", _num(summary["received"])),
-        ("Đã giải quyết", _num(summary["settled"])),
-        ("Tỷ lệ đúng hạn", _pct(summary["on_time_rate"])),
-        ("Đang quá hạn", _num(summary["overdue_now"])),
-        ("Hài lòng (4–5 sao)", _pct(sat["share_4_5"]) + (f" / {sat['ratings']} đánh giá" if sat["ratings"] else "")),
-    ]
-    head = "".join(f'<div class="card"><span>{escape(k)}</span><strong>{v}</strong></div>' for k, v in cards)
+def _charts(summary: dict[str, Any]) -> tuple[charts.LineChart, list[charts.BarChart]]:
+    """The page's four charts: received vs settled by month; overdue by unit (worst first); on-time rate by unit
+    (lowest first); letters by field."""
     trend = summary["trend"]
     line = charts.line_chart(
         "Tiếp nhận và giải quyết theo tháng",
@@ -283,44 +241,9 @@ def _body(
         [(u["unit_name"], u["on_time_rate"]) for u in rated],
         percent=True,
     )
-    fields = sorted(summary["by_field"].items(), key=lambda kv: -kv[1])
-    field_chart = charts.bar_chart("Đơn theo lĩnh vực", [(FIELD_VI.get(k, k), v) for k, v in fields])
-    comp_rows = "".join(
-        f'<tr class="{"short" if row["counted_days"] < row["required_days"] else ""}">'
-        f"<td>{escape(row['unit_name'])}</td><td>{row['in_person_days']}</td><td>{row['delegated_days']}</td>"
-        f"<td>{row['required_days']}</td>"
-        f"<td>{_verdict(row)}</td></tr>"
-        for row in compliance
-    )
-    watch_rows = "".join(
-        f'<tr><td><a href="/dashboard/cases/{w["case_id"]}">{escape(w["tracking_code"])}</a></td>'
-        f"<td>{KIND_VI.get(w['kind'], w['kind'])}</td><td>{FIELD_VI.get(w['field'], w['field'])}</td>"
-        f"<td>{escape(w['unit_name'])}</td><td>{w['received_at']:%d/%m/%Y}</td>"
-        f"<td>{', '.join(REASON_VI[r] for r in w['reasons'])}</td><td>{w['days_overdue'] or ''}</td></tr>"
-        for w in watch
-    )
-    query = {"period": p.label, **({"unit_id": unit_id} if unit_id else {})}
-    downloads = "".join(
-        f"<li>{escape(stats.get_form(f).official)}: "
-        f'<a href="/dashboard/export/{f}.xlsx?{urlencode(query)}">XLSX</a> · '
-        f'<a href="/dashboard/export/{f}.csv?{urlencode(query)}">CSV</a></li>'
-        for f in ("tcd", "xld", "gqkn", "gqtc", "kqth")
-    )
-    return (
-        f"{_picker(p.label, unit_id, today)}"
-        f'<p class="period">Kỳ {escape(p.label)}: từ {p.start:%d/%m/%Y} đến {p.end:%d/%m/%Y} '
-        "(mốc chốt số liệu theo quy định)</p>"
-        f'<section class="cards">{head}</section>'
-        f'<section class="charts"><figure>{line}</figure><figure>{overdue_chart}</figure>'
-        f"<figure>{on_time_chart}</figure><figure>{field_chart}</figure></section>"
-        f'<section><h2>Tiếp công dân định kỳ của thủ trưởng — tháng {today:%m/%Y}</h2><div class="scroll">'
-        "<table><thead><tr><th>Đơn vị</th><th>Ngày trực tiếp</th><th>Ngày ủy quyền</th><th>Yêu cầu</th>"
-        f"<th>Đánh giá</th></tr></thead><tbody>{comp_rows}</tbody></table></div></section>"
-        '<section><h2>Vụ việc cần theo dõi</h2><div class="scroll"><table><thead><tr><th>Mã hồ sơ</th><th>Loại</th>'
-        "<th>Lĩnh vực</th><th>Đơn vị</th><th>Ngày nhận</th><th>Lý do</th><th>Số ngày quá hạn</th></tr></thead>"
-        f"<tbody>{watch_rows}</tbody></table></div></section>"
-        f'<section class="downloads"><h2>Tải biểu mẫu báo cáo kỳ {escape(p.label)}</h2><ul>{downloads}</ul></section>'
-    )
+    by_field = sorted(summary["by_field"].items(), key=lambda kv: -kv[1])
+    field_chart = charts.bar_chart("Đơn theo lĩnh vực", [(FIELD_VI.get(k, k), v) for k, v in by_field])
+    return line, [overdue_chart, on_time_chart, field_chart]
 
 
 @router.get("/export/{form}.{fmt}")
@@ -366,14 +289,6 @@ async def case(request: Request, session: SessionDep, case_id: int) -> Response:
         )
     except DomainError:
         return _error_page(404, "Không tìm thấy hồ sơ.")
-    parties = "".join(f"<li>{escape(p.role)}: {escape(p.full_name)}</li>" for p in out.parties)
-    timers = "".join(f"<li>{escape(t.name)}: hạn {t.due_date:%d/%m/%Y} ({escape(t.status)})</li>" for t in out.timers)
-    body = (
-        f'<p><a href="/dashboard">← Tổng quan</a></p><section><h2>{escape(out.tracking_code)} — '
-        f"{escape(KIND_VI.get(out.kind, out.kind))}</h2><p>{escape(out.title)}</p>"
-        f"<p>Ngày nhận {out.received_at:%d/%m/%Y}; trạng thái {escape(out.status)}</p>"
-        f"<h3>Người liên quan</h3><ul>{parties}</ul><h3>Thời hạn</h3><ul>{timers}</ul></section>"
-    )
-    response = HTMLResponse(_page(out.tracking_code, body, officer=officer, csrf=_csrf_pair(request)))
+    response = render.page("case.html", officer=officer, csrf=_csrf_pair(request), case=out, kinds=KIND_VI)
     response.headers["Cache-Control"] = "no-store"
     return response

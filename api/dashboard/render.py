@@ -1,0 +1,47 @@
+"""The dashboard's pages rendered from Jinja2 templates (`api/dashboard/templates/`) with autoescape on for every
+template: a value is written as text unless a template says otherwise (none does), so no page needs an `escape()`.
+
+`base.html` is the layout (head, stylesheet, header with the sign-out form); each page extends it: `login.html`,
+`overview.html` (the period's figures, charts, reception and watch-list), `case.html` and `error.html` (every
+dashboard error page, with its status code). `charts.html` holds the SVG chart macros (geometry from `charts.py`).
+The templates carry no inline script or style: the Content-Security-Policy (api/logs.py) allows neither."""
+
+from datetime import date
+from typing import Any
+
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+
+def num(value: float) -> str:
+    """A count as Vietnamese write it: 1.234.567."""
+    return f"{value:,.0f}".replace(",", ".")
+
+
+def pct(value: float | None) -> str:
+    """A share as Vietnamese write it: 87,5%; a dash when there is nothing to divide."""
+    return "—" if value is None else f"{value:.1%}".replace(".", ",")
+
+
+def day(value: date, fmt: str = "%d/%m/%Y") -> str:
+    return value.strftime(fmt)
+
+
+def coordinate(value: float) -> str:
+    """An SVG coordinate to a tenth of a pixel."""
+    return f"{value:.1f}"
+
+
+ENV = Environment(
+    loader=PackageLoader("api.dashboard", "templates"),
+    autoescape=select_autoescape(default_for_string=True, default=True),
+    undefined=StrictUndefined,  # a misspelt name fails the page (and its test) instead of printing nothing
+    trim_blocks=True,
+    lstrip_blocks=True,
+    auto_reload=False,
+)
+ENV.filters.update(num=num, pct=pct, day=day, coordinate=coordinate)
+
+
+def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(ENV.get_template(template).render(**context), status_code=status)
