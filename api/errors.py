@@ -135,6 +135,8 @@ class Code(StrEnum):
     approval_of_own_grant = "approval_of_own_grant"
     nothing_pending = "nothing_pending"
     pending_changed = "pending_changed"
+    password_change_required = "password_change_required"  # noqa: S105 - an error code
+    same_password = "same_password"  # noqa: S105 - an error code
     # Reception
     invalid_period = "invalid_period"
     session_not_found = "session_not_found"
@@ -348,6 +350,11 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.approval_of_own_grant: (403, "Quản trị viên không được phê duyệt việc cấp quyền cho chính mình"),
     C.nothing_pending: (409, "Tài khoản này không có thay đổi nào chờ phê duyệt"),
     C.pending_changed: (409, "Đề nghị chờ phê duyệt đã thay đổi kể từ khi bạn xem; hãy xem lại trước khi phê duyệt"),
+    C.password_change_required: (
+        403,
+        "Mật khẩu này do người khác đặt và chỉ dùng một lần: hãy đặt mật khẩu mới của riêng bạn trước khi đăng nhập",
+    ),
+    C.same_password: (422, "Mật khẩu mới phải khác mật khẩu cũ"),
     C.invalid_period: (422, "Kỳ không hợp lệ: dùng YYYY-MM, YYYY-Qn (n = 1–4), YYYY-H1, YYYY-9M hoặc YYYY"),
     C.session_not_found: (404, "Không tìm thấy buổi tiếp công dân"),
     C.entry_not_found: (404, "Không tìm thấy mục sổ tiếp công dân"),

@@ -108,7 +108,7 @@ class Api:
 
     async def headers(self, username: str) -> dict[str, str]:
         user = await self.user(username)
-        token, _ = security.create_access_token(SETTINGS, str(user.id))
+        token, _ = security.create_access_token(SETTINGS, str(user.id), version=user.token_version)
         return {"Authorization": f"Bearer {token}"}
 
 

@@ -81,12 +81,20 @@ async def create_officer(
     approve_as: str = "admin2",
 ) -> dict[str, Any]:
     """An officer made through POST /users by `admin` (in the unit of `unit_username`, or `unit_id`), its roles
-    approved by a second administrator (two-person grants), as the API returns it."""
+    approved by a second administrator (two-person grants), who has then replaced the one-time password the
+    administrator chose with `password` (POST /auth/password), as the API returns it."""
     if unit_id is None:
         unit_id = (await api.user(unit_username)).unit_id
-    body = {"username": username, "password": password, "full_name": username, "unit_id": unit_id, "roles": roles}
+    one_time = f"Mot-Lan-{password}"
+    body = {"username": username, "password": one_time, "full_name": username, "unit_id": unit_id, "roles": roles}
     r = await api.http.post(f"{V1}/users", headers=await api.headers(admin), json=body)
     assert r.status_code == 201, r.text
-    r = await api.http.post(f"{V1}/users/{r.json()['id']}/approve", headers=await api.headers(approve_as))
+    user_id = r.json()["id"]
+    r = await api.http.post(f"{V1}/users/{user_id}/approve", headers=await api.headers(approve_as))
+    assert r.status_code == 200, r.text
+    change = {"username": username, "old_password": one_time, "new_password": password}
+    r = await api.http.post(f"{V1}/auth/password", json=change)
+    assert r.status_code == 200, r.text
+    r = await api.http.get(f"{V1}/users/{user_id}", headers=await api.headers(admin))
     assert r.status_code == 200, r.text
     return dict(r.json())

@@ -6,6 +6,7 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -22,11 +23,24 @@ from tests.pg import PgServer
 
 DEMO_PASSWORD = "LaoCai@2026demo"  # noqa: S105
 NEW_PASSWORD = "Mat-Khau-Moi-Rat-Dai-2026"  # noqa: S105
+OWN_PASSWORD = "Cua-Rieng-Toi-Thoi-2026!"  # noqa: S105 - the one the owner sets at the first sign-in
 DENOUNCER = {"role": "denouncer", "full_name": "Thào Thị Dung", "id_number": "015191007788", "phone": "0977123456"}
 
 
 async def _sign_in(api: Api, username: str, password: str) -> Any:
     return await api.http.post(f"{V1}/auth/token", data={"username": username, "password": password})
+
+
+async def _change_password(api: Api, username: str, old: str, new: str) -> Any:
+    body = {"username": username, "old_password": old, "new_password": new}
+    return await api.http.post(f"{V1}/auth/password", json=body)
+
+
+async def _first_sign_in(api: Api, username: str, one_time: str, own: str = OWN_PASSWORD) -> dict[str, str]:
+    """The owner sets their own password in place of the one another chose, and gets a token."""
+    r = await _change_password(api, username, one_time, own)
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 async def _audit(api: Api, user_id: int) -> list[tuple[int | None, str, dict]]:
@@ -152,9 +166,8 @@ async def test_one_admin_alone_cannot_make_a_unit_head_who_reads_denouncers(api:
     assert r.status_code == 201, r.text
     new = r.json()
     assert new["roles"] == [] and new["pending_roles"] == ["unit_head"]
-    # The new account signs in but sees nothing of the case while the grant waits.
-    token = (await _sign_in(api, "tinh.chutich2", NEW_PASSWORD)).json()["access_token"]
-    head = {"Authorization": f"Bearer {token}"}
+    # The new account signs in (its owner sets their own password first) but sees nothing while the grant waits.
+    head = await _first_sign_in(api, "tinh.chutich2", NEW_PASSWORD)
     r = await api.http.get(f"{V1}/cases/{case['id']}", headers=head)
     assert r.status_code in (403, 404) and "Thào Thị Dung" not in r.text
     r = await api.http.post(f"{V1}/users/{new['id']}/approve", headers=h)
@@ -174,6 +187,7 @@ async def test_one_admin_alone_cannot_make_a_unit_head_who_reads_denouncers(api:
     trail = [(actor, action, p.get("roles")) for actor, action, p in await _audit(api, new["id"])]
     assert trail == [
         (admin.id, "create", ["unit_head"]),
+        (new["id"], "password_changed", None),
         (admin.id, "approval_refused", ["unit_head"]),
         (admin2.id, "approve", ["unit_head"]),
     ]
@@ -213,8 +227,7 @@ async def test_one_admin_alone_cannot_make_a_second_admin_who_then_grants(api: A
     )
     assert r.status_code == 200
     # The would-be second admin has no admin rights: it can neither approve nor manage users.
-    token = (await _sign_in(api, "admin.rieng", NEW_PASSWORD)).json()["access_token"]
-    sock_h = {"Authorization": f"Bearer {token}"}
+    sock_h = await _first_sign_in(api, "admin.rieng", NEW_PASSWORD)
     r = await api.http.post(f"{V1}/users/{(await api.user('admin')).id}/approve", headers=sock_h)
     assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
     assert (await api.http.post(f"{V1}/users/{sock}/approve", headers=sock_h)).status_code == 403
@@ -238,9 +251,16 @@ async def test_a_lone_admin_cannot_take_over_an_officer_by_setting_a_password(ap
     assert (await _sign_in(api, "admin2", NEW_PASSWORD)).status_code == 401
     r = await api.http.post(f"{V1}/users/{head.id}/approve", headers=await api.headers("admin2"))
     assert r.status_code == 200 and r.json()["pending_credentials"] is False
-    assert (await _sign_in(api, "tinh.chutich", NEW_PASSWORD)).status_code == 200
+    # Approved, the password the administrator chose is one-time: it gives no token, only a change by the owner.
+    assert r.json()["must_change_password"] is True
+    r = await _sign_in(api, "tinh.chutich", NEW_PASSWORD)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "password_change_required"
+    assert "access_token" not in r.text
     assert (await _sign_in(api, "tinh.chutich", DEMO_PASSWORD)).status_code == 401
-    assert all("Mat-Khau" not in str(p) for _, _, p in await _audit(api, head.id))
+    await _first_sign_in(api, "tinh.chutich", NEW_PASSWORD)
+    assert (await _sign_in(api, "tinh.chutich", OWN_PASSWORD)).status_code == 200
+    assert (await _sign_in(api, "tinh.chutich", NEW_PASSWORD)).status_code == 401
+    assert all(pw not in str(p) for _, _, p in await _audit(api, head.id) for pw in ("Mat-Khau", "Cua-Rieng"))
 
 
 async def test_a_lone_admin_cannot_move_a_unit_head_to_another_unit(api: Api) -> None:
@@ -305,6 +325,117 @@ async def test_the_bootstrap_approver_is_made_at_start_once_however_many_process
     async with state.sessionmaker() as s:
         count = await s.scalar(sa.select(sa.func.count()).select_from(User).where(User.username == "boot.approver"))
     assert count == 1
+
+
+# --- one-time passwords: a password another person set ----------------------------------------------------------
+
+
+async def test_the_creator_of_an_admin_account_cannot_sign_in_as_it_with_the_password_he_chose(api: Api) -> None:
+    """Audit P: admin creates an admin account with a password he chose, admin2 approves the new colleague, and
+    admin signed in as it would approve his own requests from then on."""
+    case = await _denunciation(api)
+    a = await api.headers("admin")
+    me = await api.user("admin")
+    r = await api.http.post(
+        f"{V1}/users",
+        headers=a,
+        json={"username": "nguyen.van.helper", "password": NEW_PASSWORD, "full_name": "Nguyễn Văn Helper",
+              "unit_id": me.unit_id, "roles": ["admin"]},
+    )  # fmt: skip
+    assert r.status_code == 201 and r.json()["must_change_password"] is True
+    helper = r.json()["id"]
+    r = await api.http.post(f"{V1}/users/{helper}/approve", headers=await api.headers("admin2"))
+    assert r.status_code == 200 and r.json()["roles"] == ["admin"] and r.json()["must_change_password"] is True
+    # The creator's password is right, but gives no token: the answer says a change is required, nothing more.
+    r = await _sign_in(api, "nguyen.van.helper", NEW_PASSWORD)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "password_change_required"
+    assert "access_token" not in r.text
+    # A wrong password is the usual 401: the 403 is only for whoever knows the password.
+    wrong = await _sign_in(api, "nguyen.van.helper", "Khong-Phai-Mat-Khau-2026")
+    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "invalid_credentials"
+    # The owner sets their own password at the first sign-in; from then on the creator's is useless.
+    owner = await _first_sign_in(api, "nguyen.van.helper", NEW_PASSWORD)
+    mine = await api.http.get(f"{V1}/auth/me", headers=owner)
+    assert mine.status_code == 200 and mine.json()["roles"] == ["admin"] and not mine.json()["must_change_password"]
+    assert (await _sign_in(api, "nguyen.van.helper", NEW_PASSWORD)).status_code == 401
+    r = await _change_password(api, "nguyen.van.helper", NEW_PASSWORD, "Lay-Lai-Tai-Khoan-2026")
+    assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
+    # So admin's own request for a revealing role still needs someone other than admin to approve it.
+    r = await api.http.patch(f"{V1}/users/{me.id}", headers=a, json={"roles": ["admin", "unit_head"]})
+    assert r.status_code == 200 and r.json()["pending_roles"] == ["admin", "unit_head"]
+    r = await api.http.post(f"{V1}/users/{me.id}/approve", headers=a)
+    assert r.status_code == 403
+    assert "Thào Thị Dung" not in (await get(api, "admin", case["id"])).text
+    # The change is audited, as the owner's act, never with a password.
+    changed = [(actor, p) for actor, action, p in await _audit(api, helper) if action == "password_changed"]
+    assert [actor for actor, _ in changed] == [helper]
+    assert all("Mat-Khau" not in str(p) and "Cua-Rieng" not in str(p) for _, p in changed)
+
+
+async def test_any_password_an_admin_sets_for_someone_else_is_one_time(api: Api) -> None:
+    h = await api.headers("admin")
+    officer = await create_officer(api, "tinh.tam", ["desk_officer"])  # has set their own password since
+    assert officer["must_change_password"] is False
+    r = await api.http.patch(f"{V1}/users/{officer['id']}", headers=h, json={"password": NEW_PASSWORD})
+    assert r.status_code == 200 and r.json()["pending_credentials"] is True
+    r = await api.http.post(f"{V1}/users/{officer['id']}/approve", headers=await api.headers("admin2"))
+    assert r.status_code == 200 and r.json()["must_change_password"] is True
+    r = await _sign_in(api, "tinh.tam", NEW_PASSWORD)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "password_change_required"
+    # An administrator's own password, set by themselves, is not one-time.
+    admin = await api.user("admin")
+    r = await api.http.patch(f"{V1}/users/{admin.id}", headers=h, json={"password": NEW_PASSWORD})
+    assert r.status_code == 200 and r.json()["must_change_password"] is False
+    assert (await _sign_in(api, "admin", NEW_PASSWORD)).status_code == 200
+
+
+async def test_changing_ones_own_password(api: Api) -> None:
+    before = (await _sign_in(api, "xa.xacminh", DEMO_PASSWORD)).json()["access_token"]
+    # The new one differs from the old and follows the length rules of an account's password.
+    r = await _change_password(api, "xa.xacminh", DEMO_PASSWORD, DEMO_PASSWORD)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "same_password"
+    r = await _change_password(api, "xa.xacminh", DEMO_PASSWORD, "ngan")
+    assert r.status_code == 422
+    r = await _change_password(api, "xa.xacminh", "Sai-Mat-Khau-2026", OWN_PASSWORD)
+    assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
+    for name in (public_service.CHANNEL_USERNAME, "khong.ton.tai"):
+        r = await _change_password(api, name, DEMO_PASSWORD, OWN_PASSWORD)
+        assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
+    r = await _change_password(api, "xa.xacminh", DEMO_PASSWORD, OWN_PASSWORD)
+    assert r.status_code == 200 and r.json()["token_type"] == "bearer"
+    fresh = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    assert (await api.http.get(f"{V1}/auth/me", headers=fresh)).status_code == 200
+    # Sessions opened with the old password end.
+    old = {"Authorization": f"Bearer {before}"}
+    assert (await api.http.get(f"{V1}/auth/me", headers=old)).status_code == 401
+    assert (await _sign_in(api, "xa.xacminh", DEMO_PASSWORD)).status_code == 401
+    assert (await _sign_in(api, "xa.xacminh", OWN_PASSWORD)).status_code == 200
+
+
+async def test_the_password_change_is_limited_like_a_sign_in(api: Api) -> None:
+    for _ in range(SETTINGS.login_max_failures):
+        r = await _change_password(api, "xa.xacminh", "Sai-Mat-Khau-2026", OWN_PASSWORD)
+        assert r.status_code == 401
+    r = await _change_password(api, "xa.xacminh", DEMO_PASSWORD, OWN_PASSWORD)  # even the right one, now
+    assert r.status_code == 429 and "retry-after" in r.headers
+    assert (await _sign_in(api, "xa.xacminh", DEMO_PASSWORD)).status_code == 429  # one count for both
+
+
+async def test_the_dashboard_says_a_one_time_password_must_be_changed(api: Api) -> None:
+    from tests.test_dashboard import sign_in as dashboard_sign_in
+
+    await api.http.post(
+        f"{V1}/users",
+        headers=await api.headers("admin"),
+        json={"username": "tinh.thanhtra2", "password": NEW_PASSWORD, "full_name": "Thanh tra 2",
+              "unit_id": (await api.user("thanhtra")).unit_id, "roles": ["inspector"]},
+    )  # fmt: skip
+    app = api.http._transport.app  # type: ignore[attr-defined]
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="https://intranet.laocai") as browser:
+        r = await dashboard_sign_in(browser, "tinh.thanhtra2", NEW_PASSWORD)
+        assert r.status_code == 403 and "tiepdan_session=" not in str(r.headers)
+        assert "chỉ dùng một lần" in r.text
 
 
 async def test_create_officer_helper_makes_a_working_officer(api: Api) -> None:

@@ -167,7 +167,8 @@ async def test_admin_creates_an_officer_who_can_sign_in(api: Api) -> None:
         },
     )
     assert r.status_code == 201, r.text
-    assert "password" not in r.text and "hash" not in r.text
+    assert "Mot-Mat-Khau" not in r.text and "hash" not in r.text and "argon2" not in r.text
+    assert r.json()["must_change_password"] is True  # the administrator chose it: one-time
     # Two-person grants: the roles wait for a second administrator.
     assert r.json()["roles"] == [] and r.json()["pending_roles"] == ["desk_officer", "handler"]
     second = await api.headers("admin2")
@@ -176,6 +177,14 @@ async def test_admin_creates_an_officer_who_can_sign_in(api: Api) -> None:
     token = await api.http.post(
         f"{V1}/auth/token", data={"username": "khaomang.tiepdan", "password": "Mot-Mat-Khau-Dai-2026"}
     )
+    assert token.status_code == 403 and token.json()["error"]["code"] == "password_change_required"
+    # The officer sets their own password at the first sign-in, and is signed in.
+    change = {"username": "khaomang.tiepdan", "old_password": "Mot-Mat-Khau-Dai-2026", "new_password": "Cua-Toi-2026!"}
+    token = await api.http.post(f"{V1}/auth/password", json=change)
+    assert token.status_code == 200
+    me = await api.http.get(f"{V1}/auth/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+    assert me.json()["roles"] == ["desk_officer", "handler"]
+    token = await api.http.post(f"{V1}/auth/token", data={"username": "khaomang.tiepdan", "password": "Cua-Toi-2026!"})
     assert token.status_code == 200
     r = await api.http.patch(f"{V1}/users/{r.json()['id']}", headers=h, json={"roles": ["unit_head"]})
     assert r.json()["roles"] == [] and r.json()["pending_roles"] == ["unit_head"]

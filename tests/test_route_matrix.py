@@ -143,6 +143,13 @@ MATRIX: list[tuple[str, str, str, Any]] = [
     ("POST", "/api/v1/cases/{case_id}/duplicates/{other_id}/dismiss", "case_act", {}),
     # Sign-in
     ("POST", "/api/v1/auth/token", "public", ("form", {"username": "xa.tiepdan", "password": "LaoCai@2026demo"})),
+    # new == old: refused after authorization (422 same_password), so the demo's password stays
+    (
+        "POST",
+        "/api/v1/auth/password",
+        "public",
+        {"username": "xa.tiepdan", "old_password": "LaoCai@2026demo", "new_password": "LaoCai@2026demo"},
+    ),
     ("GET", "/api/v1/auth/me", "officer", None),
     # Units, officers, calendar
     ("GET", "/api/v1/units", "officer", None),

@@ -118,6 +118,8 @@ async def login(
     except AppError as exc:
         if exc.status_code == 429:
             return _error_page(429, "Thử quá nhiều lần; vui lòng đợi rồi thử lại.")
+        if exc.code == Code.password_change_required:  # a one-time password: its owner sets their own first
+            return _error_page(403, exc.message)
         return RedirectResponse("/dashboard/login?error=1", status_code=303)
     token, lifetime = security.create_access_token(settings, str(user.id), version=user.token_version)
     response = RedirectResponse("/dashboard", status_code=303)

@@ -16,6 +16,15 @@ class Token(BaseModel):
     expires_in: int
 
 
+class PasswordChange(SQLModel):
+    """POST /auth/password: the account's owner replaces its password (required at the first sign-in after
+    another person set it). The new one follows UserCreate's length rules and differs from the old."""
+
+    username: str = Field(min_length=1, max_length=64)
+    old_password: str = Field(min_length=1, max_length=128)
+    new_password: str = Field(min_length=10, max_length=128)
+
+
 class Me(UserPublic):
     unit: UnitPublic
 

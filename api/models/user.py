@@ -53,6 +53,12 @@ class User(SQLModel, table=True):
         default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id"), nullable=True)
     )
     pending_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True))
+    # The password was set by someone other than the account's owner (an administrator creating the account, or
+    # setting another's password): it is a one-time password. Sign-in answers 403 password_change_required, and no
+    # token, until the owner sets their own (POST /auth/password). The operator's acts on the server: false.
+    must_change_password: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
     updated_at: datetime | None = Field(default=None, sa_column=created_at_column())
 
@@ -105,6 +111,8 @@ class UserPublic(SQLModel):
     pending_activation: bool = False
     pending_by_id: int | None = None
     pending_at: datetime | None = None
+    # The password was set by another (one-time): the owner has not yet set their own (POST /auth/password).
+    must_change_password: bool = False
 
     @classmethod
     def of(cls, user: "User") -> "UserPublic":
@@ -122,4 +130,5 @@ class UserPublic(SQLModel):
             pending_activation=user.pending_activation,
             pending_by_id=user.pending_by_id,
             pending_at=user.pending_at,
+            must_change_password=bool(user.must_change_password),
         )

@@ -7,7 +7,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from api import security
 from api.deps import CurrentOfficer, SessionDep, SettingsDep
-from api.models.auth import Me, Token
+from api.models.auth import Me, PasswordChange, Token
 from api.models.user import UserPublic
 from api.ratelimit import client_address
 from api.routers.units import unit_public
@@ -22,6 +22,10 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     summary="Đăng nhập, nhận mã truy cập (JWT)",
     responses={
         401: {"description": "Sai tên đăng nhập hoặc mật khẩu"},
+        403: {
+            "description": "password_change_required: mật khẩu đúng nhưng do người khác đặt (dùng một lần); "
+            "đổi tại POST /auth/password, không cấp mã truy cập"
+        },
         429: {"description": "Quá nhiều lần sai cho tên đăng nhập này"},
     },
 )
@@ -31,6 +35,32 @@ async def token(
     client = client_address(request)  # behind a trusted proxy (FORWARDED_ALLOW_IPS), the caller's own
     user = await user_service.authenticate(
         session, request.app.state.passwords, settings, form.username, form.password, client
+    )
+    access, lifetime = security.create_access_token(settings, str(user.id), version=user.token_version)
+    return Token(access_token=access, expires_in=lifetime)
+
+
+@router.post(
+    "/password",
+    response_model=Token,
+    summary="Đổi mật khẩu của chính mình (bắt buộc ở lần đăng nhập đầu khi mật khẩu do người khác đặt); "
+    "nhận mã truy cập mới",
+    responses={
+        401: {"description": "Sai tên đăng nhập hoặc mật khẩu cũ"},
+        422: {"description": "Mật khẩu mới trùng mật khẩu cũ (same_password) hoặc không đủ độ dài"},
+        429: {"description": "Quá nhiều lần sai cho tên đăng nhập này (chung với đăng nhập)"},
+    },
+)
+async def change_password(data: PasswordChange, request: Request, session: SessionDep, settings: SettingsDep) -> Token:
+    """Every earlier token of the account ends; the answer is a token for the new password."""
+    user = await user_service.change_password(
+        session,
+        request.app.state.passwords,
+        settings,
+        data.username,
+        data.old_password,
+        data.new_password,
+        client_address(request),
     )
     access, lifetime = security.create_access_token(settings, str(user.id), version=user.token_version)
     return Token(access_token=access, expires_in=lifetime)

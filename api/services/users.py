@@ -126,6 +126,7 @@ async def create(session: AsyncSession, passwords: Passwords, actor_id: int | No
         pending_roles=None if direct else roles,
         pending_by_id=actor_id,
         pending_at=None if direct else sa.func.clock_timestamp(),
+        must_change_password=not direct,  # the administrator chose it: one-time (see `change_password`)
     )
     session.add(user)
     await session.flush()
@@ -226,6 +227,7 @@ async def update(session: AsyncSession, passwords: Passwords, actor_id: int, use
             user.pending_password_hash = hashed
         else:
             user.password_hash, user.pending_password_hash = hashed, None
+            user.must_change_password = user.id != actor_id  # set for someone else: one-time
             user.token_version += 1  # a new password ends every session opened with the old one
     if has_pending(user):
         if wide:
@@ -285,6 +287,7 @@ async def approve(session: AsyncSession, actor_id: int, user_id: int, seen: date
         user.unit_id = user.pending_unit_id
     if user.pending_password_hash is not None:
         user.password_hash = user.pending_password_hash
+        user.must_change_password = True  # an administrator chose it for someone else: one-time
         user.token_version += 1  # a new password ends every session opened with the old one
     if user.pending_activation:
         user.is_active = True
@@ -348,9 +351,16 @@ async def _reserve(session: AsyncSession, settings: Settings, pair: str, address
         raise DomainError(Code.too_many_attempts, headers={"Retry-After": str(max(over))})
 
 
-async def authenticate(
-    session: AsyncSession, passwords: Passwords, settings: Settings, username: str, password: str, client: str = ""
-) -> User:
+async def _check_password(
+    session: AsyncSession,
+    passwords: Passwords,
+    settings: Settings,
+    username: str,
+    password: str,
+    client: str,
+    failed: str = "login_failed",
+) -> tuple[User, str]:
+    """The account this username and password open (counted, limited, failures audited), and its key."""
     key = username.strip().lower()[:64]
     pair, address = f"u:{key}|a:{client[:64]}", f"a:{client[:64]}"
     await _reserve(session, settings, pair, address)
@@ -360,20 +370,87 @@ async def authenticate(
     if not ok or user is None or not user.is_active or is_system(user):
         if user is not None:  # unknown usernames are only counted (bounded per address), never audited one by one
             audit.record(
-                session, actor_id=None, entity="auth", entity_id=key, action="login_failed", payload={"client": client}
+                session, actor_id=None, entity="auth", entity_id=key, action=failed, payload={"client": client}
             )
             await session.commit()
         # One answer for unknown user, wrong password and deactivated account.
         raise unauthenticated(Code.invalid_credentials)
-    # A success clears the account's count from this address, and gives the address its attempt back.
+    # The right password clears the account's count from this address, and gives the address its attempt back.
     await session.execute(sa.delete(LoginAttempt).where(LoginAttempt.key == pair))
     await session.execute(
         sa.update(LoginAttempt)
         .where(LoginAttempt.key == address)
         .values(count=sa.func.greatest(LoginAttempt.count - 1, 0))
     )
+    return user, key
+
+
+async def authenticate(
+    session: AsyncSession, passwords: Passwords, settings: Settings, username: str, password: str, client: str = ""
+) -> User:
+    user, key = await _check_password(session, passwords, settings, username, password, client)
+    if user.must_change_password:
+        # A one-time password (another person chose it): right, but it opens nothing until the owner sets their
+        # own (`change_password`). Said only to whoever knows it; everyone else gets the 401 above.
+        audit.record(
+            session,
+            actor_id=user.id,
+            entity="auth",
+            entity_id=key,
+            action="password_change_required",
+            payload={"client": client},
+        )
+        await session.commit()
+        raise DomainError(Code.password_change_required)
     audit.record(session, actor_id=user.id, entity="auth", entity_id=key, action="sign_in", payload={"client": client})
     await session.commit()
+    return user
+
+
+async def change_password(
+    session: AsyncSession,
+    passwords: Passwords,
+    settings: Settings,
+    username: str,
+    old_password: str,
+    new_password: str,
+    client: str = "",
+) -> User:
+    """The account's owner replaces its password (POST /auth/password): counted and limited like a sign-in, the
+    same 401 for a wrong password, an unknown, deactivated or system account. The one-time mark goes, every
+    earlier token ends, audited (never a password). A one-time password is used once: of two changes racing with
+    it, one wins and the other is 401."""
+    if new_password == old_password:
+        raise DomainError(Code.same_password, details={"field": "new_password"})
+    user, key = await _check_password(
+        session, passwords, settings, username, old_password, client, failed="password_change_failed"
+    )
+    was_one_time, old_hash = bool(user.must_change_password), user.password_hash
+    hashed = await asyncio.to_thread(passwords.hash, new_password)
+    changed = await session.execute(
+        sa.update(User)
+        .where(User.id == user.id, User.password_hash == old_hash)  # unchanged since it was checked
+        .values(
+            password_hash=hashed,
+            must_change_password=False,
+            token_version=User.token_version + 1,  # a new password ends every session opened with the old one
+            updated_at=sa.func.now(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(changed, "rowcount", 0):
+        await session.commit()
+        raise unauthenticated(Code.invalid_credentials)
+    audit.record(
+        session,
+        actor_id=user.id,
+        entity="user",
+        entity_id=user.id,
+        action="password_changed",
+        payload={"client": client, "one_time": was_one_time},
+    )
+    await session.commit()
+    await session.refresh(user)
     return user
 
 
