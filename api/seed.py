@@ -274,7 +274,7 @@ async def _seed_reception(
     held_day = env.cal.roll_forward(today - timedelta(days=10))
     while held_day >= today:
         held_day -= timedelta(days=1)
-    held = await reception.create_session(
+    held = await reception.create_sitting(
         session,
         commune_desk,
         SessionCreate(
@@ -317,7 +317,7 @@ async def _seed_reception(
         await reception.add_entry(session, commune_desk, settings, held.id, EntryCreate(**body), env=env, today=today)
     for who, days, title in ((commune_desk, 7, "Chủ tịch UBND xã"), (province_desk, 12, "Chủ tịch UBND tỉnh")):
         day = env.cal.roll_forward(today + timedelta(days=days))
-        await reception.create_session(
+        await reception.create_sitting(
             session,
             who,
             SessionCreate(

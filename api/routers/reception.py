@@ -149,7 +149,7 @@ async def update_entry(entry_id: Id64, data: EntryUpdate, response: Response, ct
     responses=errors.responses(403, 404, 409, 422),
 )
 async def create_session(data: SessionCreate, ctx: Ctx) -> SessionOut:
-    return await service.create_session(ctx.session, ctx.officer, data, env=ctx.env, now=clock.now())
+    return await service.create_sitting(ctx.session, ctx.officer, data, env=ctx.env, now=clock.now())
 
 
 @router.get("", response_model=Page[SessionOut], summary="Các buổi tiếp công dân", responses=errors.responses(422))
@@ -166,7 +166,7 @@ async def list_sessions(
 ) -> Page[SessionOut]:
     if day_from and day_to and day_to < day_from:
         raise errors.DomainError(errors.Code.invalid_range, details={"field": "to"})
-    rows, next_cursor = await service.list_sessions(
+    rows, next_cursor = await service.list_sittings(
         session,
         principal,
         unit_id=unit_id,
@@ -177,12 +177,12 @@ async def list_sessions(
         limit=limit,
         cursor=cursor,
     )
-    return Page(items=[service.session_out(s) for s in rows], next_cursor=next_cursor)
+    return Page(items=[service.sitting_out(s) for s in rows], next_cursor=next_cursor)
 
 
 @router.get("/{session_id}", response_model=SessionOut, summary="Một buổi tiếp", responses=errors.responses(404))
 async def get_session(session_id: Id64, session: SessionDep, principal: CurrentOfficer) -> SessionOut:
-    return service.session_out(await service.get_session(session, principal, session_id))
+    return service.sitting_out(await service.get_sitting(session, principal, session_id))
 
 
 @router.patch(
@@ -196,7 +196,7 @@ async def get_session(session_id: Id64, session: SessionDep, principal: CurrentO
 async def update_session(
     session_id: Id64, data: SessionUpdate, session: SessionDep, principal: CurrentOfficer
 ) -> SessionOut:
-    return await service.update_session(session, principal, session_id, data, now=clock.now())
+    return await service.update_sitting(session, principal, session_id, data, now=clock.now())
 
 
 @router.get(
@@ -208,9 +208,9 @@ async def update_session(
 async def session_entries(
     session_id: Id64, ctx: Ctx, limit: LimitQuery = 50, cursor: CursorQuery = None
 ) -> Page[EntryOut]:
-    await service.get_session(ctx.session, ctx.officer, session_id)
+    await service.get_sitting(ctx.session, ctx.officer, session_id)
     rows, next_cursor = await service.list_entries(
-        ctx.session, ctx.officer, session_id=session_id, limit=limit, cursor=cursor
+        ctx.session, ctx.officer, sitting_id=session_id, limit=limit, cursor=cursor
     )
     items = await service.present_entries(ctx.session, ctx.officer, rows, vault_for(ctx.settings))
     return Page(items=items, next_cursor=next_cursor)
