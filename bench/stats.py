@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
-from api.services.stats import QUERIES  # noqa: E402
+from api.services.stats.counts import QUERIES  # noqa: E402
 from bench.data import add_units, connector, fill_cases, fill_reception  # noqa: E402
 from bench.intake import database, server  # noqa: E402
 from bench.search import token  # noqa: E402

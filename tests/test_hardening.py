@@ -22,7 +22,7 @@ from prometheus_client import REGISTRY
 from pydantic import BaseModel
 
 from api import logs, security
-from api.services import exports
+from api.services.stats import exports
 from tests.conftest import SETTINGS, Api
 from tests.helpers import case_body
 

@@ -3,7 +3,7 @@ they sit under) and the identities between columns that every row must satisfy. 
 Circulars 02/2021 and 01/2024 of the Government Inspectorate, which 06/2025 continues (LEGAL.md: its own numbering
 is unconfirmed, so the numbering here is data)."""
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 
@@ -17,6 +17,18 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Derivation:
+    """A column an identity gives from others: the sum of `plus` less the sum of `minus`."""
+
+    column: str
+    plus: tuple[str, ...]
+    minus: tuple[str, ...] = ()
+
+    def value(self, values: Mapping[str, float]) -> float:
+        return sum(values[k] for k in self.plus) - sum(values[k] for k in self.minus)
+
+
+@dataclass(frozen=True)
 class Form:
     code: str
     official: str
@@ -27,6 +39,28 @@ class Form:
 
     def column_keys(self) -> list[str]:
         return [c.key for c in self.columns]
+
+    def derivations(self, counted: Collection[str]) -> tuple[Derivation, ...]:
+        """How the columns that are not `counted` follow from the identities, in an order where each needs only
+        columns counted or given before it: an identity with one unknown column gives it (the total as the sum of the
+        parts, a part as the total less the other parts). A column that no identity reaches is not in the result."""
+        known = set(counted)
+        steps: list[Derivation] = []
+        progress = True
+        while progress:
+            progress = False
+            for total, parts in self.identities:
+                unknown = [k for k in (total, *parts) if k not in known]
+                if len(unknown) != 1:
+                    continue
+                column = unknown[0]
+                if column == total:
+                    steps.append(Derivation(column, parts))
+                else:
+                    steps.append(Derivation(column, (total,), tuple(p for p in parts if p != column)))
+                known.add(column)
+                progress = True
+        return tuple(steps)
 
     def broken(self, values: Mapping[str, float]) -> list[str]:
         """The identities a row of figures breaks (none for a correct row)."""

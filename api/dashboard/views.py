@@ -26,9 +26,10 @@ from api.deps import SessionDep, officer_for_token
 from api.errors import AppError, Code, DomainError
 from api.ratelimit import client_address
 from api.services import calendar as calendar_service
-from api.services import exports, reception, stats
+from api.services import reception
 from api.services import users as user_service
 from api.services.cases import queries as case_queries
+from api.services.stats import exports, forms, oversight
 from api.vault import vault_for
 from workflows import periods
 from workflows.cases import Role
@@ -187,12 +188,12 @@ async def dashboard(
     today = clock.today()
     try:
         p = _period(period, today)
-        summary = await stats.summary(session, officer, p, unit_id, today)
+        summary = await oversight.summary(session, officer, p, unit_id, today)
         month = periods.parse(today.strftime("%Y-%m"))
         compliance, _ = await reception.compliance(
             session, officer, month, unit_id=unit_id, today=today, limit=500, cursor=None
         )
-        watch, _ = await stats.watchlist(
+        watch, _ = await oversight.watchlist(
             session, officer, unit_id=unit_id, reason=None, today=today, limit=25, cursor=None
         )
     except DomainError as exc:
@@ -214,7 +215,7 @@ async def dashboard(
         bars=bars,
         compliance=compliance,
         watch=watch,
-        downloads=[(f, stats.get_form(f).official) for f in ("tcd", "xld", "gqkn", "gqtc", "kqth")],
+        downloads=[(f, forms.get_form(f).official) for f in ("tcd", "xld", "gqkn", "gqtc", "kqth")],
         query={"period": p.label, **({"unit_id": unit_id} if unit_id else {})},
         kinds=KIND_VI,
         fields=FIELD_VI,
@@ -257,11 +258,11 @@ async def export(
     except NotSignedIn:
         return RedirectResponse("/dashboard/login", status_code=303)
     try:
-        f = stats.get_form(form)
+        f = forms.get_form(form)
         if fmt not in ("csv", "xlsx"):
             raise DomainError(Code.unsupported_format)
         p = _period(period, clock.today())
-        doc = await stats.build(session, officer, f, p, unit_id)
+        doc = await forms.build(session, officer, f, p, unit_id)
     except DomainError as exc:
         return _error_page(exc.status_code, exc.message)
     body = exports.to_csv(doc) if fmt == "csv" else exports.to_xlsx(doc)

@@ -12,8 +12,7 @@ from api import clock, errors
 from api.deps import Ctx, ExpensiveOfficer, SessionDep
 from api.models.cases.schemas import Strict
 from api.pagination import CursorQuery, LimitQuery
-from api.services import exports
-from api.services import stats as service
+from api.services.stats import exports, forms, oversight, reports
 from api.types import CleanStr, Id32, Id64, StrictDate
 from api.vault import vault_for
 
@@ -97,7 +96,7 @@ class SubmissionIn(Strict):
 
 class UrgeIn(Strict):
     unit_id: Id32
-    case_ids: list[Id64] | None = Field(default=None, min_length=1, max_length=service.MAX_URGE)
+    case_ids: list[Id64] | None = Field(default=None, min_length=1, max_length=oversight.MAX_URGE)
     reason: str | None = Field(default=None, max_length=2000)
 
 
@@ -142,11 +141,11 @@ async def form(
     unit_id: Id32 | None = None,
     format: Annotated[str, Query(max_length=8)] = "json",  # noqa: A002 - the query parameter's public name
 ) -> Any:
-    f = service.get_form(form)
+    f = forms.get_form(form)
     if format not in FORMATS:
         raise errors.DomainError(errors.Code.unsupported_format, details={"field": "format", "allowed": list(FORMATS)})
-    p = service.parse_period(period, start, end)
-    doc = await service.build(session, principal, f, p, unit_id)
+    p = forms.parse_period(period, start, end)
+    doc = await forms.build(session, principal, f, p, unit_id)
     if format == "json":
         # Written directly (the document is built to FormOut's shape; re-validating 150 rows of 30 figures would
         # cost more than the aggregate over a small province).
@@ -165,9 +164,9 @@ async def form(
     responses=errors.responses(403, 404, 409, 422),
 )
 async def submit(form: str, data: SubmissionIn, ctx: Ctx) -> ReportOut:
-    f = service.get_form(form)
-    p = service.parse_period(data.period, None, None)
-    return _report_out(await service.submit(ctx.session, ctx.officer, f, p, data.unit_id))
+    f = forms.get_form(form)
+    p = forms.parse_period(data.period, None, None)
+    return _report_out(await reports.submit(ctx.session, ctx.officer, f, p, data.unit_id))
 
 
 @router.get(
@@ -177,8 +176,8 @@ async def submit(form: str, data: SubmissionIn, ctx: Ctx) -> ReportOut:
     responses=errors.responses(404),
 )
 async def get_report(form: str, report_id: Id64, ctx: Ctx) -> ReportOut:
-    f = service.get_form(form)
-    return _report_out(await service.get_report(ctx.session, ctx.officer, f, report_id))
+    f = forms.get_form(form)
+    return _report_out(await reports.get_report(ctx.session, ctx.officer, f, report_id))
 
 
 @router.get(
@@ -189,10 +188,10 @@ async def get_report(form: str, report_id: Id64, ctx: Ctx) -> ReportOut:
 )
 async def report_diff(form: str, report_id: Id64, ctx: Ctx, request: Request) -> DiffOut:
     request.app.state.expensive_limiter.check(f"officer:{ctx.officer.id}")
-    f = service.get_form(form)
-    report = await service.get_report(ctx.session, ctx.officer, f, report_id)
+    f = forms.get_form(form)
+    report = await reports.get_report(ctx.session, ctx.officer, f, report_id)
     assert report.id is not None
-    changes = await service.diff(ctx.session, ctx.officer, f, report)
+    changes = await reports.diff(ctx.session, ctx.officer, f, report)
     return DiffOut(report_id=report.id, changed=bool(changes), changes=[DiffItem(**c) for c in changes])
 
 
@@ -204,9 +203,9 @@ async def report_diff(form: str, report_id: Id64, ctx: Ctx, request: Request) ->
 async def submission_status(
     ctx: Ctx, form: Annotated[str, Query(max_length=8)], period: Annotated[str, Query(max_length=16)]
 ) -> dict[str, Any]:
-    f = service.get_form(form)
-    p = service.parse_period(period, None, None)
-    return await service.submissions(ctx.session, ctx.officer, f, p, clock.today())
+    f = forms.get_form(form)
+    p = forms.parse_period(period, None, None)
+    return await reports.submissions(ctx.session, ctx.officer, f, p, clock.today())
 
 
 @router.get(
@@ -222,8 +221,8 @@ async def summary(
     end: ToQuery = None,
     unit_id: Id32 | None = None,
 ) -> dict[str, Any]:
-    p = service.parse_period(period, start, end)
-    return await service.summary(session, principal, p, unit_id, clock.today())
+    p = forms.parse_period(period, start, end)
+    return await oversight.summary(session, principal, p, unit_id, clock.today())
 
 
 @router.get(
@@ -238,7 +237,7 @@ async def watchlist(
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> dict[str, Any]:
-    items, next_cursor = await service.watchlist(
+    items, next_cursor = await oversight.watchlist(
         ctx.session, ctx.officer, unit_id=unit_id, reason=reason, today=clock.today(), limit=limit, cursor=cursor
     )
     return {"items": items, "next_cursor": next_cursor}
@@ -252,7 +251,7 @@ async def watchlist(
     responses=errors.responses(403, 404, 422),
 )
 async def urge(data: UrgeIn, ctx: Ctx) -> dict[str, Any]:
-    ids = await service.urge(
+    ids = await oversight.urge(
         ctx.session,
         ctx.officer,
         data.unit_id,

@@ -1,0 +1,257 @@
+"""Oversight: the province (or a subtree) at a glance (`summary`, with citizens' `satisfaction`), the open matters
+the plan asks the inspectorate to watch (`watchlist`), and urging a unit on its overdue cases (`urge`, an event on
+each case's chain that 02/XLD counts for the urging unit)."""
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import Officer
+from api.errors import Code, DomainError
+from api.models.cases import Case
+from api.pagination import by_date_and_id
+from api.services.cases import access, queries
+from api.services.stats.forms import scope_units
+from workflows import periods
+from workflows.cases import Role
+
+OPEN = ("received", "accepted", "in_progress", "suspended")
+SENSITIVE_FIELDS = ("land", "compensation", "policy")  # the plan: land, compensation and site clearance, policy
+
+
+async def summary(
+    session: AsyncSession, principal: Officer, period: periods.Period, unit_id: int | None, today: date
+) -> dict[str, Any]:
+    """The province (or a subtree) at a glance: letters received in the period by kind, status, field and unit;
+    matters settled in it, on time or late, and the median days to settle; received vs settled per month; overdue
+    now; satisfaction once citizens rate."""
+    units = await scope_units(session, principal, unit_id)
+    ids = [u.id for u in units]
+    p = {"start": period.start, "end": period.end, "units": ids, "today": today}
+    received = "competent_unit_id = ANY(:units) AND received_at BETWEEN :start AND :end"
+
+    # One pass over the period's letters: by kind, status, field, unit and month together.
+    grouped = await session.execute(
+        sa.text(
+            f"""
+            SELECT kind, status, field, competent_unit_id, date_trunc('month', received_at)::date, count(*)
+            FROM case_facts WHERE {received}
+            GROUP BY GROUPING SETS (
+                (kind), (status), (field), (competent_unit_id), (date_trunc('month', received_at)::date)
+            )
+            """  # noqa: S608
+        ),
+        p,
+    )
+    by: dict[str, dict[Any, int]] = {"kind": {}, "status": {}, "field": {}, "unit": {}, "month": {}}
+    for kind, st, fld, unit, month, n in grouped.tuples():
+        for name, value in (("kind", kind), ("status", st), ("field", fld), ("unit", unit), ("month", month)):
+            if value is not None:
+                by[name][value] = int(n)
+    # One pass over the matters settled in the period: the totals, each month, each unit.
+    settled_rows = (
+        await session.execute(
+            sa.text(
+                """
+                SELECT date_trunc('month', settled_on)::date, competent_unit_id, count(*),
+                       count(*) FILTER (WHERE NOT coalesce(resolution_late, false)),
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY settled_on - received_at)
+                FROM case_facts
+                WHERE competent_unit_id = ANY(:units) AND settled_on BETWEEN :start AND :end
+                GROUP BY GROUPING SETS ((), (date_trunc('month', settled_on)::date), (competent_unit_id))
+                """
+            ),
+            p,
+        )
+    ).all()
+    settled = next((r[2:] for r in settled_rows if r[0] is None and r[1] is None), (0, 0, None))
+    settled_by_month = {r[0]: int(r[2]) for r in settled_rows if r[0] is not None}
+    settled_units = {r[1]: (int(r[2]), int(r[3])) for r in settled_rows if r[1] is not None}
+    overdue_rows = await session.execute(
+        sa.text(
+            "SELECT competent_unit_id, count(*) FROM case_facts WHERE competent_unit_id = ANY(:units) "
+            "AND next_due_date < :today AND status IN ('received', 'accepted', 'in_progress') GROUP BY 1"
+        ),
+        p,
+    )
+    overdue_by_unit = {u: int(n) for u, n in overdue_rows.tuples()}
+    names = {u.id: u for u in units}
+    by_unit = sorted(
+        (
+            {
+                "unit_id": uid,
+                "unit_code": names[uid].code,
+                "unit_name": names[uid].name,
+                "received": by["unit"].get(uid, 0),
+                "overdue": overdue_by_unit.get(uid, 0),
+                "settled": settled_units.get(uid, (0, 0))[0],
+                "on_time_rate": round(settled_units[uid][1] / settled_units[uid][0], 4)
+                if settled_units.get(uid, (0, 0))[0]
+                else None,
+            }
+            for uid in set(by["unit"]) | set(overdue_by_unit) | set(settled_units)
+        ),
+        key=lambda x: (-x["overdue"], -x["received"], x["unit_code"]),
+    )
+    months = sorted(set(by["month"]) | set(settled_by_month))
+    total_settled, on_time, median = int(settled[0]), int(settled[1]), settled[2]
+    return {
+        "period": period.label,
+        "start": period.start,
+        "end": period.end,
+        "received": sum(by["kind"].values()),
+        "by_kind": by["kind"],
+        "by_status": by["status"],
+        "by_field": by["field"],
+        "by_unit": by_unit,
+        "settled": total_settled,
+        "on_time": on_time,
+        "on_time_rate": round(on_time / total_settled, 4) if total_settled else None,
+        "median_days_to_settle": float(median) if median is not None else None,
+        "overdue_now": sum(overdue_by_unit.values()),
+        "trend": [
+            {"month": m.strftime("%Y-%m"), "received": by["month"].get(m, 0), "settled": settled_by_month.get(m, 0)}
+            for m in months
+        ],
+        "satisfaction": await satisfaction(session, ids, period),
+    }
+
+
+async def satisfaction(session: AsyncSession, unit_ids: list[int], period: periods.Period) -> dict[str, Any]:
+    """The share of citizens' ratings of 4–5 in the period (the plan's goal: 90%); `share_4_5` is None without
+    ratings."""
+    row = (
+        await session.execute(
+            sa.text(
+                """
+                SELECT count(*), count(*) FILTER (WHERE r.score >= 4)
+                FROM case_ratings r JOIN cases c ON c.id = r.case_id
+                WHERE c.competent_unit_id = ANY(:units) AND r.rated_on BETWEEN :start AND :end
+                """
+            ),
+            {"units": unit_ids, "start": period.start, "end": period.end},
+        )
+    ).one()
+    n, good = int(row[0]), int(row[1])
+    return {"ratings": n, "share_4_5": round(good / n, 4) if n else None, "goal": 0.9}
+
+
+async def watchlist(
+    session: AsyncSession,
+    principal: Officer,
+    *,
+    unit_id: int | None,
+    reason: str | None,
+    today: date,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Open matters the plan asks the inspectorate to watch, most overdue first: overdue (long-running), complained
+    about again after a decision, sent to a level above the competent one, and multi-person in sensitive fields.
+    Each links to its case by id and tracking code; no title or party."""
+    units = await scope_units(session, principal, unit_id)
+    ids = [u.id for u in units]
+    names = {u.id: u for u in units}
+    overdue = Case.next_due_date < today
+    repeat = sa.or_(Case.repeat_of_case_id.is_not(None), Case.complaint_round == 2)
+    skipping = Case.level_skipping.is_(True)
+    multi = sa.and_(Case.signer_count >= 5, Case.field.in_(SENSITIVE_FIELDS))
+    reasons = {"overdue": overdue, "repeat_after_decision": repeat, "level_skipping": skipping, "multi_person": multi}
+    if reason is not None and reason not in reasons:
+        raise DomainError(Code.validation_error, details={"field": "reason", "allowed": sorted(reasons)})
+    chosen = [reasons[reason]] if reason else list(reasons.values())
+    # Matters whose clock runs (a suspended one has none), most urgent first: the walk follows the due-date index
+    # and stops at a page, however many closed letters the province holds.
+    stmt = sa.select(Case).where(
+        Case.next_due_date.is_not(None),
+        Case.status.in_(OPEN),
+        Case.competent_unit_id.in_(ids),
+        access.readable(principal),
+        sa.or_(*chosen),
+    )
+    order = by_date_and_id(Case.next_due_date, Case.id)
+    rows, next_cursor = await order.fetch(session, stmt, limit=limit, cursor=cursor)
+    items = []
+    for c in rows:
+        why = [
+            name
+            for name, hit in (
+                ("overdue", c.next_due_date is not None and c.next_due_date < today),
+                ("repeat_after_decision", c.repeat_of_case_id is not None or c.complaint_round == 2),
+                ("level_skipping", c.level_skipping),
+                ("multi_person", c.signer_count >= 5 and c.field in SENSITIVE_FIELDS),
+            )
+            if hit
+        ]
+        unit = names[c.competent_unit_id]
+        items.append(
+            {
+                "case_id": c.id,
+                "tracking_code": c.tracking_code,
+                "kind": c.kind,
+                "field": c.field,
+                "status": c.status,
+                "unit_id": unit.id,
+                "unit_code": unit.code,
+                "unit_name": unit.name,
+                "received_at": c.received_at,
+                "due_date": c.next_due_date,
+                "days_overdue": (today - c.next_due_date).days
+                if c.next_due_date is not None and c.next_due_date < today
+                else 0,
+                "signer_count": c.signer_count,
+                "reasons": why,
+            }
+        )
+    return items, next_cursor
+
+
+MAX_URGE = 500
+
+
+async def urge(
+    session: AsyncSession,
+    principal: Officer,
+    unit_id: int,
+    case_ids: list[int] | None,
+    reason: str | None,
+    *,
+    today: date,
+    vault: Any,
+) -> list[int]:
+    """Đôn đốc: the inspectorate (or a head above) urges a unit on its overdue cases; each case gets an `urge`
+    event (on its chain), which form 02/XLD counts for the urging unit."""
+    if not principal.has(Role.inspector, Role.unit_head):
+        raise DomainError(Code.forbidden, details={"required_roles": [Role.inspector.value, Role.unit_head.value]})
+    units = await scope_units(session, principal, unit_id)
+    ids = [u.id for u in units]
+    stmt = sa.select(Case.id).where(
+        Case.competent_unit_id.in_(ids),
+        Case.next_due_date < today,
+        Case.status.in_(("received", "accepted", "in_progress")),
+        access.readable(principal),
+    )
+    if case_ids is not None:
+        found = set((await session.scalars(stmt.where(Case.id.in_(case_ids)))).all())
+        missing = sorted(set(case_ids) - found)
+        if missing:
+            raise DomainError(Code.not_overdue, details={"field": "case_ids", "case_ids": missing[:50]})
+        targets = sorted(found)
+    else:
+        targets = list((await session.scalars(stmt.order_by(Case.id).limit(MAX_URGE))).all())
+    for case_id in targets:
+        loaded = await queries.load(session, principal, case_id, lock=True)
+        queries.chain_step(
+            session,
+            principal,
+            loaded,
+            action="urge",
+            effective_date=today,
+            reason=reason,
+            payload={"urging_unit_id": principal.unit_id, "urged_unit_id": unit_id},
+            vault=vault,
+        )
+    await session.commit()
+    return targets
