@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from api import db, docs, embedded, errors, lean, logs, ratelimit
+from api import db, docs, embedded, errors, http_errors, lean, logs, ratelimit
 from api.dashboard import views as dashboard_views
 from api.routers import (
     attachments,
@@ -157,7 +157,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     )
     app.state.trusted_proxies = ratelimit.TrustedProxies(settings.forwarded_allow_ips)
     app.state.tagger = ratelimit.Tagger(settings)  # keyed daily hashes of client addresses for the limits
-    errors.install(app)
+    http_errors.install(app)
     lean.install(  # innermost of the service's middlewares: inside the request id, log, body limit and session scope
         app,
         {

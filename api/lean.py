@@ -8,7 +8,7 @@ returns None before doing anything with effect (a body that is not plain JSON, a
 missing or unusable token, …); FastAPI's router then serves the same request, body included, exactly as it would
 have. The route itself stays an ordinary FastAPI route: the OpenAPI document, the validation errors and every
 dependency are FastAPI's. A lean handler therefore only needs the happy path; the errors the service raises in it
-are rendered by the app's own exception handlers (api/errors.py), as on the routes.
+are rendered by the app's own exception handlers (api/http_errors.py), as on the routes.
 
 Why: on these routes FastAPI's routing, dependency resolution, body parsing and response validation were about
 half of the service's CPU per letter (bench/intake.py, `--profile`).

@@ -4,7 +4,6 @@ Access lines carry method, route template, status and duration only: never bodie
 (ids, tracking codes) or the client's address, which may name a citizen (a denouncer above all).
 """
 
-import contextvars
 import json
 import logging
 import secrets
@@ -18,9 +17,9 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics
+from api.context import request_id_var
 from api.errors import Code, catalogue_body
 
-request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 access_log = logging.getLogger("api.access")
 
 

@@ -6,10 +6,9 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
-from fastapi import Query
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,9 +16,6 @@ from api.errors import Code, DomainError
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-LimitQuery = Annotated[int, Query(ge=1, le=200, description="Số bản ghi mỗi trang (1–200)")]
-CursorQuery = Annotated[str | None, Query(max_length=512, description="Giá trị next_cursor của trang trước")]
 
 
 class Page(BaseModel, Generic[T]):

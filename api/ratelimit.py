@@ -24,13 +24,14 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
-
-from starlette.requests import HTTPConnection
+from typing import TYPE_CHECKING, Any
 
 from api import clock
 from api.errors import Code, DomainError
 from api.settings import Settings
+
+if TYPE_CHECKING:  # the type only: the limits are kept below the web layer (pyproject.toml: import contracts)
+    from starlette.requests import HTTPConnection
 
 log = logging.getLogger("api.ratelimit")
 
@@ -111,7 +112,7 @@ def forwarded_client(peer: str, forwarded_for: str | None, trusted: TrustedProxi
     return hops[0] if hops else peer
 
 
-def client_address(conn: HTTPConnection) -> str:
+def client_address(conn: "HTTPConnection") -> str:
     """The address of whoever is calling (in memory only: the citizen channel stores none of it)."""
     peer = conn.client.host if conn.client else "unknown"
     trusted: TrustedProxies | None = getattr(conn.app.state, "trusted_proxies", None)

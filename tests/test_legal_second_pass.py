@@ -829,26 +829,3 @@ async def test_ltcd_25_a_session_with_register_entries_took_place_and_counts_as_
     )  # fmt: skip
     row = next(x for x in r.json()["items"] if x["unit_id"] == unit)
     assert row["in_person_days"] == 3
-
-
-# ---- The second audit (round 2): W4, W3, W1, N8–N12, Q2 ----
-
-
-async def _compliance_row(api: Api, period: str, unit: int) -> dict[str, Any]:
-    r = await api.http.get(
-        f"{V1}/reception-sessions/compliance", headers=await api.headers("thanhtra"),
-        params={"period": period, "unit_id": unit},
-    )  # fmt: skip
-    assert r.status_code == 200, r.text
-    return dict(next(x for x in r.json()["items"] if x["unit_id"] == unit))
-
-
-async def test_decree_154_the_written_refusal_notice_is_owed_only_for_refusals_from_2026_07_01(api: Api) -> None:
-    """Decree 154/2026 (in force 2026-07-01; rules go by the event's date): a visitor refused on Fri 24 Apr 2026
-    (LTCD art. 9.1) owes no dated written notice — no due date, never overdue; one refused on Fri 28 Aug 2026 owes it
-    within 3 working days: Mon 31 Aug off, 1–2 Sep National Day, so Thu 3, Fri 4, Mon 7 Sep."""
-    refusal = {"ground": "incapacitated"}
-    for day, due, overdue in (("2026-04-24", None, False), ("2026-08-28", "2026-09-07", True)):
-        session = await _head_session(api, day, status="held")
-        entry = await _register(api, session, handling="refused", refusal=refusal, content="Say rượu")
-        assert (entry["refusal"]["notice_due_date"], entry["refusal"]["notice_overdue"]) == (due, overdue), day

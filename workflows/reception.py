@@ -127,32 +127,8 @@ def latest_online_notice(session_day: date, cal: WorkCalendar) -> date:
     return cal.subtract_working_days(session_day, ONLINE_NOTICE_WORKING_DAYS)
 
 
-@dataclass(frozen=True)
-class RefusalNoticeRule:
-    effective_from: date
-    working_days: int | None  # None: no written refusal notice is owed by a deadline
-    basis: str
-
-
-# The written notice of a refusal (LTCD art. 9) by the date of the refusal: none was owed by a deadline before
-# Decree 154/2026 came into force on 2026-07-01; from then, within 3 working days.
-REFUSAL_NOTICE_RULES: tuple[RefusalNoticeRule, ...] = (
-    RefusalNoticeRule(date(2014, 7, 1), None, "LTCD art. 9 (no deadline for a written notice)"),
-    RefusalNoticeRule(date(2026, 7, 1), REFUSAL_NOTICE_WORKING_DAYS, "Decree 154/2026"),
-)
-
-
-def refusal_notice_rule(
-    refused_on: date, rules: tuple[RefusalNoticeRule, ...] = REFUSAL_NOTICE_RULES
-) -> RefusalNoticeRule:
-    """The refusal-notice rule in force on the day of the refusal."""
-    return max((r for r in rules if r.effective_from <= refused_on), key=lambda r: r.effective_from, default=rules[0])
-
-
-def refusal_notice_due(refused_on: date, cal: WorkCalendar) -> date | None:
-    """When the written notice of a refusal on `refused_on` is due, or None when no deadline applied that day."""
-    days = refusal_notice_rule(refused_on).working_days
-    return None if days is None else cal.add_working_days(refused_on, days)
+def refusal_notice_due(refused_on: date, cal: WorkCalendar) -> date:
+    return cal.add_working_days(refused_on, REFUSAL_NOTICE_WORKING_DAYS)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Query
 
 from api.deps import AdminOfficer, SessionDep
 from api.models.audit import AuditEventPublic
-from api.pagination import CursorQuery, LimitQuery, Page
+from api.pagination import Page
+from api.routers.params import CursorQuery, LimitQuery
 from api.services import audit as audit_service
 from api.types import CleanStr
 

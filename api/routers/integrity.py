@@ -11,7 +11,8 @@ from api import errors
 from api.auth import Officer
 from api.deps import SessionDep, require_roles
 from api.models.cases import ChainCheckpoint
-from api.pagination import CursorQuery, Keyset, LimitQuery, Page
+from api.pagination import Keyset, Page
+from api.routers.params import CursorQuery, LimitQuery
 from api.services import audit, checkpoints
 from workflows.cases import Role
 

@@ -19,8 +19,9 @@ from api.models.reception import (
     SessionOut,
     SessionUpdate,
 )
-from api.pagination import CursorQuery, LimitQuery, Page
+from api.pagination import Page
 from api.ratelimit import client_address
+from api.routers.params import CursorQuery, LimitQuery
 from api.services import reception as service
 from api.types import Id32, Id64, StrictDate
 from api.vault import vault_for

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from api import clock, errors
 from api.deps import Ctx, ExpensiveOfficer, SessionDep
 from api.models.cases.schemas import Strict
-from api.pagination import CursorQuery, LimitQuery
+from api.routers.params import CursorQuery, LimitQuery
 from api.services.stats import exports, forms, oversight, reports
 from api.types import CleanStr, Id32, Id64, StrictDate
 from api.vault import vault_for

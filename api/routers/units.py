@@ -8,7 +8,8 @@ from api.clock import today
 from api.deps import AdminOfficer, CurrentOfficer, SessionDep
 from api.errors import Code, DomainError
 from api.models.unit import Unit, UnitCreate, UnitImportResult, UnitLevel, UnitPublic, UnitUpdate
-from api.pagination import CursorQuery, LimitQuery, Page
+from api.pagination import Page
+from api.routers.params import CursorQuery, LimitQuery
 from api.services import units as unit_service
 from api.types import CleanStr, Id32
 

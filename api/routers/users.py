@@ -4,7 +4,8 @@ from fastapi import APIRouter, Request, status
 
 from api.deps import AdminOfficer, SessionDep
 from api.models.user import Role, UserApproval, UserCreate, UserPublic, UserUpdate
-from api.pagination import CursorQuery, LimitQuery, Page
+from api.pagination import Page
+from api.routers.params import CursorQuery, LimitQuery
 from api.services import users as user_service
 from api.types import Id32
 

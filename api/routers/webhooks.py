@@ -5,7 +5,8 @@ from pydantic import Field
 
 from api.deps import AdminOfficer, SessionDep, SettingsDep
 from api.models.webhooks import DeliveryOut, OutboxEvent, WebhookDelivery, WebhookIn, WebhookOut, WebhookUpdate
-from api.pagination import CursorQuery, LimitQuery, Page
+from api.pagination import Page
+from api.routers.params import CursorQuery, LimitQuery
 from api.services import webhooks as webhook_service
 from api.types import Id32
 

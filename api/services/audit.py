@@ -5,7 +5,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.logs import request_id_var
+from api.context import request_id_var
 from api.models.audit import AuditEvent
 from api.pagination import by_id
 

@@ -380,11 +380,6 @@ class CaseOut(BaseModel):
     oversight_reason: str | None = Field(
         default=None, description="all_inspectors_accused | inspectorate_accused | everyone_accused"
     )
-    text_redacted: bool = Field(
-        default=False,
-        description="Title and content shown with each protected party's name, ID number, phone and address masked "
-        "(you may not see who sent it)",
-    )
 
 
 class CaseCreated(CaseOut):
@@ -406,11 +401,6 @@ class CaseListItem(BaseModel):
     level_skipping: bool
     next_due_date: date | None
     overdue: bool
-    text_redacted: bool = Field(
-        default=False,
-        description="Title and content shown with each protected party's name, ID number, phone and address masked "
-        "(you may not see who sent it)",
-    )
 
 
 class EventOut(BaseModel):
@@ -484,8 +474,3 @@ class UrgentCase(BaseModel):
     basis: str
     due_date: date
     remaining_days: int | None
-    text_redacted: bool = Field(
-        default=False,
-        description="Title and content shown with each protected party's name, ID number, phone and address masked "
-        "(you may not see who sent it)",
-    )

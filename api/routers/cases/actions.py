@@ -20,7 +20,8 @@ from api.models.cases.schemas import (
     NoticeIn,
     UnlawfulResolutionIn,
 )
-from api.pagination import CursorQuery, LimitQuery, Page
+from api.pagination import Page
+from api.routers.params import CursorQuery, LimitQuery
 from api.services.cases import accused as accused_service
 from api.services.cases import actions as action_service
 from api.services.cases import dialogues as dialogue_service

@@ -8,7 +8,8 @@ from api import errors
 from api.clock import today
 from api.deps import Ctx, CurrentOfficer, ExpensiveOfficer, ReadableCase, SessionDep, SettingsDep
 from api.models.cases.schemas import CaseFilters, CaseListItem, CaseOut, ChainReport, DuplicateOut, EventOut
-from api.pagination import CursorQuery, LimitQuery, Page
+from api.pagination import Page
+from api.routers.params import CursorQuery, LimitQuery
 from api.services import checkpoints
 from api.services.cases import duplicates as duplicate_service
 from api.services.cases import presenters, sealed_text
@@ -45,9 +46,7 @@ async def list_(
         text_keys=sealed_text.keys_for(settings),
     )
     vault = vault_for(settings)
-    hidden = await presenters.hidden_identities_of(session, principal, rows, vault)
-    items = [presenters.list_item(c, now, vault, hidden.get(c.id) if c.id is not None else None) for c in rows]
-    return Page(items=items, next_cursor=next_cursor)
+    return Page(items=[presenters.list_item(c, now, vault) for c in rows], next_cursor=next_cursor)
 
 
 @router.get(
