@@ -829,3 +829,57 @@ async def test_ltcd_25_a_session_with_register_entries_took_place_and_counts_as_
     )  # fmt: skip
     row = next(x for x in r.json()["items"] if x["unit_id"] == unit)
     assert row["in_person_days"] == 3
+
+
+# ---- The second audit (round 2): W4, W3, W1, N8–N12, Q2 ----
+
+
+async def _compliance_row(api: Api, period: str, unit: int) -> dict[str, Any]:
+    r = await api.http.get(
+        f"{V1}/reception-sessions/compliance", headers=await api.headers("thanhtra"),
+        params={"period": period, "unit_id": unit},
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    return dict(next(x for x in r.json()["items"] if x["unit_id"] == unit))
+
+
+async def test_decree_154_the_written_refusal_notice_is_owed_only_for_refusals_from_2026_07_01(api: Api) -> None:
+    """Decree 154/2026 (in force 2026-07-01; rules go by the event's date): a visitor refused on Fri 24 Apr 2026
+    (LTCD art. 9.1) owes no dated written notice — no due date, never overdue; one refused on Fri 28 Aug 2026 owes it
+    within 3 working days: Mon 31 Aug off, 1–2 Sep National Day, so Thu 3, Fri 4, Mon 7 Sep."""
+    refusal = {"ground": "incapacitated"}
+    for day, due, overdue in (("2026-04-24", None, False), ("2026-08-28", "2026-09-07", True)):
+        session = await _head_session(api, day, status="held")
+        entry = await _register(api, session, handling="refused", refusal=refusal, content="Say rượu")
+        assert (entry["refusal"]["notice_due_date"], entry["refusal"]["notice_overdue"]) == (due, overdue), day
+
+
+async def test_decree_154_an_online_session_without_its_recording_never_counts_as_held_even_with_entries(
+    api: Api,
+) -> None:
+    """Decree 154/2026 art. 16–24: an online session is recorded and kept, and one without its recording cannot be
+    marked held (422 recording_required). The commune chair's online periodic day Thu 8 Oct 2026 is left scheduled
+    with no recording and one citizen written in its register: it is not a day held in October's compliance nor a
+    session of 01/TCD (column 12); the visitor stays in the register. With its recording it counts."""
+    unit = await _commune(api)
+    online = {"mode": "online", "online_link": "https://meet.example.vn/x", "citizens_notified_on": "2026-09-28"}
+    session = await _head_session(api, "2026-10-08", **online)
+    r = await api.http.patch(
+        f"{V1}/reception-sessions/{session['id']}", headers=await api.headers("xa.chutich"), json={"status": "held"}
+    )
+    assert r.status_code == 422 and r.json()["error"]["code"] == "recording_required", r.text
+    await _register(api, session)
+    got = await api.http.get(f"{V1}/reception-sessions/{session['id']}", headers=await api.headers("xa.tiepdan"))
+    assert got.json()["status"] == "scheduled"
+    row = await _compliance_row(api, "2026-10", unit)
+    assert (row["in_person_days"], row["counted_days"]) == (0, 0), row
+    v = await _form_row(api, "tcd", unit, "2026-10-01", "2026-10-31")
+    assert (v["head_sessions"], v["head_visits"]) == (0, 1)
+    # The recording added later: the session may be held, and counts.
+    r = await api.http.patch(
+        f"{V1}/reception-sessions/{session['id']}", headers=await api.headers("xa.chutich"),
+        json={"recording_ref": "REC-2026-10-08", "status": "held"},
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert (await _compliance_row(api, "2026-10", unit))["counted_days"] == 1
+    assert (await _form_row(api, "tcd", unit, "2026-10-01", "2026-10-31"))["head_sessions"] == 1

@@ -6,7 +6,8 @@ A "sitting" is one reception day or half-day of a unit (the `ReceptionSession` r
 `session_*` error codes in HTTP); in this package `session` is always the database session.
 
 - `sittings` — create a sitting, change its status (held, cancelled: not once it has entries) and its conclusion,
-  list them, the public schedule of the coming ones, `took_place` (held, or with entries whatever its status).
+  list them, the public schedule of the coming ones, `took_place` (held, or with entries whatever its status, but
+  never an online one without its recording).
 - `register` — the register's lines: the unit's yearly numbering, writing a line (its group, refusal notice,
   repeat visit, the case it opens or links; the first line marks a started sitting held), changing, reading and
   listing lines.

@@ -49,7 +49,8 @@ async def compliance(
         scope = Unit.path.startswith(root.path)
     units = (await session.execute(sa.select(Unit).where(scope, Unit.is_active).order_by(Unit.code))).scalars().all()
     # Held sittings only: a scheduled or cancelled one counts nowhere, unless it has entries in the register (LTCD art.
-    # 25: people were received on it, so it took place, whatever its stored status; see sittings.took_place).
+    # 25: people were received on it, so it took place, whatever its stored status) — but an online one without its
+    # recording never counts (Decree 154/2026: it cannot be held); see sittings.took_place.
     days = await session.execute(
         sa.select(
             ReceptionSession.unit_id,

@@ -253,10 +253,14 @@ def mark_held_by_entry(
 
 def took_place() -> ColumnElement[bool]:
     """A sitting that took place: held, or with entries in the register whatever its stored status (one left
-    scheduled, or cancelled as versions before the cancellation rule allowed). Form 01/TCD counts the same (the
-    stats package's `_TCD_SESSIONS`)."""
+    scheduled, or cancelled as versions before the cancellation rule allowed) — except an online sitting without its
+    recording, which cannot be marked held (Decree 154/2026 art. 16–24: an online sitting is recorded and kept) and
+    so never counts as held, entries or not. Form 01/TCD counts the same (the stats package's `counts.SITTINGS`)."""
     has_entries = sa.exists().where(ReceptionEntry.session_id == ReceptionSession.id)
-    return sa.or_(ReceptionSession.status == rules.SessionStatus.held.value, has_entries)
+    may_be_held = sa.or_(
+        ReceptionSession.mode != rules.Mode.online.value, sa.func.coalesce(ReceptionSession.recording_ref, "") != ""
+    )
+    return sa.or_(ReceptionSession.status == rules.SessionStatus.held.value, sa.and_(has_entries, may_be_held))
 
 
 _BY_DAY = by_date_and_id(ReceptionSession.day, ReceptionSession.id, descending=True)

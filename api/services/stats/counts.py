@@ -52,10 +52,12 @@ REGISTER = Source(
 )
 
 # Sessions that took place (LTCD art. 25): held, or with entries in the register whatever their stored status (left
-# scheduled, or cancelled as older versions allowed); as the compliance count (reception.took_place).
+# scheduled, or cancelled as older versions allowed), but never an online one without its recording, which cannot be
+# marked held (Decree 154/2026); as the compliance count (reception.took_place).
 SITTINGS = Source(
     """reception_sessions s
-    WHERE (status = 'held' OR EXISTS (SELECT 1 FROM reception_entries e WHERE e.session_id = s.id))
+    WHERE (status = 'held' OR (EXISTS (SELECT 1 FROM reception_entries e WHERE e.session_id = s.id)
+                               AND (mode <> 'online' OR COALESCE(recording_ref, '') <> '')))
       AND kind IN ('periodic', 'adhoc') AND day BETWEEN :start AND :end AND unit_id = ANY(:units)""",
     "unit_id",
 )
