@@ -151,8 +151,9 @@ async def _integrity(url: str, work: str, path: Path | None) -> int:
         await engine.dispose()
 
 
-async def _seal_existing(url: str) -> str:
-    """Seal the denunciations written in clear before revision 0021 (issue 21; the jobs round does it too)."""
+async def _seal_existing(url: str, reindex: bool = False) -> str:
+    """Seal the denunciations written in clear before revision 0021 (issue 21; the jobs round does it too);
+    `reindex`: then rebuild every sealed text's word index without the protected parties' identities."""
     from api import db
     from api.services.cases import sealed_text
     from api.settings import get_settings
@@ -162,6 +163,9 @@ async def _seal_existing(url: str) -> str:
         async with db.make_sessionmaker(engine)() as session:
             sealed = await sealed_text.seal_existing(session, get_settings())
             left = await session.scalar(sealed_text.TO_SEAL)
+            indexed = await sealed_text.reindex_sealed(session, get_settings()) if reindex else None
+        if indexed is not None:
+            return f"{sealed} denunciations sealed, {left} left in clear; {indexed} sealed texts indexed again"
         if left:
             return f"{sealed} denunciations sealed, {left} left (another process is sealing them)"
         return f"{sealed} denunciations sealed; none is left in clear"
@@ -240,7 +244,15 @@ def main(argv: list[str] | None = None) -> None:
         "application role only, for the service to connect as",
     )
     sub.add_parser("seed", help="insert the Lào Cai demo data (idempotent)")
-    sub.add_parser("seal-existing", help="seal denunciations' text written in clear before revision 0021 (idempotent)")
+    seal = sub.add_parser(
+        "seal-existing", help="seal denunciations' text written in clear before revision 0021 (idempotent)"
+    )
+    seal.add_argument(
+        "--reindex",
+        action="store_true",
+        help="also rebuild every sealed text's word index without the protected parties' names, ID numbers and "
+        "phones (once after upgrading; idempotent)",
+    )
     jobs = sub.add_parser("jobs", help="run the deadline sweep and webhook delivery (once, or in a loop)")
     jobs.add_argument("--once", action="store_true")
     checkpoint = sub.add_parser("checkpoint", help="sign a checkpoint of every case's event chain head")
@@ -284,7 +296,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "seed" or demo:
         print(asyncio.run(_with_session(url, "seed")), file=sys.stderr)
     if args.command == "seal-existing":
-        print(asyncio.run(_seal_existing(url)), file=sys.stderr)
+        print(asyncio.run(_seal_existing(url, reindex=args.reindex)), file=sys.stderr)
     if args.command == "jobs":
         print(asyncio.run(_jobs(url, once=args.once)), file=sys.stderr)
     if args.command in ("checkpoint", "verify-events"):

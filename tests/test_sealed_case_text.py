@@ -327,6 +327,9 @@ async def test_the_seal_existing_command_seals_what_an_older_revision_wrote_in_c
         monkeypatch.setattr(settings, "get_settings", lambda: SETTINGS)
         said = await cli._seal_existing(live.url)  # noqa: SLF001
         assert said.startswith("1 denunciations sealed; none is left in clear"), said
+        # Once after upgrading: every sealed text's index rebuilt without the protected identities (idempotent).
+        said = await cli._seal_existing(live.url, reindex=True)  # noqa: SLF001
+        assert said.startswith("0 denunciations sealed, 0 left in clear;") and "indexed again" in said, said
         row = await conn.fetchrow("SELECT title, content, sealed_text FROM cases WHERE id = $1", r.json()["id"])
     finally:
         await conn.close()

@@ -1,8 +1,11 @@
 """Who is protected and who may see a protected identity (LTC art. 9, 47, 56), and the multi-person
 threshold. Plain rules over plain values: the service supplies the facts, these decide."""
 
-from collections.abc import Sequence
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from workflows.cases import Role, Status
 
@@ -72,6 +75,69 @@ def may_see_identity(
     if Role.desk_officer.value in roles and received_by_id == officer_id and not received_by_system:
         return True
     return Role.unit_head.value in roles and officer_unit_id == holding_unit_id
+
+
+# ---- a letter's text, for those who may not see who wrote it ----
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(c: str) -> str:
+    """One character lowercased, without accents (đ → d): the folding of search (NFD, combining marks dropped)."""
+    decomposed = unicodedata.normalize("NFD", c.lower())
+    return "".join(x for x in decomposed if not unicodedata.combining(x)).replace("đ", "d")
+
+
+def fold_text(text: str) -> str:
+    return "".join(map(_fold_char, text))
+
+
+# Between the digits of an ID number or a phone: spaces, dots, hyphens ("0911 888 777", "0911.888.777").
+_DIGIT_GAP = r"[\s.\-]*"
+
+
+def _secret_pattern(secret: str) -> str | None:
+    """A folded secret as a pattern over folded text: a name or an address as its words in order, whatever stands
+    between them (spaces, line breaks, hyphens, commas), never inside a longer word; an ID number or a phone as its
+    digits, whatever spacing, never inside a longer number (a phone beginning with 0 also as +84 …)."""
+    words = re.findall(r"[^\W_]+", fold_text(secret))
+    if sum(map(len, words)) < 2:  # a lone letter would mask every occurrence of it: not a secret to match
+        return None
+    if all(w.isdigit() for w in words):
+        digits = "".join(words)
+        if digits.startswith("0") and len(digits) > 1:
+            return r"(?<!\d)(?:0|\+?84)" + _DIGIT_GAP + _DIGIT_GAP.join(digits[1:]) + r"(?!\d)"
+        return r"(?<!\d)" + _DIGIT_GAP.join(digits) + r"(?!\d)"
+    return r"(?<![^\W_])" + r"[\W_]+".join(map(re.escape, words)) + r"(?![^\W_])"
+
+
+def redact(text: str, secrets: Iterable[str | None], mask: str = MASK) -> str:
+    """`text` with every occurrence of each secret (a protected party's full name, ID number, phone, address)
+    replaced by `mask`: matched case- and accent-insensitively (both folded as search folds: "GIÀNG seo phu" is
+    "Giàng Seo Phủ"), the rest of the text left exactly as written. A secret written otherwise (a nickname, the
+    given name alone, a misspelling) is not caught: only the identity the letter's parties carry."""
+    patterns = {p for s in secrets if s and (p := _secret_pattern(s))}
+    if not patterns or not text:
+        return text
+    # Longest first, so that a name inside a longer secret (an address naming the same person) goes with it.
+    found = re.compile("|".join(sorted(patterns, key=lambda p: (-len(p), p))))
+    folded: list[str] = []
+    origin: list[int] = []  # the index in `text` of each folded character
+    for i, c in enumerate(text):
+        f = _fold_char(c)
+        folded.append(f)
+        origin.extend([i] * len(f))
+    out: list[str] = []
+    done = 0
+    for m in found.finditer("".join(folded)):
+        start, end = origin[m.start()], origin[m.end() - 1] + 1
+        while end < len(text) and not _fold_char(text[end]):  # accents written apart stay with their letter
+            end += 1
+        out += [text[done:start], mask]
+        done = end
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
 
 
 # ---- a case always keeps an overseer ----

@@ -8,7 +8,7 @@ from api.models.cases.schemas import UrgentCase
 from api.pagination import Page
 from api.routers.params import CursorQuery, LimitQuery
 from api.services import deadlines as deadline_service
-from api.services.cases import sealed_text
+from api.services.cases import presenters
 from api.types import Id32
 from api.vault import vault_for
 
@@ -31,13 +31,17 @@ async def _page(
         session, principal, env, now, overdue=overdue, unit_id=unit_id, limit=limit, cursor=cursor
     )
     vault = vault_for(settings)
+    # A sealed denunciation's title, for those who may read it, without the identities they may not see.
+    hidden = await presenters.hidden_identities_of(session, principal, [u.case for u in rows], vault)
+    shown = [presenters.text(u.case, vault, hidden.get(u.case.id or 0)) for u in rows]
     items = [
         UrgentCase(
             case_id=u.case.id,
             tracking_code=u.case.tracking_code,
             kind=u.case.kind,
             status=u.case.status,
-            title=sealed_text.opened(u.case, vault)[0],  # a sealed denunciation's, for those who may read it
+            title=text[0],
+            text_redacted=text[2],
             competent_unit_id=u.case.competent_unit_id,
             escalated_to_unit_id=u.case.escalated_to_unit_id,
             timer=u.timer.name,
@@ -45,7 +49,7 @@ async def _page(
             due_date=u.due_date,
             remaining_days=u.timer.remaining_days(env.cal, now),
         )
-        for u in rows
+        for u, text in zip(rows, shown, strict=True)
     ]
     return Page(items=items, next_cursor=next_cursor)
 

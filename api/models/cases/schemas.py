@@ -380,6 +380,11 @@ class CaseOut(BaseModel):
     oversight_reason: str | None = Field(
         default=None, description="all_inspectors_accused | inspectorate_accused | everyone_accused"
     )
+    text_redacted: bool = Field(
+        default=False,
+        description="Title and content shown with each protected party's name, ID number, phone and address masked "
+        "(you may not see who sent it)",
+    )
 
 
 class CaseCreated(CaseOut):
@@ -401,6 +406,11 @@ class CaseListItem(BaseModel):
     level_skipping: bool
     next_due_date: date | None
     overdue: bool
+    text_redacted: bool = Field(
+        default=False,
+        description="Title and content shown with each protected party's name, ID number, phone and address masked "
+        "(you may not see who sent it)",
+    )
 
 
 class EventOut(BaseModel):
@@ -474,3 +484,8 @@ class UrgentCase(BaseModel):
     basis: str
     due_date: date
     remaining_days: int | None
+    text_redacted: bool = Field(
+        default=False,
+        description="Title and content shown with each protected party's name, ID number, phone and address masked "
+        "(you may not see who sent it)",
+    )

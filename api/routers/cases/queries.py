@@ -46,7 +46,9 @@ async def list_(
         text_keys=sealed_text.keys_for(settings),
     )
     vault = vault_for(settings)
-    return Page(items=[presenters.list_item(c, now, vault) for c in rows], next_cursor=next_cursor)
+    hidden = await presenters.hidden_identities_of(session, principal, rows, vault)
+    items = [presenters.list_item(c, now, vault, hidden.get(c.id) if c.id is not None else None) for c in rows]
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @router.get(

@@ -11,7 +11,7 @@ from api.errors import Code, DomainError, timed_out
 from api.models.cases import Case, CaseParty, DuplicateDismissal
 from api.models.cases.schemas import DuplicateOut
 from api.services import search
-from api.services.cases import access, sealed_text
+from api.services.cases import access, presenters, sealed_text
 from api.services.cases.sealed_text import TextKeys
 from api.vault import Vault
 from workflows import confidentiality
@@ -72,9 +72,11 @@ async def similar(
     # text is the query's parameter, for that request only.
     title, text = sealed_text.opened(case, vault)
     content = search.folded(text)
-    score = sa.func.greatest(
-        sa.func.similarity(search.folded(Case.content), content), _shared_words(keys.words(title + "\n" + text))
-    )
+    # Its words as an index would hold them: none of its protected parties' identity (sealed_text.indexed_words).
+    assert case.id is not None
+    identities = (await sealed_text.protected_identities(session, vault, [case.id])).get(case.id, [])
+    words = sorted({keys.word(w) for w in sealed_text.indexed_words(title + "\n" + text, identities)})
+    score = sa.func.greatest(sa.func.similarity(search.folded(Case.content), content), _shared_words(words))
     # Denouncers are left out on both sides: "same person" must not link a secret identity to a visible one.
     ids = sa.select(CaseParty.id_number_hash).where(
         CaseParty.case_id == case.id,
@@ -124,13 +126,15 @@ async def similar(
             .limit(limit)
         )
     ).all()
+    # A denunciation here is one whose identities the caller may see; any other protected party is masked.
+    hidden = await presenters.hidden_identities_of(session, principal, [c for c, _, _ in rows], vault)
     return [
         DuplicateOut(
             id=c.id,
             tracking_code=c.tracking_code,
             kind=c.kind,
             status=c.status,
-            title=sealed_text.opened(c, vault)[0],  # a denunciation here is one the caller may see
+            title=presenters.text(c, vault, hidden.get(c.id))[0],
             received_at=c.received_at,
             similarity=round(float(s), 3),
             same_person=bool(same),

@@ -393,7 +393,10 @@ async def create(
     # A denunciation's title and content go to disk sealed, with the keyed MACs of their words (sealed_text.py);
     # the draft keeps them in clear for the response to the officer who typed them.
     protected = case.identity_protected
-    text = sealed_text.seal(vault, keys, data.title, data.content) if sealed_text.seals(case.kind, protected) else None
+    # The index holds no word of a protected party's name, ID number or phone (the letter names its author).
+    hidden = [p for p in clear if is_protected(p["role"], case.kind, protected)]
+    sealing = sealed_text.seals(case.kind, protected)
+    text = sealed_text.seal(vault, keys, data.title, data.content, hidden) if sealing else None
     parties = [_party_draft(vault, case.kind, p, protected) for p in clear]
     roles: dict[str, int] = {}
     for p in data.parties:

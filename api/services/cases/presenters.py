@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Officer
@@ -23,7 +24,7 @@ from api.services.cases import access, sealed_text, trail
 from api.vault import Vault
 from workflows import confidentiality
 from workflows.cases import Status, allowed_actions
-from workflows.confidentiality import MASK, is_multi_person, is_protected
+from workflows.confidentiality import MASK, is_multi_person, is_protected, redact
 from workflows.deadlines import Timer
 
 IDENTITY_FIELDS = ("full_name", "id_number", "phone", "address")
@@ -37,6 +38,7 @@ _DERIVED = frozenset(
         "is_multi_person",
         "oversight_escalated",
         "oversight_reason",
+        "text_redacted",
     }
 )
 _COPIED = tuple(k for k in CaseOut.model_fields if k not in _DERIVED)
@@ -122,9 +124,62 @@ def case_out(
     shown = [party(p, case.kind, reveal, vault, case.identity_protected) for p in parties]
     timers = [TimerOut(**Timer.from_dict(t).view(env.cal, today)) for t in case.timers]
     fields = _fields(principal, case, shown, timers, handler_ids=handler_ids, repeat_count=repeat_count)
-    # A denunciation's title and content are sealed at rest: opened for whoever may read the case.
-    fields["title"], fields["content"] = sealed_text.opened(case, vault)
+    # A denunciation's title and content are sealed at rest: opened for whoever may read the case, the protected
+    # parties' identities masked in them for whoever may not see those.
+    hidden = None if reveal else hidden_identities(case, parties, vault)
+    fields["title"], fields["content"], fields["text_redacted"] = text(case, vault, hidden)
     return CaseOut(**fields)
+
+
+def identity_values(p: Any, vault: Vault) -> list[str]:
+    """A protected party's identity as the letter's record carries it (opened from its seal): full name, ID number,
+    phone, address."""
+    values = vault.open(p.sealed) if p.sealed is not None else {k: getattr(p, k) for k in IDENTITY_FIELDS}
+    return [str(v) for k in IDENTITY_FIELDS if (v := values.get(k))]
+
+
+def hidden_identities(case: Case, parties: Sequence[CaseParty], vault: Vault) -> list[str] | None:
+    """What to mask in the case's text for a caller who may not see its protected identities: their values, or
+    None when the case has no protected party (nothing to mask)."""
+    protected = [p for p in parties if is_protected(p.role, case.kind, case.identity_protected)]
+    return [v for p in protected for v in identity_values(p, vault)] if protected else None
+
+
+async def hidden_identities_of(
+    session: AsyncSession, principal: Officer, cases: Sequence[Case], vault: Vault
+) -> dict[int, list[str]]:
+    """`hidden_identities` for a page of cases, in one query: by case id, for the cases with protected parties whose
+    identities this caller may not see (the others are not in it)."""
+    ids = [c.id for c in cases if c.id is not None and not access.sees_identity(principal, c)]
+    if not ids:
+        return {}
+    rows = (
+        await session.execute(
+            sa.select(
+                CaseParty.case_id,
+                CaseParty.full_name,
+                CaseParty.id_number,
+                CaseParty.phone,
+                CaseParty.address,
+                CaseParty.sealed,
+            )
+            .join(Case, Case.id == CaseParty.case_id)
+            .where(CaseParty.case_id.in_(ids), ~access.open_party_clause(Case.kind, Case.identity_protected))
+        )
+    ).all()
+    found: dict[int, list[str]] = {}
+    for row in rows:
+        found.setdefault(row.case_id, []).extend(identity_values(row, vault))
+    return found
+
+
+def text(case: Case, vault: Vault, hidden: Sequence[str] | None) -> tuple[str, str, bool]:
+    """The case's (title, content, redacted): opened if sealed, and with `hidden` (the protected identities the
+    caller may not see) masked wherever the text writes them (`confidentiality.redact`)."""
+    title, content = sealed_text.opened(case, vault)
+    if hidden is None:
+        return title, content, False
+    return redact(title, hidden), redact(content, hidden), True
 
 
 def case_created(
@@ -170,14 +225,17 @@ def _fields(
     }
 
 
-def list_item(case: Case, today: date, vault: Vault) -> CaseListItem:
+def list_item(case: Case, today: date, vault: Vault, hidden: Sequence[str] | None = None) -> CaseListItem:
+    """One row of a list; `hidden`: the protected identities to mask in its title (`hidden_identities_of`)."""
     assert case.id is not None
+    title, _, redacted = text(case, vault, hidden)
     return CaseListItem(
         id=case.id,
         tracking_code=case.tracking_code,
         kind=case.kind,
         field=case.field,
-        title=sealed_text.opened(case, vault)[0],
+        title=title,
+        text_redacted=redacted,
         status=case.status,
         version=case.version,
         received_at=case.received_at,

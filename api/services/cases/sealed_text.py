@@ -8,7 +8,10 @@ finds it by its words: each word, folded (lowercase, no accents, đ → d), is s
 under a key derived from the identity keys, never stored) in `cases.text_words`, with a GIN index; a query's words
 are MACed the same way and the case must hold them all. The list filters by the caller's readable scope first, so
 only those who may read the case find it. Without the key a dump's MACs confirm no guessed word (the same word has
-the same MAC in every denunciation, so a dump shows which denunciations share words, not which words).
+the same MAC in every denunciation, so a dump shows which denunciations share words, not which words). The letter
+names its author (LTC art. 23), so the index leaves out every word of a protected party's name, ID number and phone,
+and their address where written whole (`indexed_words`): a search by them finds nothing, for anybody. Those who may
+read the case but not its identities get the text with them masked (presenters.text, confidentiality.redact).
 
 The same derived keys make the Idempotency-Key fingerprint (intake.fingerprint_input): an HMAC, not a plain
 SHA-256 that a list of suspects could be tried against.
@@ -18,6 +21,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -28,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.settings import Settings
 from api.vault import Vault, vault_for
-from workflows.confidentiality import seals_free_text
+from workflows.confidentiality import is_protected, redact, seals_free_text
 
 _WORD = re.compile(r"\w+")
 MAX_QUERY_WORDS = 10
@@ -97,13 +101,40 @@ def _literal(macs: list[int]) -> str:
     return "{" + ",".join(map(str, macs)) + "}"
 
 
-def seal(vault: Vault, keys: TextKeys, title: str, content: str) -> Sealed:
-    """One Fernet token for both fields (one encryption on the intake's hot path)."""
+# The fields of a protected party's identity whose every word is left out of the index (an address is left out
+# only where the text writes it whole: its words — a commune, a hamlet — are also the words of the matter).
+UNINDEXED_FIELDS = ("full_name", "id_number", "phone")
+
+
+def indexed_words(text: str, identities: Sequence[Mapping[str, Any]] = ()) -> set[str]:
+    """The folded words of a sealed text that its index holds: none of a protected party's identity (issue 21, LTC
+    art. 47). `identities`: the protected parties' {full_name, id_number, phone, address}. Each one written whole in
+    the text (any case, accents, spacing: `confidentiality.redact`) is cut out first, then every word of a name, an
+    ID number or a phone (and the number's digits run together) is left out wherever it stands — so that a search by
+    a denouncer's name, ID number or phone finds nothing, for anybody."""
+    if not identities:
+        return words_of(text)
+    cut = redact(text, [str(i[k]) for i in identities for k in (*UNINDEXED_FIELDS, "address") if i.get(k)], mask="\n")
+    left_out: set[str] = set()
+    for identity in identities:
+        for field in UNINDEXED_FIELDS:
+            value = str(identity.get(field) or "")
+            left_out |= words_of(value)
+            if field != "full_name":
+                left_out.add("".join(ch for ch in value if ch.isdigit()))
+    return words_of(cut) - left_out
+
+
+def seal(
+    vault: Vault, keys: TextKeys, title: str, content: str, identities: Sequence[Mapping[str, Any]] = ()
+) -> Sealed:
+    """One Fernet token for both fields (one encryption on the intake's hot path); the index without the words of
+    the protected parties' identities (`indexed_words`)."""
     return Sealed(
         title="",
         content="",
         sealed_text=vault.seal({"title": title, "content": content}),
-        words=_literal(keys.words(title + "\n" + content)),
+        words=_literal(sorted(keys.word(w) for w in indexed_words(title + "\n" + content, identities))),
     )
 
 
@@ -131,6 +162,28 @@ def matches_words(column: Any, keys: TextKeys, query: str) -> sa.ColumnElement[b
 TO_SEAL = sa.text("SELECT count(*) FROM cases WHERE kind = 'denunciation' AND sealed_text IS NULL")  # ixx_cases_to_seal
 
 
+async def protected_identities(
+    session: AsyncSession, vault: Vault, case_ids: list[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """The protected parties' identities of these cases (opened where sealed), for their index (`indexed_words`)."""
+    rows = (
+        await session.execute(
+            sa.text(
+                "SELECT p.case_id, p.role, p.full_name, p.id_number, p.phone, p.address, p.sealed, c.kind, "
+                "c.identity_protected FROM case_parties p JOIN cases c ON c.id = p.case_id "
+                "WHERE p.case_id = ANY(CAST(:ids AS bigint[]))"
+            ),
+            {"ids": case_ids},
+        )
+    ).all()
+    found: dict[int, list[dict[str, Any]]] = {}
+    for r in rows:
+        if is_protected(r.role, r.kind, r.identity_protected):
+            clear = {"full_name": r.full_name, "id_number": r.id_number, "phone": r.phone, "address": r.address}
+            found.setdefault(r.case_id, []).append(vault.open(r.sealed) if r.sealed is not None else clear)
+    return found
+
+
 async def seal_existing(session: AsyncSession, settings: Settings, *, batch: int = SEAL_BATCH) -> int:
     """Seal the denunciations written in clear before revision 0021 (a migration has no keys), a batch per
     transaction, under an advisory lock so that processes starting together do not do it twice; idempotent. How
@@ -152,7 +205,8 @@ async def seal_existing(session: AsyncSession, settings: Settings, *, batch: int
             )
         ).all()
         if rows:
-            sealed = [seal(vault, keys, row.title, row.content) for row in rows]
+            identities = await protected_identities(session, vault, [r.id for r in rows])
+            sealed = [seal(vault, keys, row.title, row.content, identities.get(row.id, ())) for row in rows]
             await session.execute(
                 sa.text(
                     "UPDATE cases c SET title = '', content = '', sealed_text = v.s, "
@@ -166,3 +220,41 @@ async def seal_existing(session: AsyncSession, settings: Settings, *, batch: int
         total += len(rows)
         if len(rows) < batch:
             return total
+
+
+async def reindex_sealed(session: AsyncSession, settings: Settings, *, batch: int = SEAL_BATCH) -> int:
+    """Rebuild the keyed word index of every sealed text (`indexed_words`), a batch per transaction under the
+    sealing lock: for the rows indexed before the index left out the protected parties' identities (issue 21,
+    audit 2), once after upgrading (`python -m api seal-existing --reindex`); idempotent. How many were indexed."""
+    vault, keys = vault_for(settings), keys_for(settings)
+    total, after = 0, 0
+    while True:
+        await session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEAL_LOCK})
+        rows = (
+            await session.execute(
+                sa.text(
+                    "SELECT id, sealed_text FROM cases WHERE sealed_text IS NOT NULL AND id > :after "
+                    "ORDER BY id LIMIT :n FOR UPDATE"
+                ),
+                {"after": after, "n": batch},
+            )
+        ).all()
+        if rows:
+            identities = await protected_identities(session, vault, [r.id for r in rows])
+            words = []
+            for row in rows:
+                text = vault.open(row.sealed_text)
+                found = indexed_words(f"{text['title']}\n{text['content']}", identities.get(row.id, ()))
+                words.append(_literal(sorted(keys.word(w) for w in found)))
+            await session.execute(
+                sa.text(
+                    "UPDATE cases c SET text_words = CAST(v.w AS bigint[]) "
+                    "FROM unnest(CAST(:ids AS bigint[]), CAST(:w AS text[])) AS v(id, w) WHERE c.id = v.id"
+                ),
+                {"ids": [r.id for r in rows], "w": words},
+            )
+        await session.commit()
+        total += len(rows)
+        if len(rows) < batch:
+            return total
+        after = rows[-1].id
