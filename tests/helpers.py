@@ -81,8 +81,9 @@ async def create_officer(
     approve_as: str = "admin2",
 ) -> dict[str, Any]:
     """An officer made through POST /users by `admin` (in the unit of `unit_username`, or `unit_id`), its roles
-    approved by a second administrator (two-person grants), who has then replaced the one-time password the
-    administrator chose with `password` (POST /auth/password), as the API returns it."""
+    approved by a second administrator (two-person grants), whose approval hands over a fresh one-time password
+    (the one `admin` chose stops working); the officer has then replaced it with `password` (POST /auth/password).
+    As the API returns it."""
     if unit_id is None:
         unit_id = (await api.user(unit_username)).unit_id
     one_time = f"Mot-Lan-{password}"
@@ -92,6 +93,7 @@ async def create_officer(
     user_id = r.json()["id"]
     r = await api.http.post(f"{V1}/users/{user_id}/approve", headers=await api.headers(approve_as))
     assert r.status_code == 200, r.text
+    one_time = r.json().get("one_time_password") or one_time  # the approver's, handed to the officer
     change = {"username": username, "old_password": one_time, "new_password": password}
     r = await api.http.post(f"{V1}/auth/password", json=change)
     assert r.status_code == 200, r.text

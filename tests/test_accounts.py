@@ -43,6 +43,13 @@ async def _first_sign_in(api: Api, username: str, one_time: str, own: str = OWN_
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
+async def _approve(api: Api, user_id: int, approver: str = "admin2") -> dict[str, Any]:
+    """The second administrator's approval, as answered (with the one-time password it hands over, if any)."""
+    r = await api.http.post(f"{V1}/users/{user_id}/approve", headers=await api.headers(approver))
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
 async def _audit(api: Api, user_id: int) -> list[tuple[int | None, str, dict]]:
     rows = await api.session.execute(
         sa.text(
@@ -180,6 +187,9 @@ async def test_one_admin_alone_cannot_make_a_unit_head_who_reads_denouncers(api:
     r = await api.http.post(f"{V1}/users/{new['id']}/approve", headers=await api.headers("admin2"))
     assert r.status_code == 200, r.text
     assert r.json()["roles"] == ["unit_head"] and r.json()["pending_roles"] is None
+    # The password set before the approval (whoever set it) ends with it: the approver hands over a new one.
+    assert (await api.http.get(f"{V1}/auth/me", headers=head)).status_code == 401
+    head = await _first_sign_in(api, "tinh.chutich2", r.json()["one_time_password"], "Cua-Chu-Tich-Hai-2026")
     r = await api.http.get(f"{V1}/cases/{case['id']}", headers=head)
     assert r.status_code == 200 and "Thào Thị Dung" in r.text
     # Both steps audited: who asked, who approved, what.
@@ -190,8 +200,9 @@ async def test_one_admin_alone_cannot_make_a_unit_head_who_reads_denouncers(api:
         (new["id"], "password_changed", None),
         (admin.id, "approval_refused", ["unit_head"]),
         (admin2.id, "approve", ["unit_head"]),
+        (new["id"], "password_changed", None),
     ]
-    approved = (await _audit(api, new["id"]))[-1][2]
+    approved = (await _audit(api, new["id"]))[-2][2]
     assert approved["requested_by_id"] == admin.id
     # Nothing left to approve.
     r = await api.http.post(f"{V1}/users/{new['id']}/approve", headers=await api.headers("admin2"))
@@ -251,16 +262,20 @@ async def test_a_lone_admin_cannot_take_over_an_officer_by_setting_a_password(ap
     assert (await _sign_in(api, "admin2", NEW_PASSWORD)).status_code == 401
     r = await api.http.post(f"{V1}/users/{head.id}/approve", headers=await api.headers("admin2"))
     assert r.status_code == 200 and r.json()["pending_credentials"] is False
-    # Approved, the password the administrator chose is one-time: it gives no token, only a change by the owner.
+    # Approved, the account gets a fresh one-time password the approver hands over (never the one the requester
+    # chose): it gives no token, only a change by the owner.
     assert r.json()["must_change_password"] is True
-    r = await _sign_in(api, "tinh.chutich", NEW_PASSWORD)
+    one_time = r.json()["one_time_password"]
+    assert (await _sign_in(api, "tinh.chutich", NEW_PASSWORD)).status_code == 401
+    r = await _sign_in(api, "tinh.chutich", one_time)
     assert r.status_code == 403 and r.json()["error"]["code"] == "password_change_required"
     assert "access_token" not in r.text
     assert (await _sign_in(api, "tinh.chutich", DEMO_PASSWORD)).status_code == 401
-    await _first_sign_in(api, "tinh.chutich", NEW_PASSWORD)
+    await _first_sign_in(api, "tinh.chutich", one_time)
     assert (await _sign_in(api, "tinh.chutich", OWN_PASSWORD)).status_code == 200
-    assert (await _sign_in(api, "tinh.chutich", NEW_PASSWORD)).status_code == 401
-    assert all(pw not in str(p) for _, _, p in await _audit(api, head.id) for pw in ("Mat-Khau", "Cua-Rieng"))
+    assert (await _sign_in(api, "tinh.chutich", one_time)).status_code == 401
+    audited = str(await _audit(api, head.id))
+    assert all(pw not in audited for pw in ("Mat-Khau", "Cua-Rieng", one_time))
 
 
 async def test_a_lone_admin_cannot_move_a_unit_head_to_another_unit(api: Api) -> None:
@@ -344,32 +359,94 @@ async def test_the_creator_of_an_admin_account_cannot_sign_in_as_it_with_the_pas
     )  # fmt: skip
     assert r.status_code == 201 and r.json()["must_change_password"] is True
     helper = r.json()["id"]
-    r = await api.http.post(f"{V1}/users/{helper}/approve", headers=await api.headers("admin2"))
-    assert r.status_code == 200 and r.json()["roles"] == ["admin"] and r.json()["must_change_password"] is True
-    # The creator's password is right, but gives no token: the answer says a change is required, nothing more.
+    # Before the approval the creator's password gives no token either: a change is required, nothing more.
     r = await _sign_in(api, "nguyen.van.helper", NEW_PASSWORD)
     assert r.status_code == 403 and r.json()["error"]["code"] == "password_change_required"
     assert "access_token" not in r.text
-    # A wrong password is the usual 401: the 403 is only for whoever knows the password.
-    wrong = await _sign_in(api, "nguyen.van.helper", "Khong-Phai-Mat-Khau-2026")
-    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "invalid_credentials"
-    # The owner sets their own password at the first sign-in; from then on the creator's is useless.
-    owner = await _first_sign_in(api, "nguyen.van.helper", NEW_PASSWORD)
+    r = await api.http.post(f"{V1}/users/{helper}/approve", headers=await api.headers("admin2"))
+    assert r.status_code == 200 and r.json()["roles"] == ["admin"] and r.json()["must_change_password"] is True
+    assert r.json()["pending_roles"] is None
+    # The approval replaced the creator's password with one the approver alone receives, once.
+    one_time = r.json()["one_time_password"]
+    assert isinstance(one_time, str) and len(one_time) >= 16 and one_time != NEW_PASSWORD
+    assert r.headers["cache-control"] == "no-store"
+    assert "one_time_password" not in (await api.http.get(f"{V1}/users/{helper}", headers=a)).text
+    # The creator uses his own password first, after the approval: 401, as for any wrong password.
+    for r in (
+        await _sign_in(api, "nguyen.van.helper", NEW_PASSWORD),
+        await _change_password(api, "nguyen.van.helper", NEW_PASSWORD, "Lay-Lai-Tai-Khoan-2026"),
+    ):
+        assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
+    # The approver's one-time password is right, but gives no token until the owner sets their own.
+    r = await _sign_in(api, "nguyen.van.helper", one_time)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "password_change_required"
+    assert "access_token" not in r.text
+    # The owner sets their own password at the first sign-in; the one-time password worked once.
+    owner = await _first_sign_in(api, "nguyen.van.helper", one_time)
     mine = await api.http.get(f"{V1}/auth/me", headers=owner)
     assert mine.status_code == 200 and mine.json()["roles"] == ["admin"] and not mine.json()["must_change_password"]
-    assert (await _sign_in(api, "nguyen.van.helper", NEW_PASSWORD)).status_code == 401
-    r = await _change_password(api, "nguyen.van.helper", NEW_PASSWORD, "Lay-Lai-Tai-Khoan-2026")
+    assert (await _sign_in(api, "nguyen.van.helper", one_time)).status_code == 401
+    r = await _change_password(api, "nguyen.van.helper", one_time, "Lay-Lai-Tai-Khoan-2026")
     assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
+    assert (await _sign_in(api, "nguyen.van.helper", OWN_PASSWORD)).status_code == 200
     # So admin's own request for a revealing role still needs someone other than admin to approve it.
     r = await api.http.patch(f"{V1}/users/{me.id}", headers=a, json={"roles": ["admin", "unit_head"]})
     assert r.status_code == 200 and r.json()["pending_roles"] == ["admin", "unit_head"]
     r = await api.http.post(f"{V1}/users/{me.id}/approve", headers=a)
     assert r.status_code == 403
     assert "Thào Thị Dung" not in (await get(api, "admin", case["id"])).text
-    # The change is audited, as the owner's act, never with a password.
-    changed = [(actor, p) for actor, action, p in await _audit(api, helper) if action == "password_changed"]
-    assert [actor for actor, _ in changed] == [helper]
-    assert all("Mat-Khau" not in str(p) and "Cua-Rieng" not in str(p) for _, p in changed)
+    # The approval is audited (that a one-time password was handed over, never which), the change as the owner's act.
+    trail = await _audit(api, helper)
+    approved = [(actor, p) for actor, action, p in trail if action == "approve"]
+    assert approved == [((await api.user("admin2")).id, approved[0][1])]
+    assert approved[0][1]["one_time_password"] == "issued" and approved[0][1]["requested_by_id"] == me.id
+    changed = [actor for actor, action, _ in trail if action == "password_changed"]
+    assert changed == [helper]
+    assert all(pw not in str(trail) for pw in ("Mat-Khau", "Cua-Rieng", one_time))
+
+
+async def test_the_creator_who_set_the_password_before_the_approval_cannot_use_it_after(api: Api) -> None:
+    """The invented colleague, the creator quicker: he changes the one-time password himself while the roles wait,
+    so the account no longer looks one-time when the second administrator approves."""
+    case = await _denunciation(api)
+    province = (await api.user("tinh.chutich")).unit_id
+    r = await api.http.post(
+        f"{V1}/users",
+        headers=await api.headers("admin"),
+        json={"username": "tinh.chutich3", "password": NEW_PASSWORD, "full_name": "Chủ tịch 3", "unit_id": province,
+              "roles": ["unit_head"]},
+    )  # fmt: skip
+    invented = r.json()["id"]
+    sock = await _first_sign_in(api, "tinh.chutich3", NEW_PASSWORD)  # the creator, as the "owner"
+    approved = await _approve(api, invented)
+    assert approved["roles"] == ["unit_head"] and approved["must_change_password"] is True
+    assert approved["one_time_password"]
+    # Neither the creator's session nor his password opens the account now.
+    assert (await api.http.get(f"{V1}/cases/{case['id']}", headers=sock)).status_code == 401
+    for r in (
+        await _sign_in(api, "tinh.chutich3", OWN_PASSWORD),
+        await _change_password(api, "tinh.chutich3", OWN_PASSWORD, "Lay-Lai-Tai-Khoan-2026"),
+    ):
+        assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
+    # The person the approver hands the one-time password to reads what the role allows.
+    head = await _first_sign_in(api, "tinh.chutich3", approved["one_time_password"], "Cua-Nguoi-That-2026")
+    assert "Thào Thị Dung" in (await api.http.get(f"{V1}/cases/{case['id']}", headers=head)).text
+
+
+async def test_an_account_in_use_keeps_its_password_when_its_roles_change(api: Api) -> None:
+    await create_officer(api, "tinh.tam2", ["desk_officer"], password=OWN_PASSWORD)
+    officer = await api.user("tinh.tam2")
+    before = (await _sign_in(api, "tinh.tam2", OWN_PASSWORD)).json()["access_token"]
+    r = await api.http.patch(
+        f"{V1}/users/{officer.id}", headers=await api.headers("admin"), json={"roles": ["desk_officer", "handler"]}
+    )
+    assert r.json()["pending_roles"] == ["desk_officer", "handler"]
+    approved = await _approve(api, officer.id)
+    assert approved["roles"] == ["desk_officer", "handler"] and approved["one_time_password"] is None
+    assert approved["must_change_password"] is False
+    me = await api.http.get(f"{V1}/auth/me", headers={"Authorization": f"Bearer {before}"})
+    assert me.status_code == 200 and me.json()["roles"] == ["desk_officer", "handler"]
+    assert (await _sign_in(api, "tinh.tam2", OWN_PASSWORD)).status_code == 200
 
 
 async def test_any_password_an_admin_sets_for_someone_else_is_one_time(api: Api) -> None:
@@ -380,7 +457,9 @@ async def test_any_password_an_admin_sets_for_someone_else_is_one_time(api: Api)
     assert r.status_code == 200 and r.json()["pending_credentials"] is True
     r = await api.http.post(f"{V1}/users/{officer['id']}/approve", headers=await api.headers("admin2"))
     assert r.status_code == 200 and r.json()["must_change_password"] is True
-    r = await _sign_in(api, "tinh.tam", NEW_PASSWORD)
+    # The requester's choice never applies: the approver hands over a fresh one-time password instead.
+    assert (await _sign_in(api, "tinh.tam", NEW_PASSWORD)).status_code == 401
+    r = await _sign_in(api, "tinh.tam", r.json()["one_time_password"])
     assert r.status_code == 403 and r.json()["error"]["code"] == "password_change_required"
     # An administrator's own password, set by themselves, is not one-time.
     admin = await api.user("admin")

@@ -174,12 +174,16 @@ async def test_admin_creates_an_officer_who_can_sign_in(api: Api) -> None:
     second = await api.headers("admin2")
     r = await api.http.post(f"{V1}/users/{r.json()['id']}/approve", headers=second)
     assert r.json()["roles"] == ["desk_officer", "handler"]
+    # The approval hands the approver a fresh one-time password for the officer; the creator's no longer works.
+    one_time = r.json()["one_time_password"]
     token = await api.http.post(
         f"{V1}/auth/token", data={"username": "khaomang.tiepdan", "password": "Mot-Mat-Khau-Dai-2026"}
     )
+    assert token.status_code == 401
+    token = await api.http.post(f"{V1}/auth/token", data={"username": "khaomang.tiepdan", "password": one_time})
     assert token.status_code == 403 and token.json()["error"]["code"] == "password_change_required"
     # The officer sets their own password at the first sign-in, and is signed in.
-    change = {"username": "khaomang.tiepdan", "old_password": "Mot-Mat-Khau-Dai-2026", "new_password": "Cua-Toi-2026!"}
+    change = {"username": "khaomang.tiepdan", "old_password": one_time, "new_password": "Cua-Toi-2026!"}
     token = await api.http.post(f"{V1}/auth/password", json=change)
     assert token.status_code == 200
     me = await api.http.get(f"{V1}/auth/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
@@ -189,7 +193,9 @@ async def test_admin_creates_an_officer_who_can_sign_in(api: Api) -> None:
     r = await api.http.patch(f"{V1}/users/{r.json()['id']}", headers=h, json={"roles": ["unit_head"]})
     assert r.json()["roles"] == [] and r.json()["pending_roles"] == ["unit_head"]
     r = await api.http.post(f"{V1}/users/{r.json()['id']}/approve", headers=second)
-    assert r.json()["roles"] == ["unit_head"]
+    assert r.json()["roles"] == ["unit_head"] and r.json()["one_time_password"] is None  # in use: keeps its own
+    token = await api.http.post(f"{V1}/auth/token", data={"username": "khaomang.tiepdan", "password": "Cua-Toi-2026!"})
+    assert token.status_code == 200
 
 
 async def test_user_bad_input(api: Api) -> None:

@@ -12,7 +12,7 @@ from api.models.base import created_at_column
 from api.types import Id32, clean_any
 from workflows.cases import Role
 
-__all__ = ["Role", "User", "UserApproval", "UserCreate", "UserPublic", "UserUpdate"]
+__all__ = ["Role", "User", "UserApproval", "UserApproved", "UserCreate", "UserPublic", "UserUpdate"]
 
 
 class User(SQLModel, table=True):
@@ -132,3 +132,11 @@ class UserPublic(SQLModel):
             pending_at=user.pending_at,
             must_change_password=bool(user.must_change_password),
         )
+
+
+class UserApproved(UserPublic):
+    """The answer to POST /users/{id}/approve: the account, and — when the approval handed it a fresh one-time
+    password (an account not yet in its owner's hands) — that password, shown this once to the approving
+    administrator, who gives it to the person. Null for an account already in use."""
+
+    one_time_password: str | None = None

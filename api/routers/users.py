@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request, status
 
 from api.deps import AdminOfficer, SessionDep
-from api.models.user import Role, UserApproval, UserCreate, UserPublic, UserUpdate
+from api.models.user import Role, UserApproval, UserApproved, UserCreate, UserPublic, UserUpdate
 from api.pagination import Page
 from api.routers.params import CursorQuery, LimitQuery
 from api.services import users as user_service
@@ -70,14 +70,20 @@ async def deactivate_user(user_id: Id32, request: Request, session: SessionDep, 
 
 @router.post(
     "/{user_id}/approve",
-    response_model=UserPublic,
+    response_model=UserApproved,
     summary="Phê duyệt việc cấp quyền đang chờ (một quản trị viên khác với người đề nghị)",
+    description="Tài khoản chưa đến tay chủ (mật khẩu dùng một lần, hoặc chưa từng được bàn giao): mật khẩu được "
+    "thay bằng một mật khẩu dùng một lần mới, trả về một lần duy nhất trong `one_time_password` để người phê duyệt "
+    "trao cho cán bộ; mật khẩu người đề nghị đã đặt hết hiệu lực.",
     responses={
         403: {"description": "Người đề nghị, hoặc chính người được cấp, không được phê duyệt"},
         409: {"description": "Không có gì chờ phê duyệt, đề nghị đã đổi (pending_at), hoặc tài khoản hệ thống"},
     },
 )
 async def approve_user(
-    user_id: Id32, session: SessionDep, admin: AdminOfficer, seen: UserApproval | None = None
-) -> UserPublic:
-    return UserPublic.of(await user_service.approve(session, admin.id, user_id, seen.pending_at if seen else None))
+    user_id: Id32, request: Request, session: SessionDep, admin: AdminOfficer, seen: UserApproval | None = None
+) -> UserApproved:
+    user, one_time = await user_service.approve(
+        session, request.app.state.passwords, admin.id, user_id, seen.pending_at if seen else None
+    )
+    return UserApproved(**UserPublic.of(user).model_dump(), one_time_password=one_time)

@@ -1,6 +1,7 @@
 """Officers: create, change roles / unit / password, deactivate, list; sign-in; bootstrap admin."""
 
 import asyncio
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import locks
 from api.errors import Code, DomainError, unauthenticated
+from api.models.audit import AuditEvent
 from api.models.auth import LoginAttempt
 from api.models.unit import Unit
 from api.models.user import Role, User, UserCreate, UserUpdate
@@ -242,10 +244,32 @@ async def update(session: AsyncSession, passwords: Passwords, actor_id: int, use
     return user
 
 
-async def approve(session: AsyncSession, actor_id: int, user_id: int, seen: datetime | None = None) -> User:
+ONE_TIME_BYTES = 18  # secrets.token_urlsafe: 24 characters
+
+
+async def _never_handed_over(session: AsyncSession, user: User) -> bool:
+    """The account was made through the API (an administrator chose its first password) and no approval has
+    handed it a password since: whoever uses it may be its creator, even if that password has been changed."""
+    events = sa.select(AuditEvent.id).where(AuditEvent.entity == "user", AuditEvent.entity_id == str(user.id))
+    made_by_admin = events.where(AuditEvent.action == "create", AuditEvent.actor_id.is_not(None))
+    handed = events.where(AuditEvent.action == "approve", AuditEvent.payload["one_time_password"].astext == "issued")
+    return bool(await session.scalar(sa.select(sa.exists(made_by_admin) & ~sa.exists(handed))))
+
+
+async def approve(
+    session: AsyncSession, passwords: Passwords, actor_id: int, user_id: int, seen: datetime | None = None
+) -> tuple[User, str | None]:
     """A second administrator approves what another asked for this account (two-person grants): it takes effect.
     Refused to the administrator who asked and to the one who would gain. Both outcomes are audited. `seen`: the
-    `pending_at` of the request the approver looked at (refused if it has been replaced since)."""
+    `pending_at` of the request the approver looked at (refused if it has been replaced since).
+
+    If the account is not yet in its owner's hands — it carries a one-time password (its creator's, or one an
+    administrator set, including the one this approval would apply), or it was made through the API and has never
+    been handed a password by an approval — the approval replaces its password with a fresh random one-time
+    password, returned here once for the approver to hand to the person (never stored in clear, never audited);
+    every earlier password and session ends. So the administrator who asked never holds the account the grant
+    opens, and the approver holds only a password that must be changed at first use. An account already in use
+    keeps its password (None)."""
     user = await session.get(User, user_id, with_for_update=True)
     if user is None:
         raise DomainError(Code.no_such_user)
@@ -285,18 +309,25 @@ async def approve(session: AsyncSession, actor_id: int, user_id: int, seen: date
         user.roles = sorted(set(user.pending_roles))
     if user.pending_unit_id is not None:
         user.unit_id = user.pending_unit_id
-    if user.pending_password_hash is not None:
-        user.password_hash = user.pending_password_hash
-        user.must_change_password = True  # an administrator chose it for someone else: one-time
-        user.token_version += 1  # a new password ends every session opened with the old one
     if user.pending_activation:
         user.is_active = True
+    one_time: str | None = None
+    if (
+        user.pending_password_hash is not None  # an administrator chose it for someone else: never applied as is
+        or user.must_change_password
+        or await _never_handed_over(session, user)
+    ):
+        one_time = secrets.token_urlsafe(ONE_TIME_BYTES)
+        user.password_hash = await asyncio.to_thread(passwords.hash, one_time)
+        user.must_change_password = True  # works once, for a change by the owner (`change_password`)
+        user.token_version += 1  # a new password ends every session opened with the old one
+        payload["one_time_password"] = "issued"  # noqa: S105 - that one was handed over, never which
     _clear_pending(user)
     user.updated_at = sa.func.now()
     audit.record(session, actor_id=actor_id, entity="user", entity_id=user.id, action="approve", payload=payload)
     await session.commit()
     await session.refresh(user)
-    return user
+    return user, one_time
 
 
 async def list_users(
