@@ -20,6 +20,7 @@ from api.services import deadlines
 from tests.conftest import SETTINGS, Api, Live
 from tests.helpers import V1, act, act_raw, intake, timer
 from workflows import deadlines as dl
+from workflows import reception as rules
 from workflows.cases import Kind
 
 HEAD, DESK = "tinh.chutich", "tinh.tiepdan"
@@ -883,3 +884,34 @@ async def test_decree_154_an_online_session_without_its_recording_never_counts_a
     assert r.status_code == 200, r.text
     assert (await _compliance_row(api, "2026-10", unit))["counted_days"] == 1
     assert (await _form_row(api, "tcd", unit, "2026-10-01", "2026-10-31"))["head_sessions"] == 1
+
+
+async def test_ltcd_15_before_2026_07_01_the_commune_chair_receives_one_day_in_each_week(api: Api) -> None:
+    """LTCD art. 15.1 (before Law 136/2025): the commune chair receives at least 1 day in each week. Weeks are Monday
+    to Sunday, each in the month of its Monday: June 2026 has the weeks of Mon 1, 8, 15, 22 and 29. Five periodic
+    days Mon 1 – Fri 5 June and none after: the first week's surplus makes up no other week — 4 short, the weeks of 8,
+    15, 22 and 29 June named. A day in the week of Mon 29 June that falls in July under the old rule would belong to
+    June; from 1 July Law 136's monthly rule counts July's own days (below: Thu 2 July counts for July, not June)."""
+    unit = await _commune(api)
+    for day in range(1, 6):
+        await _head_session(api, f"2026-06-0{day}", status="held")
+    await _head_session(api, "2026-07-02", status="held")
+    june = await _compliance_row(api, "2026-06", unit)
+    assert (june["required_days"], june["counted_days"], june["shortfall"]) == (5, 5, 4), june
+    assert june["months"][0]["weeks_short"] == ["2026-06-08", "2026-06-15", "2026-06-22", "2026-06-29"]
+    july = await _compliance_row(api, "2026-07", unit)
+    assert (july["required_days"], july["counted_days"], july["shortfall"]) == (2, 1, 1), july
+    assert july["months"][0]["weeks_short"] == []
+
+
+def test_ltcd_15_a_week_split_across_two_months_counts_once_in_the_month_of_its_monday() -> None:
+    """LTCD art. 15.1 in 2025 (weekly rule in both months): the week of Mon 29 Sep 2025 runs to Sun 5 Oct; a day on
+    Thu 2 Oct 2025 meets September's last week, and October's first week is that of Mon 6 Oct."""
+    assert rules.duty_month("commune", date(2025, 10, 2)) == date(2025, 9, 1)
+    assert rules.duty_month("commune", date(2025, 10, 6)) == date(2025, 10, 1)
+    assert rules.duty_month("commune", date(2026, 7, 2)) == date(2026, 7, 1)  # July 2026: a monthly rule
+    assert rules.last_duty_day("commune", date(2025, 9, 1)) == date(2025, 10, 5)
+    assert rules.last_duty_day("commune", date(2026, 6, 1)) == date(2026, 6, 30)
+    sep = rules.month_compliance("commune", date(2025, 9, 1), {date(2025, 9, 3), date(2025, 10, 2)}, set())
+    assert sep is not None and (sep.required, sep.shortfall) == (5, 3)
+    assert sep.weeks_short == (date(2025, 9, 8), date(2025, 9, 15), date(2025, 9, 22))

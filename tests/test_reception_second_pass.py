@@ -243,10 +243,11 @@ async def test_ltcd_art_12_an_adhoc_day_does_not_stand_for_the_province_chairs_m
 async def test_ltcd_art_9_a_refused_visitor_is_in_the_register_with_the_ground_and_the_written_notice(
     api: Api,
 ) -> None:
-    # Friday 2026-04-24: a visitor persisting with a matter already settled and answered in writing is refused
-    # (LTCD art. 9.3). The written notice is due within 3 working days (Decree 154/2026): Monday 27th is the Hùng
-    # Kings day off (in lieu), 28th and 29th count, 30 April and 1 May are holidays, Monday 4 May is the third.
-    day = date(2026, 4, 24)
+    # Friday 2026-08-28: a visitor persisting with a matter already settled and answered in writing is refused
+    # (LTCD art. 9.3). The written notice is due within 3 working days (Decree 154/2026, in force from 2026-07-01;
+    # a refusal before then owes no dated notice: test_legal_second_pass). Monday 31 August is off (swapped for
+    # Saturday 22 August), 1–2 September are National Day: Thursday 3, Friday 4 and Monday 7 September.
+    day = date(2026, 8, 28)
     sess = await _session(api, day)
     r = await add_entry(
         api,
@@ -260,16 +261,16 @@ async def test_ltcd_art_9_a_refused_visitor_is_in_the_register_with_the_ground_a
     assert entry["handling"] == "refused" and entry["within_competence"] is False and entry["case_id"] is None
     refusal = entry["refusal"]
     assert refusal["ground"] == "already_settled" and refusal["legal_basis"] == "Luật Tiếp công dân, điều 9 khoản 3"
-    assert refusal["notice_due_date"] == "2026-05-04" and refusal["notice_number"] is None
+    assert refusal["notice_due_date"] == "2026-09-07" and refusal["notice_number"] is None
     assert refusal["notice_overdue"] is True  # long past, nothing sent yet
     url = f"{V1}/reception-sessions/entries/{entry['id']}"
     h = await api.headers("xa.tiepdan")
     r = await api.http.patch(
-        url, headers=h, json={"refusal_notice_number": "07/TB-UBND", "refusal_notice_date": "2026-04-23"}
+        url, headers=h, json={"refusal_notice_number": "07/TB-UBND", "refusal_notice_date": "2026-08-27"}
     )
     assert r.status_code == 422 and r.json()["error"]["code"] == "date_before_previous_step"
     r = await api.http.patch(
-        url, headers=h, json={"refusal_notice_number": "07/TB-UBND", "refusal_notice_date": "2026-05-04"}
+        url, headers=h, json={"refusal_notice_number": "07/TB-UBND", "refusal_notice_date": "2026-09-07"}
     )
     assert r.status_code == 200, r.text
     # The register (form 03/TCD) keeps the line, numbered like any other, with the refusal and its notice.
@@ -279,12 +280,12 @@ async def test_ltcd_art_9_a_refused_visitor_is_in_the_register_with_the_ground_a
         params={"unit_id": await unit_id(api, COMMUNE), "handling": "refused", "year": 2026},
     )
     line = next(e for e in listed.json()["items"] if e["id"] == entry["id"])
-    assert line["number"] == entry["number"] and line["received_on"] == "2026-04-24"
+    assert line["number"] == entry["number"] and line["received_on"] == "2026-08-28"
     assert line["persons"][0]["full_name"] == "Nguyễn Văn An"
     assert line["refusal"] == {
         **refusal,
         "notice_number": "07/TB-UBND",
-        "notice_date": "2026-05-04",
+        "notice_date": "2026-09-07",
         "notice_overdue": False,
     }
     # A notice on a line that was not a refusal is refused.

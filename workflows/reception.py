@@ -127,8 +127,32 @@ def latest_online_notice(session_day: date, cal: WorkCalendar) -> date:
     return cal.subtract_working_days(session_day, ONLINE_NOTICE_WORKING_DAYS)
 
 
-def refusal_notice_due(refused_on: date, cal: WorkCalendar) -> date:
-    return cal.add_working_days(refused_on, REFUSAL_NOTICE_WORKING_DAYS)
+@dataclass(frozen=True)
+class RefusalNoticeRule:
+    effective_from: date
+    working_days: int | None  # None: no written refusal notice is owed by a deadline
+    basis: str
+
+
+# The written notice of a refusal (LTCD art. 9) by the date of the refusal: none was owed by a deadline before
+# Decree 154/2026 came into force on 2026-07-01; from then, within 3 working days.
+REFUSAL_NOTICE_RULES: tuple[RefusalNoticeRule, ...] = (
+    RefusalNoticeRule(date(2014, 7, 1), None, "LTCD art. 9 (no deadline for a written notice)"),
+    RefusalNoticeRule(date(2026, 7, 1), REFUSAL_NOTICE_WORKING_DAYS, "Decree 154/2026"),
+)
+
+
+def refusal_notice_rule(
+    refused_on: date, rules: tuple[RefusalNoticeRule, ...] = REFUSAL_NOTICE_RULES
+) -> RefusalNoticeRule:
+    """The refusal-notice rule in force on the day of the refusal."""
+    return max((r for r in rules if r.effective_from <= refused_on), key=lambda r: r.effective_from, default=rules[0])
+
+
+def refusal_notice_due(refused_on: date, cal: WorkCalendar) -> date | None:
+    """When the written notice of a refusal on `refused_on` is due, or None when no deadline applied that day."""
+    days = refusal_notice_rule(refused_on).working_days
+    return None if days is None else cal.add_working_days(refused_on, days)
 
 
 @dataclass(frozen=True)
@@ -201,6 +225,43 @@ def required_days(rule: ReceptionRule, month: date) -> int:
     return rule.days * mondays_in(month) if rule.per == "week" else rule.days
 
 
+# Weeks as the weekly rule counts them (LTCD art. 15 before 2026-07-01: "ít nhất 01 ngày trong 01 tuần"): calendar
+# weeks Monday–Sunday (ISO), each attributed to the month holding its Monday, so a week split across two months is
+# counted once, in the first. A day belongs to the month of its week's Monday when the rule in force in both months
+# is weekly; otherwise to its calendar month (so across the change to Law 136/2025's 2 days a month, Wed 1 – Sun 5
+# July 2026 are July's days and the week of Mon 29 June keeps only 29–30 June).
+
+
+def week_of(day: date) -> date:
+    """The Monday of the week holding `day`."""
+    return date.fromordinal(day.toordinal() - day.weekday())
+
+
+def _weekly(level: str, month: date, override: tuple[int, str] | None) -> bool:
+    rule = requirement(level, month, override)
+    return rule is not None and rule.per == "week"
+
+
+def duty_month(level: str, day: date, override: tuple[int, str] | None = None) -> date:
+    """The month (its first day) whose reception duty a day of reception counts toward."""
+    own = day.replace(day=1)
+    monday = week_of(day).replace(day=1)
+    if monday != own and _weekly(level, own, override) and _weekly(level, monday, override):
+        return monday
+    return own
+
+
+def last_duty_day(level: str, month: date, override: tuple[int, str] | None = None) -> date:
+    """The last day counted toward the month's duty: the Sunday of its last week under a weekly rule whose next
+    month is weekly too, else the month's last day (the month is over, its shortfall final, after this day)."""
+    first = month.replace(day=1)
+    end = first.replace(day=monthrange(first.year, first.month)[1])
+    nxt = date.fromordinal(end.toordinal() + 1)
+    if _weekly(level, first, override) and _weekly(level, nxt, override):
+        return date.fromordinal(week_of(end).toordinal() + 6)
+    return end
+
+
 @dataclass(frozen=True)
 class MonthCompliance:
     month: date  # first day of the month
@@ -212,6 +273,7 @@ class MonthCompliance:
     basis: str
     delegation_counts: bool
     adhoc_days: tuple[date, ...] = ()  # days of ad-hoc reception: listed, never counted toward `required`
+    weeks_short: tuple[date, ...] = ()  # under a weekly rule, the Mondays of the month's weeks left short
 
 
 def month_compliance(
@@ -222,9 +284,12 @@ def month_compliance(
     override: tuple[int, str] | None = None,
     adhoc: set[date] | None = None,
 ) -> MonthCompliance | None:
-    """How a head did in one calendar month: distinct periodic days received in person and delegated (a day with
-    both counts once, as in person), the days the rule in force on the month's first day asks for, and the shortfall
-    (a month's surplus never makes up another month's shortfall). `in_person` and `delegated` are periodic days
+    """How a head did in one month: distinct periodic days received in person and delegated (a day with both counts
+    once, as in person), the days the rule in force on the month's first day asks for, and the shortfall (a month's
+    surplus never makes up another month's shortfall). Under a weekly rule (LTCD art. 15 before 2026-07-01) each
+    week whose Monday is in the month is checked on its own: its shortfall is what it lacks of the weekly days, and a
+    week's surplus never makes up another week (five days in the first week of June 2026 and none after: 4 short).
+    The days given are those `duty_month` attributes to the month. `in_person` and `delegated` are periodic days
     only; the `adhoc` days are listed beside them and never reduce the shortfall (LTCD art. 12–18: ad-hoc reception
     is a separate duty). None when no rule applies to the level."""
     first = month.replace(day=1)
@@ -233,16 +298,26 @@ def month_compliance(
         return None
     delegated_only = delegated - in_person
     counts = delegation_counts(first)
-    counted = len(in_person) + (len(delegated_only) if counts else 0)
+    counted_set = in_person | (delegated_only if counts else set())
     need = required_days(rule, first)
+    weeks_short: tuple[date, ...] = ()
+    if rule.per == "week":
+        last = monthrange(first.year, first.month)[1]
+        mondays = [first.replace(day=d) for d in range(1, last + 1) if first.replace(day=d).weekday() == 0]
+        held = {w: sum(1 for d in counted_set if week_of(d) == w) for w in mondays}
+        weeks_short = tuple(w for w in mondays if held[w] < rule.days)
+        shortfall = sum(rule.days - held[w] for w in weeks_short)
+    else:
+        shortfall = max(0, need - len(counted_set))
     return MonthCompliance(
         month=first,
         required=need,
         in_person_days=len(in_person),
         delegated_days=len(delegated_only),
-        counted_days=counted,
-        shortfall=max(0, need - counted),
+        counted_days=len(counted_set),
+        shortfall=shortfall,
         basis=rule.basis,
         delegation_counts=counts,
         adhoc_days=tuple(sorted(adhoc or ())),
+        weeks_short=weeks_short,
     )

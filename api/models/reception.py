@@ -425,9 +425,16 @@ class MonthOut(BaseModel):
     adhoc_days: int = Field(description="Days of ad-hoc reception (đột xuất): a separate duty, never counted")
     adhoc_dates: list[date]
     shortfall: int
+    weeks_short: list[date] = Field(
+        default_factory=list,
+        description="Under a weekly rule (LTCD art. 15 before 2026-07-01): the Mondays of the month's weeks left short",
+    )
     delegation_counts: bool
     basis: str
-    complete: bool = Field(description="The month is over (its shortfall counts in the row's shortfall)")
+    complete: bool = Field(
+        description="The month is over (its shortfall counts in the row's shortfall); under a weekly rule, after the "
+        "Sunday of its last week"
+    )
 
 
 class ComplianceRow(BaseModel):

@@ -3,7 +3,7 @@ the rules in force (`workflows.reception`), the distinct days received in person
 took place, the ad-hoc days beside them, and the shortfall of the months already over."""
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -63,15 +63,20 @@ async def compliance(
             scope,
             took_place(),
             ReceptionSession.kind.in_([k.value for k in rules.HEAD_KINDS]),
-            ReceptionSession.day.between(period.start, period.end),
+            # a weekly rule's last week of the period may end in the days after it (`rules.duty_month`)
+            ReceptionSession.day.between(period.start, period.end + timedelta(days=6)),
         )
         .group_by(ReceptionSession.unit_id, ReceptionSession.day, ReceptionSession.kind)
     )
+    overrides = {u.id: _override(u) for u in units}
+    levels = {u.id: u.level for u in units}
     in_person: dict[tuple[int, date], set[date]] = defaultdict(set)
     delegated: dict[tuple[int, date], set[date]] = defaultdict(set)
     adhoc: dict[tuple[int, date], set[date]] = defaultdict(set)
     for unit, day, kind, any_in_person in days.tuples():
-        key = (unit, day.replace(day=1))
+        # the month whose duty the day counts toward: its calendar month, or under a weekly rule the month of its
+        # week's Monday (LTCD art. 15 before 2026-07-01)
+        key = (unit, rules.duty_month(levels[unit], day, overrides[unit]))
         if rules.SessionKind(kind) in rules.COUNTED_KINDS:
             (in_person if any_in_person else delegated)[key].add(day)
         else:  # ad-hoc: listed beside the periodic days, never counted toward them (LTCD art. 12–18)
@@ -80,15 +85,13 @@ async def compliance(
     rows = []
     for unit in units:
         assert unit.id is not None
-        override = (
-            (unit.reception_days, unit.reception_period) if unit.reception_days and unit.reception_period else None
-        )
+        override = overrides[unit.id]
         per_month = []
         for month in months:
             key = (unit.id, month)
             mc = rules.month_compliance(unit.level, month, in_person[key], delegated[key], override, adhoc=adhoc[key])
             if mc is not None:
-                per_month.append((mc, _month_end(month) < today))
+                per_month.append((mc, rules.last_duty_day(unit.level, month, override) < today))
         if not per_month:
             continue
         rows.append(
@@ -113,6 +116,7 @@ async def compliance(
                         adhoc_days=len(m.adhoc_days),
                         adhoc_dates=list(m.adhoc_days),
                         shortfall=m.shortfall,
+                        weeks_short=list(m.weeks_short),
                         delegation_counts=m.delegation_counts,
                         basis=m.basis,
                         complete=over,
@@ -127,6 +131,6 @@ async def compliance(
     return page, encode_cursor([start + limit]) if start + limit < len(rows) else None
 
 
-def _month_end(month: date) -> date:
-    nxt = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-    return date.fromordinal(nxt.toordinal() - 1)
+def _override(unit: Unit) -> tuple[int, str] | None:
+    """The unit's own requirement set by an administrator, if any (it may only raise the law's)."""
+    return (unit.reception_days, unit.reception_period) if unit.reception_days and unit.reception_period else None

@@ -110,16 +110,17 @@ def entry_out(entry: ReceptionEntry, *, reveal: bool, vault: Vault, case_code: s
     refusal = None
     if entry.refusal_ground is not None:
         ground = rules.REFUSAL_GROUNDS[entry.refusal_ground]
+        # A line written before the rule was versioned may carry a due date for a refusal made before Decree
+        # 154/2026 came into force: no deadline applied that day.
+        due = entry.refusal_notice_due if rules.refusal_notice_rule(entry.received_on).working_days else None
         refusal = RefusalOut(
             ground=ground.code,
             text=ground.text,
             legal_basis=ground.basis,
-            notice_due_date=entry.refusal_notice_due,
+            notice_due_date=due,
             notice_number=entry.refusal_notice_number,
             notice_date=entry.refusal_notice_date,
-            notice_overdue=entry.refusal_notice_date is None
-            and entry.refusal_notice_due is not None
-            and entry.refusal_notice_due < clock.today(),
+            notice_overdue=entry.refusal_notice_date is None and due is not None and due < clock.today(),
         )
     return EntryOut(
         id=entry.id,
