@@ -25,14 +25,11 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api import clock
-from api.cli import migrate
 from api.db import make_engine, make_sessionmaker
-from api.security import Passwords
-from api.seed import seed_demo
 from api.services import calendar, deadlines
 from api.settings import Settings
 from bench.data import fill_trigger_rows
-from tests.pg import PgServer
+from bench.pg import seeded_database
 from workflows.calendar import WorkCalendar
 from workflows.deadlines import CaseFacts, intake_timers, max_due, next_alert, next_due
 
@@ -146,26 +143,17 @@ async def fill(dsn: str, host: str | None, n: int, overdue_share: float) -> None
 @contextlib.asynccontextmanager
 async def filled_database(cases: int, overdue_share: float) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """A fresh, migrated, seeded database holding `cases` open cases; dropped afterwards."""
-    if os.environ.get("BENCH_DATABASE_URL"):
-        os.environ["TEST_DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
-    server = PgServer()
-    name = await asyncio.to_thread(server.create_database, "tiepdan_bench")
-    url = server.url(name)
-    engine = make_engine(url)
-    try:
-        await asyncio.to_thread(migrate, url)
-        maker = make_sessionmaker(engine)
-        async with maker() as session:
-            await seed_demo(session, Passwords(SETTINGS))
-        dsn, _, query = url.replace("postgresql+asyncpg://", "postgresql://").partition("?")
-        t0 = time.perf_counter()
-        await fill(dsn, query.split("host=", 1)[1] if "host=" in query else None, cases, overdue_share)
-        print(f"generated {cases:,} open cases ({overdue_share:.1%} newly overdue) in {time.perf_counter() - t0:.1f} s")
-        yield maker
-    finally:
-        await engine.dispose()
-        await asyncio.to_thread(server.drop_database, name)
-        server.close()
+    async with seeded_database(SETTINGS) as url:
+        engine = make_engine(url)
+        try:
+            dsn, _, query = url.replace("postgresql+asyncpg://", "postgresql://").partition("?")
+            t0 = time.perf_counter()
+            await fill(dsn, query.split("host=", 1)[1] if "host=" in query else None, cases, overdue_share)
+            took = time.perf_counter() - t0
+            print(f"generated {cases:,} open cases ({overdue_share:.1%} newly overdue) in {took:.1f} s")
+            yield make_sessionmaker(engine)
+        finally:
+            await engine.dispose()
 
 
 async def main() -> None:

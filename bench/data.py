@@ -381,7 +381,14 @@ def _gen_sql() -> str:
 
 def _events_sql(chain: tuple[str, str]) -> str:
     """The chunk's events, chained per case exactly as api/services/cases/trail.py does (the canonical JSON of
-    each event, HMAC-SHA256 under the chain key, over the previous hash). $1: desk officer, $2: head."""
+    each event, HMAC-SHA256 under the chain key, over the previous hash). $1: desk officer, $2: head.
+
+    Why SQL must compute it rather than `trail.digest_of`: the events exist only in the database — their cases,
+    steps and dates are drawn there by `random()` under the chunk's `setseed` — and a million cases make millions of
+    events (up to five each); hashing them in Python would read every event out and write it back, the whole load
+    again (and the reason the generator draws in SQL at all). So this is the one other writer of the chain, held to
+    the service's: tests/test_bench_data.py has the service verify the chains it makes (`/events/verify`, which runs
+    `trail.verify`), so any drift between this SQL and trail.py fails there."""
     ikey, okey = chain
     at = "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || '+00:00'"
     canonical = (

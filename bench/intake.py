@@ -26,16 +26,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
-from api.cli import migrate  # noqa: E402
-from api.db import make_engine, make_sessionmaker  # noqa: E402
-from api.security import Passwords  # noqa: E402
-from api.seed import seed_demo  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from bench import load  # noqa: E402
-from tests.pg import PgServer  # noqa: E402
+from bench.data import connector  # noqa: E402
+from bench.pg import seeded_database  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789abcdef"
 IDENTITY_KEY = "ZmFrZS10ZXN0LWtleS0zMi1ieXRlcy1sb25nLW9rISE="
@@ -118,20 +114,9 @@ def server(app: str, url: str, workers: int, extra: dict[str, str] | None = None
 
 @contextlib.asynccontextmanager
 async def database() -> AsyncIterator[str]:
-    if os.environ.get("BENCH_DATABASE_URL"):
-        os.environ["TEST_DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
-    pg = PgServer()
-    name = await asyncio.to_thread(pg.create_database, "tiepdan_bench")
-    url = pg.url(name)
-    try:
-        await asyncio.to_thread(migrate, url)
-        engine = make_engine(url)
-        settings = Settings(database_url=url, secret_key=SECRET, argon2_time_cost=1, argon2_memory_cost=1024)
-        async with make_sessionmaker(engine)() as session:
-            await seed_demo(session, Passwords(settings))
-        await engine.dispose()
-        dsn, _, query = url.replace("postgresql+asyncpg://", "postgresql://").partition("?")
-        conn = await asyncpg.connect(dsn, **({"host": query.split("host=", 1)[1]} if "host=" in query else {}))
+    settings = Settings(secret_key=SECRET, argon2_time_cost=1, argon2_memory_cost=1024)
+    async with seeded_database(settings) as url:
+        conn = await connector(url)()
         if os.environ.get("BENCH_SQL"):  # an experiment on the schema, e.g. "DROP INDEX ixx_cases_content_trgm"
             await conn.execute(os.environ["BENCH_SQL"])
         await conn.execute(
@@ -140,16 +125,12 @@ async def database() -> AsyncIterator[str]:
         )
         await conn.close()
         yield url
-    finally:
-        await asyncio.to_thread(pg.drop_database, name)
-        pg.close()
 
 
 async def at_rest(url: str) -> None:
     """Settle what the previous run left (VACUUM, ANALYZE, CHECKPOINT; untimed), so that each run pays for its own
     writes, not for the autovacuum of the run before it."""
-    dsn, _, query = url.replace("postgresql+asyncpg://", "postgresql://").partition("?")
-    conn = await asyncpg.connect(dsn, **({"host": query.split("host=", 1)[1]} if "host=" in query else {}))
+    conn = await connector(url)()
     try:
         await conn.execute("VACUUM (ANALYZE)")
         await conn.execute("CHECKPOINT")

@@ -15,7 +15,7 @@ from api.deps import IntakeWriterDep, SessionDep, get_hot_connection, get_intake
 from api.errors import Code, DomainError
 from api.lean import dependency
 from api.models.cases import Case
-from api.models.cases.schemas import Channel
+from api.models.cases.schemas import IDEMPOTENCY_KEY_MAX, Channel
 from api.models.public import AttachmentOut, RatingIn, SubmissionCreated, SubmissionIn, SubmissionStatus
 from api.ratelimit import Tagger, client_address
 from api.routers.attachments import read_upload
@@ -28,7 +28,7 @@ from api.vault import vault_for
 router = APIRouter(prefix="/public", tags=["public"])
 
 _DEVICE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=64)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=IDEMPOTENCY_KEY_MAX)]
 AccessKey = Annotated[str | None, Header(alias="X-Access-Key", max_length=64)]
 CODE = r"^[A-Z0-9-]{4,24}$"
 
@@ -77,7 +77,7 @@ async def lean_submit(request: Request) -> Response | None:
     if headers.get("content-type") != "application/json":
         return None
     device, key = headers.get("x-device-id"), headers.get("idempotency-key")
-    if (device is not None and not _DEVICE.match(device)) or (key is not None and len(key) > 64):
+    if (device is not None and not _DEVICE.match(device)) or (key is not None and len(key) > IDEMPOTENCY_KEY_MAX):
         return None
     try:
         data = SubmissionIn.model_validate_json(await request.body())

@@ -15,6 +15,9 @@ from workflows.identity import id_number_problem
 
 MAX_CONTENT = 20_000
 MAX_TITLE = 500
+# The longest Idempotency-Key a letter may carry, on every lane that takes one (the desk's and the citizen's, FastAPI's
+# and the lean one): the key is stored in cases.idempotency_key, a String(64).
+IDEMPOTENCY_KEY_MAX = 64
 
 
 class CaseField(StrEnum):
@@ -156,13 +159,6 @@ class AccusedIn(Strict):
         if self.officer_id is None and not self.full_name:
             raise ValueError("name the accused: officer_id or full_name")
         return self
-
-
-class AccusedRemoveIn(Strict):
-    """Removing an accused link (`DELETE /cases/{id}/accused/{party_id}`): the holding unit's head, with a reason.
-    The link is kept as removed: the officer once named never reads the case again."""
-
-    reason: str = Field(min_length=1, max_length=2000, pattern=r"\S", description="Why the link is removed")
 
 
 class Remedies(Strict):

@@ -1,6 +1,8 @@
 """Changing a case: actions with If-Match, notices, dialogues."""
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, Header, Response, status
 
@@ -10,7 +12,6 @@ from api.deps import Ctx
 from api.errors import Code, DomainError
 from api.models.cases.schemas import (
     AccusedIn,
-    AccusedRemoveIn,
     ActionIn,
     CaseOut,
     CompetenceIn,
@@ -23,6 +24,7 @@ from api.models.cases.schemas import (
 )
 from api.pagination import Page
 from api.routers.params import CursorQuery, LimitQuery
+from api.services.calendar import DeadlineEnv
 from api.services.cases import accused as accused_service
 from api.services.cases import actions as action_service
 from api.services.cases import dialogues as dialogue_service
@@ -31,10 +33,11 @@ from api.services.cases import enforcement as enforcement_service
 from api.services.cases import presenters
 from api.services.cases import queries as query_service
 from api.types import Id64
-from api.vault import vault_for
+from api.vault import Vault, vault_for
 from workflows.cases import Action
 
 router = APIRouter(prefix="/cases", tags=["cases"])
+IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 
 def parse_if_match(value: str | None) -> int:
@@ -46,6 +49,28 @@ def parse_if_match(value: str | None) -> int:
     return int(cleaned)
 
 
+class _Kit(TypedDict):
+    """What every command on a case is given besides its own data: the day, the deadline rules, the vault."""
+
+    today: date
+    env: DeadlineEnv
+    vault: Vault
+
+
+def _kit(ctx: Ctx) -> _Kit:
+    return {"today": today(), "env": ctx.env, "vault": vault_for(ctx.settings)}
+
+
+async def _under_if_match(
+    response: Response, if_match: str | None, command: Callable[[int], Awaitable[CaseOut]]
+) -> CaseOut:
+    """The one way a route runs a command on a case under If-Match: the version the caller saw (428 without it,
+    422 `invalid_if_match` if it is no version) given to `command`, the case's new version in the ETag."""
+    out = await command(parse_if_match(if_match))
+    response.headers["ETag"] = f'"{out.version}"'
+    return out
+
+
 @router.post(
     "/{case_id}/actions/{action}",
     response_model=CaseOut,
@@ -54,12 +79,7 @@ def parse_if_match(value: str | None) -> int:
     description="409 `action_not_allowed` carries `details.allowed_actions`; 412 carries `details.current_version`.",
 )
 async def act(
-    case_id: Id64,
-    action: Action,
-    response: Response,
-    ctx: Ctx,
-    body: ActionIn | None = None,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    case_id: Id64, action: Action, response: Response, ctx: Ctx, body: ActionIn | None = None, if_match: IfMatch = None
 ) -> CaseOut:
     return await _perform(ctx, response, case_id, action, if_match, body or ActionIn())
 
@@ -67,20 +87,12 @@ async def act(
 async def _perform(
     ctx: Ctx, response: Response, case_id: int, action: Action, if_match: str | None, body: ActionIn
 ) -> CaseOut:
-    """One action of the transition table under If-Match, the new version in the ETag."""
-    out = await action_service.perform(
-        ctx.session,
-        ctx.officer,
-        case_id,
-        action,
-        parse_if_match(if_match),
-        body,
-        today=today(),
-        env=ctx.env,
-        vault=vault_for(ctx.settings),
+    """One action of the transition table."""
+    return await _under_if_match(
+        response,
+        if_match,
+        lambda v: action_service.perform(ctx.session, ctx.officer, case_id, action, v, body, **_kit(ctx)),
     )
-    response.headers["ETag"] = f'"{out.version}"'
-    return out
 
 
 @router.post(
@@ -95,26 +107,13 @@ async def _perform(
     "event on that date.",
 )
 async def decide_complexity(
-    case_id: Id64,
-    data: ComplexityIn,
-    response: Response,
-    ctx: Ctx,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    case_id: Id64, data: ComplexityIn, response: Response, ctx: Ctx, if_match: IfMatch = None
 ) -> CaseOut:
-    out = await action_service.decide_complexity(
-        ctx.session,
-        ctx.officer,
-        case_id,
-        parse_if_match(if_match),
-        data.complexity.value,
-        data.reason,
-        effective_date=data.effective_date,
-        today=today(),
-        env=ctx.env,
-        vault=vault_for(ctx.settings),
+    return await _under_if_match(
+        response,
+        if_match,
+        lambda v: action_service.decide_complexity(ctx.session, ctx.officer, case_id, v, data, **_kit(ctx)),
     )
-    response.headers["ETag"] = f'"{out.version}"'
-    return out
 
 
 @router.post(
@@ -127,24 +126,13 @@ async def decide_complexity(
     "`ground: unlawful_resolution`).",
 )
 async def record_unlawful_resolution(
-    case_id: Id64,
-    data: UnlawfulResolutionIn,
-    response: Response,
-    ctx: Ctx,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    case_id: Id64, data: UnlawfulResolutionIn, response: Response, ctx: Ctx, if_match: IfMatch = None
 ) -> CaseOut:
-    out = await action_service.record_unlawful_resolution(
-        ctx.session,
-        ctx.officer,
-        case_id,
-        parse_if_match(if_match),
-        data,
-        today=today(),
-        env=ctx.env,
-        vault=vault_for(ctx.settings),
+    return await _under_if_match(
+        response,
+        if_match,
+        lambda v: action_service.record_unlawful_resolution(ctx.session, ctx.officer, case_id, v, data, **_kit(ctx)),
     )
-    response.headers["ETag"] = f'"{out.version}"'
-    return out
 
 
 @router.post(
@@ -156,25 +144,13 @@ async def record_unlawful_resolution(
     "`competence_corrected` event. Only the competent unit may then accept.",
 )
 async def correct_competence(
-    case_id: Id64,
-    data: CompetenceIn,
-    response: Response,
-    ctx: Ctx,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    case_id: Id64, data: CompetenceIn, response: Response, ctx: Ctx, if_match: IfMatch = None
 ) -> CaseOut:
-    out = await action_service.correct_competence(
-        ctx.session,
-        ctx.officer,
-        case_id,
-        parse_if_match(if_match),
-        data.competent_unit_id,
-        data.reason,
-        today=today(),
-        env=ctx.env,
-        vault=vault_for(ctx.settings),
+    return await _under_if_match(
+        response,
+        if_match,
+        lambda v: action_service.correct_competence(ctx.session, ctx.officer, case_id, v, data, **_kit(ctx)),
     )
-    response.headers["ETag"] = f'"{out.version}"'
-    return out
 
 
 @router.post(
@@ -190,58 +166,30 @@ async def correct_competence(
     "(with `oversight_escalated` when the naming leaves no inspector to read the case), audited; needs If-Match.",
 )
 async def add_accused(
-    case_id: Id64,
-    data: AccusedIn,
-    response: Response,
-    ctx: Ctx,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    case_id: Id64, data: AccusedIn, response: Response, ctx: Ctx, if_match: IfMatch = None
 ) -> CaseOut:
-    out = await accused_service.add(
-        ctx.session,
-        ctx.officer,
-        case_id,
-        parse_if_match(if_match),
-        data,
-        today=today(),
-        env=ctx.env,
-        vault=vault_for(ctx.settings),
+    return await _under_if_match(
+        response, if_match, lambda v: accused_service.add(ctx.session, ctx.officer, case_id, v, data, **_kit(ctx))
     )
-    response.headers["ETag"] = f'"{out.version}"'
-    return out
 
 
 @router.delete(
     "/{case_id}/accused/{party_id}",
     response_model=CaseOut,
     summary="Bỏ người bị tố cáo / bị khiếu nại đã ghi nhận",
-    responses=errors.responses(403, 404, 412, 422, 428),
-    description="The head of the unit holding the case removes an accused party, giving a `reason` (403 "
-    "`accused_removal_head_only` for the desk; 404 `party_not_found` for any other party). The link is kept, marked "
-    "removed: the party leaves the case's parties, but an officer once named never reads the case, its register "
-    "line or its identities again, and the case is never transferred to a unit they head. An `accused_removed` "
-    "event (the reason sealed on a protected case), audited; needs If-Match.",
+    responses=errors.responses(403, 404, 412, 428),
+    description="The desk or head of the unit holding the case removes an accused party (404 `party_not_found` for "
+    "any other party); an officer unlinked reads the case again if their role lets them. An `accused_removed` "
+    "event, audited; needs If-Match.",
 )
 async def remove_accused(
-    case_id: Id64,
-    party_id: Id64,
-    data: AccusedRemoveIn,
-    response: Response,
-    ctx: Ctx,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    case_id: Id64, party_id: Id64, response: Response, ctx: Ctx, if_match: IfMatch = None
 ) -> CaseOut:
-    out = await accused_service.remove(
-        ctx.session,
-        ctx.officer,
-        case_id,
-        party_id,
-        parse_if_match(if_match),
-        data,
-        today=today(),
-        env=ctx.env,
-        vault=vault_for(ctx.settings),
+    return await _under_if_match(
+        response,
+        if_match,
+        lambda v: accused_service.remove(ctx.session, ctx.officer, case_id, party_id, v, **_kit(ctx)),
     )
-    response.headers["ETag"] = f'"{out.version}"'
-    return out
 
 
 @router.post(
@@ -335,7 +283,7 @@ async def confirm_duplicate(
     original_id: Id64,
     response: Response,
     ctx: Ctx,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    if_match: IfMatch = None,
 ) -> CaseOut:
     body = ActionIn(reason_code="duplicate", duplicate_of_case_id=original_id)
     return await _perform(ctx, response, case_id, Action.store, if_match, body)

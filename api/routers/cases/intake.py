@@ -21,14 +21,14 @@ from api.deps import (
 )
 from api.errors import DomainError
 from api.lean import dependency
-from api.models.cases.schemas import CaseCreate, CaseCreated
+from api.models.cases.schemas import IDEMPOTENCY_KEY_MAX, CaseCreate, CaseCreated
 from api.services import calendar as calendar_service
 from api.services.cases import intake as intake_service
 from api.services.cases.writer import IntakeWriter, SignerChanged
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=64)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=IDEMPOTENCY_KEY_MAX)]
 _CREATED = TypeAdapter(CaseCreated)
 
 
@@ -42,7 +42,7 @@ async def lean_create(request: Request) -> Response | None:
         return None
     scheme, _, token = headers.get("authorization", "").partition(" ")
     token, key = token.strip(), headers.get("idempotency-key")
-    if scheme.lower() != "bearer" or not token or (key is not None and len(key) > 64):
+    if scheme.lower() != "bearer" or not token or (key is not None and len(key) > IDEMPOTENCY_KEY_MAX):
         return None
     try:
         data = CaseCreate.model_validate_json(await request.body())

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Officer
-from api.errors import ActionNotAllowed, Code, DomainError, UnitNotFound, VersionStale
+from api.errors import ActionNotAllowed, Code, DomainError, UnitNotFound
 from api.models.cases import Case, CaseAssignment, CaseDialogue, CaseEvent, CaseParty
-from api.models.cases.schemas import ActionIn, CaseOut, UnlawfulResolutionIn
+from api.models.cases.schemas import ActionIn, CaseOut, CompetenceIn, ComplexityIn, UnlawfulResolutionIn
 from api.models.unit import Unit
 from api.models.user import User
 from api.services import outbox
@@ -136,10 +136,7 @@ async def _transfer(ctx: Ctx) -> None:
         raise DomainError(Code.already_transferred)
     assert case.id is not None
     parties = await queries.load_parties(ctx.session, case.id)
-    # Officers once named (removed links too) stay excluded: never a transfer to a unit one of them heads.
-    named = [p.officer_id for p in parties if p.officer_id and p.removed_at is None]
-    once_named = [p.officer_id for p in parties if p.officer_id]
-    await intake.check_accused_officers(ctx.session, named, target.path, once_named=once_named)
+    await intake.check_accused_officers(ctx.session, [p.officer_id for p in parties if p.officer_id], target.path)
     copy = Case(
         **{
             k: getattr(case, k)
@@ -197,8 +194,6 @@ async def _transfer(ctx: Ctx) -> None:
             officer_id=p.officer_id,
             sealed=p.sealed,
             id_number_hash=p.id_number_hash,
-            removed_at=p.removed_at,  # a removed accused link follows the matter: its officer stays excluded
-            removed_by_id=p.removed_by_id,
         )
         for p in parties
     ]
@@ -207,21 +202,14 @@ async def _transfer(ctx: Ctx) -> None:
     oversight = await access.oversight_of(
         ctx.session, frozenset(p.officer_id for p in parties if p.officer_id is not None), copy.receiving_unit_id
     )
-    await trail.append(
-        ctx.session,
-        case_id=copy.id,
-        head=(0, trail.GENESIS),
-        actor_id=ctx.principal.id,
-        action="create",
-        to_status=Status.received.value,
-        effective_date=ctx.on,
-        payload={
-            "transferred_from_case_id": case.id,
-            "from_unit_id": case.competent_unit_id,
-            **({"oversight_escalated": oversight.reason} if oversight.escalated else {}),
-            trail.STATE_KEY: trail.state_digest(copy, copied),
-        },
-    )
+    payload = {
+        "transferred_from_case_id": case.id,
+        "from_unit_id": case.competent_unit_id,
+        **({"oversight_escalated": oversight.reason} if oversight.escalated else {}),
+        trail.STATE_KEY: trail.state_digest(copy, copied),
+    }
+    created = trail.Step("create", ctx.on, payload=payload, to_status=Status.received.value)
+    await trail.append(ctx.session, created, case_id=copy.id, actor_id=ctx.principal.id, head=(0, trail.GENESIS))
     case.transferred_to_case_id = copy.id
     ctx.payload["new_case_id"] = copy.id
     _end_processing(ctx)
@@ -508,23 +496,13 @@ HANDLERS: dict[Action, Callable[[Ctx], Awaitable[None]]] = {
 }
 
 
-async def _locked(session: AsyncSession, principal: Officer, case_id: int, if_match: int) -> queries.Loaded:
-    """The case locked for a command, at the version the caller saw (If-Match), else 412."""
-    loaded = await queries.load(session, principal, case_id, lock=True)
-    if loaded.case.version != if_match:
-        raise VersionStale(loaded.case.version)
-    return loaded
-
-
 async def decide_complexity(
     session: AsyncSession,
     principal: Officer,
     case_id: int,
     if_match: int,
-    complexity: str,
-    reason: str,
+    data: ComplexityIn,
     *,
-    effective_date: date | None = None,
     today: date,
     env: DeadlineEnv,
     vault: Vault,
@@ -533,8 +511,9 @@ async def decide_complexity(
     complaint's resolution period follows (recorded as a `complexity_decided` event with the reason). The decision
     is dated on its real day (default today), not before the acceptance, and taken while the resolution period
     still runs (LKN art. 28; LEGAL.md): raised after the period ended it would clear an overdue."""
-    loaded = await _locked(session, principal, case_id, if_match)
+    loaded = await queries.locked(session, principal, case_id, if_match)
     case = loaded.case
+    complexity = data.complexity.value
     if case.status not in (Status.accepted, Status.in_progress, Status.suspended):
         raise ActionNotAllowed(action="decide_complexity", status=case.status, allowed_actions=[])
     if Role.unit_head.value not in access.acting_roles(principal, case):
@@ -542,7 +521,7 @@ async def decide_complexity(
     order = dl.COMPLEXITY_ORDER
     if order.index(complexity) < order.index(case.complexity):
         raise DomainError(Code.complexity_lowered, details={"field": "complexity", "current": case.complexity})
-    on = effective_date or today
+    on = data.effective_date or today
     domain.validate_effective_date(on, received_at=case.received_at, today=today, previous=case.accepted_on)
     timers = domain.load_timers(case)
     if case.kind == Kind.complaint:  # the decision lengthens the period only while it runs
@@ -555,18 +534,8 @@ async def decide_complexity(
     before = case.complexity
     case.complexity = complexity
     store_timers(case, dl.recomplexed(timers, domain.facts(case), env.rules), env)
-    return await queries.record_step(
-        session,
-        principal,
-        loaded,
-        action="complexity_decided",
-        effective_date=on,
-        reason=reason,
-        payload={"from": before, "to": complexity},
-        today=today,
-        env=env,
-        vault=vault,
-    )
+    step = trail.Step("complexity_decided", on, data.reason, {"from": before, "to": complexity})
+    return await queries.record_step(session, principal, loaded, step, today=today, env=env, vault=vault)
 
 
 async def record_unlawful_resolution(
@@ -583,7 +552,7 @@ async def record_unlawful_resolution(
     """LTC art. 38: the head of the unit directly above the resolver records that a decided denunciation was resolved
     unlawfully; like an unresolved period, it escalates the case to that unit (an `escalated` event with the ground,
     `escalated_to_unit_id` set once)."""
-    loaded = await _locked(session, principal, case_id, if_match)
+    loaded = await queries.locked(session, principal, case_id, if_match)
     case = loaded.case
     above = await session.scalar(sa.select(Unit.parent_id).where(Unit.id == case.competent_unit_id))
     if above is None or principal.unit_id != above or not principal.has(Role.unit_head):
@@ -607,18 +576,8 @@ async def record_unlawful_resolution(
             )
         ],
     )
-    return await queries.record_step(
-        session,
-        principal,
-        loaded,
-        action="escalated",
-        effective_date=on,
-        reason=data.reason,
-        payload=payload,
-        today=today,
-        env=env,
-        vault=vault,
-    )
+    step = trail.Step("escalated", on, data.reason, payload)
+    return await queries.record_step(session, principal, loaded, step, today=today, env=env, vault=vault)
 
 
 async def correct_competence(
@@ -626,8 +585,7 @@ async def correct_competence(
     principal: Officer,
     case_id: int,
     if_match: int,
-    competent_unit_id: int,
-    reason: str,
+    data: CompetenceIn,
     *,
     today: date,
     env: DeadlineEnv,
@@ -635,12 +593,12 @@ async def correct_competence(
 ) -> CaseOut:
     """The desk (or head) of the receiving unit records which unit is competent, before the letter is processed;
     the processing timers follow (a denunciation for another unit must be transferred within 5 working days)."""
-    loaded = await _locked(session, principal, case_id, if_match)
+    loaded = await queries.locked(session, principal, case_id, if_match)
     case = loaded.case
+    competent_unit_id = data.competent_unit_id
     if case.status != Status.received:
         raise ActionNotAllowed(action="correct_competence", status=case.status, allowed_actions=[])
-    if not ({Role.desk_officer.value, Role.unit_head.value} & access.acting_roles(principal, case)):
-        raise DomainError(Code.not_your_unit)
+    access.ensure_desk_or_head(principal, case)
     target = await session.get(Unit, competent_unit_id)
     if target is None or not target.is_active:
         raise UnitNotFound("competent_unit_id")
@@ -651,18 +609,9 @@ async def correct_competence(
     case.competent_unit_id = competent_unit_id
     case.level_skipping = competent_unit_id != case.receiving_unit_id and target.path.startswith(receiving_path or "")
     store_timers(case, dl.intake_timers(domain.facts(case), case.received_at, env.rules), env)
-    return await queries.record_step(
-        session,
-        principal,
-        loaded,
-        action="competence_corrected",
-        effective_date=today,
-        reason=reason,
-        payload={"from_unit_id": before, "to_unit_id": competent_unit_id, "level_skipping": case.level_skipping},
-        today=today,
-        env=env,
-        vault=vault,
-    )
+    payload = {"from_unit_id": before, "to_unit_id": competent_unit_id, "level_skipping": case.level_skipping}
+    step = trail.Step("competence_corrected", today, data.reason, payload)
+    return await queries.record_step(session, principal, loaded, step, today=today, env=env, vault=vault)
 
 
 async def perform(
@@ -679,7 +628,7 @@ async def perform(
 ) -> CaseOut:
     """One action, one transaction: lock, check version and table, apply, record, commit; the response is
     built from what was written (and a protected identity shown in it is recorded in the same commit)."""
-    loaded = await _locked(session, principal, case_id, if_match)
+    loaded = await queries.locked(session, principal, case_id, if_match)
     case = loaded.case
     status = Status(case.status)
     t = transition(status, action, set(principal.roles))
@@ -706,18 +655,9 @@ async def perform(
     body_payload = body.model_dump(
         mode="json", exclude_none=True, exclude_defaults=True, exclude={"effective_date", "reason"}
     )
-    queries.chain_step(
-        session,
-        principal,
-        loaded,
-        action=action.value,
-        from_status=status.value,
-        to_status=next_status,
-        effective_date=on,
-        reason=body.reason,
-        payload={**body_payload, **ctx.payload},
-        vault=vault,
-    )
+    payload = {**body_payload, **ctx.payload}
+    step = trail.Step(action.value, on, body.reason, payload, from_status=status.value, to_status=next_status)
+    queries.chain_step(session, principal, loaded, step, vault=vault)
     events: list[tuple[str, int | None, dict[str, Any]]] = [
         (
             "case.action",

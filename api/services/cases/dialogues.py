@@ -55,20 +55,15 @@ async def add_dialogue(
     )
     session.add(dialogue)
     await session.flush()
-    await trail.append(
-        session,
-        case_id=case.id,
-        actor_id=principal.id,
-        action="dialogue",
-        effective_date=data.held_on,
-        payload={
-            "dialogue_id": dialogue.id,
-            "agreement_reached": data.agreement_reached,
-            "complainant_absent": data.complainant_absent,
-            "participants": len(data.participants),
-            **({"sealed_digest": digest} if digest else {}),
-        },
-    )
+    payload = {
+        "dialogue_id": dialogue.id,
+        "agreement_reached": data.agreement_reached,
+        "complainant_absent": data.complainant_absent,
+        "participants": len(data.participants),
+        **({"sealed_digest": digest} if digest else {}),
+    }
+    step = trail.Step("dialogue", data.held_on, payload=payload)
+    await trail.append(session, step, case_id=case.id, actor_id=principal.id)
     await session.commit()
     # As the recorder may see it (a handler recording a denunciation's dialogue gets it back masked).
     return presenters.dialogue(dialogue, access.sees_identity(principal, case), vault)
@@ -122,22 +117,14 @@ async def record_notice(
         previous=duty.start_date,  # the notice follows the decision that created the duty, on its real date
     )
     store_timers(case, dl.complete_one(timers, index, sent_on), env)
-    return await queries.record_step(
-        session,
-        principal,
-        loaded,
-        action="notice_sent",
-        effective_date=sent_on,
-        payload={
-            "timer": timer_name,
-            "decision_date": duty.start_date.isoformat(),
-            "recipients": recipients,
-            "recipient_party_ids": sorted(recipient_party_ids),
-        },
-        today=today,
-        env=env,
-        vault=vault,
-    )
+    payload = {
+        "timer": timer_name,
+        "decision_date": duty.start_date.isoformat(),
+        "recipients": recipients,
+        "recipient_party_ids": sorted(recipient_party_ids),
+    }
+    step = trail.Step("notice_sent", sent_on, payload=payload)
+    return await queries.record_step(session, principal, loaded, step, today=today, env=env, vault=vault)
 
 
 _DIALOGUES: Keyset[CaseDialogue] = Keyset(columns=(CaseDialogue.id,), kinds=(int,), key=lambda d: [d.id])

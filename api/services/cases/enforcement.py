@@ -9,7 +9,7 @@ from api.auth import Officer
 from api.errors import Code, DomainError
 from api.models.cases.schemas import CaseOut, EnforcementIn
 from api.services.calendar import DeadlineEnv
-from api.services.cases import access, queries
+from api.services.cases import access, queries, trail
 from api.vault import Vault
 
 
@@ -40,15 +40,5 @@ async def record(
     for k in ("land_to_state_m2", "land_to_citizens_m2"):
         figures[k] = float(figures[k])
     case.enforced_on, case.enforcement = data.enforced_on, figures
-    return await queries.record_step(
-        session,
-        principal,
-        loaded,
-        action="enforce",
-        effective_date=data.enforced_on,
-        reason=data.note,
-        payload=figures,
-        today=today,
-        env=env,
-        vault=vault,
-    )
+    step = trail.Step("enforce", data.enforced_on, data.note, figures)
+    return await queries.record_step(session, principal, loaded, step, today=today, env=env, vault=vault)

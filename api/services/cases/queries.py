@@ -3,7 +3,7 @@ accent-insensitive search, the event trail and its verification. Reads never cha
 protected identity is recorded (one commit, in `read`)."""
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Officer
-from api.errors import CaseNotFound, Code, DomainError, UnitNotFound
+from api.errors import CaseNotFound, Code, DomainError, UnitNotFound, VersionStale
 from api.models.cases import Case, CaseAssignment, CaseEvent, CaseParty
 from api.models.cases.schemas import CaseFilters, CaseOut
 from api.models.unit import Unit
@@ -61,14 +61,23 @@ _LAST_STEP = sa.select(sa.func.max(CaseEvent.effective_date)).where(
 )
 
 
-async def get_readable(session: AsyncSession, principal: Officer, case_id: int, *, lock: bool = False) -> Case:
-    """The case if the caller may read it (404 otherwise, whether it exists or not)."""
-    stmt = sa.select(Case).where(Case.id == case_id, access.readable(principal))
+async def _in_scope(
+    session: AsyncSession, stmt: sa.Select[Any], principal: Officer, case_id: int, *, lock: bool
+) -> tuple[Any, ...]:
+    """`stmt`'s row for the case if the caller may read it (locked for a command), else 404 whether it exists or
+    not: the one "load in scope or 404" of cases."""
+    stmt = stmt.where(Case.id == case_id, access.readable(principal))
     if lock:
         stmt = stmt.with_for_update(of=Case)
-    case = await session.scalar(stmt)
-    if case is None:
+    row = (await session.execute(stmt)).first()
+    if row is None:
         raise CaseNotFound()
+    return tuple(row)
+
+
+async def get_readable(session: AsyncSession, principal: Officer, case_id: int, *, lock: bool = False) -> Case:
+    """The case if the caller may read it (404 otherwise, whether it exists or not)."""
+    case: Case = (await _in_scope(session, sa.select(Case), principal, case_id, lock=lock))[0]
     return case
 
 
@@ -81,13 +90,8 @@ async def load(session: AsyncSession, principal: Officer, case_id: int, *, lock:
         _HEAD_SEQ.scalar_subquery(),
         _HEAD_HASH.scalar_subquery(),
         _LAST_STEP.scalar_subquery(),
-    ).where(Case.id == case_id, access.readable(principal))
-    if lock:
-        stmt = stmt.with_for_update(of=Case)
-    row = (await session.execute(stmt)).first()
-    if row is None:
-        raise CaseNotFound()
-    case, handlers, repeats, seq, head, last_step = row
+    )
+    case, handlers, repeats, seq, head, last_step = await _in_scope(session, stmt, principal, case_id, lock=lock)
     parties = await load_parties(session, case_id)
     return Loaded(
         case=case,
@@ -98,6 +102,23 @@ async def load(session: AsyncSession, principal: Officer, case_id: int, *, lock:
         last_step_on=last_step,
         state_holds=not lock or await _state_holds(session, case, parties, handlers),
     )
+
+
+async def locked(
+    session: AsyncSession,
+    principal: Officer,
+    case_id: int,
+    if_match: int,
+    ensure: Callable[[Officer, Case], None] | None = None,
+) -> Loaded:
+    """The case locked for a command at the version the caller saw (If-Match): 404 outside the caller's scope,
+    then `ensure`'s refusal (who may do this), then 412 with the current version."""
+    loaded = await load(session, principal, case_id, lock=True)
+    if ensure is not None:
+        ensure(principal, loaded.case)
+    if loaded.case.version != if_match:
+        raise VersionStale(loaded.case.version)
+    return loaded
 
 
 async def _state_holds(
@@ -112,7 +133,7 @@ async def _state_holds(
         .order_by(CaseEvent.seq.desc())
         .limit(1)
     )
-    return recorded is None or trail.state_matches(recorded, case, parties, handlers)
+    return recorded is None or recorded == trail.state_digest(case, parties, handlers)
 
 
 async def load_parties(session: AsyncSession, case_id: int) -> Sequence[CaseParty]:
@@ -126,15 +147,8 @@ def record_identity_read(session: AsyncSession, principal: Officer, loaded: Load
     `head` to the caller's transaction (the caller commits)."""
     protected = presenters.protected_party_ids(loaded.case, loaded.parties)
     if protected and access.sees_identity(principal, loaded.case):
-        session.add(
-            trail.build(
-                case_id=loaded.case.id,
-                head=head,
-                actor_id=principal.id,
-                action="identity_viewed",
-                payload={"party_ids": protected},
-            )
-        )
+        viewed = trail.Step("identity_viewed", payload={"party_ids": protected})
+        session.add(trail.build(viewed, case_id=loaded.case.id, head=head, actor_id=principal.id))
 
 
 def view(principal: Officer, loaded: Loaded, *, today: date, env: DeadlineEnv, vault: Vault) -> CaseOut:
@@ -177,32 +191,13 @@ async def open_sealed(
     assert case.id is not None
     locked = await load(session, principal, case.id, lock=True)
     out = present(True)
-    session.add(
-        trail.build(
-            case_id=case.id,
-            head=locked.chain_head,
-            actor_id=principal.id,
-            action="identity_viewed",
-            payload=sealed_ids,
-        )
-    )
+    viewed = trail.Step("identity_viewed", payload=sealed_ids)
+    session.add(trail.build(viewed, case_id=case.id, head=locked.chain_head, actor_id=principal.id))
     await session.commit()
     return out
 
 
-def chain_step(
-    session: AsyncSession,
-    principal: Officer,
-    loaded: Loaded,
-    *,
-    action: str,
-    effective_date: date | None,
-    reason: str | None,
-    payload: dict[str, Any],
-    vault: Vault,
-    from_status: str | None = None,
-    to_status: str | None = None,
-) -> None:
+def chain_step(session: AsyncSession, principal: Officer, loaded: Loaded, step: trail.Step, *, vault: Vault) -> None:
     """Add a command's step to a locked, changed case (the caller commits): bump its version, chain the event
     with its free text sealed where the case has protected parties, and the identity read the response makes."""
     case = loaded.case
@@ -210,21 +205,11 @@ def chain_step(
         raise DomainError(Code.record_altered)
     case.version += 1
     case.updated_at = datetime.now(UTC)
-    reason, payload, sealed = seal_free_text(case, vault, reason, payload)
+    reason, payload, sealed = seal_free_text(case, vault, step.reason, step.payload)
     # What verify-events proves (`loaded.handler_ids`: as assigned by this step).
     payload = {**payload, trail.STATE_KEY: trail.state_digest(case, loaded.parties, loaded.handler_ids)}
-    event = trail.build(
-        case_id=case.id,
-        head=loaded.chain_head,
-        actor_id=principal.id,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        effective_date=effective_date,
-        reason=reason,
-        payload=payload,
-        sealed=sealed,
-    )
+    sealed_step = replace(step, reason=reason, payload=payload)
+    event = trail.build(sealed_step, case_id=case.id, head=loaded.chain_head, actor_id=principal.id, sealed=sealed)
     session.add(event)
     record_identity_read(session, principal, loaded, (event.seq, event.hash))
 
@@ -233,26 +218,14 @@ async def record_step(
     session: AsyncSession,
     principal: Officer,
     loaded: Loaded,
+    step: trail.Step,
     *,
-    action: str,
-    effective_date: date | None,
-    reason: str | None = None,
-    payload: dict[str, Any],
     today: date,
     env: DeadlineEnv,
     vault: Vault,
 ) -> CaseOut:
     """Finish a command on a locked, changed case: its step chained, committed once, and the case as written."""
-    chain_step(
-        session,
-        principal,
-        loaded,
-        action=action,
-        effective_date=effective_date,
-        reason=reason,
-        payload=payload,
-        vault=vault,
-    )
+    chain_step(session, principal, loaded, step, vault=vault)
     out = view(principal, loaded, today=today, env=env, vault=vault)  # an identity it shows: read before the commit
     await session.commit()
     return out

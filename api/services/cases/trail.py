@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -94,34 +95,43 @@ def digest(prev_hash: str, event: CaseEvent, key: bytes | None = None) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Step:
+    """What an event says of a step on a case: its action, the date it is dated by, its reason and payload, and (for
+    a step of the transition table) the statuses it moves between. One value from the command that takes the step
+    to the event that chains it (`build`, `append`, `queries.chain_step`, `queries.record_step`)."""
+
+    action: str
+    effective_date: date | None = None
+    reason: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+    from_status: str | None = None
+    to_status: str | None = None
+
+
 def build(
+    step: Step,
     *,
     case_id: int,
     head: tuple[int, str],
     actor_id: int | None,
-    action: str,
-    from_status: str | None = None,
-    to_status: str | None = None,
-    effective_date: date | None = None,
-    reason: str | None = None,
-    payload: dict[str, Any] | None = None,
     at: datetime | None = None,
     sealed: str | None = None,
 ) -> CaseEvent:
     """The next event after `head` (seq, hash of the last event; (0, GENESIS) for a new case), hashed.
-    `sealed`: the ciphertext of free text taken out of `reason`/`payload` (see `seal_free_text`)."""
+    `sealed`: the ciphertext of free text taken out of the step's reason and payload (see `seal_free_text`)."""
     seq, prev = head[0] + 1, head[1]
     event = CaseEvent(
         case_id=case_id,
         seq=seq,
         at=at or datetime.now(UTC),
         actor_id=actor_id,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        effective_date=effective_date,
-        reason=reason,
-        payload=json.loads(json.dumps(payload or {}, default=str)),
+        action=step.action,
+        from_status=step.from_status,
+        to_status=step.to_status,
+        effective_date=step.effective_date,
+        reason=step.reason,
+        payload=json.loads(json.dumps(step.payload, default=str)),
         prev_hash=prev,
         hash="",
         sealed=sealed,
@@ -143,32 +153,10 @@ async def head_of(session: AsyncSession, case_id: int) -> tuple[int, str]:
 
 
 async def append(
-    session: AsyncSession,
-    *,
-    case_id: int,
-    actor_id: int | None,
-    action: str,
-    from_status: str | None = None,
-    to_status: str | None = None,
-    effective_date: date | None = None,
-    reason: str | None = None,
-    payload: dict[str, Any] | None = None,
-    head: tuple[int, str] | None = None,
-    sealed: str | None = None,
+    session: AsyncSession, step: Step, *, case_id: int, actor_id: int | None, head: tuple[int, str] | None = None
 ) -> CaseEvent:
     """Add the next event to the session (the caller holds the case lock). `head` saves a query when known."""
-    event = build(
-        case_id=case_id,
-        head=head or await head_of(session, case_id),
-        actor_id=actor_id,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        effective_date=effective_date,
-        reason=reason,
-        payload=payload,
-        sealed=sealed,
-    )
+    event = build(step, case_id=case_id, head=head or await head_of(session, case_id), actor_id=actor_id)
     session.add(event)
     return event
 
@@ -205,60 +193,27 @@ STATE_CASE_FIELDS = ("kind", "status", "version", "outcome", "competent_unit_id"
 # identity protection (migration 0025) cleared behind the service no longer matches.
 STATE_FLAGS = ("identity_protected",)
 STATE_PARTY_FIELDS = ("role", "full_name", "id_number", "phone", "address", "sealed", "id_number_hash", "officer_id")
-# Version 2 (audit 2, #4 and #1): every column the access rules rely on (access.readable, sees_identity,
-# confidentiality.oversight) — also the receiver (who sees a protected identity), the protection flag always, and
-# an accused link's removal (removed links stay: the officer once named stays excluded). Recorded as "v2:<hex>";
-# a bare hex digest is version 1 and is still verified with version 1's fields, so older events keep verifying.
-STATE_VERSION = 2
-STATE_CASE_FIELDS_V2 = (*STATE_CASE_FIELDS, "received_by_id", "identity_protected")
-STATE_PARTY_FIELDS_V2 = (*STATE_PARTY_FIELDS, "removed", "removed_by_id")
 
 
 def _plain(value: Any) -> Any:
     return value.value if hasattr(value, "value") else value  # enums as their values
 
 
-def _party_value(party: Any, name: str) -> Any:
-    if name == "removed":
-        return getattr(party, "removed_at", None) is not None
-    return _plain(getattr(party, name, None))
-
-
-def _state_hex(case: Any, parties: Iterable[Any], handlers: Iterable[int], version: int) -> str:
-    case_fields, party_fields = (
-        (STATE_CASE_FIELDS, STATE_PARTY_FIELDS) if version == 1 else (STATE_CASE_FIELDS_V2, STATE_PARTY_FIELDS_V2)
-    )
+def state_digest(case: Any, parties: Iterable[Any], handlers: Iterable[int] = ()) -> str:
+    """Keyed digest (HMAC under the chain key) of a case's state facts: `case` and `parties` are rows or drafts
+    with the attributes of STATE_CASE_FIELDS and STATE_PARTY_FIELDS (a party's order does not matter; its id does
+    not count, since intake writes the first event before the parties get their ids); `handlers`: the ids of the
+    officers assigned to the case. Pure but for the key."""
     rows = sorted(
-        json.dumps([_party_value(p, f) for f in party_fields], ensure_ascii=False, separators=(",", ":"))
+        json.dumps([_plain(getattr(p, f)) for f in STATE_PARTY_FIELDS], ensure_ascii=False, separators=(",", ":"))
         for p in parties
     )
-    body = {f: _plain(getattr(case, f)) for f in case_fields}
-    if version == 1:
-        body.update({f: True for f in STATE_FLAGS if getattr(case, f, False)})
+    body = {f: _plain(getattr(case, f)) for f in STATE_CASE_FIELDS}
+    body.update({f: True for f in STATE_FLAGS if getattr(case, f, False)})
     body["parties"] = rows
     body["handlers"] = sorted(set(handlers))
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    prefix = b"state:" if version == 1 else f"state-v{version}:".encode()
-    return hmac.new(chain_key(), prefix + canonical.encode(), hashlib.sha256).hexdigest()
-
-
-def state_digest(case: Any, parties: Iterable[Any], handlers: Iterable[int] = ()) -> str:
-    """Keyed digest (HMAC under the chain key) of a case's state facts, in the current version ("v2:<hex>"):
-    `case` and `parties` are rows or drafts with the attributes of STATE_CASE_FIELDS_V2 and STATE_PARTY_FIELDS_V2
-    (a party's order does not matter; its id does not count, since intake writes the first event before the
-    parties get their ids); `handlers`: the ids of the officers assigned to the case. Pure but for the key."""
-    return f"v{STATE_VERSION}:" + _state_hex(case, parties, handlers, STATE_VERSION)
-
-
-def state_matches(recorded: str, case: Any, parties: Iterable[Any], handlers: Iterable[int] = ()) -> bool:
-    """Whether a recorded state digest is the case's state now, recomputed with the fields of the recorded
-    digest's version (a bare digest: version 1; "v2:…": version 2; an unknown version never matches)."""
-    version, sep, hex_digest = recorded.partition(":")
-    if not sep:
-        version, hex_digest = "v1", recorded
-    if version not in ("v1", f"v{STATE_VERSION}"):
-        return False
-    return hmac.compare_digest(hex_digest, _state_hex(case, list(parties), handlers, int(version[1:])))
+    return hmac.new(chain_key(), b"state:" + canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def last_state(events: Sequence[CaseEvent]) -> CaseEvent | None:
@@ -277,7 +232,7 @@ def check_state(
     event = last_state(events)
     if event is None:
         return None
-    if state_matches(str(event.payload[STATE_KEY]), case, parties, handlers):
+    if hmac.compare_digest(str(event.payload[STATE_KEY]), state_digest(case, parties, handlers)):
         return None
     return event.seq
 

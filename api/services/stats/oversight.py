@@ -12,10 +12,11 @@ from api.auth import Officer
 from api.errors import Code, DomainError
 from api.models.cases import Case
 from api.pagination import by_date_and_id
-from api.services.cases import access, queries
+from api.services.cases import access, queries, trail
 from api.services.stats.forms import scope_units
 from workflows import periods
 from workflows.cases import Role
+from workflows.confidentiality import MULTI_PERSON_SIGNERS, is_multi_person
 
 OPEN = ("received", "accepted", "in_progress", "suspended")
 SENSITIVE_FIELDS = ("land", "compensation", "policy")  # the plan: land, compensation and site clearance, policy
@@ -157,7 +158,7 @@ async def watchlist(
     overdue = Case.next_due_date < today
     repeat = sa.or_(Case.repeat_of_case_id.is_not(None), Case.complaint_round == 2)
     skipping = Case.level_skipping.is_(True)
-    multi = sa.and_(Case.signer_count >= 5, Case.field.in_(SENSITIVE_FIELDS))
+    multi = sa.and_(Case.signer_count >= MULTI_PERSON_SIGNERS, Case.field.in_(SENSITIVE_FIELDS))
     reasons = {"overdue": overdue, "repeat_after_decision": repeat, "level_skipping": skipping, "multi_person": multi}
     if reason is not None and reason not in reasons:
         raise DomainError(Code.validation_error, details={"field": "reason", "allowed": sorted(reasons)})
@@ -181,7 +182,7 @@ async def watchlist(
                 ("overdue", c.next_due_date is not None and c.next_due_date < today),
                 ("repeat_after_decision", c.repeat_of_case_id is not None or c.complaint_round == 2),
                 ("level_skipping", c.level_skipping),
-                ("multi_person", c.signer_count >= 5 and c.field in SENSITIVE_FIELDS),
+                ("multi_person", is_multi_person(c.signer_count) and c.field in SENSITIVE_FIELDS),
             )
             if hit
         ]
@@ -243,15 +244,7 @@ async def urge(
         targets = list((await session.scalars(stmt.order_by(Case.id).limit(MAX_URGE))).all())
     for case_id in targets:
         loaded = await queries.load(session, principal, case_id, lock=True)
-        queries.chain_step(
-            session,
-            principal,
-            loaded,
-            action="urge",
-            effective_date=today,
-            reason=reason,
-            payload={"urging_unit_id": principal.unit_id, "urged_unit_id": unit_id},
-            vault=vault,
-        )
+        payload = {"urging_unit_id": principal.unit_id, "urged_unit_id": unit_id}
+        queries.chain_step(session, principal, loaded, trail.Step("urge", today, reason, payload), vault=vault)
     await session.commit()
     return targets
