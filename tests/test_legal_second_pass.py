@@ -59,6 +59,7 @@ def test_every_timer_the_engine_creates_is_a_period_or_a_notice_the_endpoint_acc
             made |= {t.name for t in dl.resolution_timers(facts, on)}
             for duty in ("notify_suspension", "notify_resumption", "notify_termination"):
                 made |= {t.name for t in dl.procedural_notice(duty, facts, on)}
+            made |= {t.name for t in dl.extension_notice(facts, on)}
     assert made <= dl.PERIOD_TIMERS | dl.NOTICE_TIMERS, made - dl.PERIOD_TIMERS - dl.NOTICE_TIMERS
     assert made & dl.NOTICE_TIMERS == dl.NOTICE_TIMERS  # every listed duty is one the engine really creates
     for name in dl.NOTICE_TIMERS:
@@ -915,3 +916,67 @@ def test_ltcd_15_a_week_split_across_two_months_counts_once_in_the_month_of_its_
     sep = rules.month_compliance("commune", date(2025, 9, 1), {date(2025, 9, 3), date(2025, 10, 2)}, set())
     assert sep is not None and (sep.required, sep.shortfall) == (5, 3)
     assert sep.weeks_short == (date(2025, 9, 8), date(2025, 9, 15), date(2025, 9, 22))
+
+
+async def test_tt_05_2021_a_further_denunciation_about_a_decided_case_counts_settled_once_in_02_xld(
+    api: Api, mid_2027: date
+) -> None:
+    """02/XLD columns 11–13 (TT 05/2021/TT-TTCP: by the matter's status — settled once, more, not yet). The commune's
+    denunciation accepted Mon 4 Jan 2027 and concluded Mon 25 Jan; on Mon 15 Feb 2027 (after Tết) the denouncer takes
+    it to the province as a further denunciation (LTC art. 38.1): its matter was settled once. Another accepted Wed
+    16 Dec 2026 (30 days: Fri 15 Jan 2027) and left unresolved, taken up on Mon 18 Jan: not yet settled. 04/GQTC
+    column 4 counts both as further denunciations."""
+    decided = await intake(api, "xa.tiepdan", **_denunciation(received_at="2026-12-28"))
+    decided = await act(api, "xa.chutich", decided, "accept", effective_date="2027-01-04", decision_number="1/QĐ-TL")
+    decided = await act(
+        api, "xa.chutich", decided, "resolve", effective_date="2027-01-25", outcome="false", decision_number="2/KL"
+    )
+    late = _denunciation(
+        received_at="2026-12-14",
+        title="Tố cáo cán bộ tư pháp",
+        content="Cán bộ tư pháp xã nhận tiền khi chứng thực hợp đồng.",
+        parties=[{"role": "denouncer", "full_name": "Vàng Thị Dua"}, {"role": "accused", "full_name": "Cán bộ Y"}],
+    )
+    overdue = await intake(api, "xa.tiepdan", **late)
+    overdue = await act(api, "xa.chutich", overdue, "accept", effective_date="2026-12-16", decision_number="3/QĐ-TL")
+    for earlier, body, on in ((decided, _denunciation(), "2027-02-15"), (overdue, late, "2027-01-18")):
+        r = await api.http.post(
+            f"{V1}/cases",
+            headers=await api.headers(DESK),
+            json={**body, "received_at": on, "previous_case_id": earlier["id"], "title": "Tố cáo tiếp"},
+        )
+        assert r.status_code == 201, r.text
+        await act(api, HEAD, r.json(), "accept", effective_date=on, decision_number=f"{on}/QĐ-TL")
+    unit = int((await api.user(DESK)).unit_id or 0)
+    x = await _form_row(api, "xld", unit, "2026-12-15", "2027-03-14")
+    assert (x["eligible_letters"], x["settled_once"], x["settled_more"], x["not_settled"]) == (2, 1, 0, 1), x
+    assert (await _form_row(api, "gqtc", unit, "2026-12-15", "2027-03-14"))["repeat"] == 2
+
+
+async def test_ltc_38_1_a_suspension_after_the_period_passed_does_not_stop_a_further_denunciation(api: Api) -> None:
+    """LTC art. 38.1; suspended time is not counted only while a period runs (LTC art. 34). The commune's
+    denunciation accepted Mon 3 Aug 2026: 30 days = Wed 2 Sep (National Day) -> Thu 3 Sep; unresolved, and suspended
+    by the commune chair only on Mon 7 Sep. On Tue 8 Sep the denouncer takes it to the province: its period had
+    passed unresolved before the suspension, so it is a further denunciation. One suspended on Tue 1 Sep, while the
+    period ran, is not (409 further_denunciation_premature)."""
+    cases = []
+    for suspended_on, name in (("2026-09-07", "Lò Văn Pha"), ("2026-09-01", "Vàng Thị Dua")):
+        body = _denunciation(
+            received_at="2026-07-28",
+            parties=[{"role": "denouncer", "full_name": name}, {"role": "accused", "full_name": "Cán bộ Z"}],
+        )
+        d = await intake(api, "xa.tiepdan", **body)
+        d = await act(api, "xa.chutich", d, "accept", effective_date="2026-08-03", decision_number="1/QĐ-TLTC")
+        assert timer(d, "resolution")["due_date"] == "2026-09-03"
+        d = await act(
+            api, "xa.chutich", d, "suspend", effective_date=suspended_on, reason="Chờ giám định", decision_number="2/QĐ"
+        )
+        cases.append((d, body))
+    for (earlier, body), status in zip(cases, (201, 409), strict=True):
+        r = await api.http.post(
+            f"{V1}/cases",
+            headers=await api.headers(DESK),
+            json={**body, "received_at": "2026-09-08", "previous_case_id": earlier["id"], "title": "Tố cáo tiếp"},
+        )
+        assert r.status_code == status, r.text
+    assert r.json()["error"]["code"] == "further_denunciation_premature"

@@ -60,6 +60,12 @@ class RuleSet:
         ((2, True), 45),
     )
     disciplinary_resolution_legal_basis: str = "LKN art. 50 (1st), art. 51 (2nd, số ngày chưa xác nhận)"
+    # LTC art. 30: each extension of a denunciation's resolution is a written decision notified to the parties. The
+    # law (as LEGAL.md has it) sets no number of days for that notice: 3 working days here, as for the other
+    # procedural decisions (Decree 155/2026), UNCONFIRMED — data, change it here when the rule is known.
+    denunciation_notify_extension: Period = Period(
+        Basis.working, 3, "LTC art. 30 (thông báo quyết định gia hạn; số ngày chưa xác nhận)"
+    )
 
     def max_extensions(self, complexity: str) -> int:
         """How many times a denunciation of this complexity may be extended (LTC art. 30)."""
@@ -358,6 +364,7 @@ NOTICE_TIMERS = frozenset(
         "notify_suspension",  # Decree 155/2026
         "notify_resumption",  # Decree 155/2026
         "notify_termination",  # Decree 155/2026
+        "notify_extension",  # LTC art. 30 (days unconfirmed: RuleSet.denunciation_notify_extension)
     }
 )
 # Periods ended by a step of the case itself (processing, acceptance, transfer, resolution), never by a notice.
@@ -430,6 +437,14 @@ def procedural_notice(name: str, facts: CaseFacts, on: date, sets: tuple[RuleSet
     within 3 working days; `name` is the duty (notify_suspension | notify_resumption | notify_termination)."""
     period = rules_on(on, sets).complaint_notify_procedural
     return [_timer(name, period, on)] if period is not None and facts.kind == "complaint" else []
+
+
+def extension_notice(facts: CaseFacts, on: date, sets: tuple[RuleSet, ...] = RULE_SETS) -> list[Timer]:
+    """LTC art. 30: a denunciation's extension decided on `on` is notified to the parties (`notify_extension`; the
+    number of days is unconfirmed data, `RuleSet.denunciation_notify_extension`)."""
+    if facts.kind != "denunciation":
+        return []
+    return [_timer("notify_extension", rules_on(on, sets).denunciation_notify_extension, on)]
 
 
 def extend(timers: list[Timer], name: str, days: int) -> list[Timer]:

@@ -46,11 +46,15 @@ def validate_effective_date(
 
 
 def unresolved_in_time(earlier: Case, on: date, cal: WorkCalendar) -> date | None:
-    """The due date of `earlier`'s resolution period if it passed unresolved before `on` (suspended time is not
-    counted: a paused period has not passed), else None."""
+    """The due date of `earlier`'s resolution period if it passed unresolved before `on`, else None. Suspended time
+    is not counted: a period suspended while it still ran has not passed; one suspended only after its due date had
+    passed unresolved all the same (as `workflows.deadlines.period_ended` compares them)."""
     for t in load_timers(earlier):
-        if t.name == "resolution" and t.is_open() and t.paused_since is None and t.due_date(cal) < on:
-            return t.due_date(cal)
+        if t.name == "resolution" and t.is_open():
+            due = t.due_date(cal)
+            stopped = min(t.paused_since, on) if t.paused_since is not None else on
+            if stopped > due:
+                return due
     return None
 
 
