@@ -123,6 +123,7 @@ class Code(StrEnum):
     accused_head_competence = "accused_head_competence"
     already_accused = "already_accused"
     party_not_found = "party_not_found"
+    accused_removal_head_only = "accused_removal_head_only"
     self_grant_refused = "self_grant_refused"
     system_account = "system_account"
     approval_by_requester = "approval_by_requester"
@@ -323,6 +324,10 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.too_many_accused_officers: (422, "Một hồ sơ chỉ được liên kết tối đa 3 cán bộ bị tố cáo"),
     C.already_accused: (409, "Cán bộ này đã được ghi là người bị tố cáo / bị khiếu nại trong hồ sơ"),
     C.party_not_found: (404, "Không tìm thấy người bị tố cáo / bị khiếu nại này trong hồ sơ"),
+    C.accused_removal_head_only: (
+        403,
+        "Chỉ thủ trưởng đơn vị đang giữ hồ sơ được bỏ người bị tố cáo / bị khiếu nại đã ghi nhận, và phải ghi rõ lý do",
+    ),
     C.accused_head_competence: (
         422,
         "Tố cáo người đứng đầu phải do người đứng đầu cơ quan cấp trên trực tiếp giải quyết (Điều 13 Luật Tố cáo): "

@@ -1,8 +1,9 @@
 """A denunciation can name the accused officer whichever way it came in (issue 21, F5): a register entry opening a
 case names them at intake (`create_case.accused_officer_ids`), and the desk or head of the unit holding a case adds
-or removes an accused link later (`POST /cases/{id}/accused`, `DELETE /cases/{id}/accused/{party_id}`), each a
-chained, audited step under If-Match. An officer named does not find the case or its register entry from that
-moment; the overseer rule and the rule on naming heads hold as at desk intake."""
+or (its head only, with a reason) removes an accused link later (`POST /cases/{id}/accused`,
+`DELETE /cases/{id}/accused/{party_id}`), each a chained, audited step under If-Match. An officer named does not
+find the case or its register entry from that moment, nor after the link is removed (tests/test_accused_links_kept.py);
+the overseer rule and the rule on naming heads hold as at desk intake."""
 
 from datetime import timedelta
 from typing import Any
@@ -72,7 +73,8 @@ async def _remove(api: Api, who: str, case_id: int, party_id: int, version: int 
     if version is None:
         version = (await get(api, "xa.chutich", case_id)).json()["version"]
     headers = {**await api.headers(who), "If-Match": str(version)}
-    return await api.http.delete(f"{V1}/cases/{case_id}/accused/{party_id}", headers=headers)
+    body = {"reason": "Ghi nhầm người bị tố cáo"}
+    return await api.http.request("DELETE", f"{V1}/cases/{case_id}/accused/{party_id}", headers=headers, json=body)
 
 
 async def test_a_register_entry_names_the_accused_officer_who_then_finds_neither_case_nor_entry(api: Api) -> None:
@@ -109,7 +111,7 @@ async def test_a_register_entry_keeps_the_rules_on_naming_officers(api: Api) -> 
     assert count == 0
 
 
-async def test_naming_an_officer_after_intake_removes_their_read_at_once_and_removing_it_restores_it(api: Api) -> None:
+async def test_naming_an_officer_after_intake_removes_their_read_at_once_and_for_good(api: Api) -> None:
     accused = await _officer(api, "xa.tiepdan2", ["desk_officer"])
     r = await _entry(api)
     assert r.status_code == 201, r.text
@@ -152,12 +154,15 @@ async def test_naming_an_officer_after_intake_removes_their_read_at_once_and_rem
     denouncer = next(p for p in r.json()["parties"] if p["role"] == "denouncer")
     r = await _remove(api, "xa.chutich", case_id, denouncer["id"])
     assert r.status_code == 404 and r.json()["error"]["code"] == "party_not_found", r.text
-    # Removing the link gives the officer their read back, as a chained, audited step.
+    # Removing the link is for the head (the desk: 403), a chained, audited step; the party leaves the list but the
+    # officer once named does not get the case back (audit 2 #8).
     r = await _remove(api, "xa.tiepdan", case_id, party["id"])
+    assert r.status_code == 403 and r.json()["error"]["code"] == "accused_removal_head_only", r.text
+    r = await _remove(api, "xa.chutich", case_id, party["id"])
     assert r.status_code == 200, r.text
     assert party["id"] not in [p["id"] for p in r.json()["parties"]]
     assert other["id"] in [p["id"] for p in r.json()["parties"]]
-    assert await _reads(api, "xa.tiepdan2", case_id, entry["id"])
+    assert not await _reads(api, "xa.tiepdan2", case_id, entry["id"])
     removed = await api.session.scalar(
         sa.select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.action == "accused_removed")
     )

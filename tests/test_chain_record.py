@@ -5,6 +5,9 @@ the server, and a checkpoint file finds events cut since and re-anchored cases; 
 committed only together with the read that produced it."""
 
 import asyncio
+import hashlib
+import hmac
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
-from api.models.cases import CaseEvent
+from api.models.cases import Case, CaseEvent, CaseParty
 from api.services import checkpoints
 from api.services.cases import trail
 from api.vault import vault_for
@@ -77,6 +80,12 @@ ALTERATIONS = {
     "SELECT :id, id FROM users WHERE username = 'tinh.xacminh'",
     "accused_link_set": "UPDATE case_parties SET officer_id = (SELECT id FROM users WHERE username = 'tinh.xacminh') "
     "WHERE case_id = :id AND role = 'accused'",
+    # Audit 2 #4: the receiver sees a protected identity (access.sees_identity), so the state covers it.
+    "received_by": "UPDATE cases SET received_by_id = (SELECT id FROM users WHERE username = 'tinh.xacminh') "
+    "WHERE id = :id",
+    "protection_cleared": "UPDATE cases SET identity_protected = NOT identity_protected WHERE id = :id",
+    "accused_link_marked_removed": "UPDATE case_parties SET removed_at = now() "
+    "WHERE case_id = :id AND role = 'accused'",
 }
 
 
@@ -111,6 +120,86 @@ async def test_a_command_on_a_case_changed_behind_the_service_is_refused_so_the_
     )
     assert r.status_code == 409 and r.json()["error"]["code"] == "record_altered", r.text
     assert any(STATE_CHANGED in p for p in await _full_report(api, case["id"]))
+
+
+async def test_a_colleague_made_receiver_behind_the_service_is_found_and_refused(api: Api) -> None:
+    """Audit 2 #4: `UPDATE cases SET received_by_id = <colleague>` (the application role is enough) gave that
+    colleague the denouncer's identity, and neither verification noticed; the next command laundered it."""
+    colleague = await api.user("tinh.xacminh")  # an officer of the unit who may not see the identity
+    case = await _case(api)
+    await api.session.execute(
+        sa.text("UPDATE cases SET received_by_id = :u WHERE id = :id"), {"u": colleague.id, "id": case["id"]}
+    )
+    api.session.expunge_all()
+    assert any(STATE_CHANGED in p for p in (await _api_report(api, case["id"]))["problems"])
+    assert any(STATE_CHANGED in p for p in await _full_report(api, case["id"]))
+    h = {**await api.headers("tinh.chutich"), "If-Match": str(case["version"])}
+    r = await api.http.post(f"{V1}/cases/{case['id']}/actions/assign", headers=h, json={"handler_ids": [colleague.id]})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "record_altered", r.text
+
+
+async def test_a_removed_accused_link_cleared_or_deleted_behind_the_service_is_found(api: Api) -> None:
+    """The removal of an accused link is in the state: the officer once named stays excluded only while the kept
+    link stays, so clearing its mark or deleting the row is found."""
+    officer = await api.user("tinh.xacminh")
+    case = await intake(
+        api,
+        kind="denunciation",
+        field="corruption",
+        title="Tố cáo sai phạm",
+        parties=[DENOUNCER, {"role": "accused", "full_name": "Cán bộ Z", "officer_id": officer.id}],
+    )
+    party_id = next(p["id"] for p in case["parties"] if p["role"] == "accused")
+    h = {**await api.headers("tinh.chutich"), "If-Match": str(case["version"])}
+    body = {"reason": "Ghi nhầm người bị tố cáo"}
+    r = await api.http.request("DELETE", f"{V1}/cases/{case['id']}/accused/{party_id}", headers=h, json=body)
+    assert r.status_code == 200, r.text
+    assert (await _api_report(api, case["id"]))["valid"] is True and await _full_report(api, case["id"]) == []
+    for sql in (
+        "UPDATE case_parties SET removed_at = NULL WHERE case_id = :id AND role = 'accused'",
+        "DELETE FROM case_parties WHERE case_id = :id AND role = 'accused'",
+    ):
+        await api.session.execute(sa.text("SAVEPOINT tamper"))
+        await api.session.execute(sa.text(sql), {"id": case["id"]})
+        api.session.expunge_all()
+        assert any(STATE_CHANGED in p for p in (await _api_report(api, case["id"]))["problems"]), sql
+        assert any(STATE_CHANGED in p for p in await _full_report(api, case["id"])), sql
+        await api.session.execute(sa.text("ROLLBACK TO SAVEPOINT tamper"))
+        api.session.expunge_all()
+
+
+def _v1_state(case: object, parties: list[object], handlers: list[int]) -> str:
+    """The state digest as version 1 computed it (before audit 2), recorded by events already written."""
+    fields = ("role", "full_name", "id_number", "phone", "address", "sealed", "id_number_hash", "officer_id")
+    rows = sorted(
+        json.dumps([getattr(p, f) for f in fields], ensure_ascii=False, separators=(",", ":")) for p in parties
+    )
+    body: dict[str, object] = {
+        f: getattr(case, f) for f in ("kind", "status", "version", "outcome", "competent_unit_id", "receiving_unit_id")
+    }
+    if getattr(case, "identity_protected", False):
+        body["identity_protected"] = True
+    body["parties"] = rows
+    body["handlers"] = sorted(set(handlers))
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hmac.new(trail.chain_key(), b"state:" + canonical.encode(), hashlib.sha256).hexdigest()
+
+
+async def test_states_recorded_by_the_first_version_still_verify_and_new_ones_are_versioned(api: Api) -> None:
+    case = await _case(api)
+    row = await api.session.get_one(Case, case["id"])
+    parties = list((await api.session.scalars(sa.select(CaseParty).where(CaseParty.case_id == row.id))).all())
+    recorded = (await api.session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == row.id))).all()
+    assert all(str(e.payload[trail.STATE_KEY]).startswith("v2:") for e in recorded if trail.STATE_KEY in e.payload)
+    old = _v1_state(row, parties, [])
+    assert trail.state_matches(old, row, parties)
+    assert trail.state_matches(trail.state_digest(row, parties), row, parties)
+    # Version 1 did not cover the receiver; version 2 does (and an unknown version never matches).
+    row.received_by_id = (await api.user("tinh.xacminh")).id
+    assert trail.state_matches(_v1_state(row, parties, []), row, parties)
+    assert not trail.state_matches(trail.state_digest(row, parties).replace("v2:", "v2:0", 1), row, parties)
+    assert not trail.state_matches("v9:" + old, row, parties)
+    api.session.expunge_all()
 
 
 async def test_every_step_records_the_state_and_a_transferred_case_starts_with_its_own(api: Api) -> None:

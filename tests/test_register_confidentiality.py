@@ -337,6 +337,51 @@ async def test_desk_intake_takes_a_protection_request_and_a_transfer_keeps_it(ap
     assert await _row_leaks(api, "case_events", "case_id", made["id"]) == []
 
 
+async def test_protection_asked_for_in_the_first_round_follows_the_complaint_into_its_second(api: Api) -> None:
+    """Audit 2 #7: the second round (same complainant, previous_case_id the protected first round) showed the
+    complainant to the inspectorate, the handler and the heads above."""
+    party = [
+        {"role": "complainant", "full_name": NAME, "id_number": ID_NUMBER},
+        {"role": "respondent", "full_name": "UBND xã Khao Mang"},
+    ]
+    body = {
+        "kind": "complaint",
+        "field": "land",
+        "channel": "in_person",
+        "title": "Khiếu nại quyết định thu hồi đất",
+        "content": "Khiếu nại quyết định thu hồi đất của UBND xã",
+        "received_at": days_ago(20),
+        "identity_protection_requested": True,
+        "parties": party,
+    }
+    r = await api.http.post(f"{V1}/cases", headers=await api.headers("xa.tiepdan"), json=body)
+    assert r.status_code == 201, r.text
+    first = await act(api, "xa.chutich", r.json(), "accept", decision_number="1/TL", effective_date=days_ago(15))
+    dialogue = {"held_on": days_ago(6), "participants": ["A"], "minutes": "Đối thoại", "agreement_reached": False}
+    r = await api.http.post(
+        f"{V1}/cases/{first['id']}/dialogues", headers=await api.headers("xa.chutich"), json=dialogue
+    )
+    assert r.status_code in (200, 201), r.text
+    first = (await api.http.get(f"{V1}/cases/{first['id']}", headers=await api.headers("xa.chutich"))).json()
+    first = await act(
+        api, "xa.chutich", first, "resolve", effective_date=days_ago(4), outcome="wrong", decision_number="2/QĐ"
+    )
+    second = {
+        **body,
+        "received_at": days_ago(1),
+        "identity_protection_requested": False,  # not asked again: the first round's request holds
+        "complaint_round": 2,
+        "previous_case_id": first["id"],
+        "decision_known_date": days_ago(3),
+    }
+    r = await api.http.post(f"{V1}/cases", headers=await api.headers("tinh.tiepdan"), json=second)
+    assert r.status_code == 201, r.text
+    assert r.json()["identity_protected"] is True
+    seen = await api.http.get(f"{V1}/cases/{r.json()['id']}", headers=await api.headers("thanhtra"))
+    assert seen.status_code == 200 and NAME not in seen.text and ID_NUMBER not in seen.text
+    assert await _row_leaks(api, "case_parties", "case_id", r.json()["id"]) == []
+
+
 async def test_clearing_a_cases_protection_behind_the_service_is_found_by_the_chain(api: Api) -> None:
     from api.services import checkpoints
     from api.vault import vault_for

@@ -131,7 +131,8 @@ MATRIX: list[tuple[str, str, str, Any]] = [
     ("POST", "/api/v1/cases/{case_id}/unlawful-resolution", "head_above", {"reason": "Kết luận trái pháp luật"}),
     ("POST", "/api/v1/cases/{case_id}/notices", "case_act", {"timer": "notify_acceptance", "sent_on": "TODAY"}),
     ("POST", "/api/v1/cases/{case_id}/accused", "case_act", {"full_name": "Ông Lù Văn Pao"}),
-    ("DELETE", "/api/v1/cases/{case_id}/accused/{party_id}", "case_act", None),
+    # Audit 2 #1/#8: removing an accused link is the holding head's, with a reason.
+    ("DELETE", "/api/v1/cases/{case_id}/accused/{party_id}", "case_head", {"reason": "Ghi nhầm người bị tố cáo"}),
     (
         "POST",
         "/api/v1/cases/{case_id}/dialogues",

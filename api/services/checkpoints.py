@@ -350,7 +350,7 @@ _CASE_COLUMNS = (
     Case.id,
     Case.event_count,
     Case.event_head,
-    *(getattr(Case, f) for f in trail.STATE_CASE_FIELDS + trail.STATE_FLAGS),
+    *(getattr(Case, f) for f in dict.fromkeys(trail.STATE_CASE_FIELDS_V2 + trail.STATE_FLAGS)),  # every version's
 )
 
 

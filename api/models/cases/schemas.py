@@ -161,6 +161,13 @@ class AccusedIn(Strict):
         return self
 
 
+class AccusedRemoveIn(Strict):
+    """Removing an accused link (`DELETE /cases/{id}/accused/{party_id}`): the holding unit's head, with a reason.
+    The link is kept as removed: the officer once named never reads the case again."""
+
+    reason: str = Field(min_length=1, max_length=2000, pattern=r"\S", description="Why the link is removed")
+
+
 class Remedies(Strict):
     money_to_state_vnd: Decimal = Field(default=Decimal(0), ge=0, max_digits=18, decimal_places=0)
     money_to_citizens_vnd: Decimal = Field(default=Decimal(0), ge=0, max_digits=18, decimal_places=0)

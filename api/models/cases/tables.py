@@ -171,6 +171,11 @@ class CaseParty(SQLModel, table=True):
     id_number_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), index=True))
     # An accused officer of this service: they may neither see the case nor be assigned to it.
     officer_id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id"), index=True))
+    # An accused link removed (by the holding unit's head, with a reason in the chained `accused_removed` event) is
+    # kept (migration 0028): the party leaves the case's party list, but the officer once named stays excluded from
+    # the case forever (access rules, oversight, transfers).
+    removed_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+    removed_by_id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id")))
 
 
 class CaseAssignment(SQLModel, table=True):

@@ -12,6 +12,7 @@ from api.deps import Ctx
 from api.errors import Code, DomainError
 from api.models.cases.schemas import (
     AccusedIn,
+    AccusedRemoveIn,
     ActionIn,
     CaseOut,
     CompetenceIn,
@@ -177,18 +178,20 @@ async def add_accused(
     "/{case_id}/accused/{party_id}",
     response_model=CaseOut,
     summary="Bỏ người bị tố cáo / bị khiếu nại đã ghi nhận",
-    responses=errors.responses(403, 404, 412, 428),
-    description="The desk or head of the unit holding the case removes an accused party (404 `party_not_found` for "
-    "any other party); an officer unlinked reads the case again if their role lets them. An `accused_removed` "
-    "event, audited; needs If-Match.",
+    responses=errors.responses(403, 404, 412, 422, 428),
+    description="The head of the unit holding the case removes an accused party, giving a `reason` (403 "
+    "`accused_removal_head_only` for the desk; 404 `party_not_found` for any other party). The link is kept, marked "
+    "removed: the party leaves the case's parties, but an officer once named never reads the case, its register "
+    "line or its identities again, and the case is never transferred to a unit they head. An `accused_removed` "
+    "event (the reason sealed on a protected case), audited; needs If-Match.",
 )
 async def remove_accused(
-    case_id: Id64, party_id: Id64, response: Response, ctx: Ctx, if_match: IfMatch = None
+    case_id: Id64, party_id: Id64, data: AccusedRemoveIn, response: Response, ctx: Ctx, if_match: IfMatch = None
 ) -> CaseOut:
     return await _under_if_match(
         response,
         if_match,
-        lambda v: accused_service.remove(ctx.session, ctx.officer, case_id, party_id, v, **_kit(ctx)),
+        lambda v: accused_service.remove(ctx.session, ctx.officer, case_id, party_id, v, data, **_kit(ctx)),
     )
 
 

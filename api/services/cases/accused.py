@@ -5,27 +5,39 @@ rules of intake hold (at most a few officers, a head only where the unit above s
 a case always keeps an overseer (`confidentiality.oversight`: an escalation the naming causes is on the step). Each
 change is a chained step under If-Match (the state digest covers the party rows and their links) and audited."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Officer
 from api.errors import Code, DomainError
-from api.models.cases import CaseParty
-from api.models.cases.schemas import AccusedIn, CaseOut
+from api.models.cases import Case, CaseParty
+from api.models.cases.schemas import AccusedIn, AccusedRemoveIn, CaseOut
 from api.models.unit import Unit
 from api.models.user import User
 from api.services import audit
 from api.services.calendar import DeadlineEnv
 from api.services.cases import access, intake, queries, trail
 from api.vault import Vault
+from workflows.cases import Role
 
 ACCUSED = "accused"
 
 
 def _officers(parties: list[CaseParty]) -> list[int]:
+    """Every officer ever named on the case (removed links included: they stay excluded from it)."""
     return [p.officer_id for p in parties if p.officer_id is not None]
+
+
+def _named_now(parties: list[CaseParty]) -> list[int]:
+    return [p.officer_id for p in parties if p.officer_id is not None and p.removed_at is None]
+
+
+def _ensure_head(principal: Officer, case: Case) -> None:
+    """Removing an accused link is for the head of the unit holding the case (the desk names, it does not unname)."""
+    if Role.unit_head.value not in access.acting_roles(principal, case):
+        raise DomainError(Code.accused_removal_head_only)
 
 
 async def _finish(
@@ -70,14 +82,15 @@ async def add(
     case = loaded.case
     full_name = data.full_name
     if data.officer_id is not None:
-        if data.officer_id in _officers(loaded.parties):
+        if data.officer_id in _named_now(loaded.parties):
             raise DomainError(Code.already_accused, details={"field": "officer_id", "officer_id": data.officer_id})
         name = await session.scalar(sa.select(User.full_name).where(User.id == data.officer_id))
         if name is None:
             raise DomainError(Code.user_not_found, details={"field": "officer_id"})
         competent_path = await session.scalar(sa.select(Unit.path).where(Unit.id == case.competent_unit_id))
         assert competent_path is not None
-        await intake.check_accused_officers(session, [*_officers(loaded.parties), data.officer_id], competent_path)
+        named = [*_named_now(loaded.parties), data.officer_id]
+        await intake.check_accused_officers(session, named, competent_path, once_named=_officers(loaded.parties))
         full_name = full_name or name
     assert full_name
     party = CaseParty(
@@ -97,18 +110,25 @@ async def remove(
     case_id: int,
     party_id: int,
     if_match: int,
+    data: AccusedRemoveIn,
     *,
     today: date,
     env: DeadlineEnv,
     vault: Vault,
 ) -> CaseOut:
-    """Remove an accused party (and with it an officer's link: the officer reads the case again if their role lets
-    them). Only an accused party: the other parties are the letter's own."""
-    loaded = await queries.locked(session, principal, case_id, if_match, access.ensure_desk_or_head)
-    party = next((p for p in loaded.parties if p.id == party_id and p.role == ACCUSED), None)
+    """Remove an accused party: the holding unit's head only, with a reason (chained, sealed with the case's free
+    text where the case is protected, and audited). The link is kept, marked removed (audit 2, #1/#8): the party
+    leaves the case's party list, but an officer once named never reads the case, its register line or its
+    identities again, and the case is never transferred to a unit they head. Only an accused party: the other
+    parties are the letter's own."""
+    loaded = await queries.locked(session, principal, case_id, if_match, _ensure_head)
+    party = next((p for p in loaded.parties if p.id == party_id and p.role == ACCUSED and p.removed_at is None), None)
     if party is None:
         raise DomainError(Code.party_not_found, details={"field": "party_id"})
-    await session.delete(party)
+    party.removed_at = datetime.now(UTC)
+    party.removed_by_id = principal.id
+    session.add(party)
     await session.flush()
-    loaded.parties.remove(party)
-    return await _finish(session, principal, loaded, "accused_removed", party, None, today=today, env=env, vault=vault)
+    return await _finish(
+        session, principal, loaded, "accused_removed", party, data.reason.strip(), today=today, env=env, vault=vault
+    )

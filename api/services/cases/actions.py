@@ -136,7 +136,10 @@ async def _transfer(ctx: Ctx) -> None:
         raise DomainError(Code.already_transferred)
     assert case.id is not None
     parties = await queries.load_parties(ctx.session, case.id)
-    await intake.check_accused_officers(ctx.session, [p.officer_id for p in parties if p.officer_id], target.path)
+    # Officers once named (removed links too) stay excluded: never a transfer to a unit one of them heads.
+    named = [p.officer_id for p in parties if p.officer_id and p.removed_at is None]
+    once_named = [p.officer_id for p in parties if p.officer_id]
+    await intake.check_accused_officers(ctx.session, named, target.path, once_named=once_named)
     copy = Case(
         **{
             k: getattr(case, k)
@@ -194,6 +197,8 @@ async def _transfer(ctx: Ctx) -> None:
             officer_id=p.officer_id,
             sealed=p.sealed,
             id_number_hash=p.id_number_hash,
+            removed_at=p.removed_at,  # a removed accused link follows the matter: its officer stays excluded
+            removed_by_id=p.removed_by_id,
         )
         for p in parties
     ]

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
@@ -184,14 +185,18 @@ async def _filing_warnings(
 MAX_ACCUSED_OFFICERS = 3  # naming many officers would hide a case from them all
 
 
-async def check_accused_officers(session: AsyncSession, officer_ids: list[int], competent_path: str) -> None:
+async def check_accused_officers(
+    session: AsyncSession, officer_ids: list[int], competent_path: str, *, once_named: Sequence[int] = ()
+) -> None:
     """An officer named as accused may not see the case, so naming one must not hide it from those who should
     settle or oversee it: a head (or a supervising head) may be accused only where the case is settled above
     their unit (LTC art. 13: by the head of the direct superior), and a case names at most a few officers (the
-    inspectorate's other officers always see it)."""
+    inspectorate's other officers always see it). `once_named`: officers whose link was removed — not counted,
+    but they stay excluded from the case, so the rule on heads holds for them too (a transfer never brings the
+    case to a unit they head)."""
     if len(officer_ids) > MAX_ACCUSED_OFFICERS:
         raise DomainError(Code.too_many_accused_officers, details={"field": "parties", "max": MAX_ACCUSED_OFFICERS})
-    for officer_id in officer_ids:
+    for officer_id in dict.fromkeys([*officer_ids, *once_named]):
         row = (
             await session.execute(
                 sa.select(User.roles, User.is_active, Unit.path, Unit.parent_id)
@@ -199,6 +204,8 @@ async def check_accused_officers(session: AsyncSession, officer_ids: list[int], 
                 .where(User.id == officer_id)
             )
         ).first()
+        if officer_id not in officer_ids and (row is None or not row.is_active):
+            continue  # a removed link's officer who left the service heads nothing
         if row is None or not row.is_active:
             raise DomainError(Code.user_not_found, details={"field": "parties.officer_id"})
         if Role.unit_head.value in row.roles and competent_path.startswith(row.path):
@@ -328,6 +335,7 @@ async def create(
         if data.remote_area is None:
             remote = previous.remote_area  # remoteness follows the matter from the first round
             explicit_remote = True
+    original = None
     if data.repeat_of_case_id is not None:
         original = await session.scalar(
             sa.select(Case).where(Case.id == data.repeat_of_case_id, access.readable(principal))
@@ -372,7 +380,11 @@ async def create(
             signer_count=data.signer_count,
             is_anonymous=data.is_anonymous,
             multi_place_verification=data.multi_place_verification,
-            identity_protected=data.identity_protection_requested,
+            # Audit 2 #7: protection asked for earlier follows the matter into its second round (or further
+            # denunciation) and into a repeat letter, as it does through a transfer.
+            identity_protected=data.identity_protection_requested
+            or (previous is not None and previous.identity_protected)
+            or (original is not None and original.identity_protected),
             # LKN art. 46–51 (H7, issue 22): a second round keeps the first round's flag.
             disciplinary=data.disciplinary or (previous is not None and previous.disciplinary),
             level_skipping=level_skipping,

@@ -121,7 +121,8 @@ def case_out(
 ) -> CaseOut:
     """The full case as this officer may see it."""
     reveal = access.sees_identity(principal, case)
-    shown = [party(p, case.kind, reveal, vault, case.identity_protected) for p in parties]
+    # An accused link removed is kept for the access rules (the officer stays excluded) but is no party any more.
+    shown = [party(p, case.kind, reveal, vault, case.identity_protected) for p in parties if p.removed_at is None]
     timers = [TimerOut(**Timer.from_dict(t).view(env.cal, today)) for t in case.timers]
     fields = _fields(principal, case, shown, timers, handler_ids=handler_ids, repeat_count=repeat_count)
     # A denunciation's title and content are sealed at rest: opened for whoever may read the case, the protected

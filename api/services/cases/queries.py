@@ -133,7 +133,7 @@ async def _state_holds(
         .order_by(CaseEvent.seq.desc())
         .limit(1)
     )
-    return recorded is None or recorded == trail.state_digest(case, parties, handlers)
+    return recorded is None or trail.state_matches(recorded, case, parties, handlers)
 
 
 async def load_parties(session: AsyncSession, case_id: int) -> Sequence[CaseParty]:

@@ -193,27 +193,60 @@ STATE_CASE_FIELDS = ("kind", "status", "version", "outcome", "competent_unit_id"
 # identity protection (migration 0025) cleared behind the service no longer matches.
 STATE_FLAGS = ("identity_protected",)
 STATE_PARTY_FIELDS = ("role", "full_name", "id_number", "phone", "address", "sealed", "id_number_hash", "officer_id")
+# Version 2 (audit 2, #4 and #1): every column the access rules rely on (access.readable, sees_identity,
+# confidentiality.oversight) — also the receiver (who sees a protected identity), the protection flag always, and
+# an accused link's removal (removed links stay: the officer once named stays excluded). Recorded as "v2:<hex>";
+# a bare hex digest is version 1 and is still verified with version 1's fields, so older events keep verifying.
+STATE_VERSION = 2
+STATE_CASE_FIELDS_V2 = (*STATE_CASE_FIELDS, "received_by_id", "identity_protected")
+STATE_PARTY_FIELDS_V2 = (*STATE_PARTY_FIELDS, "removed", "removed_by_id")
 
 
 def _plain(value: Any) -> Any:
     return value.value if hasattr(value, "value") else value  # enums as their values
 
 
-def state_digest(case: Any, parties: Iterable[Any], handlers: Iterable[int] = ()) -> str:
-    """Keyed digest (HMAC under the chain key) of a case's state facts: `case` and `parties` are rows or drafts
-    with the attributes of STATE_CASE_FIELDS and STATE_PARTY_FIELDS (a party's order does not matter; its id does
-    not count, since intake writes the first event before the parties get their ids); `handlers`: the ids of the
-    officers assigned to the case. Pure but for the key."""
+def _party_value(party: Any, name: str) -> Any:
+    if name == "removed":
+        return getattr(party, "removed_at", None) is not None
+    return _plain(getattr(party, name, None))
+
+
+def _state_hex(case: Any, parties: Iterable[Any], handlers: Iterable[int], version: int) -> str:
+    case_fields, party_fields = (
+        (STATE_CASE_FIELDS, STATE_PARTY_FIELDS) if version == 1 else (STATE_CASE_FIELDS_V2, STATE_PARTY_FIELDS_V2)
+    )
     rows = sorted(
-        json.dumps([_plain(getattr(p, f)) for f in STATE_PARTY_FIELDS], ensure_ascii=False, separators=(",", ":"))
+        json.dumps([_party_value(p, f) for f in party_fields], ensure_ascii=False, separators=(",", ":"))
         for p in parties
     )
-    body = {f: _plain(getattr(case, f)) for f in STATE_CASE_FIELDS}
-    body.update({f: True for f in STATE_FLAGS if getattr(case, f, False)})
+    body = {f: _plain(getattr(case, f)) for f in case_fields}
+    if version == 1:
+        body.update({f: True for f in STATE_FLAGS if getattr(case, f, False)})
     body["parties"] = rows
     body["handlers"] = sorted(set(handlers))
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hmac.new(chain_key(), b"state:" + canonical.encode(), hashlib.sha256).hexdigest()
+    prefix = b"state:" if version == 1 else f"state-v{version}:".encode()
+    return hmac.new(chain_key(), prefix + canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def state_digest(case: Any, parties: Iterable[Any], handlers: Iterable[int] = ()) -> str:
+    """Keyed digest (HMAC under the chain key) of a case's state facts, in the current version ("v2:<hex>"):
+    `case` and `parties` are rows or drafts with the attributes of STATE_CASE_FIELDS_V2 and STATE_PARTY_FIELDS_V2
+    (a party's order does not matter; its id does not count, since intake writes the first event before the
+    parties get their ids); `handlers`: the ids of the officers assigned to the case. Pure but for the key."""
+    return f"v{STATE_VERSION}:" + _state_hex(case, parties, handlers, STATE_VERSION)
+
+
+def state_matches(recorded: str, case: Any, parties: Iterable[Any], handlers: Iterable[int] = ()) -> bool:
+    """Whether a recorded state digest is the case's state now, recomputed with the fields of the recorded
+    digest's version (a bare digest: version 1; "v2:…": version 2; an unknown version never matches)."""
+    version, sep, hex_digest = recorded.partition(":")
+    if not sep:
+        version, hex_digest = "v1", recorded
+    if version not in ("v1", f"v{STATE_VERSION}"):
+        return False
+    return hmac.compare_digest(hex_digest, _state_hex(case, list(parties), handlers, int(version[1:])))
 
 
 def last_state(events: Sequence[CaseEvent]) -> CaseEvent | None:
@@ -232,7 +265,7 @@ def check_state(
     event = last_state(events)
     if event is None:
         return None
-    if hmac.compare_digest(str(event.payload[STATE_KEY]), state_digest(case, parties, handlers)):
+    if state_matches(str(event.payload[STATE_KEY]), case, parties, handlers):
         return None
     return event.seq
 
