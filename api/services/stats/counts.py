@@ -90,9 +90,17 @@ TCD: dict[str, Count] = {
 
 # ---- 02/XLD: the letters a unit received ----
 
+# A further denunciation (tố cáo tiếp, LTC art. 38.1) about a denunciation decided before it arrived is about a
+# matter settled once (02/XLD columns 11–13, "theo tình trạng giải quyết"); one about a denunciation whose period
+# passed unresolved is not (the earlier one is looked at one level up only).
+_FURTHER_ON_DECIDED = (
+    "(kind = 'denunciation' AND previous_case_id IS NOT NULL AND EXISTS (SELECT 1 FROM case_facts p"
+    " WHERE p.case_id = case_facts.previous_case_id AND p.outcome IS NOT NULL"
+    " AND p.settled_on <= case_facts.received_at)) AS further_on_decided"
+)
 _XLD_COLUMNS = (
     "receiving_unit_id, received_at, processed_on, processed_as, kind, field, repeat_of_case_id, complaint_round, "
-    "reason_code"
+    f"reason_code, {_FURTHER_ON_DECIDED}"
 )
 LETTERS = Source(
     f"""(
@@ -125,7 +133,9 @@ _ELIGIBLE = f"{_ANSWERED} AND {_INELIGIBLE_REFUSAL} IS NOT TRUE"
 _OUTSIDE_REFUSAL = "reason_code = 'not_competent'"
 _COMPETENT = f"(processed_as = 'accept' OR (processed_as = 'reject' AND ({_OUTSIDE_REFUSAL}) IS NOT TRUE))"
 _GUIDED = f"(processed_as = 'guide' OR (processed_as = 'reject' AND {_OUTSIDE_REFUSAL}))"
-_PRIOR = "((coalesce(complaint_round, 1) = 2)::int + (repeat_of_case_id IS NOT NULL)::int)"
+# Times the matter was settled before this letter: a second-round complaint, a repeat of a case, a further
+# denunciation about a decided one (each once).
+_PRIOR = "((coalesce(complaint_round, 1) = 2)::int + (repeat_of_case_id IS NOT NULL)::int + further_on_decided::int)"
 
 _e = _ELIGIBLE
 XLD: dict[str, Count] = {
