@@ -565,3 +565,33 @@ def test_revision_0019_makes_an_existing_channel_account_a_system_account_again(
         ]
     finally:
         pg_server.drop_database(name)
+
+
+async def test_the_creator_of_an_account_never_approves_a_grant_to_it(api: Api) -> None:
+    """The audit's last variant: `admin` makes an account, `admin2` (in good faith) asks for another role for it,
+    and `admin` approves — he would receive the one-time password of an account he made and read what it opens. The
+    creator of an account is refused as its approver, as the requester is; the approval is left to a third."""
+    unit = (await api.user("tinh.chutich")).unit_id
+    made = await api.http.post(
+        f"{V1}/users",
+        headers=await api.headers("admin"),
+        json={
+            "username": "ban.cua.a",
+            "password": NEW_PASSWORD,
+            "full_name": "Bạn của A",
+            "unit_id": unit,
+            "roles": ["handler"],
+        },
+    )
+    assert made.status_code == 201, made.text
+    user_id = made.json()["id"]
+    asked = await api.http.patch(
+        f"{V1}/users/{user_id}", headers=await api.headers("admin2"), json={"roles": ["unit_head"]}
+    )
+    assert asked.status_code == 200 and asked.json()["pending_roles"] == ["unit_head"]
+    r = await api.http.post(f"{V1}/users/{user_id}/approve", headers=await api.headers("admin"))
+    assert r.status_code == 403 and r.json()["error"]["code"] == "approval_by_requester"
+    assert "one_time_password" not in r.text
+    refused = [(actor, action, payload.get("reason")) for actor, action, payload in await _audit(api, user_id)]
+    assert refused[-1] == ((await api.user("admin")).id, "approval_refused", "approval_by_requester")
+    assert (await _sign_in(api, "ban.cua.a", NEW_PASSWORD)).status_code == 403  # still one-time, still unapproved

@@ -260,7 +260,8 @@ async def approve(
     session: AsyncSession, passwords: Passwords, actor_id: int, user_id: int, seen: datetime | None = None
 ) -> tuple[User, str | None]:
     """A second administrator approves what another asked for this account (two-person grants): it takes effect.
-    Refused to the administrator who asked and to the one who would gain. Both outcomes are audited. `seen`: the
+    Refused to the administrator who asked, to the one who made the account and to the one who would gain. Both
+    outcomes are audited. `seen`: the
     `pending_at` of the request the approver looked at (refused if it has been replaced since).
 
     If the account is not yet in its owner's hands — it carries a one-time password (its creator's, or one an
@@ -281,9 +282,17 @@ async def approve(
         raise DomainError(
             Code.pending_changed, details={"pending_at": user.pending_at.isoformat() if user.pending_at else None}
         )
+    # The administrator who made the account is refused as its approver like the one who asked: an approval hands
+    # over the account's one-time password, and its creator must never hold an account a grant opens.
+    creator = await session.scalar(
+        sa.select(AuditEvent.actor_id)
+        .where(AuditEvent.entity == "user", AuditEvent.entity_id == str(user.id), AuditEvent.action == "create")
+        .order_by(AuditEvent.id)
+        .limit(1)
+    )
     refusal = (
         Code.approval_by_requester
-        if user.pending_by_id == actor_id
+        if actor_id in (user.pending_by_id, creator)
         else Code.approval_of_own_grant
         if user.id == actor_id
         else None
