@@ -109,6 +109,7 @@ class Code(StrEnum):
     complexity_lowered = "complexity_lowered"
     suspension_not_available = "suspension_not_available"
     suspension_not_in_force = "suspension_not_in_force"
+    termination_ground_not_in_force = "termination_ground_not_in_force"
     dialogue_required = "dialogue_required"
     dialogue_forbidden = "dialogue_forbidden"
     dialogue_not_allowed = "dialogue_not_allowed"
@@ -252,8 +253,8 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     ),
     C.period_already_ended: (
         409,
-        "Thời hạn giải quyết đã hết: không thể xác định lại mức độ phức tạp để kéo dài thời hạn; hồ sơ quá hạn vẫn là "
-        "quá hạn",
+        "Thời hạn giải quyết đã hết: không thể xác định lại mức độ phức tạp để kéo dài thời hạn, cũng không thể tạm "
+        "đình chỉ để dừng thời hạn; hồ sơ quá hạn vẫn là quá hạn",
     ),
     C.date_before_suspension: (422, "Ngày tiếp tục không được trước ngày tạm đình chỉ"),
     C.missing_field: (422, "Thiếu thông tin bắt buộc"),
@@ -295,6 +296,11 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
         409,
         "Tạm đình chỉ giải quyết khiếu nại chỉ áp dụng cho khiếu nại được thụ lý từ 01/7/2026 "
         "(điều 11a Luật Khiếu nại, sửa đổi bởi Luật 136/2025)",
+    ),
+    C.termination_ground_not_in_force: (
+        409,
+        "Khiếu nại thụ lý trước 01/7/2026 chỉ được đình chỉ khi người khiếu nại rút toàn bộ khiếu nại (điều 10 Luật "
+        "Khiếu nại); các căn cứ của điều 11a (Luật 136/2025) áp dụng cho khiếu nại thụ lý từ ngày đó",
     ),
     C.dialogue_required: (
         409,

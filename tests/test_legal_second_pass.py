@@ -4,6 +4,7 @@ Dates in 2027 (Tết 4–10 Feb, Hùng Kings Fri 16 Apr, 30/4–1/5 with Mon 3 M
 service's legal date (`api.clock.fixed_today`) after them, as the service only takes past dates.
 """
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -17,10 +18,12 @@ from api.models.cases import Case, CaseEvent
 from api.models.cases.schemas import NoticeIn
 from api.models.reception import ReceptionSession
 from api.services import deadlines
+from api.services.cases import domain
 from tests.conftest import SETTINGS, Api, Live
 from tests.helpers import V1, act, act_raw, intake, timer
 from workflows import deadlines as dl
 from workflows import reception as rules
+from workflows.calendar import Basis, WorkCalendar
 from workflows.cases import Kind
 
 HEAD, DESK = "tinh.chutich", "tinh.tiepdan"
@@ -955,28 +958,107 @@ async def test_tt_05_2021_a_further_denunciation_about_a_decided_case_counts_set
 
 async def test_ltc_38_1_a_suspension_after_the_period_passed_does_not_stop_a_further_denunciation(api: Api) -> None:
     """LTC art. 38.1; suspended time is not counted only while a period runs (LTC art. 34). The commune's
-    denunciation accepted Mon 3 Aug 2026: 30 days = Wed 2 Sep (National Day) -> Thu 3 Sep; unresolved, and suspended
-    by the commune chair only on Mon 7 Sep. On Tue 8 Sep the denouncer takes it to the province: its period had
-    passed unresolved before the suspension, so it is a further denunciation. One suspended on Tue 1 Sep, while the
-    period ran, is not (409 further_denunciation_premature)."""
-    cases = []
-    for suspended_on, name in (("2026-09-07", "Lò Văn Pha"), ("2026-09-01", "Vàng Thị Dua")):
-        body = _denunciation(
-            received_at="2026-07-28",
-            parties=[{"role": "denouncer", "full_name": name}, {"role": "accused", "full_name": "Cán bộ Z"}],
-        )
-        d = await intake(api, "xa.tiepdan", **body)
-        d = await act(api, "xa.chutich", d, "accept", effective_date="2026-08-03", decision_number="1/QĐ-TLTC")
-        assert timer(d, "resolution")["due_date"] == "2026-09-03"
-        d = await act(
-            api, "xa.chutich", d, "suspend", effective_date=suspended_on, reason="Chờ giám định", decision_number="2/QĐ"
-        )
-        cases.append((d, body))
-    for (earlier, body), status in zip(cases, (201, 409), strict=True):
-        r = await api.http.post(
-            f"{V1}/cases",
-            headers=await api.headers(DESK),
-            json={**body, "received_at": "2026-09-08", "previous_case_id": earlier["id"], "title": "Tố cáo tiếp"},
-        )
-        assert r.status_code == status, r.text
-    assert r.json()["error"]["code"] == "further_denunciation_premature"
+    denunciation accepted Mon 3 Aug 2026: 30 days = Wed 2 Sep (National Day) -> Thu 3 Sep, unresolved. A suspension
+    dated Mon 7 Sep is refused (409 period_already_ended with the due date); on Tue 8 Sep the denouncer takes it to
+    the province as a further denunciation. A record suspended after its due date before that refusal existed is
+    unresolved in time all the same (domain.unresolved_in_time compares the dates as period_ended does); one
+    suspended on Tue 1 Sep, while the period ran, is not."""
+    d = await intake(api, "xa.tiepdan", **_denunciation(received_at="2026-07-28"))
+    d = await act(api, "xa.chutich", d, "accept", effective_date="2026-08-03", decision_number="1/QĐ-TLTC")
+    assert timer(d, "resolution")["due_date"] == "2026-09-03"
+    r = await act_raw(
+        api, "xa.chutich", d, "suspend", effective_date="2026-09-07", reason="Chờ giám định", decision_number="2/QĐ"
+    )
+    assert r.status_code == 409 and r.json()["error"]["details"]["due_date"] == "2026-09-03", r.text
+    r = await api.http.post(
+        f"{V1}/cases",
+        headers=await api.headers(DESK),
+        json=_denunciation(received_at="2026-09-08", previous_case_id=d["id"], title="Tố cáo tiếp"),
+    )
+    assert r.status_code == 201, r.text
+
+    resolution = dl.Timer("resolution", Basis.calendar, 30, date(2026, 8, 3), "LTC art. 30")
+    cal = WorkCalendar()
+    for paused_since, passed in ((date(2026, 9, 7), date(2026, 9, 3)), (date(2026, 9, 1), None)):
+        earlier = Case(timers=[replace(resolution, paused_since=paused_since).to_dict()])
+        assert domain.unresolved_in_time(earlier, date(2026, 9, 8), cal) == passed
+
+
+async def _complexity(api: Api, case: dict[str, Any], value: str, on: str) -> Any:
+    h = {**await api.headers(HEAD), "If-Match": str(case["version"])}
+    body = {"complexity": value, "reason": "Nhiều tình tiết", "effective_date": on}
+    return await api.http.post(f"{V1}/cases/{case['id']}/complexity", headers=h, json=body)
+
+
+async def test_lkn_11a_ltc_34_a_suspension_dated_after_the_period_ended_is_refused_and_the_case_stays_overdue(
+    api: Api,
+) -> None:
+    """LKN art. 11a, LTC art. 34: suspended time is not counted — a suspension stops a period that still runs. A
+    complaint accepted Mon 2 Nov 2026 (30 days: Wed 2 Dec) is overdue from Thu 3 Dec; a suspension dated Fri 4 Dec is
+    refused (409 period_already_ended with the due date, as a late complexity decision is) and the case is still
+    listed overdue; one dated Wed 2 Dec, the last day, stops the period."""
+    c = await intake(api, received_at="2026-10-28")
+    c = await act(api, HEAD, c, "accept", effective_date="2026-11-02", decision_number="1/TB")
+    assert timer(c, "resolution")["due_date"] == "2026-12-02"
+    r = await act_raw(api, HEAD, c, "suspend", effective_date="2026-12-04", reason="Chờ", decision_number="2/QĐ")
+    assert r.status_code == 409, r.text
+    error = r.json()["error"]
+    assert (error["code"], error["details"]["due_date"]) == ("period_already_ended", "2026-12-02")
+    listed = await api.http.get(f"{V1}/cases", headers=await api.headers(HEAD), params={"overdue": "true"})
+    assert c["id"] in [x["id"] for x in listed.json()["items"]]
+    c = await act(api, HEAD, c, "suspend", effective_date="2026-12-02", reason="Chờ", decision_number="2/QĐ")
+    assert timer(c, "resolution")["status"] == "paused"
+
+
+async def test_ltc_30_an_extension_never_lowers_the_complexity_the_head_decided(api: Api, mid_2027: date) -> None:
+    """LTC art. 30: an especially complex denunciation may be extended twice. Accepted Mon 1 Mar 2027 and decided
+    especially complex on Tue 2 Mar; the first extension on Mon 29 Mar names `complex` (a slip): the case stays
+    especially complex (60 days: Fri 30 Apr, off to Mon 3 May -> Tue 4 May) and its second extension on Mon 26 Apr is
+    allowed (90 days: Sun 30 May -> Mon 31 May)."""
+    d = await intake(api, **_denunciation(received_at="2027-02-26"))
+    d = await act(api, HEAD, d, "accept", effective_date="2027-03-01", decision_number="1/QĐ-TL")
+    r = await _complexity(api, d, "especially_complex", "2027-03-02")
+    assert r.status_code == 200, r.text
+    d = await act(
+        api, HEAD, r.json(), "extend", effective_date="2027-03-29", reason="Phức tạp", decision_number="2/GH",
+        complexity="complex",
+    )  # fmt: skip
+    assert d["complexity"] == "especially_complex"
+    assert timer(d, "resolution")["due_date"] == "2027-05-04"
+    d = await act(api, HEAD, d, "extend", effective_date="2027-04-26", reason="Lần 2", decision_number="3/GH")
+    assert timer(d, "resolution")["due_date"] == "2027-05-31"
+
+
+async def test_law_136_transition_a_complaint_accepted_before_2026_07_01_is_terminated_only_on_withdrawal(
+    api: Api,
+) -> None:
+    """LKN art. 10 before Law 136/2025; LKN art. 11a from 2026-07-01 (rules by the acceptance date). A complaint
+    accepted Tue 30 Jun 2026 and terminated on Thu 3 Sep 2026 as `nothing_to_resolve` (an art. 11a ground): 409
+    termination_ground_not_in_force naming the acceptance date and the one ground allowed; one accepted Wed 1 Jul
+    2026 is terminated on that ground."""
+    old = await intake(api, received_at="2026-06-22")
+    old = await act(api, HEAD, old, "accept", effective_date="2026-06-30", decision_number="1/TB")
+    new = await intake(api, received_at="2026-06-29")
+    new = await act(api, HEAD, new, "accept", effective_date="2026-07-01", decision_number="2/TB")
+    ground = {"reason_code": "nothing_to_resolve", "reason": "Không còn nội dung", "decision_number": "3/QĐ-ĐC"}
+    r = await act_raw(api, HEAD, old, "terminate", effective_date="2026-09-03", **ground)
+    assert r.status_code == 409, r.text
+    error = r.json()["error"]
+    assert error["code"] == "termination_ground_not_in_force"
+    assert (error["details"]["accepted_on"], error["details"]["allowed"]) == ("2026-06-30", ["withdrawn"])
+    new = await act(api, HEAD, new, "terminate", effective_date="2026-09-03", **ground)
+    assert new["status"] == "terminated"
+
+
+async def test_ltc_30_an_extension_is_notified_to_the_parties_and_the_notice_can_be_recorded(
+    api: Api, mid_2027: date
+) -> None:
+    """LTC art. 30: each extension is a written decision notified to the parties. The duty `notify_extension` (3
+    working days: unconfirmed, data) starts with the extension of Mon 29 Mar 2027 (due Thu 1 Apr); the notice sent
+    Tue 30 Mar meets it."""
+    d = await intake(api, **_denunciation(received_at="2027-02-26"))
+    d = await act(api, HEAD, d, "accept", effective_date="2027-03-01", decision_number="1/QĐ-TL")
+    d = await act(api, HEAD, d, "extend", effective_date="2027-03-29", reason="Phức tạp", decision_number="2/GH")
+    assert timer(d, "notify_extension")["due_date"] == "2027-04-01"
+    d = await _notice(api, d, "notify_extension", "2027-03-30")
+    assert timer(d, "notify_extension")["status"] == "met"

@@ -48,6 +48,10 @@ class RuleSet:
     second_complaint_window_remote: Period
     complaint_suspension_allowed: bool
     complaint_notify_procedural: Period | None
+    # The grounds on which an accepted complaint may be terminated (đình chỉ), by the acceptance date: before Law
+    # 136/2025 only withdrawal (LKN art. 10); from 2026-07-01 also LKN art. 11a's (None: every ground of
+    # workflows.cases.TERMINATE_REASONS).
+    complaint_termination_reasons: frozenset[str] | None
     complaint_resolution_legal_basis: str = "LKN art. 28 (1st), art. 37 (2nd)"
     # Complaints against a disciplinary decision on an officer (LKN art. 46–51): a 15-day window from receiving the
     # decision (art. 48); (round, complex) → calendar days from acceptance (art. 50; the second round's art. 51
@@ -107,6 +111,7 @@ def rule_sets(processing_days: int = 10, processing_basis: Basis = Basis.working
         second_complaint_window_remote=Period(cd, 45, "LKN art. 33"),
         complaint_suspension_allowed=False,
         complaint_notify_procedural=None,
+        complaint_termination_reasons=frozenset({"withdrawn"}),
     )
     after = replace(
         before,
@@ -114,6 +119,7 @@ def rule_sets(processing_days: int = 10, processing_basis: Basis = Basis.working
         effective_from=date(2026, 7, 1),
         complaint_acceptance=Period(wd, 7, "LKN art. 27 as amended by Law 136/2025"),
         complaint_suspension_allowed=True,
+        complaint_termination_reasons=None,
         complaint_notify_procedural=Period(
             wd, 3, "Decree 155/2026/NĐ-CP (gửi quyết định tạm đình chỉ, tiếp tục, đình chỉ)"
         ),

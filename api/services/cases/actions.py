@@ -289,6 +289,9 @@ async def _extend(ctx: Ctx) -> None:
     _require(body.decision_number, "decision_number", "Gia hạn phải có quyết định")
     _require(body.reason, "reason", "Gia hạn phải nêu lý do")
     complexity = body.complexity.value if body.complexity else case.complexity
+    # LTC art. 30: an extension never lowers the complexity the head decided (an especially complex case keeps its
+    # second extension); naming a lower one keeps the higher.
+    complexity = max(complexity, case.complexity, key=dl.COMPLEXITY_ORDER.index)
     if complexity == "normal":
         complexity = "complex"  # an extension means the case is at least complex
     cap = dl.rules_on(ctx.on, ctx.env.rules).max_extensions(complexity)
@@ -298,6 +301,7 @@ async def _extend(ctx: Ctx) -> None:
     case.complexity = complexity
     case.extension_count += 1
     ctx.timers = dl.extend(ctx.timers, "resolution", days)
+    ctx.timers += dl.extension_notice(domain.facts(case), ctx.on, ctx.env.rules)  # LTC art. 30: notified to the parties
     ctx.payload.update(extension_days=days, complexity=complexity, extension_number=case.extension_count)
 
 
@@ -321,6 +325,14 @@ async def _suspend(ctx: Ctx) -> None:
             )
     if case.kind not in (Kind.complaint, Kind.denunciation):
         raise DomainError(Code.suspension_not_available)
+    # Suspended time is not counted (LKN art. 11a, LTC art. 34): a suspension stops a period that still runs; one
+    # dated after the period ended would hide the overdue, so it is refused as a late complexity decision is.
+    ended = dl.period_ended(ctx.timers, "resolution", ctx.on, ctx.env.cal)
+    if ended is not None:
+        raise DomainError(
+            Code.period_already_ended,
+            details={"field": "effective_date", "effective_date": ctx.on.isoformat(), "due_date": ended.isoformat()},
+        )
     _require(ctx.body.reason, "reason", "Tạm đình chỉ phải nêu lý do, căn cứ")
     _require(ctx.body.decision_number, "decision_number", "Tạm đình chỉ phải có quyết định")
     case.status_before_suspension = case.status
@@ -402,6 +414,24 @@ async def _terminate(ctx: Ctx) -> None:
     kind = Kind(case.kind)
     reasons = TERMINATE_REASONS.get(kind, TERMINATE_REASONS[Kind.complaint])
     reason_code = _code(ctx.body.reason_code, reasons, "reason_code")
+    if kind == Kind.complaint:
+        # Law 136/2025's transition keeps a complaint accepted before 2026-07-01 under the rules in force when it was
+        # accepted: terminated only on withdrawal (LKN art. 10), not on LKN art. 11a's new grounds.
+        accepted_on = case.accepted_on or ctx.on
+        rules = dl.rules_on(accepted_on, ctx.env.rules)
+        grounds = rules.complaint_termination_reasons
+        if grounds is not None and reason_code not in grounds:
+            raise DomainError(
+                Code.termination_ground_not_in_force,
+                details={
+                    "field": "reason_code",
+                    "accepted_on": accepted_on.isoformat(),
+                    "rules": rules.name,
+                    "allowed": sorted(grounds),
+                    "legal_basis": "LKN art. 10 (before Law 136/2025); LKN art. 11a for complaints accepted from "
+                    "2026-07-01",
+                },
+            )
     _decision_needed(ctx)
     if reason_code == "withdrawn":
         # Every author withdrew in full, and (a denunciation) no LTC art. 33 exception was recorded.
