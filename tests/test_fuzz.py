@@ -25,6 +25,8 @@ from tests.conftest import SETTINGS
 from tests.pg import PgServer
 from tests.test_reliability import _port, api_process
 
+pytestmark = pytest.mark.slow  # a real server and every operation of /openapi.json
+
 ROLES = ("admin", "tinh.tiepdan", "tinh.xacminh", "tinh.chutich", "thanhtra", "xa.tiepdan", "xa.chutich")
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 

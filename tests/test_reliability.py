@@ -15,6 +15,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import pytest
 
 from api.cli import migrate
 from api.db import make_engine, make_sessionmaker
@@ -22,6 +23,8 @@ from api.security import Passwords
 from api.seed import seed_demo
 from tests.conftest import SETTINGS
 from tests.pg import PgServer
+
+pytestmark = pytest.mark.slow  # real API processes, kills and load: seconds each
 
 ROOT = Path(__file__).resolve().parents[1]
 
