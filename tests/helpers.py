@@ -4,9 +4,10 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
 from api import clock
-from tests.conftest import Api
+from tests.conftest import SETTINGS, Api
 
 V1 = "/api/v1"
 TODAY = clock.today()  # legal dates are dates in Asia/Ho_Chi_Minh
@@ -100,3 +101,24 @@ async def create_officer(
     r = await api.http.get(f"{V1}/users/{user_id}", headers=await api.headers(admin))
     assert r.status_code == 200, r.text
     return dict(r.json())
+
+
+async def refuse_identity_reads(api: Api) -> None:
+    """A trigger (in the test's transaction) that makes every `identity_viewed` event fail to be written."""
+    await api.session.execute(sa.text("SET LOCAL ROLE NONE"))
+    await api.session.execute(
+        sa.text("""
+        CREATE FUNCTION pg_temp.refuse_identity_read() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.action = 'identity_viewed' THEN RAISE EXCEPTION 'no room for the event'; END IF;
+            RETURN NEW;
+        END $$
+    """)
+    )
+    await api.session.execute(
+        sa.text(
+            "CREATE TRIGGER refuse_identity_read BEFORE INSERT ON case_events "
+            "FOR EACH ROW EXECUTE FUNCTION pg_temp.refuse_identity_read()"
+        )
+    )
+    await api.session.execute(sa.text(f"SET LOCAL ROLE {SETTINGS.db_app_role}"))

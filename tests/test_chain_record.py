@@ -24,7 +24,7 @@ from api.services import checkpoints
 from api.services.cases import trail
 from api.vault import vault_for
 from tests.conftest import SETTINGS, Api, Live
-from tests.helpers import V1, act, case_body, intake
+from tests.helpers import V1, act, case_body, intake, refuse_identity_reads
 
 DENOUNCER = {
     "role": "denouncer",
@@ -325,23 +325,7 @@ async def test_identity_viewed_is_committed_only_with_the_read(api: Api, monkeyp
     assert await _identity_reads(api, case["id"]) == before
     # The event cannot be written: the identity is not returned.
     for url in (f"{V1}/cases/{case['id']}", f"{V1}/cases/{case['id']}/events"):
-        await api.session.execute(sa.text("SET LOCAL ROLE NONE"))
-        await api.session.execute(
-            sa.text("""
-            CREATE FUNCTION pg_temp.refuse_identity_read() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF NEW.action = 'identity_viewed' THEN RAISE EXCEPTION 'no room for the event'; END IF;
-                RETURN NEW;
-            END $$
-        """)
-        )
-        await api.session.execute(
-            sa.text(
-                "CREATE TRIGGER refuse_identity_read BEFORE INSERT ON case_events "
-                "FOR EACH ROW EXECUTE FUNCTION pg_temp.refuse_identity_read()"
-            )
-        )
-        await api.session.execute(sa.text(f"SET LOCAL ROLE {SETTINGS.db_app_role}"))
+        await refuse_identity_reads(api)
         r = await api.http.get(url, headers=h)
         assert r.status_code >= 500, r.text
         assert DENOUNCER["full_name"] not in r.text and DENOUNCER["id_number"] not in r.text

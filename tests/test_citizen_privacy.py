@@ -23,7 +23,7 @@ from api.models.cases import Case, CaseEvent
 from api.ratelimit import PublicLimits, TrustedProxies, forwarded_client
 from api.vault import vault_for
 from tests.conftest import SETTINGS, Api, Live
-from tests.helpers import V1, VALID_ID, act
+from tests.helpers import V1, VALID_ID, act, refuse_identity_reads
 
 PUBLIC = f"{V1}/public/submissions"
 O311 = "/open311/v2"
@@ -609,27 +609,6 @@ async def _identity_reads(api: Api, case_id: int) -> list[dict[str, Any]]:
     return [dict(p) for p in rows.all()]
 
 
-async def _refuse_identity_reads(api: Api) -> None:
-    """A trigger (in the test's transaction) that makes every `identity_viewed` event fail to be written."""
-    await api.session.execute(sa.text("SET LOCAL ROLE NONE"))
-    await api.session.execute(
-        sa.text("""
-        CREATE FUNCTION pg_temp.refuse_identity_read() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF NEW.action = 'identity_viewed' THEN RAISE EXCEPTION 'no room for the event'; END IF;
-            RETURN NEW;
-        END $$
-    """)
-    )
-    await api.session.execute(
-        sa.text(
-            "CREATE TRIGGER refuse_identity_read BEFORE INSERT ON case_events "
-            "FOR EACH ROW EXECUTE FUNCTION pg_temp.refuse_identity_read()"
-        )
-    )
-    await api.session.execute(sa.text(f"SET LOCAL ROLE {SETTINGS.db_app_role}"))
-
-
 async def test_opening_an_attachments_original_is_an_identity_read_committed_with_it(api: Api) -> None:
     """F1: the head listing a denunciation's attachments (the originals' names and SHA-256) and downloading an
     original (its bytes) reads protected data: each is an `identity_viewed` event of the case's chain, written in
@@ -664,7 +643,7 @@ async def test_opening_an_attachments_original_is_an_identity_read_committed_wit
 
     # The event cannot be written: neither the original's name, its SHA-256, nor its bytes leave the service.
     for url in (f"{V1}/cases/{case.id}/attachments", f"{V1}/cases/{case.id}/attachments/{uploaded['id']}"):
-        await _refuse_identity_reads(api)
+        await refuse_identity_reads(api)
         r = await api.http.get(url, headers=head)
         assert r.status_code >= 500, r.text
         assert "Giang-Seo-Phu" not in r.text and hashlib.sha256(photo).hexdigest() not in r.text
