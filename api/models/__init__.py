@@ -5,7 +5,7 @@ from api.models.auth import LoginAttempt
 from api.models.calendar import CacheVersion, CalendarOverride
 from api.models.cases import Case, CaseAlert, CaseAssignment, CaseDialogue, CaseEvent, CaseParty, ChainCheckpoint
 from api.models.keys import KeyCheck
-from api.models.public import ApiKey, Attachment, CaseRating, UploadQuota
+from api.models.public import ApiKey, ApiKeyUsage, Attachment, CaseRating, UploadQuota
 from api.models.reception import ReceptionCounter, ReceptionEntry, ReceptionSession
 from api.models.stats import CaseFact, StatReport
 from api.models.unit import Unit
@@ -14,6 +14,7 @@ from api.models.webhooks import OutboxEvent, WebhookDelivery, WebhookSubscriptio
 
 __all__ = [
     "ApiKey",
+    "ApiKeyUsage",
     "Attachment",
     "CaseRating",
     "CaseAlert",

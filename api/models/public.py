@@ -29,6 +29,12 @@ class CaseRating(SQLModel, table=True):
     __table_args__ = (sa.CheckConstraint("score BETWEEN 1 AND 5", name="rating_score_range"),)
 
 
+DEFAULT_KEY_PER_MINUTE = 60  # an app server posting for many phones is one client: room for bursts of reports
+DEFAULT_KEY_PER_DAY = 5_000
+MAX_KEY_PER_MINUTE = 6_000
+MAX_KEY_PER_DAY = 1_000_000
+
+
 class ApiKey(SQLModel, table=True):
     """A client application's key for Open311 (issued by an admin, shown once, stored as a hash)."""
 
@@ -40,6 +46,29 @@ class ApiKey(SQLModel, table=True):
     created_by_id: int = SQLField(sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id"), nullable=False))
     created_at: datetime | None = SQLField(default=None, sa_column=created_at_column())
     revoked_at: datetime | None = SQLField(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+    # Its quota, set when issued: requests per minute and per day, counted per key (api_key_usage or Redis).
+    per_minute: int = SQLField(
+        default=DEFAULT_KEY_PER_MINUTE, sa_column=sa.Column(sa.Integer, nullable=False, server_default="60")
+    )
+    per_day: int = SQLField(
+        default=DEFAULT_KEY_PER_DAY, sa_column=sa.Column(sa.Integer, nullable=False, server_default="5000")
+    )
+
+    __table_args__ = (sa.CheckConstraint("per_minute > 0 AND per_day > 0", name="api_key_quota_positive"),)
+
+
+class ApiKeyUsage(SQLModel, table=True):
+    """Requests of one Open311 key counted in one window (`span` minute or day): shared by every API process.
+    Only a key's id and a number; past windows are deleted as new ones start."""
+
+    __tablename__ = "api_key_usage"
+
+    api_key_id: int = SQLField(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True)
+    )
+    span: str = SQLField(sa_column=sa.Column(sa.String(6), primary_key=True))
+    window_start: datetime = SQLField(sa_column=sa.Column(sa.DateTime(timezone=True), primary_key=True))
+    count: int = SQLField(sa_column=sa.Column(sa.Integer, nullable=False))
 
 
 class Attachment(SQLModel, table=True):
