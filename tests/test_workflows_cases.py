@@ -125,8 +125,8 @@ def test_protected_parties_and_who_sees_them() -> None:
     assert not is_multi_person(MULTI_PERSON_SIGNERS - 1) and is_multi_person(MULTI_PERSON_SIGNERS)
 
 
-def test_readme_diagram_is_generated_from_the_table() -> None:
+def test_docs_diagram_is_generated_from_the_table() -> None:
     from pathlib import Path
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    assert mermaid() in readme, "regenerate with: python -m workflows.diagram"
+    page = (Path(__file__).parent.parent / "docs" / "cases.md").read_text(encoding="utf-8")
+    assert mermaid() in page, "regenerate with: python -m workflows.diagram"
