@@ -95,8 +95,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     problems = settings.key_problems()
     if problems:
         raise ConfigurationError(
-            "refusing to start: " + "; ".join(problems) + " (see docs/configuration.md and docs/confidentiality.md, 'Keys and backups'; unset both SECRET_KEY and "
-            "IDENTITY_KEYS for a development run with generated keys)"
+            "refusing to start: " + "; ".join(problems) + " (see docs/confidentiality.md, 'Keys and backups'; "
+            "unset both SECRET_KEY and IDENTITY_KEYS for a development run with generated keys)"
         )
 
     @asynccontextmanager

@@ -148,7 +148,7 @@ def refusal(names: list[str]) -> str:
         "refusing to start: these keys do not open the data already in this database: "
         + "; ".join(names)
         + ". Start with the keys it was written with (to rotate IDENTITY_KEYS, list the new key first and keep the "
-        "old ones listed); see README, 'Keys'"
+        "old ones listed); see docs/confidentiality.md, 'Keys and backups'"
     )
 
 
