@@ -174,6 +174,12 @@ class Code(StrEnum):
     upload_quota_device = "upload_quota_device"
     upload_quota_address = "upload_quota_address"
     upload_quota_total = "upload_quota_total"
+    attachment_not_assigned = "attachment_not_assigned"
+    attachment_protected_case = "attachment_protected_case"
+    attachment_case_closed = "attachment_case_closed"
+    attachment_count_limit = "attachment_count_limit"
+    api_key_quota_minute = "api_key_quota_minute"
+    api_key_quota_day = "api_key_quota_day"
     duplicate_target_not_found = "duplicate_target_not_found"
 
 
@@ -437,6 +443,20 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
         429,
         "Hệ thống đã nhận đủ dung lượng tệp đính kèm cho phép trong ngày; vui lòng thử lại vào ngày mai",
     ),
+    C.attachment_not_assigned: (
+        403,
+        "Chỉ cán bộ được giao xác minh hồ sơ này, bộ phận tiếp nhận hoặc thủ trưởng đơn vị đang giữ hồ sơ mới thêm "
+        "được tệp đính kèm",
+    ),
+    C.attachment_protected_case: (
+        403,
+        "Hồ sơ có danh tính được bảo vệ: chỉ cán bộ được giao xác minh hoặc người được biết danh tính người gửi mới "
+        "thêm được tệp đính kèm",
+    ),
+    C.attachment_case_closed: (409, "Hồ sơ đã kết thúc xử lý; không thêm tệp đính kèm được nữa"),
+    C.attachment_count_limit: (409, "Hồ sơ đã có số tệp đính kèm tối đa cho phép"),
+    C.api_key_quota_minute: (429, "Khóa API này đã dùng hết số yêu cầu cho phép trong một phút; vui lòng đợi"),
+    C.api_key_quota_day: (429, "Khóa API này đã dùng hết số yêu cầu cho phép trong ngày; vui lòng thử lại ngày mai"),
     C.duplicate_target_not_found: (422, "Đơn trùng phải chỉ ra đơn gốc (một hồ sơ khác mà bạn được xem)"),
     C.enforcement_not_allowed: (
         409,
