@@ -309,3 +309,11 @@ class PublicLimits:
     async def close(self) -> None:
         if self._redis is not None:
             await self._redis.aclose()
+
+
+async def shared_window_count(limits: PublicLimits, name: str, window_seconds: int) -> int | None:
+    """One more in the fixed window `name` shared by every API process through Redis (REDIS_URL; the key expires
+    a few seconds after the `window_seconds` left of its window), and the count; None without Redis or while it
+    does not answer (the caller counts in PostgreSQL then). For the Open311 quotas per API key
+    (api/services/citizen/keyquota.py)."""
+    return await limits._redis_count(name, window_seconds)
