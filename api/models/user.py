@@ -1,10 +1,12 @@
 """Officers (cán bộ): one unit each, one or more roles."""
 
+import re
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from pydantic import field_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
@@ -63,12 +65,32 @@ class User(SQLModel, table=True):
     updated_at: datetime | None = Field(default=None, sa_column=created_at_column())
 
 
+# The documented pattern of a username (OpenAPI shows it): 3–64 Latin letters, digits and _ . @ -.
+USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]{3,64}$"
+_USERNAME = re.compile(USERNAME_PATTERN)
+USERNAME_RULE = (
+    "Tên đăng nhập gồm 3–64 ký tự: chữ cái Latinh không dấu, chữ số và các dấu _ . @ - (không dấu cách, không dấu "
+    "tiếng Việt), ví dụ xa.tiepdan"
+)
+
+
 class UserCreate(SQLModel):
-    username: str = Field(min_length=3, max_length=64, regex=r"^[A-Za-z0-9_.@-]+$")
+    username: str = Field(
+        min_length=3,
+        max_length=64,
+        schema_extra={"pattern": USERNAME_PATTERN, "description": "3–64 of A–Z a–z 0–9 _ . @ -"},
+    )
     password: str = Field(min_length=10, max_length=128)
     full_name: str = Field(min_length=1, max_length=255)
     unit_id: Id32
     roles: list[Role] = Field(min_length=1, max_length=5)
+
+    @field_validator("username", mode="before")  # before the length checks: one Vietnamese rule for all of it
+    @classmethod
+    def _username(cls, value: Any) -> Any:
+        if isinstance(value, str) and not _USERNAME.fullmatch(value):
+            raise PydanticCustomError("username_pattern", USERNAME_RULE)
+        return value
 
     @field_validator("full_name", mode="before")  # NFC first: max_length holds after it
     @classmethod
