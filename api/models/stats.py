@@ -4,10 +4,13 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import Field as PydanticField
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from api.models.base import created_at_column
+from api.models.cases.schemas import Strict
+from api.types import Id32
 
 
 class StatReport(SQLModel, table=True):
@@ -27,6 +30,14 @@ class StatReport(SQLModel, table=True):
     submitted_at: datetime | None = Field(default=None, sa_column=created_at_column())
 
     __table_args__ = (sa.UniqueConstraint("form", "period", "unit_id", name="uq_stat_reports_form_period_unit"),)
+
+
+class ReportSubmissionCreate(Strict):
+    """A unit's report for a period, to be frozen (`POST /stats/forms/{form}/submissions`). Not the citizen's
+    `SubmissionIn` (api/models/public.py): one schema name each, so client generators keep both."""
+
+    period: str = PydanticField(max_length=16, description="YYYY-MM, YYYY-Qn, YYYY-H1, YYYY-9M or YYYY")
+    unit_id: Id32 | None = PydanticField(default=None, description="Default: your unit")
 
 
 class CaseFact(SQLModel, table=True):

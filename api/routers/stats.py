@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from api import clock, errors
 from api.deps import Ctx, ExpensiveOfficer, SessionDep
 from api.models.cases.schemas import Strict
+from api.models.stats import ReportSubmissionCreate
 from api.routers.params import CursorQuery, LimitQuery
 from api.services.stats import exports, forms, oversight, reports
 from api.types import CleanStr, Id32, Id64, StrictDate
@@ -89,11 +90,6 @@ class DiffOut(BaseModel):
     changes: list[DiffItem]
 
 
-class SubmissionIn(Strict):
-    period: str = Field(max_length=16)
-    unit_id: Id32 | None = Field(default=None, description="Default: your unit")
-
-
 class UrgeIn(Strict):
     unit_id: Id32
     case_ids: list[Id64] | None = Field(default=None, min_length=1, max_length=oversight.MAX_URGE)
@@ -163,7 +159,7 @@ async def form(
     description="The figures are stored with who and when and never change; a second submission is 409.",
     responses=errors.responses(403, 404, 409, 422),
 )
-async def submit(form: str, data: SubmissionIn, ctx: Ctx) -> ReportOut:
+async def submit(form: str, data: ReportSubmissionCreate, ctx: Ctx) -> ReportOut:
     f = forms.get_form(form)
     p = forms.parse_period(data.period, None, None)
     return _report_out(await reports.submit(ctx.session, ctx.officer, f, p, data.unit_id))
