@@ -494,7 +494,7 @@ async def test_open311_shows_no_exact_position_of_a_complaint_and_a_coarse_one_o
         "first_name": "Giàng A",
         "last_name": "Dìn",
         "attribute[id_number]": VALID_ID,
-        "attribute[consent]": "yes",
+        "attribute[consent]": "true",
     }
     complaint = (await api.http.post(f"{O311}/requests.json", data={**base, "service_code": "complaint.land"})).json()
     fb = (await api.http.post(f"{O311}/requests.json", data={**base, "service_code": "feedback.other"})).json()
@@ -725,7 +725,7 @@ async def test_the_exact_position_of_a_citizens_letter_is_sealed(api: Api) -> No
         "first_name": "Giàng A",
         "last_name": "Dìn",
         "attribute[id_number]": VALID_ID,
-        "attribute[consent]": "yes",
+        "attribute[consent]": "true",
     }
     made = await api.http.post(f"{O311}/requests.json", data=form)
     assert made.status_code == 201, made.text

@@ -53,7 +53,7 @@ def _form(key: str, **overrides: str) -> dict[str, str]:
         "last_name": "Dìn",
         "phone": "0912000333",
         "attribute[id_number]": VALID_ID,
-        "attribute[consent]": "yes",
+        "attribute[consent]": "true",
         "device_id": "app-device-1",
     }
     form.update(overrides)
@@ -189,6 +189,144 @@ async def test_an_existing_open311_client_reads_us_unchanged(live: Live) -> None
             listed = await asyncio.to_thread(client.get_service_requests, service_request_id=code)
             found = listed if isinstance(listed, list) else [listed]
             assert found[0]["service_request_id"] == code
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_openapi_documents_the_form_the_201_the_filters_and_the_errors(api: Api) -> None:
+    doc = (await api.http.get("/openapi.json")).json()
+    post = doc["paths"]["/open311/v2/requests.{fmt}"]["post"]
+    form = post["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert {"api_key", "service_code", "description", "first_name", "phone", "attribute[consent]"} <= set(
+        form["properties"]
+    )
+    assert form["properties"]["attribute[consent]"]["anyOf"][0]["enum"] == ["true", "false"]
+    assert set(form["required"]) == {"api_key", "service_code", "description"}
+    created = post["responses"]["201"]["content"]
+    assert created["application/json"]["schema"]["items"]["$ref"].endswith("/Open311Created") and "text/xml" in created
+    assert "access_key" in doc["components"]["schemas"]["Open311Created"]["properties"]
+    listing = doc["paths"]["/open311/v2/requests.{fmt}"]["get"]
+    params = {p["name"] for p in listing["parameters"] if p["in"] == "query"}
+    assert {"service_request_id", "service_code", "start_date", "end_date", "status", "api_key"} <= params
+    assert listing["responses"]["200"]["content"]["application/json"]["schema"]["items"]["$ref"].endswith(
+        "/Open311Request"
+    )
+    for status in ("400", "403", "404", "429"):
+        error = post["responses"][status]["content"]["application/json"]["schema"]
+        assert error["items"]["$ref"].endswith("/Open311ErrorItem"), status
+    fmt = next(p for p in post["parameters"] if p["name"] == "fmt")
+    assert fmt["schema"]["enum"] == ["json", "xml"]
+    # What the routes answer is what OpenAPI says: the JSON documents validate against the documented schemas.
+    key = await _key(api)
+    made = await api.http.post(f"{O311}/requests.json", data=_form(key, device_id="doc-device"))
+    assert made.status_code == 201
+    for doc_item, name in ((made.json()[0], "Open311Created"),):
+        assert set(doc_item) == set(doc["components"]["schemas"][name]["properties"])
+
+
+async def test_a_400_names_each_wrong_attribute_and_why_in_vietnamese(api: Api) -> None:
+    key = await _key(api)
+    cases = (
+        ({"attribute[consent]": "yes"}, "attribute[consent]", "true"),
+        ({"attribute[consent]": "1"}, "attribute[consent]", "true"),
+        ({"attribute[consent]": ""}, "attribute[consent]", "bắt buộc"),
+        ({"attribute[id_number]": "12345"}, "attribute[id_number]", "12 chữ số"),
+        ({"attribute[id_number]": ""}, "attribute[id_number]", "số định danh"),
+        ({"phone": "gọi tôi"}, "phone", "số điện thoại"),
+        ({"description": ""}, "description", "không được để trống"),
+        ({"description": "x" * 10_001}, "description", "10000 ký tự"),
+        ({"attribute[title]": "t" * 201}, "attribute[title]", "200 ký tự"),
+        ({"lat": "bắc", "long": "104.1"}, "lat", "số thập phân"),
+        ({"lat": "95", "long": "104.1"}, "lat", "-90 đến 90"),
+        ({"lat": "22.3", "long": ""}, "long", "cùng nhau"),
+        ({"address_id": "xã <b>"}, "address_id", "mã đơn vị hành chính"),
+    )
+    for overrides, field, why in cases:
+        r = await api.http.post(f"{O311}/requests.json", data=_form(key, **overrides))
+        assert r.status_code == 400, (overrides, r.text)
+        descriptions = [e["description"] for e in r.json()]
+        assert any(d.startswith(f"{field}: ") and why in d for d in descriptions), (overrides, descriptions)
+        assert "Dữ liệu không hợp lệ: request" not in r.text
+    # Several wrong fields at once: one error each, in JSON and in XML.
+    r = await api.http.post(f"{O311}/requests.xml", data=_form(key, phone="x", email="không-phải-email"))
+    root = ET.fromstring(r.content)  # noqa: S314 - our own response
+    described = [e.findtext("description") or "" for e in root.findall("error")]
+    assert r.status_code == 400 and len(described) == 2
+    assert described[0].startswith("phone: ") and described[1].startswith("email: ")
+
+
+async def test_consent_is_true_or_false_and_false_means_no_contact(api: Api) -> None:
+    key = await _key(api)
+    anonymous = {"first_name": "", "last_name": "", "phone": "", "service_code": "feedback.other"}
+    anonymous["attribute[id_number]"] = ""
+    for value in ("false", ""):  # the user said no, or the client left it out: accepted without contact data
+        r = await api.http.post(f"{O311}/requests.json", data=_form(key, **anonymous, **{"attribute[consent]": value}))
+        assert r.status_code == 201, (value, r.text)
+    refused = await api.http.post(
+        f"{O311}/requests.json",
+        data=_form(key, service_code="feedback.other", **{"attribute[consent]": "false", "attribute[id_number]": ""}),
+    )
+    assert refused.status_code == 400 and refused.json()[0]["description"].startswith("attribute[consent]: ")
+    for value in ("TRUE", "yes", "on", "1", "có"):
+        r = await api.http.post(f"{O311}/requests.json", data=_form(key, **{"attribute[consent]": value}))
+        assert r.status_code == 400 and "attribute[consent]" in r.json()[0]["description"], value
+
+
+async def test_a_georeport_client_filling_the_required_attributes_and_contact_is_accepted(live: Live) -> None:
+    """As an app built on an existing GeoReport client would: read the service list and each service's definition
+    with the client, fill every attribute the definition marks required (and only those) plus the standard name,
+    phone and email fields, post the form, and read the request back with the client."""
+    import requests
+    from georeport import GeoReport
+
+    r = await live.http.post(f"{V1}/open311/api-keys", headers=await live.headers("admin"), json={"name": "app"})
+    key = r.json()["api_key"]
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(live.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    root = f"http://127.0.0.1:{port}{O311}"
+    answers = {"id_number": VALID_ID}  # what the app's user types where a string is asked for
+    try:
+        for _ in range(100):
+            if server.started:
+                break
+            await asyncio.sleep(0.05)
+        client = GeoReport(root, api_key=key)
+        services = await asyncio.to_thread(client.get_service_list)
+        chosen = [s["service_code"] for s in services if s["service_code"].endswith(".other")]
+        assert len(chosen) == 4  # complaint, denunciation, petition, feedback
+        for code in chosen:
+            definition = await asyncio.to_thread(client.get_service_definition, code)
+            validate(definition, "service-definition.json")
+            form = {
+                "api_key": client.api_key,
+                "service_code": code,
+                "address_id": "04465",
+                "description": f"Phản ánh qua ứng dụng ({code})",
+                "first_name": "Lò Văn",
+                "last_name": "Pao",
+                "phone": "0912000444",
+                "email": "pao@example.vn",
+                "device_id": f"phone-{code}",
+            }
+            for attribute in definition["attributes"]:
+                if not attribute["required"]:
+                    continue
+                if attribute["datatype"] == "singlevaluelist":
+                    # The user picks the consent offered (the first value, "Đồng ý").
+                    assert attribute["values"][0]["name"] == "Đồng ý"
+                    form[f"attribute[{attribute['code']}]"] = attribute["values"][0]["key"]
+                else:
+                    form[f"attribute[{attribute['code']}]"] = answers[attribute["code"]]
+            assert "attribute[consent]" in form  # every service that takes contact data asks for consent
+            posted = await asyncio.to_thread(requests.post, f"{root}/requests.json", data=form, timeout=10)
+            assert posted.status_code == 201, (code, posted.text)
+            made = posted.json()[0]
+            if code.startswith("denunciation"):
+                continue  # never listed
+            one = await asyncio.to_thread(client.get_service_request, made["service_request_id"])
+            assert one["service_code"] == code and one["status"] == "open"
     finally:
         server.should_exit = True
         await task

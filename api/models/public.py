@@ -6,7 +6,8 @@ from datetime import date, datetime
 from typing import Literal
 
 import sqlalchemy as sa
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
@@ -112,14 +113,21 @@ class Location(Strict):
     long: float | None = Field(default=None, ge=-180, le=180)
     address: str | None = Field(default=None, max_length=500)
 
+    @field_validator("commune_code", mode="after")
+    @classmethod
+    def _code(cls, code: str | None) -> str | None:
+        if code is not None and not _COMMUNE_CODE.match(code):
+            raise PydanticCustomError("commune_code", "Mã xã, phường là mã đơn vị hành chính (ví dụ 04465)")
+        return code
+
     @model_validator(mode="after")
     def _something(self) -> "Location":
         if (self.lat is None) != (self.long is None):
-            raise ValueError("give lat and long together")
-        if self.commune_code is not None and not _COMMUNE_CODE.match(self.commune_code):
-            raise ValueError("commune_code is a unit code such as 04465")
+            raise PydanticCustomError("lat_long_together", "Gửi vĩ độ (lat) và kinh độ (long) cùng nhau")
         if self.commune_code is None and self.lat is None and not self.address:
-            raise ValueError("give commune_code, lat/long or address")
+            raise PydanticCustomError(
+                "location_required", "Cần mã xã (commune_code), vị trí (lat và long) hoặc địa chỉ (address)"
+            )
         return self
 
 
@@ -131,22 +139,46 @@ class Contact(Strict):
     address: str | None = Field(default=None, max_length=500)
 
 
+IDENTITY_REQUIRED = (
+    "Khiếu nại, tố cáo phải ghi họ tên và số định danh cá nhân (12 chữ số) của người gửi: "
+    "thiếu thì không tiếp nhận được qua kênh này"
+)
+CONSENT_REQUIRED = (
+    "Đã cung cấp thông tin cá nhân (họ tên, điện thoại, email, số định danh) thì phải đồng ý cho cơ quan nhà nước "
+    "xử lý các thông tin đó (consent = true); không đồng ý thì gửi không kèm thông tin cá nhân"
+)
+
+
 class SubmissionIn(Strict):
     kind: Kind
     field: CaseField
     title: str | None = Field(default=None, max_length=200)
     content: str = Field(min_length=1, max_length=MAX_PUBLIC_CONTENT)
     location: Location
-    contact: Contact | None = None
-    consent: bool = Field(description="Consent to the processing of the personal data given (Law on Personal Data)")
+    contact: Contact | None = Field(
+        default=None,
+        validate_default=True,
+        description="Who writes: required (with id_number) for a complaint or denunciation, optional otherwise",
+    )
+    consent: bool = Field(
+        strict=True,
+        description="Consent to the processing of the personal data given (Law on Personal Data Protection): "
+        "the JSON booleans true or false only; true is required whenever `contact` is given",
+    )
 
-    @model_validator(mode="after")
-    def _identity(self) -> "SubmissionIn":
-        if self.kind in (Kind.complaint, Kind.denunciation) and (self.contact is None or not self.contact.id_number):
-            raise ValueError("a complaint or denunciation needs contact.full_name and contact.id_number")
-        if self.contact is not None and not self.consent:
-            raise ValueError("personal data is processed only with consent: set consent to true")
-        return self
+    @field_validator("contact", mode="after")
+    @classmethod
+    def _identity(cls, contact: Contact | None, info: ValidationInfo) -> Contact | None:
+        if info.data.get("kind") in (Kind.complaint, Kind.denunciation) and (contact is None or not contact.id_number):
+            raise PydanticCustomError("identity_required", IDENTITY_REQUIRED)
+        return contact
+
+    @field_validator("consent", mode="after")
+    @classmethod
+    def _consent(cls, consent: bool, info: ValidationInfo) -> bool:
+        if info.data.get("contact") is not None and not consent:
+            raise PydanticCustomError("consent_required", CONSENT_REQUIRED)
+        return consent
 
 
 class SubmissionCreated(BaseModel):
@@ -187,12 +219,26 @@ class RatingIn(Strict):
 
 class ApiKeyIn(Strict):
     name: str = Field(min_length=1, max_length=120)
+    per_minute: int = Field(
+        default=DEFAULT_KEY_PER_MINUTE,
+        ge=1,
+        le=MAX_KEY_PER_MINUTE,
+        description="The key's quota: Open311 requests per minute, however many phones or addresses it serves",
+    )
+    per_day: int = Field(
+        default=DEFAULT_KEY_PER_DAY,
+        ge=1,
+        le=MAX_KEY_PER_DAY,
+        description="The key's quota: Open311 requests per day (Asia/Ho_Chi_Minh)",
+    )
 
 
 class ApiKeyCreated(BaseModel):
     id: int
     name: str
     api_key: str = Field(description="Shown once; stored only as a hash")
+    per_minute: int
+    per_day: int
 
 
 class AttachmentOut(BaseModel):

@@ -27,9 +27,11 @@ LISTED_CHANNELS = ("mobile", "online")
 
 
 class Open311Error(Exception):
-    def __init__(self, status: int, description: str) -> None:
-        super().__init__(description)
-        self.status, self.description = status, description
+    """An error in GeoReport v2's format: one `{code, description}` per problem (e.g. per wrong form field)."""
+
+    def __init__(self, status: int, *descriptions: str) -> None:
+        super().__init__("; ".join(descriptions))
+        self.status, self.descriptions = status, list(descriptions)
 
 
 def service_codes() -> list[tuple[str, str, str]]:
@@ -61,6 +63,10 @@ def parse_code(code: str | None, unknown_status: int = 404) -> tuple[str, str]:
 
 
 def definition(code: str) -> dict[str, Any]:
+    """The attributes a client fills for `code`. `consent` is required of every service: each takes GeoReport's
+    contact fields (first_name, last_name, phone, email), and personal data is processed only with the sender's
+    consent (Law on Personal Data Protection 91/2025/QH15) — so a client that fills every required attribute and
+    the contact fields is accepted (consent `true`), and one whose user says no (`false`) sends no contact."""
     kind, _ = parse_code(code)
     identity = kind in ("complaint", "denunciation")
     return {
@@ -79,16 +85,20 @@ def definition(code: str) -> dict[str, Any]:
                 "variable": True,
                 "code": "consent",
                 "datatype": "singlevaluelist",
-                "required": identity,
+                "required": True,
+                "datatype_description": "true hoặc false",
                 "order": 2,
-                "description": "Đồng ý cho cơ quan nhà nước xử lý dữ liệu cá nhân đã cung cấp",
-                "values": [{"key": "yes", "name": "Đồng ý"}, {"key": "no", "name": "Không đồng ý"}],
+                "description": "Đồng ý cho cơ quan nhà nước xử lý dữ liệu cá nhân đã cung cấp (họ tên, điện thoại, "
+                "email, số định danh). Phải là true khi gửi kèm các thông tin đó; false: gửi không kèm thông tin "
+                "cá nhân",
+                "values": [{"key": "true", "name": "Đồng ý"}, {"key": "false", "name": "Không đồng ý"}],
             },
             {
                 "variable": True,
                 "code": "title",
                 "datatype": "string",
                 "required": False,
+                "datatype_description": "Tối đa 200 ký tự",
                 "order": 3,
                 "description": "Tiêu đề ngắn",
             },
@@ -100,13 +110,21 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-async def issue_key(session: AsyncSession, admin_id: int, name: str) -> tuple[ApiKey, str]:
+async def issue_key(
+    session: AsyncSession, admin_id: int, name: str, per_minute: int, per_day: int
+) -> tuple[ApiKey, str]:
+    """A new key with its quota (requests per minute and per day, counted per key: keyquota)."""
     key = "o311_" + secrets.token_urlsafe(24)
-    row = ApiKey(name=name, key_hash=hash_key(key), created_by_id=admin_id)
+    row = ApiKey(name=name, key_hash=hash_key(key), created_by_id=admin_id, per_minute=per_minute, per_day=per_day)
     session.add(row)
     await session.flush()
     audit.record(
-        session, actor_id=admin_id, entity="api_key", entity_id=row.id, action="create", payload={"name": name}
+        session,
+        actor_id=admin_id,
+        entity="api_key",
+        entity_id=row.id,
+        action="create",
+        payload={"name": name, "per_minute": per_minute, "per_day": per_day},
     )
     await session.commit()
     return row, key
