@@ -6,10 +6,13 @@ imports no web framework: services depend on it, not on FastAPI.
 Messages are Vietnamese for the people at the desk; codes are English for the programs.
 """
 
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+from workflows import vocabulary
 
 
 class AppError(Exception):
@@ -181,6 +184,24 @@ class Code(StrEnum):
     api_key_quota_minute = "api_key_quota_minute"
     api_key_quota_day = "api_key_quota_day"
     duplicate_target_not_found = "duplicate_target_not_found"
+    # Thanh tra tỉnh's inspections (plans, inspections, conclusions, recommendations, the report to Sở Nội vụ)
+    inspection_forbidden = "inspection_forbidden"
+    chief_inspector_only = "chief_inspector_only"
+    plan_not_found = "plan_not_found"
+    plan_not_draft = "plan_not_draft"
+    plan_not_approved = "plan_not_approved"
+    plan_item_not_found = "plan_item_not_found"
+    inspection_not_found = "inspection_not_found"
+    inspection_action_not_allowed = "inspection_action_not_allowed"
+    inspection_exists = "inspection_exists"
+    unknown_criterion = "unknown_criterion"
+    invalid_member = "invalid_member"
+    conclusion_not_found = "conclusion_not_found"
+    conclusion_already_issued = "conclusion_already_issued"
+    recommendation_not_found = "recommendation_not_found"
+    recommendation_action_not_allowed = "recommendation_action_not_allowed"
+    recommendation_not_overdue = "recommendation_not_overdue"
+    inspectorate_report_not_found = "inspectorate_report_not_found"
 
 
 C = Code
@@ -462,6 +483,26 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
         409,
         "Chỉ ghi nhận thi hành đối với quyết định giải quyết khiếu nại, kết luận nội dung tố cáo đã ban hành",
     ),
+    C.inspection_forbidden: (403, "Chỉ Thanh tra tỉnh lập kế hoạch, tiến hành và kết luận kiểm tra"),
+    C.chief_inspector_only: (403, "Chỉ Chánh Thanh tra tỉnh phê duyệt kế hoạch và ký kết luận kiểm tra"),
+    C.plan_not_found: (404, "Không tìm thấy kế hoạch kiểm tra"),
+    C.plan_not_draft: (
+        409,
+        "Kế hoạch đã được phê duyệt; thay đổi kế hoạch phải bằng quyết định điều chỉnh (POST .../amendments)",
+    ),
+    C.plan_not_approved: (409, "Kế hoạch chưa được phê duyệt"),
+    C.plan_item_not_found: (422, "Đơn vị này không có trong kế hoạch kiểm tra (hoặc đã được đưa ra khỏi kế hoạch)"),
+    C.inspection_not_found: (404, "Không tìm thấy cuộc kiểm tra"),
+    C.inspection_action_not_allowed: (409, "Cuộc kiểm tra đang ở trạng thái không cho phép thao tác này"),
+    C.inspection_exists: (409, "Đơn vị này trong kế hoạch đã có cuộc kiểm tra"),
+    C.unknown_criterion: (422, "Nội dung hoặc mức đánh giá không có trong thang đánh giá của kế hoạch"),
+    C.invalid_member: (422, "Thành viên đoàn có tài khoản phải là thanh tra viên đang hoạt động"),
+    C.conclusion_not_found: (404, "Cuộc kiểm tra chưa có kết luận"),
+    C.conclusion_already_issued: (409, "Kết luận kiểm tra đã được ký ban hành và không thể thay đổi"),
+    C.recommendation_not_found: (404, "Không tìm thấy kiến nghị"),
+    C.recommendation_action_not_allowed: (409, "Kiến nghị đang ở trạng thái không cho phép thao tác này"),
+    C.recommendation_not_overdue: (422, "Chỉ đôn đốc kiến nghị quá hạn chưa thực hiện của đơn vị được đôn đốc"),
+    C.inspectorate_report_not_found: (404, "Không tìm thấy báo cáo của Thanh tra tỉnh đã gửi"),
 }
 
 
@@ -507,6 +548,17 @@ class ActionNotAllowed(DomainError):
             details["required_roles"] = required_roles
             code = Code.action_not_allowed_for_role
         super().__init__(code, details=details)
+        # The catalogue's sentence, then what a person needs to act: the action and status by name, what may be done
+        # instead or who may do it (workflows/vocabulary.py; the codes stay in details for programs).
+        action_vi, status_vi = vocabulary.name(vocabulary.ACTION, action), vocabulary.name(vocabulary.STATUS, status)
+        said = f"«{action_vi}» khi hồ sơ ở trạng thái «{status_vi}»"
+        if required_roles:
+            who = ", ".join(vocabulary.name(vocabulary.OFFICER_ROLE, r) for r in required_roles)
+            self.message = f"{self.message}: {said}; người có thẩm quyền: {who}"
+        elif allowed_actions:
+            self.message = f"{self.message}: {said}; thao tác được phép: {vocabulary.actions_text(allowed_actions)}"
+        else:
+            self.message = f"{self.message}: {said}; không còn thao tác nào"
 
 
 class VersionStale(DomainError):
@@ -592,3 +644,259 @@ def database_down(exc: BaseException) -> bool:
             return True  # a pooled connection the server dropped mid-operation (the pool then discards it)
         stack += [getattr(err, "orig", None), err.__cause__, err.__context__]
     return False
+
+
+# ---- validation errors in Vietnamese ----
+# Each pydantic error type as a person reads it ({…} are the error's context: lengths, bounds, the accepted values);
+# `validation_details` turns pydantic's errors into [{field, type, message, message_en}] for every 422 of the API
+# (api/http_errors.py) and for services that validate a part of a request themselves.
+VALIDATION_MESSAGES: dict[str, str] = {
+    "missing": "Thiếu thông tin bắt buộc",
+    "missing_argument": "Thiếu thông tin bắt buộc",
+    "missing_keyword_only_argument": "Thiếu thông tin bắt buộc",
+    "missing_positional_only_argument": "Thiếu thông tin bắt buộc",
+    "extra_forbidden": "Trường này không có trong mẫu dữ liệu (không được gửi)",
+    "unexpected_keyword_argument": "Trường này không có trong mẫu dữ liệu (không được gửi)",
+    "unexpected_positional_argument": "Có giá trị thừa không có trong mẫu dữ liệu",
+    "multiple_argument_values": "Một trường được gửi nhiều lần",
+    "json_invalid": "Nội dung JSON không đúng cú pháp",
+    "json_type": "Phải là chuỗi JSON",
+    "recursion_loop": "Dữ liệu lồng nhau vòng tròn",
+    "recursion_depth_exceeded": "Dữ liệu lồng nhau quá sâu",
+    "frozen_field": "Trường này không được thay đổi",
+    "frozen_instance": "Dữ liệu này không được thay đổi",
+    "no_such_attribute": "Trường này không tồn tại",
+    "invalid_key": "Tên trường phải là chuỗi ký tự",
+    "model_type": "Phải là một đối tượng JSON ({{…}})",
+    "model_attributes_type": "Phải là một đối tượng JSON ({{…}})",
+    "dataclass_type": "Phải là một đối tượng JSON ({{…}})",
+    "dataclass_exact_type": "Phải là một đối tượng JSON ({{…}})",
+    "named_tuple_type": "Phải là một danh sách giá trị",
+    "dict_type": "Phải là một đối tượng JSON ({{…}})",
+    "mapping_type": "Phải là một đối tượng JSON ({{…}})",
+    "frozen_dict_type": "Phải là một đối tượng JSON ({{…}})",
+    "ordered_dict_type": "Phải là một đối tượng JSON ({{…}})",
+    "counter_type": "Phải là một đối tượng JSON ({{…}})",
+    "none_required": "Phải để trống (null)",
+    "greater_than": "Phải lớn hơn {gt}",
+    "greater_than_equal": "Phải lớn hơn hoặc bằng {ge}",
+    "less_than": "Phải nhỏ hơn {lt}",
+    "less_than_equal": "Phải nhỏ hơn hoặc bằng {le}",
+    "multiple_of": "Phải là bội số của {multiple_of}",
+    "finite_number": "Phải là số hữu hạn",
+    "too_short": "Quá ít phần tử: tối thiểu {min_length}",
+    "too_long": "Quá nhiều phần tử: tối đa {max_length}",
+    "iterable_type": "Phải là một danh sách",
+    "iteration_error": "Không đọc được danh sách",
+    "list_type": "Phải là một danh sách ([…])",
+    "tuple_type": "Phải là một danh sách ([…])",
+    "set_type": "Phải là một danh sách ([…])",
+    "frozen_set_type": "Phải là một danh sách ([…])",
+    "deque_type": "Phải là một danh sách ([…])",
+    "set_item_not_hashable": "Phần tử của danh sách không hợp lệ",
+    "string_type": "Phải là chuỗi ký tự",
+    "string_unicode": "Chuỗi ký tự không phải Unicode hợp lệ",
+    "string_too_short": "Quá ngắn: tối thiểu {min_length} ký tự",
+    "string_too_long": "Quá dài: tối đa {max_length} ký tự",
+    "string_pattern_mismatch": "Không đúng định dạng quy định (mẫu {pattern})",
+    "string_not_ascii": "Chỉ được dùng ký tự ASCII (không dấu)",
+    "enum": "Giá trị không hợp lệ; chọn một trong: {expected}",
+    "literal_error": "Giá trị không hợp lệ; chọn một trong: {expected}",
+    "bool_type": "Phải là true hoặc false",
+    "bool_parsing": "Phải là true hoặc false",
+    "int_type": "Phải là số nguyên",
+    "int_parsing": "Phải là số nguyên",
+    "int_parsing_size": "Số quá lớn",
+    "int_from_float": "Phải là số nguyên (không có phần thập phân)",
+    "float_type": "Phải là số",
+    "float_parsing": "Phải là số",
+    "bytes_type": "Phải là chuỗi ký tự",
+    "bytes_too_short": "Quá ngắn: tối thiểu {min_length} byte",
+    "bytes_too_long": "Quá dài: tối đa {max_length} byte",
+    "bytes_invalid_encoding": "Mã hóa dữ liệu không hợp lệ",
+    "value_error": "Giá trị không hợp lệ",
+    "assertion_error": "Giá trị không hợp lệ",
+    "date_type": "Phải là ngày dạng YYYY-MM-DD",
+    "date_parsing": "Ngày không hợp lệ: phải có dạng YYYY-MM-DD",
+    "date_from_datetime_parsing": "Ngày không hợp lệ: phải có dạng YYYY-MM-DD",
+    "date_from_datetime_inexact": "Phải là ngày (không kèm giờ)",
+    "date_past": "Ngày phải ở quá khứ",
+    "date_future": "Ngày phải ở tương lai",
+    "time_type": "Phải là giờ dạng HH:MM[:SS]",
+    "time_parsing": "Giờ không hợp lệ: phải có dạng HH:MM[:SS]",
+    "datetime_type": "Phải là thời điểm dạng YYYY-MM-DDTHH:MM:SS+07:00",
+    "datetime_parsing": "Thời điểm không hợp lệ: phải có dạng YYYY-MM-DDTHH:MM:SS+07:00",
+    "datetime_object_invalid": "Thời điểm không hợp lệ",
+    "datetime_from_date_parsing": "Thời điểm không hợp lệ: phải có dạng YYYY-MM-DDTHH:MM:SS+07:00",
+    "datetime_past": "Thời điểm phải ở quá khứ",
+    "datetime_future": "Thời điểm phải ở tương lai",
+    "timezone_naive": "Thời điểm không được kèm múi giờ",
+    "timezone_aware": "Thời điểm phải kèm múi giờ (ví dụ +07:00)",
+    "timezone_offset": "Múi giờ phải là {tz_expected}",
+    "time_delta_type": "Phải là khoảng thời gian",
+    "time_delta_parsing": "Khoảng thời gian không hợp lệ",
+    "is_instance_of": "Kiểu dữ liệu không hợp lệ",
+    "is_subclass_of": "Kiểu dữ liệu không hợp lệ",
+    "callable_type": "Kiểu dữ liệu không hợp lệ",
+    "union_tag_invalid": "Giá trị của «{discriminator}» không hợp lệ; chọn một trong: {expected_tags}",
+    "union_tag_not_found": "Thiếu trường «{discriminator}» để xác định loại dữ liệu",
+    "arguments_type": "Dữ liệu không hợp lệ",
+    "url_type": "Phải là địa chỉ URL",
+    "url_parsing": "Địa chỉ URL không hợp lệ",
+    "url_syntax_violation": "Địa chỉ URL không hợp lệ",
+    "url_too_long": "Địa chỉ URL quá dài: tối đa {max_length} ký tự",
+    "url_scheme": "Địa chỉ URL phải bắt đầu bằng {expected_schemes}",
+    "uuid_type": "Phải là mã UUID",
+    "uuid_parsing": "Mã UUID không hợp lệ",
+    "uuid_version": "Mã UUID phải là phiên bản {expected_version}",
+    "decimal_type": "Phải là số thập phân",
+    "decimal_parsing": "Phải là số thập phân",
+    "decimal_max_digits": "Tối đa {max_digits} chữ số",
+    "decimal_max_places": "Tối đa {decimal_places} chữ số sau dấu phẩy",
+    "decimal_whole_digits": "Tối đa {whole_digits} chữ số trước dấu phẩy",
+    "fraction_type": "Phải là phân số",
+    "fraction_parsing": "Phân số không hợp lệ",
+    "complex_type": "Phải là số",
+    "complex_str_parsing": "Phải là số",
+    # internal to pydantic, never from a request; named so that every type has a message
+    "needs_python_object": "Dữ liệu không hợp lệ",
+    "get_attribute_error": "Dữ liệu không hợp lệ",
+    "default_factory_not_called": "Dữ liệu không hợp lệ",
+    "missing_sentinel_error": "Dữ liệu không hợp lệ",
+    "ellipsis_error": "Dữ liệu không hợp lệ",
+}
+# The reasons the API's own validators give (`raise ValueError("…")` in api/models, api/types.py and the identity
+# checks of workflows/identity.py), matched as a part of pydantic's message; `{rest}` is what follows the matched
+# text (names or codes, the same in both languages). tests/test_validation_messages.py reads those files and
+# fails when a reason is missing here.
+VALUE_ERRORS: dict[str, str] = {
+    # api/types.py
+    "text must not contain a NUL character": "Văn bản không được chứa ký tự NUL",
+    "text must not contain invisible direction-control characters": "Văn bản không được chứa ký tự điều khiển hướng "
+    "chữ ẩn",
+    "text is not valid Unicode": "Văn bản không phải Unicode hợp lệ",
+    "a date must be written as YYYY-MM-DD, not a number": "Ngày phải viết dạng YYYY-MM-DD, không phải một con số",
+    # workflows/identity.py
+    "must be exactly 12 digits": "phải gồm đúng 12 chữ số",
+    "unknown province code in the first 3 digits": "3 chữ số đầu không phải mã tỉnh, thành phố",
+    # cases
+    "invalid citizen ID number: ": "Số định danh cá nhân không hợp lệ: {rest}",
+    "complaint_round applies to complaints only": "complaint_round (lần khiếu nại) chỉ dùng cho khiếu nại",
+    "a second-round complaint needs previous_case_id (its first round)": "Khiếu nại lần hai phải ghi previous_case_id "
+    "(vụ việc khiếu nại lần đầu)",
+    "previous_case_id applies to second-round complaints and further denunciations": "previous_case_id chỉ dùng cho "
+    "khiếu nại lần hai và tố cáo tiếp",
+    "disciplinary applies to complaints only (LKN art. 46)": "disciplinary (quyết định kỷ luật) chỉ dùng cho khiếu nại "
+    "(Điều 46 Luật Khiếu nại)",
+    "a complaint against a disciplinary decision is in the field civil_service (LKN art. 46)": "Khiếu nại quyết định "
+    "kỷ luật thuộc lĩnh vực civil_service (cán bộ, công chức, công vụ; Điều 46 Luật Khiếu nại)",
+    "name the accused: officer_id or full_name": "Ghi người bị tố cáo: officer_id hoặc full_name",
+    "received_from is after received_to": "received_from (từ ngày) sau received_to (đến ngày)",
+    "not a notification duty; one of ": "Không phải nghĩa vụ thông báo; chọn một trong: {rest}",
+    # reception
+    "id_type given without id_number": "Có id_type (loại giấy tờ) nhưng thiếu id_number (số giấy tờ)",
+    "invalid passport number: 6–9 letters or digits": "Số hộ chiếu không hợp lệ: 6–9 chữ cái hoặc chữ số",
+    "invalid identity number: ": "Số giấy tờ tùy thân không hợp lệ: {rest}",
+    "give case_id or create_case, not both": "Chỉ ghi case_id (hồ sơ có sẵn) hoặc create_case (mở hồ sơ mới), không "
+    "cả hai",
+    "only a matter within competence is linked to or opens a case": "Chỉ vụ việc thuộc thẩm quyền mới gắn với hoặc mở "
+    "hồ sơ",
+    "refusal is given exactly when handling is 'refused'": "Chỉ ghi refusal (căn cứ từ chối) khi handling là "
+    "'refused' (từ chối tiếp), và phải ghi khi đó",
+    "a first visit repeats nothing: drop repeat_of_entry_id / repeat_of_case_id": "Lần đầu đến thì không lặp lại lần "
+    "nào: bỏ repeat_of_entry_id / repeat_of_case_id",
+    "a repeat visit names the earlier entry (repeat_of_entry_id) or case (repeat_of_case_id)": "Đến nhiều lần phải ghi "
+    "lần tiếp trước (repeat_of_entry_id) hoặc hồ sơ trước (repeat_of_case_id)",
+    "guided: say where (guided_to)": "Hướng dẫn: ghi nơi hướng dẫn đến (guided_to)",
+    "transferred: say to whom (transferred_to)": "Chuyển đơn: ghi nơi nhận (transferred_to)",
+    " needs a time zone (e.g. 2026-12-01T08:00:00+07:00)": "Thời điểm bắt đầu và kết thúc phải kèm múi giờ (ví dụ "
+    "2026-12-01T08:00:00+07:00)",
+    "ends_at must be after starts_at": "ends_at (giờ kết thúc) phải sau starts_at (giờ bắt đầu)",
+    "a session lasts less than a day": "Một buổi tiếp kéo dài không quá một ngày",
+    "an online session needs online_link": "Buổi tiếp trực tuyến phải có online_link (đường dẫn)",
+    "a direct session needs location": "Buổi tiếp trực tiếp phải có location (địa điểm)",
+    "must not be blank": "Không được để trống",
+    # the citizens' submissions
+    "give lat and long together": "Gửi vĩ độ (lat) và kinh độ (long) cùng nhau",
+    "commune_code is a unit code such as 04465": "commune_code là mã xã, phường, ví dụ 04465",
+    "give commune_code, lat/long or address": "Ghi nơi xảy ra: commune_code, lat/long hoặc address",
+    "a complaint or denunciation needs contact.full_name and contact.id_number": "Khiếu nại, tố cáo phải ghi họ tên "
+    "(contact.full_name) và số định danh cá nhân (contact.id_number) của người gửi",
+    "personal data is processed only with consent: set consent to true": "Dữ liệu cá nhân chỉ được xử lý khi có sự "
+    "đồng ý: đặt consent là true",
+    # units
+    "name must not be blank": "Tên không được để trống",
+    # inspections
+    "an amendment adds, removes or reschedules at least one unit": "Điều chỉnh kế hoạch phải thêm, bỏ hoặc đổi lịch ít "
+    "nhất một đơn vị",
+    "a member is an account (user_id) or a named invited member (full_name), not both": "Thành viên đoàn là một tài "
+    "khoản (user_id) hoặc người được mời ghi họ tên (full_name), không cả hai",
+}
+_LOCATIONS = ("body", "query", "path", "header", "cookie", "form")
+_PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def _value_error(message: str) -> str | None:
+    """The Vietnamese of a validator's own reason, or None when it has none."""
+    for prefix in _PYDANTIC_PREFIXES:
+        message = message.removeprefix(prefix)
+    for english in sorted(VALUE_ERRORS, key=len, reverse=True):
+        at = message.find(english)
+        if at >= 0:
+            rest = message[at + len(english) :]
+            return VALUE_ERRORS[english].format(rest=VALUE_ERRORS.get(rest, rest))
+    return None
+
+
+def validation_field(loc: tuple[Any, ...] | list[Any]) -> str | None:
+    """The path of the field a pydantic error is about, without where it came from ("body", "query" …): "title",
+    "parties.0.full_name"; None when the error is about the whole body."""
+    parts = list(loc)
+    if parts and parts[0] in _LOCATIONS:
+        parts = parts[1:]
+    return ".".join(str(p) for p in parts) or None
+
+
+def validation_message(error: Mapping[str, Any]) -> str:
+    """What is wrong, in Vietnamese, for one pydantic error."""
+    kind, english = str(error.get("type", "")), str(error.get("msg", ""))
+    if kind in ("value_error", "assertion_error"):
+        own = _value_error(english)
+        if own is not None:
+            return own
+    template = VALIDATION_MESSAGES.get(kind)
+    if template is None:
+        return english  # a custom error type (PydanticCustomError) already carries the service's own message
+    ctx = {k: str(v).replace(" or ", " hoặc ") for k, v in (error.get("ctx") or {}).items()}
+    if kind == "missing" and validation_field(error.get("loc", ())) is None:
+        return "Thiếu nội dung yêu cầu (JSON)"
+    try:
+        return template.format(**ctx)
+    except (KeyError, IndexError):
+        return template.split(":")[0].split(";")[0].split("(")[0].strip()
+
+
+def validation_details(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """[{field, type, message (Vietnamese), message_en (pydantic's)}] for a list of pydantic errors."""
+    out = []
+    for err in errors:
+        kind = str(err.get("type", ""))
+        loc = tuple(err.get("loc", ()))
+        item = {"field": validation_field(loc), "type": kind, "message": validation_message(err)}
+        if kind == "json_invalid":  # the location is a character offset, not a field
+            item["field"] = None
+            if loc and isinstance(loc[-1], int):
+                item["message"] = f"{item['message']} (ký tự thứ {loc[-1] + 1})"
+        out.append({**item, "message_en": err.get("msg", "")})
+    return out
+
+
+def validation_summary(code: Code, details: list[dict[str, Any]]) -> str:
+    """The error's one message: the catalogue's, then the first problem by field, and how many more."""
+    message = CATALOGUE[code][1]
+    if not details or code is Code.malformed_json:
+        return message
+    first = details[0]
+    said = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+    more = f" (và {len(details) - 1} lỗi khác)" if len(details) > 1 else ""
+    return f"{message}: {said}{more}"

@@ -3,14 +3,22 @@ services (api/errors.py holds the catalogue and the domain errors and imports no
 raise a domain error without depending on FastAPI; the import contracts in pyproject.toml keep it that way."""
 
 import logging
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.errors import AppError, Code, catalogue_body, database_down, error_body, timed_out
+from api.errors import (
+    AppError,
+    Code,
+    catalogue_body,
+    database_down,
+    error_body,
+    timed_out,
+    validation_details,
+    validation_summary,
+)
 
 log = logging.getLogger("api.errors")
 
@@ -25,11 +33,6 @@ _HTTP_CODES = {
 }
 
 
-def _field(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
-    return ".".join(parts) or ".".join(str(p) for p in loc)
-
-
 def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
@@ -39,13 +42,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        details = []
-        for err in exc.errors():
-            kind = err.get("type", "")
-            details.append({"field": _field(err.get("loc", ())), "type": kind, "message": err.get("msg", "")})
+        # Each problem by its field path (no "body." prefix) with a Vietnamese message and pydantic's English.
+        details = validation_details(exc.errors())
         malformed = any(d["type"] == "json_invalid" for d in details)
         code = Code.malformed_json if malformed else Code.validation_error
-        return JSONResponse(catalogue_body(code, details), status_code=422)
+        return JSONResponse(error_body(code.value, validation_summary(code, details), details), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

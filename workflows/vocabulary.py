@@ -61,6 +61,10 @@ ACTION = {
     "terminate": "Đình chỉ",
     "resolve": "Ra quyết định, kết luận",
     "close": "Kết thúc, lưu hồ sơ",
+    # commands outside the transition table (api/services/cases/actions/decisions.py)
+    "decide_complexity": "Xác định mức độ phức tạp",
+    "unlawful_resolution": "Ghi nhận giải quyết tố cáo không đúng pháp luật",
+    "correct_competence": "Xác định cơ quan có thẩm quyền",
 }
 
 # Fields as the forms name them (02/XLD, 03/TCD …); FIELD_SHORT for chart axes where space is short.
