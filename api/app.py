@@ -35,7 +35,7 @@ from api.security import Passwords
 from api.services import jobs, keychecks
 from api.services.cases import trail
 from api.services.cases.writer import IntakeWriter
-from api.services.citizen.storage import LocalStorage, SealedStorage
+from api.services.citizen import storage
 from api.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -148,10 +148,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.state.passwords = Passwords(settings)
     trail.configure(settings.chain_secret())
     app.state.expensive_limiter = ratelimit.Limiter(settings.expensive_per_minute, settings.expensive_burst)
-    app.state.storage = SealedStorage(  # names and bytes sealed under the identity keys (api/services/citizen/storage)
-        LocalStorage(Path(settings.attachments_dir) if settings.attachments_dir else settings.data_dir / "attachments"),
-        settings,
-    )
+    # names and bytes sealed under the identity keys, in the store ATTACHMENT_STORAGE names (citizen/storage)
+    app.state.storage = storage.build(settings, app.state.engine)
     app.state.public_limits = ratelimit.PublicLimits(
         settings.public_per_minute, settings.public_burst, settings.lookup_failures_per_hour, settings.redis_url
     )

@@ -1,5 +1,5 @@
 """Command line: `python -m api serve | migrate | seed | jobs | checkpoint | verify-events | import-units |
-create-admin`."""
+create-admin | migrate-attachments`."""
 
 import argparse
 import asyncio
@@ -214,6 +214,36 @@ async def _login_role(url: str, name: str, password: str) -> str:
     return f"login role {name}: {done}, a member of {app_role} and nothing more"
 
 
+async def _migrate_attachments(url: str, *, to_local: bool, remove: bool) -> str:
+    """The attachment files of the directory store (ATTACHMENTS_DIR) moved into PostgreSQL, sealed in chunks (or
+    back with `to_local`), each read back before its source is removed (`remove`); idempotent."""
+    import sqlalchemy as sa
+    from cryptography.fernet import Fernet, MultiFernet
+    from tqdm import tqdm
+
+    from api import db
+    from api.services.citizen import blobs, storage
+    from api.settings import get_settings
+
+    settings = get_settings()
+    fernet = MultiFernet([Fernet(k.encode()) for k in settings.identity_key_list()])
+    engine = db.make_engine(url, statement_timeout_ms=0, role=settings.db_app_role or None)
+    try:
+        async with engine.connect() as conn:
+            total = await conn.scalar(sa.text("SELECT count(*) FROM attachments"))
+        with tqdm(total=total, unit=" attachments", desc="migrate-attachments", file=sys.stderr) as bar:
+            counts = await blobs.migrate(
+                engine, fernet, storage.directory(settings), to_local=to_local, remove=remove, step=bar.update
+            )
+    finally:
+        await engine.dispose()
+    where = "the directory store" if to_local else "PostgreSQL"
+    return (
+        f"{counts['moved']} files moved to {where}, {counts['present']} already there, {counts['missing']} missing"
+        f"{' (sources removed)' if remove else ''}"
+    )
+
+
 def _resolve_url() -> str:
     from api import db
     from api.settings import get_settings
@@ -268,6 +298,13 @@ def main(argv: list[str] | None = None) -> None:
     imports = sub.add_parser("import-units", help="import units from a CSV or JSON file (all or nothing)")
     imports.add_argument("file", type=Path)
     imports.add_argument("--as", dest="username", required=True, help="the administrator recorded in the audit log")
+    moving = sub.add_parser(
+        "migrate-attachments",
+        help="move the attachment files of the directory store (ATTACHMENTS_DIR) into PostgreSQL, sealed in chunks "
+        "(idempotent; each file read back before --remove deletes its source)",
+    )
+    moving.add_argument("--to", choices=("postgres", "local"), default="postgres")
+    moving.add_argument("--remove", action="store_true", help="delete each source file once its copy reads back")
     admin = sub.add_parser(
         "create-admin",
         help="create an administrator (the first, or the second that approves grants) unless the name exists",
@@ -308,6 +345,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(code)
     if args.command == "import-units":
         print(asyncio.run(_import_units(url, args.file, args.username)), file=sys.stderr)
+    if args.command == "migrate-attachments":
+        moved = _migrate_attachments(url, to_local=args.to == "local", remove=args.remove)
+        print(asyncio.run(moved), file=sys.stderr)
     if args.command == "create-admin":
         print(asyncio.run(_with_session(url, "admin", args.username, args.password)), file=sys.stderr)
     if args.command == "serve":

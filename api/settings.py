@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -96,6 +97,13 @@ class Settings(BaseSettings):
     webhook_backoff_seconds: float = 30.0
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
+    # Where attachment bytes are kept (issue 26): `postgres` (each file sealed in chunks in the database, shared by
+    # every replica and its backups) or `local` (ATTACHMENTS_DIR, one process's disk). S3 is not shipped.
+    attachment_storage: Literal["postgres", "local"] = "postgres"
+    # On SIGTERM `serve` keeps serving this long with /readyz answering 503 (the balancer takes it out), then stops
+    # taking connections and lets the requests in flight finish (at most drain_timeout_seconds more).
+    drain_seconds: float = Field(default=3.0, ge=0, le=300)
+    drain_timeout_seconds: float = Field(default=30.0, ge=1, le=3600)
 
     @property
     def production(self) -> bool:

@@ -5,6 +5,7 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import clock
 from tests.conftest import SETTINGS, Api
@@ -122,3 +123,17 @@ async def refuse_identity_reads(api: Api) -> None:
         )
     )
     await api.session.execute(sa.text(f"SET LOCAL ROLE {SETTINGS.db_app_role}"))
+
+
+async def stored_files(session: AsyncSession) -> list[bytes]:
+    """Every file the attachment store holds, as its bytes at rest: the directory store's files (ATTACHMENTS_DIR)
+    and the chunks of each file kept in PostgreSQL (ATTACHMENT_STORAGE=postgres, the default), joined in order."""
+    import asyncio
+    from pathlib import Path
+
+    root = Path(SETTINGS.attachments_dir or "")
+    on_disk = await asyncio.to_thread(lambda: [p.read_bytes() for p in root.rglob("*") if p.is_file()])
+    joined = await session.scalars(
+        sa.text("SELECT string_agg(data, ''::bytea ORDER BY seq) FROM attachment_chunks GROUP BY key")
+    )
+    return on_disk + [bytes(b) for b in joined]

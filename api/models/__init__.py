@@ -2,6 +2,7 @@
 
 from api.models.audit import AuditEvent
 from api.models.auth import LoginAttempt
+from api.models.blobs import AttachmentChunk
 from api.models.calendar import CacheVersion, CalendarOverride
 from api.models.cases import Case, CaseAlert, CaseAssignment, CaseDialogue, CaseEvent, CaseParty, ChainCheckpoint
 from api.models.keys import KeyCheck
@@ -16,6 +17,7 @@ __all__ = [
     "ApiKey",
     "ApiKeyUsage",
     "Attachment",
+    "AttachmentChunk",
     "CaseRating",
     "CaseAlert",
     "AuditEvent",
