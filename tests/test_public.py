@@ -107,6 +107,23 @@ async def test_bad_submissions(api: Api) -> None:
     assert (await submit(api, body(location={"commune_code": "99999"}))).json()["error"]["code"] == "unknown_commune"
 
 
+async def test_consent_is_a_json_boolean_and_refusals_name_the_field_in_vietnamese(api: Api) -> None:
+    contact = {"full_name": "Lò Thị Hoa", "phone": "0912000555"}
+    for value in ("true", "yes", "on", 1, "1", "false", None):
+        for send in ({}, {"content-type": "application/json; charset=utf-8"}):  # the lean path, and FastAPI's
+            r = await submit(api, body(contact=contact, consent=value), **send)
+            assert r.status_code == 422, (value, r.text)
+            problem = r.json()["error"]["details"][0]
+            assert problem["field"] == "consent", (value, problem)
+    missing = (await submit(api, body(contact=contact, consent=False))).json()["error"]
+    assert missing["details"][0]["field"] == "consent" and "đồng ý" in missing["details"][0]["message"]
+    assert "consent" in missing["message"] and "personal data" not in missing["message"]
+    no_id = (await submit(api, complaint(contact={"full_name": "A"}))).json()["error"]
+    assert no_id["details"][0]["field"] == "contact" and "số định danh" in no_id["details"][0]["message"]
+    assert (await submit(api, body(contact=contact, consent=True))).status_code == 201
+    assert (await submit(api, body(consent=False))).status_code == 201  # nothing personal: no consent needed
+
+
 async def test_html_is_kept_as_text(api: Api) -> None:
     text = "<script>alert('x')</script><b>Đường</b> hỏng"
     made = (await submit(api, body(content=text))).json()
