@@ -36,6 +36,7 @@ from api.services import jobs, keychecks
 from api.services.cases import trail
 from api.services.cases.writer import IntakeWriter
 from api.services.citizen import storage
+from api.services.stats import cache as stats_cache
 from api.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -148,6 +149,10 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.state.passwords = Passwords(settings)
     trail.configure(settings.chain_secret())
     app.state.expensive_limiter = ratelimit.Limiter(settings.expensive_per_minute, settings.expensive_burst)
+    # Statistics: their own limit (computations only), a place per computation, the process's cache layer.
+    app.state.stats_limiter = ratelimit.Limiter(settings.stats_per_minute, settings.stats_burst)
+    app.state.stats_gate = asyncio.Semaphore(settings.stats_concurrency)
+    app.state.stats_local = stats_cache.Local()
     # names and bytes sealed under the identity keys, in the store ATTACHMENT_STORAGE names (citizen/storage)
     app.state.storage = storage.build(settings, app.state.engine)
     app.state.public_limits = ratelimit.PublicLimits(

@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     # Per officer: expensive requests (text search, duplicate suggestions, exports) per minute, and the burst.
     expensive_per_minute: int = 60
     expensive_burst: int = 10
+    # Per officer: statistics computed (forms and their exports, the summary, a report's diff) per minute, and the
+    # burst — a whole year of every form in every format (5 forms x 19 periods x 4 formats) fits in it; answers
+    # served from the cache are not counted. Computations run STATS_CONCURRENCY at once per process (others wait).
+    stats_per_minute: int = Field(default=120, ge=1)
+    stats_burst: int = Field(default=400, ge=1)
+    stats_concurrency: int = Field(default=2, ge=1, le=64)
     # The citizen channel (public and Open311 endpoints): per client address and per device id, shared between
     # processes through Redis when REDIS_URL is set (in memory otherwise).
     redis_url: str | None = None

@@ -3,6 +3,8 @@ against the same aggregate run directly on the database (asyncpg, no service) in
 
     .venv/bin/python bench/stats.py                       # 1,000,000 cases, 100,000 register entries, 150 units
     .venv/bin/python bench/stats.py --cases 200000 --entries 20000   # quicker
+    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \
+        .venv/bin/python bench/stats.py --keep tiepdan_stats_1m       # fill once, keep, reuse (migrated to head)
 
 Fills a fresh database (bench/data.py: COPY, deterministic), starts the service (uvicorn, 1 worker), then times
 each form (`GET /api/v1/stats/forms/{form}?period=…-H1`, JSON and XLSX) as the inspector, the summary, and the
@@ -11,11 +13,13 @@ bare SQL of each form's figures over the same units. Prints p50/max in milliseco
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import statistics
 import sys
 import time
+from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
@@ -26,7 +30,7 @@ import httpx  # noqa: E402
 
 from api.services.stats.counts import QUERIES  # noqa: E402
 from bench.data import add_units, connector, fill_cases, fill_reception  # noqa: E402
-from bench.intake import database, server  # noqa: E402
+from bench.intake import SECRET, database, server  # noqa: E402
 from bench.search import token  # noqa: E402
 from workflows import periods  # noqa: E402
 
@@ -41,29 +45,73 @@ async def _times(fn, n: int) -> tuple[float, float]:  # type: ignore[no-untyped-
     return statistics.median(out), max(out)
 
 
+@contextlib.asynccontextmanager
+async def kept(name: str, args: argparse.Namespace) -> AsyncIterator[str]:
+    """The database `name` on BENCH_DATABASE_URL's server, kept between runs: made, migrated, seeded and filled the
+    first time; afterwards only migrated to head (a new migration's indexes and triggers are built on the data)."""
+    from api.cli import migrate
+    from api.db import make_engine, make_sessionmaker, normalize_url
+    from api.security import Passwords
+    from api.seed import seed_demo
+    from api.settings import Settings
+
+    server_url = normalize_url(os.environ["BENCH_DATABASE_URL"])
+    head, _, query = server_url.partition("?")
+    url = f"{head.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+    admin = await connector(server_url)()
+    try:
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    await asyncio.to_thread(migrate, url)
+    conn = await connector(url)()
+    try:
+        if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM cases)"):
+            engine = make_engine(url)
+            try:
+                async with make_sessionmaker(engine)() as session:
+                    settings = Settings(secret_key=SECRET, argon2_time_cost=1, argon2_memory_cost=1024)
+                    await seed_demo(session, Passwords(settings))
+            finally:
+                await engine.dispose()
+            await _fill(conn, url, args)
+    finally:
+        await conn.close()
+    yield url
+
+
+async def _fill(conn: asyncpg.Connection, url: str, args: argparse.Namespace) -> None:
+    t0 = time.perf_counter()
+    await add_units(conn, args.units)
+    await fill_cases(conn, args.cases, all_units=True, connect=connector(url))
+    await fill_reception(conn, args.entries)
+    await conn.execute("VACUUM (ANALYZE)")
+    print(f"\ngenerated {args.cases:,} cases, {args.entries:,} register entries in {time.perf_counter() - t0:.0f} s")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--units", type=int, default=150)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--keep", metavar="NAME", help="a database of this name on BENCH_DATABASE_URL's server, kept")
+    parser.add_argument("--prepare", action="store_true", help="with --keep: only make (or migrate) it")
     args = parser.parse_args()
+    if args.prepare:
+        async with kept(args.keep, args):
+            return
     today = date.today()
     label = f"{today.year}-H1" if today.month > 6 else f"{today.year - 1}-H1"
     period = periods.parse(label, cutoffs=periods.STATUTORY)
-    async with database() as url:
-        dsn, _, query = url.replace("postgresql+asyncpg://", "postgresql://").partition("?")
-        host = {"host": query.split("host=", 1)[1]} if "host=" in query else {}
-        conn = await asyncpg.connect(dsn, **host)
-        t0 = time.perf_counter()
-        await add_units(conn, args.units)
-        await fill_cases(conn, args.cases, all_units=True, connect=connector(url))
-        await fill_reception(conn, args.entries)
+    async with kept(args.keep, args) if args.keep else database() as url:
+        conn = await connector(url)()
+        if not args.keep:
+            await _fill(conn, url, args)
         units = [r["id"] for r in await conn.fetch("SELECT id FROM units WHERE is_active")]
-        print(
-            f"\ngenerated {args.cases:,} cases, {args.entries:,} register entries over {len(units)} units "
-            f"in {time.perf_counter() - t0:.0f} s; period {label} = {period.start} → {period.end}\n"
-        )
+        print(f"{len(units)} units; period {label} = {period.start} → {period.end}\n")
         # The benchmark is one client asking many expensive questions on purpose: lift the per-officer limit.
         os.environ["EXPENSIVE_BURST"] = os.environ["EXPENSIVE_PER_MINUTE"] = "100000"
         with server("api.main:app", url, 1) as (port, _):

@@ -9,11 +9,14 @@ from api.models.keys import KeyCheck
 from api.models.public import ApiKey, ApiKeyUsage, Attachment, CaseRating, UploadQuota
 from api.models.reception import ReceptionCounter, ReceptionEntry, ReceptionSession
 from api.models.stats import CaseFact, StatReport
+from api.models.stats_cache import StatsCacheEntry, StatsDataVersion
 from api.models.unit import Unit
 from api.models.user import User
 from api.models.webhooks import OutboxEvent, WebhookDelivery, WebhookSubscription
 
 __all__ = [
+    "StatsCacheEntry",
+    "StatsDataVersion",
     "ApiKey",
     "ApiKeyUsage",
     "Attachment",

@@ -1,7 +1,10 @@
-"""`/stats`: the inspectorate's report forms (JSON, CSV, XLSX), frozen submissions and their diff, the summary,
-the watch-list and urging notices. Inspectors see the province; a unit head their subtree."""
+"""`/stats`: the inspectorate's report forms (JSON, CSV, XLSX, PDF), frozen submissions and their diff, the summary,
+the watch-list and urging notices. Inspectors see the province; a unit head their subtree.
 
-import json
+Forms, their exports, the summary and the diff are limited per officer by their own limit (STATS_PER_MINUTE /
+STATS_BURST, separate from text search's), counted only when figures are computed: an answer served from the cache
+(stats/cache.py) costs nothing. Computations wait for one of STATS_CONCURRENCY places per process."""
+
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -9,11 +12,12 @@ from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from api import clock, errors
-from api.deps import Ctx, ExpensiveOfficer, SessionDep
+from api.auth import Officer
+from api.deps import Ctx, CurrentOfficer, SessionDep
 from api.models.cases.schemas import Strict
 from api.models.stats import ReportSubmissionCreate
 from api.routers.params import CursorQuery, LimitQuery
-from api.services.stats import exports, forms, oversight, reports
+from api.services.stats import cache, forms, oversight, reports
 from api.types import CleanStr, Id32, Id64, StrictDate
 from api.vault import vault_for
 
@@ -25,10 +29,11 @@ PeriodQuery = Annotated[
 ]
 FromQuery = Annotated[StrictDate | None, Query(alias="from", description="Instead of period: first day")]
 ToQuery = Annotated[StrictDate | None, Query(alias="to", description="Instead of period: last day")]
-FORMATS = ("json", "csv", "xlsx")
 MEDIA = {
+    "json": "application/json",
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
 }
 
 
@@ -96,10 +101,10 @@ class UrgeIn(Strict):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-def _iso(value: Any) -> str:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    raise TypeError(type(value))
+def _use(request: Request, officer: Officer) -> cache.Use:
+    """The process's cache layer, and what a computation costs this officer (their statistics limit, a place)."""
+    state = request.app.state
+    return cache.Use(state.stats_local, lambda: state.stats_limiter.check(f"officer:{officer.id}"), state.stats_gate)
 
 
 def _report_out(r: Any) -> ReportOut:
@@ -119,18 +124,22 @@ def _report_out(r: Any) -> ReportOut:
 @router.get(
     "/forms/{form}",
     response_model=FormOut,
-    summary="Biểu mẫu báo cáo: tcd, xld, gqkn, gqtc, kqth (JSON, CSV, XLSX)",
+    summary="Biểu mẫu báo cáo: tcd, xld, gqkn, gqtc, kqth (JSON, CSV, XLSX, PDF)",
     description="One row per unit of your scope (or of `unit_id`'s subtree), subtotals per parent and the total "
-    "row; columns carry the official numbers. `format=csv` is UTF-8 with BOM; `format=xlsx` the official table.",
+    "row; columns carry the official numbers. `format=csv` is UTF-8 with BOM; `format=xlsx` the official table; "
+    "`format=pdf` the print-ready form (A4 landscape, title block, signature block, page numbers). A period whose "
+    "cut-off has passed is answered from the cache while the data it counts are unchanged; only computed answers "
+    "count against the statistics limit (429 `rate_limited` with Retry-After beyond it).",
     responses={
-        200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}},
+        200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}, MEDIA["pdf"]: {}}},
         **errors.responses(403, 404, 415, 422, 429),
     },
 )
 async def form(
     form: str,
+    request: Request,
     session: SessionDep,
-    principal: ExpensiveOfficer,
+    principal: CurrentOfficer,
     period: PeriodQuery = None,
     start: FromQuery = None,
     end: ToQuery = None,
@@ -138,15 +147,18 @@ async def form(
     format: Annotated[str, Query(max_length=8)] = "json",  # noqa: A002 - the query parameter's public name
 ) -> Any:
     f = forms.get_form(form)
-    if format not in FORMATS:
-        raise errors.DomainError(errors.Code.unsupported_format, details={"field": "format", "allowed": list(FORMATS)})
+    if format not in forms.FORMATS:
+        raise errors.DomainError(
+            errors.Code.unsupported_format, details={"field": "format", "allowed": list(forms.FORMATS)}
+        )
     p = forms.parse_period(period, start, end)
-    doc = await forms.build(session, principal, f, p, unit_id)
+    body = await forms.answer(
+        session, principal, f, p, unit_id, format, today=clock.today(), use=_use(request, principal)
+    )
     if format == "json":
         # Written directly (the document is built to FormOut's shape; re-validating 150 rows of 30 figures would
         # cost more than the aggregate over a small province).
-        return Response(json.dumps(doc, default=_iso, ensure_ascii=False), media_type="application/json")
-    body = exports.to_csv(doc) if format == "csv" else exports.to_xlsx(doc)
+        return Response(body, media_type=MEDIA["json"])
     name = f"{f.code}_{p.label.replace('..', '_')}.{format}"
     return Response(body, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -183,7 +195,7 @@ async def get_report(form: str, report_id: Id64, ctx: Ctx) -> ReportOut:
     responses=errors.responses(404, 429),
 )
 async def report_diff(form: str, report_id: Id64, ctx: Ctx, request: Request) -> DiffOut:
-    request.app.state.expensive_limiter.check(f"officer:{ctx.officer.id}")
+    request.app.state.stats_limiter.check(f"officer:{ctx.officer.id}")
     f = forms.get_form(form)
     report = await reports.get_report(ctx.session, ctx.officer, f, report_id)
     assert report.id is not None
@@ -210,15 +222,16 @@ async def submission_status(
     responses=errors.responses(403, 404, 422, 429),
 )
 async def summary(
+    request: Request,
     session: SessionDep,
-    principal: ExpensiveOfficer,
+    principal: CurrentOfficer,
     period: PeriodQuery = None,
     start: FromQuery = None,
     end: ToQuery = None,
     unit_id: Id32 | None = None,
 ) -> dict[str, Any]:
     p = forms.parse_period(period, start, end)
-    return await oversight.summary(session, principal, p, unit_id, clock.today())
+    return await oversight.summary(session, principal, p, unit_id, clock.today(), use=_use(request, principal))
 
 
 @router.get(

@@ -1,6 +1,6 @@
 """A report form as the official table: CSV (UTF-8 with BOM, so Excel reads Vietnamese) and XLSX (grouped and
 merged header rows, column numbers, frozen header, number formats, a footer with the period and the time it was
-made). Both are written from the same document as the JSON, so their figures are the JSON's.
+made, in Lào Cai's time). Both are written from the same document as the JSON, so their figures are the JSON's.
 
 No text cell can be read as a formula (CSV/formula injection: a unit's name is typed by an administrator and a
 spreadsheet opened by many): in CSV a text beginning with `=`, `+`, `-`, `@`, a tab or a carriage return is
@@ -9,11 +9,15 @@ Excel's own quote prefix. Figures stay numbers, negative ones included."""
 
 import csv
 import io
+from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
+
+from api.clock import VN
+from workflows.vocabulary import period_name
 
 FIXED = ("STT", "Mã đơn vị", "Đơn vị")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -37,11 +41,25 @@ def _put(ws: Any, row: int, column: int, value: Any) -> Any:
     return cell
 
 
+def made_at(doc: dict[str, Any]) -> datetime:
+    """When the figures were made, in Lào Cai's time (Asia/Ho_Chi_Minh, +07:00)."""
+    made: datetime = doc["generated_at"]
+    return made.astimezone(VN)
+
+
+def period_text(doc: dict[str, Any]) -> str:
+    """ "Quý IV/2026 (số liệu từ ngày 15/09/2026 đến ngày 14/12/2026)"."""
+    return f"{period_name(doc['period'])} (số liệu từ ngày {doc['start']:%d/%m/%Y} đến ngày {doc['end']:%d/%m/%Y})"
+
+
 def _stamp(doc: dict[str, Any]) -> str:
-    return (
-        f"Kỳ báo cáo {doc['period']}: từ {doc['start']:%d/%m/%Y} đến {doc['end']:%d/%m/%Y}; "
-        f"lập lúc {doc['generated_at']:%H:%M %d/%m/%Y} (UTC)"
-    )
+    return f"Kỳ báo cáo: {period_text(doc)}; lập lúc {made_at(doc):%H:%M} ngày {made_at(doc):%d/%m/%Y}"
+
+
+def table_rows(doc: dict[str, Any]) -> list[tuple[str, str, str, list[float]]]:
+    """The table's rows as printed: the running number of each unit row (none on subtotals and the total), the
+    unit's code and name, the figures in column order."""
+    return _rows(doc)
 
 
 def _rows(doc: dict[str, Any]) -> list[tuple[str, str, str, list[float]]]:

@@ -3,6 +3,8 @@ unit's figures for a period (the aggregate queries of `counts`, then the columns
 rows of the official table: units in tree order with subtotals and the total. Only counts and sums leave this
 module: no name, title or content."""
 
+import hashlib
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,8 +18,9 @@ from api.auth import Officer
 from api.errors import Code, DomainError
 from api.models.unit import Unit
 from api.services.cases import access
+from api.services.stats import cache, exports, pdf
 from api.services.stats.counts import DERIVED, QUERIES
-from workflows import forms, periods
+from workflows import forms, periods, vocabulary
 from workflows.cases import Role
 
 LEVEL_ORDER = {"province": 0, "inspectorate": 1, "agency": 2, "district": 3, "commune": 4}
@@ -129,13 +132,22 @@ def arrange(form: forms.Form, units: list[Unit], per_unit: dict[int, dict[str, f
         for child in children.get(unit.id, []):
             _add(subtotal, visit(child, False))
         if children.get(unit.id) and not top:
-            rows.append(Row("subtotal", unit.id, unit.code, f"Cộng {unit.name}", unit.level, subtotal))
+            rows.append(
+                Row(
+                    "subtotal",
+                    unit.id,
+                    unit.code,
+                    f"{vocabulary.ROW_TYPE['subtotal']} {unit.name}",
+                    unit.level,
+                    subtotal,
+                )
+            )
         return subtotal
 
     total: dict[str, float] = dict.fromkeys(form.column_keys(), 0)
     for root in children[None]:
         _add(total, visit(root, True))
-    rows.append(Row("total", None, "", "Tổng cộng", None, total))
+    rows.append(Row("total", None, "", vocabulary.ROW_TYPE["total"], None, total))
     money = [c.key for c in form.columns if c.money]
     for row in rows:  # sums of two-decimal figures, without the float noise of adding them
         for key in money:
@@ -152,6 +164,83 @@ async def build(
     return document(form, period, unit_id, rows, clock.now())
 
 
+FORMATS = ("json", "csv", "xlsx", "pdf")
+
+
+def cacheable(period: periods.Period, today: date) -> bool:
+    """A statutory period (or month) whose cut-off has passed: its answers are kept (stats/cache.py)."""
+    return ".." not in period.label and period.end < today
+
+
+def view_key(principal: Officer) -> str:
+    """Which units the caller's answers cover (access.units_in_view): the province, or a subtree."""
+    view = "all" if principal.has(Role.inspector) else principal.unit_path
+    return hashlib.sha256(view.encode()).hexdigest()[:16]
+
+
+async def answer(
+    session: AsyncSession,
+    principal: Officer,
+    form: forms.Form,
+    period: periods.Period,
+    unit_id: int | None,
+    fmt: str,
+    *,
+    today: date,
+    use: cache.Use = cache.PLAIN,
+) -> bytes:
+    """The form as `fmt` (json, csv, xlsx, pdf): from the cache when the period's cut-off has passed and the data
+    it counts are as they were, else computed (charged to the caller through `use`); every format is written from
+    the one JSON document."""
+    if fmt not in FORMATS:
+        raise DomainError(Code.unsupported_format, details={"field": "format", "allowed": list(FORMATS)})
+    await scope_units(session, principal, unit_id)  # 403 / 404 before anything is served
+    base = f"form:{form.code}:{period.label}:{unit_id or 0}:{view_key(principal)}"
+    sources = cache.SOURCES[form.code]
+    store = cacheable(period, today)
+
+    async def compute() -> bytes:
+        units = await scope_units(session, principal, unit_id)
+        rows = arrange(form, units, await figures(session, form, units, period))
+        return to_json(document(form, period, unit_id, rows, clock.now()))
+
+    async def doc() -> bytes:
+        return await cache.answer(session, f"{base}:json", sources, compute, use=use, store=store)
+
+    if fmt == "json":
+        return await doc()
+
+    async def render() -> bytes:  # the document read inside this answer's versions
+        return write(fmt, from_json(await doc()))
+
+    return await cache.answer(session, f"{base}:{fmt}", sources, render, use=cache.Use(use.local), store=store)
+
+
+def write(fmt: str, doc: dict[str, Any]) -> bytes:
+    if fmt == "csv":
+        return exports.to_csv(doc)
+    if fmt == "xlsx":
+        return exports.to_xlsx(doc)
+    return pdf.to_pdf(doc)
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(type(value))
+
+
+def to_json(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, default=_iso, ensure_ascii=False).encode()
+
+
+def from_json(body: bytes) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(body)
+    doc["start"], doc["end"] = date.fromisoformat(doc["start"]), date.fromisoformat(doc["end"])
+    doc["generated_at"] = datetime.fromisoformat(doc["generated_at"])
+    return doc
+
+
 def document(
     form: forms.Form, period: periods.Period, unit_id: int | None, rows: list[Row], generated_at: datetime
 ) -> dict[str, Any]:
@@ -163,7 +252,7 @@ def document(
         "start": period.start,
         "end": period.end,
         "unit_id": unit_id,
-        "generated_at": generated_at,
+        "generated_at": generated_at.astimezone(clock.VN),  # Lào Cai's time, as the forms print it
         "columns": [
             {"number": c.number, "key": c.key, "label": c.label, "groups": list(c.groups), "money": c.money}
             for c in form.columns

@@ -2,6 +2,7 @@
 the plan asks the inspectorate to watch (`watchlist`), and urging a unit on its overdue cases (`urge`, an event on
 each case's chain that 02/XLD counts for the urging unit)."""
 
+import json
 from datetime import date
 from typing import Any
 
@@ -13,6 +14,7 @@ from api.errors import Code, DomainError
 from api.models.cases import Case
 from api.pagination import by_date_and_id
 from api.services.cases import access, queries, trail
+from api.services.stats import cache, forms
 from api.services.stats.forms import scope_units
 from workflows import periods
 from workflows.cases import Role
@@ -22,61 +24,80 @@ OPEN = ("received", "accepted", "in_progress", "suspended")
 SENSITIVE_FIELDS = ("land", "compensation", "policy")  # the plan: land, compensation and site clearance, policy
 
 
+# The summary's passes (stats/cache.SOURCES["summary"] names the tables they read; tests/test_stats_cache.py checks).
+# One pass over the period's letters by kind, status, field, unit and month together (an index-only scan of
+# ixx_case_facts_received_cover, migration 0030).
+RECEIVED_SQL = """
+    SELECT kind, status, field, competent_unit_id, date_trunc('month', received_at)::date, count(*)
+    FROM case_facts WHERE competent_unit_id = ANY(:units) AND received_at BETWEEN :start AND :end
+    GROUP BY GROUPING SETS ((kind), (status), (field), (competent_unit_id), (date_trunc('month', received_at)::date))
+"""
+# One pass over the matters settled in the period: the totals, each month, each unit.
+SETTLED_SQL = """
+    SELECT date_trunc('month', settled_on)::date, competent_unit_id, count(*),
+           count(*) FILTER (WHERE NOT coalesce(resolution_late, false)),
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY settled_on - received_at)
+    FROM case_facts
+    WHERE competent_unit_id = ANY(:units) AND settled_on BETWEEN :start AND :end
+    GROUP BY GROUPING SETS ((), (date_trunc('month', settled_on)::date), (competent_unit_id))
+"""
+OVERDUE_SQL = """
+    SELECT competent_unit_id, count(*) FROM case_facts WHERE competent_unit_id = ANY(:units)
+    AND next_due_date < :today AND status IN ('received', 'accepted', 'in_progress') GROUP BY 1
+"""
+SATISFACTION_SQL = """
+    SELECT count(*), count(*) FILTER (WHERE r.score >= 4)
+    FROM case_ratings r JOIN case_facts c ON c.case_id = r.case_id
+    WHERE c.competent_unit_id = ANY(:units) AND r.rated_on BETWEEN :start AND :end
+"""
+SUMMARY_SQL = (RECEIVED_SQL, SETTLED_SQL, OVERDUE_SQL, SATISFACTION_SQL)
+
+
 async def summary(
-    session: AsyncSession, principal: Officer, period: periods.Period, unit_id: int | None, today: date
+    session: AsyncSession,
+    principal: Officer,
+    period: periods.Period,
+    unit_id: int | None,
+    today: date,
+    *,
+    use: cache.Use = cache.PLAIN,
 ) -> dict[str, Any]:
     """The province (or a subtree) at a glance: letters received in the period by kind, status, field and unit;
     matters settled in it, on time or late, and the median days to settle; received vs settled per month; overdue
-    now; satisfaction once citizens rate."""
+    now; satisfaction once citizens rate. Kept in the cache (stats/cache.py) under the data it counts and today's
+    date, for a named period."""
+    await scope_units(session, principal, unit_id)  # 403 / 404 before anything is served
+
+    async def compute() -> bytes:
+        return forms.to_json(await _summary(session, principal, period, unit_id, today))
+
+    key = f"summary:{period.label}:{unit_id or 0}:{forms.view_key(principal)}:{today.isoformat()}"
+    store = ".." not in period.label
+    body = await cache.answer(session, key, cache.SOURCES["summary"], compute, use=use, store=store)
+    out: dict[str, Any] = json.loads(body)
+    out["start"], out["end"] = period.start, period.end
+    return out
+
+
+async def _summary(
+    session: AsyncSession, principal: Officer, period: periods.Period, unit_id: int | None, today: date
+) -> dict[str, Any]:
     units = await scope_units(session, principal, unit_id)
     ids = [u.id for u in units]
     p = {"start": period.start, "end": period.end, "units": ids, "today": today}
-    received = "competent_unit_id = ANY(:units) AND received_at BETWEEN :start AND :end"
-
-    # One pass over the period's letters: by kind, status, field, unit and month together.
-    grouped = await session.execute(
-        sa.text(
-            f"""
-            SELECT kind, status, field, competent_unit_id, date_trunc('month', received_at)::date, count(*)
-            FROM case_facts WHERE {received}
-            GROUP BY GROUPING SETS (
-                (kind), (status), (field), (competent_unit_id), (date_trunc('month', received_at)::date)
-            )
-            """  # noqa: S608
-        ),
-        p,
-    )
+    # The month and unit groupings sort a year's settled matters: in memory, not on disk.
+    await session.execute(sa.text("SELECT set_config('work_mem', '64MB', true)"))
+    grouped = await session.execute(sa.text(RECEIVED_SQL), p)
     by: dict[str, dict[Any, int]] = {"kind": {}, "status": {}, "field": {}, "unit": {}, "month": {}}
     for kind, st, fld, unit, month, n in grouped.tuples():
         for name, value in (("kind", kind), ("status", st), ("field", fld), ("unit", unit), ("month", month)):
             if value is not None:
                 by[name][value] = int(n)
-    # One pass over the matters settled in the period: the totals, each month, each unit.
-    settled_rows = (
-        await session.execute(
-            sa.text(
-                """
-                SELECT date_trunc('month', settled_on)::date, competent_unit_id, count(*),
-                       count(*) FILTER (WHERE NOT coalesce(resolution_late, false)),
-                       percentile_cont(0.5) WITHIN GROUP (ORDER BY settled_on - received_at)
-                FROM case_facts
-                WHERE competent_unit_id = ANY(:units) AND settled_on BETWEEN :start AND :end
-                GROUP BY GROUPING SETS ((), (date_trunc('month', settled_on)::date), (competent_unit_id))
-                """
-            ),
-            p,
-        )
-    ).all()
+    settled_rows = (await session.execute(sa.text(SETTLED_SQL), p)).all()
     settled = next((r[2:] for r in settled_rows if r[0] is None and r[1] is None), (0, 0, None))
     settled_by_month = {r[0]: int(r[2]) for r in settled_rows if r[0] is not None}
     settled_units = {r[1]: (int(r[2]), int(r[3])) for r in settled_rows if r[1] is not None}
-    overdue_rows = await session.execute(
-        sa.text(
-            "SELECT competent_unit_id, count(*) FROM case_facts WHERE competent_unit_id = ANY(:units) "
-            "AND next_due_date < :today AND status IN ('received', 'accepted', 'in_progress') GROUP BY 1"
-        ),
-        p,
-    )
+    overdue_rows = await session.execute(sa.text(OVERDUE_SQL), p)
     overdue_by_unit = {u: int(n) for u, n in overdue_rows.tuples()}
     names = {u.id: u for u in units}
     by_unit = sorted(
@@ -123,18 +144,8 @@ async def summary(
 async def satisfaction(session: AsyncSession, unit_ids: list[int], period: periods.Period) -> dict[str, Any]:
     """The share of citizens' ratings of 4–5 in the period (the plan's goal: 90%); `share_4_5` is None without
     ratings."""
-    row = (
-        await session.execute(
-            sa.text(
-                """
-                SELECT count(*), count(*) FILTER (WHERE r.score >= 4)
-                FROM case_ratings r JOIN cases c ON c.id = r.case_id
-                WHERE c.competent_unit_id = ANY(:units) AND r.rated_on BETWEEN :start AND :end
-                """
-            ),
-            {"units": unit_ids, "start": period.start, "end": period.end},
-        )
-    ).one()
+    params = {"units": unit_ids, "start": period.start, "end": period.end}
+    row = (await session.execute(sa.text(SATISFACTION_SQL), params)).one()
     n, good = int(row[0]), int(row[1])
     return {"ratings": n, "share_4_5": round(good / n, 4) if n else None, "goal": 0.9}
 
