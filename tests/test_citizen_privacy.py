@@ -23,7 +23,7 @@ from api.models.cases import Case, CaseEvent
 from api.ratelimit import PublicLimits, TrustedProxies, forwarded_client
 from api.vault import vault_for
 from tests.conftest import SETTINGS, Api, Live
-from tests.helpers import V1, VALID_ID, act, refuse_identity_reads
+from tests.helpers import V1, VALID_ID, act, refuse_identity_reads, stored_files
 
 PUBLIC = f"{V1}/public/submissions"
 O311 = "/open311/v2"
@@ -313,11 +313,6 @@ async def test_with_redis_down_the_public_routes_count_in_the_process(api: Api, 
 # ---- 2. attachments: sealed at rest, stripped copies ----
 
 
-def store_files() -> list[bytes]:
-    root = Path(SETTINGS.attachments_dir or "")
-    return [p.read_bytes() for p in root.rglob("*") if p.is_file()]
-
-
 async def _denunciation_with_photo(api: Api, name: str, data: bytes) -> tuple[Case, dict[str, Any]]:
     made = (await api.http.post(PUBLIC, json=denunciation())).json()
     up = await api.http.post(
@@ -337,10 +332,10 @@ async def _denunciation_with_photo(api: Api, name: str, data: bytes) -> tuple[Ca
 async def test_a_photo_is_sealed_at_rest_and_its_copy_carries_no_gps_or_device(api: Api) -> None:
     photo = gps_jpeg()
     name = "hoang-thi-my-bang-chung-nhan-tien.jpg"
-    before = {hashlib.sha256(b).hexdigest() for b in store_files()}
+    before = {hashlib.sha256(b).hexdigest() for b in await stored_files(api.session)}
     case, uploaded = await _denunciation_with_photo(api, name, photo)
     # The store: neither the name, nor the photo's bytes, nor its GPS or camera.
-    new = [b for b in store_files() if hashlib.sha256(b).hexdigest() not in before]
+    new = [b for b in await stored_files(api.session) if hashlib.sha256(b).hexdigest() not in before]
     assert len(new) == 2  # the sealed original and the sealed copy
     for blob in new:
         assert name.encode() not in blob and b"hoang-thi-my" not in blob
