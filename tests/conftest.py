@@ -1,4 +1,6 @@
-"""One PostgreSQL per run, migrated and seeded once; each test runs in a transaction rolled back after it."""
+"""One PostgreSQL per run and one template database, migrated and seeded once (`template`); the tests' database and
+every database a module needs of its own are copies of it (`databases`). Each test runs in a transaction rolled back
+after it."""
 
 import asyncio
 import tempfile
@@ -50,21 +52,56 @@ def pg_server() -> Iterator[PgServer]:
     server.close()
 
 
+async def _seed(url: str) -> None:
+    engine = make_engine(url)
+    async with make_sessionmaker(engine)() as session:
+        await seed_demo(session, Passwords(SETTINGS))
+    await engine.dispose()
+
+
 @pytest.fixture(scope="session")
-def database_url(pg_server: PgServer) -> Iterator[str]:
-    name = pg_server.create_database()
+def template(pg_server: PgServer) -> Iterator[str]:
+    """The run's one migrated and seeded database (its name), never connected to once made: every other database
+    of the run that wants the schema and the demo units and officers is a copy of it (`Databases`), so the run
+    migrates and seeds once. The migration tests alone make empty databases (they migrate from old revisions)."""
+    name = pg_server.create_database("tiepdan_template")
     url = pg_server.url(name)
     migrate(url)
-
-    async def seed() -> None:
-        engine = make_engine(url)
-        async with make_sessionmaker(engine)() as session:
-            await seed_demo(session, Passwords(SETTINGS))
-        await engine.dispose()
-
-    asyncio.run(seed())
-    yield url
+    asyncio.run(_seed(url))
+    yield name
     pg_server.drop_database(name)
+
+
+@dataclass
+class Databases:
+    """Copies of the template: a database of its own for a module that needs one (a live app, a process, keys)."""
+
+    server: PgServer
+    template: str
+
+    def copy(self, prefix: str) -> tuple[str, str]:
+        """A new migrated and seeded database: (name, url)."""
+        name = self.server.clone_database(self.template, prefix)
+        return name, self.server.url(name)
+
+    async def seeded(self, prefix: str) -> tuple[str, str]:
+        return await asyncio.to_thread(self.copy, prefix)
+
+    async def drop(self, name: str) -> None:
+        await asyncio.to_thread(self.server.drop_database, name)
+
+
+@pytest.fixture(scope="session")
+def databases(pg_server: PgServer, template: str) -> Databases:
+    return Databases(pg_server, template)
+
+
+@pytest.fixture(scope="session")
+def database_url(databases: Databases) -> Iterator[str]:
+    """The database the per-test transactions (`session`, `api`) run in."""
+    name, url = databases.copy("tiepdan_test")
+    yield url
+    databases.server.drop_database(name)
 
 
 @pytest.fixture(scope="session")
@@ -149,25 +186,13 @@ class Live:
         return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-async def seeded_database(pg_server: PgServer, prefix: str) -> tuple[str, str]:
-    """A new database of the run's server, migrated and seeded with the demo units and officers: (name, url)."""
-    name = await asyncio.to_thread(pg_server.create_database, prefix)
-    url = pg_server.url(name)
-    await asyncio.to_thread(migrate, url)
-    engine = make_engine(url)
-    async with make_sessionmaker(engine)() as db:
-        await seed_demo(db, Passwords(SETTINGS))
-    await engine.dispose()
-    return name, url
-
-
 @pytest.fixture(scope="module")
-async def live(pg_server: PgServer) -> AsyncIterator[Live]:
-    name, url = await seeded_database(pg_server, "tiepdan_live")
+async def live(databases: Databases) -> AsyncIterator[Live]:
+    name, url = await databases.seeded("tiepdan_live")
     app = create_app(SETTINGS, database_url=url)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://live") as http:
         yield Live(app=app, url=url, http=http)
     await app.state.intake_writer.close()
     await app.state.hot_pool.close()
     await app.state.engine.dispose()
-    await asyncio.to_thread(pg_server.drop_database, name)
+    await databases.drop(name)

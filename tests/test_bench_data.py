@@ -3,7 +3,6 @@ data the service itself would accept as its own — chains that verify, sealed i
 service's keys, milestones consistent with each status — and the same seed must give the same data whatever the
 number of connections that load it."""
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -14,8 +13,7 @@ import pytest
 from api import clock
 from api.app import create_app
 from bench.data import connector, fill_cases, fill_reception
-from tests.conftest import SETTINGS, seeded_database
-from tests.pg import PgServer
+from tests.conftest import SETTINGS, Databases
 from workflows.confidentiality import MASK
 
 CASES = 3000
@@ -39,8 +37,8 @@ class Generated:
     fingerprints: tuple[str, str]  # taken before any test reads it (a read of a sealed identity adds an event)
 
 
-async def _generated(pg_server: PgServer, *, parallel: bool) -> Generated:
-    _, url = await seeded_database(pg_server, "tiepdan_gen")
+async def _generated(databases: Databases, *, parallel: bool) -> Generated:
+    _, url = await databases.seeded("tiepdan_gen")
     connect = connector(url)
     conn = await connect()
     try:
@@ -62,10 +60,10 @@ async def _generated(pg_server: PgServer, *, parallel: bool) -> Generated:
 
 
 @pytest.fixture(scope="module")
-async def generated(pg_server: PgServer) -> AsyncIterator[Generated]:
-    generated = await _generated(pg_server, parallel=True)
+async def generated(databases: Databases) -> AsyncIterator[Generated]:
+    generated = await _generated(databases, parallel=True)
     yield generated
-    await asyncio.to_thread(pg_server.drop_database, _name(generated.url))
+    await databases.drop(_name(generated.url))
 
 
 def _name(url: str) -> str:
@@ -160,9 +158,9 @@ async def test_the_service_verifies_the_chains_and_opens_the_identities(generate
 
 
 async def test_the_same_seed_gives_the_same_data_on_one_or_several_connections(
-    generated: Generated, pg_server: PgServer
+    generated: Generated, databases: Databases
 ) -> None:
-    again = await _generated(pg_server, parallel=False)
-    await asyncio.to_thread(pg_server.drop_database, _name(again.url))
+    again = await _generated(databases, parallel=False)
+    await databases.drop(_name(again.url))
     assert again.fingerprints == generated.fingerprints
     assert None not in again.fingerprints

@@ -5,7 +5,6 @@ no 5xx, and every response matches the documented status codes and schemas.
 FUZZ_EXAMPLES (default 6) sets the examples per operation; `FUZZ_EXAMPLES=100 .venv/bin/python -m pytest
 tests/test_fuzz.py` is the long run."""
 
-import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,12 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import checks
 
-from api.cli import migrate
-from api.db import make_engine, make_sessionmaker
-from api.security import Passwords
-from api.seed import seed_demo
-from tests.conftest import SETTINGS
-from tests.pg import PgServer
+from tests.conftest import Databases
 from tests.test_reliability import _port, api_process
 
 pytestmark = pytest.mark.slow  # a real server and every operation of /openapi.json
@@ -32,18 +26,8 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 
 
 @pytest.fixture(scope="module")
-def server(pg_server: PgServer) -> Iterator[tuple[str, dict[str | None, dict[str, str]]]]:
-    name = pg_server.create_database("tiepdan_fuzz")
-    url = pg_server.url(name)
-    migrate(url)
-
-    async def seed() -> None:
-        engine = make_engine(url)
-        async with make_sessionmaker(engine)() as db:
-            await seed_demo(db, Passwords(SETTINGS))
-        await engine.dispose()
-
-    asyncio.run(seed())
+def server(databases: Databases) -> Iterator[tuple[str, dict[str | None, dict[str, str]]]]:
+    name, url = databases.copy("tiepdan_fuzz")
     port = _port()
     os.environ["EXPENSIVE_BURST"] = "100000"  # the fuzzer is one client asking a lot on purpose
     try:
@@ -56,7 +40,7 @@ def server(pg_server: PgServer) -> Iterator[tuple[str, dict[str | None, dict[str
             yield base, headers
     finally:
         os.environ.pop("EXPENSIVE_BURST", None)
-        pg_server.drop_database(name)
+        databases.server.drop_database(name)
 
 
 def test_no_operation_answers_5xx_or_off_its_schema(server: tuple[str, dict[str | None, dict[str, str]]]) -> None:

@@ -2,7 +2,6 @@
 on the first start) and refuses to start, naming the key, when they do not; a rotation of IDENTITY_KEYS (the new
 key first, the old one still listed) starts; the command line's verify-events refuses likewise."""
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -15,9 +14,8 @@ from api.app import ConfigurationError, create_app
 from api.db import make_engine
 from api.services.cases import trail
 from api.settings import Settings
-from tests.conftest import SETTINGS, seeded_database
+from tests.conftest import SETTINGS, Databases
 from tests.helpers import case_body
-from tests.pg import PgServer
 
 OTHER_SECRET = "Zx9-Other_Secret_Key_4u7Rt2Wq8Lp3Nm6Vb"
 OTHER_IDENTITY = Fernet.generate_key().decode()
@@ -25,10 +23,10 @@ OTHER_CHAIN = "An0ther-Chain-Key_7Hj2Kl9Mn4Bv6Cx1Zq8"
 
 
 @pytest.fixture(scope="module")
-async def database(pg_server: PgServer) -> AsyncIterator[str]:
-    name, url = await seeded_database(pg_server, "tiepdan_keys")
+async def database(databases: Databases) -> AsyncIterator[str]:
+    name, url = await databases.seeded("tiepdan_keys")
     yield url
-    await asyncio.to_thread(pg_server.drop_database, name)
+    await databases.drop(name)
 
 
 async def _start(settings: Settings, url: str) -> None:
@@ -86,10 +84,10 @@ async def test_a_rotation_of_identity_keys_with_the_old_key_still_listed_starts(
         await _start(SETTINGS.model_copy(update={"identity_keys": OTHER_IDENTITY}), database)
 
 
-async def test_a_first_start_on_data_written_under_other_keys_is_refused(pg_server: PgServer) -> None:
+async def test_a_first_start_on_data_written_under_other_keys_is_refused(databases: Databases) -> None:
     """A database with cases but no check values yet (written before they existed): its sealed identities and
     chains are tried, so that a first start with other keys does not record them as the right ones."""
-    name, url = await seeded_database(pg_server, "tiepdan_keys_old")
+    name, url = await databases.seeded("tiepdan_keys_old")
     try:
         app = create_app(SETTINGS, database_url=url)
         async with (
@@ -116,7 +114,7 @@ async def test_a_first_start_on_data_written_under_other_keys_is_refused(pg_serv
         await _start(SETTINGS, url)
         assert len(await _checks(url)) == 4
     finally:
-        await asyncio.to_thread(pg_server.drop_database, name)
+        await databases.drop(name)
 
 
 async def test_a_development_start_logs_where_its_keys_are_kept(

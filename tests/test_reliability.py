@@ -17,12 +17,8 @@ import asyncpg
 import httpx
 import pytest
 
-from api.cli import migrate
 from api.db import make_engine, make_sessionmaker
-from api.security import Passwords
-from api.seed import seed_demo
-from tests.conftest import SETTINGS
-from tests.pg import PgServer
+from tests.conftest import SETTINGS, Databases
 
 pytestmark = pytest.mark.slow  # real API processes, kills and load: seconds each
 
@@ -77,15 +73,9 @@ def _body(n: int) -> dict[str, object]:
     }
 
 
-async def test_sigkill_during_submissions_loses_and_duplicates_nothing(pg_server: PgServer) -> None:
-    name = await asyncio.to_thread(pg_server.create_database, "tiepdan_crash")
-    url = pg_server.url(name)
+async def test_sigkill_during_submissions_loses_and_duplicates_nothing(databases: Databases) -> None:
+    name, url = await databases.seeded("tiepdan_crash")
     try:
-        await asyncio.to_thread(migrate, url)
-        engine = make_engine(url)
-        async with make_sessionmaker(engine)() as db:
-            await seed_demo(db, Passwords(SETTINGS))
-        await engine.dispose()
         port = _port()
         total = 120
         acknowledged: dict[int, str] = {}
@@ -130,20 +120,15 @@ async def test_sigkill_during_submissions_loses_and_duplicates_nothing(pg_server
         finally:
             await conn.close()
     finally:
-        await asyncio.to_thread(pg_server.drop_database, name)
+        await databases.drop(name)
 
 
-async def test_the_database_going_away_is_503_with_retry_after_and_the_service_recovers(pg_server: PgServer) -> None:
+async def test_the_database_going_away_is_503_with_retry_after_and_the_service_recovers(databases: Databases) -> None:
     from api.app import create_app
 
-    name = await asyncio.to_thread(pg_server.create_database, "tiepdan_outage")
-    url = pg_server.url(name)
+    pg_server = databases.server
+    name, url = await databases.seeded("tiepdan_outage")
     try:
-        await asyncio.to_thread(migrate, url)
-        engine = make_engine(url)
-        async with make_sessionmaker(engine)() as db:
-            await seed_demo(db, Passwords(SETTINGS))
-        await engine.dispose()
         app = create_app(SETTINGS, database_url=url)
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://outage") as http:
@@ -177,24 +162,20 @@ async def test_the_database_going_away_is_503_with_retry_after_and_the_service_r
         await app.state.hot_pool.close()
     finally:
         await pg_server._admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
-        await asyncio.to_thread(pg_server.drop_database, name)
+        await databases.drop(name)
 
 
-async def test_two_api_processes_and_their_jobs_record_and_notify_each_breach_once(pg_server: PgServer) -> None:
+async def test_two_api_processes_and_their_jobs_record_and_notify_each_breach_once(databases: Databases) -> None:
     from api.models.cases import CaseEvent
     from tests.helpers import case_body, days_ago
     from tests.test_deadline_engine import Receiver
 
-    name = await asyncio.to_thread(pg_server.create_database, "tiepdan_twojobs")
-    url = pg_server.url(name)
+    name, url = await databases.seeded("tiepdan_twojobs")
     receiver = Receiver(failures=0)
     try:
-        await asyncio.to_thread(migrate, url)
         engine = make_engine(url)
-        async with make_sessionmaker(engine)() as db:
-            await seed_demo(db, Passwords(SETTINGS))
-        # Two processes, each with its background jobs every half second, against one database.
-        jobs = {"JOBS_ENABLED": "true", "JOBS_INTERVAL_SECONDS": "0.5", "WEBHOOK_ALLOW_PRIVATE": "true"}
+        # Two processes, each with its background jobs every quarter second, against one database.
+        jobs = {"JOBS_ENABLED": "true", "JOBS_INTERVAL_SECONDS": "0.25", "WEBHOOK_ALLOW_PRIVATE": "true"}
         ports = [_port(), _port()]
         with api_process(url, ports[0], **jobs), api_process(url, ports[1], **jobs):
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports[0]}", timeout=10) as http:
@@ -221,8 +202,8 @@ async def test_two_api_processes_and_their_jobs_record_and_notify_each_breach_on
             for _ in range(100):
                 if len(receiver.requests) >= 10:
                     break
-                await asyncio.sleep(0.2)
-            await asyncio.sleep(2)  # several more rounds of both processes: nothing more may come
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(1)  # four more rounds of each process: nothing more may come
         async with make_sessionmaker(engine)() as db:
             import sqlalchemy as sa
 
@@ -239,4 +220,4 @@ async def test_two_api_processes_and_their_jobs_record_and_notify_each_breach_on
         assert len(ids) == len(set(ids)) == 10  # each notified exactly once
     finally:
         receiver.close()
-        await asyncio.to_thread(pg_server.drop_database, name)
+        await databases.drop(name)
