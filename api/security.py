@@ -1,12 +1,13 @@
 """Passwords (argon2) and access tokens (python-jose JWT). The only module that touches either."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from jose import JWTError, jwt
 
+from api import clock
 from api.settings import Settings
 
 ALGORITHM = "HS256"
@@ -36,7 +37,7 @@ class Passwords:
 def create_access_token(
     settings: Settings, subject: str, *, now: datetime | None = None, minutes: int | None = None, version: int = 0
 ) -> tuple[str, int]:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     lifetime = (minutes if minutes is not None else settings.access_token_minutes) * 60
     claims = {
         "sub": subject,
@@ -77,7 +78,7 @@ def decode_access_token(settings: Settings, token: str) -> dict[str, Any]:
     secret = settings.jwt_secret()
     known = _VERIFIED.get(token)
     if known is not None and known[0] == secret:
-        if known[1]["exp"] <= datetime.now(UTC).timestamp():
+        if known[1]["exp"] <= clock.now().timestamp():
             raise InvalidToken("expired")
         return known[1]
     claims = _verify(settings, token)
@@ -100,7 +101,7 @@ def _verify(settings: Settings, token: str) -> dict[str, Any]:
             issuer=settings.jwt_issuer,
             options={"require_exp": True, "require_sub": True, "require_iat": True, "require_aud": True},
         )
-        now = datetime.now(UTC).timestamp()
+        now = clock.now().timestamp()
         if claims["iat"] > now + CLOCK_SKEW:
             raise InvalidToken("issued in the future")
         if claims["exp"] - claims["iat"] > settings.access_token_minutes * 60 + CLOCK_SKEW:
