@@ -38,6 +38,7 @@ from api.settings import Settings  # noqa: E402
 from api.vault import vault_for  # noqa: E402
 from workflows.calendar import WorkCalendar  # noqa: E402
 from workflows.deadlines import CaseFacts, intake_timers, max_due, next_alert, next_due  # noqa: E402
+from workflows.reception import is_group  # noqa: E402
 
 KINDS = [("complaint", 45), ("denunciation", 12), ("petition", 28), ("feedback", 15)]
 FIELDS = [
@@ -207,7 +208,7 @@ async def fill_reception(
         rows.append(
             (
                 s, unit, day.year, serial, day, _pick(rng, KINDS), "Nội dung tiếp công dân", "[{}]", "[]", people,
-                people >= 5, "explained", "first" if rng.random() < 0.8 else "repeat", creator,
+                is_group(people), "explained", "first" if rng.random() < 0.8 else "repeat", creator,
             )
         )  # fmt: skip
     await conn.copy_records_to_table(
