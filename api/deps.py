@@ -1,5 +1,6 @@
 """Dependencies shared by the routers: settings, session, the signed-in officer, role checks, the case
-the caller may read. Only this module turns HTTP (tokens, headers) into the plain types of api/auth."""
+the caller may read. Only this module turns HTTP (tokens, headers) into the plain types of api/auth: a token into
+an `Officer`. (Each sign-in is also handed to the intake path's memory: api/services/cases/remembered.py.)"""
 
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -7,10 +8,11 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, Request
+from fastapi.requests import HTTPConnection
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import db, security
+from api import db, lean, security
 from api.auth import Officer
 from api.db import driver
 from api.errors import Code, DomainError, unauthenticated
@@ -18,11 +20,20 @@ from api.models.cases import Case
 from api.models.user import Role
 from api.services import calendar as calendar_service
 from api.services.calendar import DeadlineEnv
-from api.services.cases.writer import OFFICER_FINGERPRINT, IntakeWriter
+from api.services.cases import remembered
+from api.services.cases.writer import IntakeWriter
 from api.settings import Settings
 from api.types import Id64
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+class _Bearer(OAuth2PasswordBearer):
+    """OAuth2's bearer token (in the OpenAPI document as FastAPI's), read by the rule the lean lane uses too."""
+
+    async def __call__(self, request: HTTPConnection) -> str | None:
+        return lean.bearer_token(request.headers.get("Authorization"))
+
+
+oauth2_scheme = _Bearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
 async def get_settings(request: Request) -> Settings:  # async: a sync dependency would run in a thread
@@ -71,49 +82,13 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 # The officer, their unit and the calendar's cache version in one statement (asyncpg directly: it runs on
-# every request).
+# every request), with the fingerprint the intake path remembers them by.
 _OFFICER = f"""
     SELECT u.id, u.username, u.roles, u.unit_id, un.path, un.remote_area,
-           (SELECT version FROM cache_versions WHERE name = 'calendar'), u.token_version, {OFFICER_FINGERPRINT}
+           (SELECT version FROM cache_versions WHERE name = 'calendar'), u.token_version, {remembered.FINGERPRINT}
     FROM users u JOIN units un ON un.id = u.unit_id
     WHERE u.id = $1 AND u.is_active AND NOT u.is_system
 """  # noqa: S608 (a constant expression)
-
-
-@dataclass(frozen=True, slots=True)
-class SignedIn:
-    """An officer as signed in a moment ago: what the lean intake path writes with instead of reading the officer
-    again, while the write itself checks, in its statement, that the officer row (`fingerprint`) and the
-    calendar's version are still these (api/services/cases/writer.py); if not, the request is served afresh."""
-
-    officer: Officer
-    calendar_version: int
-    fingerprint: str
-
-
-_SIGNED_IN_MAX = 10_000
-
-
-def remember(app: Any, token_version: int, signed: SignedIn) -> None:
-    known: dict[tuple[int, int], SignedIn] = app.state.signed_in
-    if len(known) >= _SIGNED_IN_MAX:
-        known.clear()
-    known[(signed.officer.id, token_version)] = signed
-
-
-def remembered(request: Request, token: str) -> tuple[tuple[int, int], SignedIn] | None:
-    """The officer a valid token names, as signed in earlier by this process (no query); None if the token is
-    not valid or the officer not remembered."""
-    try:
-        key = security.subject_of(security.decode_access_token(request.app.state.settings, token))
-    except security.InvalidToken:
-        return None
-    signed: SignedIn | None = request.app.state.signed_in.get(key)
-    return (key, signed) if signed is not None else None
-
-
-def forget(request: Request, key: tuple[int, int]) -> None:
-    request.app.state.signed_in.pop(key, None)
 
 
 async def load_officer(session: AsyncSession, user_id: int) -> Officer | None:
@@ -141,7 +116,7 @@ async def officer_for_token(
 ) -> tuple[Officer, int] | None:
     """The officer a bearer token names, if it is valid and not revoked, with the calendar's cache version (one
     query); None otherwise. Used by the API (Authorization header) and the dashboard (its cookie). With the `app`,
-    the sign-in is remembered for the lean intake path (`remembered`)."""
+    the sign-in is remembered for the lean intake path (api/services/cases/remembered.py)."""
     try:
         user_id, version = security.subject_of(security.decode_access_token(settings, token))
     except security.InvalidToken:  # a subject out of range too: 401, never the database's error
@@ -150,7 +125,7 @@ async def officer_for_token(
     if loaded is None:
         return None
     if app is not None:
-        remember(app, version, SignedIn(loaded[0], loaded[1], loaded[2]))
+        remembered.remember(app.state.signed_in, version, remembered.SignedIn(*loaded))
     return loaded[0], loaded[1]
 
 

@@ -10,17 +10,55 @@ have. The route itself stays an ordinary FastAPI route: the OpenAPI document, th
 dependency are FastAPI's. A lean handler therefore only needs the happy path; the errors the service raises in it
 are rendered by the app's own exception handlers (api/http_errors.py), as on the routes.
 
+The header rules of these routes (content type, bearer token, Idempotency-Key, device id) are declared once,
+below, and used by both lanes: the lean handler lets FastAPI serve any request that breaks one, and the routes
+declare the same rules as their parameters, so the answer is the same with the lane on or off (the LEAN_LANE
+setting; tests/test_lean_lane.py sends the same requests both ways).
+
 Why: on these routes FastAPI's routing, dependency resolution, body parsing and response validation were about
 half of the service's CPU per letter (bench/intake.py, `--profile`).
 """
 
 import inspect
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Header, Request, Response
+from fastapi.security.utils import get_authorization_scheme_param
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.models.cases.schemas import IDEMPOTENCY_KEY_MAX
+
+# The header rules of the hot write routes, for both lanes.
+JSON = "application/json"  # the lean lane takes this exact content type; FastAPI serves any other
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=IDEMPOTENCY_KEY_MAX)]
+DEVICE_ID_MAX = 64
+DeviceId = Annotated[str | None, Header(alias="X-Device-Id", max_length=DEVICE_ID_MAX)]
+_DEVICE = re.compile(rf"^[A-Za-z0-9._:-]{{1,{DEVICE_ID_MAX}}}$")
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header (the scheme in any case), else None: exactly
+    FastAPI's OAuth2PasswordBearer, which the routes use (api/deps.py, `oauth2_scheme`)."""
+    scheme, token = get_authorization_scheme_param(authorization)
+    return token if authorization and scheme.lower() == "bearer" else None
+
+
+def idempotency_key_fits(key: str | None) -> bool:
+    return key is None or len(key) <= IDEMPOTENCY_KEY_MAX
+
+
+def device_id_valid(device: str | None) -> bool:
+    """An app's device id: up to 64 letters, digits and . _ : - (none: the client address stands for it)."""
+    return device is None or _DEVICE.match(device) is not None
+
+
+def plain(headers: Mapping[str, str]) -> bool:
+    """Headers the lean lane serves (on both routes): plain JSON and an Idempotency-Key that fits, if any."""
+    return headers.get("content-type") == JSON and idempotency_key_fits(headers.get("idempotency-key"))
+
 
 LeanHandler = Callable[[Request], Awaitable[Response | None]]
 
@@ -86,8 +124,10 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 def install(app: FastAPI, handlers: dict[tuple[str, str], LeanHandler]) -> None:
-    """Put the lane in front of the router (call before adding the other middlewares: it must be innermost)."""
-    app.add_middleware(LeanLane, owner=app, handlers=handlers)
+    """Put the lane in front of the router (call before adding the other middlewares: it must be innermost), unless
+    the settings turn it off (LEAN_LANE=false)."""
+    if app.state.settings.lean_lane:
+        app.add_middleware(LeanLane, owner=app, handlers=handlers)
 
 
 async def dependency(request: Request, provider: Callable[[Request], Awaitable[Any]]) -> Any:

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # Intake statements in flight at once per API process; the letters arriving meanwhile go in the next one
     # (group commit: api/services/cases/writer.py). At most db_pool_size.
     intake_lanes: int = Field(default=2, ge=1, le=64)
+    # The lean lane (api/lean.py): the common request of the two hot write routes served before routing. Off
+    # (LEAN_LANE=false), FastAPI serves them alone, with the same answers (tests/test_lean_lane.py), only slower.
+    lean_lane: bool = True
     # The garbage collector's young-generation threshold once the app has started (0: Python's default, 700);
     # what was built at startup is frozen out of collections either way (api/app.py, tune_gc).
     gc_threshold: int = Field(default=20_000, ge=0, le=1_000_000)

@@ -5,6 +5,7 @@ FastAPI's own handler answers."""
 import asyncio
 import json
 import secrets
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from api.deps import get_hot_connection
 from api.lean import LeanLane
 from api.models.cases import Case, CaseEvent, CaseParty
 from api.models.cases.schemas import CaseCreate
+from api.services.cases.row import CaseRow
 from api.services.cases.writer import IntakeWriter
 from tests.conftest import Api, Live
 from tests.helpers import V1, case_body, days_ago, timer
@@ -45,13 +47,13 @@ async def test_letters_taken_in_together_are_written_by_fewer_statements_each_wh
         assert verify == {"valid": True, "events_checked": 1, "first_tampered_seq": None}
 
 
-async def _a_letter(live: Live) -> dict[str, Any]:
+async def _a_letter(live: Live) -> CaseRow:
     """A letter exactly as intake hands it to the writer."""
-    seen: list[dict[str, Any]] = []
+    seen: list[CaseRow] = []
 
     class Spy(IntakeWriter):
-        async def write(self, letter: dict[str, Any]) -> list[int] | None:
-            seen.append(dict(letter))
+        async def write(self, letter: CaseRow) -> list[int] | None:
+            seen.append(replace(letter))
             return await super().write(letter)
 
     real = live.app.state.intake_writer
@@ -70,17 +72,17 @@ async def test_a_letter_that_fails_fails_alone_with_its_own_error(live: Live) ->
     letters = []
     for n in range(5):
         case_id = await writer.next_id()
-        letter = {**template, "id": case_id, "tracking_code": f"T{secrets.token_hex(6)}", "title": f"Thư {n}"}
+        letter = replace(template, id=case_id, tracking_code=f"T{secrets.token_hex(6)}", title=f"Thư {n}")
         letters.append(letter)
-    letters[2]["receiving_unit_id"] = -1  # no such unit: the database refuses this one
+    letters[2].receiving_unit_id = -1  # no such unit: the database refuses this one
     results = await asyncio.gather(*(writer.write(letter) for letter in letters), return_exceptions=True)
     assert isinstance(results[2], asyncpg.ForeignKeyViolationError)
     assert all(isinstance(r, list) and len(r) == 1 for i, r in enumerate(results) if i != 2)
     engine = live.app.state.engine
     async with engine.connect() as conn:
-        ids = [letter["id"] for letter in letters]
+        ids = [letter.id for letter in letters]
         written = set((await conn.execute(sa.select(Case.id).where(Case.id.in_(ids)))).scalars())
-        assert written == set(ids) - {letters[2]["id"]}
+        assert written == set(ids) - {letters[2].id}
         parties = (await conn.execute(sa.select(CaseParty.case_id).where(CaseParty.case_id.in_(ids)))).scalars()
         events = (await conn.execute(sa.select(CaseEvent.case_id).where(CaseEvent.case_id.in_(ids)))).scalars()
         assert sorted(parties) == sorted(events) == sorted(written)
@@ -89,9 +91,9 @@ async def test_a_letter_that_fails_fails_alone_with_its_own_error(live: Live) ->
 async def test_a_letter_already_taken_is_skipped_and_the_rest_of_its_batch_written(live: Live) -> None:
     template = await _a_letter(live)
     writer = IntakeWriter(live.app.state.hot_pool, lanes=1)
-    first = {**template, "id": await writer.next_id(), "tracking_code": f"T{secrets.token_hex(6)}"}
-    same_code = {**template, "id": await writer.next_id(), "tracking_code": first["tracking_code"]}
-    other = {**template, "id": await writer.next_id(), "tracking_code": f"T{secrets.token_hex(6)}"}
+    first = replace(template, id=await writer.next_id(), tracking_code=f"T{secrets.token_hex(6)}")
+    same_code = replace(template, id=await writer.next_id(), tracking_code=first.tracking_code)
+    other = replace(template, id=await writer.next_id(), tracking_code=f"T{secrets.token_hex(6)}")
     results = await asyncio.gather(writer.write(first), writer.write(same_code), writer.write(other))
     assert results[1] is None  # its tracking code was taken (in the same statement): intake then tries again
     assert isinstance(results[0], list) and isinstance(results[2], list)

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import clock, errors
 from api.deps import IntakeWriterDep, SessionDep, get_hot_connection, get_intake_writer, get_session, release_hot
 from api.errors import Code, DomainError
-from api.lean import dependency
+from api.lean import DeviceId, IdempotencyKey, dependency, device_id_valid, plain
 from api.models.cases import Case
-from api.models.cases.schemas import IDEMPOTENCY_KEY_MAX, Channel
+from api.models.cases.schemas import Channel
 from api.models.public import AttachmentOut, RatingIn, SubmissionCreated, SubmissionIn, SubmissionStatus
 from api.ratelimit import Tagger, client_address
 from api.routers.attachments import read_upload
@@ -27,8 +27,6 @@ from api.vault import vault_for
 
 router = APIRouter(prefix="/public", tags=["public"])
 
-_DEVICE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=IDEMPOTENCY_KEY_MAX)]
 AccessKey = Annotated[str | None, Header(alias="X-Access-Key", max_length=64)]
 CODE = r"^[A-Z0-9-]{4,24}$"
 
@@ -57,10 +55,8 @@ class Client:
         return attachments.Quota(address_tag=self.address_tag, device_tag=self.device_tag, day=self.day)
 
 
-async def client(
-    request: Request, device_id: Annotated[str | None, Header(alias="X-Device-Id", max_length=64)] = None
-) -> Client:
-    if device_id is not None and not _DEVICE.match(device_id):
+async def client(request: Request, device_id: DeviceId = None) -> Client:
+    if not device_id_valid(device_id):
         raise DomainError(Code.validation_error, details={"field": "X-Device-Id"})
     c = Client(client_address(request), device_id, request.app.state.tagger)
     await request.app.state.public_limits.hit(*c.keys)
@@ -74,10 +70,8 @@ async def lean_submit(request: Request) -> Response | None:
     """The common submission (the lean lane: api/lean.py): plain JSON that validates, sane headers. Anything
     else, FastAPI serves with its own errors."""
     headers = request.headers
-    if headers.get("content-type") != "application/json":
-        return None
     device, key = headers.get("x-device-id"), headers.get("idempotency-key")
-    if (device is not None and not _DEVICE.match(device)) or (key is not None and len(key) > IDEMPOTENCY_KEY_MAX):
+    if not plain(headers) or not device_id_valid(device):  # the header rules of both lanes (api/lean.py)
         return None
     try:
         data = SubmissionIn.model_validate_json(await request.body())

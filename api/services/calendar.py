@@ -78,7 +78,7 @@ async def env(session: AsyncSession, settings: Settings, *, version: int | None 
 
 def cached_env(session: AsyncSession, settings: Settings, version: int) -> DeadlineEnv | None:
     """The deadline environment this process has built for the overrides' `version`, or None if it holds
-    another (no query either way)."""
+    another (no query either way): for an officer remembered with that version (api/services/cases/remembered.py)."""
     cached = _CACHED.get(session.get_bind().engine)
     if cached is None or cached[0] != version:
         return None

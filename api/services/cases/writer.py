@@ -1,10 +1,11 @@
 """Group commit for intake: the letters taken in at the same moment are written by one statement.
 
-Each intake prepares its rows in Python (ids, hashes, timers, sealed identities) and hands them to the process's
-`IntakeWriter`. While a statement is on its way, the letters that arrive queue up and go together in the next
-one: one INSERT … SELECT FROM unnest(…) writes every case of the batch with its parties, first event, outbox
-row and webhook deliveries, and commits them together. A letter is answered only once its batch has committed,
-so a 201 still means "on disk". At low load nothing waits: with a lane free, a letter is written at once, alone.
+Each intake prepares its row in Python (`CaseRow`, api/services/cases/row.py: ids, hashes, timers, sealed
+identities) and hands it to the process's `IntakeWriter`. While a statement is on its way, the letters that
+arrive queue up and go together in the next one: one INSERT … SELECT FROM unnest(…) writes every case of the
+batch with its parties, first event, outbox row and webhook deliveries, and commits them together. A letter is
+answered only once its batch has committed, so a 201 still means "on disk". At low load nothing waits: with a
+lane free, a letter is written at once, alone.
 
 Why: per letter, PostgreSQL spends most of its time on what a statement and a transaction cost whatever their
 size (locks on seven tables and their forty indexes, the statement's triggers, the commit and its WAL flush, the
@@ -16,6 +17,7 @@ fails alone and with its own error.
 
 import asyncio
 import contextlib
+import operator
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -23,55 +25,11 @@ import asyncpg
 
 from api import metrics
 from api.errors import database_down, timed_out
+from api.services.cases.remembered import STILL_SIGNED, SignerChanged
+from api.services.cases.row import COLUMNS, PARTY_FIELDS, CaseRow
 
-# The columns of one letter, with their PostgreSQL types (the statement takes one array per column).
-CASE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("id", "bigint"),
-    ("tracking_code", "text"),
-    ("access_key_hash", "text"),
-    ("kind", "text"),
-    ("field", "text"),
-    ("channel", "text"),
-    ("title", "text"),
-    ("content", "text"),
-    # A denunciation's sealed title and content, and its words' keyed MACs as an array literal (a text: unnest
-    # cannot take an array of arrays of different lengths) (api/services/cases/sealed_text.py).
-    ("sealed_text", "text"),
-    ("text_words", "text"),
-    ("received_at", "date"),
-    ("receiving_unit_id", "int"),
-    ("competent_unit_id", "int"),
-    ("received_by_id", "int"),
-    ("complaint_round", "int"),
-    ("previous_case_id", "bigint"),
-    ("decision_known_date", "date"),
-    ("complexity", "text"),
-    ("remote_area", "bool"),
-    ("remote_area_explicit", "bool"),
-    ("signer_count", "int"),
-    ("is_anonymous", "bool"),
-    ("multi_place_verification", "bool"),
-    ("identity_protected", "bool"),
-    ("disciplinary", "bool"),
-    ("level_skipping", "bool"),
-    ("repeat_of_case_id", "bigint"),
-    ("status", "text"),
-    ("warnings", "text"),
-    ("timers", "text"),
-    ("next_due_date", "date"),
-    ("next_alert_date", "date"),
-    ("max_due_date", "date"),
-    ("idempotency_key", "text"),
-    ("idempotency_fingerprint", "text"),
-    ("location", "text"),
-    ("at", "timestamptz"),
-    ("event_payload", "text"),
-    ("prev_hash", "text"),
-    ("hash", "text"),
-    ("outbox_payload", "text"),
-    ("signer_fingerprint", "text"),
-    ("calendar_version", "bigint"),
-)
+__all__ = ["IntakeWriter", "OneConnection", "SignerChanged", "Writer", "reserve_ids", "write"]
+
 # The parties of every letter of the batch, one row each, named by their case's id.
 PARTY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("case_id", "bigint"),
@@ -84,7 +42,7 @@ PARTY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("id_number_hash", "text"),
     ("officer_id", "int"),
 )
-PARTY_FIELDS = tuple(name for name, _ in PARTY_COLUMNS[1:])
+assert tuple(name for name, _ in PARTY_COLUMNS[1:]) == PARTY_FIELDS
 
 
 def _unnest(columns: Sequence[tuple[str, str]], first: int) -> str:
@@ -95,19 +53,12 @@ def _names(columns: Sequence[tuple[str, str]]) -> str:
     return ", ".join(name for name, _ in columns)
 
 
-# What the officer row and their unit were when they signed in: the sign-in (api/deps.py) reads it, and a letter
-# written with an officer remembered from an earlier sign-in is written only if it is still the same.
-OFFICER_FINGERPRINT = "md5(row(u.username, u.roles, u.unit_id, un.path, un.remote_area, u.token_version)::text)"
-
-# The columns and types in it are the constants above (nothing from a request).
+# The columns and types in it are constants (nothing from a request); `g`: the remembered officer's check.
 INSERT_MANY = f"""
 WITH v AS (
-    SELECT * FROM unnest({_unnest(CASE_COLUMNS, 1)}) AS v({_names(CASE_COLUMNS)})
+    SELECT * FROM unnest({_unnest(COLUMNS, 1)}) AS v({_names(COLUMNS)})
 ), g AS (
-    SELECT v.id, v.signer_fingerprint IS NULL OR (
-        EXISTS (SELECT FROM users u JOIN units un ON un.id = u.unit_id
-                WHERE u.id = v.received_by_id AND u.is_active AND {OFFICER_FINGERPRINT} = v.signer_fingerprint)
-        AND (SELECT version FROM cache_versions WHERE name = 'calendar') = v.calendar_version) AS signed
+    SELECT v.id, {STILL_SIGNED} AS signed
     FROM v
 ), c AS (
     INSERT INTO cases (id, tracking_code, access_key_hash, kind, field, channel, title, content, sealed_text,
@@ -133,7 +84,7 @@ WITH v AS (
 ), p AS (
     INSERT INTO case_parties (case_id, {", ".join(PARTY_FIELDS)})
     SELECT q.case_id, {", ".join("q." + name for name in PARTY_FIELDS)}
-    FROM unnest({_unnest(PARTY_COLUMNS, len(CASE_COLUMNS) + 1)}) WITH ORDINALITY AS q({_names(PARTY_COLUMNS)}, n)
+    FROM unnest({_unnest(PARTY_COLUMNS, len(COLUMNS) + 1)}) WITH ORDINALITY AS q({_names(PARTY_COLUMNS)}, n)
     JOIN c ON c.id = q.case_id
     ORDER BY q.n
     RETURNING id, case_id
@@ -158,23 +109,20 @@ FROM g LEFT JOIN c ON c.id = g.id
 """  # noqa: S608
 
 
-def arguments(letters: Sequence[dict[str, Any]]) -> list[list[Any]]:
-    """The statement's arguments for these letters: one array per case column, then one per party column (a
-    letter's `parties` is a list of dicts with PARTY_FIELDS)."""
-    args: list[list[Any]] = [[letter[name] for letter in letters] for name, _ in CASE_COLUMNS]
+def arguments(letters: Sequence[CaseRow]) -> list[Sequence[Any]]:
+    """The statement's arguments for these letters: one array per case column, then one per party column."""
+    args: list[Sequence[Any]] = list(zip(*(letter.written() for letter in letters), strict=True))
     case_ids: list[Any] = []
     party: list[list[Any]] = [[] for _ in PARTY_FIELDS]
     for letter in letters:
-        for p in letter["parties"]:
-            case_ids.append(letter["id"])
-            for column, name in zip(party, PARTY_FIELDS, strict=True):
-                column.append(p[name])
+        for p in letter.parties:
+            case_ids.append(letter.id)
+            for column, value in zip(party, _party_values(p), strict=True):
+                column.append(value)
     return [*args, case_ids, *party]
 
 
-class SignerChanged(Exception):
-    """The letter was written with an officer remembered from an earlier sign-in, and the officer (their roles,
-    unit, token) or the calendar has changed since: nothing was written; serve the request afresh."""
+_party_values = operator.attrgetter(*PARTY_FIELDS)
 
 
 Written = dict[int, list[int] | None | SignerChanged]
@@ -182,7 +130,7 @@ Written = dict[int, list[int] | None | SignerChanged]
 # SignerChanged if its remembered officer no longer holds.
 
 
-async def write(conn: asyncpg.Connection, letters: Sequence[dict[str, Any]]) -> Written:
+async def write(conn: asyncpg.Connection, letters: Sequence[CaseRow]) -> Written:
     """Write these letters in one statement on `conn` (in its transaction if one is open, else committed alone)."""
     rows = await conn.fetch(INSERT_MANY, *arguments(letters))
     return {row[0]: (list(row[3]) if row[2] else None) if row[1] else SignerChanged() for row in rows}
@@ -193,6 +141,15 @@ async def reserve_ids(conn: asyncpg.Connection, count: int) -> list[int]:
     INSERT because the first event's hash covers it."""
     rows = await conn.fetch("SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, $1)", count)
     return sorted((r[0] for r in rows), reverse=True)
+
+
+class Writer(Protocol):
+    """What intake writes with: the process's `IntakeWriter`, or one that marks its letters first
+    (api/services/cases/remembered.py, `Signing`)."""
+
+    async def next_id(self) -> int: ...
+
+    async def write(self, letter: CaseRow) -> list[int] | None: ...
 
 
 class Connections(Protocol):
@@ -229,7 +186,7 @@ class IntakeWriter:
         self._connections = connections
         self._lanes = max(1, lanes)
         self._running = 0
-        self._queue: list[tuple[dict[str, Any], asyncio.Future[list[int] | None]]] = []
+        self._queue: list[tuple[CaseRow, asyncio.Future[list[int] | None]]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._free_ids: list[int] = []
         self.batches = 0  # statements written, and letters in them: for tests and the benchmark's report
@@ -244,7 +201,7 @@ class IntakeWriter:
                 await self._connections.release(conn)
         return self._free_ids.pop()
 
-    async def write(self, letter: dict[str, Any]) -> list[int] | None:
+    async def write(self, letter: CaseRow) -> list[int] | None:
         """Write one letter with whatever else is waiting; its parties' ids once committed, or None if it was
         not written (its Idempotency-Key or tracking code taken). A failure of the letter's own is raised, and
         SignerChanged if it was written with a remembered officer who no longer holds (see `write`)."""
@@ -271,7 +228,7 @@ class IntakeWriter:
         finally:
             self._running -= 1
 
-    async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[list[int] | None]]]) -> None:
+    async def _write(self, batch: list[tuple[CaseRow, asyncio.Future[list[int] | None]]]) -> None:
         try:
             written = await self._statement([letter for letter, _ in batch])
         except Exception as exc:
@@ -288,13 +245,13 @@ class IntakeWriter:
         metrics.INTAKE_STATEMENTS.inc()
         metrics.INTAKE_LETTERS.inc(len(batch))
         for letter, future in batch:
-            outcome = written[letter["id"]]
+            outcome = written[letter.id]
             if isinstance(outcome, SignerChanged):
                 _settle(future, error=outcome)
             else:
                 _settle(future, result=outcome)
 
-    async def _statement(self, letters: list[dict[str, Any]]) -> Written:
+    async def _statement(self, letters: list[CaseRow]) -> Written:
         conn = await self._connections.acquire()
         try:
             return await write(conn, letters)
