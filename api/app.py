@@ -145,7 +145,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.state.hot_pool = db.HotPool(url, settings.db_pool_size, settings.statement_timeout_ms, role)
     app.state.sessionmaker = db.make_sessionmaker(app.state.engine)
     app.state.intake_writer = IntakeWriter(app.state.hot_pool, lanes=settings.intake_lanes)
-    app.state.signed_in = {}  # officers signed in a moment ago (api/deps.py, `remembered`)
+    app.state.signed_in = {}  # officers signed in a moment ago (api/services/cases/remembered.py)
     app.state.passwords = Passwords(settings)
     trail.configure(settings.chain_secret())
     app.state.expensive_limiter = ratelimit.Limiter(settings.expensive_per_minute, settings.expensive_burst)
