@@ -1,107 +1,93 @@
-"""Charts drawn on the server as SVG: no script, no external service, readable in greyscale (series differ by
-dash and marker, not only by colour) and scalable (viewBox) from a phone to a printed page.
+"""The dashboard's charts: horizontal bars drawn in HTML (no script, no inline style, no external service), so every
+word is page text at the page's own size (at least 12 px on any screen: nothing is scaled down with a picture, no
+label is cut off — a long one wraps), each chart is a table a screen reader reads, and every value is a link.
 
-This module computes each chart's geometry (coordinates, the labels and values written); the macros in
-`templates/charts.html` draw it as SVG elements, escaped by the templates' autoescape like every other value."""
+This module computes what a chart shows: its title (what it counts and for which period), the two axes' names
+(with the unit), the rows, each bar's length as a class `w0`…`w100` (dashboard.css sets their widths: the CSP
+forbids a style attribute) and its value written beside it, and the scale's ticks. `templates/charts.html` draws
+it. Series differ by fill (solid, hatched) and by name, never only by colour; bars have a border, so a greyscale
+print keeps them."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-INK, MID, LIGHT, GRID = "#1b1b1b", "#5a5a5a", "#a8a8a8", "#dddddd"
+from api.dashboard.render import num, pct
 
 
 @dataclass(frozen=True)
-class Tick:
-    """A horizontal grid line at `y` with its value written at the left."""
+class Value:
+    """One bar: its length class (`w0`…`w100`), its value as written, and the list it counts."""
 
-    y: float
+    series: int
+    width: str
+    shown: str
+    href: str | None
+
+
+@dataclass(frozen=True)
+class Row:
+    """A category (a unit, a month, a field): its label, where the label leads, and a bar per series."""
+
     label: str
-
-
-@dataclass(frozen=True)
-class Series:
-    """One line: its points, its look (colour, dash, marker) and where its legend starts."""
-
-    name: str
-    colour: str
-    dash: str
-    marker: str  # "circle" or "square"
-    points: list[tuple[float, float]]
-    legend_x: int
-
-
-@dataclass(frozen=True)
-class LineChart:
-    title: str
-    width: int
-    height: int
-    left: int
-    right: int
-    ticks: list[Tick]
-    labels: list[tuple[float, str]]  # (x, month) along the bottom
-    series: list[Series]
-    grid: str = GRID
-
-
-@dataclass(frozen=True)
-class Bar:
-    label: str  # shortened to 30 characters
-    y: int
-    w: float
-    shown: str  # the value as written beside the bar
+    values: list[Value]
+    href: str | None = None
 
 
 @dataclass(frozen=True)
 class BarChart:
+    key: str  # the id of the chart's title in the page
     title: str
-    width: int
-    height: int
-    left: int
-    top: int
-    bar_h: int
-    bars: list[Bar]
-    fill: str = MID
-    stroke: str = INK
+    category_axis: str
+    value_axis: str  # with its unit: "Số hồ sơ (hồ sơ)", "Tỷ lệ (%)"
+    series: list[str]
+    rows: list[Row]
+    ticks: list[str]
+    empty: str  # what has no data, said when there are no rows
+    notes: list[str] = field(default_factory=list)
 
 
-def _nice_max(value: float) -> float:
+def nice_max(value: float) -> float:
+    """The scale's end: 1, 2 or 5 times a power of ten, at or above the largest value."""
     if value <= 0:
         return 1.0
-    step = 10 ** (len(str(int(value))) - 1)
-    return float(((int(value) // step) + 1) * step)
+    step = 1.0
+    while step * 10 <= value:
+        step *= 10
+    for m in (1, 2, 5, 10):
+        if m * step >= value:
+            return m * step
+    return 10 * step
 
 
-def line_chart(title: str, labels: list[str], series: list[tuple[str, list[float]]], *, width: int = 640) -> LineChart:
-    """Months along the bottom, one line per series: the first solid with dots, the second dashed with squares."""
-    height, left, right, top, bottom = 240, 44, 12, 28, 40
-    plot_w, plot_h = width - left - right, height - top - bottom
-    top_value = _nice_max(max((v for _, vals in series for v in vals), default=0))
-    n = max(len(labels), 1)
-    x = [left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2) for i in range(n)]
-
-    def y(v: float) -> float:
-        return top + plot_h - plot_h * v / top_value
-
-    ticks = [Tick(top + plot_h * k / 4, f"{top_value * (4 - k) / 4:,.0f}") for k in range(5)]
-    styles = [(INK, "", "circle"), (MID, "6 4", "square")]
-    drawn, legend_x = [], left
-    for (name, values), (colour, dash, marker) in zip(series, styles, strict=False):
-        points = [(x[i], y(v)) for i, v in enumerate(values)]
-        drawn.append(Series(name, colour, dash, marker, points, legend_x))
-        legend_x += 40 + 8 * len(name)
-    return LineChart(title, width, height, left, right, ticks, list(zip(x, labels, strict=False)), drawn)
+def width(value: float, top: float) -> str:
+    """The length class of a bar: its share of the scale in whole percent (a non-zero value is never 0)."""
+    share = 0 if top <= 0 else round(100 * value / top)
+    if value > 0:
+        share = max(share, 1)
+    return f"w{min(max(share, 0), 100)}"
 
 
 def bar_chart(
-    title: str, rows: list[tuple[str, float]], *, unit: str = "", width: int = 640, percent: bool = False
+    key: str,
+    title: str,
+    *,
+    category_axis: str,
+    value_axis: str,
+    series: list[str],
+    rows: list[tuple[str, str | None, list[tuple[float, str | None]]]],
+    empty: str,
+    percent: bool = False,
+    notes: list[str] | None = None,
 ) -> BarChart:
-    """Horizontal bars in the given order (the caller sorts, e.g. worst first), each with its value written."""
-    bar_h, gap, left, right, top = 18, 6, 190, 56, 8
-    height = top * 2 + max(len(rows), 1) * (bar_h + gap)
-    top_value = 1.0 if percent else _nice_max(max((v for _, v in rows), default=0))
-    plot_w = width - left - right
-    bars = []
-    for i, (label, value) in enumerate(rows):
-        shown = f"{value:.0%}" if percent else f"{value:,.0f}{unit}"
-        short = label if len(label) <= 30 else label[:29] + "…"
-        bars.append(Bar(short, top + i * (bar_h + gap), plot_w * (value / top_value if top_value else 0), shown))
-    return BarChart(title, width, height, left, top, bar_h, bars)
+    """`rows`: (label, label's link, [(value, value's link) per series]) in the order shown (the caller sorts, e.g.
+    worst first). Counts are written 1.234; shares (0–1) as 87,5%."""
+    top = 1.0 if percent else nice_max(max((v for _, _, vals in rows for v, _ in vals), default=0))
+    drawn = [
+        Row(
+            label,
+            [Value(i, width(v, top), pct(v) if percent else num(v), href) for i, (v, href) in enumerate(values)],
+            label_href,
+        )
+        for label, label_href, values in rows
+    ]
+    ticks = ["0%", "50%", "100%"] if percent else [num(0), num(top / 2) if (top / 2).is_integer() else "", num(top)]
+    return BarChart(key, title, category_axis, value_axis, series, drawn, ticks, empty, notes or [])
