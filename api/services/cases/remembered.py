@@ -17,13 +17,14 @@ What the fingerprint covers (`FINGERPRINT`, computed by PostgreSQL at sign-in an
 officer's username, roles, unit id, the unit's path and remoteness, and the token version. With it, the write also
 checks that the officer is still active and that the calendar's version is still the one remembered.
 
-What invalidates it: the write re-checks all of that in the same statement that writes the letter (`STILL_SIGNED`,
-the `g` step of api/services/cases/writer.py's INSERT_MANY); if anything changed (roles, unit, the unit's place,
-a password change or sign-out, deactivation, a calendar override), nothing is written and the writer raises
-`SignerChanged`. Then, as after any refusal judged on a remembered officer (a DomainError), the entry is
-`forget`-ten and the request served afresh by FastAPI's handler, which reads the officer (a role taken away is
-then 403, a deactivation 401) and remembers them again. A token whose version is no longer the officer's names another
-key and is never recalled; a token that no longer decodes (expired, bad signature) is never recalled either.
+What invalidates it: nothing is trusted on the memory's word alone. A letter served with a remembered officer is
+marked with their `Signer` (`Signing`), and the statement that writes it re-checks everything above (`STILL_SIGNED`,
+the `g` step of INSERT_MANY in api/services/cases/writer.py); if anything changed (roles, unit, the unit's place, a
+password change or sign-out — the token version is in the fingerprint —, deactivation, a calendar override),
+nothing is written and the writer raises `SignerChanged`. Then, as after any refusal judged on a remembered
+officer (a DomainError), the entry is `forget`-ten and the request served afresh by FastAPI's handler, which reads
+the officer (a role taken away is then 403, a deactivation 401) and remembers them again. A token that no longer
+decodes (expired, bad signature) is never recalled.
 """
 
 from dataclasses import dataclass
