@@ -21,6 +21,8 @@ MARGIN = 10.0
 FOOTER = 10.0  # the page number's band at the bottom
 LINE = 1.15  # line height as a multiple of the font size (mm per pt below)
 PT = 0.3528  # mm per point
+PAD = 0.4  # the cells' inner margin, each side
+SIGNATURES = 30.0  # the signature block's height
 
 
 def number(value: float, money: bool) -> str:
@@ -43,9 +45,17 @@ class _Pdf(FPDF):
 
 
 def _lines(pdf: FPDF, width: float, text: str) -> list[str]:
-    out = pdf.multi_cell(width, 3, text, dry_run=True, output=MethodReturnValue.LINES, padding=(0, 0.6))
+    out = pdf.multi_cell(width, 3, text, dry_run=True, output=MethodReturnValue.LINES, padding=0)
     assert isinstance(out, list)
     return out
+
+
+def _figure(pdf: FPDF, x: float, y: float, w: float, h: float, text: str, *, size: float, bold: bool) -> None:
+    """A framed figure on one line, right-aligned and centred vertically."""
+    pdf.rect(x, y, w, h)
+    pdf.set_font(FONT, "B" if bold else "", size)
+    pdf.set_xy(x, y)
+    pdf.cell(w, h, text, align="R")
 
 
 def _box(
@@ -57,7 +67,7 @@ def _box(
     lh = size * PT * LINE
     lines = _lines(pdf, w, text)
     pdf.set_xy(x, y + max(0.0, (h - lh * len(lines)) / 2))
-    pdf.multi_cell(w, lh, text, align=align, padding=(0, 0.6), new_x=XPos.RIGHT, new_y=YPos.TOP)
+    pdf.multi_cell(w, lh, text, align=align, padding=0, new_x=XPos.RIGHT, new_y=YPos.TOP)
 
 
 class _Layout:
@@ -79,7 +89,7 @@ class _Layout:
         )
         self.size = 6.5
         pdf.set_font(FONT, "B", self.size)
-        while self.size > 4.0 and pdf.get_string_width(widest) + 1.2 > self.col:
+        while self.size > 4.0 and pdf.get_string_width(widest) + 2 * PAD + 0.4 > self.col:
             self.size -= 0.25
             pdf.set_font(FONT, "B", self.size)
         self.head_size = min(6.0, self.size + 0.5)
@@ -182,8 +192,6 @@ def _title(pdf: FPDF, doc: dict[str, Any], unit: str, made: datetime) -> None:
 def _signatures(pdf: FPDF, made: datetime) -> None:
     width = pdf.w - 2 * MARGIN
     half = width / 2
-    if pdf.get_y() + 34 > pdf.h - FOOTER - MARGIN:
-        pdf.add_page()
     y = pdf.get_y() + 5
     pdf.set_font(FONT, "", 9)
     pdf.set_xy(MARGIN + half, y)
@@ -207,6 +215,7 @@ def to_pdf(doc: dict[str, Any]) -> bytes:
     pdf.set_title(f"{doc['official']} - {doc['title']}")
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.set_auto_page_break(False)
+    pdf.c_margin = PAD
     pdf.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
     pdf.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
     pdf.stamp = f"{doc['official']} - {period_text(doc)}"
@@ -221,7 +230,8 @@ def to_pdf(doc: dict[str, Any]) -> bytes:
         bold = row["type"] != "unit"
         pdf.set_font(FONT, "B" if bold else "", layout.size)
         height = max(1, len(_lines(pdf, layout.fixed[2], name))) * lh + 1.2
-        if y + height > bottom:
+        # The total keeps the signatures company: it goes to a new page when they would not fit below it.
+        if y + height > bottom or (row["type"] == "total" and y + height + SIGNATURES > bottom):
             pdf.add_page()
             y = layout.header(pdf, MARGIN)
         x = MARGIN
@@ -229,7 +239,7 @@ def to_pdf(doc: dict[str, Any]) -> bytes:
             _box(pdf, x, y, w, height, text, size=layout.size, bold=bold, align=align)
             x += w
         for value, c in zip(values, layout.columns, strict=True):
-            _box(pdf, x, y, layout.col, height, number(value, c["money"]), size=layout.size, bold=bold, align="R")
+            _figure(pdf, x, y, layout.col, height, number(value, c["money"]), size=layout.size, bold=bold)
             x += layout.col
         y += height
     pdf.set_y(y)
