@@ -68,7 +68,9 @@ def template(pg_server: PgServer) -> Iterator[str]:
     url = pg_server.url(name)
     migrate(url)
     asyncio.run(_seed(url))
+    pg_server.template = name
     yield name
+    pg_server.template = None
     pg_server.drop_database(name)
 
 
@@ -184,6 +186,18 @@ class Live:
         r = await self.http.post("/api/v1/auth/token", data={"username": username, "password": "LaoCai@2026demo"})
         assert r.status_code == 200, r.text
         return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+async def seeded_database(pg_server: PgServer, prefix: str) -> tuple[str, str]:
+    """For a module written before the `databases` fixture (take that instead): a copy of the run's template once it
+    is made, else a database migrated and seeded here."""
+    if pg_server.template is not None:
+        name = await asyncio.to_thread(pg_server.clone_database, pg_server.template, prefix)
+        return name, pg_server.url(name)
+    name = await asyncio.to_thread(pg_server.create_database, prefix)
+    await asyncio.to_thread(migrate, pg_server.url(name))
+    await _seed(pg_server.url(name))
+    return name, pg_server.url(name)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from api.db import normalize_url
 class PgServer:
     def __init__(self) -> None:
         given = os.environ.get("TEST_DATABASE_URL")
+        self.template: str | None = None  # the run's template database once made (tests/conftest.py)
         self._embedded = None
         if given:
             self.base = normalize_url(given)
