@@ -23,13 +23,16 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth import Officer
 from api.errors import Code, DomainError
-from api.models.cases import Case
+from api.models.cases import Case, CaseAssignment
 from api.models.public import Attachment, AttachmentOut
 from api.services import audit
+from api.services.cases import access
 from api.services.citizen.storage import SealedStorage, new_key
 from api.settings import Settings
 from workflows import confidentiality
+from workflows.cases import TERMINAL, Role
 
 MAX_PER_CASE = 20
 MAX_IMAGE_PIXELS = 50_000_000  # an image larger than this gets no copy (decompression bombs)
@@ -238,7 +241,7 @@ async def add(
         raise DomainError(Code.attachment_type_refused, details={"allowed": sorted(EXTENSIONS)})
     count = await session.scalar(sa.select(sa.func.count()).where(Attachment.case_id == case.id))
     if (count or 0) >= MAX_PER_CASE:
-        raise DomainError(Code.validation_error, details={"field": "file", "hint": f"at most {MAX_PER_CASE} files"})
+        raise DomainError(Code.attachment_count_limit, details={"max_files": MAX_PER_CASE})
     if quota is not None:
         await _check_quota(session, settings, case, len(data), quota)
     digest = hashlib.sha256(data).hexdigest()
@@ -282,6 +285,25 @@ async def add(
             await storage.delete(written_key)
         raise
     return out(row, storage, original=True)
+
+
+async def ensure_officer_may_upload(session: AsyncSession, principal: Officer, case: Case) -> None:
+    """Who may add files to a case they read, each refusal with its own reason: the desk or the head of the unit
+    holding it, or a handler assigned to it (the verifier adds the evidence they gather — on a denunciation too,
+    where they still never see the denouncer: the upload answers only their own file); never once the case is
+    over (`workflows.cases.TERMINAL`). On a case whose sender is protected, an officer of the holding unit who
+    may not see the sender adds nothing unless assigned (as before). Size, type, count: `add`."""
+    assigned = principal.has(Role.handler) and bool(
+        await session.scalar(
+            sa.select(sa.exists().where(CaseAssignment.case_id == case.id, CaseAssignment.user_id == principal.id))
+        )
+    )
+    if not assigned and not access.acting_roles(principal, case):
+        raise DomainError(Code.attachment_not_assigned)
+    if protected(case) and not assigned and not access.sees_identity(principal, case):
+        raise DomainError(Code.attachment_protected_case)
+    if case.status in TERMINAL:
+        raise DomainError(Code.attachment_case_closed, details={"status": case.status})
 
 
 def protected(case: Case) -> bool:
