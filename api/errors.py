@@ -49,6 +49,7 @@ class Code(StrEnum):
     internal_error = "internal_error"
     database_unavailable = "database_unavailable"
     query_timeout = "query_timeout"
+    service_draining = "service_draining"
     sealed_data_invalid = "sealed_data_invalid"
     record_altered = "record_altered"
     http_error = "http_error"
@@ -224,6 +225,7 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.internal_error: (500, "Lỗi hệ thống, vui lòng thử lại sau"),
     C.database_unavailable: (503, "Không kết nối được cơ sở dữ liệu"),
     C.query_timeout: (503, "Yêu cầu chạy quá lâu và đã bị dừng; hãy thu hẹp điều kiện tìm kiếm"),
+    C.service_draining: (503, "Tiến trình đang dừng để bảo trì; yêu cầu mới được chuyển sang tiến trình khác"),
     C.sealed_data_invalid: (
         409,
         "Dữ liệu niêm phong của hồ sơ không mở được bằng khóa hiện có hoặc đã bị sửa đổi ngoài hệ thống; "

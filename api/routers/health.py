@@ -1,4 +1,5 @@
-"""Liveness, readiness and Prometheus metrics."""
+"""Liveness, readiness and Prometheus metrics. `/readyz` answers 503 while the database does not answer, and while
+the process drains after SIGTERM (api/drain.py): a load balancer checking it sends new requests elsewhere."""
 
 import hmac
 
@@ -7,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from api import drain
 from api.errors import Code, catalogue_body
 
 router = APIRouter(tags=["health"])
@@ -19,6 +21,8 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", summary="Sẵn sàng phục vụ (cơ sở dữ liệu kết nối được)")
 async def readyz(request: Request) -> JSONResponse:
+    if drain.DRAINING.is_set():  # stopping: the balancer takes this process out; requests in flight still finish
+        return JSONResponse(catalogue_body(Code.service_draining), status_code=503)
     try:
         async with request.app.state.engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
