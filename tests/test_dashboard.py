@@ -6,6 +6,7 @@ import html
 import io
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import openpyxl
@@ -48,15 +49,15 @@ async def test_sign_in_sets_a_strict_httponly_cookie_and_the_page_shows_the_prov
     page = await browser.get("/dashboard", params={"period": year})
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
     html = page.text
-    for text in ("Đơn tiếp nhận", "Tỷ lệ đúng hạn", "Đang quá hạn", "Hài lòng", "Tiếp công dân định kỳ",
-                 "Vụ việc cần theo dõi", "Biểu số 01/TCD"):  # fmt: skip
+    for text in ("Đơn tiếp nhận", "Tỷ lệ giải quyết đúng hạn", "Đang quá hạn", "hài lòng", "Tiếp công dân định kỳ",
+                 "Vụ việc cần theo dõi", "Biểu số 01/TCD", f"Năm {year}", "Bỏ qua, đến nội dung chính"):  # fmt: skip
         assert text in html, text
-    assert html.count("<svg") == 4 and f'value="{year}" selected' in html
+    assert html.count('<figure class="chart"') == 4 and f'value="{year}" selected' in html
     assert "quá hạn" in html and "/dashboard/cases/" in html
     # Nothing is fetched from elsewhere: every link and asset is the service's own.
     assert not re.findall(r'(?:src|href)="(?:https?:)?//', html)
     css = await browser.get("/dashboard/static/dashboard.css")
-    assert css.status_code == 200 and "@media print" in css.text and "@media (max-width: 480px)" in css.text
+    assert css.status_code == 200 and "@media print" in css.text and "@media (max-width: 640px)" in css.text
 
 
 async def test_downloads_and_the_watch_list_case_masked(browser: httpx.AsyncClient, api: Api) -> None:
@@ -131,3 +132,152 @@ async def test_every_value_is_written_as_text_never_as_markup(browser: httpx.Asy
     assert '<script src="/x.js"></script> Khiếu nại "đất" & nhà' in shown and "Nguyễn <b>Văn</b> An" in shown
     overview = (await browser.get("/dashboard", params={"unit_id": 1})).text
     assert case["tracking_code"] in overview and "<script" not in overview
+
+
+CASE_LINK = re.compile(r'href="/dashboard/cases/(\d+)"')
+
+
+def _links(page: str, path: str) -> list[str]:
+    return [html.unescape(h) for h in re.findall(rf'href="({re.escape(path)}\?[^"]*)"', page)]
+
+
+async def _listed(browser: httpx.AsyncClient, link: str) -> tuple[int, set[int]]:
+    """The total a list page states and the case ids it lists (one page)."""
+    r = await browser.get(link)
+    assert r.status_code == 200, r.text
+    total = re.search(r"Danh sách hồ sơ: ([\d.]+) hồ sơ", r.text)
+    assert total is not None
+    return int(total.group(1).replace(".", "")), {int(i) for i in CASE_LINK.findall(r.text)}
+
+
+async def test_every_figure_links_to_exactly_the_cases_it_counts(browser: httpx.AsyncClient, api: Api) -> None:
+    fresh = await intake(api, received_at=days_ago(2))
+    late = await intake(api, "xa.tiepdan", received_at=days_ago(70))  # overdue by now, in Khao Mang
+    gpmb = await intake(api, "xa.tiepdan", field="compensation", received_at=days_ago(5))
+    await sign_in(browser, "thanhtra")
+    period = TODAY.strftime("%Y-%m") if TODAY.day > 5 else str(TODAY.year)
+    page = (await browser.get("/dashboard", params={"period": str(TODAY.year)})).text
+    cards = re.findall(
+        r'<a class="card" href="([^"]+)"><span class="label">([^<]+)</span> <strong>([^<]+)</strong>', page
+    )
+    by_label = {label: (html.unescape(link), value) for link, label, value in cards}
+    # The headline "received": its list states the same number and lists that many letters, ours among them.
+    link, shown = by_label["Đơn tiếp nhận"]
+    assert "received_from=" in link and "received_to=" in link
+    total, ids = await _listed(browser, link)
+    assert total == int(shown.replace(".", "")) == len(ids) and {fresh["id"], late["id"], gpmb["id"]} <= ids
+    # Overdue now: exactly the open letters past their due date.
+    link, shown = by_label["Đang quá hạn"]
+    total, ids = await _listed(browser, link)
+    assert total == int(shown) == len(ids) and late["id"] in ids and fresh["id"] not in ids and gpmb["id"] not in ids
+    # The field chart's bar for compensation lists that field's letters of the period, and only them.
+    (field_link,) = [x for x in _links(page, "/dashboard/cases") if "field=compensation" in x]
+    total, ids = await _listed(browser, field_link)
+    assert ids == {gpmb["id"]} and total == 1
+    # A unit's row: its name leads to its own overview; its overdue figure lists its own overdue letter only.
+    unit = late["competent_unit_id"]
+    row_links = [x for x in _links(page, "/dashboard/cases") if f"unit_id={unit}&" in x and "subtree=0" in x]
+    overdue_link = next(x for x in row_links if "overdue=1" in x)
+    total, ids = await _listed(browser, overdue_link)
+    assert ids == {late["id"]} and total == 1
+    assert f'href="/dashboard?unit_id={unit}&amp;period={TODAY.year}"' in page
+    own = await browser.get("/dashboard", params={"unit_id": unit, "period": period})
+    assert own.status_code == 200 and "Tổng quan: Xã Khao Mang" in own.text
+
+
+async def test_names_a_user_reads_are_vietnamese(browser: httpx.AsyncClient, api: Api) -> None:
+    case = await intake(api, received_at=days_ago(70))
+    await sign_in(browser, "thanhtra")
+    text = html.unescape((await browser.get(f"/dashboard/cases/{case['id']}")).text)
+    for vi in ("Trạng thái", "Đã tiếp nhận", "Người khiếu nại: Nguyễn Văn An", "Xử lý đơn", "Trực tiếp",
+               "Đất đai, nhà ở", "Quá hạn", "Khiếu nại"):  # fmt: skip
+        assert vi in text, vi
+    for code in ("received", "complainant:", "(overdue)", ">overdue<", "running", "in_person", "processing"):
+        assert code not in text, code
+    overview = html.unescape((await browser.get("/dashboard", params={"period": f"{TODAY.year}-Q4"})).text)
+    assert f"Quý IV/{TODAY.year}" in overview and f"6 tháng đầu năm {TODAY.year}" in overview
+    assert f"9 tháng năm {TODAY.year}" in overview and f">{TODAY.year}-Q4<" not in overview
+    assert "thanhtra — Thanh tra tỉnh" in overview  # the role, named
+    listed = html.unescape((await browser.get("/dashboard/cases", params={"overdue": 1})).text)
+    assert "Đã tiếp nhận" in listed and "Khiếu nại" in listed and ">received<" not in listed
+
+
+async def test_the_reception_table_is_honest_about_a_month_still_running(browser: httpx.AsyncClient) -> None:
+    await sign_in(browser, "xa.chutich")
+    this_month = TODAY.strftime("%Y-%m")
+    page = html.unescape((await browser.get("/dashboard", params={"period": this_month})).text)
+    reception = page[page.index('id="reception"') : page.index('id="watch"')]
+    assert 'class="running"' in reception and "đã tiếp 0/" in reception and 'class="short"' not in reception
+    assert "Không thiếu" in reception  # no shortfall counted for a month still running
+    # A month that is over, without a sitting: the shortfall is marked, and links to that month's register.
+    last = (TODAY.replace(day=1) - timedelta(days=1)).replace(day=1)
+    page = html.unescape((await browser.get("/dashboard", params={"period": last.strftime("%Y-%m")})).text)
+    reception = page[page.index('id="reception"') : page.index('id="watch"')]
+    assert re.search(r'class="short"><a [^>]+>Thiếu \d+ ngày', reception) and 'class="running"' not in reception
+    register = re.search(r'href="(/dashboard/register\?[^"]+)"', reception)
+    assert register is not None and f"start={last.isoformat()}" in register.group(1)
+    listed = await browser.get(html.unescape(register.group(1)))
+    assert listed.status_code == 200 and "Sổ tiếp công dân:" in listed.text
+    # The quarter: each of its months up to this one is a column.
+    quarter = f"{TODAY.year}-Q{(TODAY.month - 1) // 3 + 1}"
+    page = html.unescape((await browser.get("/dashboard", params={"period": quarter})).text)
+    reception = page[page.index('id="reception"') : page.index('id="watch"')]
+    assert f"Tháng {TODAY:%m/%Y}" in reception
+
+
+async def test_errors_are_vietnamese_pages_with_a_way_back_and_a_sign_out(browser: httpx.AsyncClient) -> None:
+    async with httpx.AsyncClient(transport=browser._transport, base_url="https://intranet.laocai") as stale:  # type: ignore[attr-defined]
+        stale.cookies.set("tiepdan_session", "expired-or-forged", domain="intranet.laocai", path="/dashboard")
+        r = await stale.get("/dashboard/cases")
+        assert r.status_code == 303 and r.headers["location"] == "/dashboard/login?expired=1"
+        assert "hết hạn" in (await stale.get(r.headers["location"])).text
+    await sign_in(browser, "thanhtra")
+    for path, params, status, says in (
+        ("/dashboard", {"unit_id": "abc"}, 404, "Mã đơn vị không hợp lệ"),
+        ("/dashboard", {"unit_id": "999999"}, 404, "Không tìm thấy đơn vị"),
+        ("/dashboard", {"period": "2026-Q9"}, 400, "Kỳ báo cáo không hợp lệ"),
+        ("/dashboard/cases/abc", {}, 404, "Mã hồ sơ không hợp lệ"),
+        ("/dashboard/cases/999999999", {}, 404, "Không tìm thấy hồ sơ"),
+        ("/dashboard/cases", {"received_from": "hôm qua"}, 400, "Ngày nhận từ không hợp lệ"),
+        ("/dashboard/cases", {"status": "open"}, 400, "Trạng thái không hợp lệ"),
+        ("/dashboard/cases", {"cursor": "!!"}, 400, "Trang của danh sách không hợp lệ"),
+        ("/dashboard/register", {"unit_id": "0"}, 404, "Mã đơn vị không hợp lệ"),
+        ("/dashboard/export/xld.pdfx", {}, 415, "XLSX hoặc CSV"),
+    ):
+        r = await browser.get(path, params=params)
+        assert r.status_code == status and r.headers["content-type"].startswith("text/html"), (path, r.text[:200])
+        assert says in html.unescape(r.text) and "Quay lại" in r.text and 'action="/dashboard/logout"' in r.text
+        assert "Traceback" not in r.text and '{"error"' not in r.text
+    await sign_in(browser, "xa.tiepdan")  # a desk officer: not this dashboard's role
+    r = await browser.get("/dashboard/cases")
+    assert r.status_code == 403 and "Thanh tra tỉnh" in r.text and 'action="/dashboard/logout"' in r.text
+
+
+async def test_a_protected_identity_is_on_no_page(browser: httpx.AsyncClient, api: Api) -> None:
+    name = "Lường Văn Ẩn"
+    den = await intake(
+        api,
+        kind="denunciation",
+        field="corruption",
+        received_at=days_ago(80),
+        title=f"Tố cáo cán bộ xã (người tố cáo: {name})",
+        parties=[{"role": "denouncer", "full_name": name, "id_number": "015190002222"}],
+    )
+    # The inspector, and the province chair (whom the API lets open it, with the read recorded): never here.
+    for who in ("thanhtra", "tinh.chutich"):
+        await sign_in(browser, who)
+        for path, params in (
+            ("/dashboard", {"period": str(TODAY.year)}),
+            ("/dashboard/cases", {"kind": "denunciation"}),
+            ("/dashboard/cases", {"overdue": 1}),
+            (f"/dashboard/cases/{den['id']}", {}),
+            ("/dashboard/watch", {}),
+            ("/dashboard/register", {}),
+        ):
+            r = await browser.get(path, params=params)
+            assert r.status_code == 200, (who, path)
+            assert name not in html.unescape(r.text) and "015190002222" not in r.text, (who, path)
+        case_page = html.unescape((await browser.get(f"/dashboard/cases/{den['id']}")).text)
+        assert "Người tố cáo: (được giữ bí mật)" in case_page
+        listed = html.unescape((await browser.get("/dashboard/cases", params={"kind": "denunciation"})).text)
+        assert den["tracking_code"] in listed

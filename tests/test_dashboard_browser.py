@@ -48,7 +48,8 @@ TOO_WIDE = """() => {
     const inside = el.parentElement && el.parentElement.closest('.scroll');
     if (inside) continue;
     const r = el.getBoundingClientRect();
-    if (r.width > w + 0.5 || r.right > w + 0.5 || r.left < -0.5) out.push([el.tagName, el.className, Math.round(r.width)]);
+    const wide = r.width > w + 0.5 || r.right > w + 0.5 || r.left < -0.5;
+    if (wide) out.push([el.tagName, el.className, Math.round(r.width)]);
   }
   return out;
 }"""
@@ -182,12 +183,6 @@ async def test_the_inspector_and_a_commune_chair_in_a_browser(base_url: str) -> 
 
             # A unit leads to its own overview.
             await page.goto(f"{base_url}/dashboard?period={TODAY.year}")
-            import os
-            if os.environ.get("DASH_SHOTS"):
-                await page.screenshot(path="/tmp/dash/overview.png", full_page=True)
-                await page.set_viewport_size({"width": 390, "height": 844})
-                await page.screenshot(path="/tmp/dash/overview390.png", full_page=True)
-                await page.set_viewport_size({"width": 1366, "height": 768})
             unit = page.locator("#units tbody th a").first
             name = await unit.inner_text()
             await unit.click()

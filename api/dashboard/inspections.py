@@ -5,7 +5,6 @@ scope. For the inspectorate (inspectors and the chief inspector) only; the templ
 
 from datetime import date
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -15,9 +14,8 @@ from api.dashboard import render, web
 from api.dashboard.web import BadParam, NotSignedIn
 from api.deps import SessionDep
 from api.errors import DomainError
-from api.models.inspections import InspectionConclusion, InspectionPlan
 from api.services import calendar as calendar_service
-from api.services.inspections import access, conduct, plans, recommendations
+from api.services.inspections import access, conclusions, conduct, plans, recommendations
 from workflows.inspections import OPEN_INSPECTIONS, Actor
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
@@ -47,10 +45,7 @@ async def inspections_page(request: Request, session: SessionDep) -> Response:
 
 async def _page(request: Request, session: SessionDep, who: Officer, year: int, today: date) -> Response:
     env = await calendar_service.env(session, request.app.state.settings)
-    found = (
-        await session.scalars(sa.select(InspectionPlan).where(InspectionPlan.year == year).order_by(InspectionPlan.id))
-    ).all()
-    year_plans = [await plans.present(session, p) for p in found]
+    year_plans = await plans.of_year(session, who, year)
     rows, _ = await conduct.list_inspections(
         session,
         who,
@@ -77,7 +72,7 @@ async def _page(request: Request, session: SessionDep, who: Officer, year: int, 
         cursor=None,
     )
     overdue = await recommendations.present(session, late, today=today, cal=env.cal, threshold=threshold)
-    numbers = await _conclusion_numbers(session, [r.inspection_id for r in overdue])
+    numbers = await conclusions.numbers(session, [r.inspection_id for r in overdue])
     csrf = web.csrf_token(request)
     response = render.page(
         "inspections.html",
@@ -93,12 +88,3 @@ async def _page(request: Request, session: SessionDep, who: Officer, year: int, 
     response.headers["Cache-Control"] = "no-store"
     web.set_csrf(response, csrf, request.app.state.settings.production)
     return response
-
-
-async def _conclusion_numbers(session: SessionDep, inspection_ids: list[int]) -> dict[int, str]:
-    rows = await session.execute(
-        sa.select(InspectionConclusion.inspection_id, InspectionConclusion.number).where(
-            InspectionConclusion.inspection_id.in_(inspection_ids)
-        )
-    )
-    return dict(rows.tuples().all())

@@ -247,7 +247,7 @@ async def case_list(request: Request, session: SessionDep) -> Response:
         cursor = web.cursor_param(request)
         rows, next_cursor, total = await queries.cases(session, who, q, today=today, limit=LIST_PAGE, cursor=cursor)
         vault = vault_for(request.app.state.settings)
-        hidden = await presenters.hidden_identities_of(session, who, rows, vault)
+        hidden = await queries.hidden_identities(session, rows, vault)  # masked for every caller here
         items = [presenters.list_item(c, today, vault, hidden.get(c.id) if c.id is not None else None) for c in rows]
         scope = await _scope_name(session, who, q.unit_id)
         filters = [
