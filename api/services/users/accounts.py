@@ -1,4 +1,4 @@
-"""Officers' accounts: read one, create, change (roles, unit, name, password, activation; what widens access waits
+"""Officers' accounts: create, change (roles, unit, name, password, activation; what widens access waits
 for `grants.approve`), list."""
 
 import asyncio
@@ -14,21 +14,8 @@ from api.pagination import by_id
 from api.security import Passwords
 from api.services import audit
 from api.services.users.grants import clear_pending, has_pending, pending_summary, widening
+from api.services.users.lookup import get
 from api.services.users.system import SYSTEM_PREFIX, is_system, refuse_system
-
-
-async def get(session: AsyncSession, user_id: int) -> User:
-    user = await session.get(User, user_id)
-    if user is None:
-        raise DomainError(Code.no_such_user)
-    return user
-
-
-async def with_unit(session: AsyncSession, user_id: int) -> tuple[User, Unit]:
-    user = await get(session, user_id)
-    unit = await session.get(Unit, user.unit_id)
-    assert unit is not None
-    return user, unit
 
 
 async def ensure_unit(session: AsyncSession, unit_id: int) -> None:
@@ -86,9 +73,7 @@ async def _active_admins_other_than(session: AsyncSession, user_id: int) -> int:
 
 
 async def update(session: AsyncSession, passwords: Passwords, actor_id: int, user_id: int, data: UserUpdate) -> User:
-    user = await session.get(User, user_id, with_for_update=True)
-    if user is None:
-        raise DomainError(Code.no_such_user)
+    user = await get(session, user_id, for_update=True)
     changes = data.model_dump(mode="json", exclude_unset=True)
     if is_system(user):
         await refuse_system(session, actor_id, user.id, "deactivate" if changes == {"is_active": False} else "update",

@@ -14,6 +14,7 @@ from api.models.audit import AuditEvent
 from api.models.user import Role, User
 from api.security import Passwords
 from api.services import audit
+from api.services.users.lookup import get
 from api.services.users.system import is_system, refuse_system
 
 # Two-person grants. Every role either reveals protected identities in a unit (desk_officer, unit_head, handler,
@@ -101,9 +102,7 @@ async def approve(
     every earlier password and session ends. So the administrator who asked never holds the account the grant
     opens, and the approver holds only a password that must be changed at first use. An account already in use
     keeps its password (None)."""
-    user = await session.get(User, user_id, with_for_update=True)
-    if user is None:
-        raise DomainError(Code.no_such_user)
+    user = await get(session, user_id, for_update=True)
     if is_system(user):
         await refuse_system(session, actor_id, user.id, "approve", {})
     if not has_pending(user):
