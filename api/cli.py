@@ -255,6 +255,20 @@ def _resolve_url() -> str:
     return url
 
 
+def where_to_go(host: str, port: int, demo: bool) -> str:
+    """The two lines `serve` prints first: where the API and the dashboard are, and which account to sign in with."""
+    from api.seed import DEMO_PASSWORD
+
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - compared, not bound
+    base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+    account = (
+        f"Demo account: thanhtra / {DEMO_PASSWORD} (Thanh tra tỉnh; the other demo accounts are in the README)"
+        if demo
+        else "No demo data: sign in with an administrator (python -m api create-admin --username … --password …)"
+    )
+    return f"API: {base}/docs  ·  dashboard: {base}/dashboard  ·  Open311: {base}/open311/v2/services.json\n{account}"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m api", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -320,6 +334,10 @@ def main(argv: list[str] | None = None) -> None:
     from api.services.cases import trail
 
     trail.configure(get_settings().chain_secret())
+    # The demo seed (demo officers with a known password) never goes into a production database by default.
+    demo = args.command == "serve" and not args.no_seed and (args.seed or not get_settings().production)
+    if args.command == "serve":  # what a person needs, above the database's and the migrations' log
+        print(where_to_go(args.host, args.port, demo), file=sys.stderr, flush=True)
     url = _resolve_url()
     if args.command == "migrate" or (args.command == "serve" and not args.no_migrate):
         migrate(url)
@@ -328,8 +346,6 @@ def main(argv: list[str] | None = None) -> None:
         if not name.replace("_", "").isalnum() or len(password) < 16:
             raise SystemExit("set DB_LOGIN_ROLE (a plain name) and DB_LOGIN_PASSWORD (16 characters or more)")
         print(asyncio.run(_login_role(url, name, password)), file=sys.stderr)
-    # The demo seed (demo officers with a known password) never goes into a production database by default.
-    demo = args.command == "serve" and not args.no_seed and (args.seed or not get_settings().production)
     if args.command == "seed" or demo:
         print(asyncio.run(_with_session(url, "seed")), file=sys.stderr)
     if args.command == "seal-existing":
@@ -359,7 +375,6 @@ def main(argv: list[str] | None = None) -> None:
         # the embedded PostgreSQL stop cleanly.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
-        print(f"API: http://{args.host}:{args.port}/docs", file=sys.stderr)
         uvicorn.run(  # X-Forwarded-For believed only from FORWARDED_ALLOW_IPS (the app checks it again)
             "api.main:app",
             host=args.host,
@@ -368,7 +383,6 @@ def main(argv: list[str] | None = None) -> None:
             log_config=None,
             proxy_headers=True,
             forwarded_allow_ips=get_settings().forwarded_allow_ips,
-            timeout_graceful_shutdown=int(get_settings().drain_timeout_seconds),  # after the drain (api/drain.py)
         )
     from api import embedded
 

@@ -77,7 +77,8 @@ def test_every_enum_value_has_a_vietnamese_name(qual: str) -> None:
 def test_every_literal_of_a_schema_has_a_vietnamese_name() -> None:
     problems = []
     for (model, field), values in sorted(_literal_fields().items()):
-        table = vocabulary.LITERAL_FIELDS.get(field)
+        model_name = model.rsplit(".", 1)[1]
+        table = vocabulary.LITERAL_FIELDS.get(f"{model_name}.{field}") or vocabulary.LITERAL_FIELDS.get(field)
         if table is None:
             problems.append(f"{model}.{field}: no table in LITERAL_FIELDS")
             continue

@@ -263,8 +263,30 @@ TABLES: Mapping[str, Mapping[str, str]] = {
     "RecommendationAction": RECOMMENDATION_ACTION,
     "TimerState": RECOMMENDATION_TIMER,
 }
-# String `Literal` fields of the API's schemas, by field name.
+# Open311 GeoReport v2 (api/models/open311.py) and the inspectorate's teams (api/models/inspections.py).
+OPEN311_STATUS = {"open": "Đang xử lý", "closed": "Đã xử lý xong"}
+OPEN311_SERVICE_TYPE = {"realtime": "Xử lý ngay", "batch": "Xử lý theo đợt", "blackbox": "Không theo dõi được"}
+OPEN311_DATATYPE = {
+    "string": "Chuỗi ký tự",
+    "number": "Số",
+    "datetime": "Thời điểm",
+    "text": "Văn bản",
+    "singlevaluelist": "Chọn một giá trị",
+    "multivaluelist": "Chọn nhiều giá trị",
+}
+CONSENT = {"true": "Đồng ý", "false": "Không đồng ý"}
+TEAM_ROLE = {"head": "Trưởng đoàn", "deputy": "Phó trưởng đoàn", "member": "Thành viên"}
+REPORT_DECISION = {"accepted": "Chấp nhận", "rejected": "Không chấp nhận"}
+
+# String `Literal` fields of the API's schemas, by "Model.field" where one field name means different things in
+# different schemas, else by field name.
 LITERAL_FIELDS: Mapping[str, Mapping[str, str]] = {
+    "Open311Request.status": OPEN311_STATUS,
+    "Open311Service.type": OPEN311_SERVICE_TYPE,
+    "Open311Attribute.datatype": OPEN311_DATATYPE,
+    "MemberIn.role": TEAM_ROLE,
+    "attribute_consent": CONSENT,
+    "decision": REPORT_DECISION,
     "status": SESSION_STATUS,
     "host": HOST,
     "visit": VISIT,

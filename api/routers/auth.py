@@ -1,12 +1,13 @@
 """Sign-in (OAuth2 password form, so Swagger's Authorize button works) and the current officer."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api import security
 from api.deps import CurrentOfficer, SessionDep, SettingsDep
+from api.errors import Code, ErrorBody, catalogue_body
 from api.models.auth import Me, PasswordChange, Token
 from api.models.user import UserPublic
 from api.ratelimit import client_address
@@ -16,17 +17,39 @@ from api.services import users as user_service
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
+def _error(code: Code, description: str, *, retry: bool = False) -> dict[str, Any]:
+    """An OpenAPI response with the shared error body, its code and an example (and Retry-After for a 429)."""
+    out: dict[str, Any] = {
+        "model": ErrorBody,
+        "description": f"`{code.value}`: {description}",
+        "content": {"application/json": {"example": catalogue_body(code)}},
+    }
+    if retry:
+        out["headers"] = {
+            "Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}
+        }
+    return out
+
+
 @router.post(
     "/token",
     response_model=Token,
     summary="Đăng nhập, nhận mã truy cập (JWT)",
     responses={
-        401: {"description": "Sai tên đăng nhập hoặc mật khẩu"},
-        403: {
-            "description": "password_change_required: mật khẩu đúng nhưng do người khác đặt (dùng một lần); "
-            "đổi tại POST /auth/password, không cấp mã truy cập"
-        },
-        429: {"description": "Quá nhiều lần sai cho tên đăng nhập này"},
+        401: _error(
+            Code.invalid_credentials,
+            "Sai tên đăng nhập hoặc mật khẩu; một câu trả lời cho tên không có, mật khẩu sai và tài khoản đã khóa",
+        ),
+        403: _error(
+            Code.password_change_required,
+            "Mật khẩu đúng nhưng do người khác đặt (dùng một lần): đổi tại POST /auth/password; không cấp mã truy cập",
+        ),
+        422: _error(Code.validation_error, "Thiếu username hoặc password trong biểu mẫu"),
+        429: _error(
+            Code.too_many_attempts,
+            "Quá nhiều lần thử (cho tên này từ một địa chỉ, hoặc từ một địa chỉ cho mọi tên); đợi Retry-After giây",
+            retry=True,
+        ),
     },
 )
 async def token(
@@ -46,9 +69,9 @@ async def token(
     summary="Đổi mật khẩu của chính mình (bắt buộc ở lần đăng nhập đầu khi mật khẩu do người khác đặt); "
     "nhận mã truy cập mới",
     responses={
-        401: {"description": "Sai tên đăng nhập hoặc mật khẩu cũ"},
-        422: {"description": "Mật khẩu mới trùng mật khẩu cũ (same_password) hoặc không đủ độ dài"},
-        429: {"description": "Quá nhiều lần sai cho tên đăng nhập này (chung với đăng nhập)"},
+        401: _error(Code.invalid_credentials, "Sai tên đăng nhập hoặc mật khẩu cũ"),
+        422: _error(Code.same_password, "Mật khẩu mới trùng mật khẩu cũ (same_password) hoặc không đủ độ dài"),
+        429: _error(Code.too_many_attempts, "Quá nhiều lần thử (chung với đăng nhập)", retry=True),
     },
 )
 async def change_password(data: PasswordChange, request: Request, session: SessionDep, settings: SettingsDep) -> Token:
