@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from api import db, docs, embedded, errors, http_errors, lean, logs, ratelimit
+from api.dashboard import inspections as dashboard_inspections
 from api.dashboard import views as dashboard_views
 from api.routers import (
     attachments,
@@ -22,6 +23,7 @@ from api.routers import (
     cases,
     deadlines,
     health,
+    inspections,
     integrity,
     open311,
     public,
@@ -198,12 +200,14 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         integrity.router,
         reception.router,
         stats.router,
+        inspections.router,
         open311.keys_router,
         attachments.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(open311.router)
     app.include_router(dashboard_views.router)
+    app.include_router(dashboard_inspections.router)
     app.mount(
         "/dashboard/static",
         StaticFiles(directory=Path(dashboard_views.__file__).parent / "static"),

@@ -47,6 +47,10 @@ DEMO_OFFICERS = [
     DemoOfficer("xa.tiepdan", "Hoàng Văn Dân", "04465", (Role.desk_officer,)),
     DemoOfficer("xa.xacminh", "Vàng A Sử", "04465", (Role.handler,)),
     DemoOfficer("xa.chutich", "Giàng Seo Chư", "04465", (Role.unit_head,)),
+    # The chief inspector (Chánh Thanh tra: the inspectorate's head approves inspection plans and signs conclusions)
+    # and an officer of Sở Nội vụ, who reads the inspectorate's six-month and annual reports (issue 25).
+    DemoOfficer("thanhtra.truong", "Đỗ Văn Trưởng", "15-TTT", (Role.unit_head,)),
+    DemoOfficer("noivu", "Lý Thị Nội", "15-SNV", (Role.unit_head,)),
 ]
 
 

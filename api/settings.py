@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     processing_days: int = 10
     processing_basis: str = "working"
     due_soon_working_days: int = 3
+    # The unit whose officers read Thanh tra tỉnh's submitted six-month and annual reports (Sở Nội vụ; plan 13/KH-UBND
+    # section IV.5), by its code.
+    inspectorate_report_recipient: str = Field(default="15-SNV", max_length=32)
     # Background jobs (deadline sweep, webhook delivery); every process may run them safely.
     jobs_enabled: bool = True
     jobs_interval_seconds: float = 60.0

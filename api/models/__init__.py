@@ -5,6 +5,18 @@ from api.models.auth import LoginAttempt
 from api.models.blobs import AttachmentChunk
 from api.models.calendar import CacheVersion, CalendarOverride
 from api.models.cases import Case, CaseAlert, CaseAssignment, CaseDialogue, CaseEvent, CaseParty, ChainCheckpoint
+from api.models.inspections import (
+    Inspection,
+    InspectionConclusion,
+    InspectionCriterion,
+    InspectionPlan,
+    InspectionPlanAmendment,
+    InspectionPlanItem,
+    InspectorateReport,
+    Recommendation,
+    RecommendationReport,
+    RecommendationUrge,
+)
 from api.models.keys import KeyCheck
 from api.models.public import ApiKey, ApiKeyUsage, Attachment, CaseRating, UploadQuota
 from api.models.reception import ReceptionCounter, ReceptionEntry, ReceptionSession
@@ -33,12 +45,22 @@ __all__ = [
     "CaseFact",
     "CaseParty",
     "ChainCheckpoint",
+    "Inspection",
+    "InspectionConclusion",
+    "InspectionCriterion",
+    "InspectionPlan",
+    "InspectionPlanAmendment",
+    "InspectionPlanItem",
+    "InspectorateReport",
     "KeyCheck",
     "LoginAttempt",
     "OutboxEvent",
     "ReceptionCounter",
     "ReceptionEntry",
     "ReceptionSession",
+    "Recommendation",
+    "RecommendationReport",
+    "RecommendationUrge",
     "StatReport",
     "Unit",
     "UploadQuota",
