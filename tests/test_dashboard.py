@@ -73,6 +73,9 @@ async def test_downloads_and_the_watch_list_case_masked(browser: httpx.AsyncClie
     assert x.status_code == 200 and openpyxl.load_workbook(io.BytesIO(x.content)).active is not None
     c = await browser.get("/dashboard/export/xld.csv", params={"period": "2026"})
     assert c.content.startswith("\ufeff".encode())
+    pdf = await browser.get("/dashboard/export/xld.pdf", params={"period": "2026"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-type"] == "application/pdf"
     case = await browser.get(f"/dashboard/cases/{den['id']}")
     assert case.status_code == 200 and "Lường Văn Ẩn" not in case.text and "(được giữ bí mật)" in case.text
 
@@ -242,7 +245,7 @@ async def test_errors_are_vietnamese_pages_with_a_way_back_and_a_sign_out(browse
         ("/dashboard/cases", {"status": "open"}, 400, "Trạng thái không hợp lệ"),
         ("/dashboard/cases", {"cursor": "!!"}, 400, "Trang của danh sách không hợp lệ"),
         ("/dashboard/register", {"unit_id": "0"}, 404, "Mã đơn vị không hợp lệ"),
-        ("/dashboard/export/xld.pdfx", {}, 415, "XLSX hoặc CSV"),
+        ("/dashboard/export/xld.docx", {}, 415, "XLSX, CSV hoặc PDF"),
     ):
         r = await browser.get(path, params=params)
         assert r.status_code == status and r.headers["content-type"].startswith("text/html"), (path, r.text[:200])
@@ -281,3 +284,18 @@ async def test_a_protected_identity_is_on_no_page(browser: httpx.AsyncClient, ap
         assert "Người tố cáo: (được giữ bí mật)" in case_page
         listed = html.unescape((await browser.get("/dashboard/cases", params={"kind": "denunciation"})).text)
         assert den["tracking_code"] in listed
+
+
+async def test_a_list_pages_by_keyset_and_keeps_its_filters(browser: httpx.AsyncClient, api: Api) -> None:
+    made = {(await intake(api, field="judicial", received_at=days_ago(n)))["id"] for n in (2, 3, 4)}
+    await sign_in(browser, "thanhtra")
+    link: str | None = f"/dashboard/cases?field=judicial&received_from={days_ago(30)}&limit=2"
+    seen: list[set[int]] = []
+    while link:
+        r = await browser.get(link)
+        assert r.status_code == 200 and "Danh sách hồ sơ: 3 hồ sơ" in r.text
+        seen.append({int(i) for i in CASE_LINK.findall(r.text)})
+        following = re.search(r'href="([^"]+)">Trang sau', r.text)
+        link = html.unescape(following.group(1)) if following else None
+        assert link is None or ("field=judicial" in link and "cursor=" in link and "limit=2" in link)
+    assert [len(s) for s in seen] == [2, 1] and set().union(*seen) == made

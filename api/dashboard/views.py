@@ -3,7 +3,7 @@ and case services, in Vietnamese, with every asset served here (no CDN, no web f
 
 Pages: the overview of a period for a scope (`overview.py`), the cases a figure counts (`/dashboard/cases?…`), the
 register entries of a unit and a span (`/dashboard/register?…`), the watch-list (`/dashboard/watch`), one case
-(`/dashboard/cases/{id}`) and the report forms (`/dashboard/export/{form}.{xlsx|csv}`). Every list is read through
+(`/dashboard/cases/{id}`) and the report forms (`/dashboard/export/{form}.{xlsx|csv|pdf}`). Every list is read through
 the services (or `queries.py`) in the caller's scope and shown through the API's presenters.
 
 Sign-in keeps the officer's access token in an HttpOnly, SameSite=Strict cookie (Secure in production) scoped to
@@ -33,7 +33,7 @@ from api.services import calendar as calendar_service
 from api.services import users as user_service
 from api.services.cases import presenters
 from api.services.reception import sealing
-from api.services.stats import exports, forms, oversight
+from api.services.stats import forms, oversight
 from api.vault import vault_for
 from workflows import periods, vocabulary
 from workflows.cases import Role
@@ -245,7 +245,8 @@ async def case_list(request: Request, session: SessionDep) -> Response:
             rated_to=web.date_param(request, "rated_to", "Ngày đánh giá đến"),
         )
         cursor = web.cursor_param(request)
-        rows, next_cursor, total = await queries.cases(session, who, q, today=today, limit=LIST_PAGE, cursor=cursor)
+        limit = web.limit_param(request, LIST_PAGE)
+        rows, next_cursor, total = await queries.cases(session, who, q, today=today, limit=limit, cursor=cursor)
         vault = vault_for(request.app.state.settings)
         hidden = await queries.hidden_identities(session, rows, vault)  # masked for every caller here
         items = [presenters.list_item(c, today, vault, hidden.get(c.id) if c.id is not None else None) for c in rows]
@@ -289,7 +290,14 @@ async def register(request: Request, session: SessionDep) -> Response:
         end = web.date_param(request, "end", "Ngày kết thúc")
         cursor = web.cursor_param(request)
         rows, next_cursor, total = await queries.entries(
-            session, who, unit_id=unit_id, subtree=subtree, start=start, end=end, limit=LIST_PAGE, cursor=cursor
+            session,
+            who,
+            unit_id=unit_id,
+            subtree=subtree,
+            start=start,
+            end=end,
+            limit=web.limit_param(request, LIST_PAGE),
+            cursor=cursor,
         )
         codes = await queries.case_codes(session, {e.case_id for e in rows if e.case_id is not None})
         vault = vault_for(request.app.state.settings)
@@ -328,16 +336,23 @@ async def watch(request: Request, session: SessionDep) -> Response:
         unit_id = web.int_param(request, "unit_id", "Mã đơn vị")
         cursor = web.cursor_param(request)
         rows, next_cursor = await oversight.watchlist(
-            session, who, unit_id=unit_id, reason=None, today=clock.today(), limit=LIST_PAGE, cursor=cursor
+            session,
+            who,
+            unit_id=unit_id,
+            reason=None,
+            today=clock.today(),
+            limit=web.limit_param(request, LIST_PAGE),
+            cursor=cursor,
         )
+        params = {k: request.query_params[k] for k in request.query_params if k != "cursor"}
         return _html(
             request,
             "watch.html",
             who,
             watch=rows,
             scope_name=await _scope_name(session, who, unit_id),
-            next_href=href("/dashboard/watch", unit_id=unit_id, cursor=next_cursor) if next_cursor else None,
-            first_href=href("/dashboard/watch", unit_id=unit_id) if cursor else None,
+            next_href=href("/dashboard/watch", **params, cursor=next_cursor) if next_cursor else None,
+            first_href=href("/dashboard/watch", **params) if cursor else None,
             back=href("/dashboard", unit_id=unit_id),
         )
 
@@ -361,23 +376,28 @@ async def case(request: Request, session: SessionDep, case_id: str) -> Response:
     return await _guarded(request, session, build)
 
 
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
 @router.get("/export/{form}.{fmt}")
 async def export(request: Request, session: SessionDep, form: str, fmt: str) -> Response:
+    """A report form of the overview's period and scope, as the statistics API serves it (the same cache)."""
+
     async def build(who: Officer) -> Response:
         f = forms.get_form(form)
-        if fmt not in ("csv", "xlsx"):
-            raise BadParam("Chỉ tải được biểu mẫu dạng XLSX hoặc CSV.", 415)
-        p = _period(request.query_params.get("period"), clock.today())
-        doc = await forms.build(session, who, f, p, web.int_param(request, "unit_id", "Mã đơn vị"))
-        body = exports.to_csv(doc) if fmt == "csv" else exports.to_xlsx(doc)
-        media = (
-            "text/csv; charset=utf-8"
-            if fmt == "csv"
-            else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
+        if fmt not in MEDIA:
+            raise BadParam("Chỉ tải được biểu mẫu dạng XLSX, CSV hoặc PDF.", 415)
+        today = clock.today()
+        p = _period(request.query_params.get("period"), today)
+        unit_id = web.int_param(request, "unit_id", "Mã đơn vị")
+        body = await forms.answer(session, who, f, p, unit_id, fmt, today=today)
         return Response(
             body,
-            media_type=media,
+            media_type=MEDIA[fmt],
             headers={"Content-Disposition": f'attachment; filename="{f.code}_{p.label}.{fmt}"'},
         )
 

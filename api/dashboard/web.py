@@ -128,6 +128,15 @@ def flag_param(request: Request, name: str) -> bool | None:
     return raw == "1"
 
 
+def limit_param(request: Request, default: int, most: int = 200) -> int:
+    raw = request.query_params.get("limit")
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not 0 < int(raw) <= most:
+        raise BadParam(f"Số dòng mỗi trang phải từ 1 đến {most}.")
+    return int(raw)
+
+
 def cursor_param(request: Request) -> str | None:
     raw = request.query_params.get("cursor")
     if raw is not None and len(raw) > 512:
