@@ -14,8 +14,6 @@ import pytest
 
 from tests.conftest import Api
 
-pytestmark = pytest.mark.slow  # the generator takes a few seconds
-
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
 
@@ -33,6 +31,7 @@ def test_every_schema_name_is_unique_without_module_paths() -> None:
     assert len({t.lower() for t in titles}) == len(titles)
 
 
+@pytest.mark.slow  # the generator takes a few seconds
 @pytest.mark.skipif(not GENERATOR.exists(), reason="openapi-python-client is not installed (requirements-test.lock)")
 async def test_a_generated_client_holds_every_operation(api: Api, tmp_path: Path) -> None:
     r = await api.http.get("/openapi.json")
