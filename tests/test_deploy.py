@@ -1,0 +1,189 @@
+"""deploy/ (issue 26): the production shape as a compose file (HAProxy, two API replicas, a jobs runner, Redis, a
+PostgreSQL primary and its streaming replica, each with a health check, no secret in the file, the service as its
+own login role) and as systemd units, both read as their tools read them: the compose file by `docker compose
+config` where Docker's compose plugin exists, else by a YAML parser; the units by an INI parser."""
+
+import configparser
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from api.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "deploy"
+LONG_RUNNING = ("haproxy", "api1", "api2", "jobs", "redis", "db", "db-replica")
+SECRET_NAMES = re.compile(r"SECRET_KEY|IDENTITY_KEYS|PASSWORD|DATABASE_URL|DATABASE_READ_URL|CHAIN_KEY|TOKEN")
+
+
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+    return loaded
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {str(k): str(v) for k, v in env.items()}
+
+
+def test_the_compose_file_has_every_part_each_with_its_health_check() -> None:
+    services = compose()["services"]
+    assert set(LONG_RUNNING) | {"migrate"} == set(services)
+    for name in LONG_RUNNING:
+        check = services[name].get("healthcheck")
+        assert check and check["test"] and check.get("retries"), name
+    assert services["migrate"]["restart"] == "no"  # one-shot: the migrations, as the owner
+    assert "login-role" in " ".join(services["migrate"]["command"])
+    # The balancer: deploy/haproxy.cfg, its servers are the two replicas, checked on /readyz.
+    assert "./haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro" in services["haproxy"]["volumes"]
+    cfg = (DEPLOY / "haproxy.cfg").read_text()
+    servers = re.findall(r"^\s*server (\S+) (\S+):8000 check", cfg, re.M)
+    assert servers == [("api1", "api1"), ("api2", "api2")]
+    assert "http-check send meth GET uri /readyz" in cfg and "http-check expect status 200" in cfg
+    assert {"api1", "api2"} == set(services["haproxy"]["depends_on"])
+    # The primary streams to the replica, which is a standby made by pg_basebackup -R.
+    assert "wal_level=replica" in services["db"]["command"]
+    replica_start = (DEPLOY / "postgres" / "replica-start.sh").read_text()
+    assert re.search(r"pg_basebackup .*-R", replica_start) and "hot_standby=on" in replica_start
+    assert "pg_is_in_recovery()" in " ".join(services["db-replica"]["healthcheck"]["test"])
+    assert "REPLICATION" in (DEPLOY / "postgres" / "primary-init.sh").read_text()
+
+
+def test_replicas_share_everything_and_jobs_run_apart() -> None:
+    services = compose()["services"]
+    settings = set(Settings.model_fields)
+    haproxy_ip = services["haproxy"]["networks"]["backend"]["ipv4_address"]
+    for name in ("api1", "api2"):
+        api = services[name]
+        env = environment(api)
+        assert api["command"][:4] == ["python", "-m", "api", "serve"] and "--no-migrate" in api["command"]
+        assert env["JOBS_ENABLED"] == "false" and env["ATTACHMENT_STORAGE"] == "postgres"
+        assert env["REDIS_URL"].startswith("redis://redis:") and env["FORWARDED_ALLOW_IPS"] == haproxy_ip
+        assert float(env["DRAIN_SECONDS"]) > 2  # above HAProxy's inter x fall (1 s x 2)
+        grace = int(api["stop_grace_period"].rstrip("s"))
+        assert grace > float(env["DRAIN_SECONDS"]) + float(env["DRAIN_TIMEOUT_SECONDS"])
+        assert "/readyz" in " ".join(api["healthcheck"]["test"])
+        assert {k.lower() for k in env} <= settings, "every variable is a setting of the service"
+        assert api["env_file"] == ["tiepdan.env"]
+        assert api["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    jobs = services["jobs"]
+    assert jobs["command"] == ["python", "-m", "api", "jobs"] and environment(jobs)["JOBS_ENABLED"] == "true"
+    assert {k.lower() for k in environment(jobs)} <= settings
+
+
+def test_no_secret_is_in_the_compose_file_and_the_service_is_its_own_login_role() -> None:
+    text = (DEPLOY / "docker-compose.yml").read_text()
+    services = compose()["services"]
+    for name, service in services.items():
+        for key, value in environment(service).items():
+            if SECRET_NAMES.search(key):  # only a path to a Docker secret may be named here
+                assert key.endswith("_FILE") and value.startswith("/run/secrets/"), (name, key)
+    assert not re.search(r"[A-Za-z0-9_-]{43}=", text)  # no Fernet key
+    assert not re.search(r"://[^/\s:@]+:[^@\s${}]+@", text)  # no URL with a password
+    for secret in compose()["secrets"].values():
+        assert secret["file"].startswith("./secrets/")
+    ignored = (DEPLOY / ".gitignore").read_text().split()
+    assert "secrets/" in ignored and "*.env" in ignored
+    # The examples carry no value for a secret, and the service's URL names its own login role, not the owner.
+    example = dict(
+        line.split("=", 1) for line in (DEPLOY / "tiepdan.env.example").read_text().splitlines() if "=" in line
+        and not line.startswith("#")
+    )  # fmt: skip
+    assert example["SECRET_KEY"] == example["IDENTITY_KEYS"] == example["BOOTSTRAP_ADMIN_PASSWORD"] == ""
+    migrate = dict(
+        line.split("=", 1) for line in (DEPLOY / "migrate.env.example").read_text().splitlines() if "=" in line
+        and not line.startswith("#")
+    )  # fmt: skip
+    login = migrate["DB_LOGIN_ROLE"]
+    assert example["DATABASE_URL"].startswith(f"postgresql+asyncpg://{login}:<")  # the login role `login-role` makes
+    assert migrate["DATABASE_URL"].startswith("postgresql+asyncpg://tiepdan:<")  # the owner only migrates
+    assert login not in ("tiepdan", "postgres", Settings.model_fields["db_app_role"].default)
+    assert migrate["DB_LOGIN_PASSWORD"] == migrate["SECRET_KEY"] == ""
+    for name in ("api1", "api2", "jobs"):
+        assert environment(services[name])["DB_APP_ROLE"] == Settings.model_fields["db_app_role"].default
+
+
+DOCKER = shutil.which("docker")
+
+
+@pytest.mark.skipif(DOCKER is None, reason="no docker on this machine")
+def test_docker_compose_config_accepts_the_file(tmp_path: Path) -> None:
+    assert DOCKER is not None
+    version = subprocess.run([DOCKER, "compose", "version"], capture_output=True, text=True, check=False)  # noqa: S603
+    if version.returncode != 0:
+        pytest.skip("docker has no compose plugin here (the YAML checks above stand in for it)")
+    shutil.copytree(DEPLOY, tmp_path / "deploy")
+    work = tmp_path / "deploy"
+    for name in ("tiepdan", "migrate"):
+        shutil.copy(work / f"{name}.env.example", work / f"{name}.env")
+    (work / "secrets").mkdir()
+    for name in ("postgres_password", "replication_password"):
+        (work / "secrets" / name).write_text("not-a-real-secret\n")
+    done = subprocess.run(  # noqa: S603
+        [DOCKER, "compose", "config", "--services"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert set(done.stdout.split()) == set(LONG_RUNNING) | {"migrate"}
+
+
+def unit(name: str) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # systemd keys are case-sensitive
+    parser.read_string((DEPLOY / "systemd" / name).read_text())
+    return parser
+
+
+def unit_env(parsed: configparser.ConfigParser) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in shlex.split(parsed["Service"].get("Environment", "")))
+
+
+def test_the_systemd_units_run_the_same_shape_as_an_unprivileged_user() -> None:
+    names = sorted(p.name for p in (DEPLOY / "systemd").glob("*.service"))
+    assert names == ["tiepdan-api@.service", "tiepdan-jobs.service", "tiepdan-migrate.service"]
+    settings = set(Settings.model_fields)
+    for name in names:
+        service = unit(name)["Service"]
+        assert service["User"] == "tiepdan" and service["User"] != "root"
+        assert service["EnvironmentFile"].startswith("/etc/tiepdan/")
+        assert service["NoNewPrivileges"] == "yes" and service["ProtectSystem"] == "strict"
+        assert shlex.split(service["ExecStart"])[0] in ("/opt/tiepdan/.venv/bin/python", "/bin/sh")
+        assert {k.lower() for k in unit_env(unit(name))} <= settings
+    api = unit("tiepdan-api@.service")
+    start = shlex.split(api["Service"]["ExecStart"])
+    assert start[1:4] == ["-m", "api", "serve"] and "--no-migrate" in start and start[start.index("--port") + 1] == "%i"
+    env = unit_env(api)
+    assert env["JOBS_ENABLED"] == "false" and env["ATTACHMENT_STORAGE"] == "postgres" and "REDIS_URL" in env
+    assert api["Service"]["KillSignal"] == "SIGTERM"
+    assert int(api["Service"]["TimeoutStopSec"]) > float(env["DRAIN_SECONDS"]) + float(env["DRAIN_TIMEOUT_SECONDS"])
+    jobs = unit("tiepdan-jobs.service")
+    assert shlex.split(jobs["Service"]["ExecStart"])[1:] == ["-m", "api", "jobs"]
+    assert unit_env(jobs)["JOBS_ENABLED"] == "true"
+    migrate = unit("tiepdan-migrate.service")
+    assert migrate["Service"]["Type"] == "oneshot" and "login-role" in migrate["Service"]["ExecStart"]
+
+
+def test_the_quick_start_compose_file_is_still_the_readmes() -> None:
+    """The top-level docker-compose.yml (README quick start) is untouched by deploy/: one api, its db, migrate."""
+    top = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert {"db", "migrate", "api"} <= set(top["services"])
+    assert "docker compose up" in (ROOT / "docker-compose.yml").read_text()
+
+
+@pytest.mark.skipif(shutil.which("haproxy") is None, reason="haproxy is not installed (apt-get install haproxy)")
+def test_haproxy_accepts_the_balancer_configuration() -> None:
+    haproxy = shutil.which("haproxy")
+    assert haproxy is not None
+    done = subprocess.run([haproxy, "-c", "-f", str(DEPLOY / "haproxy.cfg")], capture_output=True, text=True)  # noqa: S603
+    assert done.returncode == 0, done.stdout + done.stderr
