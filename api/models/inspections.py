@@ -447,7 +447,7 @@ class EvaluationOut(BaseModel):
     ratings: list[dict[str, Any]]
 
 
-class TimerOut(BaseModel):
+class RecommendationTimerOut(BaseModel):
     deadline: date
     state: str
     remaining_days: int | None
@@ -467,7 +467,7 @@ class RecommendationOut(BaseModel):
     issued_on: date
     urged_count: int
     last_urged_on: date | None
-    timer: TimerOut
+    timer: RecommendationTimerOut
 
 
 class ConclusionOut(BaseModel):
@@ -483,7 +483,7 @@ class ConclusionOut(BaseModel):
     recommendations: list[RecommendationOut]
 
 
-class ReportOut(BaseModel):
+class RecommendationReportOut(BaseModel):
     id: int
     recommendation_id: int
     done_on: date

@@ -31,9 +31,9 @@ from api.models.inspections import (
     PlanOut,
     PlanSummaryOut,
     RecommendationOut,
+    RecommendationReportOut,
     ReportDecisionIn,
     ReportIn,
-    ReportOut,
     StartIn,
     UrgeRecommendationsIn,
 )
@@ -350,8 +350,8 @@ async def get_recommendation(rec_id: Id32, ctx: Ctx) -> RecommendationOut:
     return (await _recs(ctx, [await recommendations.load(ctx.session, ctx.officer, rec_id)]))[0]
 
 
-def _report_out(r: Any) -> ReportOut:
-    return ReportOut(
+def _report_out(r: Any) -> RecommendationReportOut:
+    return RecommendationReportOut(
         id=r.id,
         recommendation_id=r.recommendation_id,
         done_on=r.done_on,
@@ -367,35 +367,37 @@ def _report_out(r: Any) -> ReportOut:
 
 @router.post(
     "/recommendations/{rec_id}/reports",
-    response_model=ReportOut,
+    response_model=RecommendationReportOut,
     status_code=status.HTTP_201_CREATED,
     summary="Thủ trưởng đơn vị báo cáo kết quả thực hiện kiến nghị (ngày, số văn bản)",
     responses=errors.responses(403, 404, 409, 422),
 )
-async def report_recommendation(rec_id: Id32, data: ReportIn, ctx: Ctx) -> ReportOut:
+async def report_recommendation(rec_id: Id32, data: ReportIn, ctx: Ctx) -> RecommendationReportOut:
     return _report_out(await recommendations.report(ctx.session, ctx.officer, rec_id, data, today=clock.today()))
 
 
 @router.get(
     "/recommendations/{rec_id}/reports",
-    response_model=Page[ReportOut],
+    response_model=Page[RecommendationReportOut],
     summary="Các báo cáo thực hiện kiến nghị",
     responses=errors.responses(403, 404, 422),
 )
 async def list_recommendation_reports(
     rec_id: Id32, ctx: Ctx, limit: LimitQuery = 50, cursor: CursorQuery = None
-) -> Page[ReportOut]:
+) -> Page[RecommendationReportOut]:
     rows, next_cursor = await recommendations.reports(ctx.session, ctx.officer, rec_id, limit=limit, cursor=cursor)
     return Page(items=[_report_out(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.post(
     "/recommendations/{rec_id}/reports/{report_id}/decision",
-    response_model=ReportOut,
+    response_model=RecommendationReportOut,
     summary="Thanh tra chấp nhận (hoàn thành) hoặc không chấp nhận báo cáo thực hiện kiến nghị",
     responses=errors.responses(403, 404, 409, 422),
 )
-async def decide_recommendation_report(rec_id: Id32, report_id: Id32, data: ReportDecisionIn, ctx: Ctx) -> ReportOut:
+async def decide_recommendation_report(
+    rec_id: Id32, report_id: Id32, data: ReportDecisionIn, ctx: Ctx
+) -> RecommendationReportOut:
     row = await recommendations.decide(ctx.session, ctx.officer, rec_id, report_id, data, today=clock.today())
     return _report_out(row)
 

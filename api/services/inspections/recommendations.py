@@ -15,10 +15,10 @@ from api.models.inspections import (
     Recommendation,
     RecommendationOut,
     RecommendationReport,
+    RecommendationTimerOut,
     RecommendationUrge,
     ReportDecisionIn,
     ReportIn,
-    TimerOut,
 )
 from api.models.unit import Unit
 from api.pagination import by_date_and_id, by_id
@@ -61,7 +61,7 @@ async def present(
                 issued_on=r.issued_on,
                 urged_count=r.urged_count,
                 last_urged_on=r.last_urged_on,
-                timer=TimerOut(
+                timer=RecommendationTimerOut(
                     deadline=r.deadline,
                     state=timer.state(cal, today, threshold).value,
                     remaining_days=timer.remaining_days(today),
