@@ -50,14 +50,6 @@ def _lines(pdf: FPDF, width: float, text: str) -> list[str]:
     return out
 
 
-def _figure(pdf: FPDF, x: float, y: float, w: float, h: float, text: str, *, size: float, bold: bool) -> None:
-    """A framed figure on one line, right-aligned and centred vertically."""
-    pdf.rect(x, y, w, h)
-    pdf.set_font(FONT, "B" if bold else "", size)
-    pdf.set_xy(x, y)
-    pdf.cell(w, h, text, align="R")
-
-
 def _box(
     pdf: FPDF, x: float, y: float, w: float, h: float, text: str, *, size: float, bold: bool = False, align: str = "C"
 ) -> None:
@@ -208,6 +200,17 @@ def _signatures(pdf: FPDF, made: datetime) -> None:
         pdf.cell(half, 4, how, align="C")
 
 
+def _grid(pdf: FPDF, layout: "_Layout", top: float, lines: list[float]) -> None:
+    """The body's frame on a page: a line below each row, a line between columns."""
+    left, right = MARGIN, MARGIN + sum(layout.widths)
+    for y in lines:
+        pdf.line(left, y, right, y)
+    x = left
+    for w in [0.0, *layout.widths]:
+        x += w
+        pdf.line(x, top, x, lines[-1])
+
+
 def to_pdf(doc: dict[str, Any]) -> bytes:
     made = made_at(doc)
     pdf = _Pdf(orientation="L", unit="mm", format="A4")
@@ -226,22 +229,36 @@ def to_pdf(doc: dict[str, Any]) -> bytes:
     y = layout.header(pdf, pdf.get_y())
     bottom = pdf.h - FOOTER - MARGIN / 2
     lh = layout.size * PT * LINE
+    top, lines = y, [y]  # the body's frame on this page: its top and the line below each row
     for (n, code, name, values), row in zip(layout.rows, doc["rows"], strict=True):
         bold = row["type"] != "unit"
         pdf.set_font(FONT, "B" if bold else "", layout.size)
-        height = max(1, len(_lines(pdf, layout.fixed[2], name))) * lh + 1.2
+        fits = pdf.get_string_width(name) + 2 * PAD <= layout.fixed[2]
+        height = (1 if fits else len(_lines(pdf, layout.fixed[2], name))) * lh + 1.2
         # The total keeps the signatures company: it goes to a new page when they would not fit below it.
         if y + height > bottom or (row["type"] == "total" and y + height + SIGNATURES > bottom):
+            _grid(pdf, layout, top, lines)
             pdf.add_page()
-            y = layout.header(pdf, MARGIN)
-        x = MARGIN
-        for w, text, align in zip(layout.fixed, (n, code, name), "CCL", strict=True):
-            _box(pdf, x, y, w, height, text, size=layout.size, bold=bold, align=align)
-            x += w
+            top = y = layout.header(pdf, MARGIN)
+            lines = [y]
+            pdf.set_font(FONT, "B" if bold else "", layout.size)
+        # Text is placed directly (a framed cell per figure costs ten times as much); the frame is drawn per page.
+        base = y + height / 2 + layout.size * PT * 0.35
+        pdf.text(MARGIN + (layout.fixed[0] - pdf.get_string_width(n)) / 2, base, n)
+        pdf.text(MARGIN + layout.fixed[0] + (layout.fixed[1] - pdf.get_string_width(code)) / 2, base, code)
+        if fits:
+            pdf.text(MARGIN + sum(layout.fixed[:2]) + PAD, base, name)
+        else:
+            pdf.set_xy(MARGIN + sum(layout.fixed[:2]), y + 0.6)
+            pdf.multi_cell(layout.fixed[2], lh, name, align="L", new_x=XPos.RIGHT, new_y=YPos.TOP)
+        right = MARGIN + sum(layout.fixed)
         for value, c in zip(values, layout.columns, strict=True):
-            _figure(pdf, x, y, layout.col, height, number(value, c["money"]), size=layout.size, bold=bold)
-            x += layout.col
+            right += layout.col
+            text = number(value, c["money"])
+            pdf.text(right - PAD - pdf.get_string_width(text), base, text)
         y += height
+        lines.append(y)
+    _grid(pdf, layout, top, lines)
     pdf.set_y(y)
     _signatures(pdf, made)
     return bytes(pdf.output())
