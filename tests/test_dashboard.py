@@ -299,3 +299,14 @@ async def test_a_list_pages_by_keyset_and_keeps_its_filters(browser: httpx.Async
         link = html.unescape(following.group(1)) if following else None
         assert link is None or ("field=judicial" in link and "cursor=" in link and "limit=2" in link)
     assert [len(s) for s in seen] == [2, 1] and set().union(*seen) == made
+
+
+async def test_a_chair_without_data_sees_titled_empty_states(browser: httpx.AsyncClient) -> None:
+    await sign_in(browser, "xa.chutich")
+    period = f"{TODAY.year - 1}-Q1"
+    page = html.unescape((await browser.get("/dashboard", params={"period": period})).text)
+    assert f"Tổng quan: Xã Khao Mang — Quý I/{TODAY.year - 1}" in page
+    assert f"Đơn tiếp nhận theo lĩnh vực — Quý I/{TODAY.year - 1}" in page  # the chart keeps its title
+    assert f"Không có đơn nào tiếp nhận trong Quý I/{TODAY.year - 1} thuộc Xã Khao Mang." in page
+    assert f"Không có vụ việc nào giải quyết xong trong Quý I/{TODAY.year - 1} thuộc Xã Khao Mang." in page
+    assert 'class="empty"' in page and page.count("<h3") == 4

@@ -59,6 +59,10 @@ CUT_OFF = """() => [...document.querySelectorAll('figure.chart th, figure.chart 
   .map(el => el.textContent.trim())"""
 
 
+FOCUSED = """() => { const e = document.activeElement;
+  return [e.tagName, e.textContent.trim().slice(0, 30), getComputedStyle(e).outlineStyle]; }"""
+
+
 def _port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -180,6 +184,23 @@ async def test_the_inspector_and_a_commune_chair_in_a_browser(base_url: str) -> 
             assert await page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
             await page.keyboard.press("Enter")
             assert await page.evaluate("location.hash") == "#main"
+            # Then every control in order, each with a visible focus ring: the navigation, the sign-out button,
+            # the period picker and its button, the page's own links; no control is taken out of the order.
+            await page.goto(f"{base_url}/dashboard?period={TODAY.year}")
+            reached = []
+            for _ in range(14):
+                await page.keyboard.press("Tab")
+                reached.append(await page.evaluate(FOCUSED))
+            assert all(ring != "none" for _, _, ring in reached), reached
+            tags = [tag for tag, _, _ in reached]
+            assert "BUTTON" in tags and "SELECT" in tags and tags.count("A") >= 8, reached
+            assert (
+                await page.evaluate(
+                    "[...document.querySelectorAll('[tabindex]')].filter(e => e.tabIndex > 0 || "
+                    "(e.tabIndex < 0 && e.id !== 'main')).length"
+                )
+                == 0
+            )
 
             # A unit leads to its own overview.
             await page.goto(f"{base_url}/dashboard?period={TODAY.year}")
@@ -198,6 +219,9 @@ async def test_the_inspector_and_a_commune_chair_in_a_browser(base_url: str) -> 
             await page.emulate_media(media="print")
             assert not await page.locator(".picker").is_visible()
             assert await page.locator("figure.chart").first.is_visible()
+            # Printed, the contrast still holds (axe's contrast is of luminance: the same in greyscale).
+            printed = await axe.run(page, options={"runOnly": ["color-contrast"]})
+            assert printed.violations_count == 0, printed.generate_report()
             await page.emulate_media(media="screen")
             assert not [m for m in console if "Content Security Policy" in m or "Refused to" in m], console
 
