@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import openpyxl
+import pypdfium2 as pdfium
 import pytest
 import sqlalchemy as sa
 
@@ -282,6 +283,10 @@ async def test_worked_example_plan_inspection_conclusion_recommendations_and_rep
     pdf = await call(api, HOME_AFFAIRS, "GET", f"/stats/inspectorate-report/submissions/{sub['id']}",
                      params={"format": "pdf"})  # fmt: skip
     assert pdf.content.startswith(b"%PDF") and pdf.headers["content-type"] == "application/pdf"
+    printed = " ".join(page.get_textpage().get_text_range() for page in pdfium.PdfDocument(pdf.content))
+    for text in ("THANH TRA TỈNH LÀO CAI", "Kiến nghị quá hạn chưa thực hiện", "Giải quyết khiếu nại", "12/KL-TTr",
+                 "Thủ trưởng đơn vị", "Trang 1/"):  # fmt: skip
+        assert text in printed, text
     diff = await call(api, HOME_AFFAIRS, "GET", f"/stats/inspectorate-report/submissions/{sub['id']}/diff")
     assert diff == {"report_id": sub["id"], "changed": False, "changes": []}
     # The commune reports the second done a day before the report; once accepted, the live figures move.

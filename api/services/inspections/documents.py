@@ -1,24 +1,19 @@
 """The report to Sở Nội vụ as a spreadsheet (XLSX) and a printable PDF. Cells are written as the statistics
-exports write them (no text can be read as a formula); the PDF is set in DejaVu Sans where the system has it (the
-Vietnamese letters need a Unicode font: Debian's `fonts-dejavu-core`), else in the PDF's own Helvetica with the
-diacritics taken off, so a machine without the font still gets a readable report."""
+exports write them (no text can be read as a formula); the PDF reuses the report forms' PDF writer
+(`stats.pdf`: its bundled DejaVu Sans, title block, signatures and page numbers) around the report's lines."""
 
 import io
-import unicodedata
-from pathlib import Path
+from datetime import date, datetime
 from typing import Any
 
-from fpdf import FPDF
+from fpdf.enums import XPos, YPos
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from api.services.stats.exports import _put
+from api.services.stats import pdf as stats_pdf
+from api.services.stats.exports import _put, made_at, period_text
+from workflows import vocabulary
 
-FONT_CANDIDATES = (
-    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
-    Path("/usr/share/fonts/TTF/DejaVuSans.ttf"),
-    Path("/usr/share/fonts/dejavu/DejaVuSans.ttf"),
-)
 TITLE = "Báo cáo kết quả kiểm tra, đánh giá công tác tiếp công dân, giải quyết khiếu nại, tố cáo"
 COUNTS = {
     "inspections_planned": "Cuộc kiểm tra theo kế hoạch",
@@ -41,22 +36,36 @@ PROVINCE = {
 
 def lines(doc: dict[str, Any]) -> list[tuple[str, str]]:
     """The report as (label, value) lines, in the order both documents print them."""
-    out: list[tuple[str, str]] = [("Kỳ báo cáo", f"{doc['period']} ({doc['start']} – {doc['end']})"), ("", "")]
+    out: list[tuple[str, str]] = [("Kỳ báo cáo", period_text(_form_like(doc))), ("", "")]
     out += [(label, _text(doc["counts"].get(key))) for key, label in COUNTS.items()]
     out += [("", ""), ("Số liệu toàn tỉnh", "")]
-    out += [(label, _text(doc["province"].get(key))) for key, label in PROVINCE.items()]
+    out += [(label, _text(doc["province"].get(key), key)) for key, label in PROVINCE.items()]
     out += [("", ""), ("Cuộc kiểm tra đã kết luận", "")]
     out += [
-        (f"{i['unit_code']} {i['unit_name']}", f"KL số {i['conclusion_number']} ngày {i['conclusion_date']}")
+        (f"{i['unit_code']} {i['unit_name']}", f"KL số {i['conclusion_number']} ngày {_day(i['conclusion_date'])}")
         for i in doc["inspections"]
     ]
     out += [("", ""), ("Đơn vị có nội dung không đạt", "")]
-    out += [(f"{u['unit_code']} {u['unit_name']}", ", ".join(u["areas"])) for u in doc["units_short"]]
+    out += [(f"{u['unit_code']} {u['unit_name']}", ", ".join(u["area_labels"])) for u in doc["units_short"]]
     return out
 
 
-def _text(value: Any) -> str:
-    return "—" if value is None else str(value)
+RATES = frozenset({"on_time_rate", "satisfaction_share_4_5"})
+
+
+def _text(value: Any, key: str = "") -> str:
+    """A figure as Vietnamese print writes it: 1.234, 87,5%, 31,0."""
+    if value is None:
+        return "—"
+    if key in RATES:
+        return f"{value:.1%}".replace(".", ",")
+    if isinstance(value, float):
+        return f"{value:,.1f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+    return f"{value:,}".replace(",", ".") if isinstance(value, int) else str(value)
+
+
+def _day(iso: str) -> str:
+    return f"{date.fromisoformat(iso):%d/%m/%Y}"
 
 
 def to_xlsx(doc: dict[str, Any]) -> bytes:
@@ -85,30 +94,47 @@ def _raw(doc: dict[str, Any], label: str) -> int | float | None:
     return None
 
 
-def _font() -> Path | None:
-    return next((p for p in FONT_CANDIDATES if p.is_file()), None)
-
-
-def _ascii(text: str) -> str:
-    text = text.replace("đ", "d").replace("Đ", "D").replace("–", "-").replace("—", "-")
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+def _form_like(doc: dict[str, Any]) -> dict[str, Any]:
+    """The report in the shape the report forms' PDF title block reads (stats.pdf)."""
+    return {
+        "official": "Thanh tra tỉnh — báo cáo định kỳ",
+        "title": TITLE,
+        "period": doc["period"],
+        "start": date.fromisoformat(doc["start"]),
+        "end": date.fromisoformat(doc["end"]),
+        "generated_at": datetime.fromisoformat(doc["generated_at"]),
+    }
 
 
 def to_pdf(doc: dict[str, Any]) -> bytes:
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
-    font = _font()
-    if font is not None:
-        pdf.add_font("DejaVu", "", str(font))
-        pdf.set_font("DejaVu", size=10)
-        fix = str
-    else:
-        pdf.set_font("Helvetica", size=10)
-        fix = _ascii
-    pdf.multi_cell(0, 6, fix("THANH TRA TỈNH LÀO CAI — " + TITLE), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
-    for label, value in lines(doc):
-        pdf.multi_cell(120, 6, fix(label), new_x="RIGHT", new_y="TOP")
-        pdf.multi_cell(0, 6, fix(value), new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+    """A4 portrait, set as the report forms' PDFs are (stats.pdf: the bundled DejaVu Sans, the title block with the
+    national motto, the signatures, page numbers), the report's lines below the title."""
+    form = _form_like(doc)
+    made = made_at(form)
+    out = stats_pdf._Pdf(orientation="P", unit="mm", format="A4")
+    out.set_creation_date(made)
+    out.set_title(TITLE)
+    out.set_margins(stats_pdf.MARGIN, stats_pdf.MARGIN, stats_pdf.MARGIN)
+    out.set_auto_page_break(True, margin=stats_pdf.FOOTER + stats_pdf.MARGIN)
+    out.add_font(stats_pdf.FONT, "", str(stats_pdf.FONTS / "DejaVuSans.ttf"))
+    out.add_font(stats_pdf.FONT, "B", str(stats_pdf.FONTS / "DejaVuSans-Bold.ttf"))
+    out.stamp = f"Báo cáo của Thanh tra tỉnh — {vocabulary.period_name(doc['period'])}"
+    out.add_page()
+    stats_pdf._title(out, form, "Thanh tra tỉnh Lào Cai", made)
+    width = out.w - 2 * stats_pdf.MARGIN
+    for label, value in lines(doc)[2:]:
+        if not label and not value:
+            out.ln(2)
+            continue
+        out.set_font(stats_pdf.FONT, "B" if not value else "", 9.5)
+        if not value:  # a section's heading
+            out.multi_cell(width, 5, label, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            continue
+        y = out.get_y()
+        out.multi_cell(width * 0.62, 5, label, new_x=XPos.RIGHT, new_y=YPos.TOP)
+        below = out.get_y()
+        out.set_xy(stats_pdf.MARGIN + width * 0.62, y)
+        out.multi_cell(width * 0.38, 5, value, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        out.set_y(max(out.get_y(), below, y + 5))
+    stats_pdf._signatures(out, made)
+    return bytes(out.output())

@@ -68,10 +68,20 @@ async def build(session: AsyncSession, officer: Officer, period: periods.Period,
     ).all()
     short = []
     for inspection, _conclusion, unit in concluded:
-        ratings = {r["code"]: r for r in (await evaluation.plan_scale(session, inspection))[1]}
+        scale_areas, scale_ratings = await evaluation.plan_scale(session, inspection)
+        ratings = {r["code"]: r for r in scale_ratings}
+        labels = {a["code"]: a["label"] for a in scale_areas}
         areas = [f["area"] for f in inspection.findings if ratings.get(f["rating"], {}).get("shortfall")]
         if areas:
-            short.append({"unit_id": unit.id, "unit_code": unit.code, "unit_name": unit.name, "areas": areas})
+            short.append(
+                {
+                    "unit_id": unit.id,
+                    "unit_code": unit.code,
+                    "unit_name": unit.name,
+                    "areas": areas,
+                    "area_labels": [labels.get(a, a) for a in areas],
+                }
+            )
     recs = (await session.scalars(sa.select(Recommendation).where(Recommendation.issued_on <= period.end))).all()
     made = [r for r in recs if r.issued_on >= period.start]
     done = [r for r in recs if r.done_on is not None and period.start <= r.done_on <= period.end]
