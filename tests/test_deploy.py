@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from api.settings import Settings
+from tests.conftest import Api
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -187,3 +188,43 @@ def test_haproxy_accepts_the_balancer_configuration() -> None:
     assert haproxy is not None
     done = subprocess.run([haproxy, "-c", "-f", str(DEPLOY / "haproxy.cfg")], capture_output=True, text=True)  # noqa: S603
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_sigterm_first_drains_then_reaches_the_servers_own_handler() -> None:
+    """api/drain.py on its own (the real processes are in tests/test_replicas.py): the first SIGTERM only marks the
+    process draining; the server's handler gets it DRAIN_SECONDS later."""
+    import os
+    import signal
+    import time
+
+    from api import drain
+
+    reached: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda sig, frame: reached.append(sig))
+    try:
+        drain.install(0.2)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.01)  # the handler runs in this thread between two bytecodes
+        assert drain.DRAINING.is_set() and reached == []
+        deadline = time.monotonic() + 2
+        while not reached and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert reached == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        drain.DRAINING.clear()
+
+
+async def test_readyz_fails_while_draining_and_healthz_does_not(api: Api) -> None:
+    from api import drain
+
+    assert (await api.http.get("/readyz")).status_code == 200
+    drain.DRAINING.set()
+    try:
+        ready = await api.http.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["error"]["code"] == "service_draining"
+        assert ready.json()["error"]["message"]  # Vietnamese, from the catalogue
+        assert (await api.http.get("/healthz")).status_code == 200
+    finally:
+        drain.DRAINING.clear()
+    assert (await api.http.get("/readyz")).status_code == 200
