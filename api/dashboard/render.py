@@ -31,11 +31,6 @@ def day(value: date, fmt: str = "%d/%m/%Y") -> str:
     return value.strftime(fmt)
 
 
-def coordinate(value: float) -> str:
-    """An SVG coordinate to a tenth of a pixel."""
-    return f"{value:.1f}"
-
-
 ENV = Environment(
     loader=PackageLoader("api.dashboard", "templates"),
     autoescape=select_autoescape(default_for_string=True, default=True),
@@ -44,7 +39,7 @@ ENV = Environment(
     lstrip_blocks=True,
     auto_reload=False,
 )
-ENV.filters.update(num=num, pct=pct, day=day, coordinate=coordinate, period_name=vocabulary.period_name)
+ENV.filters.update(num=num, pct=pct, day=day, period_name=vocabulary.period_name)
 # Every name a user reads comes from the one table (workflows/vocabulary.py): `V.name(V.STATUS, code)` …
 ENV.globals.update(V=vocabulary)
 

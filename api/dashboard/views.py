@@ -53,15 +53,19 @@ _DOMAIN_PAGES: dict[str, tuple[int, str]] = {
 
 
 async def _guarded(
-    request: Request, session: AsyncSession, build: Callable[[Officer], Awaitable[Response]]
+    request: Request,
+    session: AsyncSession,
+    build: Callable[[Officer], Awaitable[Response]],
+    *,
+    oversight: bool = True,
 ) -> Response:
-    """A dashboard page: signed in (else the sign-in page), an inspector or a head (else 403), and any refusal
-    of the services or of the query string as a Vietnamese error page."""
+    """A dashboard page: signed in (else the sign-in page), an inspector or a head for the oversight pages (else
+    403), and any refusal of the services or of the query string as a Vietnamese error page."""
     try:
         who = await web.officer(request, session)
     except NotSignedIn as exc:
         return web.to_sign_in(exc)
-    if not web.may_see_dashboard(who):
+    if oversight and not web.may_see_dashboard(who):
         return web.error_page(request, 403, web.FORBIDDEN, who)
     try:
         return await build(who)
@@ -373,7 +377,8 @@ async def case(request: Request, session: SessionDep, case_id: str) -> Response:
         )
         return _html(request, "case.html", who, view=view, back=web.back_from(request))
 
-    return await _guarded(request, session, build)
+    # Any officer who may read the case (its scope decides, else 404), as GET /cases/{id}.
+    return await _guarded(request, session, build, oversight=False)
 
 
 MEDIA = {
