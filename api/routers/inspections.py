@@ -390,15 +390,15 @@ async def list_recommendation_reports(
 
 
 @router.post(
-    "/recommendations/{rec_id}/reports/{report_id}/decision",
+    "/recommendations/{rec_id}/reports/{rec_report_id}/decision",
     response_model=RecommendationReportOut,
     summary="Thanh tra chấp nhận (hoàn thành) hoặc không chấp nhận báo cáo thực hiện kiến nghị",
     responses=errors.responses(403, 404, 409, 422),
 )
 async def decide_recommendation_report(
-    rec_id: Id32, report_id: Id32, data: ReportDecisionIn, ctx: Ctx
+    rec_id: Id32, rec_report_id: Id32, data: ReportDecisionIn, ctx: Ctx
 ) -> RecommendationReportOut:
-    row = await recommendations.decide(ctx.session, ctx.officer, rec_id, report_id, data, today=clock.today())
+    row = await recommendations.decide(ctx.session, ctx.officer, rec_id, rec_report_id, data, today=clock.today())
     return _report_out(row)
 
 
@@ -472,24 +472,24 @@ async def list_inspectorate_reports(
 
 
 @router.get(
-    "/stats/inspectorate-report/submissions/{report_id}",
+    "/stats/inspectorate-report/submissions/{submission_id}",
     summary="Một báo cáo đã gửi (json, xlsx, pdf)",
     responses={200: {"content": {MEDIA["xlsx"]: {}, MEDIA["pdf"]: {}}}, **errors.responses(403, 404, 415)},
 )
-async def get_inspectorate_report(report_id: Id32, ctx: Ctx, format: FormatQuery = "json") -> Response:  # noqa: A002
-    row = await report.get(ctx.session, ctx.officer, report_id, ctx.settings.inspectorate_report_recipient)
+async def get_inspectorate_report(submission_id: Id32, ctx: Ctx, format: FormatQuery = "json") -> Response:  # noqa: A002
+    row = await report.get(ctx.session, ctx.officer, submission_id, ctx.settings.inspectorate_report_recipient)
     if format == "json":
         return Response(_submitted(row).model_dump_json(), media_type="application/json")
     return _document(row.figures, format, f"bao-cao-thanh-tra_{row.period}")
 
 
 @router.get(
-    "/stats/inspectorate-report/submissions/{report_id}/diff",
+    "/stats/inspectorate-report/submissions/{submission_id}/diff",
     response_model=InspectorateDiffOut,
     summary="Số liệu đã thay đổi kể từ khi gửi báo cáo",
     responses=errors.responses(403, 404),
 )
-async def diff_inspectorate_report(report_id: Id32, ctx: Ctx) -> InspectorateDiffOut:
-    row = await report.get(ctx.session, ctx.officer, report_id, ctx.settings.inspectorate_report_recipient)
+async def diff_inspectorate_report(submission_id: Id32, ctx: Ctx) -> InspectorateDiffOut:
+    row = await report.get(ctx.session, ctx.officer, submission_id, ctx.settings.inspectorate_report_recipient)
     changes = await report.diff(ctx.session, ctx.officer, row, clock.today())
     return InspectorateDiffOut(report_id=row.id or 0, changed=bool(changes), changes=changes)
