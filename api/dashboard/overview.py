@@ -127,7 +127,7 @@ async def gather(
             "chart-trend",
             f"Số đơn tiếp nhận và số vụ việc giải quyết xong theo tháng — {name}",
             category_axis="Tháng",
-            value_axis="Số đơn, vụ việc",
+            value_axis="Số lượng (đơn tiếp nhận, vụ việc giải quyết xong)",
             series=["Tiếp nhận", "Giải quyết xong"],
             rows=trend_rows,
             empty=f"Không có tháng nào trong {name}.",
