@@ -548,3 +548,34 @@ async def test_the_14_15_december_boundary(api: Api) -> None:
     # 2026's first quarter starts on 15 December 2025: the first letter is carried into it, the second is new.
     assert (q1["carried"], q1["received"], q1["processed"], q1["competent"], q1["guided"]) == (1, 1, 2, 1, 1)
     assert _row((await _form(api, "xld", period="2026", unit_id=p)).json(), a)["values"]["total"] == 2
+
+
+async def test_times_in_answers_and_on_forms_are_lao_cais(api: Api) -> None:
+    """A sitting reads back at +07:00 from the API (as written, or the same instant when written in UTC), in its
+    list, its page and the public schedule; a form's `generated_at` is +07:00 and its exports print that time."""
+    from tests.test_reception import COMMUNE, unit_id
+
+    commune = await unit_id(api, COMMUNE)
+    h = await api.headers("xa.tiepdan")
+    day = TODAY + timedelta(days=10)
+    written = {
+        "unit_id": commune, "kind": "periodic", "mode": "direct", "in_person": True, "location": "Trụ sở UBND xã",
+        "starts_at": f"{day.isoformat()}T08:00:00+07:00", "ends_at": f"{day.isoformat()}T04:00:00Z",  # 11:00 here
+    }  # fmt: skip
+    made = await api.http.post(f"{V1}/reception-sessions", headers=h, json=written)
+    assert made.status_code == 201, made.text
+    read = (await api.http.get(f"{V1}/reception-sessions/{made.json()['id']}", headers=h)).json()
+    for answer in (made.json(), read):
+        assert answer["starts_at"] == f"{day.isoformat()}T08:00:00+07:00"
+        assert answer["ends_at"] == f"{day.isoformat()}T11:00:00+07:00"
+        assert answer["created_at"].endswith("+07:00")
+    listed = (await api.http.get(f"{V1}/reception-sessions", headers=h, params={"unit_id": commune})).json()["items"]
+    assert all(s["starts_at"].endswith("+07:00") for s in listed) and listed
+    schedule = (await api.http.get(f"{V1}/reception-sessions/schedule")).json()["items"]
+    mine = [s for s in schedule if s["id"] == made.json()["id"]]
+    assert mine and mine[0]["starts_at"] == f"{day.isoformat()}T08:00:00+07:00"
+    doc = (await _form(api, "gqkn", period=Q2)).json()
+    generated = datetime.fromisoformat(doc["generated_at"])
+    assert doc["generated_at"].endswith("+07:00")
+    csv_text = (await _form(api, "gqkn", period=Q2, format="csv")).content.decode("utf-8-sig")
+    assert f"lập lúc {generated:%H:%M} ngày {generated:%d/%m/%Y}" in csv_text and "Quý II/2026" in csv_text

@@ -78,6 +78,7 @@ async def test_the_defaults_are_the_documented_ones() -> None:
     assert len(FORMS) * len(PERIODS) * len(FORMATS) <= s.stats_burst  # a year's pull fits even with no cache
 
 
+@pytest.mark.slow  # 380 requests, a PDF and a spreadsheet of the whole province for each period: about a minute
 async def test_the_inspector_pulls_every_form_of_a_year_in_every_format_without_a_429(service: Service) -> None:
     started = time.perf_counter()
     statuses: dict[int, int] = {}

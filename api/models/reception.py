@@ -4,20 +4,31 @@ Decree 154/2026), and their request and response schemas."""
 import re
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from api.clock import VN
 from api.models.base import created_at_column
 from api.models.cases.schemas import CaseField, Complexity, Strict
 from api.types import Id32, Id64, StrictDate
 from workflows.cases import Kind
 from workflows.identity import id_number_problem
 from workflows.reception import Mode, SessionKind
+
+
+def _lao_cai(value: datetime) -> datetime:
+    return value.astimezone(VN) if value.tzinfo is not None else value
+
+
+# A time in an answer: Lào Cai's (Asia/Ho_Chi_Minh, +07:00), whatever offset it was written in or the database
+# returns it in (UTC): a sitting written as 08:00+07:00 reads back as 08:00+07:00, the same instant written as
+# 01:00Z reads back as 08:00+07:00 too.
+LocalTime = Annotated[datetime, AfterValidator(_lao_cai)]
 
 
 class ReceptionSession(SQLModel, table=True):
@@ -329,7 +340,7 @@ class EntryOut(BaseModel):
     case_id: int | None
     case_tracking_code: str | None = None
     refusal: RefusalOut | None
-    created_at: datetime | None
+    created_at: LocalTime | None
 
 
 class Conclusion(Strict):
@@ -387,8 +398,8 @@ class SessionOut(BaseModel):
     in_person: bool
     host_title: str | None
     status: str
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: LocalTime
+    ends_at: LocalTime
     day: date
     location: str | None
     online_link: str | None
@@ -398,7 +409,7 @@ class SessionOut(BaseModel):
     conclusion: Conclusion | None
     conclusion_missing: bool = Field(description="A head's session held without its conclusion notice")
     version: int
-    created_at: datetime | None
+    created_at: LocalTime | None
 
 
 class ScheduleItem(BaseModel):
@@ -411,8 +422,8 @@ class ScheduleItem(BaseModel):
     kind: str
     mode: str
     host: Literal["head", "deputy"]
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: LocalTime
+    ends_at: LocalTime
     location: str | None
 
 
