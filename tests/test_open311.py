@@ -241,6 +241,7 @@ async def test_a_400_names_each_wrong_attribute_and_why_in_vietnamese(api: Api) 
         ({"lat": "95", "long": "104.1"}, "lat", "-90 đến 90"),
         ({"lat": "22.3", "long": ""}, "long", "cùng nhau"),
         ({"address_id": "xã <b>"}, "address_id", "mã đơn vị hành chính"),
+        ({"address_id": "99999"}, "address_id", "không tồn tại"),
     )
     for overrides, field, why in cases:
         r = await api.http.post(f"{O311}/requests.json", data=_form(key, **overrides))

@@ -79,6 +79,14 @@ def _errors(fmt: str, status_code: int, descriptions: list[str], headers: dict[s
     return response
 
 
+# The form field a refusal of the submission service is about (its message says why).
+_FIELD_OF_CODE = {
+    "unknown_commune": "address_id",
+    "idempotency_key_reused": "Idempotency-Key",
+    "idempotency_key_expired": "Idempotency-Key",
+}
+
+
 async def _answer(fmt: str, root: str, make: Callable[[], Awaitable[Any]], code: int = 200) -> Response:
     """The document, or the spec's error list in the same format."""
     if fmt not in MEDIA:
@@ -89,7 +97,9 @@ async def _answer(fmt: str, root: str, make: Callable[[], Awaitable[Any]], code:
         return _errors(fmt, exc.status, exc.descriptions)
     except AppError as exc:
         status_code = 400 if exc.status_code == 422 else exc.status_code
-        return _errors(fmt, status_code, [f"{exc.message} ({exc.code})"], exc.headers)
+        field = _FIELD_OF_CODE.get(exc.code)
+        said = f"{field}: {exc.message} ({exc.code})" if field else f"{exc.message} ({exc.code})"
+        return _errors(fmt, status_code, [said], exc.headers)
 
 
 async def _by_address(request: Request, device: str | None = None) -> None:
