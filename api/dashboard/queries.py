@@ -1,6 +1,10 @@
 # SQLModel types table attributes as their Python values: the query expressions below do not type-check, as in
 # api/services (pyproject's override for api.services.*); every other strict check holds.
-# mypy: disable-error-code="arg-type,call-overload,operator,union-attr,attr-defined"
+# mypy: disable-error-code=arg-type
+# mypy: disable-error-code=call-overload
+# mypy: disable-error-code=operator
+# mypy: disable-error-code=union-attr
+# mypy: disable-error-code=attr-defined
 """What the dashboard's list pages read that the services do not give: the cases a figure of the overview counts
 and the register entries of a unit and a span of days — read-only, in the caller's scope (`access.readable`,
 `entries_in_scope`: a case or entry the caller may not read is never listed), keyset-paged like every list.
