@@ -220,6 +220,8 @@ async def test_worked_example_plan_inspection_conclusion_recommendations_and_rep
     assert (await call(api, INSPECTOR, "PUT", path, 409, json=conclusion))["error"]["code"] in (
         "conclusion_already_issued", "inspection_action_not_allowed")  # fmt: skip
     assert (await call(api, INSPECTOR, "GET", f"/inspections/{insp['id']}"))["status"] == "concluded"
+    signed = {f["key"]: f["value"] for f in issued["figures"]["figures"]}
+    assert signed["complaints_late"] == 1 and issued["figures"]["findings"][2]["rating"] == "below"
     first, second = issued["recommendations"]
     assert first["timer"]["state"] == "running" and first["timer"]["remaining_days"] == 35
 
@@ -470,3 +472,40 @@ async def test_the_dashboard_shows_the_plan_open_inspections_and_overdue_recomme
     async with httpx.AsyncClient(transport=browser._transport, base_url="https://intranet.laocai") as stranger:  # type: ignore[attr-defined]
         assert (await sign_in(stranger, "xa.tiepdan")).status_code == 303
         assert (await stranger.get("/dashboard/inspections")).status_code == 403
+
+
+async def test_a_rejected_report_opens_the_recommendation_again(api: Api, today: Any) -> None:
+    commune = await unit_id(api, COMMUNE)
+    insp, rec = await _concluded_inspection(api, today, commune)
+    today(D(2027, 1, 20))
+    report = {"done_on": "2027-01-19", "document_ref": "3/BC-UBND", "text": "Đã chấn chỉnh"}
+    rep = await call(api, HEAD, "POST", f"/recommendations/{rec['id']}/reports", 201, json=report)
+    assert (await call(api, HEAD, "GET", f"/recommendations/{rec['id']}"))["status"] == "reported"
+    await call(api, HEAD, "POST", f"/recommendations/{rec['id']}/reports", 409, json=report)
+    rejected = await call(api, INSPECTOR, "POST", f"/recommendations/{rec['id']}/reports/{rep['id']}/decision",
+                          json={"decision": "rejected", "note": "Chưa có văn bản chấn chỉnh"})  # fmt: skip
+    assert (rejected["decision"], rejected["decided_on"]) == ("rejected", "2027-01-20")
+    again = await call(api, HEAD, "GET", f"/recommendations/{rec['id']}")
+    assert (again["status"], again["done_on"], again["timer"]["state"]) == ("open", None, "running")
+    await call(api, INSPECTOR, "POST", f"/recommendations/{rec['id']}/reports/{rep['id']}/decision", 409,
+               json={"decision": "accepted"})  # fmt: skip
+    future = {**report, "done_on": "2027-02-01"}
+    assert (await call(api, HEAD, "POST", f"/recommendations/{rec['id']}/reports", 422, json=future))["error"][
+        "code"] == "date_in_future"  # fmt: skip
+    await call(api, HEAD, "POST", f"/recommendations/{rec['id']}/reports", 201, json=report)
+    reports = await call(api, INSPECTOR, "GET", f"/recommendations/{rec['id']}/reports", params={"limit": 1})
+    assert len(reports["items"]) == 1 and reports["next_cursor"]
+    rest = await call(api, INSPECTOR, "GET", f"/recommendations/{rec['id']}/reports",
+                      params={"limit": 1, "cursor": reports["next_cursor"]})  # fmt: skip
+    assert [r["decision"] for r in rest["items"]] == ["rejected"] and rest["next_cursor"] is None
+    # An inspection under way is cancelled only by the chief inspector.
+    running = await call(
+        api, INSPECTOR, "POST", "/inspections", 201, json={"unit_id": commune, "review_period": "2026"}
+    )
+    team = {"decision_number": "2/QĐ", "decision_date": "2027-01-20", "members": [{"full_name": "Cán bộ mời"}]}
+    await call(api, INSPECTOR, "POST", f"/inspections/{running['id']}/decision", json=team)
+    await call(api, INSPECTOR, "POST", f"/inspections/{running['id']}/start", json={"start_date": "2027-01-20"})
+    refused = await call(api, INSPECTOR, "POST", f"/inspections/{running['id']}/cancel", 409, json={"reason": "x"})
+    assert refused["error"]["details"]["allowed"] == []
+    done = await call(api, CHIEF, "POST", f"/inspections/{running['id']}/cancel", json={"reason": "Thiên tai"})
+    assert done["status"] == "cancelled"

@@ -160,8 +160,3 @@ DEFAULT_RATINGS: tuple[Criterion, ...] = (
     Criterion("rating", "meets", "Đạt yêu cầu", 2),
     Criterion("rating", "below", "Không đạt yêu cầu", 3, shortfall=True),
 )
-
-
-def half_or_year_months(label_months: list[date], plan_year: int, planned_month: int) -> bool:
-    """Whether a plan item's planned month (of the plan's year) falls in the calendar months of a report period."""
-    return date(plan_year, planned_month, 1) in label_months

@@ -480,6 +480,7 @@ class ConclusionOut(BaseModel):
     signed_by_id: int | None
     signed_at: datetime | None
     draft_recommendations: list[dict[str, Any]]
+    figures: dict[str, Any] | None = PField(description="The evaluation's figures and findings as signed")
     recommendations: list[RecommendationOut]
 
 

@@ -90,9 +90,10 @@ async def sign(
         raise DomainError(Code.conclusion_not_found)
     if conclusion.signed_at is not None:
         raise DomainError(Code.conclusion_already_issued)
-    conduct.move(inspection, InspectionAction.conclude, frozenset({Actor.chief}))
+    status = conduct.move(inspection, InspectionAction.conclude, frozenset({Actor.chief}))
     reader = await evaluation.reader_for(session, officer, inspection)
     figures = await evaluation.figures(session, reader, inspection, today=today, cal=cal)
+    inspection.status = status
     conclusion.figures = {
         "computed_on": today.isoformat(),
         "figures": [f.model_dump() for f in figures],
@@ -157,5 +158,6 @@ async def read(
         signed_by_id=conclusion.signed_by_id,
         signed_at=conclusion.signed_at,
         draft_recommendations=conclusion.draft_recommendations,
+        figures=conclusion.figures,
         recommendations=await recommendations.present(session, list(recs), today=today, cal=cal, threshold=threshold),
     )

@@ -102,9 +102,11 @@ async def load(session: AsyncSession, officer: Officer, inspection_id: int, *, l
     return found
 
 
-def move(inspection: Inspection, action: flow.InspectionAction, who: frozenset[flow.Actor]) -> None:
+def move(inspection: Inspection, action: flow.InspectionAction, who: frozenset[flow.Actor]) -> str:
+    """The status `action` leads to (409 with the allowed actions if none); the caller sets it once every other
+    check has passed, so a refused request leaves the row as it was."""
     try:
-        inspection.status = flow.next_status(flow.InspectionStatus(inspection.status), action, who).value
+        return flow.next_status(flow.InspectionStatus(inspection.status), action, who).value
     except flow.TransitionRefused as exc:
         raise DomainError(
             Code.inspection_action_not_allowed, details={"status": inspection.status, "allowed": exc.allowed}
@@ -132,10 +134,11 @@ async def decide(
 ) -> Inspection:
     who = await access.require_inspectorate(session, officer)
     inspection = await load(session, officer, inspection_id, lock=True)
-    move(inspection, flow.InspectionAction.decide, who)
+    status = move(inspection, flow.InspectionAction.decide, who)
     not_in_future(data.decision_date, today, "decision_date")
+    members = await _members(session, data)
+    inspection.status, inspection.members = status, members
     inspection.decision_number, inspection.decision_date = data.decision_number, data.decision_date
-    inspection.members = await _members(session, data)
     audit.record(
         session,
         actor_id=officer.id,
@@ -157,11 +160,11 @@ async def start(
 ) -> Inspection:
     who = await access.require_inspectorate(session, officer)
     inspection = await load(session, officer, inspection_id, lock=True)
-    move(inspection, flow.InspectionAction.start, who)
+    status = move(inspection, flow.InspectionAction.start, who)
     not_in_future(data.start_date, today, "start_date")
     if inspection.decision_date is not None and data.start_date < inspection.decision_date:
         raise DomainError(Code.date_before_previous_step, details={"field": "start_date"})
-    inspection.start_date = data.start_date
+    inspection.status, inspection.start_date = status, data.start_date
     audit.record(
         session,
         actor_id=officer.id,
@@ -177,7 +180,7 @@ async def start(
 async def cancel(session: AsyncSession, officer: Officer, inspection_id: int, data: CancelIn) -> Inspection:
     who = await access.require_inspectorate(session, officer)
     inspection = await load(session, officer, inspection_id, lock=True)
-    move(inspection, flow.InspectionAction.cancel, who)
+    inspection.status = move(inspection, flow.InspectionAction.cancel, who)
     inspection.cancel_reason = data.reason
     audit.record(
         session, actor_id=officer.id, entity="inspection", entity_id=inspection_id, action="cancel", payload={}
@@ -189,9 +192,11 @@ async def cancel(session: AsyncSession, officer: Officer, inspection_id: int, da
 async def present(session: AsyncSession, officer: Officer, rows: list[Inspection]) -> list[InspectionOut]:
     ids = {r.unit_id for r in rows}
     units = {u.id: u for u in (await session.scalars(sa.select(Unit).where(Unit.id.in_(ids)))).all()}
+    base = await access.actors(session, officer)
     out = []
     for r in rows:
-        who = await access.actors(session, officer, r.unit_id)
+        head = officer.has(Role.unit_head) and officer.unit_id == r.unit_id
+        who = base | {flow.Actor.inspected_head} if head else base
         out.append(
             InspectionOut(
                 id=r.id or 0,

@@ -97,6 +97,7 @@ async def list_recommendations(
     if state == "overdue":
         stmt = stmt.where(Recommendation.status != NOT_DONE, Recommendation.deadline < today)
     elif state == "due_soon":
+        # Due soon today: deadlines up to `threshold` working days ahead (RecommendationTimer's rule, as a range).
         until = cal.add_working_days(today, threshold)
         stmt = stmt.where(Recommendation.status != NOT_DONE, Recommendation.deadline.between(today, until))
     elif state is not None:
@@ -114,9 +115,10 @@ async def load(session: AsyncSession, officer: Officer, rec_id: int, *, lock: bo
     return found
 
 
-def _move(rec: Recommendation, action: RecommendationAction, who: frozenset[Actor]) -> None:
+def _move(rec: Recommendation, action: RecommendationAction, who: frozenset[Actor]) -> str:
+    """The status `action` leads to (409 if none), set by the caller once every other check has passed."""
     try:
-        rec.status = next_recommendation_status(RecommendationStatus(rec.status), action, who).value
+        return next_recommendation_status(RecommendationStatus(rec.status), action, who).value
     except TransitionRefused as exc:
         raise DomainError(
             Code.recommendation_action_not_allowed, details={"status": rec.status, "allowed": exc.allowed}
@@ -128,10 +130,11 @@ async def report(
 ) -> RecommendationReport:
     """The responsible unit's head reports what was done (the date, the document)."""
     rec = await load(session, officer, rec_id, lock=True)
-    _move(rec, RecommendationAction.report, await access.actors(session, officer, rec.unit_id))
+    status = _move(rec, RecommendationAction.report, await access.actors(session, officer, rec.unit_id))
     not_in_future(data.done_on, today, "done_on")
     if data.done_on < rec.issued_on:
         raise DomainError(Code.date_before_previous_step, details={"field": "done_on"})
+    rec.status = status
     row = RecommendationReport(
         recommendation_id=rec_id,
         done_on=data.done_on,
@@ -169,7 +172,7 @@ async def decide(
     if row.decision is not None:
         raise DomainError(Code.recommendation_action_not_allowed, details={"status": rec.status, "allowed": []})
     action = RecommendationAction.accept if data.decision == "accepted" else RecommendationAction.reject
-    _move(rec, action, who & {Actor.inspector, Actor.chief})
+    rec.status = _move(rec, action, who & {Actor.inspector, Actor.chief})
     rec.done_on = row.done_on if action is RecommendationAction.accept else None
     row.decision, row.decision_note, row.decided_by_id, row.decided_on = data.decision, data.note, officer.id, today
     audit.record(
