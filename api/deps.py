@@ -33,7 +33,8 @@ class _Bearer(OAuth2PasswordBearer):
         return lean.bearer_token(request.headers.get("Authorization"))
 
 
-oauth2_scheme = _Bearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+# Named as FastAPI names its own class: the OpenAPI document (its security scheme) is unchanged.
+oauth2_scheme = _Bearer(tokenUrl="/api/v1/auth/token", scheme_name="OAuth2PasswordBearer", auto_error=False)
 
 
 async def get_settings(request: Request) -> Settings:  # async: a sync dependency would run in a thread
