@@ -310,3 +310,16 @@ async def test_a_chair_without_data_sees_titled_empty_states(browser: httpx.Asyn
     assert f"Không có đơn nào tiếp nhận trong Quý I/{TODAY.year - 1} thuộc Xã Khao Mang." in page
     assert f"Không có vụ việc nào giải quyết xong trong Quý I/{TODAY.year - 1} thuộc Xã Khao Mang." in page
     assert 'class="empty"' in page and page.count("<h3") == 4
+
+
+async def test_a_long_reception_table_folds_by_former_district(browser: httpx.AsyncClient) -> None:
+    await sign_in(browser, "thanhtra")
+    last = (TODAY.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    page = html.unescape((await browser.get("/dashboard", params={"period": last})).text)
+    reception = page[page.index('id="reception"') : page.index('id="watch"')]
+    areas = re.findall(r"<summary>([^<]+)</summary>", reception)
+    assert len(areas) > 5 and any("Huyện Mù Cang Chải (cũ)" in a for a in areas)
+    assert any(a.startswith("Cấp tỉnh") for a in areas)
+    # Areas with units short of days first: the count of short units never rises down the list.
+    short = [int(m.group(1)) if (m := re.search(r"(\d+) đơn vị thiếu ngày", a)) else 0 for a in areas]
+    assert short == sorted(short, reverse=True) and short[0] > 0

@@ -53,10 +53,19 @@ TOO_WIDE = """() => {
   }
   return out;
 }"""
-# A chart label or value whose text does not fit its box (cut off, like the old "12/2(").
-CUT_OFF = """() => [...document.querySelectorAll('figure.chart th, figure.chart .value, figure.chart h3')]
-  .filter(el => el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflow !== 'visible')
-  .map(el => el.textContent.trim())"""
+# A chart's title, label or value sticking out of its chart (cut off or spilling, like the old "12/2(").
+CUT_OFF = """() => {
+  const out = [];
+  for (const fig of document.querySelectorAll('figure.chart')) {
+    const box = fig.getBoundingClientRect();
+    for (const el of fig.querySelectorAll('h3, th, .value, .axis span, .legend li')) {
+      const r = el.getBoundingClientRect();
+      const spills = r.left < box.left - 0.5 || r.right > box.right + 0.5;
+      if (spills || el.scrollWidth > el.clientWidth + 1) out.push(el.textContent.trim());
+    }
+  }
+  return out;
+}"""
 
 
 FOCUSED = """() => { const e = document.activeElement;
