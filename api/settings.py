@@ -116,6 +116,13 @@ class Settings(BaseSettings):
     # taking connections and lets the requests in flight finish (at most drain_timeout_seconds more).
     drain_seconds: float = Field(default=3.0, ge=0, le=300)
     drain_timeout_seconds: float = Field(default=30.0, ge=1, le=3600)
+    # A streaming replica for the heavy reads (statistics, forms, the dashboard's overview and exports, Open311
+    # listings: api/deps.py get_read_session); unset, they run on the primary. Its answers say how fresh they are.
+    database_read_url: str | None = None
+    # `python -m api backup` / `restore` (api/backup.py): base backups in <dir>/base, archived WAL in <dir>/wal — on
+    # other storage than the database in production. Default: <DATA_DIR>/backups. Keys are never written there.
+    backup_dir: Path | None = None
+    archive_timeout_seconds: int = Field(default=60, ge=0, le=86_400)  # a WAL segment archived at least this often
 
     @property
     def production(self) -> bool:
