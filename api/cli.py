@@ -1,5 +1,5 @@
 """Command line: `python -m api serve | migrate | seed | jobs | checkpoint | verify-events | import-units |
-create-admin | migrate-attachments`."""
+create-admin | migrate-attachments | backup | restore`."""
 
 import argparse
 import asyncio
@@ -325,6 +325,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     admin.add_argument("--username", required=True)
     admin.add_argument("--password", required=True)
+    from api import backup
+
+    backup.add_parsers(sub)  # backup, restore
     args = parser.parse_args(argv)
 
     from api import logs
@@ -334,6 +337,8 @@ def main(argv: list[str] | None = None) -> None:
     from api.services.cases import trail
 
     trail.configure(get_settings().chain_secret())
+    if args.command in ("backup", "restore"):  # pg_basebackup, WAL archive, point-in-time recovery (api/backup.py)
+        sys.exit(backup.main(args))
     # The demo seed (demo officers with a known password) never goes into a production database by default.
     demo = args.command == "serve" and not args.no_seed and (args.seed or not get_settings().production)
     if args.command == "serve":  # what a person needs, above the database's and the migrations' log
