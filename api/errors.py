@@ -203,6 +203,7 @@ class Code(StrEnum):
     recommendation_action_not_allowed = "recommendation_action_not_allowed"
     recommendation_not_overdue = "recommendation_not_overdue"
     inspectorate_report_not_found = "inspectorate_report_not_found"
+    inspectorate_report_forbidden = "inspectorate_report_forbidden"
 
 
 C = Code
@@ -486,7 +487,10 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
         "Chỉ ghi nhận thi hành đối với quyết định giải quyết khiếu nại, kết luận nội dung tố cáo đã ban hành",
     ),
     C.inspection_forbidden: (403, "Chỉ Thanh tra tỉnh lập kế hoạch, tiến hành và kết luận kiểm tra"),
-    C.chief_inspector_only: (403, "Chỉ Chánh Thanh tra tỉnh phê duyệt kế hoạch và ký kết luận kiểm tra"),
+    C.chief_inspector_only: (
+        403,
+        "Chỉ Chánh Thanh tra tỉnh phê duyệt, điều chỉnh kế hoạch kiểm tra, ký kết luận kiểm tra và gửi báo cáo định kỳ",
+    ),
     C.plan_not_found: (404, "Không tìm thấy kế hoạch kiểm tra"),
     C.plan_not_draft: (
         409,
@@ -505,6 +509,7 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.recommendation_action_not_allowed: (409, "Kiến nghị đang ở trạng thái không cho phép thao tác này"),
     C.recommendation_not_overdue: (422, "Chỉ đôn đốc kiến nghị quá hạn chưa thực hiện của đơn vị được đôn đốc"),
     C.inspectorate_report_not_found: (404, "Không tìm thấy báo cáo của Thanh tra tỉnh đã gửi"),
+    C.inspectorate_report_forbidden: (403, "Báo cáo của Thanh tra tỉnh chỉ Thanh tra tỉnh và Sở Nội vụ được xem"),
 }
 
 

@@ -274,7 +274,8 @@ async def test_worked_example_plan_inspection_conclusion_recommendations_and_rep
     assert [
         s["id"] for s in (await call(api, HOME_AFFAIRS, "GET", "/stats/inspectorate-report/submissions"))["items"]
     ] == [sub["id"]]
-    await call(api, HEAD, "GET", f"/stats/inspectorate-report/submissions/{sub['id']}", 403)
+    refused = await call(api, HEAD, "GET", f"/stats/inspectorate-report/submissions/{sub['id']}", 403)
+    assert refused["error"]["code"] == "inspectorate_report_forbidden"
     await call(api, HOME_AFFAIRS, "GET", "/stats/inspectorate-report", 403, params={"period": "2027-H1"})
     xlsx = await call(api, HOME_AFFAIRS, "GET", f"/stats/inspectorate-report/submissions/{sub['id']}",
                       params={"format": "xlsx"})  # fmt: skip

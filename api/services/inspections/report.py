@@ -157,7 +157,7 @@ async def submit(session: AsyncSession, officer: Officer, period: periods.Period
 
 async def _reader(session: AsyncSession, officer: Officer, recipient: str) -> None:
     if not await access.is_report_reader(session, officer, recipient):
-        raise DomainError(Code.report_forbidden)
+        raise DomainError(Code.inspectorate_report_forbidden)
 
 
 async def get(session: AsyncSession, officer: Officer, report_id: int, recipient: str) -> InspectorateReport:
