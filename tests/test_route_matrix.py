@@ -221,6 +221,7 @@ MATRIX: list[tuple[str, str, str, Any]] = [
     ("POST", "/open311/v2/requests.{fmt}", "public", "OPEN311"),
     ("GET", "/open311/v2/requests/{request_id}.{fmt}", "public", None),
     ("GET", "/open311/v2/tokens/{token}.{fmt}", "public", None),
+    ("GET", "/", "public", None),
     ("GET", "/healthz", "public", None),
     ("GET", "/readyz", "public", None),
     ("POST", "/api/v1/open311/api-keys/{key_id}/revoke", "admin", None),
@@ -439,6 +440,9 @@ DASHBOARD: list[tuple[str, str, str]] = [
     ("POST", "/dashboard/login", "public"),
     ("GET", "/dashboard/export/{form}.{fmt}", "oversight_unit"),
     ("GET", "/dashboard/cases/{case_id}", "case_read"),
+    ("GET", "/dashboard/cases", "oversight_unit"),
+    ("GET", "/dashboard/register", "oversight_unit"),
+    ("GET", "/dashboard/watch", "oversight_unit"),
     ("POST", "/dashboard/logout", "public"),
 ]
 
