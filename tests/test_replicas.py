@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow  # real API processes, a real balancer, kills and 
 
 ROOT = Path(__file__).resolve().parents[1]
 HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None)
-DRAIN_SECONDS = 1.5  # above the test balancer's check interval x fall (0.2 s x 2)
+DRAIN_SECONDS = 2.0  # well above the test balancer's check interval x fall (0.2 s x 2)
 
 
 def _port() -> int:
@@ -89,6 +89,7 @@ def _env(url: str, name: str) -> dict[str, str]:
         "ARGON2_TIME_COST": "1",
         "ARGON2_MEMORY_COST": "1024",
         "DRAIN_SECONDS": str(DRAIN_SECONDS),
+        "DB_POOL_SIZE": "4",  # the run's server is shared: two replicas, two pools each
         "LOG_LEVEL": "WARNING",
         # Each replica its own folder: the attachments must come from the database, not from a shared disk.
         "ATTACHMENTS_DIR": tempfile.mkdtemp(prefix=f"tiepdan-{name}-"),
@@ -99,7 +100,7 @@ def _env(url: str, name: str) -> dict[str, str]:
     return env
 
 
-def _wait(check: object, what: str, timeout: float = 30) -> None:
+def _wait(check: object, what: str, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with contextlib.suppress(httpx.HTTPError):

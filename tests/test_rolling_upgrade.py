@@ -82,6 +82,7 @@ def start_old(tree: Path, url: str, port: int) -> subprocess.Popen[bytes]:
         "SECRET_KEY": SETTINGS.secret_key or "",
         "IDENTITY_KEYS": SETTINGS.identity_keys or "",
         "JOBS_ENABLED": "false",
+        "DB_POOL_SIZE": "4",
         "ATTACHMENTS_DIR": tempfile.mkdtemp(prefix="tiepdan-previous-files-"),
         "ARGON2_TIME_COST": "1",
         "ARGON2_MEMORY_COST": "1024",
@@ -90,7 +91,7 @@ def start_old(tree: Path, url: str, port: int) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port),
            "--log-level", "warning"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"the previous release did not start: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
@@ -101,7 +102,7 @@ def start_old(tree: Path, url: str, port: int) -> subprocess.Popen[bytes]:
             pass
         time.sleep(0.1)
     proc.kill()
-    raise AssertionError("the previous release was not ready within 60 s")
+    raise AssertionError("the previous release was not ready within 90 s")
 
 
 @pytest.fixture
