@@ -181,6 +181,10 @@ async def test_worked_example_plan_inspection_conclusion_recommendations_and_rep
     assert figures["register_visits"]["value"] == 3 and figures["head_sessions"]["value"] == 1
     assert (figures["reception_days_in_person"]["value"], figures["reception_days_delegated"]["value"]) == (1, 1)
     assert figures["letters_processed_on_time"]["value"] == 1 and figures["letters_processed_late"]["value"] == 0
+    assert (figures["complaints_late"]["source"], figures["register_visits"]["source"]) == (
+        "03/GQKN cột 24",
+        "01/TCD cột 1",
+    )
     cases_link = figures["letters_received"]["link"]
     assert f"unit_id={commune}" in cases_link and "received_from=2025-12-15" in cases_link
     assert (await api.http.get(cases_link, headers=await api.headers(INSPECTOR))).status_code == 200

@@ -34,9 +34,54 @@ from api.services.stats import forms, oversight
 from workflows import periods
 from workflows.calendar import WorkCalendar
 from workflows.deadlines import Timer, TimerStatus
+from workflows.forms import FORMS
 from workflows.inspections import Actor, InspectionStatus
 
 V1 = "/api/v1"
+
+# The figures a report form gives, as its total row for the unit and period: (key, label, form, column, link).
+FROM_FORMS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("letters_carried", "Đơn kỳ trước chuyển sang", "xld", "carried", "xld"),
+    ("letters_received", "Đơn tiếp nhận trong kỳ", "xld", "received", "cases"),
+    ("letters_processed", "Đơn đã xử lý", "xld", "processed", "xld"),
+    ("letters_eligible", "Đơn đủ điều kiện xử lý", "xld", "eligible_letters", "xld"),
+    ("complaints_accepted", "Khiếu nại thụ lý mới", "gqkn", "new", "gqkn"),
+    ("complaints_settled", "Khiếu nại đã giải quyết", "gqkn", "settled", "gqkn"),
+    ("complaints_on_time", "Khiếu nại giải quyết đúng hạn", "gqkn", "on_time", "gqkn"),
+    ("complaints_late", "Khiếu nại giải quyết quá hạn", "gqkn", "late", "gqkn"),
+    ("complaints_backlog", "Khiếu nại chưa giải quyết xong", "gqkn", "pending", "gqkn"),
+    ("second_round_changed", "Quyết định lần đầu bị hủy, sửa ở lần hai", "gqkn", "second_changed", "gqkn"),
+    ("denunciations_accepted", "Tố cáo thụ lý mới", "gqtc", "new", "gqtc"),
+    ("denunciations_settled", "Tố cáo đã giải quyết", "gqtc", "settled", "gqtc"),
+    ("denunciations_on_time", "Tố cáo giải quyết đúng hạn", "gqtc", "on_time", "gqtc"),
+    ("denunciations_late", "Tố cáo giải quyết quá hạn", "gqtc", "late", "gqtc"),
+    ("denunciations_backlog", "Tố cáo chưa giải quyết xong", "gqtc", "pending", "gqtc"),
+    ("further_denunciations", "Tố cáo tiếp", "gqtc", "repeat", "gqtc"),
+    ("decisions_to_enforce", "Quyết định, kết luận phải thực hiện", "kqth", "total", "kqth"),
+    ("decisions_enforced", "Quyết định, kết luận đã thực hiện xong", "kqth", "enforced", "kqth"),
+    ("register_visits", "Lượt tiếp công dân (sổ tiếp)", "tcd", "total_visits", "entries"),
+    ("register_matters", "Vụ việc tiếp công dân", "tcd", "total_matters", "entries"),
+    ("head_sessions", "Kỳ tiếp của thủ trưởng (trực tiếp)", "tcd", "head_sessions", "tcd"),
+    ("delegated_sessions", "Kỳ tiếp ủy quyền", "tcd", "del_sessions", "tcd"),
+)
+# The figures no form counts, counted here (`_own_counts`): (key, label, link).
+OWN: tuple[tuple[str, str, str], ...] = (
+    ("letters_processed_on_time", "Đơn xử lý đúng hạn", "cases"),
+    ("letters_processed_late", "Đơn xử lý quá hạn", "cases"),
+    ("overdue_at_end", "Vụ việc quá hạn cuối kỳ", "overdue"),
+    ("extensions", "Số lần gia hạn giải quyết", "cases"),
+    ("suspensions", "Số lần tạm đình chỉ", "cases"),
+    ("suspended_days", "Số ngày tạm đình chỉ", "cases"),
+    ("repeat_letters", "Đơn trùng, tái diễn", "cases"),
+    ("level_skipping_letters", "Đơn vượt cấp", "skipping"),
+)
+# The head's reception duty (reception.duty.compliance): (key, label, its field).
+DUTY: tuple[tuple[str, str, str], ...] = (
+    ("reception_days_required", "Ngày tiếp định kỳ phải tiếp", "required_days"),
+    ("reception_days_in_person", "Ngày thủ trưởng trực tiếp tiếp", "in_person_days"),
+    ("reception_days_delegated", "Ngày ủy quyền tiếp", "delegated_days"),
+    ("reception_shortfall", "Ngày tiếp còn thiếu", "shortfall"),
+)
 
 
 def _link(path: str, **query: Any) -> str:
@@ -52,7 +97,7 @@ async def _units(session: AsyncSession, unit_id: int) -> list[Unit]:
 async def _form_totals(session: AsyncSession, units: list[Unit], period: periods.Period) -> dict[str, dict[str, float]]:
     """Each form's total row for these units and period, as GET /stats/forms/{form} shows it."""
     out = {}
-    for code in ("tcd", "xld", "gqkn", "gqtc", "kqth"):
+    for code in FORMS:
         form = forms.get_form(code)
         rows = forms.arrange(form, units, await forms.figures(session, form, units, period))
         out[code] = next(r.values for r in rows if r.type == "total")
@@ -111,8 +156,8 @@ async def _own_counts(
     ).one()
     extensions, suspensions, suspended_days, repeat, skipping, overdue = (int(v) for v in row)
     return {
-        "processed_on_time": on_time,
-        "processed_late": late,
+        "letters_processed_on_time": on_time,
+        "letters_processed_late": late,
         "extensions": extensions,
         "suspensions": suspensions,
         "suspended_days": suspended_days,
@@ -153,106 +198,38 @@ async def figures(
     )
     u, label = inspection.unit_id, inspection.review_period
     start, end = period.start.isoformat(), period.end.isoformat()
-    form = {c: _link(f"/stats/forms/{c}", period=label, unit_id=u) for c in ("tcd", "xld", "gqkn", "gqtc", "kqth")}
     cases = _link("/cases", unit_id=u, include_subtree="true", received_from=start, received_to=end)
-    entries = _link("/reception-sessions/entries", unit_id=u, year=period.end.year)
-    compliance = _link("/reception-sessions/compliance", period=duty_period.label, unit_id=u)
-    x, k, c, e, r = t["xld"], t["gqkn"], t["gqtc"], t["kqth"], t["tcd"]
-
-    def f(key: str, label: str, value: float | int | None, source: str, link: str | None) -> FigureOut:
-        return FigureOut(key=key, label=label, value=value, source=source, link=link)
-
+    links = {
+        "cases": cases,
+        "entries": _link("/reception-sessions/entries", unit_id=u, year=period.end.year),
+        "overdue": _link("/cases", unit_id=u, include_subtree="true", overdue="true"),
+        "skipping": _link(
+            "/cases", unit_id=u, include_subtree="true", level_skipping="true", received_from=start, received_to=end
+        ),  # fmt: skip
+        "duty": _link("/reception-sessions/compliance", period=duty_period.label, unit_id=u),
+        "recommendations": _link("/recommendations", unit_id=u, state="overdue"),
+        **{c: _link(f"/stats/forms/{c}", period=label, unit_id=u) for c in FORMS},
+    }
+    out = []
+    for key, text, code, column, link in FROM_FORMS:
+        form = FORMS[code]
+        number = next(col.number for col in form.columns if col.key == column)
+        source = f"{form.official.removeprefix('Biểu số ')} cột {number}"
+        out.append(FigureOut(key=key, label=text, value=t[code][column], source=source, link=links[link]))
+    for key, text, link in OWN:
+        out.append(FigureOut(key=key, label=text, value=own[key], source="hồ sơ", link=links[link]))
+    for key, text, column in DUTY:
+        value = own_duty[column] if own_duty else 0
+        out.append(FigureOut(key=key, label=text, value=value, source="tiếp dân định kỳ", link=links["duty"]))
     return [
-        f("letters_carried", "Đơn kỳ trước chuyển sang", x["carried"], "02/XLD cột 2", form["xld"]),
-        f("letters_received", "Đơn tiếp nhận trong kỳ", x["received"], "02/XLD cột 3", cases),
-        f("letters_processed", "Đơn đã xử lý", x["processed"], "02/XLD cột 4", form["xld"]),
-        f("letters_processed_on_time", "Đơn xử lý đúng hạn", own["processed_on_time"], "hồ sơ", cases),
-        f("letters_processed_late", "Đơn xử lý quá hạn", own["processed_late"], "hồ sơ", cases),
-        f("letters_eligible", "Đơn đủ điều kiện xử lý", x["eligible_letters"], "02/XLD cột 6", form["xld"]),
-        f("complaints_accepted", "Khiếu nại thụ lý mới", k["new"], "03/GQKN cột 3", form["gqkn"]),
-        f("complaints_settled", "Khiếu nại đã giải quyết", k["settled"], "03/GQKN cột 4", form["gqkn"]),
-        f("complaints_on_time", "Khiếu nại giải quyết đúng hạn", k["on_time"], "03/GQKN cột 23", form["gqkn"]),
-        f("complaints_late", "Khiếu nại giải quyết quá hạn", k["late"], "03/GQKN cột 24", form["gqkn"]),
-        f("complaints_backlog", "Khiếu nại chưa giải quyết xong", k["pending"], "03/GQKN cột 25", form["gqkn"]),
-        f("denunciations_accepted", "Tố cáo thụ lý mới", c["new"], "04/GQTC cột 3", form["gqtc"]),
-        f("denunciations_settled", "Tố cáo đã giải quyết", c["settled"], "04/GQTC cột 5", form["gqtc"]),
-        f("denunciations_on_time", "Tố cáo giải quyết đúng hạn", c["on_time"], "04/GQTC cột 22", form["gqtc"]),
-        f("denunciations_late", "Tố cáo giải quyết quá hạn", c["late"], "04/GQTC cột 23", form["gqtc"]),
-        f("denunciations_backlog", "Tố cáo chưa giải quyết xong", c["pending"], "04/GQTC cột 24", form["gqtc"]),
-        f(
-            "overdue_at_end",
-            "Vụ việc quá hạn cuối kỳ",
-            own["overdue_at_end"],
-            "hồ sơ",
-            _link("/cases", unit_id=u, include_subtree="true", overdue="true"),
-        ),  # fmt: skip
-        f("extensions", "Số lần gia hạn giải quyết", own["extensions"], "hồ sơ", cases),
-        f("suspensions", "Số lần tạm đình chỉ", own["suspensions"], "hồ sơ", cases),
-        f("suspended_days", "Số ngày tạm đình chỉ", own["suspended_days"], "hồ sơ", cases),
-        f(
-            "second_round_changed",
-            "Quyết định lần đầu bị hủy, sửa ở lần hai",
-            k["second_changed"],
-            "03/GQKN cột 12",
-            form["gqkn"],
-        ),  # fmt: skip
-        f("further_denunciations", "Tố cáo tiếp", c["repeat"], "04/GQTC cột 4", form["gqtc"]),
-        f("repeat_letters", "Đơn trùng, tái diễn", own["repeat_letters"], "hồ sơ", cases),
-        f(
-            "level_skipping_letters",
-            "Đơn vượt cấp",
-            own["level_skipping_letters"],
-            "hồ sơ",
-            _link(
-                "/cases", unit_id=u, include_subtree="true", level_skipping="true", received_from=start, received_to=end
-            ),
-        ),  # fmt: skip
-        f("decisions_to_enforce", "Quyết định, kết luận phải thực hiện", e["total"], "05/KQTH cột 1", form["kqth"]),
-        f(
-            "decisions_enforced", "Quyết định, kết luận đã thực hiện xong", e["enforced"], "05/KQTH cột 4", form["kqth"]
-        ),  # fmt: skip
-        f("register_visits", "Lượt tiếp công dân (sổ tiếp)", r["total_visits"], "01/TCD cột 1", entries),
-        f("register_matters", "Vụ việc tiếp công dân", r["total_matters"], "01/TCD cột 3", entries),
-        f("head_sessions", "Kỳ tiếp của thủ trưởng (trực tiếp)", r["head_sessions"], "01/TCD cột 12", form["tcd"]),
-        f("delegated_sessions", "Kỳ tiếp ủy quyền", r["del_sessions"], "01/TCD cột 21", form["tcd"]),
-        f(
-            "reception_days_required",
-            "Ngày tiếp định kỳ phải tiếp",
-            own_duty["required_days"] if own_duty else 0,
-            "tiếp dân định kỳ",
-            compliance,
-        ),  # fmt: skip
-        f(
-            "reception_days_in_person",
-            "Ngày thủ trưởng trực tiếp tiếp",
-            own_duty["in_person_days"] if own_duty else 0,
-            "tiếp dân định kỳ",
-            compliance,
-        ),  # fmt: skip
-        f(
-            "reception_days_delegated",
-            "Ngày ủy quyền tiếp",
-            own_duty["delegated_days"] if own_duty else 0,
-            "tiếp dân định kỳ",
-            compliance,
-        ),  # fmt: skip
-        f(
-            "reception_shortfall",
-            "Ngày tiếp còn thiếu",
-            own_duty["shortfall"] if own_duty else 0,
-            "tiếp dân định kỳ",
-            compliance,
-        ),  # fmt: skip
-        f("satisfaction_ratings", "Lượt đánh giá của công dân", rating["ratings"], "đánh giá hài lòng", None),
-        f("satisfaction_share_4_5", "Tỷ lệ hài lòng (4–5 sao)", rating["share_4_5"], "đánh giá hài lòng", None),
-        f(
-            "earlier_recommendations_overdue",
-            "Kiến nghị kiểm tra trước quá hạn chưa thực hiện",
-            int(earlier or 0),
-            "kiến nghị",
-            _link("/recommendations", unit_id=u, state="overdue"),
-        ),  # fmt: skip
-    ]
+        *out,
+        FigureOut(key="satisfaction_ratings", label="Lượt đánh giá của công dân", value=rating["ratings"],
+                  source="đánh giá hài lòng", link=None),
+        FigureOut(key="satisfaction_share_4_5", label="Tỷ lệ hài lòng (4–5 sao)", value=rating["share_4_5"],
+                  source="đánh giá hài lòng", link=None),
+        FigureOut(key="earlier_recommendations_overdue", label="Kiến nghị kiểm tra trước quá hạn chưa thực hiện",
+                  value=int(earlier or 0), source="kiến nghị", link=links["recommendations"]),
+    ]  # fmt: skip
 
 
 async def reader_for(session: AsyncSession, officer: Officer, inspection: Inspection) -> Officer:
