@@ -145,8 +145,15 @@ async def test_worked_example_plan_inspection_conclusion_recommendations_and_rep
     plan = await call(api, CHIEF, "POST", f"/inspection-plans/{plan['id']}/approve", json=decision)
     assert (plan["status"], plan["decision_number"], plan["decision_date"]) == ("approved", "150/QĐ-TTr", "2026-12-10")
     await call(api, CHIEF, "POST", f"/inspection-plans/{plan['id']}/approve", 409, json=decision)
-    listed = await call(api, INSPECTOR, "GET", "/inspection-plans", params={"year": 2027})
-    assert [(p["id"], p["units"]) for p in listed["items"]] == [(plan["id"], 3)]
+    draft = await call(api, INSPECTOR, "POST", "/inspection-plans", 201, json={**body, "title": "Dự thảo khác"})
+    listed = await call(api, INSPECTOR, "GET", "/inspection-plans", params={"year": 2027, "limit": 1})
+    assert [(p["id"], p["units"]) for p in listed["items"]] == [(draft["id"], 3)] and listed["next_cursor"]
+    rest = await call(
+        api, INSPECTOR, "GET", "/inspection-plans", params={"year": 2027, "cursor": listed["next_cursor"]}
+    )
+    assert [(p["id"], p["status"]) for p in rest["items"]] == [(plan["id"], "approved")] and rest["next_cursor"] is None
+    approved = await call(api, INSPECTOR, "GET", "/inspection-plans", params={"status": "approved"})
+    assert [p["id"] for p in approved["items"]] == [plan["id"]]
 
     # The inspection of the commune: team decision with an invited member of Ban Dân vận, then the work starts.
     today(D(2027, 3, 5))

@@ -27,7 +27,7 @@ from api.models.inspections import (
     PlanSummaryOut,
 )
 from api.models.unit import Unit
-from api.pagination import by_id, encode_cursor
+from api.pagination import Keyset
 from api.services import audit
 from api.services.inspections import access
 from api.services.stats import forms
@@ -272,6 +272,12 @@ async def of_year(session: AsyncSession, officer: Officer, year: int) -> list[Pl
     return [await present(session, p) for p in found.all()]
 
 
+# Plans newest first; each row is (plan, its units still in the plan).
+NEWEST_FIRST: Keyset[Any] = Keyset(
+    columns=(InspectionPlan.id,), kinds=(int,), key=lambda row: [row[0].id], descending=True
+)
+
+
 async def list_plans(
     session: AsyncSession, officer: Officer, *, year: int | None, status: str | None, limit: int, cursor: str | None
 ) -> tuple[list[PlanSummaryOut], str | None]:
@@ -286,9 +292,8 @@ async def list_plans(
         stmt = stmt.where(InspectionPlan.year == year)
     if status is not None:
         stmt = stmt.where(InspectionPlan.status == status)
-    order = by_id(InspectionPlan.id, descending=True)
-    rows = (await session.execute(order.apply(stmt, limit=limit, cursor=cursor))).all()
-    page, next_cursor = by_id_rows(rows, limit)
+    rows = (await session.execute(NEWEST_FIRST.apply(stmt, limit=limit, cursor=cursor))).all()
+    page, next_cursor = NEWEST_FIRST.page(rows, limit)
     return [
         PlanSummaryOut(
             id=p.id or 0,
@@ -301,10 +306,3 @@ async def list_plans(
         )
         for p, n in page
     ], next_cursor
-
-
-def by_id_rows(rows: Any, limit: int) -> tuple[list[Any], str | None]:
-    """A page of (row, extra) tuples ordered by the row's id, descending (the cursor is the last id)."""
-    if len(rows) > limit:
-        return list(rows[:limit]), encode_cursor([rows[limit - 1][0].id])
-    return list(rows), None
