@@ -55,6 +55,11 @@ def test_the_compose_file_has_every_part_each_with_its_health_check() -> None:
     replica_start = (DEPLOY / "postgres" / "replica-start.sh").read_text()
     assert re.search(r"pg_basebackup .*-R", replica_start) and "hot_standby=on" in replica_start
     assert "pg_is_in_recovery()" in " ".join(services["db-replica"]["healthcheck"]["test"])
+    # What compose itself would refuse: a `$` that is neither `$$` (a literal `$`) nor a variable.
+    text = "\n".join(
+        x for x in (DEPLOY / "docker-compose.yml").read_text().splitlines() if not x.lstrip().startswith("#")
+    )
+    assert not re.search(r"\$(?![${A-Za-z_])", text.replace("$$", ""))
     assert "REPLICATION" in (DEPLOY / "postgres" / "primary-init.sh").read_text()
 
 
