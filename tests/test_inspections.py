@@ -410,6 +410,10 @@ async def test_plan_amendments_after_approval_are_records_with_their_own_decisio
     assert (await call(api, CHIEF, "POST", f"/inspection-plans/{plan['id']}/amendments", 422, json=future))[
         "error"]["code"] == "date_in_future"  # fmt: skip
     await call(api, INSPECTOR, "POST", f"/inspection-plans/{plan['id']}/amendments", 403, json=amendment)
+    missing = {**amendment, "remove": [2_000_000_000]}
+    assert (await call(api, CHIEF, "POST", f"/inspection-plans/{plan['id']}/amendments", 422, json=missing))[
+        "error"]["code"] == "plan_item_not_found"  # fmt: skip
+    assert len((await call(api, INSPECTOR, "GET", f"/inspection-plans/{plan['id']}"))["amendments"]) == 1
     insp = await call(api, INSPECTOR, "POST", "/inspections", 201, json={"plan_item_id": item})
     cancelled = await call(api, INSPECTOR, "POST", f"/inspections/{insp['id']}/cancel", json={"reason": "Trùng lịch"})
     assert (cancelled["status"], cancelled["cancel_reason"]) == ("cancelled", "Trùng lịch")

@@ -136,16 +136,7 @@ async def amend(
     if plan.status != PlanStatus.approved:
         raise DomainError(Code.plan_not_approved)
     not_in_future(data.decision_date, today, "decision_date")
-    amendment = InspectionPlanAmendment(
-        plan_id=plan_id,
-        decision_number=data.decision_number,
-        decision_date=data.decision_date,
-        reason=data.reason,
-        decided_by_id=officer.id,
-        changes={},
-    )
-    session.add(amendment)
-    await session.flush()
+    # Every check first, so that a refused amendment leaves the plan as it was.
     live = {i.id: i for i in await _items(session, plan_id) if i.removed_by_amendment_id is None}
     started = set(
         await session.scalars(
@@ -160,15 +151,25 @@ async def amend(
     for item_id in data.remove:
         if item_id in started:
             raise DomainError(Code.inspection_exists, details={"item_id": item_id})
+    new_items = [await _item(session, plan_id, line) for line in data.add]
+    amendment = InspectionPlanAmendment(
+        plan_id=plan_id,
+        decision_number=data.decision_number,
+        decision_date=data.decision_date,
+        reason=data.reason,
+        decided_by_id=officer.id,
+        changes={},
+    )
+    session.add(amendment)
+    await session.flush()
+    for item_id in data.remove:
         live[item_id].removed_by_amendment_id = amendment.id
     for r in data.reschedule:
         live[r.item_id].planned_month = r.planned_month
-    added = []
-    for line in data.add:
-        item = await _item(session, plan_id, line)
+    for item in new_items:
         item.added_by_amendment_id = amendment.id
         session.add(item)
-        added.append(line.unit_id)
+    added = [i.unit_id for i in new_items]
     amendment.changes = {
         "added_unit_ids": added,
         "removed_item_ids": list(data.remove),
