@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from api import db, docs, embedded, errors, http_errors, lean, logs, ratelimit
+from api import db, docs, drain, embedded, errors, http_errors, lean, logs, ratelimit
 from api.dashboard import inspections as dashboard_inspections
 from api.dashboard import views as dashboard_views
 from api.routers import (
@@ -113,6 +113,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             raise ConfigurationError(keychecks.refusal(wrong))
         await bootstrap(app)
         tune_gc(settings.gc_threshold)
+        drain.install(settings.drain_seconds)  # SIGTERM: /readyz 503 for DRAIN_SECONDS, then the graceful stop
         task = asyncio.create_task(jobs.loop(app.state.sessionmaker, settings)) if settings.jobs_enabled else None
         yield
         if task is not None:

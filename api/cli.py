@@ -388,6 +388,7 @@ def main(argv: list[str] | None = None) -> None:
             log_config=None,
             proxy_headers=True,
             forwarded_allow_ips=get_settings().forwarded_allow_ips,
+            timeout_graceful_shutdown=int(get_settings().drain_timeout_seconds),  # after the drain (api/drain.py)
         )
     from api import embedded
 
