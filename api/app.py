@@ -122,6 +122,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
                 await task
         await app.state.intake_writer.close()
         await app.state.engine.dispose()
+        if app.state.read_engine is not None:
+            await app.state.read_engine.dispose()
         await app.state.public_limits.close()
         await app.state.hot_pool.close()
         embedded.stop()
@@ -148,6 +150,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.state.engine = db.make_engine(url, settings.db_pool_size, settings.statement_timeout_ms, role)
     app.state.hot_pool = db.HotPool(url, settings.db_pool_size, settings.statement_timeout_ms, role)
     app.state.sessionmaker = db.make_sessionmaker(app.state.engine)
+    app.state.read_engine = db.make_read_engine(settings, role)  # DATABASE_READ_URL's replica (api/deps.py), or None
+    app.state.read_sessionmaker = app.state.read_engine and db.make_sessionmaker(app.state.read_engine)
     app.state.intake_writer = IntakeWriter(app.state.hot_pool, lanes=settings.intake_lanes)
     app.state.signed_in = {}  # officers signed in a moment ago (api/services/cases/remembered.py)
     app.state.passwords = Passwords(settings)
