@@ -76,7 +76,7 @@ class Cluster:
         return f"http://127.0.0.1:{self.ports[name]}"
 
 
-def _env(url: str, name: str) -> dict[str, str]:
+def _env(url: str, name: str, extra: dict[str, str]) -> dict[str, str]:
     redis = redis_url()
     env = {
         **os.environ,
@@ -97,7 +97,7 @@ def _env(url: str, name: str) -> dict[str, str]:
     env.pop("REDIS_URL", None)
     if redis:
         env["REDIS_URL"] = redis
-    return env
+    return {**env, **extra}
 
 
 def _wait(check: object, what: str, timeout: float = 90) -> None:
@@ -110,19 +110,19 @@ def _wait(check: object, what: str, timeout: float = 90) -> None:
     raise AssertionError(f"{what} not within {timeout} s")
 
 
-def start_replicas(cluster: Cluster) -> None:
+def start_replicas(cluster: Cluster, extra: dict[str, str]) -> None:
     for name, port in cluster.ports.items():
         cmd = [sys.executable, "-m", "api", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate",
                "--no-seed"]  # fmt: skip
         cluster.procs[name] = subprocess.Popen(  # noqa: S603 - the project's own command
-            cmd, cwd=ROOT, env=_env(cluster.url, name), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            cmd, cwd=ROOT, env=_env(cluster.url, name, extra), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
     for name in cluster.ports:
         _wait(lambda: httpx.get(f"{cluster.replica(name)}/readyz", timeout=0.5).status_code == 200, f"{name} ready")  # noqa: B023
 
 
 @contextlib.contextmanager
-def cluster_on(url: str) -> Iterator[Cluster]:
+def cluster_on(url: str, **extra: str) -> Iterator[Cluster]:
     if HAPROXY is None:
         pytest.skip("haproxy is not installed (apt-get install haproxy; .ci/run installs it)")
     cluster = Cluster(url=url, ports={"api1": _port(), "api2": _port()})
@@ -131,7 +131,7 @@ def cluster_on(url: str) -> Iterator[Cluster]:
     config.write_text(balancer_config(listen, [cluster.ports["api1"], cluster.ports["api2"]]))
     balancer = None
     try:
-        start_replicas(cluster)
+        start_replicas(cluster, extra)
         balancer = subprocess.Popen(  # noqa: S603 - Debian's haproxy, in the foreground
             [HAPROXY, "-db", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -321,3 +321,33 @@ async def test_sigterm_drains_a_replica_without_failing_a_request(database: str)
     assert len(acknowledged) == n >= 10
     rows = await _count(database, "SELECT count(*) FROM cases")
     assert rows == [(n + 1,)]  # and the one sent to it directly while it drained
+
+
+async def test_the_citizen_channels_limit_is_one_count_across_the_replicas(database: str) -> None:
+    """With REDIS_URL the replicas count a caller's requests together: PUBLIC_PER_MINUTE in all, wherever they land
+    (without Redis each would let that many through on its own)."""
+    if redis_url() is None:
+        pytest.skip("no Redis on 127.0.0.1:6379: each replica counts the limits on its own (REDIS_URL unset)")
+    from cryptography.fernet import Fernet
+
+    limit = 6
+    # Keys of its own (a fresh database takes them): the limits' hashed tags meet no other run's in that Redis.
+    extra = {"PUBLIC_PER_MINUTE": str(limit), "IDENTITY_KEYS": Fernet.generate_key().decode()}
+    with cluster_on(database, **extra) as cluster:
+        async with (
+            httpx.AsyncClient(base_url=cluster.replica("api1"), timeout=10) as one,
+            httpx.AsyncClient(base_url=cluster.replica("api2"), timeout=10) as two,
+        ):
+            for attempt in range(2):  # a minute's window turning over in the middle: once more, in the next one
+                minute = int(time.time() // 60)
+                answers = []
+                for n in range(2 * limit):
+                    r = await (one, two)[n % 2].post(
+                        "/api/v1/public/submissions",
+                        json=letter(1000 * attempt + n),
+                        headers={"Idempotency-Key": f"limit-{attempt}-{n}", "X-Device-Id": f"device-limit-{attempt}"},
+                    )
+                    answers.append(r.status_code)
+                if int(time.time() // 60) == minute:
+                    break
+    assert answers == [201] * limit + [429] * limit  # three on each replica, then both refuse
