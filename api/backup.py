@@ -247,10 +247,8 @@ def restore(folder: Path, pgdata: Path, target: datetime | None, timeout: float 
     pgdata.chmod(0o700)
     _unpack(Path(base["path"]) / "base.tar.gz", pgdata)
     _unpack(Path(base["path"]) / "pg_wal.tar.gz", pgdata / "pg_wal")
-    # The source's run-time files (its socket's lock when the socket was in the data folder, as the embedded
-    # server's is) would stop this server from starting.
-    for stale in ["standby.signal", "postmaster.pid", "log", *(p.name for p in pgdata.glob(".s.PGSQL.*"))]:
-        (pgdata / stale).unlink(missing_ok=True)
+    pgtools.forget_run_files(pgdata)
+    (pgdata / "standby.signal").unlink(missing_ok=True)
     (pgdata / "recovery.signal").touch()
     recovery = {
         "restore_command": restore_command(folder),

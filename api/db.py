@@ -2,9 +2,11 @@
 
 import asyncio
 import re
+from datetime import datetime
 from typing import Any
 
 import asyncpg
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from api import embedded
@@ -59,6 +61,31 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def make_read_engine(settings: Settings, role: str | None = None) -> AsyncEngine | None:
+    """The engine of DATABASE_READ_URL (a streaming replica for the heavy reads: api/deps.py get_read_session), or
+    None when it is unset (those reads then run on the primary)."""
+    if not settings.database_read_url:
+        return None
+    return make_engine(
+        normalize_url(settings.database_read_url), settings.db_pool_size, settings.statement_timeout_ms, role
+    )
+
+
+# How fresh a replica's figures are: the commit time of the last transaction it replayed. (A server that is not in
+# recovery — DATABASE_READ_URL naming a primary — is current: its clock.)
+_AS_OF = sa.text(
+    "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_xact_replay_timestamp() ELSE clock_timestamp() END, "
+    "pg_is_in_recovery()"
+)
+
+
+async def data_as_of(session: AsyncSession) -> datetime | None:
+    """The time the data a read session sees are current as of (None: a replica that has replayed nothing yet)."""
+    row = (await session.execute(_AS_OF)).one()
+    moment: datetime | None = row[0]
+    return moment
+
+
 async def driver(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under a session, for the few hot statements that skip the ORM. Outside a
     transaction a statement commits on its own (one statement, atomic); inside the session's transaction
@@ -89,6 +116,9 @@ class Statement:
 
 SESSION_KEY = "db_session"
 HOT_KEY = "db_hot"
+READ_KEY = "db_read"  # the request's session on DATABASE_READ_URL (api.deps.get_read_session)
+AS_OF_KEY = "db_read_as_of"  # when its data were current: the response's X-Data-As-Of
+AS_OF_HEADER = b"x-data-as-of"
 
 
 async def _reset(conn: asyncpg.Connection) -> None:
@@ -152,13 +182,17 @@ class HotPool:
 
 
 class SessionScope:
-    """ASGI middleware: closes the session a request opened (api.deps.get_session) and gives back its hot
-    connection (api.deps.get_hot_connection), whatever happened."""
+    """ASGI middleware: closes the session a request opened (api.deps.get_session), and its read session
+    (api.deps.get_read_session), and gives back its hot connection (api.deps.get_hot_connection), whatever happened.
+    A GET answered from the read replica says how fresh its data are: `X-Data-As-Of` (ISO 8601; "unknown" before
+    the replica has replayed anything)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            send = _with_as_of(scope, send)
         try:
             await self.app(scope, receive, send)
         finally:
@@ -166,5 +200,21 @@ class SessionScope:
             session, hot = state.pop(SESSION_KEY, None), state.pop(HOT_KEY, [])
             if session is not None and session.in_transaction():  # one that never ran a statement holds nothing
                 await session.close()
+            read = state.pop(READ_KEY, None)
+            if read is not None:
+                await read.close()
             for pool, conn in hot:
                 await pool.release(conn)
+
+
+def _with_as_of(scope: dict[str, Any], send: Any) -> Any:
+    async def sending(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            state = scope.get("state") or {}
+            if AS_OF_KEY in state:
+                moment = state[AS_OF_KEY]
+                value = moment.isoformat() if moment is not None else "unknown"
+                message["headers"] = [*message.get("headers", []), (AS_OF_HEADER, value.encode())]
+        await send(message)
+
+    return sending

@@ -215,3 +215,23 @@ async def expensive(request: Request, officer: CurrentOfficer) -> Officer:
 
 
 ExpensiveOfficer = Annotated[Officer, Depends(expensive)]
+
+
+async def get_read_session(request: Request, session: SessionDep) -> AsyncSession:
+    """For the heavy reads (statistics, forms, the dashboard's overview and exports, Open311 listings): a session on
+    DATABASE_READ_URL's streaming replica, made on first use and closed by `db.SessionScope`, which also tells the
+    client how fresh its data are (X-Data-As-Of); the request's own session when no replica is configured. Writes,
+    sign-in and the reads that must see a write just made (an officer's case after an action, idempotent replays)
+    stay on `get_session`."""
+    maker = getattr(request.app.state, "read_sessionmaker", None)
+    if maker is None:
+        return session
+    state = request.scope.setdefault("state", {})
+    read: AsyncSession | None = state.get(db.READ_KEY)
+    if read is None:
+        read = state[db.READ_KEY] = maker()
+        state[db.AS_OF_KEY] = await db.data_as_of(read)  # read first: the answer is at least this fresh
+    return read
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]

@@ -156,6 +156,24 @@ class Cluster:
         shutil.rmtree(self.pgdata, ignore_errors=True)
 
 
+def forget_run_files(pgdata: Path) -> None:
+    """A copied server's run-time files (its pid file, its socket's lock when the socket was in the data folder, as
+    the embedded server's is), which would stop a server on the copy from starting; and its log."""
+    for name in ["postmaster.pid", "log", *(p.name for p in pgdata.glob(".s.PGSQL.*"))]:
+        (pgdata / name).unlink(missing_ok=True)
+
+
+def replicate(primary_url: str, pgdata: Path) -> Cluster:
+    """A streaming replica of the primary (`pg_basebackup -R`: standby.signal and primary_conninfo written), not
+    started yet."""
+    pgdata = pgdata.resolve()
+    run("pg_basebackup", "-d", libpq_url(primary_url), "-D", str(pgdata), "-R", "-X", "stream", "-c", "fast")
+    forget_run_files(pgdata)
+    pgdata.chmod(0o700)
+    give(pgdata)
+    return Cluster(pgdata)
+
+
 def quote(value: str) -> str:
     """A postgresql.conf value: quoted, quotes doubled."""
     return "'" + value.replace("'", "''") + "'"

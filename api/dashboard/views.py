@@ -26,7 +26,7 @@ from api import clock, security
 from api.auth import Officer
 from api.dashboard import overview, queries, render, web
 from api.dashboard.web import CSRF, SESSION, BadParam, NotSignedIn, href
-from api.deps import SessionDep
+from api.deps import ReadSessionDep, SessionDep
 from api.errors import AppError, Code, DomainError
 from api.ratelimit import client_address
 from api.services import calendar as calendar_service
@@ -186,13 +186,13 @@ async def _scope_name(session: AsyncSession, who: Officer, unit_id: int | None) 
 
 
 @router.get("", response_class=HTMLResponse)
-async def dashboard(request: Request, session: SessionDep) -> Response:
+async def dashboard(request: Request, session: SessionDep, read: ReadSessionDep) -> Response:
     async def build(who: Officer) -> Response:
         today = clock.today()
         unit_id = web.int_param(request, "unit_id", "Mã đơn vị")
         p = _period(request.query_params.get("period"), today)
-        scope_name = await _scope_name(session, who, unit_id)
-        data = await overview.gather(session, who, p, unit_id, scope_name, today)
+        scope_name = await _scope_name(read, who, unit_id)
+        data = await overview.gather(read, who, p, unit_id, scope_name, today)
         return _html(
             request,
             "overview.html",
@@ -389,7 +389,7 @@ MEDIA = {
 
 
 @router.get("/export/{form}.{fmt}")
-async def export(request: Request, session: SessionDep, form: str, fmt: str) -> Response:
+async def export(request: Request, session: SessionDep, read: ReadSessionDep, form: str, fmt: str) -> Response:
     """A report form of the overview's period and scope, as the statistics API serves it (the same cache)."""
 
     async def build(who: Officer) -> Response:
@@ -399,7 +399,7 @@ async def export(request: Request, session: SessionDep, form: str, fmt: str) -> 
         today = clock.today()
         p = _period(request.query_params.get("period"), today)
         unit_id = web.int_param(request, "unit_id", "Mã đơn vị")
-        body = await forms.answer(session, who, f, p, unit_id, fmt, today=today)
+        body = await forms.answer(read, who, f, p, unit_id, fmt, today=today)
         return Response(
             body,
             media_type=MEDIA[fmt],

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import clock, errors, ratelimit
-from api.deps import AdminOfficer, IntakeWriterDep, SessionDep
+from api.deps import AdminOfficer, IntakeWriterDep, ReadSessionDep, SessionDep
 from api.errors import AppError
 from api.models.cases.schemas import Channel
 from api.models.open311 import (
@@ -181,7 +181,8 @@ async def definition(
 async def list_requests(
     fmt: Format,
     request: Request,
-    session: SessionDep,
+    session: SessionDep,  # the key's quota (written)
+    read: ReadSessionDep,  # the listing: DATABASE_READ_URL's replica when set (X-Data-As-Of)
     service_request_id: Annotated[
         str | None, Query(max_length=25_000, description="Tracking codes, comma-separated (the other filters ignored)")
     ] = None,
@@ -211,8 +212,8 @@ async def list_requests(
 
     async def make() -> Any:
         await _limit(request, session, api_key)
-        env = await calendar_service.env(session, request.app.state.settings)
-        return await service.list_requests(session, params, env)
+        env = await calendar_service.env(read, request.app.state.settings)
+        return await service.list_requests(read, params, env)
 
     return await _answer(fmt, "service_requests", make)
 

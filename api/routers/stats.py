@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from api import clock, errors
 from api.auth import Officer
-from api.deps import Ctx, CurrentOfficer, SessionDep
+from api.deps import Ctx, CurrentOfficer, ReadSessionDep
 from api.models.cases.schemas import Strict
 from api.models.stats import ReportSubmissionCreate
 from api.routers.params import CursorQuery, LimitQuery
@@ -138,7 +138,7 @@ def _report_out(r: Any) -> ReportOut:
 async def form(
     form: str,
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,  # DATABASE_READ_URL's replica when set (X-Data-As-Of)
     principal: CurrentOfficer,
     period: PeriodQuery = None,
     start: FromQuery = None,
@@ -223,7 +223,7 @@ async def submission_status(
 )
 async def summary(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: CurrentOfficer,
     period: PeriodQuery = None,
     start: FromQuery = None,

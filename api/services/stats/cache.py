@@ -49,8 +49,8 @@ TABLES: dict[str, str] = {
 }
 
 _VERSIONS = sa.text(
-    "SELECT source, sum(version)::bigint AS v, txid_current_if_assigned() IS NULL AS clean "
-    "FROM stats_data_versions GROUP BY source"
+    "SELECT source, sum(version)::bigint AS v, txid_current_if_assigned() IS NULL AS clean, "
+    "pg_is_in_recovery() AS standby FROM stats_data_versions GROUP BY source"
 )
 _GET = sa.text("SELECT body FROM stats_cache WHERE key = :key AND version = :version")
 _PUT = sa.text(
@@ -92,11 +92,13 @@ class Local:
         self._bytes = 0
 
 
-async def versions(session: AsyncSession) -> tuple[dict[str, int], bool]:
-    """Every source's version, and whether this transaction has written nothing (only then may it store)."""
+async def versions(session: AsyncSession) -> tuple[dict[str, int], bool, bool]:
+    """Every source's version; whether this transaction has written nothing (only then may it store); whether the
+    session reads a standby (a read replica, DATABASE_READ_URL: what it computes is kept in this process only)."""
     rows = (await session.execute(_VERSIONS)).all()
     clean = all(r.clean for r in rows) if rows else True
-    return {r.source: int(r.v) for r in rows}, clean
+    standby = bool(rows[0].standby) if rows else False
+    return {r.source: int(r.v) for r in rows}, clean, standby
 
 
 def version_of(current: dict[str, int], sources: Iterable[str]) -> str:
@@ -142,11 +144,12 @@ async def answer(
     *,
     use: Use = PLAIN,
     store: bool = True,
+    also: str = "",
 ) -> bytes:
     """The answer under `key`: from this process or the table when its versions are current, else computed
     (charged to the caller: `use`) and stored when it provably is the answer for those versions (module docstring)."""
-    before, clean = await versions(session)
-    version = version_of(before, sources)
+    before, clean, standby = await versions(session)
+    version = version_of(before, sources) + also  # `also`: what else the answer depends on (the summary: today)
     store = store and clean
     local = use.local
     if store:
@@ -160,10 +163,11 @@ async def answer(
             return bytes(body)
     made: bytes = await use.run(compute)
     if store:
-        after, still_clean = await versions(session)
-        if still_clean and version_of(after, sources) == version:
-            await session.execute(_PUT, {"key": key, "version": version, "body": made})
-            await session.commit()
+        after, still_clean, _ = await versions(session)
+        if still_clean and version_of(after, sources) + also == version:
+            if not standby:  # a read replica's answers are kept in this process only
+                await session.execute(_PUT, {"key": key, "version": version, "body": made})
+                await session.commit()
             if local is not None:
                 local.put(key, version, made)
     return made
