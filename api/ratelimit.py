@@ -1,4 +1,9 @@
-"""Per-caller request rate limits on expensive endpoints (search, duplicate suggestions, exports).
+"""Per-caller request rate limits on expensive endpoints (search, duplicate suggestions) and on the statistics.
+
+The statistics (forms and their exports, the summary, a report's diff) have a limiter of their own, a `Limiter`
+with STATS_PER_MINUTE / STATS_BURST (app.state.stats_limiter), charged only when figures are computed (a kept answer
+is free: api/services/stats/cache.py); text search and duplicate suggestions keep EXPENSIVE_PER_MINUTE /
+EXPENSIVE_BURST (app.state.expensive_limiter).
 
 A token bucket per (bucket, caller) in this process: `per_minute` requests refill over a minute, up to `burst`
 at once. Beyond it the request is refused with 429 and Retry-After. In memory by default (each process counts

@@ -10,6 +10,9 @@
   and has not submitted (`submissions`).
 - `oversight` — the `summary` (with citizens' `satisfaction`), the `watchlist` and urging a unit (`urge`).
 - `exports` — the document as CSV and XLSX (`to_csv`, `to_xlsx`), no text cell readable as a formula.
+- `pdf` — the document as the print-ready form (`to_pdf`: A4 landscape, title and signature blocks, page numbers).
+- `cache` — answers kept under the versions of the data they count (migration 0030), in PostgreSQL and a process
+  layer; what a computation costs the caller (`Use`). `forms.answer` serves a form in any format through it.
 
 Only counts and sums leave the figures: no name, title or content. Modules are imported by name
 (`from api.services.stats import forms`); this package re-exports nothing."""

@@ -71,9 +71,11 @@ async def summary(
     async def compute() -> bytes:
         return forms.to_json(await _summary(session, principal, period, unit_id, today))
 
-    key = f"summary:{period.label}:{unit_id or 0}:{forms.view_key(principal)}:{today.isoformat()}"
+    # One entry per period and scope, replaced as the data or the day change (overdue is counted as of today).
+    key = f"summary:{period.label}:{unit_id or 0}:{forms.view_key(principal)}"
     store = ".." not in period.label
-    body = await cache.answer(session, key, cache.SOURCES["summary"], compute, use=use, store=store)
+    sources = cache.SOURCES["summary"]
+    body = await cache.answer(session, key, sources, compute, use=use, store=store, also=f",today={today}")
     out: dict[str, Any] = json.loads(body)
     out["start"], out["end"] = period.start, period.end
     return out
