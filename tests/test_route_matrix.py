@@ -11,6 +11,7 @@ existence is not to be told."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -70,6 +71,14 @@ def _oversight_unit(who: str, scope: str) -> str | int:
     return 401 if who == ANON else 403 if who not in OVERSIGHT else 404
 
 
+def _inspection_read(who: str, scope: str) -> str | int:
+    """An inspection of a unit and its recommendations: the inspectorate and that unit's own head; another head
+    does not learn it exists (404); officers of no such role are refused (403)."""
+    if who in {"thanhtra"} | HEADS[scope]:
+        return "ok"
+    return 401 if who == ANON else 404 if who in {"xa.chutich", "tinh.chutich"} else 403
+
+
 def _report_submit(who: str, scope: str) -> str | int:
     """A unit's report is frozen by its own head, or by the inspectorate for any unit."""
     return "ok" if who in HEADS[scope] | {"thanhtra"} else 401 if who == ANON else 403
@@ -101,6 +110,11 @@ RULES: dict[str, Callable[[str, str], str | int]] = {
     "session_write": lambda who, scope: _status(who, KEEPERS[scope], SESSION_VIEW[scope]),
     "entry_read": lambda who, scope: _status(who, ENTRY_READERS[scope], set()),
     "entry_write": lambda who, scope: _status(who, KEEPERS[scope], ENTRY_READERS[scope]),
+    # Thanh tra tỉnh's own work (issue 25): inspectors plan, conduct and conclude; the chief inspector (the head of
+    # 15-TTT, not among the matrix's identities) approves and signs; the inspected unit's head reads its own.
+    "inspectorate": lambda who, scope: _status(who, {"thanhtra"}),
+    "chief": lambda who, scope: _status(who, set()),
+    "inspection_read": _inspection_read,
 }
 
 
@@ -210,6 +224,41 @@ MATRIX: list[tuple[str, str, str, Any]] = [
     ("GET", "/api/v1/stats/summary?period=2026&unit_id={unit_id}", "oversight_unit", None),
     ("GET", "/api/v1/stats/watchlist?unit_id={unit_id}", "oversight_unit", None),
     ("POST", "/api/v1/stats/urge", "oversight_unit", {"unit_id": "UNIT"}),
+    # Thanh tra tỉnh's inspections (issue 25)
+    ("POST", "/api/v1/inspection-plans", "inspectorate", {"year": 2027, "title": "KH", "items": [
+        {"unit_id": "UNIT", "review_period": "2026", "planned_month": 3}]}),  # fmt: skip
+    ("GET", "/api/v1/inspection-plans", "inspectorate", None),
+    ("GET", "/api/v1/inspection-plans/{plan_id}", "inspectorate", None),
+    ("POST", "/api/v1/inspection-plans/{plan_id}/approve", "chief", {"decision_number": "1/QĐ", "decision_date": "TODAY"}),
+    ("POST", "/api/v1/inspection-plans/{plan_id}/amendments", "chief", {"decision_number": "2/QĐ", "decision_date":
+        "TODAY", "reason": "Điều chỉnh", "reschedule": [{"item_id": 1, "planned_month": 5}]}),  # fmt: skip
+    ("POST", "/api/v1/inspections", "inspectorate", {"unit_id": "UNIT", "review_period": "2026"}),
+    ("GET", "/api/v1/inspections", "oversight", None),
+    ("GET", "/api/v1/inspections/{inspection_id}", "inspection_read", None),
+    ("POST", "/api/v1/inspections/{inspection_id}/decision", "inspectorate", {"decision_number": "1/QĐ",
+        "decision_date": "TODAY", "members": [{"full_name": "Cán bộ mời"}]}),  # fmt: skip
+    ("POST", "/api/v1/inspections/{inspection_id}/start", "inspectorate", {"start_date": "TODAY"}),
+    ("POST", "/api/v1/inspections/{inspection_id}/cancel", "inspectorate", {"reason": "Thử"}),
+    ("GET", "/api/v1/inspections/{inspection_id}/evaluation", "inspection_read", None),
+    ("PUT", "/api/v1/inspections/{inspection_id}/evaluation", "inspectorate", {"findings": [
+        {"area": "reception", "rating": "good"}]}),  # fmt: skip
+    ("GET", "/api/v1/inspections/{inspection_id}/conclusion", "inspection_read", None),
+    ("PUT", "/api/v1/inspections/{inspection_id}/conclusion", "inspectorate", {"number": "1/KL",
+        "conclusion_date": "TODAY", "text": "Kết luận"}),  # fmt: skip
+    ("POST", "/api/v1/inspections/{inspection_id}/conclusion/sign", "chief", None),
+    ("GET", "/api/v1/recommendations", "oversight", None),
+    ("POST", "/api/v1/recommendations/urge", "inspectorate", {"unit_id": "UNIT"}),
+    ("GET", "/api/v1/recommendations/{rec_id}", "inspection_read", None),
+    ("POST", "/api/v1/recommendations/{rec_id}/reports", "inspection_read", {"done_on": "TODAY",
+        "document_ref": "1/BC", "text": "Đã thực hiện"}),  # fmt: skip
+    ("GET", "/api/v1/recommendations/{rec_id}/reports", "inspection_read", None),
+    ("POST", "/api/v1/recommendations/{rec_id}/reports/{rec_report_id}/decision", "inspection_read",
+        {"decision": "accepted"}),  # fmt: skip
+    ("GET", "/api/v1/stats/inspectorate-report?period=2027-H1", "inspectorate", None),
+    ("POST", "/api/v1/stats/inspectorate-report/submissions", "chief", {"period": "2027-H1"}),
+    ("GET", "/api/v1/stats/inspectorate-report/submissions", "inspectorate", None),
+    ("GET", "/api/v1/stats/inspectorate-report/submissions/{submission_id}", "inspectorate", None),
+    ("GET", "/api/v1/stats/inspectorate-report/submissions/{submission_id}/diff", "inspectorate", None),
     # The citizen channel and Open311
     ("POST", "/api/v1/public/submissions", "public", body()),
     ("GET", "/api/v1/public/submissions/{tracking_code}", "public", None),
@@ -313,6 +362,7 @@ async def _world(api: Api) -> World:
         )
         assert r.status_code == 201, r.text
         ids["report_id"] = r.json()["id"]
+        await _inspection_world(api, ids, units[scope], heads[scope], n)
         r = await api.http.post(f"{V1}/public/submissions", json=body())
         assert r.status_code == 201, r.text
         ids["tracking_code"], ids["access_key"] = r.json()["tracking_code"], r.json()["access_key"]
@@ -322,6 +372,41 @@ async def _world(api: Api) -> World:
         ids["request_id"] = r.json()[0]["service_request_id"]
         ids["token"] = r.json()[0].get("token") or ids["request_id"]
     return w
+
+
+async def _inspection_world(api: Api, ids: dict[str, Any], unit: int, head: str, n: int) -> None:
+    """Issue 25: a plan, and an inspection of the unit concluded (signed by the chief inspector) with one
+    recommendation its head has reported on; a report to Sở Nội vụ submitted."""
+    inspector, chief = await api.headers("thanhtra"), await api.headers("thanhtra.truong")
+    day, year = TODAY.isoformat(), str(TODAY.year)
+    items = [{"unit_id": unit, "review_period": year, "planned_month": 3}]
+    r = await api.http.post(f"{V1}/inspection-plans", headers=inspector, json={"year": TODAY.year + 1, "title": "KH",
+                            "items": items})  # fmt: skip
+    assert r.status_code == 201, r.text
+    ids["plan_id"] = r.json()["id"]
+    r = await api.http.post(f"{V1}/inspections", headers=inspector, json={"unit_id": unit, "review_period": year})
+    assert r.status_code == 201, r.text
+    ids["inspection_id"] = insp = r.json()["id"]
+    team = {"decision_number": "1/QĐ", "decision_date": day, "members": [{"full_name": "Cán bộ mời"}]}
+    for step, body in (("decision", team), ("start", {"start_date": day})):
+        r = await api.http.post(f"{V1}/inspections/{insp}/{step}", headers=inspector, json=body)
+        assert r.status_code == 200, r.text
+    rec = {"unit_id": unit, "action": "Chấn chỉnh", "deadline": (TODAY + timedelta(days=30)).isoformat()}
+    conclusion = {"number": "1/KL", "conclusion_date": day, "text": "Kết luận", "recommendations": [rec]}
+    r = await api.http.put(f"{V1}/inspections/{insp}/conclusion", headers=inspector, json=conclusion)
+    assert r.status_code == 200, r.text
+    r = await api.http.post(f"{V1}/inspections/{insp}/conclusion/sign", headers=chief)
+    assert r.status_code == 200, r.text
+    ids["rec_id"] = r.json()["recommendations"][0]["id"]
+    report = {"done_on": day, "document_ref": "1/BC", "text": "Đã thực hiện"}
+    r = await api.http.post(f"{V1}/recommendations/{ids['rec_id']}/reports", headers=await api.headers(head),
+                            json=report)  # fmt: skip
+    assert r.status_code == 201, r.text
+    ids["rec_report_id"] = r.json()["id"]
+    r = await api.http.post(f"{V1}/stats/inspectorate-report/submissions", headers=chief,
+                            json={"period": str(TODAY.year - 1 - n)})  # fmt: skip
+    assert r.status_code == 201, r.text
+    ids["submission_id"] = r.json()["id"]
 
 
 ENTRY = {
@@ -368,6 +453,8 @@ def _body(spec: Any, ids: dict[str, Any]) -> dict[str, Any]:
             return ids["unit_id"]
         if isinstance(value, dict):
             return {k: fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(v) for v in value]
         return value
 
     return {"json": fill(spec)}
