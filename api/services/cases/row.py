@@ -141,14 +141,29 @@ class CaseRow:
     prev_hash: str = trail.GENESIS
     hash: str = ""
     signer: Signer | None = None
+    # Its JSON columns, encoded once by `build` while the request is served, not in the writer's lane
+    # (reset by dataclasses.replace).
+    _json: tuple[str, str, str | None, str, str] | None = field(default=None, init=False, repr=False)
 
     @property
     def updated_at(self) -> datetime:
         return self.created_at
 
+    def encode(self) -> tuple[str, str, str | None, str, str]:
+        """Warnings, timers, location, first event's payload, outbox message: as the statement takes them."""
+        self._json = (
+            json.dumps(self.warnings, ensure_ascii=False),
+            json.dumps(self.timers),
+            json.dumps(self.location) if self.location is not None else None,
+            json.dumps(self.event_payload, ensure_ascii=False),
+            json.dumps(self.outbox_payload(), default=str, ensure_ascii=False),
+        )
+        return self._json
+
     def written(self) -> tuple[Any, ...]:
         """The values of `COLUMNS`, in their order (what the intake statement takes for this letter)."""
         text = self.text
+        warnings, timers, location, event_payload, outbox_payload = self._json or self.encode()
         return (
             self.id,
             self.tracking_code,
@@ -178,19 +193,19 @@ class CaseRow:
             self.level_skipping,
             self.repeat_of_case_id,
             self.status,
-            json.dumps(self.warnings, ensure_ascii=False),
-            json.dumps(self.timers),
+            warnings,
+            timers,
             self.next_due_date,
             self.next_alert_date,
             self.max_due_date,
             self.idempotency_key,
             self.idempotency_fingerprint,
-            json.dumps(self.location) if self.location is not None else None,
+            location,
             self.created_at,
-            json.dumps(self.event_payload, ensure_ascii=False),
+            event_payload,
             self.prev_hash,
             self.hash,
-            json.dumps(self.outbox_payload(), default=str, ensure_ascii=False),
+            outbox_payload,
             self.signer.fingerprint if self.signer else None,
             self.signer.calendar_version if self.signer else None,
         )
@@ -331,6 +346,7 @@ def build(
         reason=None,
         payload=case.event_payload,
     )
+    case.encode()
     return Made(case, key, clear)
 
 
