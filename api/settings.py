@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     # usernames from one address (spraying); beyond them 429 with Retry-After until the window passes.
     login_max_failures: int = 10
     login_max_per_address: int = 30
-    # Per officer: expensive requests (text search, duplicate suggestions, exports) per minute, and the burst.
+    # Per officer: expensive requests (text search, duplicate suggestions) per minute, and the burst.
     expensive_per_minute: int = 60
     expensive_burst: int = 10
     # Per officer: statistics computed (forms and their exports, the summary, a report's diff) per minute, and the
