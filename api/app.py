@@ -182,7 +182,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID"],
-            expose_headers=["ETag", "X-Request-ID"],
+            expose_headers=["ETag", "X-Request-ID", "X-Data-As-Of"],
         )
     app.add_middleware(db.SessionScope)
     app.add_middleware(
