@@ -107,7 +107,10 @@ def setup(url: str, settings: Settings, folder: Path) -> str:
 def take(url: str, settings: Settings, folder: Path) -> Path:
     """A base backup of the whole server into `folder/base/<UTC time>`, verified and checked for keys."""
     _make_folders(folder)
-    mode, command = _psql(url, "SHOW archive_mode"), _psql(url, "SHOW archive_command")
+    try:
+        mode, command = _psql(url, "SHOW archive_mode"), _psql(url, "SHOW archive_command")
+    except SystemExit as exc:  # a role that may not read the server's settings
+        mode, command = f"unknown ({exc})", ""
     if mode != "on" or str(folder / "wal") not in command:
         say(
             f"warning: the server does not archive its WAL into {folder / 'wal'} (archive_mode={mode}): this backup "
