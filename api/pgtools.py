@@ -82,7 +82,7 @@ def socket_dir_for(pgdata: Path) -> Path:
     """The data folder itself (as the embedded server does) when its path is short enough, else a new folder."""
     if len(str(pgdata.resolve() / ".s.PGSQL.65535")) <= SOCKET_MAX:
         return pgdata.resolve()
-    folder = Path(tempfile.mkdtemp(prefix="pgsock-"))
+    folder = Path(tempfile.mkdtemp(prefix="pgsock-", dir="/tmp" if Path("/tmp").is_dir() else None))  # noqa: S108
     give(folder)
     return folder
 

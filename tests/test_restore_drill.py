@@ -8,6 +8,7 @@ keys kept apart from the backup — and not without them. No key is anywhere in 
 
 import asyncio
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -284,3 +285,24 @@ def test_the_key_check_finds_a_key_in_a_file_and_in_a_compressed_tar(tmp_path: P
         tar.add(inner, arcname="postgresql.auto.conf")
         inner.unlink()
     assert backup.find_keys([tmp_path], keys) == ["SECRET_KEY"]
+
+
+def test_restore_refuses_a_used_folder_and_a_time_before_every_backup(tmp_path: Path) -> None:
+    """Never over a server's data; never from a base backup finished after the time asked for (PostgreSQL could not
+    stop before its end); a time without an offset is in the service's time zone."""
+    used = tmp_path / "pgdata"
+    used.mkdir()
+    (used / "PG_VERSION").write_text("18\n")
+    with pytest.raises(SystemExit, match="is not empty"):
+        backup.restore(tmp_path / "backups", used, None)
+    for label, finished in (("a", "2026-12-06T01:00:00+00:00"), ("b", "2026-12-06T05:00:00+00:00")):
+        (tmp_path / "backups" / "base" / label).mkdir(parents=True)
+        info = {"label": label, "finished_at": finished}
+        (tmp_path / "backups" / "base" / label / "backup.json").write_text(json.dumps(info))
+    moment = backup.parse_time("2026-12-06T10:30:00", SETTINGS)  # 10:30 in Hà Nội is 03:30 UTC
+    assert moment.utcoffset() == timedelta(hours=7)
+    assert backup.choose(tmp_path / "backups", moment)["label"] == "a"
+    assert backup.choose(tmp_path / "backups", None)["label"] == "b"
+    with pytest.raises(SystemExit, match="no base backup finished before"):
+        backup.restore(tmp_path / "backups", tmp_path / "new", backup.parse_time("2026-12-06T00:30:00+00:00", SETTINGS))
+    assert not (tmp_path / "new").exists()
