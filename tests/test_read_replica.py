@@ -94,6 +94,7 @@ async def test_routed_reads_come_from_the_replica_and_say_how_fresh_they_are(rep
     r = replicated
     desk, inspector = await r.headers("tinh.tiepdan"), await r.headers("thanhtra")
     summary = f"{V1}/stats/summary?period={YEAR}"
+    r.caught_up()
     before = await r.http.get(summary, headers=inspector)
     assert before.status_code == 200, before.text
     received = before.json()["received"]
