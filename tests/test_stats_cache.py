@@ -238,3 +238,43 @@ async def test_a_version_is_raised_once_per_transaction_in_the_writers_slot(two:
     await two.db.execute("UPDATE units SET name = name WHERE code = '15'")
     await tx.rollback()
     assert await two.db.fetchval("SELECT sum(version) FROM stats_data_versions WHERE source = 'units'") == after
+
+
+async def test_the_dashboards_reception_compliance_is_kept_until_a_sitting_changes(two: Two) -> None:
+    from api.auth import Officer
+    from api.services import reception
+    from workflows import periods
+
+    row = await two.db.fetchrow(
+        "SELECT u.id, u.unit_id, n.path, u.roles FROM users u JOIN units n ON n.id = u.unit_id "
+        "WHERE u.username = 'thanhtra'"
+    )
+    who = Officer(row["id"], "thanhtra", row["unit_id"], row["path"], False, frozenset(row["roles"]))
+    period, today = periods.parse("2026"), date(2026, 12, 6)
+    engine = make_engine(two.url)
+    try:
+        maker = make_sessionmaker(engine)
+        async with maker() as s:
+            kept = await oversight.compliance(s, who, period, unit_id=None, today=today)
+        async with maker() as s:
+            direct, _ = await reception.compliance(s, who, period, unit_id=None, today=today, limit=10_000, cursor=None)
+        assert kept == direct and kept  # the same rows as counted directly
+        assert await two.db.fetchval("SELECT count(*) FROM stats_cache WHERE key LIKE 'compliance:2026:%'") == 1
+        async with maker() as s:
+            assert await oversight.compliance(s, who, period, unit_id=None, today=today) == kept
+        commune, admin = await two.db.fetchrow(
+            "SELECT u.id, a.id FROM units u, users a WHERE u.code = '04465' AND a.username = 'admin'"
+        )
+        await two.db.execute(
+            "INSERT INTO reception_sessions (unit_id, kind, mode, in_person, status, starts_at, ends_at, day, "
+            "location, created_by_id) VALUES ($1, 'periodic', 'direct', true, 'held', '2026-11-10 08:00+07', "
+            "'2026-11-10 10:00+07', '2026-11-10', 'Hội trường', $2)",
+            commune,
+            admin,
+        )
+        async with maker() as s:
+            after = await oversight.compliance(s, who, period, unit_id=None, today=today)
+        before_days = next(r["in_person_days"] for r in kept if r["unit_id"] == commune)
+        assert next(r["in_person_days"] for r in after if r["unit_id"] == commune) == before_days + 1
+    finally:
+        await engine.dispose()

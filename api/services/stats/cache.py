@@ -35,6 +35,9 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "gqtc": ("units", "case_facts", "calendar"),
     "kqth": ("units", "case_facts", "calendar"),
     "summary": ("units", "case_facts", "case_ratings", "calendar"),
+    # The heads' reception compliance (services/reception/duty: units and their own requirements, the sittings that
+    # took place — held, or with lines in the register — and the rules, which are code); today in its version.
+    "compliance": ("units", "reception_sessions", "reception_entries", "calendar"),
 }
 # The table each source counts changes of (migration 0030's triggers).
 TABLES: dict[str, str] = {

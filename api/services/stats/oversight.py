@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Officer
 from api.errors import Code, DomainError
 from api.models.cases import Case
+from api.models.reception import MonthOut
 from api.pagination import by_date_and_id
+from api.services import reception
 from api.services.cases import access, queries, trail
 from api.services.stats import cache, forms
 from api.services.stats.forms import scope_units
@@ -160,6 +162,35 @@ async def _summary(
         ],
         "satisfaction": await satisfaction(session, ids, period),
     }
+
+
+async def compliance(
+    session: AsyncSession,
+    principal: Officer,
+    period: periods.Period,
+    *,
+    unit_id: int | None,
+    today: date,
+    use: cache.Use = cache.PLAIN,
+) -> list[dict[str, Any]]:
+    """Every unit's reception compliance for the period (services/reception/duty.compliance, all of it), kept in the
+    cache under the register's, the sittings', the units' and the calendar's versions and today's date (a month's
+    shortfall counts once it is over): what the dashboard shows for a year without recounting it each time."""
+    async def compute() -> bytes:
+        rows, _ = await reception.compliance(
+            session, principal, period, unit_id=unit_id, today=today, limit=100_000, cursor=None
+        )
+        plain = [{**r, "months": [m.model_dump(mode="json") for m in r["months"]]} for r in rows]
+        return json.dumps(plain, ensure_ascii=False).encode()
+
+    key = f"compliance:{period.label}:{unit_id or 0}:{forms.view_key(principal)}"
+    store = ".." not in period.label
+    sources = cache.SOURCES["compliance"]
+    body = await cache.answer(session, key, sources, compute, use=use, store=store, also=f",today={today}")
+    rows: list[dict[str, Any]] = json.loads(body)
+    for row in rows:
+        row["months"] = [MonthOut(**m) for m in row["months"]]
+    return rows
 
 
 async def satisfaction(session: AsyncSession, unit_ids: list[int], period: periods.Period) -> dict[str, Any]:
