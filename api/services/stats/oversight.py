@@ -176,6 +176,7 @@ async def compliance(
     """Every unit's reception compliance for the period (services/reception/duty.compliance, all of it), kept in the
     cache under the register's, the sittings', the units' and the calendar's versions and today's date (a month's
     shortfall counts once it is over): what the dashboard shows for a year without recounting it each time."""
+
     async def compute() -> bytes:
         rows, _ = await reception.compliance(
             session, principal, period, unit_id=unit_id, today=today, limit=100_000, cursor=None
