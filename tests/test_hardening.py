@@ -605,8 +605,9 @@ async def test_the_login_role_is_a_member_of_the_application_role_and_nothing_mo
     assert "created" in await _login_role(database_url, name, secrets.token_urlsafe(24))
     assert "altered" in await _login_role(database_url, name, secrets.token_urlsafe(24))  # run again: idempotent
     dsn, _, query = database_url.replace("postgresql+asyncpg://", "postgresql://").partition("?")
-    owner = await asyncpg.connect(dsn, host=query.split("host=", 1)[1])
-    conn = await asyncpg.connect(dsn.replace("//postgres@", f"//{name}@"), host=query.split("host=", 1)[1])
+    where = {"host": query.split("host=", 1)[1]} if "host=" in query else {}  # the embedded server's socket
+    owner = await asyncpg.connect(dsn, **where)
+    conn = await asyncpg.connect(dsn.replace("//postgres@", f"//{name}@"), **where)
     try:
         row = await owner.fetchrow(
             "SELECT rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = $1",
