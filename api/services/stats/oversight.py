@@ -36,15 +36,18 @@ RECEIVED_SQL = """
     FROM case_facts WHERE competent_unit_id = ANY(:units) AND received_at BETWEEN :start AND :end
     GROUP BY GROUPING SETS ((kind, status, field), (competent_unit_id), (received_at))
 """
-# One pass over the matters settled in the period: the totals (with the median days to settle), each day (in the
-# index's order: no sort) and each unit.
+# One pass over the matters settled in the period: each day (folded into months here) and each unit, on time or not
+# (hashed, no sort); the median days to settle on its own (a median per day and unit would sort every row thrice).
 SETTLED_SQL = """
     SELECT GROUPING(settled_on, competent_unit_id), settled_on, competent_unit_id, count(*),
-           count(*) FILTER (WHERE NOT coalesce(resolution_late, false)),
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY settled_on - received_at)
+           count(*) FILTER (WHERE NOT coalesce(resolution_late, false))
     FROM case_facts
     WHERE competent_unit_id = ANY(:units) AND settled_on BETWEEN :start AND :end
-    GROUP BY GROUPING SETS ((), (settled_on), (competent_unit_id))
+    GROUP BY GROUPING SETS ((settled_on), (competent_unit_id))
+"""
+MEDIAN_SQL = """
+    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY settled_on - received_at)
+    FROM case_facts WHERE competent_unit_id = ANY(:units) AND settled_on BETWEEN :start AND :end
 """
 OVERDUE_SQL = """
     SELECT competent_unit_id, count(*) FROM case_facts WHERE competent_unit_id = ANY(:units)
@@ -55,7 +58,7 @@ SATISFACTION_SQL = """
     FROM case_ratings r JOIN case_facts c ON c.case_id = r.case_id
     WHERE c.competent_unit_id = ANY(:units) AND r.rated_on BETWEEN :start AND :end
 """
-SUMMARY_SQL = (RECEIVED_SQL, SETTLED_SQL, OVERDUE_SQL, SATISFACTION_SQL)
+SUMMARY_SQL = (RECEIVED_SQL, SETTLED_SQL, MEDIAN_SQL, OVERDUE_SQL, SATISFACTION_SQL)
 
 
 async def summary(
@@ -108,18 +111,17 @@ async def _summary(
             add("unit", unit, n)
         else:
             add("month", day.replace(day=1), n)
-    settled: tuple[Any, ...] = (0, 0, None)
     settled_by_month: dict[date, int] = {}
     settled_units: dict[int, tuple[int, int]] = {}
-    # 0b11 the totals, 0b01 a day, 0b10 a unit.
-    for grouping, day, unit, n, in_time, median in (await session.execute(sa.text(SETTLED_SQL), p)).tuples():
-        if grouping == 0b11:
-            settled = (n, in_time, median)
-        elif grouping == 0b01:
+    # 0b01 a day, 0b10 a unit (every settled matter is in one day and one unit: the totals are the units' sums).
+    for grouping, day, unit, n, in_time in (await session.execute(sa.text(SETTLED_SQL), p)).tuples():
+        if grouping == 0b01:
             month = day.replace(day=1)
             settled_by_month[month] = settled_by_month.get(month, 0) + int(n)
         else:
             settled_units[unit] = (int(n), int(in_time))
+    median = await session.scalar(sa.text(MEDIAN_SQL), p)
+    settled = (sum(n for n, _ in settled_units.values()), sum(t for _, t in settled_units.values()), median)
     overdue_rows = await session.execute(sa.text(OVERDUE_SQL), p)
     overdue_by_unit = {u: int(n) for u, n in overdue_rows.tuples()}
     names = {u.id: u for u in units}
