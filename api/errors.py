@@ -204,6 +204,13 @@ class Code(StrEnum):
     recommendation_not_overdue = "recommendation_not_overdue"
     inspectorate_report_not_found = "inspectorate_report_not_found"
     inspectorate_report_forbidden = "inspectorate_report_forbidden"
+    inspectorate_period_not_started = "inspectorate_period_not_started"
+    inspectorate_period_not_ended = "inspectorate_period_not_ended"
+    review_period_not_ended = "review_period_not_ended"
+    review_period_after_plan = "review_period_after_plan"
+    plan_unit_repeated = "plan_unit_repeated"
+    plan_approval_date_out_of_range = "plan_approval_date_out_of_range"
+    conflict_of_interest = "conflict_of_interest"
 
 
 C = Code
@@ -510,6 +517,25 @@ CATALOGUE: dict[Code, tuple[int, str]] = {
     C.recommendation_not_overdue: (422, "Chỉ đôn đốc kiến nghị quá hạn chưa thực hiện của đơn vị được đôn đốc"),
     C.inspectorate_report_not_found: (404, "Không tìm thấy báo cáo của Thanh tra tỉnh đã gửi"),
     C.inspectorate_report_forbidden: (403, "Báo cáo của Thanh tra tỉnh chỉ Thanh tra tỉnh và Sở Nội vụ được xem"),
+    C.inspectorate_period_not_started: (422, "Kỳ báo cáo chưa bắt đầu: không gửi (chốt) báo cáo cho một kỳ tương lai"),
+    C.inspectorate_period_not_ended: (
+        422,
+        "Kỳ báo cáo chưa kết thúc: chỉ gửi trước khi hết kỳ nếu đánh dấu là báo cáo tạm (provisional: true)",
+    ),
+    C.review_period_not_ended: (422, "Kỳ được kiểm tra chưa kết thúc: chỉ đánh giá, kết luận về một kỳ đã qua"),
+    C.review_period_after_plan: (
+        422,
+        "Kỳ được kiểm tra phải kết thúc trước ngày đầu của tháng dự kiến kiểm tra trong kế hoạch",
+    ),
+    C.plan_unit_repeated: (422, "Mỗi đơn vị chỉ có một dòng trong kế hoạch kiểm tra"),
+    C.plan_approval_date_out_of_range: (
+        422,
+        "Ngày quyết định phê duyệt kế hoạch phải trong năm kế hoạch hoặc năm liền trước",
+    ),
+    C.conflict_of_interest: (
+        403,
+        "Xung đột lợi ích: không tự quyết định báo cáo do mình lập hoặc của đơn vị mình, không kết luận về đơn vị mình",
+    ),
 }
 
 

@@ -277,9 +277,15 @@ async def test_worked_example_plan_inspection_conclusion_recommendations_and_rep
     }  # fmt: skip
     assert live["units_short"][0]["areas"] == ["complaints"] and "received" in live["province"]
     await call(api, INSPECTOR, "POST", "/stats/inspectorate-report/submissions", 403, json={"period": "2027-H1"})
-    sub = await call(api, CHIEF, "POST", "/stats/inspectorate-report/submissions", 201, json={"period": "2027-H1"})
+    # Due 10 June; the data run to 14 June: sent on 8 June the report is provisional, and must say so.
+    early = await call(api, CHIEF, "POST", "/stats/inspectorate-report/submissions", 422, json={"period": "2027-H1"})
+    assert early["error"]["code"] == "inspectorate_period_not_ended"
+    sub = await call(api, CHIEF, "POST", "/stats/inspectorate-report/submissions", 201,
+                     json={"period": "2027-H1", "provisional": True})  # fmt: skip
     assert sub["figures"]["counts"] == live["counts"]
-    await call(api, CHIEF, "POST", "/stats/inspectorate-report/submissions", 409, json={"period": "2027-H1"})
+    assert (sub["provisional"], sub["due_date"], sub["late"]) == (True, "2027-06-10", False)
+    await call(api, CHIEF, "POST", "/stats/inspectorate-report/submissions", 409,
+               json={"period": "2027-H1", "provisional": True})  # fmt: skip
     read = await call(api, HOME_AFFAIRS, "GET", f"/stats/inspectorate-report/submissions/{sub['id']}")
     assert read["figures"]["counts"] == live["counts"]
     assert [

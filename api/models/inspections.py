@@ -345,6 +345,11 @@ class UrgeRecommendationsIn(Strict):
 
 class InspectorateSubmissionIn(Strict):
     period: str = PField(max_length=16, description="YYYY-H1 or YYYY")
+    provisional: bool = PField(
+        default=False,
+        description="Báo cáo tạm: required to submit before the period's data window ends (the window, to 14 June "
+        "or 14 December, ends after the due date, 10 June or 5 December); recorded in the frozen report.",
+    )
 
 
 # ---- responses ----
@@ -504,6 +509,9 @@ class InspectorateReportOut(BaseModel):
     end: date
     submitted_by_id: int
     submitted_at: datetime | None
+    provisional: bool = PField(description="submitted before the period's data window ended")
+    due_date: date | None
+    late: bool | None = PField(description="submitted after the due date")
     figures: dict[str, Any]
 
 

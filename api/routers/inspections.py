@@ -440,7 +440,8 @@ async def inspectorate_report(
     responses=errors.responses(403, 409, 422),
 )
 async def submit_inspectorate_report(data: InspectorateSubmissionIn, ctx: Ctx) -> InspectorateReportOut:
-    row = await report.submit(ctx.session, ctx.officer, report.parse_period(data.period), clock.today())
+    p = report.parse_period(data.period)
+    row = await report.submit(ctx.session, ctx.officer, p, clock.today(), provisional=data.provisional)
     return _submitted(row)
 
 
@@ -452,6 +453,9 @@ def _submitted(row: Any) -> InspectorateReportOut:
         end=row.end,
         submitted_by_id=row.submitted_by_id,
         submitted_at=row.submitted_at,
+        provisional=bool(row.figures.get("provisional")),
+        due_date=row.figures.get("due_date"),
+        late=row.figures.get("late"),
         figures=row.figures,
     )
 

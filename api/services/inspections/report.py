@@ -89,10 +89,16 @@ async def build(session: AsyncSession, officer: Officer, period: periods.Period,
     overdue = [r for r in recs if r.deadline < as_of and (r.done_on is None or r.done_on > as_of)]
     reader = replace(officer, roles=officer.roles | {"inspector"})  # the province's counts: no identity in them
     summary = await oversight.summary(session, reader, period, None, today)
+    due = periods.report_due(period)
     return {
         "period": period.label,
         "start": period.start.isoformat(),
         "end": period.end.isoformat(),
+        # Due before 10 June / 5 December (plan 13/KH-UBND, LEGAL.md); the data window (statutory cut-off, to 14 June
+        # / 14 December) ends after that day, so a report sent by its due date is provisional.
+        "due_date": due.isoformat() if due else None,
+        "window_ends_after_due": bool(due and period.end >= due),
+        "provisional": period.end >= today,
         "generated_at": clock.now().isoformat(),
         "counts": {
             "inspections_planned": len(planned),
@@ -122,15 +128,45 @@ async def build(session: AsyncSession, officer: Officer, period: periods.Period,
     }
 
 
+def _late(due: str | None, on: date) -> bool | None:
+    return None if due is None else on > date.fromisoformat(due)
+
+
 async def live(session: AsyncSession, officer: Officer, period: periods.Period, today: date) -> dict[str, Any]:
+    """The report as the record stands; `late`: submitted after its due date, or not submitted and past it."""
     await access.require_inspectorate(session, officer)
-    return await build(session, officer, period, today)
-
-
-async def submit(session: AsyncSession, officer: Officer, period: periods.Period, today: date) -> InspectorateReport:
-    """Gửi báo cáo: the chief inspector freezes the period's report; once."""
-    await access.require_chief(session, officer)
     doc = await build(session, officer, period, today)
+    sent = await session.scalar(sa.select(InspectorateReport).where(InspectorateReport.period == period.label))
+    sent_on = sent.submitted_at.date() if sent is not None and sent.submitted_at is not None else None
+    doc["submitted_on"] = sent_on.isoformat() if sent_on else None
+    doc["late"] = _late(doc["due_date"], sent_on or today)
+    return doc
+
+
+def check_submittable(period: periods.Period, today: date, provisional: bool) -> None:
+    """A report is frozen once per period and never changed: never for a period not yet begun (a typo would block
+    the real report for ever); before the period's end only when the chief marks it provisional."""
+    if period.start > today:
+        raise DomainError(
+            Code.inspectorate_period_not_started, details={"period": period.label, "start": period.start.isoformat()}
+        )
+    if period.end >= today and not provisional:
+        raise DomainError(
+            Code.inspectorate_period_not_ended,
+            details={"period": period.label, "end": period.end.isoformat(), "field": "provisional"},
+        )
+
+
+async def submit(
+    session: AsyncSession, officer: Officer, period: periods.Period, today: date, *, provisional: bool = False
+) -> InspectorateReport:
+    """Gửi báo cáo: the chief inspector freezes the period's report; once. Before the period ends only as a
+    provisional report (recorded as such in the frozen document), never for a period not yet begun."""
+    await access.require_chief(session, officer)
+    check_submittable(period, today, provisional)
+    doc = await build(session, officer, period, today)
+    doc["submitted_on"] = today.isoformat()
+    doc["late"] = _late(doc["due_date"], today)
     exists = await session.scalar(sa.select(InspectorateReport.id).where(InspectorateReport.period == period.label))
     if exists is not None:
         raise DomainError(Code.report_already_submitted, details={"report_id": exists})
@@ -149,7 +185,7 @@ async def submit(session: AsyncSession, officer: Officer, period: periods.Period
         entity="inspectorate_report",
         entity_id=row.id,
         action="submit",
-        payload={"period": period.label},
+        payload={"period": period.label, "provisional": doc["provisional"], "late": doc["late"]},
     )
     await session.commit()
     return row
