@@ -3,17 +3,21 @@ and as the inspector, and one case read — through the running service.
 
     .venv/bin/python bench/search.py                  # 1,000,000 cases over 20 communes (fill: a few minutes)
     .venv/bin/python bench/search.py --cases 200000   # quicker
+    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \
+        .venv/bin/python bench/search.py --keep tiepdan_search_1m   # fill once, keep, reuse (migrated to head)
 
-Fills a fresh database with bench/data.py, starts the service (uvicorn, 1 worker), then sends each query
-shape sequentially (after a warm-up) and prints p50/p95 in milliseconds. Asserts nothing.
+Fills a fresh database with bench/data.py (or reuses the kept one), starts the service (uvicorn, 1 worker), then
+sends each query shape sequentially (after a warm-up) and prints p50/p95 in milliseconds. Asserts nothing.
 """
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -22,7 +26,7 @@ import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
 from bench.data import connector, fill_cases  # noqa: E402
-from bench.intake import database, server  # noqa: E402
+from bench.intake import SECRET, database, server  # noqa: E402
 
 SHAPES: dict[str, dict[str, object]] = {
     "first page": {},
@@ -34,6 +38,7 @@ SHAPES: dict[str, dict[str, object]] = {
     "overdue": {"overdue": "true"},
     "due date order": {"sort": "due_date", "status": "in_progress"},
     "received range + field": {"received_from": "2024-01-01", "received_to": "2024-06-30", "field": "land"},
+    "received range, due-date order": {"received_from": "2024-01-01", "received_to": "2024-06-30", "sort": "due_date"},
 }
 
 
@@ -60,22 +65,67 @@ async def timed(
     return statistics.median(times), times[int(len(times) * 0.95) - 1], count
 
 
+@contextlib.asynccontextmanager
+async def kept(name: str, cases: int, communes: int) -> AsyncIterator[str]:
+    """The database `name` on BENCH_DATABASE_URL's server, kept between runs: made, migrated, seeded and filled the
+    first time; afterwards only migrated to head (a new migration's indexes are built on the data)."""
+    from api.cli import migrate
+    from api.db import make_engine, make_sessionmaker, normalize_url
+    from api.security import Passwords
+    from api.seed import seed_demo
+    from api.settings import Settings
+
+    server_url = normalize_url(os.environ["BENCH_DATABASE_URL"])
+    head, _, query = server_url.partition("?")
+    url = f"{head.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+    admin = await connector(server_url)()
+    try:
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    await asyncio.to_thread(migrate, url)
+    conn = await connector(url)()
+    try:
+        if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM cases)"):
+            engine = make_engine(url)
+            try:
+                async with make_sessionmaker(engine)() as session:
+                    settings = Settings(secret_key=SECRET, argon2_time_cost=1, argon2_memory_cost=1024)
+                    await seed_demo(session, Passwords(settings))
+            finally:
+                await engine.dispose()
+            took = await fill_cases(conn, cases, communes=communes, connect=connector(url))
+            await conn.execute("VACUUM (ANALYZE)")
+            print(f"generated {cases:,} cases over {communes} communes in {took:.0f} s")
+    finally:
+        await conn.close()
+    yield url
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--communes", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--keep", metavar="NAME", help="a database of this name on BENCH_DATABASE_URL's server, kept")
+    parser.add_argument("--prepare", action="store_true", help="with --keep: only make (or migrate) it")
+    parser.add_argument("--only", help="run only the shapes whose name contains this text")
     args = parser.parse_args()
-    async with database() as url:
+    if args.prepare:
+        async with kept(args.keep, args.cases, args.communes):
+            return
+    async with kept(args.keep, args.cases, args.communes) if args.keep else database() as url:
         dsn, _, query = url.replace("postgresql+asyncpg://", "postgresql://").partition("?")
         conn = await asyncpg.connect(dsn, **({"host": query.split("host=", 1)[1]} if "host=" in query else {}))
-        took = await fill_cases(conn, args.cases, communes=args.communes, connect=connector(url))
+        if not args.keep:
+            took = await fill_cases(conn, args.cases, communes=args.communes, connect=connector(url))
+            print(f"generated {args.cases:,} cases over {args.communes} communes in {took:.0f} s\n")
         some_case = await conn.fetchval(
             "SELECT id FROM cases WHERE competent_unit_id = (SELECT id FROM units WHERE code = '04465') "
             "ORDER BY id DESC OFFSET 1000 LIMIT 1"
         )
         await conn.close()
-        print(f"generated {args.cases:,} cases over {args.communes} communes in {took:.0f} s\n")
         # One client asking many searches on purpose: lift the per-officer limit on expensive queries.
         os.environ["EXPENSIVE_BURST"] = os.environ["EXPENSIVE_PER_MINUTE"] = "100000"
         with server("api.main:app", url, 1) as (port, _):
@@ -85,11 +135,17 @@ async def main() -> None:
                 for who, label in (("xa.tiepdan", "commune desk officer"), ("thanhtra", "inspector")):
                     headers = await token(http, who)
                     for name, params in SHAPES.items():
+                        if args.only and args.only not in name:
+                            continue
                         p50, p95, rows = await timed(http, "/api/v1/cases", headers, params, args.repeat)
                         print(f"| {label:<19} | {name:<32} | {p50:>6.1f} | {p95:>6.1f} | {rows:>4} |")
+                    if args.only:
+                        continue
                     path = f"/api/v1/cases/{some_case}/duplicates"
                     p50, p95, rows = await timed(http, path, headers, {}, args.repeat // 4)
                     print(f"| {label:<19} | {'duplicates of one case':<32} | {p50:>6.1f} | {p95:>6.1f} | {rows:>4} |")
+                if args.only:
+                    return
                 headers = await token(http, "thanhtra")
                 p50, p95, _ = await timed(http, f"/api/v1/cases/{some_case}", headers, {}, args.repeat * 2)
                 print(f"| {'inspector':<19} | {'one case (GET /cases/{id})':<32} | {p50:>6.1f} | {p95:>6.1f} |    1 |")

@@ -255,7 +255,7 @@ async def read(
 SEARCH_VECTOR: sa.ColumnElement[Any] = sa.literal_column("cases.search_vector")
 TEXT_WINDOW = 2000
 # Cases without a due date sort last. Not 9999-12-31: asyncpg sends date.max as 'infinity', which would put
-# every such case before the cursor. A constant, so the expression matches the index ixx_cases_due_sort.
+# every such case before the cursor. A constant, so the expression matches the index ixx_cases_due_sort_received.
 NO_DUE_DATE = date(9000, 1, 1)
 _FAR: sa.ColumnElement[Any] = sa.literal_column("'9000-01-01'::date")
 SORTS: dict[str, Keyset[Case]] = {
@@ -263,7 +263,7 @@ SORTS: dict[str, Keyset[Case]] = {
         columns=(Case.received_at, Case.id), kinds=(date, int), key=lambda c: [c.received_at, c.id], descending=True
     ),
     "received_at": Keyset(columns=(Case.received_at, Case.id), kinds=(date, int), key=lambda c: [c.received_at, c.id]),
-    "due_date": Keyset(  # the expression of index ixx_cases_due_sort
+    "due_date": Keyset(  # the expression of index ixx_cases_due_sort_received (migration 0033)
         columns=(sa.func.coalesce(Case.next_due_date, _FAR), Case.id),
         kinds=(date, int),
         key=lambda c: [c.next_due_date or NO_DUE_DATE, c.id],
