@@ -381,6 +381,7 @@ async def test_no_identity_ever_appears_in_an_evaluation(api: Api, today: Any) -
     commune = await unit_id(api, COMMUNE)
     await intake(api, "xa.tiepdan", kind="denunciation", field="corruption", received_at="2026-10-01",
                  title="Tố cáo cán bộ địa chính nhận tiền", parties=[DENOUNCER])  # fmt: skip
+    today(D(2027, 1, 10))  # the period under review has ended
     insp = await call(api, INSPECTOR, "POST", "/inspections", 201, json={"unit_id": commune, "review_period": "2026"})
     for who in (INSPECTOR, HEAD, CHIEF):
         text = json.dumps(await call(api, who, "GET", f"/inspections/{insp['id']}/evaluation"), ensure_ascii=False)

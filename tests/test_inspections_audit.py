@@ -1,5 +1,6 @@
 """Audit of issue 25 (Thanh tra tỉnh's own work). Each test states what the law, the plan or the issue asks; a failing
-test is a finding. Builds on tests/test_inspections.py's helpers."""
+test is a finding. Builds on tests/test_inspections.py's helpers (its `today` fixture is imported, hence F811)."""
+# ruff: noqa: F811
 
 import io
 import json
@@ -162,6 +163,11 @@ async def test_d2_review_period_must_have_ended_and_precede_the_plan(api: Api, t
     body = {"year": 2027, "title": "KH", "items": [{"unit_id": commune, "review_period": "2030", "planned_month": 3}]}
     r = await api.http.post(f"{V1}/inspection-plans", json=body, headers=await api.headers(INSPECTOR))
     assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "review_period_after_plan"
+    # Review 2026 (to 14/12/2026) may not be inspected in December 2026 either; January 2027 is fine.
+    body = {"year": 2026, "title": "KH", "items": [{"unit_id": commune, "review_period": "2026", "planned_month": 12}]}
+    r = await api.http.post(f"{V1}/inspection-plans", json=body, headers=await api.headers(INSPECTOR))
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "review_period_after_plan")
 
 
 async def test_d3_an_amendment_is_not_dated_before_the_approval_it_amends(api: Api, today: Any) -> None:
@@ -300,7 +306,8 @@ async def test_b1_bad_inputs_are_4xx_with_a_vietnamese_message_and_an_english_co
         (INSPECTOR, "POST", f"/inspections/{big}/decision", {"json": {"decision_number": "1", "decision_date":
             "2027-01-01", "members": [{"user_id": big}]}}),
         (INSPECTOR, "PUT", f"/inspections/{running['id']}/conclusion", {"json": {"number": "1", "conclusion_date":
-            "2027-01-10", "text": "x", "recommendations": [{"unit_id": big, "action": "a", "deadline": "2027-02-30"}]}}),
+            "2027-01-10", "text": "x", "recommendations": [{"unit_id": big, "action": "a",
+                                                            "deadline": "2027-02-30"}]}}),
         (INSPECTOR, "PUT", f"/inspections/{running['id']}/conclusion", {"json": {"number": "1", "conclusion_date":
             "2027-01-10", "text": "x", "recommendations": [{"unit_id": commune, "action": "a",
                                                             "deadline": "2026-01-01"}]}}),
@@ -329,11 +336,31 @@ async def test_b1_bad_inputs_are_4xx_with_a_vietnamese_message_and_an_english_co
 
 
 async def test_b2_an_evaluation_of_a_period_not_yet_ended_is_refused_not_a_500(api: Api, today: Any) -> None:
+    """Outside the plan a future period is refused at once; a plan line (review 2026, planned for January 2027) may
+    be opened and started on 11/12/2026, before 2026's window ends (14/12): its evaluation, findings, draft and
+    signature are refused until the period is over."""
     commune = await unit_id(api, COMMUNE)
-    insp = await _running_inspection(api, today, commune, period="2030")
-    r = await api.http.get(f"{V1}/inspections/{insp['id']}/evaluation", headers=await api.headers(INSPECTOR))
-    assert r.status_code < 500, r.text
-    assert r.status_code == 422, r.text[:300]
+    today(D(2027, 1, 10))
+    r = await api.http.post(f"{V1}/inspections", json={"unit_id": commune, "review_period": "2030"},
+                            headers=await api.headers(INSPECTOR))  # fmt: skip
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "review_period_not_ended")
+    today(D(2026, 12, 10))
+    body = {"year": 2027, "title": "KH", "items": [{"unit_id": commune, "review_period": "2026", "planned_month": 1}]}
+    plan = await call(api, INSPECTOR, "POST", "/inspection-plans", 201, json=body)
+    await call(api, CHIEF, "POST", f"/inspection-plans/{plan['id']}/approve",
+               json={"decision_number": "150/QĐ", "decision_date": "2026-12-10"})  # fmt: skip
+    insp = await call(api, INSPECTOR, "POST", "/inspections", 201, json={"plan_item_id": plan["items"][0]["id"]})
+    team = {"decision_number": "1/QĐ", "decision_date": "2026-12-10", "members": [{"full_name": "Cán bộ mời"}]}
+    await call(api, INSPECTOR, "POST", f"/inspections/{insp['id']}/decision", json=team)
+    await call(api, INSPECTOR, "POST", f"/inspections/{insp['id']}/start", json={"start_date": "2026-12-10"})
+    path = f"/inspections/{insp['id']}"
+    got = await call(api, INSPECTOR, "GET", f"{path}/evaluation", 422)
+    assert got["error"]["code"] == "review_period_not_ended"
+    await call(api, INSPECTOR, "PUT", f"{path}/evaluation", 422, json={"findings": []})
+    draft = {"number": "1/KL", "conclusion_date": "2026-12-10", "text": "KL", "recommendations": []}
+    await call(api, INSPECTOR, "PUT", f"{path}/conclusion", 422, json=draft)
+    today(D(2026, 12, 15))
+    assert (await call(api, INSPECTOR, "GET", f"{path}/evaluation"))["review_end"] == "2026-12-14"
 
 
 async def test_b3_who_reported_does_not_accept_their_own_report(api: Api, today: Any) -> None:
@@ -365,7 +392,8 @@ async def test_f7_register_links_return_the_entries_counted(api: Api, today: Any
         api.session.add(s)
         await api.session.flush()
         api.session.add(ReceptionEntry(session_id=s.id, unit_id=commune, year=day.year, serial=900 + n,
-                                       received_on=day, kind="complaint", content="x", persons=[{"full_name": "Người dân"}],
+                                       received_on=day, kind="complaint", content="x",
+                                       persons=[{"full_name": "Người dân"}],
                                        representatives=[], people_count=1, is_group=False, handling=handling,
                                        visit="first", created_by_id=creator))  # fmt: skip
     await api.session.flush()

@@ -15,7 +15,7 @@ from api.models.inspections import ConclusionIn, ConclusionOut, InspectionConclu
 from api.models.unit import Unit
 from api.services import audit
 from api.services.inspections import access, conduct, evaluation, recommendations
-from api.services.inspections.plans import not_in_future
+from api.services.inspections.plans import not_in_future, review_ended
 from workflows.calendar import WorkCalendar
 from workflows.inspections import Actor, InspectionAction, InspectionStatus
 
@@ -34,6 +34,7 @@ async def draft(
     if inspection.status != InspectionStatus.in_progress:
         raise DomainError(Code.inspection_action_not_allowed, details={"status": inspection.status, "allowed": []})
     not_in_future(data.conclusion_date, today, "conclusion_date")
+    review_ended(inspection.review_end, today)
     if inspection.start_date is not None and data.conclusion_date < inspection.start_date:
         raise DomainError(Code.date_before_previous_step, details={"field": "conclusion_date"})
     end = data.end_date or data.conclusion_date
@@ -91,6 +92,7 @@ async def sign(
     if conclusion.signed_at is not None:
         raise DomainError(Code.conclusion_already_issued)
     status = conduct.move(inspection, InspectionAction.conclude, frozenset({Actor.chief}))
+    review_ended(inspection.review_end, today)
     reader = await evaluation.reader_for(session, officer, inspection)
     figures = await evaluation.figures(session, reader, inspection, today=today, cal=cal)
     inspection.status = status

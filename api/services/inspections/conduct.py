@@ -26,7 +26,7 @@ from api.models.user import User
 from api.pagination import by_id
 from api.services import audit
 from api.services.inspections import access
-from api.services.inspections.plans import not_in_future
+from api.services.inspections.plans import not_in_future, review_ended
 from api.services.stats import forms
 from workflows import inspections as flow
 from workflows.cases import Role
@@ -63,6 +63,7 @@ async def create(session: AsyncSession, officer: Officer, data: InspectionIn, *,
         if await session.scalar(sa.select(Unit.id).where(Unit.id == data.unit_id, Unit.is_active)) is None:
             raise DomainError(Code.no_such_unit, details={"field": "unit_id"})
         period = forms.parse_period(data.review_period, None, None)
+        review_ended(period.end, today)
         unit_id, label, start, end, year = data.unit_id, period.label, period.start, period.end, today.year
     inspection = Inspection(
         plan_item_id=data.plan_item_id,

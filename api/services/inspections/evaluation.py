@@ -280,6 +280,7 @@ async def read(
 ) -> EvaluationOut:
     inspection = await conduct.load(session, officer, inspection_id)
     reader = await reader_for(session, officer, inspection)
+    plans.review_ended(inspection.review_end, today)
     areas, ratings = await plan_scale(session, inspection)
     return EvaluationOut(
         inspection_id=inspection_id,
@@ -302,6 +303,7 @@ async def record_findings(
     inspection = await conduct.load(session, officer, inspection_id, lock=True)
     if inspection.status != InspectionStatus.in_progress:
         raise DomainError(Code.inspection_action_not_allowed, details={"status": inspection.status, "allowed": []})
+    plans.review_ended(inspection.review_end, today)
     areas, ratings = await plan_scale(session, inspection)
     area_codes, rating_codes = {a["code"] for a in areas}, {r["code"] for r in ratings}
     seen = set()

@@ -51,11 +51,27 @@ async def criteria(session: AsyncSession) -> tuple[list[dict[str, Any]], list[di
     return areas, ratings
 
 
-async def _item(session: AsyncSession, plan_id: int, data: PlanItemIn) -> InspectionPlanItem:
+def review_ended(end: date, today: date) -> None:
+    """The period under review must be over (its last day passed): an evaluation counts what happened."""
+    if end >= today:
+        raise DomainError(Code.review_period_not_ended, details={"field": "review_period", "end": end.isoformat()})
+
+
+def before_planned_month(end: date, year: int, month: int, item_id: int | None = None) -> None:
+    """A plan line's period under review ends before the first day of the month the unit is to be inspected."""
+    if end >= date(year, month, 1):
+        raise DomainError(
+            Code.review_period_after_plan,
+            details={"field": "review_period", "end": end.isoformat(), "planned_month": month, "item_id": item_id},
+        )
+
+
+async def _item(session: AsyncSession, plan_id: int, year: int, data: PlanItemIn) -> InspectionPlanItem:
     unit = await session.scalar(sa.select(Unit).where(Unit.id == data.unit_id, Unit.is_active))
     if unit is None:
         raise DomainError(Code.no_such_unit, details={"field": "unit_id", "unit_id": data.unit_id})
     period = forms.parse_period(data.review_period, None, None)
+    before_planned_month(period.end, year, data.planned_month)
     return InspectionPlanItem(
         plan_id=plan_id,
         unit_id=data.unit_id,
@@ -81,7 +97,7 @@ async def create(session: AsyncSession, officer: Officer, data: PlanIn) -> Inspe
     await session.flush()
     assert plan.id is not None
     for line in data.items:
-        session.add(await _item(session, plan.id, line))
+        session.add(await _item(session, plan.id, data.year, line))
     audit.record(
         session,
         actor_id=officer.id,
@@ -151,7 +167,9 @@ async def amend(
     for item_id in data.remove:
         if item_id in started:
             raise DomainError(Code.inspection_exists, details={"item_id": item_id})
-    new_items = [await _item(session, plan_id, line) for line in data.add]
+    for r in data.reschedule:
+        before_planned_month(live[r.item_id].review_end, plan.year, r.planned_month, r.item_id)
+    new_items = [await _item(session, plan_id, plan.year, line) for line in data.add]
     amendment = InspectionPlanAmendment(
         plan_id=plan_id,
         decision_number=data.decision_number,
