@@ -209,7 +209,14 @@ async def test_naming_every_inspector_and_the_holding_head_leaves_the_chief_insp
     assert chief.id is not None
 
 
+async def _without_the_seeded_chief(api: Api) -> None:
+    """The demo seed's chief inspector (thanhtra.truong) leaves, so the test's own is the inspectorate's only head."""
+    await api.session.execute(sa.update(User).where(User.username == "thanhtra.truong").values(is_active=False))
+    await api.session.flush()
+
+
 async def test_with_the_chief_inspector_accused_too_the_head_above_oversees_it(api: Api) -> None:
+    await _without_the_seeded_chief(api)
     chief = await _officer(api, "chanh.thanhtra", ["unit_head", "inspector"], "15-TTT")
     thanhtra = await api.user("thanhtra")
     province = await _unit(api, "15")
@@ -226,6 +233,7 @@ async def test_with_the_chief_inspector_accused_too_the_head_above_oversees_it(a
 async def test_when_everyone_is_accused_the_province_chair_still_has_it_flagged(api: Api) -> None:
     """Everyone who could oversee it accused (a named officer later made the chair: the intake refuses to name the
     chair): the chair reads it — never its denouncer — so that it can be passed above the province."""
+    await _without_the_seeded_chief(api)
     thanhtra = await api.user("thanhtra")
     deputy = await _officer(api, "pho.chutich", ["desk_officer"], "04465")
     r = await _denounce(api, "xa.tiepdan", [thanhtra, deputy])
