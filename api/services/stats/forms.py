@@ -23,6 +23,7 @@ from api.services.stats.counts import DERIVED, QUERIES
 from workflows import forms, periods, vocabulary
 from workflows.cases import Role
 
+NO_JIT = sa.text("SELECT set_config('jit', 'off', true)")  # for the rest of the transaction
 LEVEL_ORDER = {"province": 0, "inspectorate": 1, "agency": 2, "district": 3, "commune": 4}
 
 
@@ -83,6 +84,9 @@ async def figures(
     money = {c.key for c in form.columns if c.money}
     out: dict[int, dict[str, float]] = {i: dict.fromkeys(form.column_keys(), 0) for i in ids}
     params = {"start": period.start, "end": period.end, "units": ids}
+    # No JIT for these aggregates: PostgreSQL's cost estimate of 02/XLD (its per-letter EXISTS) sets off JIT
+    # compilation with inlining and optimisation, 0.7 s of a 0.9 s query on 1M cases; the query runs in 0.23 s without.
+    await session.execute(NO_JIT)
     for sql in QUERIES[form.code]:
         for row in (await session.execute(sa.text(sql), params)).mappings():
             target = out[row["unit_id"]]

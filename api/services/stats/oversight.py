@@ -95,8 +95,8 @@ async def _summary(
     units = await scope_units(session, principal, unit_id)
     ids = [u.id for u in units]
     p = {"start": period.start, "end": period.end, "units": ids, "today": today}
-    # The month and unit groupings sort a year's settled matters: in memory, not on disk.
-    await session.execute(sa.text("SELECT set_config('work_mem', '64MB', true)"))
+    # The median sorts a year's settled matters: in memory, not on disk; no JIT compilation (forms.NO_JIT).
+    await session.execute(sa.text("SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)"))
     by: dict[str, dict[Any, int]] = {"kind": {}, "status": {}, "field": {}, "unit": {}, "month": {}}
 
     def add(name: str, key: Any, n: int) -> None:
