@@ -234,7 +234,9 @@ async def test_worked_example_plan_inspection_conclusion_recommendations_and_rep
     signed = {f["key"]: f["value"] for f in issued["figures"]["figures"]}
     assert signed["complaints_late"] == 1 and issued["figures"]["findings"][2]["rating"] == "below"
     first, second = issued["recommendations"]
-    assert first["timer"]["state"] == "running" and first["timer"]["remaining_days"] == 35
+    # Due Saturday 15/05: the deadline runs to the end of Monday 17/05 (BLDS art. 148).
+    assert first["timer"]["state"] == "running" and first["timer"]["remaining_days"] == 37
+    assert first["timer"]["effective_deadline"] == "2027-05-17"
 
     # The first: the commune's head reports it done, the inspector accepts it.
     today(D(2027, 5, 12))
@@ -456,10 +458,13 @@ def test_the_recommendation_timer_runs_like_a_duty() -> None:
     assert timer.state(cal, D(2027, 5, 26), 3) is flow.TimerState.due_soon  # three working days before
     assert timer.state(cal, D(2027, 5, 31), 3) is flow.TimerState.due_soon  # the deadline itself is not late
     assert timer.state(cal, D(2027, 6, 1), 3) is flow.TimerState.overdue
-    assert timer.remaining_days(D(2027, 6, 5)) == -5
+    assert timer.remaining_days(cal, D(2027, 6, 5)) == -5
     assert flow.RecommendationTimer(D(2027, 5, 31), D(2027, 5, 31)).state(cal, D(2027, 7, 1), 3) is flow.TimerState.met
     late = flow.RecommendationTimer(D(2027, 5, 31), D(2027, 6, 2))
-    assert late.state(cal, D(2027, 7, 1), 3) is flow.TimerState.met_late and late.remaining_days(D(2027, 7, 1)) is None
+    assert (
+        late.state(cal, D(2027, 7, 1), 3) is flow.TimerState.met_late
+        and late.remaining_days(cal, D(2027, 7, 1)) is None
+    )
 
 
 def test_the_areas_and_the_scale_are_data_with_one_shortfall_rating() -> None:

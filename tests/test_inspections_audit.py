@@ -153,6 +153,53 @@ def test_d1_a_deadline_on_a_tet_holiday_runs_to_the_next_working_day() -> None:
     cal = WorkCalendar()
     timer = flow.RecommendationTimer(D(2027, 2, 5), None)
     assert timer.state(cal, D(2027, 2, 9), 3) is not flow.TimerState.overdue
+    assert timer.effective(cal) == D(2027, 2, 11)  # Thursday, the first working day after Tết
+    assert timer.state(cal, D(2027, 2, 11), 3) is flow.TimerState.due_soon
+    assert timer.state(cal, D(2027, 2, 12), 3) is flow.TimerState.overdue
+    assert flow.RecommendationTimer(D(2027, 2, 5), D(2027, 2, 11)).state(cal, D(2027, 3, 1), 3) is flow.TimerState.met
+    # Reported and waiting for the inspectorate: neither overdue nor due soon, whatever today is.
+    waiting = flow.RecommendationTimer(D(2027, 2, 5), None, D(2027, 2, 1))
+    assert (
+        waiting.state(cal, D(2027, 3, 1), 3) is flow.TimerState.reported
+        and waiting.remaining_days(cal, D(2027, 3, 1)) is None
+    )
+    late = flow.RecommendationTimer(D(2027, 2, 5), None, D(2027, 2, 15))
+    assert late.state(cal, D(2027, 3, 1), 3) is flow.TimerState.reported_late
+
+
+def test_d1b_the_lists_use_the_timers_rule_every_day_of_a_year() -> None:
+    """The watch-list and the due-soon list filter by a range of nominal deadlines; for every day of 2027 and every
+    deadline near it, the range says what the item's own timer says."""
+    cal = WorkCalendar()
+    day = D(2027, 1, 1)
+    while day.year == 2027:
+        last = flow.latest_deadline_before(cal, day)
+        lo, hi = flow.due_soon_deadlines(cal, day, 3)
+        for offset in range(-20, 21):
+            deadline = D.fromordinal(day.toordinal() + offset)
+            state = flow.RecommendationTimer(deadline, None).state(cal, day, 3)
+            assert (state is flow.TimerState.overdue) == (deadline <= last), (day, deadline)
+            assert (state is flow.TimerState.due_soon) == (lo <= deadline <= hi), (day, deadline)
+        day = D.fromordinal(day.toordinal() + 1)
+
+
+async def test_d1c_a_deadline_on_a_day_off_is_not_on_the_watch_list_before_the_next_working_day(
+    api: Api, today: Any
+) -> None:
+    commune = await unit_id(api, COMMUNE)
+    insp = await _running_inspection(api, today, commune)
+    body = {"number": "2/KL", "conclusion_date": "2027-01-10", "text": "Kết luận",
+            "recommendations": [{"unit_id": commune, "action": "Chấn chỉnh", "deadline": "2027-02-05"}]}  # fmt: skip
+    await call(api, INSPECTOR, "PUT", f"/inspections/{insp['id']}/conclusion", json=body)
+    rec = (await call(api, CHIEF, "POST", f"/inspections/{insp['id']}/conclusion/sign"))["recommendations"][0]
+    today(D(2027, 2, 11))
+    assert (await call(api, INSPECTOR, "GET", "/recommendations", params={"state": "overdue"}))["items"] == []
+    assert (await call(api, INSPECTOR, "POST", "/recommendations/urge", json={"unit_id": commune}))["urged"] == 0
+    soon = await call(api, INSPECTOR, "GET", "/recommendations", params={"state": "due_soon"})
+    assert [(r["id"], r["timer"]["effective_deadline"]) for r in soon["items"]] == [(rec["id"], "2027-02-11")]
+    today(D(2027, 2, 12))
+    late = await call(api, INSPECTOR, "GET", "/recommendations", params={"state": "overdue"})
+    assert [r["id"] for r in late["items"]] == [rec["id"]]
 
 
 async def test_d2_review_period_must_have_ended_and_precede_the_plan(api: Api, today: Any) -> None:
@@ -242,8 +289,13 @@ async def test_r1_the_inspected_head_does_not_read_the_draft_findings(api: Api, 
     findings and ratings while the inspection is still in progress, before any conclusion is issued."""
     commune = await unit_id(api, COMMUNE)
     insp = await _running_inspection(api, today, commune)
-    await call(api, INSPECTOR, "PUT", f"/inspections/{insp['id']}/evaluation",
-               json={"findings": [{"area": "complaints", "rating": "below", "text": "Chưa đạt: nội bộ đoàn"}]})
+    await call(
+        api,
+        INSPECTOR,
+        "PUT",
+        f"/inspections/{insp['id']}/evaluation",
+        json={"findings": [{"area": "complaints", "rating": "below", "text": "Chưa đạt: nội bộ đoàn"}]},
+    )
     seen = await call(api, HEAD, "GET", f"/inspections/{insp['id']}/evaluation")
     assert seen["findings"] == [], seen["findings"]
 
@@ -260,6 +312,12 @@ async def test_r2_a_reported_recommendation_is_not_urged_as_overdue(api: Api, to
     listed = await call(api, INSPECTOR, "GET", "/recommendations", params={"state": "overdue"})
     urged = await call(api, INSPECTOR, "POST", "/recommendations/urge", json={"unit_id": commune})
     assert ([r["id"] for r in listed["items"]], urged["urged"]) == ([], 0)
+    own = await call(api, INSPECTOR, "GET", f"/recommendations/{rec['id']}")
+    assert (own["timer"]["state"], own["timer"]["reported_on"]) == ("reported", "2027-01-20")
+    # The report of 2027-H1 does not count it overdue: reported (20/01) before its deadline (01/02).
+    today(D(2027, 6, 20))
+    assert (await call(api, INSPECTOR, "GET", "/stats/inspectorate-report",
+                       params={"period": "2027-H1"}))["counts"]["recommendations_overdue"] == 0  # fmt: skip
 
 
 async def test_r3_duplicate_units_in_a_plan_are_refused(api: Api, today: Any) -> None:
@@ -296,30 +354,86 @@ async def test_b1_bad_inputs_are_4xx_with_a_vietnamese_message_and_an_english_co
     big = 2_147_483_647
     probes: list[tuple[str, str, str, dict[str, Any]]] = [
         (INSPECTOR, "POST", "/inspection-plans", {"json": {"year": "x", "title": "t", "items": []}}),
-        (INSPECTOR, "POST", "/inspection-plans", {"json": {"year": 2027, "title": "t", "items": [
-            {"unit_id": commune, "review_period": "2026", "planned_month": 1}] * 201}}),
-        (INSPECTOR, "POST", "/inspection-plans", {"json": {"year": 2027, "title": "t", "items": [
-            {"unit_id": big, "review_period": "2026-Q5", "planned_month": 13}]}}),
+        (
+            INSPECTOR,
+            "POST",
+            "/inspection-plans",
+            {
+                "json": {
+                    "year": 2027,
+                    "title": "t",
+                    "items": [{"unit_id": commune, "review_period": "2026", "planned_month": 1}] * 201,
+                }
+            },
+        ),
+        (
+            INSPECTOR,
+            "POST",
+            "/inspection-plans",
+            {
+                "json": {
+                    "year": 2027,
+                    "title": "t",
+                    "items": [{"unit_id": big, "review_period": "2026-Q5", "planned_month": 13}],
+                }
+            },
+        ),
         (INSPECTOR, "POST", "/inspections", {"json": {"unit_id": big, "review_period": "2026"}}),
         (INSPECTOR, "POST", "/inspections", {"json": {"unit_id": commune, "review_period": "20266"}}),
         (INSPECTOR, "POST", "/inspections", {"json": {"plan_item_id": big}}),
-        (INSPECTOR, "POST", f"/inspections/{big}/decision", {"json": {"decision_number": "1", "decision_date":
-            "2027-01-01", "members": [{"user_id": big}]}}),
-        (INSPECTOR, "PUT", f"/inspections/{running['id']}/conclusion", {"json": {"number": "1", "conclusion_date":
-            "2027-01-10", "text": "x", "recommendations": [{"unit_id": big, "action": "a",
-                                                            "deadline": "2027-02-30"}]}}),
-        (INSPECTOR, "PUT", f"/inspections/{running['id']}/conclusion", {"json": {"number": "1", "conclusion_date":
-            "2027-01-10", "text": "x", "recommendations": [{"unit_id": commune, "action": "a",
-                                                            "deadline": "2026-01-01"}]}}),
-        (INSPECTOR, "PUT", f"/inspections/{running['id']}/evaluation", {"json": {"findings": [
-            {"area": "reception", "rating": "good"}, {"area": "reception", "rating": "below"}]}}),
+        (
+            INSPECTOR,
+            "POST",
+            f"/inspections/{big}/decision",
+            {"json": {"decision_number": "1", "decision_date": "2027-01-01", "members": [{"user_id": big}]}},
+        ),
+        (
+            INSPECTOR,
+            "PUT",
+            f"/inspections/{running['id']}/conclusion",
+            {
+                "json": {
+                    "number": "1",
+                    "conclusion_date": "2027-01-10",
+                    "text": "x",
+                    "recommendations": [{"unit_id": big, "action": "a", "deadline": "2027-02-30"}],
+                }
+            },
+        ),
+        (
+            INSPECTOR,
+            "PUT",
+            f"/inspections/{running['id']}/conclusion",
+            {
+                "json": {
+                    "number": "1",
+                    "conclusion_date": "2027-01-10",
+                    "text": "x",
+                    "recommendations": [{"unit_id": commune, "action": "a", "deadline": "2026-01-01"}],
+                }
+            },
+        ),
+        (
+            INSPECTOR,
+            "PUT",
+            f"/inspections/{running['id']}/evaluation",
+            {"json": {"findings": [{"area": "reception", "rating": "good"}, {"area": "reception", "rating": "below"}]}},
+        ),
         (INSPECTOR, "GET", "/recommendations", {"params": {"cursor": "!!garbage!!"}}),
         (INSPECTOR, "GET", "/inspections", {"params": {"status": "nonsense"}}),
-        (INSPECTOR, "POST", "/recommendations/urge", {"json": {"unit_id": commune,
-                                                                "recommendation_ids": list(range(1, 600))}}),
+        (
+            INSPECTOR,
+            "POST",
+            "/recommendations/urge",
+            {"json": {"unit_id": commune, "recommendation_ids": list(range(1, 600))}},
+        ),
         (INSPECTOR, "POST", f"/recommendations/{rec['id']}/reports/{big}/decision", {"json": {"decision": "accepted"}}),
-        (HEAD, "POST", f"/recommendations/{rec['id']}/reports", {"json": {"done_on": "2027-01-11",
-            "document_ref": "x" * 300, "text": "y"}}),
+        (
+            HEAD,
+            "POST",
+            f"/recommendations/{rec['id']}/reports",
+            {"json": {"done_on": "2027-01-11", "document_ref": "x" * 300, "text": "y"}},
+        ),
         (INSPECTOR, "GET", "/stats/inspectorate-report", {"params": {"period": "2027-H2"}}),
         (INSPECTOR, "GET", "/stats/inspectorate-report", {"params": {"period": "2027-H1", "format": "csv"}}),
         (CHIEF, "POST", "/stats/inspectorate-report/submissions", {"json": {"period": "2027-Q1"}}),
@@ -387,8 +501,18 @@ async def test_f7_register_links_return_the_entries_counted(api: Api, today: Any
     commune = await unit_id(api, COMMUNE)
     creator = (await api.user("xa.tiepdan")).id
     for n, (day, handling) in enumerate(((D(2025, 12, 20), "explained"), (D(2026, 5, 5), "refused")), start=1):
-        s = ReceptionSession(unit_id=commune, kind="periodic", mode="direct", in_person=True, status="held",
-                             starts_at=_at(day), ends_at=_at(day, 11), day=day, location="UBND", created_by_id=creator)
+        s = ReceptionSession(
+            unit_id=commune,
+            kind="periodic",
+            mode="direct",
+            in_person=True,
+            status="held",
+            starts_at=_at(day),
+            ends_at=_at(day, 11),
+            day=day,
+            location="UBND",
+            created_by_id=creator,
+        )
         api.session.add(s)
         await api.session.flush()
         api.session.add(ReceptionEntry(session_id=s.id, unit_id=commune, year=day.year, serial=900 + n,
@@ -449,11 +573,27 @@ async def test_h2_form_figures_equal_the_forms_for_a_parent_unit_and_awkward_cas
     commune = await unit_id(api, COMMUNE)
     province = await api.session.scalar(sa.select(Unit.id).where(Unit.parent_id.is_(None)).order_by(Unit.id))
     dept = await unit_id(api, "15-STP")
-    await _case(api, commune, D(2025, 11, 1), status="resolved", accepted_on=D(2025, 11, 5),
-                settled_on=D(2026, 1, 5), outcome="correct", processed_on=D(2025, 11, 5), processed_as="accept")
+    await _case(
+        api,
+        commune,
+        D(2025, 11, 1),
+        status="resolved",
+        accepted_on=D(2025, 11, 5),
+        settled_on=D(2026, 1, 5),
+        outcome="correct",
+        processed_on=D(2025, 11, 5),
+        processed_as="accept",
+    )
     await _case(api, dept, D(2026, 2, 1), receiving=commune, processed_on=D(2026, 2, 3), processed_as="transfer")
-    await _case(api, commune, D(2026, 3, 1), status="terminated", accepted_on=D(2026, 3, 5),
-                settled_on=D(2026, 4, 1), reason_code="withdrawn")
+    await _case(
+        api,
+        commune,
+        D(2026, 3, 1),
+        status="terminated",
+        accepted_on=D(2026, 3, 5),
+        settled_on=D(2026, 4, 1),
+        reason_code="withdrawn",
+    )
     await _case(api, commune, D(2026, 3, 2), kind="denunciation", status="terminated", accepted_on=D(2026, 3, 6),
                 settled_on=D(2026, 4, 2), reason_code="accused_died")  # fmt: skip
     for unit in (province, commune, dept):

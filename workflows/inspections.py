@@ -8,7 +8,7 @@ The finding areas and the rating scale are data: the migration seeds them into `
 made with. Time is always a parameter."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from workflows.calendar import WorkCalendar
@@ -113,30 +113,67 @@ class TimerState(StrEnum):
     running = "running"
     due_soon = "due_soon"
     overdue = "overdue"
+    reported = "reported"  # reported done by the deadline; waiting for the inspectorate's decision
+    reported_late = "reported_late"  # reported after the deadline; waiting for the inspectorate's decision
     met = "met"  # done on or before the deadline
     met_late = "met_late"
 
 
 @dataclass(frozen=True)
 class RecommendationTimer:
-    """A recommendation's deadline, as a case's duties run: due soon from `threshold` working days before it,
-    overdue from the day after it (LEGAL.md, "How days are counted"), met or met late once done."""
+    """A recommendation's deadline, as a case's duties run: a deadline falling on a day off runs to the end of the
+    next working day (BLDS art. 148, LEGAL.md "How days are counted": `effective`); due soon from `threshold`
+    working days before it, overdue from the day after it, met or met late once done. While the unit's report waits
+    for the inspectorate (`reported_on`: the day it was filed), the item is neither due soon nor overdue: the wait
+    is the inspectorate's, not the unit's (`reported` / `reported_late`)."""
 
     deadline: date
     done_on: date | None
+    reported_on: date | None = None
+
+    def effective(self, cal: WorkCalendar) -> date:
+        return cal.roll_forward(self.deadline)
+
+    def due_soon_from(self, cal: WorkCalendar, threshold: int) -> date:
+        return cal.subtract_working_days(self.effective(cal), threshold)
 
     def state(self, cal: WorkCalendar, today: date, threshold: int) -> TimerState:
+        due = self.effective(cal)
         if self.done_on is not None:
-            return TimerState.met if self.done_on <= self.deadline else TimerState.met_late
-        if today > self.deadline:
+            return TimerState.met if self.done_on <= due else TimerState.met_late
+        if self.reported_on is not None:
+            return TimerState.reported if self.reported_on <= due else TimerState.reported_late
+        if today > due:
             return TimerState.overdue
-        if today >= cal.subtract_working_days(self.deadline, threshold):
+        if today >= self.due_soon_from(cal, threshold):
             return TimerState.due_soon
         return TimerState.running
 
-    def remaining_days(self, today: date) -> int | None:
-        """Calendar days until the deadline (negative once overdue); None once done."""
-        return None if self.done_on is not None else (self.deadline - today).days
+    def remaining_days(self, cal: WorkCalendar, today: date) -> int | None:
+        """Calendar days until the effective deadline (negative once overdue); None once done or reported."""
+        if self.done_on is not None or self.reported_on is not None:
+            return None
+        return (self.effective(cal) - today).days
+
+
+def latest_deadline_before(cal: WorkCalendar, day: date) -> date:
+    """The latest nominal deadline whose effective deadline (rolled to a working day) is before `day`: a deadline
+    D is past on `day` iff D <= this date. (Every date from the last working day before `day` up to `day - 1` rolls
+    forward to `day` or later, unless it is itself a working day.)"""
+    last = day - timedelta(days=1)
+    while not cal.is_working_day(last):
+        last -= timedelta(days=1)
+    return last
+
+
+def due_soon_deadlines(cal: WorkCalendar, today: date, threshold: int) -> tuple[date, date]:
+    """The nominal deadlines [lo, hi] whose timer is `due_soon` today (RecommendationTimer's own rule, as a range:
+    both ends are monotonic in the deadline); empty when hi < lo."""
+    lo = latest_deadline_before(cal, today) + timedelta(days=1)
+    hi = lo - timedelta(days=1)
+    while cal.subtract_working_days(cal.roll_forward(hi + timedelta(days=1)), threshold) <= today:
+        hi += timedelta(days=1)
+    return lo, hi
 
 
 @dataclass(frozen=True)

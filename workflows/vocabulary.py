@@ -217,6 +217,8 @@ RECOMMENDATION_TIMER = {
     "running": "Đang trong hạn",
     "due_soon": "Sắp đến hạn",
     "overdue": "Quá hạn",
+    "reported": "Đã báo cáo trong hạn, chờ Thanh tra xem xét",
+    "reported_late": "Đã báo cáo sau hạn, chờ Thanh tra xem xét",
     "met": "Đúng hạn",
     "met_late": "Hoàn thành trễ hạn",
 }

@@ -454,8 +454,10 @@ class EvaluationOut(BaseModel):
 
 class RecommendationTimerOut(BaseModel):
     deadline: date
-    state: str
-    remaining_days: int | None
+    effective_deadline: date = PField(description="the deadline, or the next working day when it falls on a day off")
+    state: str = PField(description="running, due_soon, overdue, reported, reported_late, met, met_late")
+    remaining_days: int | None = PField(description="days to the effective deadline; none once reported or done")
+    reported_on: date | None = PField(default=None, description="the day the report awaiting a decision was filed")
 
 
 class RecommendationOut(BaseModel):

@@ -335,7 +335,13 @@ async def list_recommendations(
 )
 async def urge_recommendations(data: UrgeRecommendationsIn, ctx: Ctx) -> dict[str, Any]:
     ids = await recommendations.urge(
-        ctx.session, ctx.officer, data.unit_id, data.recommendation_ids, data.reason, today=clock.today()
+        ctx.session,
+        ctx.officer,
+        data.unit_id,
+        data.recommendation_ids,
+        data.reason,
+        today=clock.today(),
+        cal=ctx.env.cal,
     )
     return {"urged": len(ids), "recommendation_ids": ids}
 
@@ -428,7 +434,7 @@ async def inspectorate_report(
     format: FormatQuery = "json",  # noqa: A002
 ) -> Response:
     p = report.parse_period(period)
-    doc = await report.live(ctx.session, ctx.officer, p, clock.today())
+    doc = await report.live(ctx.session, ctx.officer, p, clock.today(), ctx.env.cal)
     return _document(doc, format, f"bao-cao-thanh-tra_{p.label}")
 
 
@@ -441,7 +447,7 @@ async def inspectorate_report(
 )
 async def submit_inspectorate_report(data: InspectorateSubmissionIn, ctx: Ctx) -> InspectorateReportOut:
     p = report.parse_period(data.period)
-    row = await report.submit(ctx.session, ctx.officer, p, clock.today(), provisional=data.provisional)
+    row = await report.submit(ctx.session, ctx.officer, p, clock.today(), ctx.env.cal, provisional=data.provisional)
     return _submitted(row)
 
 
@@ -495,5 +501,5 @@ async def get_inspectorate_report(submission_id: Id32, ctx: Ctx, format: FormatQ
 )
 async def diff_inspectorate_report(submission_id: Id32, ctx: Ctx) -> InspectorateDiffOut:
     row = await report.get(ctx.session, ctx.officer, submission_id, ctx.settings.inspectorate_report_recipient)
-    changes = await report.diff(ctx.session, ctx.officer, row, clock.today())
+    changes = await report.diff(ctx.session, ctx.officer, row, clock.today(), ctx.env.cal)
     return InspectorateDiffOut(report_id=row.id or 0, changed=bool(changes), changes=changes)

@@ -29,7 +29,7 @@ from api.models.inspections import (
 )
 from api.models.unit import Unit
 from api.services import audit, reception
-from api.services.inspections import access, conduct, plans
+from api.services.inspections import access, conduct, plans, recommendations
 from api.services.stats import forms, oversight
 from workflows import periods
 from workflows.calendar import WorkCalendar
@@ -192,8 +192,7 @@ async def figures(
         .where(
             Recommendation.unit_id == inspection.unit_id,
             Recommendation.inspection_id != inspection.id,
-            Recommendation.status != "done",
-            Recommendation.deadline < today,
+            recommendations.overdue_where(cal, today),
         )
     )
     u, label = inspection.unit_id, inspection.review_period

@@ -4,11 +4,12 @@ responsible unit's head reports what was done (date, document reference), an ins
 or rejects it (open again); an overdue one is on the inspectorate's list (`state=overdue`) and is urged as an
 overdue case is (`urge`, like `stats.oversight.urge`: one record per recommendation, audited)."""
 
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import clock
 from api.auth import Officer
 from api.errors import Code, DomainError
 from api.models.inspections import (
@@ -32,20 +33,46 @@ from workflows.inspections import (
     RecommendationStatus,
     RecommendationTimer,
     TransitionRefused,
+    due_soon_deadlines,
+    latest_deadline_before,
     next_recommendation_status,
 )
 
 MAX_URGE = 500
-NOT_DONE = RecommendationStatus.done.value
+OPEN = RecommendationStatus.open.value
+
+
+def filed_on(report: RecommendationReport) -> date:
+    """The day a unit's report was filed (Hà Nội date), never before the day it says the work was done."""
+    at = report.created_at
+    day = at.astimezone(clock.VN).date() if isinstance(at, datetime) else report.done_on
+    return max(day, report.done_on)
+
+
+async def pending_reports(session: AsyncSession, rec_ids: list[int]) -> dict[int, date]:
+    """The day each recommendation's report still awaiting a decision was filed."""
+    rows = await session.scalars(
+        sa.select(RecommendationReport).where(
+            RecommendationReport.recommendation_id.in_(rec_ids), RecommendationReport.decision.is_(None)
+        )
+    )
+    return {r.recommendation_id: filed_on(r) for r in rows.all()}
+
+
+def overdue_where(cal: WorkCalendar, today: date) -> sa.ColumnElement[bool]:
+    """Open (not reported, not done) and past its effective deadline (a day off rolls it to the next working day)."""
+    return sa.and_(Recommendation.status == OPEN, Recommendation.deadline <= latest_deadline_before(cal, today))
 
 
 async def present(
     session: AsyncSession, rows: list[Recommendation], *, today: date, cal: WorkCalendar, threshold: int
 ) -> list[RecommendationOut]:
     units = {u.id: u for u in (await session.scalars(sa.select(Unit).where(Unit.id.in_({r.unit_id for r in rows}))))}
+    waiting = await pending_reports(session, [r.id for r in rows if r.id is not None and r.status != OPEN])
     out = []
     for r in rows:
-        timer = RecommendationTimer(r.deadline, r.done_on)
+        reported = waiting.get(r.id or 0) if r.status == RecommendationStatus.reported else None
+        timer = RecommendationTimer(r.deadline, r.done_on, reported)
         out.append(
             RecommendationOut(
                 id=r.id or 0,
@@ -63,8 +90,10 @@ async def present(
                 last_urged_on=r.last_urged_on,
                 timer=RecommendationTimerOut(
                     deadline=r.deadline,
+                    effective_deadline=timer.effective(cal),
                     state=timer.state(cal, today, threshold).value,
-                    remaining_days=timer.remaining_days(today),
+                    remaining_days=timer.remaining_days(cal, today),
+                    reported_on=reported,
                 ),
             )
         )
@@ -85,8 +114,9 @@ async def list_recommendations(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Recommendation], str | None]:
-    """Nearest deadline first. `state=overdue`: not done and past the deadline (the inspectorate's watch-list of
-    recommendations); `state=due_soon`: not done, due within the warning's working days."""
+    """Nearest deadline first. `state=overdue`: open and past the effective deadline (the inspectorate's watch-list
+    of recommendations); `state=due_soon`: open, and the timer says due soon. A reported one waits for the
+    inspectorate, so is in neither (`status=reported` lists them)."""
     stmt = sa.select(Recommendation).where(await access.unit_filter(session, officer, Recommendation.unit_id))
     if unit_id is not None:
         stmt = stmt.where(Recommendation.unit_id == unit_id)
@@ -95,11 +125,10 @@ async def list_recommendations(
     if status is not None:
         stmt = stmt.where(Recommendation.status == status)
     if state == "overdue":
-        stmt = stmt.where(Recommendation.status != NOT_DONE, Recommendation.deadline < today)
+        stmt = stmt.where(overdue_where(cal, today))
     elif state == "due_soon":
-        # Due soon today: deadlines up to `threshold` working days ahead (RecommendationTimer's rule, as a range).
-        until = cal.add_working_days(today, threshold)
-        stmt = stmt.where(Recommendation.status != NOT_DONE, Recommendation.deadline.between(today, until))
+        lo, hi = due_soon_deadlines(cal, today, threshold)  # RecommendationTimer's rule, as a range of deadlines
+        stmt = stmt.where(Recommendation.status == OPEN, Recommendation.deadline.between(lo, hi))
     elif state is not None:
         raise DomainError(Code.validation_error, details={"field": "state", "allowed": ["due_soon", "overdue"]})
     order = by_date_and_id(Recommendation.deadline, Recommendation.id)
@@ -203,13 +232,13 @@ async def urge(
     reason: str | None,
     *,
     today: date,
+    cal: WorkCalendar,
 ) -> list[int]:
     """Đôn đốc: the inspectorate urges the responsible unit on its overdue recommendations (all, up to 500, or those
-    named); each gets an urging record and an audit event, as `stats.oversight.urge` does for overdue cases."""
+    named); each gets an urging record and an audit event, as `stats.oversight.urge` does for overdue cases. Only
+    open ones: a reported one waits for the inspectorate's own decision."""
     await access.require_inspectorate(session, officer)
-    stmt = sa.select(Recommendation).where(
-        Recommendation.unit_id == unit_id, Recommendation.status != NOT_DONE, Recommendation.deadline < today
-    )
+    stmt = sa.select(Recommendation).where(Recommendation.unit_id == unit_id, overdue_where(cal, today))
     if rec_ids is not None:
         found = {
             r.id or 0: r for r in (await session.scalars(stmt.where(Recommendation.id.in_(rec_ids)).with_for_update()))

@@ -7,6 +7,7 @@ recommendations made / done / overdue, and the province's headline figures from 
 Submitted (by the chief inspector) it is frozen as `stats.reports` freezes a form: stored once, never changed (the
 application role may only insert and read it), and compared figure by figure with the live one (`diff`)."""
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -24,14 +25,16 @@ from api.models.inspections import (
     InspectionPlanItem,
     InspectorateReport,
     Recommendation,
+    RecommendationReport,
 )
 from api.models.unit import Unit
 from api.pagination import by_id
 from api.services import audit
-from api.services.inspections import access, evaluation
+from api.services.inspections import access, evaluation, recommendations
 from api.services.stats import oversight
 from workflows import periods
-from workflows.inspections import PlanStatus
+from workflows.calendar import WorkCalendar
+from workflows.inspections import PlanStatus, latest_deadline_before
 
 HEADLINE = ("received", "settled", "on_time", "on_time_rate", "median_days_to_settle")
 
@@ -43,7 +46,29 @@ def parse_period(label: str) -> periods.Period:
         raise DomainError(Code.invalid_period, details={"field": "period", "hint": str(exc)}) from None
 
 
-async def build(session: AsyncSession, officer: Officer, period: periods.Period, today: date) -> dict[str, Any]:
+async def _overdue_at(
+    session: AsyncSession, recs: Sequence[Recommendation], as_of: date, cal: WorkCalendar
+) -> list[Recommendation]:
+    """Overdue on `as_of`: past the effective deadline (a day off rolls it to the next working day), not done by
+    then, and not waiting then for the inspectorate's decision on a report filed by then (its reported date)."""
+    last = latest_deadline_before(cal, as_of)
+    late = [r for r in recs if r.deadline <= last and (r.done_on is None or r.done_on > as_of)]
+    reports = (
+        await session.scalars(
+            sa.select(RecommendationReport).where(RecommendationReport.recommendation_id.in_([r.id for r in late]))
+        )
+    ).all()
+    waiting = {
+        r.recommendation_id
+        for r in reports
+        if recommendations.filed_on(r) <= as_of and (r.decided_on is None or r.decided_on > as_of)
+    }
+    return [r for r in late if r.id not in waiting]
+
+
+async def build(
+    session: AsyncSession, officer: Officer, period: periods.Period, today: date, cal: WorkCalendar
+) -> dict[str, Any]:
     """The report as the record stands now. The province's figures are the inspectorate's, whoever asks."""
     months = periods.parse(period.label).months()  # the calendar months the plan's months are compared with
     items = (
@@ -86,7 +111,7 @@ async def build(session: AsyncSession, officer: Officer, period: periods.Period,
     made = [r for r in recs if r.issued_on >= period.start]
     done = [r for r in recs if r.done_on is not None and period.start <= r.done_on <= period.end]
     as_of = min(period.end, today)
-    overdue = [r for r in recs if r.deadline < as_of and (r.done_on is None or r.done_on > as_of)]
+    overdue = await _overdue_at(session, recs, as_of, cal)
     reader = replace(officer, roles=officer.roles | {"inspector"})  # the province's counts: no identity in them
     summary = await oversight.summary(session, reader, period, None, today)
     due = periods.report_due(period)
@@ -132,10 +157,12 @@ def _late(due: str | None, on: date) -> bool | None:
     return None if due is None else on > date.fromisoformat(due)
 
 
-async def live(session: AsyncSession, officer: Officer, period: periods.Period, today: date) -> dict[str, Any]:
+async def live(
+    session: AsyncSession, officer: Officer, period: periods.Period, today: date, cal: WorkCalendar
+) -> dict[str, Any]:
     """The report as the record stands; `late`: submitted after its due date, or not submitted and past it."""
     await access.require_inspectorate(session, officer)
-    doc = await build(session, officer, period, today)
+    doc = await build(session, officer, period, today, cal)
     sent = await session.scalar(sa.select(InspectorateReport).where(InspectorateReport.period == period.label))
     sent_on = sent.submitted_at.date() if sent is not None and sent.submitted_at is not None else None
     doc["submitted_on"] = sent_on.isoformat() if sent_on else None
@@ -158,13 +185,19 @@ def check_submittable(period: periods.Period, today: date, provisional: bool) ->
 
 
 async def submit(
-    session: AsyncSession, officer: Officer, period: periods.Period, today: date, *, provisional: bool = False
+    session: AsyncSession,
+    officer: Officer,
+    period: periods.Period,
+    today: date,
+    cal: WorkCalendar,
+    *,
+    provisional: bool = False,
 ) -> InspectorateReport:
     """Gửi báo cáo: the chief inspector freezes the period's report; once. Before the period ends only as a
     provisional report (recorded as such in the frozen document), never for a period not yet begun."""
     await access.require_chief(session, officer)
     check_submittable(period, today, provisional)
-    doc = await build(session, officer, period, today)
+    doc = await build(session, officer, period, today, cal)
     doc["submitted_on"] = today.isoformat()
     doc["late"] = _late(doc["due_date"], today)
     exists = await session.scalar(sa.select(InspectorateReport.id).where(InspectorateReport.period == period.label))
@@ -220,11 +253,11 @@ def _flat(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 async def diff(
-    session: AsyncSession, officer: Officer, report: InspectorateReport, today: date
+    session: AsyncSession, officer: Officer, report: InspectorateReport, today: date, cal: WorkCalendar
 ) -> list[dict[str, Any]]:
     """Every figure of the submitted report that the live report no longer shows."""
     period = periods.Period(report.period, report.start, report.end)
-    now = _flat(await build(session, officer, period, today))
+    now = _flat(await build(session, officer, period, today, cal))
     then = _flat(report.figures)
     return [
         {"figure": key, "submitted": then.get(key), "live": now.get(key)}
