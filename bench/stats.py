@@ -116,6 +116,8 @@ async def main() -> None:
     period = periods.parse(label, cutoffs=periods.STATUTORY)
     async with kept(args.keep, args) if args.keep else database() as url:
         conn = await connector(url)()
+        # The bare SQL as the service runs it: without JIT compilation (api/services/stats/forms.NO_JIT).
+        await conn.execute("SET jit = off")
         if not args.keep:
             await _fill(conn, url, args)
         units = [r["id"] for r in await conn.fetch("SELECT id FROM units WHERE is_active")]
