@@ -130,7 +130,7 @@ async def test_a_pg_dump_and_the_logs_name_neither_the_denouncer_nor_the_words(
     dsn = _dsn(live.url)
     dump = await asyncio.to_thread(
         subprocess.run,
-        [binary, "-h", dsn["host"], "-U", dsn["user"], "--no-owner", dsn["database"]],
+        [binary, "-h", dsn["host"], "-p", dsn["port"], "-U", dsn["user"], "--no-owner", dsn["database"]],
         capture_output=True,
         text=True,
         check=True,
@@ -316,7 +316,10 @@ async def test_the_seal_existing_command_seals_what_an_older_revision_wrote_in_c
 
     r = await live.http.post(f"{V1}/cases", headers=await live.headers("tinh.tiepdan"), json=denunciation())
     assert r.status_code == 201, r.text
-    conn = await asyncpg.connect(**_dsn(live.url))
+    where = _dsn(live.url)
+    conn = await asyncpg.connect(
+        host=where["host"], port=int(where["port"]), user=where["user"], database=where["database"]
+    )
     try:
         await conn.execute(
             "UPDATE cases SET title = $1, content = $2, sealed_text = NULL, text_words = NULL WHERE id = $3",
@@ -345,4 +348,5 @@ def _dsn(url: str) -> dict[str, str]:
     head, _, query = url.replace("postgresql+asyncpg://", "").partition("?")
     user_host, _, database = head.partition("/")
     host = query.split("host=", 1)[1].split("&")[0] if "host=" in query else user_host.split("@")[-1]
-    return {"host": host, "user": user_host.split("@")[0] or "postgres", "database": database}
+    host, _, port = host.partition(":")  # a given server (TEST_DATABASE_URL) carries its port; a socket has none
+    return {"host": host, "port": port or "5432", "user": user_host.split("@")[0] or "postgres", "database": database}
