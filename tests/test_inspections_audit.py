@@ -298,6 +298,11 @@ async def test_r1_the_inspected_head_does_not_read_the_draft_findings(api: Api, 
     )
     seen = await call(api, HEAD, "GET", f"/inspections/{insp['id']}/evaluation")
     assert seen["findings"] == [], seen["findings"]
+    body = {"number": "1/KL", "conclusion_date": "2027-01-10", "text": "KL", "recommendations": []}
+    await call(api, INSPECTOR, "PUT", f"/inspections/{insp['id']}/conclusion", json=body)
+    await call(api, CHIEF, "POST", f"/inspections/{insp['id']}/conclusion/sign")
+    seen = await call(api, HEAD, "GET", f"/inspections/{insp['id']}/evaluation")
+    assert [f["rating"] for f in seen["findings"]] == ["below"]  # issued: the unit reads them
 
 
 async def test_r2_a_reported_recommendation_is_not_urged_as_overdue(api: Api, today: Any) -> None:
@@ -491,6 +496,16 @@ async def test_b3_who_reported_does_not_accept_their_own_report(api: Api, today:
     r = await api.http.post(f"{V1}/recommendations/{rec['id']}/reports/{rep['id']}/decision",
                             json={"decision": "accepted"}, headers=await api.headers("xa.kiemnhiem"))  # fmt: skip
     assert r.status_code in (403, 409), r.text
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "conflict_of_interest")
+    # Nor does the commune's own inspector draft a conclusion about it; a colleague from elsewhere may decide.
+    running = await _running_inspection(api, today, commune)
+    body = {"number": "9/KL", "conclusion_date": "2027-01-10", "text": "KL", "recommendations": []}
+    r = await api.http.put(f"{V1}/inspections/{running['id']}/conclusion", json=body,
+                           headers=await api.headers("xa.kiemnhiem"))  # fmt: skip
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "conflict_of_interest")
+    ok = await call(api, INSPECTOR, "POST", f"/recommendations/{rec['id']}/reports/{rep['id']}/decision",
+                    json={"decision": "accepted"})  # fmt: skip
+    assert ok["decision"] == "accepted"
 
 
 async def test_f7_register_links_return_the_entries_counted(api: Api, today: Any) -> None:

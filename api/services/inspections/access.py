@@ -69,3 +69,10 @@ async def is_report_reader(session: AsyncSession, officer: Officer, recipient_co
         return True
     code = await session.scalar(sa.select(Unit.code).where(Unit.id == officer.unit_id))
     return code == recipient_code
+
+
+def no_conflict(officer: Officer, *, unit_id: int, author_id: int | None = None) -> None:
+    """Separation of duties: no one decides on a report they wrote or one of their own unit's (its head), nor
+    drafts or signs a conclusion about their own unit; 403 `conflict_of_interest`."""
+    if officer.id == author_id or officer.unit_id == unit_id:
+        raise DomainError(Code.conflict_of_interest, details={"unit_id": unit_id})

@@ -31,6 +31,7 @@ async def draft(
 ) -> InspectionConclusion:
     await access.require_inspector(session, officer)
     inspection = await conduct.load(session, officer, inspection_id, lock=True)
+    access.no_conflict(officer, unit_id=inspection.unit_id)
     if inspection.status != InspectionStatus.in_progress:
         raise DomainError(Code.inspection_action_not_allowed, details={"status": inspection.status, "allowed": []})
     not_in_future(data.conclusion_date, today, "conclusion_date")
@@ -86,6 +87,7 @@ async def sign(
     """Ký ban hành: the chief inspector issues the draft, once."""
     await access.require_chief(session, officer)
     inspection = await conduct.load(session, officer, inspection_id, lock=True)
+    access.no_conflict(officer, unit_id=inspection.unit_id)
     conclusion = await _existing(session, inspection_id, lock=True)
     if conclusion is None:
         raise DomainError(Code.conclusion_not_found)

@@ -281,6 +281,9 @@ async def read(
     reader = await reader_for(session, officer, inspection)
     plans.review_ended(inspection.review_end, today)
     areas, ratings = await plan_scale(session, inspection)
+    # The findings are the team's draft until the conclusion is signed: no one outside the inspectorate reads them.
+    inspectorate = bool(await access.actors(session, officer) & {Actor.inspector, Actor.chief})
+    shown = inspection.findings if inspectorate or inspection.status == InspectionStatus.concluded else []
     return EvaluationOut(
         inspection_id=inspection_id,
         unit_id=inspection.unit_id,
@@ -288,7 +291,7 @@ async def read(
         review_start=inspection.review_start,
         review_end=inspection.review_end,
         figures=await figures(session, reader, inspection, today=today, cal=cal),
-        findings=_findings(inspection.findings, areas, ratings),
+        findings=_findings(shown, areas, ratings),
         areas=areas,
         ratings=ratings,
     )

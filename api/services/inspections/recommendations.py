@@ -201,7 +201,9 @@ async def decide(
     if row.decision is not None:
         raise DomainError(Code.recommendation_action_not_allowed, details={"status": rec.status, "allowed": []})
     action = RecommendationAction.accept if data.decision == "accepted" else RecommendationAction.reject
-    rec.status = _move(rec, action, who & {Actor.inspector, Actor.chief})
+    status = _move(rec, action, who & {Actor.inspector, Actor.chief})
+    access.no_conflict(officer, unit_id=rec.unit_id, author_id=row.reported_by_id)
+    rec.status = status
     rec.done_on = row.done_on if action is RecommendationAction.accept else None
     row.decision, row.decision_note, row.decided_by_id, row.decided_on = data.decision, data.note, officer.id, today
     audit.record(
