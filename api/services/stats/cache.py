@@ -19,7 +19,6 @@ Why an answer served from the cache is the answer computed now:
 Counts only: nothing here carries a name, a title or a text of a case."""
 
 import asyncio
-import hashlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -106,12 +105,6 @@ async def versions(session: AsyncSession) -> tuple[dict[str, int], bool, bool]:
 
 def version_of(current: dict[str, int], sources: Iterable[str]) -> str:
     return ",".join(f"{s}={current.get(s, 0)}" for s in sources)
-
-
-def scope_key(unit_ids: Iterable[int | None]) -> str:
-    """A short name of a set of units (the scope an answer covers)."""
-    text = ",".join(str(i) for i in sorted(i for i in unit_ids if i is not None))
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 class Use:
