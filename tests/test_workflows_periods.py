@@ -129,3 +129,28 @@ def test_session_moves() -> None:
     assert rules.may_move("scheduled", "held") and rules.may_move("scheduled", "cancelled")
     assert not rules.may_move("held", "cancelled") and not rules.may_move("cancelled", "held")
     assert set(rules.REFUSAL_GROUNDS) == {"incapacitated", "threats_or_insults", "already_settled", "other_by_law"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("2026\r\n\r\n", "2026"),
+        (" 2026-Q1 ", "2026-Q1"),
+        ("\t2026-03\n", "2026-03"),
+        ("2026-H1\r\n", "2026-H1"),
+        ("2026-9M ", "2026-9M"),
+    ],
+)
+def test_a_period_carries_its_canonical_label_not_the_typed_one(typed: str, canonical: str) -> None:
+    """The label goes into file names (a response header), cache keys and stored reports as it is: whatever
+    whitespace was typed around it, every spelling gives the one canonical label, with no line break."""
+    for cutoffs in (None, periods.STATUTORY):
+        p = periods.parse(typed, cutoffs=cutoffs)
+        assert p == periods.parse(canonical, cutoffs=cutoffs)
+        assert p.label == canonical and periods.form_of(p.label) is not None
+
+
+@pytest.mark.parametrize("label", ["2026\nQ1", "2026-Q1\nx", "٢٠٢٦", "2026-Q١", "2026 -Q1"])
+def test_a_label_with_anything_inside_it_or_other_digits_is_refused(label: str) -> None:
+    with pytest.raises(periods.PeriodError):
+        periods.parse(label)

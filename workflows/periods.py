@@ -42,7 +42,7 @@ class CutOffs:
 
 STATUTORY = CutOffs(day=15)
 
-_LABEL = re.compile(r"^(\d{4})(?:-(\d{2})|-Q(\d)|-(H1)|-(9M))?$")
+_LABEL = re.compile(r"(\d{4})(?:-(\d{2})|-Q(\d)|-(H1)|-(9M))?", re.ASCII)  # whole label (fullmatch), ASCII digits
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
@@ -53,8 +53,9 @@ def _month_span(year: int, first: int, last: int) -> tuple[date, date]:
 def parse(label: str, *, cutoffs: CutOffs | None = None, allow: frozenset[str] | None = None) -> Period:
     """The period a label names. With `cutoffs`, quarters, half-years, nine months and years use the statutory
     data cut-offs; months are always calendar months. `allow` limits the forms ("month", "quarter", "half",
-    "nine", "year")."""
-    m = _LABEL.match(label.strip())
+    "nine", "year"). Whitespace around the label is ignored, and the period's `label` is always the canonical one
+    rebuilt from what was parsed (it goes into cache keys, file names and response headers as it is)."""
+    m = _LABEL.fullmatch(label.strip())
     if not m:
         raise PeriodError("expected YYYY-MM, YYYY-Qn, YYYY-H1, YYYY-9M or YYYY")
     year = int(m.group(1))
@@ -69,23 +70,23 @@ def parse(label: str, *, cutoffs: CutOffs | None = None, allow: frozenset[str] |
         if not 1 <= n <= 12:
             raise PeriodError("month must be 01–12")
         start, end = _month_span(year, n, n)
-        return Period(label, start, end)
+        return Period(f"{year}-{n:02d}", start, end)
     if quarter:
         q = int(quarter)
         if not 1 <= q <= 4:
             raise PeriodError("quarter must be Q1–Q4")
-        first, last = 3 * q - 2, 3 * q
+        first, last, canonical = 3 * q - 2, 3 * q, f"{year}-Q{q}"
     elif half:
-        first, last = 1, 6
+        first, last, canonical = 1, 6, f"{year}-H1"
     elif nine:
-        first, last = 1, 9
+        first, last, canonical = 1, 9, f"{year}-9M"
     else:
-        first, last = 1, 12
+        first, last, canonical = 1, 12, str(year)
     if cutoffs is None:
         start, end = _month_span(year, first, last)
     else:
         start, end = cutoffs.span(date(year, first, 1), date(year, last, 1))
-    return Period(label, start, end)
+    return Period(canonical, start, end)
 
 
 def between(start: date, end: date) -> Period:
@@ -100,7 +101,7 @@ REPORT_DUE: dict[str, tuple[int, int] | int] = {"half": (6, 10), "year": (12, 5)
 
 
 def form_of(label: str) -> str | None:
-    m = _LABEL.match(label)
+    m = _LABEL.fullmatch(label)
     if not m:
         return None
     return (
