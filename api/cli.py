@@ -152,7 +152,8 @@ async def _integrity(url: str, work: str, path: Path | None) -> int:
 
 
 async def _seal_existing(url: str, reindex: bool = False) -> str:
-    """Seal the denunciations written in clear before revision 0021 (issue 21; the jobs round does it too);
+    """Seal the denunciations written in clear before revision 0021 (issue 21; the jobs round does it too), and
+    the attachment copies' SHA-256 kept in clear before the outside audit (`sealed_text.seal_copy_hashes`);
     `reindex`: then rebuild every sealed text's word index without the protected parties' identities."""
     from api import db
     from api.services.cases import sealed_text
@@ -163,12 +164,17 @@ async def _seal_existing(url: str, reindex: bool = False) -> str:
         async with db.make_sessionmaker(engine)() as session:
             sealed = await sealed_text.seal_existing(session, get_settings())
             left = await session.scalar(sealed_text.TO_SEAL)
+            hashes = await sealed_text.seal_copy_hashes(session, get_settings())
+            clear = await session.scalar(sealed_text.COPY_HASHES_TO_SEAL)
             indexed = await sealed_text.reindex_sealed(session, get_settings()) if reindex else None
+        copies = f"{hashes} attachment copy hashes sealed, {clear} left in clear"
         if indexed is not None:
-            return f"{sealed} denunciations sealed, {left} left in clear; {indexed} sealed texts indexed again"
+            return (
+                f"{sealed} denunciations sealed, {left} left in clear; {indexed} sealed texts indexed again; {copies}"
+            )
         if left:
-            return f"{sealed} denunciations sealed, {left} left (another process is sealing them)"
-        return f"{sealed} denunciations sealed; none is left in clear"
+            return f"{sealed} denunciations sealed, {left} left (another process is sealing them); {copies}"
+        return f"{sealed} denunciations sealed; none is left in clear; {copies}"
     finally:
         await engine.dispose()
 
@@ -289,7 +295,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     sub.add_parser("seed", help="insert the Lào Cai demo data (idempotent)")
     seal = sub.add_parser(
-        "seal-existing", help="seal denunciations' text written in clear before revision 0021 (idempotent)"
+        "seal-existing",
+        help="seal denunciations' text written in clear before revision 0021, and the attachment copies' SHA-256 "
+        "kept in clear before the outside audit (idempotent)",
     )
     seal.add_argument(
         "--reindex",

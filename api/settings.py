@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     upload_bytes_per_device_day: int = 50 * 1024 * 1024
     upload_bytes_per_address_day: int = 100 * 1024 * 1024
     upload_bytes_total_day: int = 5 * 1024 * 1024 * 1024
+    # Officers' uploads to one case in all (counted apart from the citizen's, each side with its own file cap);
+    # beyond: 413 upload_quota_case.
+    officer_upload_bytes_per_case: int = 100 * 1024 * 1024
     # Peers whose X-Forwarded-For is believed (addresses or networks, comma-separated; "*": any): the reverse
     # proxies in front of the service. Given to uvicorn by `python -m api serve` and used by the app's limits.
     forwarded_allow_ips: str = "127.0.0.1,::1"

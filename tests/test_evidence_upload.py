@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from api.models.cases import Case
-from api.services.citizen.attachments import MAX_PER_CASE
+from api.services.citizen.attachments import MAX_FILES
 from tests.conftest import Api
 from tests.helpers import V1, act
 from tests.test_citizen_privacy import PUBLIC, denunciation, gps_jpeg
@@ -102,12 +102,12 @@ async def test_a_refused_upload_names_why(api: Api) -> None:
     assert (big.status_code, big.json()["error"]["code"]) == (413, "attachment_too_large")
     exe = await _upload(api, "xa.xacminh", case.id, "bang-chung.pdf", b"MZ\x90\x00" + b"\x00" * 60)
     assert (exe.status_code, exe.json()["error"]["code"]) == (415, "attachment_type_refused")
-    # The number of files of a case.
-    for i in range(MAX_PER_CASE - 1):  # the citizen's photo is the first
+    # The number of the officers' files of a case (the citizen's photo is counted apart: tests/test_audit_fixes.py).
+    for i in range(MAX_FILES["officer"]):
         assert (await _upload(api, "xa.xacminh", case.id, f"anh-{i}.png", PNG)).status_code == 201
     full = await _upload(api, "xa.xacminh", case.id, "one-too-many.png", PNG)
     assert (full.status_code, full.json()["error"]["code"]) == (409, "attachment_count_limit")
-    assert full.json()["error"]["details"] == {"max_files": MAX_PER_CASE}
+    assert full.json()["error"]["details"] == {"max_files": MAX_FILES["officer"]}
 
 
 async def test_no_evidence_is_added_once_the_case_is_over(api: Api) -> None:

@@ -69,7 +69,9 @@ async def list_attachments(
     description="For the desk or the head of the unit holding the case, and for a handler assigned to it (on a "
     "denunciation too: the verifier adds evidence, and still never sees the denouncer). A refusal names why: "
     "`attachment_not_assigned`, `attachment_protected_case` (403), `attachment_case_closed`, "
-    "`attachment_count_limit` (409), `attachment_too_large` (413), `attachment_type_refused` (415).",
+    "`attachment_count_limit` (409: the officers' files of the case, counted apart from the citizen's), "
+    "`upload_quota_case` (413: the officers' bytes of the case, OFFICER_UPLOAD_BYTES_PER_CASE), "
+    "`attachment_too_large` (413), `attachment_type_refused` (415).",
     responses=errors.responses(403, 404, 409, 413, 415),
 )
 async def upload(

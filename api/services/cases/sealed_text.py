@@ -258,3 +258,44 @@ async def reindex_sealed(session: AsyncSession, settings: Settings, *, batch: in
         if len(rows) < batch:
             return total
         after = rows[-1].id
+
+
+COPY_HASHES_TO_SEAL = sa.text("SELECT count(*) FROM attachments WHERE copy_sha256 IS NOT NULL")
+
+
+async def seal_copy_hashes(session: AsyncSession, settings: Settings, *, batch: int = SEAL_BATCH) -> int:
+    """Move the SHA-256 of each attachment's metadata-stripped copy that revisions before the outside audit kept in
+    clear (`attachments.copy_sha256`) into the row's sealed metadata (`attachments.sealed`, JSON {filename, sha256,
+    copy_sha256}), and clear the column: the copy is made the same way from the same photo, so its clear SHA-256
+    would name, to whoever holds a dump and the photo, the denunciation carrying it. A batch per transaction under
+    the sealing lock; idempotent. How many rows were sealed (0 when none is left, or another process holds the
+    lock)."""
+    vault = vault_for(settings)
+    total = 0
+    while True:
+        locked = await session.scalar(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SEAL_LOCK})
+        if not locked:
+            await session.rollback()
+            return total
+        rows = (
+            await session.execute(
+                sa.text(
+                    "SELECT id, sealed, copy_sha256 FROM attachments WHERE copy_sha256 IS NOT NULL "
+                    "ORDER BY id LIMIT :n FOR UPDATE"
+                ),
+                {"n": batch},
+            )
+        ).all()
+        if rows:
+            sealed = [vault.seal({**vault.open(row.sealed), "copy_sha256": row.copy_sha256}) for row in rows]
+            await session.execute(
+                sa.text(
+                    "UPDATE attachments a SET sealed = v.s, copy_sha256 = NULL "
+                    "FROM unnest(CAST(:ids AS bigint[]), CAST(:s AS text[])) AS v(id, s) WHERE a.id = v.id"
+                ),
+                {"ids": [r.id for r in rows], "s": sealed},
+            )
+        await session.commit()
+        total += len(rows)
+        if len(rows) < batch:
+            return total

@@ -1,13 +1,19 @@
 """Attachments: images, PDF and audio a citizen or an officer adds to a case. The type is read from the content
 (never from the name or the declared type), the SHA-256 recorded, the name made safe, and the bytes kept behind a
 small storage interface (`storage`: local disk by default; an S3-compatible store can implement the same three
-methods). A citizen's uploads count against daily quotas (per address, per device, in all) and per case.
+methods). The citizen's files and the officers' files of a case are counted apart (MAX_FILES each, and bytes:
+UPLOAD_BYTES_PER_CASE for the citizen, OFFICER_UPLOAD_BYTES_PER_CASE for the officers), so that no officer can use
+up the room left for the citizen's evidence; a citizen's uploads also count against daily quotas (per address, per
+device, in all).
 
 Nothing at rest names the sender: the bytes are sealed under the identity keys (`storage.SealedStorage`, Fernet
 around any `Storage`), and the name and the SHA-256 of the original are sealed in the row. A photo or PDF also gets
 a copy rebuilt from its pixels (`clean_copy`: no EXIF/XMP, GPS position, device, author or software survives),
-sealed too; on a case with protected parties (a denunciation) those who may not see the denouncer get only that copy,
-under a neutral name, and nothing where no copy could be made (audio, an image or PDF that does not open)."""
+sealed too, its SHA-256 sealed in the row as well (`clean_copy` is deterministic: whoever holds a dump and the
+photo could make the same copy, and a clear SHA-256 of it would name the denunciation carrying the photo; the
+`copy_sha256` column stays NULL, and `seal-existing` seals what older revisions wrote there). On a case with
+protected parties (a denunciation) those who may not see the denouncer get only that copy, under a neutral name,
+and nothing where no copy could be made (audio, an image or PDF that does not open)."""
 
 import asyncio
 import hashlib
@@ -34,7 +40,9 @@ from api.settings import Settings
 from workflows import confidentiality
 from workflows.cases import TERMINAL, Role
 
-MAX_PER_CASE = 20
+# Files per case, the citizen's and the officers' each counted apart: an officer's uploads never use up the room
+# left for the citizen's evidence (and the officers' bytes have their own quota, OFFICER_UPLOAD_BYTES_PER_CASE).
+MAX_FILES = {"citizen": 20, "officer": 20}
 MAX_IMAGE_PIXELS = 50_000_000  # an image larger than this gets no copy (decompression bombs)
 MAX_PDF_PAGES = 20  # a longer PDF gets no copy (each page is rendered to pixels)
 PDF_DPI = 110
@@ -186,16 +194,27 @@ def _over(code: Code, limit: int) -> DomainError:
     return DomainError(code, details={"max_bytes_per_day": limit}, headers={"Retry-After": "3600"})
 
 
-async def _check_quota(session: AsyncSession, settings: Settings, case: Case, size: int, quota: Quota) -> None:
-    """Refuse early (before any work) an upload the quotas have no room for: the case's bytes in all, and the
-    day's bytes of its address, its device and everyone. Days before yesterday are forgotten here."""
-    used = await session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(Attachment.size), 0)).where(
-            Attachment.case_id == case.id, Attachment.uploaded_by == "citizen"
+async def _check_case(session: AsyncSession, settings: Settings, case: Case, size: int, uploaded_by: str) -> None:
+    """The room the uploader's side has left on the case: files (MAX_FILES) and bytes (the citizen's
+    UPLOAD_BYTES_PER_CASE, the officers' OFFICER_UPLOAD_BYTES_PER_CASE), each side counted apart."""
+    count, used = (
+        await session.execute(
+            sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Attachment.size), 0)).where(
+                Attachment.case_id == case.id, Attachment.uploaded_by == uploaded_by
+            )
         )
-    )
-    if int(used or 0) + size > settings.upload_bytes_per_case:
-        raise DomainError(Code.upload_quota_case, details={"max_bytes": settings.upload_bytes_per_case})
+    ).one()
+    max_files = MAX_FILES[uploaded_by]
+    if int(count) >= max_files:
+        raise DomainError(Code.attachment_count_limit, details={"max_files": max_files})
+    limit = settings.upload_bytes_per_case if uploaded_by == "citizen" else settings.officer_upload_bytes_per_case
+    if int(used) + size > limit:
+        raise DomainError(Code.upload_quota_case, details={"max_bytes": limit})
+
+
+async def _check_quota(session: AsyncSession, settings: Settings, size: int, quota: Quota) -> None:
+    """Refuse early (before any work) an upload the day's quotas have no room for: the day's bytes of its
+    address, its device and everyone. Days before yesterday are forgotten here."""
     await session.execute(sa.text("DELETE FROM upload_quotas WHERE day < :d"), {"d": quota.day - timedelta(days=1)})
     buckets = _buckets(settings, quota)
     rows = await session.execute(
@@ -239,15 +258,14 @@ async def add(
     content_type = sniff(data)
     if content_type is None:
         raise DomainError(Code.attachment_type_refused, details={"allowed": sorted(EXTENSIONS)})
-    count = await session.scalar(sa.select(sa.func.count()).where(Attachment.case_id == case.id))
-    if (count or 0) >= MAX_PER_CASE:
-        raise DomainError(Code.attachment_count_limit, details={"max_files": MAX_PER_CASE})
+    await _check_case(session, settings, case, len(data), uploaded_by)
     if quota is not None:
-        await _check_quota(session, settings, case, len(data), quota)
+        await _check_quota(session, settings, len(data), quota)
     digest = hashlib.sha256(data).hexdigest()
     name = safe_filename(filename, content_type)
     copy = await asyncio.to_thread(clean_copy, data, content_type)
     key, copy_key = new_key(), new_key() if copy is not None else None
+    copy_digest = hashlib.sha256(copy).hexdigest() if copy is not None else None
     written: list[str] = []
     assert case.id is not None
     try:
@@ -258,13 +276,12 @@ async def add(
             written.append(copy_key)
         row = Attachment(
             case_id=case.id,
-            sealed=storage.seal({"filename": name, "sha256": digest}),
+            sealed=storage.seal({"filename": name, "sha256": digest, "copy_sha256": copy_digest}),
             content_type=content_type,
             size=len(data),
             storage_key=key,
             copy_key=copy_key,
             copy_size=len(copy) if copy is not None else None,
-            copy_sha256=hashlib.sha256(copy).hexdigest() if copy is not None else None,
             uploaded_by=uploaded_by,
         )
         session.add(row)
@@ -319,8 +336,8 @@ def out(row: Attachment, storage: SealedStorage, *, original: bool) -> Attachmen
     """The row as its reader may know it: the original's name, size and SHA-256 (`original`), else the
     metadata-stripped copy's, under a neutral name (or no file at all when no copy could be made)."""
     assert row.id is not None
+    meta = storage.open(row.sealed)
     if original:
-        meta = storage.open(row.sealed)
         return AttachmentOut(
             id=row.id,
             filename=meta["filename"],
@@ -335,7 +352,7 @@ def out(row: Attachment, storage: SealedStorage, *, original: bool) -> Attachmen
         filename=neutral_name(row),
         content_type=row.content_type,
         size=row.copy_size or 0,
-        sha256=row.copy_sha256,
+        sha256=meta.get("copy_sha256", row.copy_sha256),  # a row `seal-existing` has not sealed yet: the column
         form="copy" if row.copy_key else "none",
         created_at=row.created_at,
     )
