@@ -32,6 +32,7 @@ async def run_once(
     async with maker() as session:  # issue 21: idempotency fingerprints past their window; old clear denunciations
         await intake.purge_idempotency(session, settings)
         await sealed_text.seal_existing(session, settings)
+        await sealed_text.seal_copy_hashes(session, settings)  # copies' SHA-256 kept in clear before the audit
     if settings.checkpoint_hours > 0:
         async with maker() as session:  # numbered, chained, and sent off the server (CHECKPOINT_FILE / _WEBHOOK_URL)
             checkpointed = await checkpoints.make_scheduled(session, settings, client) is not None
