@@ -428,7 +428,13 @@ class FigureOut(BaseModel):
     label: str
     value: int | float | None
     source: str
-    link: str | None
+    link: str | None = PField(
+        description="The API list of exactly the items counted (value == its item count over every page); null where "
+        "no list reproduces the count — the figure is then read at `source` / `source_link`"
+    )
+    source_link: str | None = PField(default=None, description="the report form or report the figure is read from")
+    start: date | None = PField(description="first day the figure counts")
+    end: date | None = PField(description="last day the figure counts (for a figure as of today: today)")
 
 
 class FindingOut(BaseModel):

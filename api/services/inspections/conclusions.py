@@ -100,7 +100,7 @@ async def sign(
     inspection.status = status
     conclusion.figures = {
         "computed_on": today.isoformat(),
-        "figures": [f.model_dump() for f in figures],
+        "figures": [f.model_dump(mode="json") for f in figures],
         "findings": inspection.findings,
     }
     conclusion.signed_by_id, conclusion.signed_at = officer.id, clock.now()

@@ -27,53 +27,51 @@ from api.models.inspections import (
     InspectionPlanItem,
     Recommendation,
 )
-from api.models.unit import Unit
 from api.services import audit, reception
-from api.services.inspections import access, conduct, plans, recommendations
-from api.services.stats import forms, oversight
+from api.services.inspections import access, conduct, counts, plans, recommendations
+from api.services.stats import oversight
 from workflows import periods
 from workflows.calendar import WorkCalendar
-from workflows.deadlines import Timer, TimerStatus
 from workflows.forms import FORMS
 from workflows.inspections import Actor, InspectionStatus
 
 V1 = "/api/v1"
 
-# The figures a report form gives, as its total row for the unit and period: (key, label, form, column, link).
-FROM_FORMS: tuple[tuple[str, str, str, str, str], ...] = (
-    ("letters_carried", "Đơn kỳ trước chuyển sang", "xld", "carried", "xld"),
-    ("letters_received", "Đơn tiếp nhận trong kỳ", "xld", "received", "cases"),
-    ("letters_processed", "Đơn đã xử lý", "xld", "processed", "xld"),
-    ("letters_eligible", "Đơn đủ điều kiện xử lý", "xld", "eligible_letters", "xld"),
-    ("complaints_accepted", "Khiếu nại thụ lý mới", "gqkn", "new", "gqkn"),
-    ("complaints_settled", "Khiếu nại đã giải quyết", "gqkn", "settled", "gqkn"),
-    ("complaints_on_time", "Khiếu nại giải quyết đúng hạn", "gqkn", "on_time", "gqkn"),
-    ("complaints_late", "Khiếu nại giải quyết quá hạn", "gqkn", "late", "gqkn"),
-    ("complaints_backlog", "Khiếu nại chưa giải quyết xong", "gqkn", "pending", "gqkn"),
-    ("second_round_changed", "Quyết định lần đầu bị hủy, sửa ở lần hai", "gqkn", "second_changed", "gqkn"),
-    ("denunciations_accepted", "Tố cáo thụ lý mới", "gqtc", "new", "gqtc"),
-    ("denunciations_settled", "Tố cáo đã giải quyết", "gqtc", "settled", "gqtc"),
-    ("denunciations_on_time", "Tố cáo giải quyết đúng hạn", "gqtc", "on_time", "gqtc"),
-    ("denunciations_late", "Tố cáo giải quyết quá hạn", "gqtc", "late", "gqtc"),
-    ("denunciations_backlog", "Tố cáo chưa giải quyết xong", "gqtc", "pending", "gqtc"),
-    ("further_denunciations", "Tố cáo tiếp", "gqtc", "repeat", "gqtc"),
-    ("decisions_to_enforce", "Quyết định, kết luận phải thực hiện", "kqth", "total", "kqth"),
-    ("decisions_enforced", "Quyết định, kết luận đã thực hiện xong", "kqth", "enforced", "kqth"),
-    ("register_visits", "Lượt tiếp công dân (sổ tiếp)", "tcd", "total_visits", "entries"),
-    ("register_matters", "Vụ việc tiếp công dân", "tcd", "total_matters", "entries"),
-    ("head_sessions", "Kỳ tiếp của thủ trưởng (trực tiếp)", "tcd", "head_sessions", "tcd"),
-    ("delegated_sessions", "Kỳ tiếp ủy quyền", "tcd", "del_sessions", "tcd"),
+# The figures a report form gives, as its total row for the unit and period: (key, label, form, column).
+FROM_FORMS: tuple[tuple[str, str, str, str], ...] = (
+    ("letters_carried", "Đơn kỳ trước chuyển sang", "xld", "carried"),
+    ("letters_received", "Đơn tiếp nhận trong kỳ", "xld", "received"),
+    ("letters_processed", "Đơn đã xử lý", "xld", "processed"),
+    ("letters_eligible", "Đơn đủ điều kiện xử lý", "xld", "eligible_letters"),
+    ("complaints_accepted", "Khiếu nại thụ lý mới", "gqkn", "new"),
+    ("complaints_settled", "Khiếu nại đã giải quyết", "gqkn", "settled"),
+    ("complaints_on_time", "Khiếu nại giải quyết đúng hạn", "gqkn", "on_time"),
+    ("complaints_late", "Khiếu nại giải quyết quá hạn", "gqkn", "late"),
+    ("complaints_backlog", "Khiếu nại chưa giải quyết xong", "gqkn", "pending"),
+    ("second_round_changed", "Quyết định lần đầu bị hủy, sửa ở lần hai", "gqkn", "second_changed"),
+    ("denunciations_accepted", "Tố cáo thụ lý mới", "gqtc", "new"),
+    ("denunciations_settled", "Tố cáo đã giải quyết", "gqtc", "settled"),
+    ("denunciations_on_time", "Tố cáo giải quyết đúng hạn", "gqtc", "on_time"),
+    ("denunciations_late", "Tố cáo giải quyết quá hạn", "gqtc", "late"),
+    ("denunciations_backlog", "Tố cáo chưa giải quyết xong", "gqtc", "pending"),
+    ("further_denunciations", "Tố cáo tiếp", "gqtc", "repeat"),
+    ("decisions_to_enforce", "Quyết định, kết luận phải thực hiện", "kqth", "total"),
+    ("decisions_enforced", "Quyết định, kết luận đã thực hiện xong", "kqth", "enforced"),
+    ("register_visits", "Lượt tiếp công dân (sổ tiếp)", "tcd", "total_visits"),
+    ("register_matters", "Vụ việc tiếp công dân", "tcd", "total_matters"),
+    ("head_sessions", "Kỳ tiếp của thủ trưởng (trực tiếp)", "tcd", "head_sessions"),
+    ("delegated_sessions", "Kỳ tiếp ủy quyền", "tcd", "del_sessions"),
 )
-# The figures no form counts, counted here (`_own_counts`): (key, label, link).
-OWN: tuple[tuple[str, str, str], ...] = (
-    ("letters_processed_on_time", "Đơn xử lý đúng hạn", "cases"),
-    ("letters_processed_late", "Đơn xử lý quá hạn", "cases"),
-    ("overdue_at_end", "Vụ việc quá hạn cuối kỳ", "overdue"),
-    ("extensions", "Số lần gia hạn giải quyết", "cases"),
-    ("suspensions", "Số lần tạm đình chỉ", "cases"),
-    ("suspended_days", "Số ngày tạm đình chỉ", "cases"),
-    ("repeat_letters", "Đơn trùng, tái diễn", "cases"),
-    ("level_skipping_letters", "Đơn vượt cấp", "skipping"),
+# The figures no form counts, counted here (`counts.own_counts`): (key, label).
+OWN: tuple[tuple[str, str], ...] = (
+    ("letters_processed_on_time", "Đơn xử lý đúng hạn"),
+    ("letters_processed_late", "Đơn xử lý quá hạn"),
+    ("overdue_at_end", "Vụ việc quá hạn cuối kỳ"),
+    ("extensions", "Số lần gia hạn giải quyết"),
+    ("suspensions", "Số lần tạm đình chỉ"),
+    ("suspended_days", "Số ngày tạm đình chỉ (ngày lịch, trong kỳ)"),
+    ("repeat_letters", "Đơn trùng, tái diễn"),
+    ("level_skipping_letters", "Đơn vượt cấp"),
 )
 # The head's reception duty (reception.duty.compliance): (key, label, its field).
 DUTY: tuple[tuple[str, str, str], ...] = (
@@ -88,95 +86,20 @@ def _link(path: str, **query: Any) -> str:
     return f"{V1}{path}?" + urlencode({k: v for k, v in query.items() if v is not None}, doseq=True)
 
 
-async def _units(session: AsyncSession, unit_id: int) -> list[Unit]:
-    root = await session.scalar(sa.select(Unit).where(Unit.id == unit_id))
-    assert root is not None
-    return list((await session.scalars(sa.select(Unit).where(Unit.path.startswith(root.path), Unit.is_active))).all())
-
-
-async def _form_totals(session: AsyncSession, units: list[Unit], period: periods.Period) -> dict[str, dict[str, float]]:
-    """Each form's total row for these units and period, as GET /stats/forms/{form} shows it."""
-    out = {}
-    for code in FORMS:
-        form = forms.get_form(code)
-        rows = forms.arrange(form, units, await forms.figures(session, form, units, period))
-        out[code] = next(r.values for r in rows if r.type == "total")
-    return out
-
-
-async def _own_counts(
-    session: AsyncSession, ids: list[int], period: periods.Period, cal: WorkCalendar
-) -> dict[str, int]:
-    """What no report form counts: processing on time, extensions, suspensions, repeat and level-skipping letters,
-    matters overdue at the end of the period."""
-    p = {"units": ids, "start": period.start, "end": period.end}
-    processing = (
-        await session.execute(
-            sa.text(
-                "SELECT t FROM cases c, jsonb_array_elements(c.timers) t WHERE c.receiving_unit_id = ANY(:units) "
-                "AND c.processed_on BETWEEN :start AND :end AND t->>'name' = 'processing'"
-            ),
-            p,
-        )
-    ).scalars()
-    on_time = late = 0
-    for raw in processing:
-        timer = Timer.from_dict(raw)
-        if timer.completed_on is None:
-            continue
-        if timer.status(cal, timer.completed_on) is TimerStatus.met:
-            on_time += 1
-        else:
-            late += 1
-    row = (
-        await session.execute(
-            sa.text(
-                """
-                SELECT
-                  (SELECT count(*) FROM case_events e JOIN cases c ON c.id = e.case_id
-                   WHERE e.action = 'extend' AND e.effective_date BETWEEN :start AND :end
-                     AND c.competent_unit_id = ANY(:units)),
-                  (SELECT count(*) FROM case_events e JOIN cases c ON c.id = e.case_id
-                   WHERE e.action = 'suspend' AND e.effective_date BETWEEN :start AND :end
-                     AND c.competent_unit_id = ANY(:units)),
-                  (SELECT coalesce(sum((t->>'paused_days')::int), 0) FROM cases c, jsonb_array_elements(c.timers) t
-                   WHERE c.competent_unit_id = ANY(:units) AND t->>'name' = 'resolution'
-                     AND c.accepted_on <= :end AND (c.settled_on IS NULL OR c.settled_on >= :start)),
-                  (SELECT count(*) FROM case_facts WHERE receiving_unit_id = ANY(:units)
-                     AND received_at BETWEEN :start AND :end AND repeat_of_case_id IS NOT NULL),
-                  (SELECT count(*) FROM cases WHERE receiving_unit_id = ANY(:units)
-                     AND received_at BETWEEN :start AND :end AND level_skipping),
-                  (SELECT count(*) FROM case_facts WHERE competent_unit_id = ANY(:units) AND accepted_on <= :end
-                     AND ((settled_on IS NULL AND next_due_date < :end)
-                          OR (settled_on > :end AND coalesce(resolution_late, false))))
-                """
-            ),
-            p,
-        )
-    ).one()
-    extensions, suspensions, suspended_days, repeat, skipping, overdue = (int(v) for v in row)
-    return {
-        "letters_processed_on_time": on_time,
-        "letters_processed_late": late,
-        "extensions": extensions,
-        "suspensions": suspensions,
-        "suspended_days": suspended_days,
-        "repeat_letters": repeat,
-        "level_skipping_letters": skipping,
-        "overdue_at_end": overdue,
-    }
-
-
 async def figures(
     session: AsyncSession, reader: Officer, inspection: Inspection, *, today: date, cal: WorkCalendar
 ) -> list[FigureOut]:
-    """The evaluation's figures. `reader` must be able to read the unit's figures (an inspector, its own head)."""
-    units = await _units(session, inspection.unit_id)
+    """The evaluation's figures, each with the window it counts (`start`, `end`). `link` lists exactly the items
+    counted, or is null where no list of the API reproduces the count (the cases list filters by competent unit and
+    date received, the register by calendar year); `source_link` is the form or report the figure is read from.
+    `reader` must be able to read the unit's figures (an inspector, its own head)."""
+    units = await counts.units_of(session, inspection.unit_id)
     ids = [u.id for u in units if u.id is not None]
     period = periods.Period(inspection.review_period, inspection.review_start, inspection.review_end)
-    t = await _form_totals(session, units, period)
-    own = await _own_counts(session, ids, period, cal)
-    # The head's duty is set per calendar month (LTCD art. 12–18): the calendar months of the period under review.
+    t = await counts.form_totals(session, units, period)
+    own = await counts.own_counts(session, ids, period, cal)
+    # The head's duty is set per calendar month (LTCD art. 12–18): the calendar months of the period under review,
+    # a window of its own, stated on each of these figures.
     try:
         duty_period = periods.parse(inspection.review_period)
     except periods.PeriodError:
@@ -195,39 +118,36 @@ async def figures(
             recommendations.overdue_where(cal, today),
         )
     )
+    own_recs = await session.scalar(sa.select(sa.func.count()).where(Recommendation.inspection_id == inspection.id))
     u, label = inspection.unit_id, inspection.review_period
-    start, end = period.start.isoformat(), period.end.isoformat()
-    cases = _link("/cases", unit_id=u, include_subtree="true", received_from=start, received_to=end)
-    links = {
-        "cases": cases,
-        "entries": _link("/reception-sessions/entries", unit_id=u, year=period.end.year),
-        "overdue": _link("/cases", unit_id=u, include_subtree="true", overdue="true"),
-        "skipping": _link(
-            "/cases", unit_id=u, include_subtree="true", level_skipping="true", received_from=start, received_to=end
-        ),  # fmt: skip
-        "duty": _link("/reception-sessions/compliance", period=duty_period.label, unit_id=u),
-        "recommendations": _link("/recommendations", unit_id=u, state="overdue"),
-        **{c: _link(f"/stats/forms/{c}", period=label, unit_id=u) for c in FORMS},
-    }
+    window = {"start": period.start, "end": period.end}
+    duty_window = {"start": duty_period.start, "end": duty_period.end}
+    duty_text = f" (tháng {duty_period.start:%m/%Y} – {duty_period.end:%m/%Y})"
     out = []
-    for key, text, code, column, link in FROM_FORMS:
+    for key, text, code, column in FROM_FORMS:
         form = FORMS[code]
         number = next(col.number for col in form.columns if col.key == column)
         source = f"{form.official.removeprefix('Biểu số ')} cột {number}"
-        out.append(FigureOut(key=key, label=text, value=t[code][column], source=source, link=links[link]))
-    for key, text, link in OWN:
-        out.append(FigureOut(key=key, label=text, value=own[key], source="hồ sơ", link=links[link]))
+        form_link = _link(f"/stats/forms/{code}", period=label, unit_id=u)
+        out.append(FigureOut(key=key, label=text, value=t[code][column], source=source, link=None,
+                             source_link=form_link, **window))  # fmt: skip
+    for key, text in OWN:
+        out.append(FigureOut(key=key, label=text, value=own[key], source="hồ sơ", link=None, **window))
+    duty_link = _link("/reception-sessions/compliance", period=duty_period.label, unit_id=u)
     for key, text, column in DUTY:
         value = own_duty[column] if own_duty else 0
-        out.append(FigureOut(key=key, label=text, value=value, source="tiếp dân định kỳ", link=links["duty"]))
+        out.append(FigureOut(key=key, label=text + duty_text, value=value, source="tiếp dân định kỳ", link=None,
+                             source_link=duty_link, **duty_window))  # fmt: skip
+    # The watch-list lists the unit's overdue recommendations, this inspection's too: exact while it has none.
+    rec_link = _link("/recommendations", unit_id=u, state="overdue") if not own_recs else None
     return [
         *out,
         FigureOut(key="satisfaction_ratings", label="Lượt đánh giá của công dân", value=rating["ratings"],
-                  source="đánh giá hài lòng", link=None),
+                  source="đánh giá hài lòng", link=None, **window),
         FigureOut(key="satisfaction_share_4_5", label="Tỷ lệ hài lòng (4–5 sao)", value=rating["share_4_5"],
-                  source="đánh giá hài lòng", link=None),
+                  source="đánh giá hài lòng", link=None, **window),
         FigureOut(key="earlier_recommendations_overdue", label="Kiến nghị kiểm tra trước quá hạn chưa thực hiện",
-                  value=int(earlier or 0), source="kiến nghị", link=links["recommendations"]),
+                  value=int(earlier or 0), source="kiến nghị", link=rec_link, start=None, end=today),
     ]  # fmt: skip
 
 
