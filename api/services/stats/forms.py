@@ -3,6 +3,7 @@ unit's figures for a period (the aggregate queries of `counts`, then the columns
 rows of the official table: units in tree order with subtotals and the total. Only counts and sums leave this
 module: no name, title or content."""
 
+import asyncio
 import hashlib
 import json
 from collections import defaultdict
@@ -215,7 +216,9 @@ async def answer(
         return await doc()
 
     async def render() -> bytes:  # the document read inside this answer's versions
-        return write(fmt, from_json(await doc()))
+        # A spreadsheet or a PDF of the province takes a tenth of a second or more to write: off the event loop, so
+        # the process keeps answering meanwhile.
+        return await asyncio.to_thread(write, fmt, from_json(await doc()))
 
     return await cache.answer(session, f"{base}:{fmt}", sources, render, use=cache.Use(use.local), store=store)
 
