@@ -263,6 +263,13 @@ async def test_d3_an_amendment_is_not_dated_before_the_approval_it_amends(api: A
     r = await api.http.post(f"{V1}/inspection-plans/{plan['id']}/amendments", json=amend,
                             headers=await api.headers(CHIEF))  # fmt: skip
     assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "date_before_previous_step"
+    today(D(2026, 12, 20))
+    await call(api, CHIEF, "POST", f"/inspection-plans/{plan['id']}/amendments", 201,
+               json={**amend, "decision_date": "2026-12-18"})  # fmt: skip
+    earlier = await call(api, CHIEF, "POST", f"/inspection-plans/{plan['id']}/amendments", 422,
+                         json={**amend, "decision_date": "2026-12-15"})  # fmt: skip
+    assert earlier["error"]["details"]["not_before"] == "2026-12-18"
 
 
 async def test_d4_a_plan_is_not_approved_years_before_its_year(api: Api, today: Any) -> None:
@@ -274,6 +281,10 @@ async def test_d4_a_plan_is_not_approved_years_before_its_year(api: Api, today: 
                             json={"decision_number": "1/QĐ", "decision_date": "2001-01-01"},
                             headers=await api.headers(CHIEF))  # fmt: skip
     assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "plan_approval_date_out_of_range"
+    # The year before the plan's is the usual case.
+    await call(api, CHIEF, "POST", f"/inspection-plans/{plan['id']}/approve",
+               json={"decision_number": "1/QĐ", "decision_date": "2026-01-02"})  # fmt: skip
 
 
 async def test_d5_a_team_decision_is_not_before_the_plan_approving_it(api: Api, today: Any) -> None:
@@ -366,6 +377,17 @@ async def test_r3_duplicate_units_in_a_plan_are_refused(api: Api, today: Any) ->
     r = await api.http.post(f"{V1}/inspection-plans", json={"year": 2027, "title": "KH", "items": [line, line]},
                             headers=await api.headers(INSPECTOR))  # fmt: skip
     assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "plan_unit_repeated"
+    # Nor by an amendment adding a unit already in the plan (removing its line first is allowed).
+    plan = await call(api, INSPECTOR, "POST", "/inspection-plans", 201, json={"year": 2027, "title": "KH",
+                                                                              "items": [line]})  # fmt: skip
+    await call(api, CHIEF, "POST", f"/inspection-plans/{plan['id']}/approve",
+               json={"decision_number": "150/QĐ", "decision_date": "2026-12-10"})  # fmt: skip
+    amend = {"decision_number": "2/QĐ", "decision_date": "2026-12-10", "reason": "x", "add": [line]}
+    again = await call(api, CHIEF, "POST", f"/inspection-plans/{plan['id']}/amendments", 422, json=amend)
+    assert again["error"]["code"] == "plan_unit_repeated"
+    swap = {**amend, "remove": [plan["items"][0]["id"]]}
+    await call(api, CHIEF, "POST", f"/inspection-plans/{plan['id']}/amendments", 201, json=swap)
 
 
 # ---- 4. The report ----

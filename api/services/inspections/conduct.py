@@ -137,6 +137,16 @@ async def decide(
     inspection = await load(session, officer, inspection_id, lock=True)
     status = move(inspection, flow.InspectionAction.decide, who)
     not_in_future(data.decision_date, today, "decision_date")
+    if inspection.plan_item_id is not None:  # the team is formed under the approved plan: not before its approval
+        approved = await session.scalar(
+            sa.select(InspectionPlan.decision_date)
+            .join(InspectionPlanItem, InspectionPlanItem.plan_id == InspectionPlan.id)
+            .where(InspectionPlanItem.id == inspection.plan_item_id)
+        )
+        if approved is not None and data.decision_date < approved:
+            raise DomainError(
+                Code.date_before_previous_step, details={"field": "decision_date", "not_before": approved.isoformat()}
+            )
     members = await _members(session, data)
     inspection.status, inspection.members = status, members
     inspection.decision_number, inspection.decision_date = data.decision_number, data.decision_date

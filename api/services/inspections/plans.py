@@ -82,8 +82,18 @@ async def _item(session: AsyncSession, plan_id: int, year: int, data: PlanItemIn
     )
 
 
+def no_repeated_unit(unit_ids: list[int]) -> None:
+    """One line per unit in a plan (checked here: a unique index would need a migration)."""
+    seen: set[int] = set()
+    for u in unit_ids:
+        if u in seen:
+            raise DomainError(Code.plan_unit_repeated, details={"field": "items.unit_id", "unit_id": u})
+        seen.add(u)
+
+
 async def create(session: AsyncSession, officer: Officer, data: PlanIn) -> InspectionPlan:
     await access.require_inspector(session, officer)
+    no_repeated_unit([i.unit_id for i in data.items])
     areas, ratings = await criteria(session)
     plan = InspectionPlan(
         year=data.year,
@@ -128,6 +138,10 @@ async def approve(
     if plan.status != PlanStatus.draft:
         raise DomainError(Code.plan_not_draft)
     not_in_future(data.decision_date, today, "decision_date")
+    if data.decision_date.year not in (plan.year - 1, plan.year):
+        raise DomainError(
+            Code.plan_approval_date_out_of_range, details={"field": "decision_date", "plan_year": plan.year}
+        )
     plan.status = PlanStatus.approved.value
     plan.decision_number, plan.decision_date, plan.approved_by_id = data.decision_number, data.decision_date, officer.id
     audit.record(
@@ -153,6 +167,14 @@ async def amend(
         raise DomainError(Code.plan_not_approved)
     not_in_future(data.decision_date, today, "decision_date")
     # Every check first, so that a refused amendment leaves the plan as it was.
+    previous = await session.scalar(
+        sa.select(sa.func.max(InspectionPlanAmendment.decision_date)).where(InspectionPlanAmendment.plan_id == plan_id)
+    )
+    floor = max(d for d in (plan.decision_date, previous) if d is not None) if plan.decision_date else previous
+    if floor is not None and data.decision_date < floor:
+        raise DomainError(
+            Code.date_before_previous_step, details={"field": "decision_date", "not_before": floor.isoformat()}
+        )
     live = {i.id: i for i in await _items(session, plan_id) if i.removed_by_amendment_id is None}
     started = set(
         await session.scalars(
@@ -167,6 +189,8 @@ async def amend(
     for item_id in data.remove:
         if item_id in started:
             raise DomainError(Code.inspection_exists, details={"item_id": item_id})
+    removed = set(data.remove)
+    no_repeated_unit([i.unit_id for i in live.values() if i.id not in removed] + [a.unit_id for a in data.add])
     for r in data.reschedule:
         before_planned_month(live[r.item_id].review_end, plan.year, r.planned_month, r.item_id)
     new_items = [await _item(session, plan_id, plan.year, line) for line in data.add]
