@@ -403,6 +403,8 @@ async def test_x1_the_xlsx_headings_carry_no_figures(api: Api, today: Any) -> No
     rows = list(openpyxl.load_workbook(io.BytesIO(x.content)).active.iter_rows(values_only=True))
     labelled = [r for r in rows if r[0] == "Cuộc kiểm tra đã kết luận"]
     assert len(labelled) == 2 and labelled[1][1] in (None, ""), labelled
+    assert labelled[0][1] == 1  # the count itself is a number cell
+    assert ("Hạn gửi báo cáo", "trước ngày 10/06/2027") in [r[:2] for r in rows]
 
 
 # ---- 3 (cont.). Bad inputs and separation of duties ----

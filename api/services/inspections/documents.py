@@ -34,20 +34,36 @@ PROVINCE = {
 }
 
 
-def lines(doc: dict[str, Any]) -> list[tuple[str, str]]:
-    """The report as (label, value) lines, in the order both documents print them."""
-    out: list[tuple[str, str]] = [("Kỳ báo cáo", period_text(_form_like(doc))), ("", "")]
-    out += [(label, _text(doc["counts"].get(key))) for key, label in COUNTS.items()]
-    out += [("", ""), ("Số liệu toàn tỉnh", "")]
-    out += [(label, _text(doc["province"].get(key), key)) for key, label in PROVINCE.items()]
-    out += [("", ""), ("Cuộc kiểm tra đã kết luận", "")]
+def keyed_lines(doc: dict[str, Any]) -> list[tuple[str | None, str, str]]:
+    """The report as (figure key, label, value) lines, in the order both documents print them; the key (e.g.
+    `counts.inspections_done`) is None on headings, blanks and the listed inspections and units."""
+    due = doc.get("due_date")
+    out: list[tuple[str | None, str, str]] = [(None, "Kỳ báo cáo", period_text(_form_like(doc)))]
+    if due:
+        out.append((None, "Hạn gửi báo cáo", f"trước ngày {_day(due)}"))
+    if doc.get("provisional"):
+        out.append((None, "Báo cáo tạm", "gửi trước khi hết kỳ số liệu"))
+    out.append((None, "", ""))
+    out += [(f"counts.{key}", label, _text(doc["counts"].get(key))) for key, label in COUNTS.items()]
+    out += [(None, "", ""), (None, "Số liệu toàn tỉnh", "")]
+    out += [(f"province.{key}", label, _text(doc["province"].get(key), key)) for key, label in PROVINCE.items()]
+    out += [(None, "", ""), (None, "Cuộc kiểm tra đã kết luận", "")]
     out += [
-        (f"{i['unit_code']} {i['unit_name']}", f"KL số {i['conclusion_number']} ngày {_day(i['conclusion_date'])}")
+        (
+            None,
+            f"{i['unit_code']} {i['unit_name']}",
+            f"KL số {i['conclusion_number']} ngày {_day(i['conclusion_date'])}",
+        )
         for i in doc["inspections"]
     ]
-    out += [("", ""), ("Đơn vị có nội dung không đạt", "")]
-    out += [(f"{u['unit_code']} {u['unit_name']}", ", ".join(u["area_labels"])) for u in doc["units_short"]]
+    out += [(None, "", ""), (None, "Đơn vị có nội dung không đạt", "")]
+    out += [(None, f"{u['unit_code']} {u['unit_name']}", ", ".join(u["area_labels"])) for u in doc["units_short"]]
     return out
+
+
+def lines(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """The report as (label, value) lines."""
+    return [(label, value) for _key, label, value in keyed_lines(doc)]
 
 
 RATES = frozenset({"on_time_rate", "satisfaction_share_4_5"})
@@ -73,9 +89,9 @@ def to_xlsx(doc: dict[str, Any]) -> bytes:
     ws = wb.active
     ws.title = "Bao cao"
     _put(ws, 1, 1, TITLE).font = Font(bold=True)
-    for n, (label, value) in enumerate(lines(doc), start=3):
+    for n, (key, label, value) in enumerate(keyed_lines(doc), start=3):
         _put(ws, n, 1, label)
-        raw = _raw(doc, label)
+        raw = _raw(doc, key)
         _put(ws, n, 2, raw if raw is not None else value)
     ws.column_dimensions["A"].width = 60
     ws.column_dimensions["B"].width = 40
@@ -84,14 +100,14 @@ def to_xlsx(doc: dict[str, Any]) -> bytes:
     return buf.getvalue()
 
 
-def _raw(doc: dict[str, Any], label: str) -> int | float | None:
-    """A figure as a number cell (so the spreadsheet can add it up), where the line is one."""
-    for section, names in (("counts", COUNTS), ("province", PROVINCE)):
-        for key, name in names.items():
-            value = doc[section].get(key)
-            if name == label and isinstance(value, int | float):
-                return value
-    return None
+def _raw(doc: dict[str, Any], key: str | None) -> int | float | None:
+    """A figure as a number cell (so the spreadsheet can add it up): chosen by the figure's key, never by its label
+    (a section heading may read like a figure)."""
+    if key is None:
+        return None
+    section, name = key.split(".", 1)
+    value = doc[section].get(name)
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _form_like(doc: dict[str, Any]) -> dict[str, Any]:
@@ -122,7 +138,7 @@ def to_pdf(doc: dict[str, Any]) -> bytes:
     out.add_page()
     stats_pdf._title(out, form, "Thanh tra tỉnh Lào Cai", made)
     width = out.w - 2 * stats_pdf.MARGIN
-    for label, value in lines(doc)[2:]:
+    for label, value in lines(doc)[1:]:
         if not label and not value:
             out.ln(2)
             continue
