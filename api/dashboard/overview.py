@@ -13,7 +13,6 @@ from api.auth import Officer
 from api.dashboard import charts, queries, render
 from api.dashboard.web import href
 from api.models.reception import MonthOut
-from api.services import reception
 from api.services.stats import forms, oversight
 from workflows import periods, vocabulary
 
@@ -221,7 +220,8 @@ async def _reception(
     running says so with the days held so far; a shortfall only once the month (its last week) is over."""
     cal = periods.parse(p.label)  # calendar months: the duty is per month (LTCD art. 12–18)
     out = Reception(cal, [m for m in cal.months() if m <= today])
-    rows, _ = await reception.compliance(session, who, cal, unit_id=unit_id, today=today, limit=1000, cursor=None)
+    # Kept in the statistics cache under the register's, the sittings', the units' and the calendar's versions.
+    rows = await oversight.compliance(session, who, cal, unit_id=unit_id, today=today)
     shaped = []
     for r in rows:
         by_month: dict[str, MonthOut] = {m.month: m for m in r["months"]}
