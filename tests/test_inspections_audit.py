@@ -711,6 +711,25 @@ async def test_a1_a_replaced_draft_or_finding_leaves_a_trace_of_what_it_said(api
         [e.payload for e in (await api.session.scalars(sa.select(AuditEvent).where(
             AuditEvent.entity == "inspection_conclusion"))).all()], ensure_ascii=False)  # fmt: skip
     assert "Bản dự thảo thứ nhất" in payloads or "text_sha256" in payloads, payloads
+    import hashlib
+
+    first = hashlib.sha256("Bản dự thảo thứ nhất: đơn vị vi phạm".encode()).hexdigest()
+    events = (await api.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.entity == "inspection_conclusion").order_by(AuditEvent.id))).all()  # fmt: skip
+    assert events[-1].payload["replaced"]["text_sha256"] == first
+    # Findings replaced: the old rating and its text's digest stay; a cancellation keeps its reason.
+    path = f"/inspections/{insp['id']}/evaluation"
+    await call(api, INSPECTOR, "PUT", path, json={"findings": [{"area": "complaints", "rating": "below", "text": "A"}]})
+    await call(api, INSPECTOR, "PUT", path, json={"findings": [{"area": "complaints", "rating": "good", "text": "B"}]})
+    await call(api, CHIEF, "POST", f"/inspections/{insp['id']}/cancel", json={"reason": "Thiên tai"})
+    mine = sa.select(AuditEvent).where(AuditEvent.entity == "inspection", AuditEvent.entity_id == str(insp["id"]))
+    rows = (await api.session.scalars(mine.order_by(AuditEvent.id))).all()
+    last_findings = [e for e in rows if e.action == "findings"][-1].payload
+    assert last_findings["replaced"]["complaints"] == {
+        "rating": "below",
+        "text_sha256": hashlib.sha256(b"A").hexdigest(),
+    }
+    assert [e.payload for e in rows if e.action == "cancel"] == [{"reason": "Thiên tai"}]
 
 
 async def test_f8_every_figure_with_a_link_lists_exactly_what_it_counts(api: Api, today: Any) -> None:

@@ -3,6 +3,8 @@ text and the recommendations: each the unit responsible, what must be done and a
 the chief inspector signs it; signing issues it once — the evaluation's figures are frozen into it, the
 recommendations start their timers, the inspection is concluded — and nothing of it changes afterwards."""
 
+import hashlib
+import json
 from datetime import date
 
 import sqlalchemy as sa
@@ -18,6 +20,10 @@ from api.services.inspections import access, conduct, evaluation, recommendation
 from api.services.inspections.plans import not_in_future, review_ended
 from workflows.calendar import WorkCalendar
 from workflows.inspections import Actor, InspectionAction, InspectionStatus
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 async def _existing(session: AsyncSession, inspection_id: int, *, lock: bool = False) -> InspectionConclusion | None:
@@ -54,6 +60,12 @@ async def draft(
     recs = [
         {"unit_id": r.unit_id, "action": r.action, "deadline": r.deadline.isoformat()} for r in data.recommendations
     ]
+    # The audit keeps a trace of what a replaced draft said (its digest, not its text).
+    replaced = None if conclusion is None else {
+        "number": conclusion.number,
+        "text_sha256": sha256(conclusion.text),
+        "recommendations_sha256": sha256(json.dumps(conclusion.draft_recommendations, sort_keys=True)),
+    }  # fmt: skip
     if conclusion is None:
         conclusion = InspectionConclusion(
             inspection_id=inspection_id,
@@ -75,7 +87,14 @@ async def draft(
         entity="inspection_conclusion",
         entity_id=conclusion.id,
         action="draft",
-        payload={"inspection_id": inspection_id, "number": data.number, "recommendations": len(recs)},
+        payload={
+            "inspection_id": inspection_id,
+            "number": data.number,
+            "recommendations": len(recs),
+            "text_sha256": sha256(data.text),
+            "recommendations_sha256": sha256(json.dumps(recs, sort_keys=True)),
+            "replaced": replaced,
+        },
     )
     await session.commit()
     return conclusion

@@ -194,7 +194,12 @@ async def cancel(session: AsyncSession, officer: Officer, inspection_id: int, da
     inspection.status = move(inspection, flow.InspectionAction.cancel, who)
     inspection.cancel_reason = data.reason
     audit.record(
-        session, actor_id=officer.id, entity="inspection", entity_id=inspection_id, action="cancel", payload={}
+        session,
+        actor_id=officer.id,
+        entity="inspection",
+        entity_id=inspection_id,
+        action="cancel",
+        payload={"reason": data.reason},
     )
     await session.commit()
     return inspection

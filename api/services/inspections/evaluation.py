@@ -7,6 +7,7 @@ end, recommendations of earlier inspections overdue). Each figure carries the AP
 entries or form behind it. Counts only: no name, title or content. Then the findings per area, rated on the plan's
 scale."""
 
+import hashlib
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -80,6 +81,10 @@ DUTY: tuple[tuple[str, str, str], ...] = (
     ("reception_days_delegated", "Ngày ủy quyền tiếp", "delegated_days"),
     ("reception_shortfall", "Ngày tiếp còn thiếu", "shortfall"),
 )
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _link(path: str, **query: Any) -> str:
@@ -241,6 +246,7 @@ async def record_findings(
                 },  # fmt: skip
             )
         seen.add(item.area)
+    before = {f["area"]: f for f in inspection.findings}
     inspection.findings = [{"area": i.area, "rating": i.rating, "text": i.text} for i in data.findings]
     audit.record(
         session,
@@ -248,7 +254,14 @@ async def record_findings(
         entity="inspection",
         entity_id=inspection_id,
         action="findings",
-        payload={"ratings": {i.area: i.rating for i in data.findings}},
+        payload={
+            "ratings": {i.area: i.rating for i in data.findings},
+            "text_sha256": {i.area: _sha256(i.text) for i in data.findings},
+            # what the replaced findings said: their ratings and the digests of their texts
+            "replaced": {
+                a: {"rating": f["rating"], "text_sha256": _sha256(f.get("text", ""))} for a, f in before.items()
+            },
+        },
     )
     await session.commit()
     return await read(session, officer, inspection_id, today=today, cal=cal)
