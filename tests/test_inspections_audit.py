@@ -693,6 +693,16 @@ async def test_m1_the_inspected_unit_cannot_move_the_figures_under_review_unseen
     await intake(api, "xa.tiepdan", received_at="2026-05-04")
     after = (await _figures(api, insp))["letters_received"]["value"]
     assert after == before, (before, after)
+    ev = await call(api, INSPECTOR, "GET", f"/inspections/{insp['id']}/evaluation")
+    assert ev["snapshot_on"] == "2027-01-10"
+    changed = {c["key"]: (c["snapshot"], c["live"]) for c in ev["changed_since_snapshot"]}
+    assert changed["letters_received"] == (before, before + 1)
+    # Signed, the conclusion keeps the snapshot and the changes side by side.
+    body = {"number": "1/KL", "conclusion_date": "2027-01-10", "text": "KL", "recommendations": []}
+    await call(api, INSPECTOR, "PUT", f"/inspections/{insp['id']}/conclusion", json=body)
+    signed = (await call(api, CHIEF, "POST", f"/inspections/{insp['id']}/conclusion/sign"))["figures"]
+    assert {c["key"] for c in signed["changed_since_snapshot"]} >= {"letters_received"}
+    assert signed["snapshot_on"] == "2027-01-10"
 
 
 async def test_a1_a_replaced_draft_or_finding_leaves_a_trace_of_what_it_said(api: Api, today: Any) -> None:

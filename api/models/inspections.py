@@ -452,7 +452,11 @@ class EvaluationOut(BaseModel):
     review_period: str
     review_start: date
     review_end: date
-    figures: list[FigureOut]
+    figures: list[FigureOut] = PField(description="as they stood at the start (snapshot_on), once started")
+    snapshot_on: date | None = PField(default=None, description="the day the figures under review were kept")
+    changed_since_snapshot: list[dict[str, Any]] = PField(
+        default_factory=list, description="each figure whose live count differs from the snapshot: key, snapshot, live"
+    )
     findings: list[FindingOut]
     areas: list[dict[str, Any]]
     ratings: list[dict[str, Any]]

@@ -208,7 +208,9 @@ async def decide_inspection(inspection_id: Id32, data: DecideIn, ctx: Ctx) -> In
     responses=errors.responses(403, 404, 409, 422),
 )
 async def start_inspection(inspection_id: Id32, data: StartIn, ctx: Ctx) -> InspectionOut:
-    return await _one(ctx, await conduct.start(ctx.session, ctx.officer, inspection_id, data, today=clock.today()))
+    inspection = await conduct.start(ctx.session, ctx.officer, inspection_id, data, today=clock.today())
+    await evaluation.take_snapshot(ctx.session, ctx.officer, inspection, today=clock.today(), cal=ctx.env.cal)
+    return await _one(ctx, inspection)
 
 
 @router.post(

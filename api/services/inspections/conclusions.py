@@ -115,11 +115,15 @@ async def sign(
     status = conduct.move(inspection, InspectionAction.conclude, frozenset({Actor.chief}))
     review_ended(inspection.review_end, today)
     reader = await evaluation.reader_for(session, officer, inspection)
-    figures = await evaluation.figures(session, reader, inspection, today=today, cal=cal)
+    figures, changes, taken_on = await evaluation.under_review(
+        session, officer, inspection, reader, today=today, cal=cal, commit=False
+    )
     inspection.status = status
     conclusion.figures = {
         "computed_on": today.isoformat(),
+        "snapshot_on": taken_on.isoformat() if taken_on else None,
         "figures": [f.model_dump(mode="json") for f in figures],
+        "changed_since_snapshot": changes,
         "findings": inspection.findings,
     }
     conclusion.signed_by_id, conclusion.signed_at = officer.id, clock.now()

@@ -29,7 +29,7 @@ from api.models.inspections import (
     Recommendation,
 )
 from api.services import audit, reception
-from api.services.inspections import access, conduct, counts, plans, recommendations
+from api.services.inspections import access, conduct, counts, plans, recommendations, snapshot
 from api.services.stats import oversight
 from workflows import periods
 from workflows.calendar import WorkCalendar
@@ -156,6 +156,39 @@ async def figures(
     ]  # fmt: skip
 
 
+async def under_review(
+    session: AsyncSession,
+    officer: Officer,
+    inspection: Inspection,
+    reader: Officer,
+    *,
+    today: date,
+    cal: WorkCalendar,
+    commit: bool = True,
+) -> tuple[list[FigureOut], list[dict[str, Any]], date | None]:
+    """The figures as they stood when the inspection started (taken then, or at the first reading once the period
+    has ended), with every change of the live counts since; before the start, the live counts."""
+    live = await figures(session, reader, inspection, today=today, cal=cal)
+    if inspection.status not in (InspectionStatus.in_progress, InspectionStatus.concluded):
+        return live, [], None
+    snap = await snapshot.latest(session, inspection.id or 0)
+    if snap is None:
+        snap = snapshot.record(session, officer.id, inspection.id or 0, live, today)
+        if commit:  # signing commits it with the conclusion, under its locks
+            await session.commit()
+    shown, changes = snapshot.apply(live, snap)
+    return shown, changes, date.fromisoformat(snap["taken_on"])
+
+
+async def take_snapshot(
+    session: AsyncSession, officer: Officer, inspection: Inspection, *, today: date, cal: WorkCalendar
+) -> None:
+    """At the start: keep the figures under review, if the period has ended (else at the first reading after)."""
+    if inspection.review_end < today and inspection.status == InspectionStatus.in_progress:
+        await under_review(session, officer, inspection, await reader_for(session, officer, inspection), today=today,
+                           cal=cal)  # fmt: skip
+
+
 async def reader_for(session: AsyncSession, officer: Officer, inspection: Inspection) -> Officer:
     """Who the figures are read as: the caller, who must see the unit's figures. The chief inspector reads every
     unit's counts as the inspectorate does (counts only; a unit head of the inspectorate has no subtree below)."""
@@ -209,13 +242,16 @@ async def read(
     # The findings are the team's draft until the conclusion is signed: no one outside the inspectorate reads them.
     inspectorate = bool(await access.actors(session, officer) & {Actor.inspector, Actor.chief})
     shown = inspection.findings if inspectorate or inspection.status == InspectionStatus.concluded else []
+    figs, changes, taken_on = await under_review(session, officer, inspection, reader, today=today, cal=cal)
     return EvaluationOut(
         inspection_id=inspection_id,
         unit_id=inspection.unit_id,
         review_period=inspection.review_period,
         review_start=inspection.review_start,
         review_end=inspection.review_end,
-        figures=await figures(session, reader, inspection, today=today, cal=cal),
+        figures=figs,
+        snapshot_on=taken_on,
+        changed_since_snapshot=changes,
         findings=_findings(shown, areas, ratings),
         areas=areas,
         ratings=ratings,
