@@ -228,8 +228,11 @@ async def cancel_inspection(inspection_id: Id32, data: CancelIn, ctx: Ctx) -> In
     response_model=EvaluationOut,
     summary="Đánh giá điền sẵn từ dữ liệu: số liệu của đơn vị trong kỳ kiểm tra (chỉ số đếm) và kết quả đánh giá",
     description="Each figure equals the report form's total row for the unit (and the units below it) and the "
-    "period under review, and links to the cases, entries or form behind it. No identity appears.",
-    responses=errors.responses(403, 404),
+    "period under review and states its window (start, end); `link` lists exactly the items counted or is null "
+    "(`source_link`: the form). Once the inspection has started the figures are those kept at its start, with "
+    "`changed_since_snapshot`. Findings are hidden outside the inspectorate until the conclusion is signed. "
+    "422 `review_period_not_ended` before the period under review is over. No identity appears.",
+    responses=errors.responses(403, 404, 422),
 )
 async def get_evaluation(inspection_id: Id32, ctx: Ctx) -> EvaluationOut:
     return await evaluation.read(ctx.session, ctx.officer, inspection_id, today=clock.today(), cal=ctx.env.cal)
@@ -273,7 +276,7 @@ async def draft_conclusion(inspection_id: Id32, data: ConclusionIn, ctx: Ctx) ->
     "/inspections/{inspection_id}/conclusion/sign",
     response_model=ConclusionOut,
     summary="Chánh Thanh tra ký ban hành kết luận (một lần; kiến nghị bắt đầu tính hạn)",
-    responses=errors.responses(403, 404, 409),
+    responses=errors.responses(403, 404, 409, 422),
 )
 async def sign_conclusion(inspection_id: Id32, ctx: Ctx) -> ConclusionOut:
     await conclusions.sign(ctx.session, ctx.officer, inspection_id, today=clock.today(), cal=ctx.env.cal)
