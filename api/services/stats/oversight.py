@@ -16,7 +16,7 @@ from api.models.cases import Case
 from api.pagination import by_date_and_id
 from api.services import reception
 from api.services.cases import access, queries, trail
-from api.services.stats import cache, forms
+from api.services.stats import accused, cache, forms
 from api.services.stats.forms import scope_units
 from workflows import periods
 from workflows.cases import Role
@@ -75,26 +75,39 @@ async def summary(
     now; satisfaction once citizens rate. Kept in the cache (stats/cache.py) under the data it counts and today's
     date, for a named period."""
     await scope_units(session, principal, unit_id)  # 403 / 404 before anything is served
+    hide = await accused.of(session, principal)  # named as accused: without the cases naming them (stats/accused.py)
 
     async def compute() -> bytes:
-        return forms.to_json(await _summary(session, principal, period, unit_id, today))
+        return forms.to_json(await _summary(session, principal, period, unit_id, today, hide))
 
     # One entry per period and scope, replaced as the data or the day change (overdue is counted as of today).
-    key = f"summary:{period.label}:{unit_id or 0}:{forms.view_key(principal)}"
+    key = f"summary:{period.label}:{unit_id or 0}:{forms.view_key(principal, hide)}"
     store = ".." not in period.label
     sources = cache.SOURCES["summary"]
-    body = await cache.answer(session, key, sources, compute, use=use, store=store, also=f",today={today}")
+    also = f",today={today}" + (hide.version if hide is not None else "")
+    body = await cache.answer(session, key, sources, compute, use=use, store=store, also=also)
     out: dict[str, Any] = json.loads(body)
     out["start"], out["end"] = period.start, period.end
     return out
 
 
 async def _summary(
-    session: AsyncSession, principal: Officer, period: periods.Period, unit_id: int | None, today: date
+    session: AsyncSession,
+    principal: Officer,
+    period: periods.Period,
+    unit_id: int | None,
+    today: date,
+    hide: accused.Hidden | None = None,
 ) -> dict[str, Any]:
     units = await scope_units(session, principal, unit_id)
     ids = [u.id for u in units]
-    p = {"start": period.start, "end": period.end, "units": ids, "today": today}
+    p: dict[str, Any] = {"start": period.start, "end": period.end, "units": ids, "today": today}
+
+    def sql(text: str) -> sa.TextClause:  # for a caller named as accused, without the cases naming them
+        return sa.text(accused.hiding(text) if hide is not None else text)
+
+    if hide is not None:
+        p.update(hide.params)
     # The median sorts a year's settled matters: in memory, not on disk; no JIT compilation (forms.NO_JIT).
     await session.execute(sa.text("SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)"))
     by: dict[str, dict[Any, int]] = {"kind": {}, "status": {}, "field": {}, "unit": {}, "month": {}}
@@ -103,7 +116,7 @@ async def _summary(
         by[name][key] = by[name].get(key, 0) + n
 
     # GROUPING(...) says which set a row belongs to: 0b011 kind/status/field, 0b101 unit, 0b110 day.
-    for grouping, kind, st, fld, unit, day, n in (await session.execute(sa.text(RECEIVED_SQL), p)).tuples():
+    for grouping, kind, st, fld, unit, day, n in (await session.execute(sql(RECEIVED_SQL), p)).tuples():
         if grouping == 0b011:
             for name, value in (("kind", kind), ("status", st), ("field", fld)):
                 add(name, value, n)
@@ -114,15 +127,15 @@ async def _summary(
     settled_by_month: dict[date, int] = {}
     settled_units: dict[int, tuple[int, int]] = {}
     # 0b01 a day, 0b10 a unit (every settled matter is in one day and one unit: the totals are the units' sums).
-    for grouping, day, unit, n, in_time in (await session.execute(sa.text(SETTLED_SQL), p)).tuples():
+    for grouping, day, unit, n, in_time in (await session.execute(sql(SETTLED_SQL), p)).tuples():
         if grouping == 0b01:
             month = day.replace(day=1)
             settled_by_month[month] = settled_by_month.get(month, 0) + int(n)
         else:
             settled_units[unit] = (int(n), int(in_time))
-    median = await session.scalar(sa.text(MEDIAN_SQL), p)
+    median = await session.scalar(sql(MEDIAN_SQL), p)
     settled = (sum(n for n, _ in settled_units.values()), sum(t for _, t in settled_units.values()), median)
-    overdue_rows = await session.execute(sa.text(OVERDUE_SQL), p)
+    overdue_rows = await session.execute(sql(OVERDUE_SQL), p)
     overdue_by_unit = {u: int(n) for u, n in overdue_rows.tuples()}
     names = {u.id: u for u in units}
     by_unit = sorted(
@@ -162,7 +175,7 @@ async def _summary(
             {"month": m.strftime("%Y-%m"), "received": by["month"].get(m, 0), "settled": settled_by_month.get(m, 0)}
             for m in months
         ],
-        "satisfaction": await satisfaction(session, ids, period),
+        "satisfaction": await satisfaction(session, ids, period, hide),
     }
 
 
@@ -206,11 +219,17 @@ async def compliance(
     return rows
 
 
-async def satisfaction(session: AsyncSession, unit_ids: list[int], period: periods.Period) -> dict[str, Any]:
+async def satisfaction(
+    session: AsyncSession, unit_ids: list[int], period: periods.Period, hide: accused.Hidden | None = None
+) -> dict[str, Any]:
     """The share of citizens' ratings of 4–5 in the period (the plan's goal: 90%); `share_4_5` is None without
-    ratings."""
-    params = {"units": unit_ids, "start": period.start, "end": period.end}
-    row = (await session.execute(sa.text(SATISFACTION_SQL), params)).one()
+    ratings. For a caller named as accused (`hide`), without the cases naming them."""
+    params: dict[str, Any] = {"units": unit_ids, "start": period.start, "end": period.end}
+    query = SATISFACTION_SQL
+    if hide is not None:
+        params.update(hide.params)
+        query = accused.hiding(query)
+    row = (await session.execute(sa.text(query), params)).one()
     n, good = int(row[0]), int(row[1])
     return {"ratings": n, "share_4_5": round(good / n, 4) if n else None, "goal": 0.9}
 

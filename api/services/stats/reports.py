@@ -12,6 +12,7 @@ from api.auth import Officer
 from api.errors import Code, DomainError
 from api.models.stats import StatReport
 from api.services import audit
+from api.services.stats import accused
 from api.services.stats.forms import LEVEL_ORDER, build, scope_units
 from workflows import forms, periods
 from workflows.cases import Role
@@ -75,9 +76,11 @@ async def get_report(session: AsyncSession, principal: Officer, form: forms.Form
 
 
 async def diff(session: AsyncSession, principal: Officer, form: forms.Form, report: StatReport) -> list[dict[str, Any]]:
-    """Every figure of the submitted report that the live figures no longer show, cell by cell."""
+    """Every figure of the submitted report that the live figures no longer show, cell by cell (the live ones as the
+    caller may see them: without the cases naming them, for a caller named as accused; the frozen report stays as
+    it was submitted)."""
     period = periods.Period(report.period, report.start, report.end)
-    live = await build(session, principal, form, period, report.unit_id)
+    live = await build(session, principal, form, period, report.unit_id, await accused.of(session, principal))
     now = {(r["type"], r["unit_id"]): r["values"] for r in live["rows"]}
     then = {(r["type"], r["unit_id"]): r for r in report.figures["rows"]}
     numbers = {c.key: c.number for c in form.columns}
