@@ -225,35 +225,73 @@ MATRIX: list[tuple[str, str, str, Any]] = [
     ("GET", "/api/v1/stats/watchlist?unit_id={unit_id}", "oversight_unit", None),
     ("POST", "/api/v1/stats/urge", "oversight_unit", {"unit_id": "UNIT"}),
     # Thanh tra tỉnh's inspections (issue 25)
-    ("POST", "/api/v1/inspection-plans", "inspectorate", {"year": 2027, "title": "KH", "items": [
-        {"unit_id": "UNIT", "review_period": "2026", "planned_month": 3}]}),  # fmt: skip
+    (
+        "POST",
+        "/api/v1/inspection-plans",
+        "inspectorate",
+        {"year": 2027, "title": "KH", "items": [{"unit_id": "UNIT", "review_period": "2026", "planned_month": 3}]},
+    ),  # fmt: skip
     ("GET", "/api/v1/inspection-plans", "inspectorate", None),
     ("GET", "/api/v1/inspection-plans/{plan_id}", "inspectorate", None),
-    ("POST", "/api/v1/inspection-plans/{plan_id}/approve", "chief", {"decision_number": "1/QĐ", "decision_date": "TODAY"}),
-    ("POST", "/api/v1/inspection-plans/{plan_id}/amendments", "chief", {"decision_number": "2/QĐ", "decision_date":
-        "TODAY", "reason": "Điều chỉnh", "reschedule": [{"item_id": 1, "planned_month": 5}]}),  # fmt: skip
-    ("POST", "/api/v1/inspections", "inspectorate", {"unit_id": "UNIT", "review_period": "2026"}),
+    (
+        "POST",
+        "/api/v1/inspection-plans/{plan_id}/approve",
+        "chief",
+        {"decision_number": "1/QĐ", "decision_date": "TODAY"},
+    ),  # fmt: skip
+    (
+        "POST",
+        "/api/v1/inspection-plans/{plan_id}/amendments",
+        "chief",
+        {
+            "decision_number": "2/QĐ",
+            "decision_date": "TODAY",
+            "reason": "Điều chỉnh",
+            "reschedule": [{"item_id": 1, "planned_month": 5}],
+        },
+    ),  # fmt: skip
+    ("POST", "/api/v1/inspections", "inspectorate", {"unit_id": "UNIT", "review_period": "2025"}),
     ("GET", "/api/v1/inspections", "oversight", None),
     ("GET", "/api/v1/inspections/{inspection_id}", "inspection_read", None),
-    ("POST", "/api/v1/inspections/{inspection_id}/decision", "inspectorate", {"decision_number": "1/QĐ",
-        "decision_date": "TODAY", "members": [{"full_name": "Cán bộ mời"}]}),  # fmt: skip
+    (
+        "POST",
+        "/api/v1/inspections/{inspection_id}/decision",
+        "inspectorate",
+        {"decision_number": "1/QĐ", "decision_date": "TODAY", "members": [{"full_name": "Cán bộ mời"}]},
+    ),  # fmt: skip
     ("POST", "/api/v1/inspections/{inspection_id}/start", "inspectorate", {"start_date": "TODAY"}),
     ("POST", "/api/v1/inspections/{inspection_id}/cancel", "inspectorate", {"reason": "Thử"}),
     ("GET", "/api/v1/inspections/{inspection_id}/evaluation", "inspection_read", None),
-    ("PUT", "/api/v1/inspections/{inspection_id}/evaluation", "inspectorate", {"findings": [
-        {"area": "reception", "rating": "good"}]}),  # fmt: skip
+    (
+        "PUT",
+        "/api/v1/inspections/{inspection_id}/evaluation",
+        "inspectorate",
+        {"findings": [{"area": "reception", "rating": "good"}]},
+    ),  # fmt: skip
     ("GET", "/api/v1/inspections/{inspection_id}/conclusion", "inspection_read", None),
-    ("PUT", "/api/v1/inspections/{inspection_id}/conclusion", "inspectorate", {"number": "1/KL",
-        "conclusion_date": "TODAY", "text": "Kết luận"}),  # fmt: skip
+    (
+        "PUT",
+        "/api/v1/inspections/{inspection_id}/conclusion",
+        "inspectorate",
+        {"number": "1/KL", "conclusion_date": "TODAY", "text": "Kết luận"},
+    ),  # fmt: skip
     ("POST", "/api/v1/inspections/{inspection_id}/conclusion/sign", "chief", None),
     ("GET", "/api/v1/recommendations", "oversight", None),
     ("POST", "/api/v1/recommendations/urge", "inspectorate", {"unit_id": "UNIT"}),
     ("GET", "/api/v1/recommendations/{rec_id}", "inspection_read", None),
-    ("POST", "/api/v1/recommendations/{rec_id}/reports", "inspection_read", {"done_on": "TODAY",
-        "document_ref": "1/BC", "text": "Đã thực hiện"}),  # fmt: skip
+    (
+        "POST",
+        "/api/v1/recommendations/{rec_id}/reports",
+        "inspection_read",
+        {"done_on": "TODAY", "document_ref": "1/BC", "text": "Đã thực hiện"},
+    ),  # fmt: skip
     ("GET", "/api/v1/recommendations/{rec_id}/reports", "inspection_read", None),
-    ("POST", "/api/v1/recommendations/{rec_id}/reports/{rec_report_id}/decision", "inspection_read",
-        {"decision": "accepted"}),  # fmt: skip
+    (
+        "POST",
+        "/api/v1/recommendations/{rec_id}/reports/{rec_report_id}/decision",
+        "inspection_read",
+        {"decision": "accepted"},
+    ),  # fmt: skip
     ("GET", "/api/v1/stats/inspectorate-report?period=2027-H1", "inspectorate", None),
     ("POST", "/api/v1/stats/inspectorate-report/submissions", "chief", {"period": "2027-H1"}),
     ("GET", "/api/v1/stats/inspectorate-report/submissions", "inspectorate", None),
@@ -378,7 +416,7 @@ async def _inspection_world(api: Api, ids: dict[str, Any], unit: int, head: str,
     """Issue 25: a plan, and an inspection of the unit concluded (signed by the chief inspector) with one
     recommendation its head has reported on; a report to Sở Nội vụ submitted."""
     inspector, chief = await api.headers("thanhtra"), await api.headers("thanhtra.truong")
-    day, year = TODAY.isoformat(), str(TODAY.year)
+    day, year = TODAY.isoformat(), str(TODAY.year - 1)  # a period that has ended
     items = [{"unit_id": unit, "review_period": year, "planned_month": 3}]
     r = await api.http.post(f"{V1}/inspection-plans", headers=inspector, json={"year": TODAY.year + 1, "title": "KH",
                             "items": items})  # fmt: skip
@@ -388,8 +426,8 @@ async def _inspection_world(api: Api, ids: dict[str, Any], unit: int, head: str,
     assert r.status_code == 201, r.text
     ids["inspection_id"] = insp = r.json()["id"]
     team = {"decision_number": "1/QĐ", "decision_date": day, "members": [{"full_name": "Cán bộ mời"}]}
-    for step, body in (("decision", team), ("start", {"start_date": day})):
-        r = await api.http.post(f"{V1}/inspections/{insp}/{step}", headers=inspector, json=body)
+    for step, payload in (("decision", team), ("start", {"start_date": day})):
+        r = await api.http.post(f"{V1}/inspections/{insp}/{step}", headers=inspector, json=payload)
         assert r.status_code == 200, r.text
     rec = {"unit_id": unit, "action": "Chấn chỉnh", "deadline": (TODAY + timedelta(days=30)).isoformat()}
     conclusion = {"number": "1/KL", "conclusion_date": day, "text": "Kết luận", "recommendations": [rec]}
