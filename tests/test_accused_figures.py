@@ -7,7 +7,7 @@ statistics' cache never hands one the other's answer."""
 import html
 import re
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -16,12 +16,12 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from api import security
+from api import clock, security
 from api.models.cases import CaseParty
 from api.models.unit import Unit
 from api.models.user import User
 from tests.conftest import SETTINGS, Api, Live
-from tests.helpers import TODAY, V1, days_ago, get
+from tests.helpers import TODAY, V1, days_ago, get, intake
 from tests.test_dashboard import sign_in
 from tests.test_reception import add_entry, new_session
 
@@ -357,3 +357,72 @@ async def test_a_later_link_to_an_older_case_is_not_served_from_the_accuseds_kep
     # The older case now names the inspector too (a link made on a party): no counted column of it changed.
     await _orm(live.url, CaseParty(case_id=older, role="accused", full_name="Cán bộ", officer_id=accused_id))
     assert await _live_total(live, accused, "xld", "received") == first - 1
+
+
+# ---- the inspections' evaluation, computed through the same statistics ----
+
+
+async def test_an_accused_inspectors_evaluation_counts_what_they_may_read(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    thanhtra = await api.user("thanhtra")
+    commune = await _unit(api, "04465")
+    parties = [
+        {"role": "denouncer", "full_name": DENOUNCER, "id_number": DENOUNCER_ID},
+        {"role": "accused", "full_name": thanhtra.full_name, "officer_id": thanhtra.id},
+    ]
+    await intake(api, "xa.tiepdan", kind="denunciation", field="corruption", received_at="2026-10-01", parties=parties)
+    monkeypatch.setattr(clock, "fixed_today", date(2027, 1, 10))  # the period under review has ended
+    body = {"unit_id": commune.id, "review_period": "2026"}
+    r = await api.http.post(f"{V1}/inspections", headers=await api.headers("thanhtra"), json=body)
+    assert r.status_code == 201, r.text
+    insp = r.json()
+
+    async def evaluation(who: str) -> dict[str, Any]:
+        got = await api.http.get(f"{V1}/inspections/{insp['id']}/evaluation", headers=await api.headers(who))
+        assert got.status_code == 200, got.text
+        out: dict[str, Any] = got.json()
+        return out
+
+    def value(ev: dict[str, Any], key: str) -> Any:
+        return next(f["value"] for f in ev["figures"] if f["key"] == key)
+
+    mine, chiefs = await evaluation("thanhtra"), await evaluation("thanhtra.truong")
+    assert value(chiefs, "letters_received") == value(mine, "letters_received") + 1
+    # Once the inspection runs, the figures kept at the start are complete, whoever read them first.
+    team = {"decision_number": "1/QĐ", "decision_date": "2027-01-04", "members": [{"full_name": "Cán bộ mời"}]}
+    h = await api.headers("thanhtra")
+    assert (await api.http.post(f"{V1}/inspections/{insp['id']}/decision", headers=h, json=team)).status_code == 200
+    started = await api.http.post(f"{V1}/inspections/{insp['id']}/start", headers=h, json={"start_date": "2027-01-05"})
+    assert started.status_code == 200, started.text
+    await evaluation("thanhtra")  # the first reading keeps the figures
+    chiefs_now = await evaluation("thanhtra.truong")
+    assert chiefs_now["changed_since_snapshot"] == []
+    assert value(chiefs_now, "letters_received") == value(chiefs, "letters_received")
+
+
+async def test_the_accused_chief_inspectors_live_report_leaves_the_case_out_but_the_frozen_report_is_complete(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chief = await api.user("thanhtra.truong")
+    province = await _unit(api, "15")
+    await _denounce(api, [chief], province.id or 0, "2026-03-02")
+    monkeypatch.setattr(clock, "fixed_today", date(2026, 7, 1))  # 2026-H1 (to 14 June) has ended
+
+    async def live(who: str) -> dict[str, Any]:
+        r = await api.http.get(
+            f"{V1}/stats/inspectorate-report", params={"period": "2026-H1"}, headers=await api.headers(who)
+        )
+        assert r.status_code == 200, r.text
+        province_figures: dict[str, Any] = r.json()["province"]
+        return province_figures
+
+    chiefs, inspectors = await live("thanhtra.truong"), await live("thanhtra")
+    assert inspectors["received"] == chiefs["received"] + 1
+    sent = await api.http.post(
+        f"{V1}/stats/inspectorate-report/submissions",
+        json={"period": "2026-H1"},
+        headers=await api.headers("thanhtra.truong"),
+    )
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["figures"]["province"]["received"] == inspectors["received"]  # the record is complete

@@ -30,6 +30,7 @@ from api.models.inspections import (
 )
 from api.services import audit, reception
 from api.services.inspections import access, conduct, counts, plans, recommendations, snapshot
+from api.services.stats import accused as stats_accused
 from api.services.stats import oversight
 from workflows import periods
 from workflows.calendar import WorkCalendar
@@ -92,17 +93,24 @@ def _link(path: str, **query: Any) -> str:
 
 
 async def figures(
-    session: AsyncSession, reader: Officer, inspection: Inspection, *, today: date, cal: WorkCalendar
+    session: AsyncSession,
+    reader: Officer,
+    inspection: Inspection,
+    *,
+    today: date,
+    cal: WorkCalendar,
+    hide: stats_accused.Hidden | None = None,
 ) -> list[FigureOut]:
     """The evaluation's figures, each with the window it counts (`start`, `end`). `link` lists exactly the items
     counted, or is null where no list of the API reproduces the count (the cases list filters by competent unit and
     date received, the register by calendar year); `source_link` is the form or report the figure is read from.
-    `reader` must be able to read the unit's figures (an inspector, its own head)."""
+    `reader` must be able to read the unit's figures (an inspector, its own head). Complete (the record a snapshot
+    and a conclusion keep), or as a reader named as accused may see them (`hide`: without the cases naming them)."""
     units = await counts.units_of(session, inspection.unit_id)
     ids = [u.id for u in units if u.id is not None]
     period = periods.Period(inspection.review_period, inspection.review_start, inspection.review_end)
-    t = await counts.form_totals(session, units, period)
-    own = await counts.own_counts(session, ids, period, cal)
+    t = await counts.form_totals(session, units, period, hide)
+    own = await counts.own_counts(session, ids, period, cal, hide)
     # The head's duty is set per calendar month (LTCD art. 12–18): the calendar months of the period under review,
     # a window of its own, stated on each of these figures.
     try:
@@ -113,7 +121,7 @@ async def figures(
         session, reader, duty_period, unit_id=inspection.unit_id, today=today, limit=500, cursor=None
     )
     own_duty = next((d for d in duty if d["unit_id"] == inspection.unit_id), None)
-    rating = await oversight.satisfaction(session, ids, period)
+    rating = await oversight.satisfaction(session, ids, period, hide)
     earlier = await session.scalar(
         sa.select(sa.func.count())
         .select_from(Recommendation)
@@ -165,15 +173,18 @@ async def under_review(
     today: date,
     cal: WorkCalendar,
     commit: bool = True,
+    hide: stats_accused.Hidden | None = None,
 ) -> tuple[list[FigureOut], list[dict[str, Any]], date | None]:
     """The figures as they stood when the inspection started (taken then, or at the first reading once the period
-    has ended), with every change of the live counts since; before the start, the live counts."""
-    live = await figures(session, reader, inspection, today=today, cal=cal)
+    has ended), with every change of the live counts since; before the start, the live counts. The live counts of a
+    reader named as accused (`hide`) leave out the cases naming them; the snapshot is always taken complete."""
+    live = await figures(session, reader, inspection, today=today, cal=cal, hide=hide)
     if inspection.status not in (InspectionStatus.in_progress, InspectionStatus.concluded):
         return live, [], None
     snap = await snapshot.latest(session, inspection.id or 0)
     if snap is None:
-        snap = snapshot.record(session, officer.id, inspection.id or 0, live, today)
+        complete = live if hide is None else await figures(session, reader, inspection, today=today, cal=cal)
+        snap = snapshot.record(session, officer.id, inspection.id or 0, complete, today)
         if commit:  # signing commits it with the conclusion, under its locks
             await session.commit()
     shown, changes = snapshot.apply(live, snap)
@@ -242,7 +253,8 @@ async def read(
     # The findings are the team's draft until the conclusion is signed: no one outside the inspectorate reads them.
     inspectorate = bool(await access.actors(session, officer) & {Actor.inspector, Actor.chief})
     shown = inspection.findings if inspectorate or inspection.status == InspectionStatus.concluded else []
-    figs, changes, taken_on = await under_review(session, officer, inspection, reader, today=today, cal=cal)
+    hide = await stats_accused.of(session, officer)  # named as accused: live counts without the cases naming them
+    figs, changes, taken_on = await under_review(session, officer, inspection, reader, today=today, cal=cal, hide=hide)
     return EvaluationOut(
         inspection_id=inspection_id,
         unit_id=inspection.unit_id,

@@ -67,9 +67,17 @@ async def _overdue_at(
 
 
 async def build(
-    session: AsyncSession, officer: Officer, period: periods.Period, today: date, cal: WorkCalendar
+    session: AsyncSession,
+    officer: Officer,
+    period: periods.Period,
+    today: date,
+    cal: WorkCalendar,
+    *,
+    complete: bool = False,
 ) -> dict[str, Any]:
-    """The report as the record stands now. The province's figures are the inspectorate's, whoever asks."""
+    """The report as the record stands now. The province's figures are the inspectorate's, whoever asks — save an
+    officer named as accused, whose live report leaves out the cases naming them; the report frozen on submission
+    is always complete (`complete`)."""
     months = periods.parse(period.label).months()  # the calendar months the plan's months are compared with
     items = (
         await session.execute(
@@ -113,7 +121,7 @@ async def build(
     as_of = min(period.end, today)
     overdue = await _overdue_at(session, recs, as_of, cal)
     reader = replace(officer, roles=officer.roles | {"inspector"})  # the province's counts: no identity in them
-    summary = await oversight.summary(session, reader, period, None, today)
+    summary = await oversight.summary(session, reader, period, None, today, complete=complete)
     due = periods.report_due(period)
     return {
         "period": period.label,
@@ -197,7 +205,7 @@ async def submit(
     provisional report (recorded as such in the frozen document), never for a period not yet begun."""
     await access.require_chief(session, officer)
     check_submittable(period, today, provisional)
-    doc = await build(session, officer, period, today, cal)
+    doc = await build(session, officer, period, today, cal, complete=True)
     doc["submitted_on"] = today.isoformat()
     doc["late"] = _late(doc["due_date"], today)
     exists = await session.scalar(sa.select(InspectorateReport.id).where(InspectorateReport.period == period.label))

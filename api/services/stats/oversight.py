@@ -69,13 +69,15 @@ async def summary(
     today: date,
     *,
     use: cache.Use = cache.PLAIN,
+    complete: bool = False,
 ) -> dict[str, Any]:
     """The province (or a subtree) at a glance: letters received in the period by kind, status, field and unit;
     matters settled in it, on time or late, and the median days to settle; received vs settled per month; overdue
     now; satisfaction once citizens rate. Kept in the cache (stats/cache.py) under the data it counts and today's
-    date, for a named period."""
+    date, for a named period. `complete`: for a record to freeze (the inspectorate's report), never without the
+    cases naming the caller; otherwise a caller named as accused sees it without them (stats/accused.py)."""
     await scope_units(session, principal, unit_id)  # 403 / 404 before anything is served
-    hide = await accused.of(session, principal)  # named as accused: without the cases naming them (stats/accused.py)
+    hide = None if complete else await accused.of(session, principal)
 
     async def compute() -> bytes:
         return forms.to_json(await _summary(session, principal, period, unit_id, today, hide))
