@@ -123,7 +123,7 @@ async def seed_demo_cases(session: AsyncSession, settings: Settings, today: date
     from api.auth import Officer
     from api.deps import load_officer
     from api.models.cases import Case
-    from api.models.cases.schemas import ActionIn, CaseCreate, CaseOut
+    from api.models.cases.schemas import ActionIn, CaseIn, CaseOut
     from api.services import calendar as calendar_service
     from api.services.cases import actions as case_actions
     from api.services.cases import intake
@@ -230,7 +230,7 @@ async def seed_demo_cases(session: AsyncSession, settings: Settings, today: date
     made: dict[str, CaseOut] = {}
     for who, key, body in demos:
         made[key] = await intake.create(
-            session, who, settings, CaseCreate(**body), today=today, env=env, idempotency_key=key
+            session, who, settings, CaseIn(**body), today=today, env=env, idempotency_key=key
         )
     den = made["demo-2"]
     vault = vault_for(settings)
@@ -269,7 +269,7 @@ async def _seed_reception(
     from datetime import datetime, time, timedelta
 
     from api import clock
-    from api.models.reception import Conclusion, EntryCreate, SessionCreate
+    from api.models.reception import Conclusion, EntryIn, SessionIn
     from api.services import reception
 
     def at(day: date, hour: int) -> datetime:
@@ -281,7 +281,7 @@ async def _seed_reception(
     held = await reception.create_sitting(
         session,
         commune_desk,
-        SessionCreate(
+        SessionIn(
             unit_id=commune_desk.unit_id,
             kind="periodic",
             mode="direct",
@@ -318,13 +318,13 @@ async def _seed_reception(
             "representatives": [{"full_name": "Sùng A Páo"}],
         },
     ):
-        await reception.add_entry(session, commune_desk, settings, held.id, EntryCreate(**body), env=env, today=today)
+        await reception.add_entry(session, commune_desk, settings, held.id, EntryIn(**body), env=env, today=today)
     for who, days, title in ((commune_desk, 7, "Chủ tịch UBND xã"), (province_desk, 12, "Chủ tịch UBND tỉnh")):
         day = env.cal.roll_forward(today + timedelta(days=days))
         await reception.create_sitting(
             session,
             who,
-            SessionCreate(
+            SessionIn(
                 unit_id=who.unit_id,
                 kind="periodic",
                 mode="direct",

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from api.deps import get_hot_connection
 from api.lean import LeanLane
 from api.models.cases import Case, CaseEvent, CaseParty
-from api.models.cases.schemas import CaseCreate
+from api.models.cases.schemas import CaseIn
 from api.services.cases.row import CaseRow
 from api.services.cases.writer import IntakeWriter
 from tests.conftest import Api, Live
@@ -173,11 +173,11 @@ def test_the_lean_path_accepts_exactly_the_letters_fastapi_accepts(changes: dict
     letter = {k: v for k, v in {**case_body(), **changes}.items() if k not in drop}
     raw = json.dumps(letter)
     try:
-        lean = CaseCreate.model_validate_json(raw)  # what the lean path does
+        lean = CaseIn.model_validate_json(raw)  # what the lean path does
     except ValueError:
         lean = None
     try:
-        standard = CaseCreate.model_validate(json.loads(raw))  # what FastAPI does with a JSON body
+        standard = CaseIn.model_validate(json.loads(raw))  # what FastAPI does with a JSON body
     except ValueError:
         standard = None
     assert (lean is None) == (standard is None), (letter, lean, standard)

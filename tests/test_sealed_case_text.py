@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from api.models.cases import Case
-from api.models.cases.schemas import CaseCreate
+from api.models.cases.schemas import CaseIn
 from api.services.cases import intake, sealed_text
 from api.vault import vault_for
 from tests.conftest import SETTINGS, Api, Live
@@ -229,7 +229,7 @@ async def test_the_idempotency_fingerprint_is_keyed_and_made_without_identity(ap
     assert made.status_code == 201
     stored = await api.session.scalar(sa.select(Case.idempotency_fingerprint).where(Case.id == made.json()["id"]))
     assert stored is not None
-    data = CaseCreate(**body)
+    data = CaseIn(**body)
     # A dump, a guessed letter and a list of suspects no longer confirm who wrote it: no SHA-256 of the letter
     # (whole, or without the parties), with or without the suspect's name, matches.
     guesses = [data.model_dump_json(), json.dumps(body), json.dumps(body, ensure_ascii=False, sort_keys=True)]

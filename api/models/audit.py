@@ -25,7 +25,7 @@ class AuditEvent(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_audit_events_entity", "entity", "entity_id"),)
 
 
-class AuditEventPublic(SQLModel):
+class AuditEventOut(SQLModel):
     id: int
     at: datetime
     actor_id: int | None

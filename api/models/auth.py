@@ -6,27 +6,27 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
 
-from api.models.unit import UnitPublic
-from api.models.user import UserPublic
+from api.models.unit import UnitOut
+from api.models.user import UserOut
 
 
-class Token(BaseModel):
+class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_in: int
 
 
-class PasswordChange(SQLModel):
+class PasswordChangeIn(SQLModel):
     """POST /auth/password: the account's owner replaces its password (required at the first sign-in after
-    another person set it). The new one follows UserCreate's length rules and differs from the old."""
+    another person set it). The new one follows UserIn's length rules and differs from the old."""
 
     username: str = Field(min_length=1, max_length=64)
     old_password: str = Field(min_length=1, max_length=128)
     new_password: str = Field(min_length=10, max_length=128)
 
 
-class Me(UserPublic):
-    unit: UnitPublic
+class MeOut(UserOut):
+    unit: UnitOut
 
 
 class LoginAttempt(SQLModel, table=True):

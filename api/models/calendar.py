@@ -46,7 +46,7 @@ class WorkingDay(BaseModel):
     source: str
 
 
-class CalendarYear(BaseModel):
+class CalendarYearOut(BaseModel):
     year: int
     days_off: list[DayOff] = PydanticField(description="Ngày nghỉ rơi vào thứ Hai–thứ Sáu (lễ, Tết, nghỉ bù, bổ sung)")
     working_days: list[WorkingDay] = PydanticField(description="Thứ Bảy / Chủ nhật phải đi làm (làm bù)")

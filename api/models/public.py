@@ -181,7 +181,7 @@ class SubmissionIn(Strict):
         return consent
 
 
-class SubmissionCreated(BaseModel):
+class SubmissionCreatedOut(BaseModel):
     tracking_code: str
     access_key: str = Field(description="Shown once: keep it to follow the case (header X-Access-Key)")
     status: str
@@ -197,7 +197,7 @@ class TimelineItem(BaseModel):
     event: str
 
 
-class SubmissionStatus(BaseModel):
+class SubmissionStatusOut(BaseModel):
     tracking_code: str
     kind: str
     field: str
@@ -233,7 +233,7 @@ class ApiKeyIn(Strict):
     )
 
 
-class ApiKeyCreated(BaseModel):
+class ApiKeyCreatedOut(BaseModel):
     id: int
     name: str
     api_key: str = Field(description="Shown once; stored only as a hash")

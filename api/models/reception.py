@@ -222,7 +222,7 @@ class RefusalIn(Strict):
 MAX_PERSONS = 50
 
 
-class EntryCreate(Strict):
+class EntryIn(Strict):
     persons: list[PersonIn] = Field(min_length=1, max_length=MAX_PERSONS)
     kind: Kind
     content: str = Field(min_length=1, max_length=20_000)
@@ -250,7 +250,7 @@ class EntryCreate(Strict):
     refusal: RefusalIn | None = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> "EntryCreate":
+    def _consistent(self) -> "EntryIn":
         if self.case_id is not None and self.create_case is not None:
             raise ValueError("give case_id or create_case, not both")
         if (
@@ -351,7 +351,7 @@ class Conclusion(Strict):
     text: str = Field(min_length=1, max_length=20_000)
 
 
-class SessionCreate(Strict):
+class SessionIn(Strict):
     unit_id: Id32
     kind: SessionKind
     mode: Mode = Mode.direct
@@ -367,7 +367,7 @@ class SessionCreate(Strict):
     conclusion: Conclusion | None = None
 
     @model_validator(mode="after")
-    def _shape(self) -> "SessionCreate":
+    def _shape(self) -> "SessionIn":
         for name in ("starts_at", "ends_at"):
             if getattr(self, name).tzinfo is None:
                 raise ValueError(f"{name} needs a time zone (e.g. 2026-12-01T08:00:00+07:00)")

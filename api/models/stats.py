@@ -32,7 +32,7 @@ class StatReport(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("form", "period", "unit_id", name="uq_stat_reports_form_period_unit"),)
 
 
-class ReportSubmissionCreate(Strict):
+class ReportSubmissionIn(Strict):
     """A unit's report for a period, to be frozen (`POST /stats/forms/{form}/submissions`). Not the citizen's
     `SubmissionIn` (api/models/public.py): one schema name each, so client generators keep both."""
 

@@ -63,7 +63,7 @@ class Unit(SQLModel, table=True):
     updated_at: datetime | None = Field(default=None, sa_column=created_at_column())
 
 
-class UnitCreate(UnitBase):
+class UnitIn(UnitBase):
     reception_days: int | None = Field(default=None, ge=1, le=31)
     reception_period: ReceptionPeriod | None = None
 
@@ -89,7 +89,7 @@ class ReceptionRequirement(SQLModel):
     basis: str
 
 
-class UnitPublic(SQLModel):
+class UnitOut(SQLModel):
     id: int
     code: str
     name: str
@@ -100,7 +100,7 @@ class UnitPublic(SQLModel):
     reception_requirement: ReceptionRequirement | None
 
 
-class UnitImportResult(SQLModel):
+class UnitImportOut(SQLModel):
     created: int
     updated: int
-    items: list[UnitPublic]
+    items: list[UnitOut]

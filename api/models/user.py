@@ -14,7 +14,7 @@ from api.models.base import created_at_column
 from api.types import Id32, clean_any
 from workflows.cases import Role
 
-__all__ = ["Role", "User", "UserApproval", "UserApproved", "UserCreate", "UserPublic", "UserUpdate"]
+__all__ = ["Role", "User", "UserApprovalIn", "UserApprovedOut", "UserIn", "UserOut", "UserUpdate"]
 
 
 class User(SQLModel, table=True):
@@ -74,7 +74,7 @@ USERNAME_RULE = (
 )
 
 
-class UserCreate(SQLModel):
+class UserIn(SQLModel):
     username: str = Field(
         min_length=3,
         max_length=64,
@@ -111,14 +111,14 @@ class UserUpdate(SQLModel):
         return clean_any(value)
 
 
-class UserApproval(SQLModel):
+class UserApprovalIn(SQLModel):
     """Optional body of POST /users/{id}/approve: the `pending_at` of the request the approver looked at. Given,
     the approval is refused (409 pending_changed) if that request has been replaced since."""
 
     pending_at: datetime | None = None
 
 
-class UserPublic(SQLModel):
+class UserOut(SQLModel):
     id: int
     username: str
     full_name: str
@@ -137,7 +137,7 @@ class UserPublic(SQLModel):
     must_change_password: bool = False
 
     @classmethod
-    def of(cls, user: "User") -> "UserPublic":
+    def of(cls, user: "User") -> "UserOut":
         return cls(
             id=user.id or 0,
             username=user.username,
@@ -156,7 +156,7 @@ class UserPublic(SQLModel):
         )
 
 
-class UserApproved(UserPublic):
+class UserApprovedOut(UserOut):
     """The answer to POST /users/{id}/approve: the account, and — when the approval handed it a fresh one-time
     password (an account not yet in its owner's hands) — that password, shown this once to the approving
     administrator, who gives it to the person. Null for an account already in use."""

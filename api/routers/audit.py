@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import AdminOfficer, SessionDep
-from api.models.audit import AuditEventPublic
+from api.models.audit import AuditEventOut
 from api.pagination import Page
 from api.routers.params import CursorQuery, LimitQuery
 from api.services import audit as audit_service
@@ -14,7 +14,7 @@ from api.types import CleanStr
 router = APIRouter(prefix="/audit-events", tags=["audit"])
 
 
-@router.get("", response_model=Page[AuditEventPublic], summary="Nhật ký thay đổi quản trị (mới nhất trước)")
+@router.get("", response_model=Page[AuditEventOut], summary="Nhật ký thay đổi quản trị (mới nhất trước)")
 async def list_events(
     session: SessionDep,
     _: AdminOfficer,
@@ -22,8 +22,8 @@ async def list_events(
     cursor: CursorQuery = None,
     entity: Annotated[CleanStr | None, Query(max_length=32)] = None,
     entity_id: Annotated[CleanStr | None, Query(max_length=64)] = None,
-) -> Page[AuditEventPublic]:
+) -> Page[AuditEventOut]:
     rows, next_cursor = await audit_service.list_events(
         session, limit=limit, cursor=cursor, entity=entity, entity_id=entity_id
     )
-    return Page(items=[AuditEventPublic.model_validate(r, from_attributes=True) for r in rows], next_cursor=next_cursor)
+    return Page(items=[AuditEventOut.model_validate(r, from_attributes=True) for r in rows], next_cursor=next_cursor)

@@ -8,8 +8,8 @@ from fastapi.security import OAuth2PasswordRequestForm
 from api import security
 from api.deps import CurrentOfficer, SessionDep, SettingsDep
 from api.errors import Code, ErrorBody, catalogue_body
-from api.models.auth import Me, PasswordChange, Token
-from api.models.user import UserPublic
+from api.models.auth import MeOut, PasswordChangeIn, TokenOut
+from api.models.user import UserOut
 from api.ratelimit import client_address
 from api.routers.units import unit_public
 from api.services import users as user_service
@@ -33,7 +33,7 @@ def _error(code: Code, description: str, *, retry: bool = False) -> dict[str, An
 
 @router.post(
     "/token",
-    response_model=Token,
+    response_model=TokenOut,
     summary="Đăng nhập, nhận mã truy cập (JWT)",
     responses={
         401: _error(
@@ -54,18 +54,18 @@ def _error(code: Code, description: str, *, retry: bool = False) -> dict[str, An
 )
 async def token(
     request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep
-) -> Token:
+) -> TokenOut:
     client = client_address(request)  # behind a trusted proxy (FORWARDED_ALLOW_IPS), the caller's own
     user = await user_service.authenticate(
         session, request.app.state.passwords, settings, form.username, form.password, client
     )
     access, lifetime = security.create_access_token(settings, str(user.id), version=user.token_version)
-    return Token(access_token=access, expires_in=lifetime)
+    return TokenOut(access_token=access, expires_in=lifetime)
 
 
 @router.post(
     "/password",
-    response_model=Token,
+    response_model=TokenOut,
     summary="Đổi mật khẩu của chính mình (bắt buộc ở lần đăng nhập đầu khi mật khẩu do người khác đặt); "
     "nhận mã truy cập mới",
     responses={
@@ -74,7 +74,9 @@ async def token(
         429: _error(Code.too_many_attempts, "Quá nhiều lần thử (chung với đăng nhập)", retry=True),
     },
 )
-async def change_password(data: PasswordChange, request: Request, session: SessionDep, settings: SettingsDep) -> Token:
+async def change_password(
+    data: PasswordChangeIn, request: Request, session: SessionDep, settings: SettingsDep
+) -> TokenOut:
     """Every earlier token of the account ends; the answer is a token for the new password."""
     user = await user_service.change_password(
         session,
@@ -86,7 +88,7 @@ async def change_password(data: PasswordChange, request: Request, session: Sessi
         client_address(request),
     )
     access, lifetime = security.create_access_token(settings, str(user.id), version=user.token_version)
-    return Token(access_token=access, expires_in=lifetime)
+    return TokenOut(access_token=access, expires_in=lifetime)
 
 
 @router.post("/logout", status_code=204, summary="Đăng xuất: mọi mã truy cập đã cấp cho cán bộ này hết hiệu lực")
@@ -95,7 +97,7 @@ async def logout(principal: CurrentOfficer, session: SessionDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=Me, summary="Cán bộ đang đăng nhập")
-async def me(principal: CurrentOfficer, session: SessionDep) -> Me:
+@router.get("/me", response_model=MeOut, summary="Cán bộ đang đăng nhập")
+async def me(principal: CurrentOfficer, session: SessionDep) -> MeOut:
     user, unit = await user_service.with_unit(session, principal.id)
-    return Me(**UserPublic.of(user).model_dump(), unit=unit_public(unit))
+    return MeOut(**UserOut.of(user).model_dump(), unit=unit_public(unit))

@@ -6,20 +6,20 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from api.deps import AdminOfficer, CurrentOfficer, DeadlineEnvDep, SessionDep, SettingsDep
-from api.models.calendar import CalendarYear, DayOff, OverrideIn, OverrideOut, WorkingDay
+from api.models.calendar import CalendarYearOut, DayOff, OverrideIn, OverrideOut, WorkingDay
 from api.services import calendar as calendar_service
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])
 
 
-@router.get("/{year}", response_model=CalendarYear, summary="Ngày nghỉ và ngày làm bù trong năm")
+@router.get("/{year}", response_model=CalendarYearOut, summary="Ngày nghỉ và ngày làm bù trong năm")
 async def get_year(
     year: Annotated[int, Path(ge=2000, le=2100)],
     session: SessionDep,
     settings: SettingsDep,
     env: DeadlineEnvDep,
     _: CurrentOfficer,
-) -> CalendarYear:
+) -> CalendarYearOut:
     overrides = {o.day: o for o in await calendar_service.overrides(session)}
     days_off = [
         DayOff(
@@ -37,7 +37,7 @@ async def get_year(
         )
         for d in env.cal.swapped_working_days(year)
     ]
-    return CalendarYear(year=year, days_off=days_off, working_days=working)
+    return CalendarYearOut(year=year, days_off=days_off, working_days=working)
 
 
 @router.post(

@@ -25,7 +25,7 @@ from api.models.open311 import (
     Open311Service,
     Open311Token,
 )
-from api.models.public import ApiKey, ApiKeyCreated, ApiKeyIn
+from api.models.public import ApiKey, ApiKeyCreatedOut, ApiKeyIn
 from api.ratelimit import client_address
 from api.services import calendar as calendar_service
 from api.services.citizen import keyquota, submissions
@@ -312,15 +312,15 @@ async def create_request(fmt: Format, request: Request, session: SessionDep, wri
 
 @keys_router.post(
     "",
-    response_model=ApiKeyCreated,
+    response_model=ApiKeyCreatedOut,
     status_code=status.HTTP_201_CREATED,
     summary="Cấp khóa API Open311 cho một ứng dụng, với hạn mức yêu cầu mỗi phút, mỗi ngày (quản trị)",
     responses=errors.responses(403, 422),
 )
-async def issue_key(data: ApiKeyIn, session: SessionDep, admin: AdminOfficer) -> ApiKeyCreated:
+async def issue_key(data: ApiKeyIn, session: SessionDep, admin: AdminOfficer) -> ApiKeyCreatedOut:
     row, key = await service.issue_key(session, admin.id, data.name, data.per_minute, data.per_day)
     assert row.id is not None
-    return ApiKeyCreated(id=row.id, name=row.name, api_key=key, per_minute=row.per_minute, per_day=row.per_day)
+    return ApiKeyCreatedOut(id=row.id, name=row.name, api_key=key, per_minute=row.per_minute, per_day=row.per_day)
 
 
 @keys_router.post(

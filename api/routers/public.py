@@ -16,7 +16,7 @@ from api.errors import Code, DomainError
 from api.lean import DeviceId, IdempotencyKey, dependency, device_id_valid, plain
 from api.models.cases import Case
 from api.models.cases.schemas import Channel
-from api.models.public import AttachmentOut, RatingIn, SubmissionCreated, SubmissionIn, SubmissionStatus
+from api.models.public import AttachmentOut, RatingIn, SubmissionCreatedOut, SubmissionIn, SubmissionStatusOut
 from api.ratelimit import Tagger, client_address
 from api.routers.attachments import read_upload
 from api.services import calendar as calendar_service
@@ -96,7 +96,7 @@ async def lean_submit(request: Request) -> Response | None:
     )
 
 
-_CREATED = TypeAdapter(SubmissionCreated)
+_CREATED = TypeAdapter(SubmissionCreatedOut)
 
 
 async def _submit(
@@ -107,7 +107,7 @@ async def _submit(
     writer: IntakeWriter,
     idempotency_key: str | None,
     landing: submissions.Landing | None = None,
-) -> SubmissionCreated:
+) -> SubmissionCreatedOut:
     outcome = await submissions.submit(
         session,
         request.app.state.settings,
@@ -124,7 +124,7 @@ async def _submit(
 
 @router.post(
     "/submissions",
-    response_model=SubmissionCreated,
+    response_model=SubmissionCreatedOut,
     status_code=status.HTTP_201_CREATED,
     summary="Gửi khiếu nại, tố cáo, kiến nghị, phản ánh (ứng dụng, cổng trực tuyến)",
     description="A retry with the same `Idempotency-Key` (from the same device) returns the first response; the "
@@ -141,7 +141,7 @@ async def submit(
     who: ClientDep,
     writer: IntakeWriterDep,
     idempotency_key: IdempotencyKey = None,
-) -> SubmissionCreated:
+) -> SubmissionCreatedOut:
     created = await _submit(request, data, session, who, writer, idempotency_key)
     response.headers["Cache-Control"] = "no-store"
     return created
@@ -159,7 +159,7 @@ async def _own_case(request: Request, session: SessionDep, who: Client, code: st
 
 @router.get(
     "/submissions/{tracking_code}",
-    response_model=SubmissionStatus,
+    response_model=SubmissionStatusOut,
     summary="Tra cứu tình trạng hồ sơ bằng mã tra cứu và khóa truy cập",
     description="Header `X-Access-Key`. Status, the public steps in Vietnamese, the due date and, once settled, "
     "the outcome — never internal notes, officers or other parties. Wrong codes and keys are counted per "
@@ -173,7 +173,7 @@ async def get_status(
     session: SessionDep,
     who: ClientDep,
     x_access_key: AccessKey = None,
-) -> SubmissionStatus:
+) -> SubmissionStatusOut:
     if not re.match(CODE, tracking_code):
         raise DomainError(Code.submission_not_found)
     case = await _own_case(request, session, who, tracking_code, x_access_key)

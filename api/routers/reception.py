@@ -10,12 +10,12 @@ from api.deps import Ctx, CurrentOfficer, SessionDep
 from api.models.reception import (
     ComplianceOut,
     ComplianceRow,
-    EntryCreate,
+    EntryIn,
     EntryOut,
     EntryUpdate,
     Handling,
     ScheduleItem,
-    SessionCreate,
+    SessionIn,
     SessionOut,
     SessionUpdate,
 )
@@ -31,7 +31,7 @@ from workflows.reception import SessionKind, SessionStatus
 router = APIRouter(prefix="/reception-sessions", tags=["reception"])
 
 
-class EntryCreated(EntryOut):
+class EntryCreatedOut(EntryOut):
     case_access_key: str | None = None
 
 
@@ -149,7 +149,7 @@ async def update_entry(entry_id: Id64, data: EntryUpdate, response: Response, ct
     "`online_link`, and a `recording_ref` once held. `in_person: false` records a deputy receiving for the head.",
     responses=errors.responses(403, 404, 409, 422),
 )
-async def create_session(data: SessionCreate, ctx: Ctx) -> SessionOut:
+async def create_session(data: SessionIn, ctx: Ctx) -> SessionOut:
     return await service.create_sitting(ctx.session, ctx.officer, data, env=ctx.env, now=clock.now())
 
 
@@ -219,7 +219,7 @@ async def session_entries(
 
 @router.post(
     "/{session_id}/entries",
-    response_model=EntryCreated,
+    response_model=EntryCreatedOut,
     status_code=status.HTTP_201_CREATED,
     summary="Ghi sổ tiếp công dân (có thể tạo hoặc liên kết hồ sơ)",
     description="Numbered per unit and year. `create_case` opens a case (channel reception_session, received on "
@@ -228,9 +228,9 @@ async def session_entries(
     "written notice is due within 3 working days.",
     responses=errors.responses(403, 404, 409, 422),
 )
-async def add_entry(session_id: Id64, data: EntryCreate, response: Response, ctx: Ctx) -> EntryCreated:
+async def add_entry(session_id: Id64, data: EntryIn, response: Response, ctx: Ctx) -> EntryCreatedOut:
     response.headers["Cache-Control"] = "no-store"
     out, key = await service.add_entry(
         ctx.session, ctx.officer, ctx.settings, session_id, data, env=ctx.env, today=clock.today()
     )
-    return EntryCreated(**out.model_dump(), case_access_key=key)
+    return EntryCreatedOut(**out.model_dump(), case_access_key=key)

@@ -15,7 +15,7 @@ from api import clock, errors
 from api.auth import Officer
 from api.deps import Ctx, CurrentOfficer, ReadSessionDep
 from api.models.cases.schemas import Strict
-from api.models.stats import ReportSubmissionCreate
+from api.models.stats import ReportSubmissionIn
 from api.routers.params import CursorQuery, LimitQuery
 from api.services.stats import cache, forms, oversight, reports
 from api.types import CleanStr, Id32, Id64, StrictDate
@@ -171,7 +171,7 @@ async def form(
     description="The figures are stored with who and when and never change; a second submission is 409.",
     responses=errors.responses(403, 404, 409, 422),
 )
-async def submit(form: str, data: ReportSubmissionCreate, ctx: Ctx) -> ReportOut:
+async def submit(form: str, data: ReportSubmissionIn, ctx: Ctx) -> ReportOut:
     f = forms.get_form(form)
     p = forms.parse_period(data.period, None, None)
     return _report_out(await reports.submit(ctx.session, ctx.officer, f, p, data.unit_id))

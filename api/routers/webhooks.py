@@ -13,7 +13,7 @@ from api.types import Id32
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 
-class WebhookCreated(WebhookOut):
+class WebhookCreatedOut(WebhookOut):
     secret: str = Field(description="HMAC-SHA256 key for the X-Tiepdan-Signature header; shown only here")
 
 
@@ -27,8 +27,8 @@ def outcome(status_code: int | None, error: str | None, delivered: bool) -> str 
     return None if status_code is None and error is None else "failed"
 
 
-@router.post("", response_model=WebhookCreated, status_code=status.HTTP_201_CREATED, summary="Đăng ký webhook")
-async def create(data: WebhookIn, session: SessionDep, admin: AdminOfficer, settings: SettingsDep) -> WebhookCreated:
+@router.post("", response_model=WebhookCreatedOut, status_code=status.HTTP_201_CREATED, summary="Đăng ký webhook")
+async def create(data: WebhookIn, session: SessionDep, admin: AdminOfficer, settings: SettingsDep) -> WebhookCreatedOut:
     sub = await webhook_service.create(
         session,
         admin.id,
@@ -38,7 +38,7 @@ async def create(data: WebhookIn, session: SessionDep, admin: AdminOfficer, sett
         data.secret,
         allow_private=settings.webhook_allow_private,
     )
-    return WebhookCreated.model_validate(sub, from_attributes=True)
+    return WebhookCreatedOut.model_validate(sub, from_attributes=True)
 
 
 @router.get("", response_model=Page[WebhookOut], summary="Các đăng ký webhook")

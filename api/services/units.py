@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import clock
 from api.errors import Code, DomainError
-from api.models.unit import ReceptionRequirement, Unit, UnitCreate, UnitPublic, UnitUpdate
+from api.models.unit import ReceptionRequirement, Unit, UnitIn, UnitOut, UnitUpdate
 from api.pagination import by_id
 from api.services import audit, search
 from workflows import reception
@@ -20,12 +20,12 @@ from workflows import reception
 MAX_IMPORT_ROWS = 5000
 
 
-def to_public(unit: Unit, today: date) -> UnitPublic:
+def to_public(unit: Unit, today: date) -> UnitOut:
     override = (unit.reception_days, unit.reception_period) if unit.reception_days and unit.reception_period else None
     rule = reception.requirement(unit.level, today, override)
     requirement = ReceptionRequirement(days=rule.days, per=rule.per, basis=rule.basis) if rule else None
     assert unit.id is not None
-    return UnitPublic(
+    return UnitOut(
         id=unit.id,
         code=unit.code,
         name=unit.name,
@@ -59,7 +59,7 @@ async def _ensure_code_free(session: AsyncSession, code: str) -> None:
         raise DomainError(Code.duplicate_unit_code, details={"field": "code"})
 
 
-async def _insert(session: AsyncSession, data: UnitCreate) -> Unit:
+async def _insert(session: AsyncSession, data: UnitIn) -> Unit:
     parent = await _parent(session, data.parent_id)
     unit = Unit(
         code=data.code,
@@ -93,7 +93,7 @@ def _check_reception(unit: Unit) -> None:
             )
 
 
-async def create(session: AsyncSession, actor_id: int, data: UnitCreate) -> Unit:
+async def create(session: AsyncSession, actor_id: int, data: UnitIn) -> Unit:
     await _ensure_code_free(session, data.code)
     unit = await _insert(session, data)
     audit.record(
@@ -213,7 +213,7 @@ async def import_rows(
                 errors.append({"row": index, "field": "parent_code", "message": "parent not found"})
                 continue
         try:
-            data = UnitCreate(
+            data = UnitIn(
                 code=str(row.get("code", "")).strip(),
                 name=str(row.get("name", "")),
                 level=row.get("level") or "commune",

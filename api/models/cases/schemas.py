@@ -91,7 +91,7 @@ class PartyIn(Strict):
     officer_id: Id32 | None = Field(default=None, description="The accused officer's user id, when one is named")
 
 
-class CaseCreate(Strict):
+class CaseIn(Strict):
     kind: Kind
     field: CaseField
     channel: Channel = Channel.in_person
@@ -129,7 +129,7 @@ class CaseCreate(Strict):
     parties: list[PartyIn] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")
-    def _rounds(self) -> "CaseCreate":
+    def _rounds(self) -> "CaseIn":
         if self.kind is not Kind.complaint and self.complaint_round is not None:
             raise ValueError("complaint_round applies to complaints only")
         if self.kind is Kind.complaint and self.complaint_round is None:
@@ -397,7 +397,7 @@ class CaseOut(BaseModel):
     )
 
 
-class CaseCreated(CaseOut):
+class CaseCreatedOut(CaseOut):
     access_key: str = Field(description="For the citizen's status look-up; shown once, stored only as a hash")
 
 
@@ -439,7 +439,7 @@ class EventOut(BaseModel):
     )
 
 
-class ChainReport(BaseModel):
+class ChainReportOut(BaseModel):
     valid: bool
     events_checked: int
     first_tampered_seq: int | None

@@ -17,14 +17,14 @@ from api.deps import (
 )
 from api.errors import DomainError
 from api.lean import IdempotencyKey, dependency
-from api.models.cases.schemas import CaseCreate, CaseCreated
+from api.models.cases.schemas import CaseCreatedOut, CaseIn
 from api.services.cases import intake as intake_service
 from api.services.cases import remembered
 from api.services.cases.writer import SignerChanged, Writer
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
-_CREATED = TypeAdapter(CaseCreated)
+_CREATED = TypeAdapter(CaseCreatedOut)
 
 
 async def lean_create(request: Request) -> Response | None:
@@ -37,7 +37,7 @@ async def lean_create(request: Request) -> Response | None:
     if not token or not lean.plain(headers):
         return None
     try:
-        data = CaseCreate.model_validate_json(await request.body())
+        data = CaseIn.model_validate_json(await request.body())
     except ValidationError:
         return None
     session: AsyncSession = await dependency(request, get_session)
@@ -67,7 +67,7 @@ async def lean_create(request: Request) -> Response | None:
 
 @router.post(
     "",
-    response_model=CaseCreated,
+    response_model=CaseCreatedOut,
     status_code=status.HTTP_201_CREATED,
     summary="Tiếp nhận đơn / vụ việc (desk intake)",
     responses=errors.responses(403, 422),
@@ -75,12 +75,12 @@ async def lean_create(request: Request) -> Response | None:
     "only. A retry with the same `Idempotency-Key` returns the case made the first time.",
 )
 async def create(
-    data: CaseCreate, ctx: Ctx, writer: IntakeWriterDep, idempotency_key: IdempotencyKey = None
-) -> CaseCreated:
+    data: CaseIn, ctx: Ctx, writer: IntakeWriterDep, idempotency_key: IdempotencyKey = None
+) -> CaseCreatedOut:
     return await _intake(ctx, data, writer, idempotency_key)
 
 
-async def _intake(ctx: OfficerContext, data: CaseCreate, writer: Writer, idempotency_key: str | None) -> CaseCreated:
+async def _intake(ctx: OfficerContext, data: CaseIn, writer: Writer, idempotency_key: str | None) -> CaseCreatedOut:
     return await intake_service.create(
         ctx.session,
         ctx.officer,

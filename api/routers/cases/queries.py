@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request, Response
 from api import errors
 from api.clock import today
 from api.deps import Ctx, CurrentOfficer, ExpensiveOfficer, ReadableCase, SessionDep, SettingsDep
-from api.models.cases.schemas import CaseFilters, CaseListItem, CaseOut, ChainReport, DuplicateOut, EventOut
+from api.models.cases.schemas import CaseFilters, CaseListItem, CaseOut, ChainReportOut, DuplicateOut, EventOut
 from api.pagination import Page
 from api.routers.params import CursorQuery, LimitQuery
 from api.services import checkpoints
@@ -90,20 +90,20 @@ async def events(case_id: Id64, ctx: Ctx, limit: LimitQuery = 100, cursor: Curso
 
 @router.get(
     "/{case_id}/events/verify",
-    response_model=ChainReport,
+    response_model=ChainReportOut,
     response_model_exclude_unset=True,  # `problems` only when there are some
     summary="Kiểm tra chuỗi băm của nhật ký, dòng hồ sơ, các bên và dữ liệu niêm phong",
     responses=errors.responses(404),
 )
-async def verify_events(case: ReadableCase, session: SessionDep, settings: SettingsDep) -> ChainReport:
+async def verify_events(case: ReadableCase, session: SessionDep, settings: SettingsDep) -> ChainReportOut:
     assert case.id is not None
     # The chain under the key and against its anchor, the case row and its parties against the state the chain
     # recorded, and every sealed text of the case (api/services/checkpoints.py).
     report = await checkpoints.verify_case(session, case.id, vault_for(settings))
     if report.valid:
-        return ChainReport(valid=True, events_checked=report.events, first_tampered_seq=None)
+        return ChainReportOut(valid=True, events_checked=report.events, first_tampered_seq=None)
     seqs = [p.seq for p in report.problems if p.seq is not None]  # the chain's own first, then the state's
-    return ChainReport(
+    return ChainReportOut(
         valid=False,
         events_checked=report.events,
         first_tampered_seq=seqs[0] if seqs else None,

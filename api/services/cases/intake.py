@@ -15,7 +15,7 @@ from api.auth import Officer
 from api.db import driver
 from api.errors import Code, DomainError
 from api.models.cases import Case
-from api.models.cases.schemas import CaseCreate, CaseCreated
+from api.models.cases.schemas import CaseCreatedOut, CaseIn
 from api.services.calendar import DeadlineEnv
 from api.services.cases import letter, presenters, queries, row
 from api.services.cases.letter import MAX_ACCUSED_OFFICERS, OPEN_STATUSES, check_accused_officers, fingerprint_input
@@ -85,7 +85,7 @@ async def create(
     session: AsyncSession,
     principal: Officer,
     settings: Settings,
-    data: CaseCreate,
+    data: CaseIn,
     *,
     today: date,
     env: DeadlineEnv,
@@ -95,7 +95,7 @@ async def create(
     replay_ttl: timedelta | None = None,
     location: dict[str, Any] | None = None,
     contact_mac: str | None = None,
-) -> CaseCreated:
+) -> CaseCreatedOut:
     """Record a letter. A retry with the same Idempotency-Key (even racing the first) returns the case made
     the first time. The officer who just typed the parties in reads nothing new: no identity_viewed event.
     With a `writer` the letter is written, and committed, with the others taken in at the same moment
@@ -178,7 +178,7 @@ async def _replay(
     *,
     today: date,
     env: DeadlineEnv,
-) -> CaseCreated:
+) -> CaseCreatedOut:
     """The case an Idempotency-Key made first, for a retry of the same letter (`attempt`: this retry's row)."""
     # No fingerprint: erased when the key's window ended (purge_idempotency), or never made (before 0021).
     expired = existing.idempotency_fingerprint is None
@@ -195,4 +195,4 @@ async def _replay(
     # A replay is a read: only for a caller who may still read the case, as it is now, audited as a read.
     assert existing.id is not None
     out = await queries.read(session, principal, existing.id, today=today, env=env, vault=vault_for(settings))
-    return CaseCreated(**out.model_dump(), access_key=access_key(settings, existing.tracking_code))
+    return CaseCreatedOut(**out.model_dump(), access_key=access_key(settings, existing.tracking_code))

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Officer
 from api.errors import Code, DomainError, UnitNotFound
 from api.models.cases import Case
-from api.models.cases.schemas import CaseCreate
+from api.models.cases.schemas import CaseIn
 from api.models.unit import Unit
 from api.models.user import User
 from api.services.calendar import DeadlineEnv
@@ -43,7 +43,7 @@ class Judged:
 
 
 async def judge(
-    session: AsyncSession, principal: Officer, settings: Settings, data: CaseCreate, *, today: date, env: DeadlineEnv
+    session: AsyncSession, principal: Officer, settings: Settings, data: CaseIn, *, today: date, env: DeadlineEnv
 ) -> Judged:
     """Every rule of a letter, in order; a DomainError for the first it breaks."""
     if not principal.has(Role.desk_officer, Role.unit_head):
@@ -98,7 +98,7 @@ async def judge(
 
 
 async def _previous(
-    session: AsyncSession, principal: Officer, data: CaseCreate, competent_id: int, env: DeadlineEnv
+    session: AsyncSession, principal: Officer, data: CaseIn, competent_id: int, env: DeadlineEnv
 ) -> Case | None:
     """The earlier case a letter names (`previous_case_id`): visible to the caller, or a first round settled
     directly below the caller's unit (the second round's desk); anything else answers exactly like an id that
@@ -128,7 +128,7 @@ def _first_round_end(previous: Case, env: DeadlineEnv) -> date | None:
 
 
 async def _check_second_round(
-    session: AsyncSession, data: CaseCreate, previous: Case, competent_id: int, env: DeadlineEnv
+    session: AsyncSession, data: CaseIn, previous: Case, competent_id: int, env: DeadlineEnv
 ) -> None:
     """LKN art. 7, 18–21, 33, 37: a second round follows a first-round decision, or a first-round period that
     ran out without one, and goes to the direct superior of the first-round resolver."""
@@ -165,7 +165,7 @@ async def _check_second_round(
             )
 
 
-def _filing_warnings(data: CaseCreate, remote: bool, env: DeadlineEnv, previous: Case | None) -> list[dict[str, Any]]:
+def _filing_warnings(data: CaseIn, remote: bool, env: DeadlineEnv, previous: Case | None) -> list[dict[str, Any]]:
     """The filing window (thời hiệu) is a warning to the officer, never a silent refusal."""
     if data.kind is not Kind.complaint:
         return []
@@ -229,7 +229,7 @@ async def check_accused_officers(
             )
 
 
-async def _validate_parties(session: AsyncSession, data: CaseCreate, competent_path: str) -> list[int]:
+async def _validate_parties(session: AsyncSession, data: CaseIn, competent_path: str) -> list[int]:
     officer_ids = []
     for i, party in enumerate(data.parties):
         if party.officer_id is None:
@@ -244,14 +244,14 @@ async def _validate_parties(session: AsyncSession, data: CaseCreate, competent_p
 _IDENTITY_EXCLUDED = {"parties": {"__all__": set(presenters.IDENTITY_FIELDS)}}
 
 
-def fingerprint_input(data: CaseCreate) -> bytes:
+def fingerprint_input(data: CaseIn) -> bytes:
     """What the Idempotency-Key fingerprint is made of: the letter without its parties' identities (names, ID
     numbers, phones, addresses — a public submission's contact is its party). Two bodies that differ only there are
     the same letter (a retry with a corrected name replays the case made first)."""
     return data.model_dump_json(exclude=_IDENTITY_EXCLUDED).encode()
 
 
-def idempotency_fingerprint(settings: Settings, data: CaseCreate, contact_mac: str | None) -> str:
+def idempotency_fingerprint(settings: Settings, data: CaseIn, contact_mac: str | None) -> str:
     """The fingerprint stored with a letter taken in under an Idempotency-Key; with a public submission's
     `contact_mac` (its sender's contact), 128 bits of each in the one 64-character column."""
     fingerprint = sealed_text.keys_for(settings).idempotency(fingerprint_input(data))

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Officer
 from api.models.cases import Case, CaseDialogue, CaseEvent, CaseParty
 from api.models.cases.schemas import (
-    CaseCreated,
+    CaseCreatedOut,
     CaseListItem,
     CaseOut,
     DialogueOut,
@@ -192,7 +192,7 @@ def case_created(
     access_key: str,
     today: date,
     env: DeadlineEnv,
-) -> CaseCreated:
+) -> CaseCreatedOut:
     """A case just taken in, for the officer who typed it: the parties as typed (nothing is unsealed), and
     the citizen's access key, shown this once."""
     reveal = access.sees_identity(principal, case)
@@ -203,7 +203,9 @@ def case_created(
         for p, c in zip(parties, clear_parties, strict=True)
     ]
     timers = [TimerOut(**Timer.from_dict(t).view(env.cal, today)) for t in case.timers]
-    return CaseCreated(**_fields(principal, case, shown, timers, handler_ids=[], repeat_count=0), access_key=access_key)
+    return CaseCreatedOut(
+        **_fields(principal, case, shown, timers, handler_ids=[], repeat_count=0), access_key=access_key
+    )
 
 
 def _fields(

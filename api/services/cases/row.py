@@ -12,7 +12,7 @@ from typing import Any, NamedTuple, cast
 
 from api.auth import Officer
 from api.models.cases import Case
-from api.models.cases.schemas import CaseCreate
+from api.models.cases.schemas import CaseIn
 from api.services.calendar import DeadlineEnv, store_timers
 from api.services.cases import domain, presenters, sealed_text, trail
 from api.services.cases.letter import Judged
@@ -276,7 +276,7 @@ def build(
     settings: Settings,
     vault: Vault,
     principal: Officer,
-    data: CaseCreate,
+    data: CaseIn,
     judged: Judged,
     *,
     case_id: int,
@@ -356,7 +356,7 @@ class Made(NamedTuple):
     clear_parties: list[dict[str, Any]]  # the parties as typed, for the answer to the officer who typed them
 
 
-def _event_payload(case: CaseRow, data: CaseCreate, judged: Judged) -> dict[str, Any]:
+def _event_payload(case: CaseRow, data: CaseIn, judged: Judged) -> dict[str, Any]:
     roles: dict[str, int] = {}
     for p in data.parties:
         roles[p.role.value] = roles.get(p.role.value, 0) + 1

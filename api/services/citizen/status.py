@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import Code, DomainError
 from api.models.cases import Case, CaseEvent
-from api.models.public import CaseRating, SubmissionStatus, TimelineItem
+from api.models.public import CaseRating, SubmissionStatusOut, TimelineItem
 from api.models.unit import Unit
 from api.services import audit
 from api.services.calendar import DeadlineEnv
@@ -104,7 +104,7 @@ def due_date(case: Case, env: DeadlineEnv) -> date | None:
     return None
 
 
-async def status(session: AsyncSession, case: Case, env: DeadlineEnv) -> SubmissionStatus:
+async def status(session: AsyncSession, case: Case, env: DeadlineEnv) -> SubmissionStatusOut:
     steps = await session.execute(
         sa.select(CaseEvent.action, CaseEvent.effective_date, CaseEvent.at)
         .where(CaseEvent.case_id == case.id, CaseEvent.action.in_(PUBLIC_STEPS))
@@ -114,7 +114,7 @@ async def status(session: AsyncSession, case: Case, env: DeadlineEnv) -> Submiss
     rating = await session.scalar(sa.select(CaseRating.score).where(CaseRating.case_id == case.id))
     label, is_open = public_status(case.status)
     settled = case.status in (Status.resolved, Status.closed)
-    return SubmissionStatus(
+    return SubmissionStatusOut(
         tracking_code=case.tracking_code,
         kind=case.kind,
         field=case.field,

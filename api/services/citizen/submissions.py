@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Officer
 from api.db import Statement, driver
 from api.errors import Code, DomainError
-from api.models.cases.schemas import CaseCreate, Channel
-from api.models.public import Contact, SubmissionCreated, SubmissionIn
+from api.models.cases.schemas import CaseIn, Channel
+from api.models.public import Contact, SubmissionCreatedOut, SubmissionIn
 from api.ratelimit import idempotency_scope_key
 from api.services import calendar as calendar_service
 from api.services.cases import intake
@@ -151,7 +151,7 @@ _ROLE = {Kind.complaint: "complainant", Kind.denunciation: "denouncer"}
 
 @dataclass(frozen=True)
 class Outcome:
-    created: SubmissionCreated
+    created: SubmissionCreatedOut
 
 
 async def submit(
@@ -198,7 +198,7 @@ async def submit(
             }
         )
     title = data.title or f"{KIND_NAMES[data.kind.value]} về {FIELD_NAMES[data.field.value].lower()}"
-    request = CaseCreate(
+    request = CaseIn(
         kind=data.kind,
         field=data.field,
         channel=channel,
@@ -232,7 +232,7 @@ async def submit(
     label, _ = public_status(created.status)
     due = {t.name: t.due_date for t in created.timers if t.status in ("running", "overdue")}
     return Outcome(
-        SubmissionCreated(
+        SubmissionCreatedOut(
             tracking_code=created.tracking_code,
             access_key=created.access_key,
             status=created.status,

@@ -14,8 +14,8 @@ from api import clock
 from api.auth import Officer
 from api.errors import Code, DomainError
 from api.models.cases import Case
-from api.models.cases.schemas import CaseCreate, Channel
-from api.models.reception import EntryCreate, EntryOut, EntryUpdate, ReceptionEntry
+from api.models.cases.schemas import CaseIn, Channel
+from api.models.reception import EntryIn, EntryOut, EntryUpdate, ReceptionEntry
 from api.models.user import User
 from api.pagination import by_date_and_id
 from api.services import audit
@@ -31,7 +31,7 @@ from workflows import reception as rules
 from workflows.cases import Kind
 
 
-def _check_group(data: EntryCreate) -> tuple[int, bool]:
+def _check_group(data: EntryIn) -> tuple[int, bool]:
     people = data.people_count or len(data.persons)
     if people < len(data.persons):
         raise DomainError(
@@ -61,7 +61,7 @@ def _check_group(data: EntryCreate) -> tuple[int, bool]:
 _PARTY_ROLE = {Kind.complaint: "complainant", Kind.denunciation: "denouncer"}
 
 
-def _case_request(data: EntryCreate, day: date, people: int, accused_names: dict[int, str]) -> CaseCreate:
+def _case_request(data: EntryIn, day: date, people: int, accused_names: dict[int, str]) -> CaseIn:
     """The case an entry opens: its visitors as parties, a request for identity protection carried to the case
     (protected like a denunciation), and the officers named as accused linked to their accounts (`accused_names`:
     their names by id, as desk intake names them)."""
@@ -78,7 +78,7 @@ def _case_request(data: EntryCreate, day: date, people: int, accused_names: dict
         name = accused_names.get(officer_id, f"#{officer_id}")
         parties.append({"role": "accused", "full_name": name, "officer_id": officer_id})
     try:
-        return CaseCreate(
+        return CaseIn(
             kind=data.kind,
             field=data.create_case.field,
             channel=Channel.reception_session,
@@ -127,7 +127,7 @@ async def add_entry(
     principal: Officer,
     settings: Settings,
     sitting_id: int,
-    data: EntryCreate,
+    data: EntryIn,
     *,
     env: DeadlineEnv,
     today: date,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import clock
 from api.auth import Officer
 from api.models.cases import Case
-from api.models.reception import EntryCreate, EntryOut, Handling, PersonOut, ReceptionEntry, RefusalOut
+from api.models.reception import EntryIn, EntryOut, Handling, PersonOut, ReceptionEntry, RefusalOut
 from api.services import audit
 from api.vault import Vault
 from workflows import confidentiality
@@ -43,7 +43,7 @@ def is_protected_entry(kind: str, identity_protection_requested: bool) -> bool:
 
 
 def seal_if_protected(
-    entry: ReceptionEntry, data: EntryCreate, persons: list[dict[str, Any]], reps: list[dict[str, Any]], vault: Vault
+    entry: ReceptionEntry, data: EntryIn, persons: list[dict[str, Any]], reps: list[dict[str, Any]], vault: Vault
 ) -> None:
     """A new line of a protected visitor (`is_protected_entry`), as on a denunciation case: who came, what they
     brought and anything written about them is sealed; the clear columns keep only how many."""

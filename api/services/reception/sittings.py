@@ -19,7 +19,7 @@ from api.models.reception import (
     ReceptionEntry,
     ReceptionSession,
     ScheduleItem,
-    SessionCreate,
+    SessionIn,
     SessionOut,
     SessionUpdate,
 )
@@ -98,7 +98,7 @@ def _set_conclusion(sitting: ReceptionSession, conclusion: Conclusion) -> None:
 
 
 async def create_sitting(
-    session: AsyncSession, principal: Officer, data: SessionCreate, *, env: DeadlineEnv, now: datetime
+    session: AsyncSession, principal: Officer, data: SessionIn, *, env: DeadlineEnv, now: datetime
 ) -> SessionOut:
     await unit_in_scope(session, principal, data.unit_id)
     ensure_writer(principal, data.unit_id)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import Code, DomainError
 from api.models.unit import Unit
-from api.models.user import Role, User, UserCreate, UserUpdate
+from api.models.user import Role, User, UserIn, UserUpdate
 from api.pagination import by_id
 from api.security import Passwords
 from api.services import audit
@@ -23,7 +23,7 @@ async def ensure_unit(session: AsyncSession, unit_id: int) -> None:
         raise DomainError(Code.unit_not_found, details={"field": "unit_id"})
 
 
-async def create(session: AsyncSession, passwords: Passwords, actor_id: int | None, data: UserCreate) -> User:
+async def create(session: AsyncSession, passwords: Passwords, actor_id: int | None, data: UserIn) -> User:
     """`actor_id` None: the operator's act on the server (bootstrap, create-admin): the roles take effect at once.
     Through the API (an administrator's id) the account is made without roles, its roles pending."""
     if data.username.lower().startswith(SYSTEM_PREFIX):

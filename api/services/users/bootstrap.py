@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import locks
 from api.models.unit import Unit
-from api.models.user import Role, User, UserCreate
+from api.models.user import Role, User, UserIn
 from api.security import Passwords
 from api.services.users.accounts import create
 
@@ -30,9 +30,7 @@ async def _make_admin(session: AsyncSession, passwords: Passwords, username: str
         session,
         passwords,
         None,
-        UserCreate(
-            username=username, password=password, full_name="Quản trị viên", unit_id=unit_id, roles=[Role.admin]
-        ),
+        UserIn(username=username, password=password, full_name="Quản trị viên", unit_id=unit_id, roles=[Role.admin]),
     )
 
 
