@@ -166,3 +166,12 @@ async def test_a_route_may_combine_the_case_and_the_command_context(live: Live) 
     finally:
         app.router.routes.pop()
         app.openapi_schema = None
+
+
+def test_no_service_module_is_over_400_lines() -> None:
+    """Issue 23: a capability that grows becomes a package split by what changes together, not one long module."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "api" / "services"
+    long = {str(p.relative_to(root)): n for p in root.rglob("*.py") if (n := len(p.read_text().splitlines())) > 400}
+    assert not long, f"split these by what changes together: {long}"
