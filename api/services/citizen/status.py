@@ -20,34 +20,16 @@ from api.services.calendar import DeadlineEnv
 from api.services.cases import intake
 from api.services.citizen import seal
 from api.vault import Vault
+from workflows import vocabulary
 from workflows.cases import Status
 from workflows.deadlines import Timer
 
-FIELD_NAMES = {
-    "land": "Đất đai, nhà ở",
-    "compensation": "Bồi thường, hỗ trợ, giải phóng mặt bằng",
-    "policy": "Chế độ, chính sách xã hội",
-    "civil_service": "Cán bộ, công chức, công vụ",
-    "admin_other": "Hành chính khác",
-    "judicial": "Tư pháp",
-    "corruption": "Tham nhũng",
-    "party": "Đảng",
-    "other": "Lĩnh vực khác",
-}
-KIND_NAMES = {"complaint": "Khiếu nại", "denunciation": "Tố cáo", "petition": "Kiến nghị", "feedback": "Phản ánh"}
-PUBLIC_STATUS = {
-    "received": ("Đã tiếp nhận, đang xử lý đơn", True),
-    "accepted": ("Đã thụ lý, đang giải quyết", True),
-    "in_progress": ("Đang xác minh, giải quyết", True),
-    "suspended": ("Tạm đình chỉ giải quyết", True),
-    "transferred": ("Đã chuyển đến cơ quan có thẩm quyền", False),
-    "guided": ("Đã hướng dẫn gửi đến cơ quan có thẩm quyền", False),
-    "stored": ("Đơn được lưu, không xử lý", False),
-    "rejected": ("Không thụ lý (đã thông báo lý do)", False),
-    "resolved": ("Đã có kết quả giải quyết", False),
-    "closed": ("Đã giải quyết xong", False),
-    "terminated": ("Đã đình chỉ giải quyết", False),
-}
+# The names a citizen reads are the one table's (workflows/vocabulary.py); a status is "still being handled" (True)
+# until the case leaves the unit's hands.
+FIELD_NAMES = vocabulary.FIELD
+KIND_NAMES = vocabulary.KIND
+_STILL_HANDLED = {"received", "accepted", "in_progress", "suspended"}
+PUBLIC_STATUS = {status: (name, status in _STILL_HANDLED) for status, name in vocabulary.STATUS_PUBLIC.items()}
 # The steps a citizen sees on their timeline; everything else (assignments, identity reads, notes, urging) is
 # internal.
 PUBLIC_STEPS = {
