@@ -71,16 +71,19 @@ def make_read_engine(settings: Settings, role: str | None = None) -> AsyncEngine
     )
 
 
-# How fresh a replica's figures are: the commit time of the last transaction it replayed. (A server that is not in
-# recovery — DATABASE_READ_URL naming a primary — is current: its clock.)
+# How fresh a replica's figures are: the commit time of the last transaction it replayed, rounded down to the minute.
+# (A server that is not in recovery — DATABASE_READ_URL naming a primary — is current: its clock, rounded too.) To
+# the microsecond, the replay time is a clock of every commit on the primary — a denunciation written, a sign-in — so
+# it is never told finer than the minute, and never to an anonymous caller (api/deps.py get_public_read_session).
 _AS_OF = sa.text(
-    "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_xact_replay_timestamp() ELSE clock_timestamp() END, "
-    "pg_is_in_recovery()"
+    "SELECT date_trunc('minute', CASE WHEN pg_is_in_recovery() THEN pg_last_xact_replay_timestamp() "
+    "ELSE clock_timestamp() END)"
 )
 
 
 async def data_as_of(session: AsyncSession) -> datetime | None:
-    """The time the data a read session sees are current as of (None: a replica that has replayed nothing yet)."""
+    """The minute the data a read session sees are current as of, rounded down (None: a replica that has replayed
+    nothing yet)."""
     row = (await session.execute(_AS_OF)).one()
     moment: datetime | None = row[0]
     return moment
@@ -184,8 +187,8 @@ class HotPool:
 class SessionScope:
     """ASGI middleware: closes the session a request opened (api.deps.get_session), and its read session
     (api.deps.get_read_session), and gives back its hot connection (api.deps.get_hot_connection), whatever happened.
-    A GET answered from the read replica says how fresh its data are: `X-Data-As-Of` (ISO 8601; "unknown" before
-    the replica has replayed anything)."""
+    A GET answered from the read replica for an officer says how fresh its data are: `X-Data-As-Of` (ISO 8601,
+    rounded down to the minute; "unknown" before the replica has replayed anything)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app

@@ -217,12 +217,7 @@ async def expensive(request: Request, officer: CurrentOfficer) -> Officer:
 ExpensiveOfficer = Annotated[Officer, Depends(expensive)]
 
 
-async def get_read_session(request: Request, session: SessionDep) -> AsyncSession:
-    """For the heavy reads (statistics, forms, the dashboard's overview and exports, Open311 listings): a session on
-    DATABASE_READ_URL's streaming replica, made on first use and closed by `db.SessionScope`, which also tells the
-    client how fresh its data are (X-Data-As-Of); the request's own session when no replica is configured. Writes,
-    sign-in and the reads that must see a write just made (an officer's case after an action, idempotent replays)
-    stay on `get_session`."""
+async def _read_session(request: Request, session: SessionDep, *, tell_freshness: bool) -> AsyncSession:
     maker = getattr(request.app.state, "read_sessionmaker", None)
     if maker is None:
         return session
@@ -230,8 +225,26 @@ async def get_read_session(request: Request, session: SessionDep) -> AsyncSessio
     read: AsyncSession | None = state.get(db.READ_KEY)
     if read is None:
         read = state[db.READ_KEY] = maker()
-        state[db.AS_OF_KEY] = await db.data_as_of(read)  # read first: the answer is at least this fresh
+        if tell_freshness:
+            state[db.AS_OF_KEY] = await db.data_as_of(read)  # read first: the answer is at least this fresh
     return read
 
 
+async def get_read_session(request: Request, session: SessionDep) -> AsyncSession:
+    """For the heavy reads of officers (statistics, forms, the dashboard's overview and exports): a session on
+    DATABASE_READ_URL's streaming replica, made on first use and closed by `db.SessionScope`, which also tells the
+    client how fresh its data are (X-Data-As-Of, to the minute); the request's own session when no replica is
+    configured. Writes, sign-in and the reads that must see a write just made (an officer's case after an action,
+    idempotent replays) stay on `get_session`."""
+    return await _read_session(request, session, tell_freshness=True)
+
+
+async def get_public_read_session(request: Request, session: SessionDep) -> AsyncSession:
+    """The same replica session for the anonymous heavy reads (the Open311 listing), which never say how fresh they
+    are: the replica's replay time moves with every commit on the primary (a denunciation written included), a clock
+    no anonymous caller gets."""
+    return await _read_session(request, session, tell_freshness=False)
+
+
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
+PublicReadSessionDep = Annotated[AsyncSession, Depends(get_public_read_session)]

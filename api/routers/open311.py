@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import clock, errors, ratelimit
-from api.deps import AdminOfficer, IntakeWriterDep, ReadSessionDep, SessionDep
+from api.deps import AdminOfficer, IntakeWriterDep, PublicReadSessionDep, SessionDep
 from api.errors import AppError
 from api.models.cases.schemas import Channel
 from api.models.open311 import (
@@ -182,7 +182,7 @@ async def list_requests(
     fmt: Format,
     request: Request,
     session: SessionDep,  # the key's quota (written)
-    read: ReadSessionDep,  # the listing: DATABASE_READ_URL's replica when set (X-Data-As-Of)
+    read: PublicReadSessionDep,  # the listing: DATABASE_READ_URL's replica when set (no X-Data-As-Of: anonymous)
     service_request_id: Annotated[
         str | None, Query(max_length=25_000, description="Tracking codes, comma-separated (the other filters ignored)")
     ] = None,
