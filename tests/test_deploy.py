@@ -187,12 +187,113 @@ def test_the_quick_start_compose_file_is_still_the_readmes() -> None:
     assert "docker compose up" in (ROOT / "docker-compose.yml").read_text()
 
 
+def self_signed_certificate(folder: Path, name: str = "localhost") -> Path:
+    """A throw-away certificate and its key in one PEM (as HAProxy's `crt <folder>/` reads them), for the tests."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    pem = cert.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    (folder / f"{name}.pem").write_bytes(pem)
+    return folder
+
+
 @pytest.mark.skipif(shutil.which("haproxy") is None, reason="haproxy is not installed (apt-get install haproxy)")
-def test_haproxy_accepts_the_balancer_configuration() -> None:
+def test_haproxy_accepts_the_balancer_configuration(tmp_path: Path) -> None:
+    """As shipped, only the certificate folder (a secret, never in git) pointed at a test certificate."""
     haproxy = shutil.which("haproxy")
     assert haproxy is not None
-    done = subprocess.run([haproxy, "-c", "-f", str(DEPLOY / "haproxy.cfg")], capture_output=True, text=True)  # noqa: S603
+    certs = self_signed_certificate(tmp_path / "certs")
+    config = tmp_path / "haproxy.cfg"
+    shipped = (DEPLOY / "haproxy.cfg").read_text()
+    assert shipped.count(CERTS) == 2  # the comment and the bind
+    config.write_text(shipped.replace(f"crt {CERTS}", f"crt {certs}/"))
+    done = subprocess.run([haproxy, "-c", "-f", str(config)], capture_output=True, text=True)  # noqa: S603
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+CERTS = "/etc/haproxy/certs/"
+
+
+def haproxy_sections() -> dict[str, list[str]]:
+    """deploy/haproxy.cfg as HAProxy reads it: each section ("global", "defaults", "frontend api", …) and its
+    directives, comments left out."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] = []
+    for raw in (DEPLOY / "haproxy.cfg").read_text().splitlines():
+        line = raw.split("#", 1)[0].rstrip() if not raw.lstrip().startswith("#") else ""
+        if not line.strip():
+            continue
+        if not line[0].isspace():
+            current = sections.setdefault(" ".join(line.split()), [])
+        else:
+            current.append(" ".join(line.split()))
+    return sections
+
+
+def test_the_balancer_logs_no_client_address_request_line_or_query() -> None:
+    """docs/confidentiality.md: the holder of the logs sees no tracking code, query string or client address. The
+    balancer's log line is the frontend, backend/server, method, status, timings, bytes: no %ci/%cp (client address
+    and port), no %r/%HU/%HQ (request line, URI, query: tracking codes, an Open311 api_key), no captured header."""
+    sections = haproxy_sections()
+    active = [d for directives in sections.values() for d in directives]
+    text = "\n".join(active)
+    variables = set(re.findall(r"%(?:\{[^}]*\})?([A-Za-z]+)", text))  # %ci, %{+Q}r, %HU … (not %[sample])
+    assert "ST" in variables and "HM" in variables  # the parser sees the log format's variables
+    assert not variables & {"ci", "cp", "r", "HU", "HQ", "HP", "hr", "hrl", "hs", "hsl", "CC", "CS"}, variables
+    assert not re.search(r"%\[[^]]*(src|req\.hdr|path|query|url)", text)  # nor the same as a sample fetch
+    assert not any(re.match(r"(no )?option (httplog|httpslog|tcplog)|capture |log-format-sd", d) for d in active)
+    assert any(d.startswith("log-format ") for d in sections["defaults"])
+    assert any(d.startswith("error-log-format ") for d in sections["defaults"])  # a failed TLS handshake too
+    assert not any(d.startswith(("log-format", "error-log-format")) for s, ds in sections.items() if s != "defaults"
+                   for d in ds)  # fmt: skip
+    unique = [d for d in sections["frontend api"] if d.startswith("unique-id-format ")]
+    assert unique and "%ci" not in unique[0] and "%cp" not in unique[0]
+
+
+def test_the_balancer_speaks_only_tls_and_sets_the_scheme_itself() -> None:
+    """HTTPS on :443 with the certificate folder mounted from a secret; the scheme the replicas believe is set by
+    HAProxy (never the client's X-Forwarded-Proto); :80 only redirects to https; no plain listener reaches them."""
+    sections = haproxy_sections()
+    frontends = {name: ds for name, ds in sections.items() if name.startswith("frontend ")}
+    serving = {name: ds for name, ds in frontends.items() if any(d.startswith("default_backend ") for d in ds)}
+    assert list(serving) == ["frontend api"]
+    api = serving["frontend api"]
+    assert [d for d in api if d.startswith("bind ")] == [f"bind :443 ssl crt {CERTS}"]
+    assert "http-request set-header X-Forwarded-Proto https" in api
+    assert not any(d.startswith(("use_backend", "default_backend")) for n, ds in frontends.items() if n not in serving
+                   for d in ds)  # fmt: skip
+    plain = frontends["frontend plain"]
+    assert [d for d in plain if d.startswith("bind ")] == ["bind :80"]
+    assert "http-request del-header X-Forwarded-Proto" in plain
+    assert plain[-1] == "http-request redirect scheme https code 301"
+    health = frontends["frontend health"]
+    assert [d for d in health if d.startswith("bind ")] == ["bind 127.0.0.1:8405"] and "monitor-uri /readyz" in health
+    haproxy = compose()["services"]["haproxy"]
+    assert sorted(haproxy["ports"]) == ["443:443", "80:80"]
+    assert f"./secrets/certs:{CERTS.rstrip('/')}:ro" in haproxy["volumes"]  # secrets/ is git-ignored
+    assert "127.0.0.1/8405" in " ".join(haproxy["healthcheck"]["test"])
+    assert "TLS" in (ROOT / "docs" / "deploy.md").read_text() and CERTS in (ROOT / "docs" / "deploy.md").read_text()
 
 
 def test_sigterm_first_drains_then_reaches_the_servers_own_handler() -> None:

@@ -49,13 +49,26 @@ def redis_url() -> str | None:
         return None
 
 
-def balancer_config(listen: int, replicas: list[int]) -> str:
-    """deploy/haproxy.cfg for loopback: its defaults, frontend and backend as shipped, the replicas' addresses and
-    the listening port replaced, checks every 0.2 s (production: 1 s), and which replica answered in a header."""
+def balancer_config(listen: int, replicas: list[int], *, tls: Path | None = None, redirect: int | None = None) -> str:
+    """deploy/haproxy.cfg for loopback: its defaults, frontends and backend as shipped, the replicas' addresses and
+    the listening ports replaced, checks every 0.2 s (production: 1 s), and which replica answered in a header.
+
+    TLS: with `tls` (a folder holding a test certificate's PEM) the HTTPS frontend keeps `ssl crt`, pointed at it;
+    without it the `ssl crt` of the bind is STRIPPED (the replica tests talk plain HTTP to `listen`; everything else
+    of that frontend, the X-Forwarded-Proto it sets included, is as shipped). The :80 frontend (redirect to https
+    only) listens on `redirect`, or is left out; the health frontend on a free port."""
     shipped = (ROOT / "deploy" / "haproxy.cfg").read_text()
     servers = [line for line in shipped.splitlines() if line.strip().startswith("server ")]
     assert len(servers) == len(replicas) == 2, servers
-    text = shipped.replace("bind :8000", f"bind 127.0.0.1:{listen}")
+    tls_bind = "bind :443 ssl crt /etc/haproxy/certs/"
+    assert tls_bind in shipped and "bind :80\n" in shipped and "bind 127.0.0.1:8405" in shipped
+    text = shipped.replace(tls_bind, f"bind 127.0.0.1:{listen} ssl crt {tls}/" if tls else f"bind 127.0.0.1:{listen}")
+    if redirect is None:
+        text = re.sub(r"\nfrontend plain\n(?:    .*\n)+", "\n", text)
+        assert "frontend plain" not in text
+    else:
+        text = text.replace("bind :80\n", f"bind 127.0.0.1:{redirect}\n")
+    text = text.replace("bind 127.0.0.1:8405", f"bind 127.0.0.1:{_port()}")
     for line, port in zip(servers, replicas, strict=True):
         name = line.split()[1]
         text = text.replace(line, f"    server {name} 127.0.0.1:{port} check")
