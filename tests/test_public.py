@@ -176,7 +176,7 @@ async def test_rating_once_after_settlement_feeds_satisfaction(api: Api) -> None
     again = await api.http.post(url, headers=key, json={"score": 1})
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_rated"
     status = (await api.http.get(f"{PUBLIC}/{made['tracking_code']}", headers=key)).json()
-    assert status["rating"] == 4 and status["outcome"] == "Đã xử lý" and status["open"] is False
+    assert status["rating"] == 4 and status["outcome"] == "Đã xem xét, xử lý" and status["open"] is False
     span = {"from": (TODAY - timedelta(days=30)).isoformat(), "to": TODAY.isoformat()}
     s = await api.http.get(f"{V1}/stats/summary", headers=await api.headers("thanhtra"), params=span)
     assert s.json()["satisfaction"]["ratings"] >= 1

@@ -97,7 +97,7 @@ def test_every_outcome_and_author_role_is_named() -> None:
     assert outcomes - set(vocabulary.OUTCOME) == set()
     assert set(cases.AUTHOR_ROLES.values()) <= set(vocabulary.PARTY_ROLE)
     assert vocabulary.outcome_name("complaint", "partly_correct") == "Khiếu nại đúng một phần"
-    assert vocabulary.outcome_name("denunciation", "false") == "Tố cáo sai"
+    assert vocabulary.outcome_name("denunciation", "false") == "Tố cáo sai sự thật"
     assert vocabulary.outcome_name("complaint", "upheld") == "Công nhận quyết định lần đầu"
 
 
@@ -151,3 +151,39 @@ def test_allowed_actions_read_in_vietnamese() -> None:
     actions = cases.allowed_actions(cases.Status.received, {"unit_head"})
     text = vocabulary.actions_text(actions)
     assert "Thụ lý" in text and "Không thụ lý" in text and "accept" not in text
+
+
+def _name_tables() -> dict[str, set[str]]:
+    """The one table's code sets: every module-level {code: Vietnamese name} dict of workflows/vocabulary.py."""
+    return {
+        table: set(values)
+        for table, values in vars(vocabulary).items()
+        if table.isupper() and isinstance(values, dict) and values
+        if all(isinstance(k, str) and isinstance(v, str) for k, v in values.items())
+    }
+
+
+def test_no_module_under_api_keeps_a_second_name_table() -> None:
+    """A dict literal under api/ whose keys are all codes of one vocabulary table and whose values are strings
+    names those codes a second time (the citizen's `OUTCOMES` once read "Sai sự thật" where the table read "Sai"):
+    read the names from workflows/vocabulary.py instead."""
+    import ast
+    from pathlib import Path
+
+    tables = _name_tables()
+    root = Path(__file__).resolve().parent.parent
+    found = []
+    for path in sorted((root / "api").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Dict) or len(node.keys) < 2:
+                continue
+            keys = [k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+            names = [v for v in node.values if isinstance(v, (ast.JoinedStr, ast.Constant))]
+            if len(keys) != len(node.keys) or len(names) != len(node.values):
+                continue
+            if any(isinstance(v, ast.Constant) and not isinstance(v.value, str) for v in names):
+                continue
+            twins = sorted(table for table, codes in tables.items() if set(keys) <= codes)
+            if twins:
+                found.append(f"{path.relative_to(root)}:{node.lineno} names the codes of {', '.join(twins)}")
+    assert not found, found

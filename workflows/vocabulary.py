@@ -125,7 +125,7 @@ OUTCOME = {
     "correct": "Đúng",
     "partly_correct": "Đúng một phần",
     "wrong": "Sai",
-    "false": "Sai",
+    "false": "Sai sự thật",  # a denunciation only (LTC art. 35): "Tố cáo sai sự thật"
     "upheld": "Công nhận quyết định lần đầu",
     "annulled": "Hủy quyết định lần đầu",
     "amended": "Sửa quyết định lần đầu",
@@ -309,7 +309,7 @@ def name(table: Mapping[str, str], code: str | None) -> str:
 
 
 def outcome_name(kind: str, code: str) -> str:
-    """'Khiếu nại đúng một phần', 'Tố cáo sai', 'Công nhận quyết định lần đầu' …"""
+    """'Khiếu nại đúng một phần', 'Tố cáo sai sự thật', 'Công nhận quyết định lần đầu' …"""
     base = OUTCOME.get(code, code)
     if code in ("correct", "partly_correct", "wrong", "false") and kind in ("complaint", "denunciation"):
         return f"{KIND[kind]} {base.lower()}"

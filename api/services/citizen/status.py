@@ -1,8 +1,8 @@
 """What a citizen is shown of their case, and their rating: the case of a tracking code and access key (404
 alike for an unknown code and a wrong key), its public status and timeline (the steps a citizen may see, never an
 officer, a note or another party), the date they wait for next, the rating once it is settled (its comment
-sealed), and the body of a public status change's webhook. Also the names of kinds, fields, statuses and outcomes
-the channel shows (Open311 uses them too)."""
+sealed), and the body of a public status change's webhook. The names of kinds, fields, statuses and outcomes the
+channel shows are workflows/vocabulary.py's (Open311 uses them too)."""
 
 import hmac
 from datetime import date
@@ -46,17 +46,6 @@ PUBLIC_STEPS = {
     "terminate": "Việc giải quyết bị đình chỉ",
     "resolve": "Đã có quyết định / kết luận giải quyết",
     "close": "Hồ sơ đã kết thúc",
-}
-OUTCOMES = {
-    "correct": "Đúng",
-    "partly_correct": "Đúng một phần",
-    "wrong": "Sai",
-    "false": "Sai sự thật",
-    "upheld": "Công nhận quyết định lần đầu",
-    "annulled": "Hủy quyết định lần đầu",
-    "amended": "Sửa quyết định lần đầu",
-    "addressed": "Đã xử lý",
-    "explained": "Đã giải thích, trả lời",
 }
 
 
@@ -109,7 +98,7 @@ async def status(session: AsyncSession, case: Case, env: DeadlineEnv) -> Submiss
         timeline=[
             TimelineItem(date=eff or at.date(), event=PUBLIC_STEPS[action]) for action, eff, at in steps.tuples()
         ],
-        outcome=OUTCOMES.get(case.outcome or "") if settled else None,
+        outcome=vocabulary.outcome_name(case.kind, case.outcome) if settled and case.outcome else None,
         rating=rating,
     )
 
