@@ -210,6 +210,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         attachments.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    auth.document_sign_in(app)  # its OpenAPI: only the errors it answers
     app.include_router(open311.router)
     app.include_router(dashboard_views.router)
     app.include_router(dashboard_inspections.router)

@@ -67,6 +67,11 @@ async def test_the_sign_in_documents_its_401_and_429_bodies(api: Api) -> None:
         assert content["example"]["error"]["code"] == code and content["example"]["error"]["message"]
         assert code in responses[status]["description"]
     assert "Retry-After" in responses["429"]["headers"]
+    # only what it can answer: no resource it could not find, no upload it could refuse
+    assert set(responses) == {"200", "401", "403", "422", "429", "500"}, sorted(responses)
+    assert "password_change_required" in responses["403"]["description"]
+    # the app-wide 404 stays on the other routes
+    assert "404" in spec["paths"]["/api/v1/auth/me"]["get"]["responses"]
     # and the answer is what the documentation says
     r = await api.http.post("/api/v1/auth/token", data={"username": "thanhtra", "password": "not-the-password"})
     assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"

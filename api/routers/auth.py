@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api import security
@@ -15,6 +15,10 @@ from api.routers.units import unit_public
 from api.services import users as user_service
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+
+# The app-wide error responses the sign-in never answers: it reads no resource by id (no *_not_found) and its form
+# is a name and a password (the body limit's 413 is the app's, not this route's contract).
+_NOT_ANSWERED_BY_SIGN_IN = ("404", "413")
 
 
 def _error(code: Code, description: str, *, retry: bool = False) -> dict[str, Any]:
@@ -29,6 +33,23 @@ def _error(code: Code, description: str, *, retry: bool = False) -> dict[str, An
             "Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}
         }
     return out
+
+
+def document_sign_in(app: FastAPI) -> None:
+    """OpenAPI of `/auth/token` lists only what it answers (401, 403, 422, 429 and the app's 500), not the app-wide
+    404 and 413 FastAPI adds to every route (a route can add responses, not remove the app's)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            for path, item in schema.get("paths", {}).items():
+                if path.endswith("/auth/token"):
+                    for status in _NOT_ANSWERED_BY_SIGN_IN:
+                        item["post"]["responses"].pop(status, None)
+        return generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 @router.post(
