@@ -239,6 +239,8 @@ async def test_errors_are_vietnamese_pages_with_a_way_back_and_a_sign_out(browse
         ("/dashboard", {"unit_id": "abc"}, 404, "Mã đơn vị không hợp lệ"),
         ("/dashboard", {"unit_id": "999999"}, 404, "Không tìm thấy đơn vị"),
         ("/dashboard", {"period": "2026-Q9"}, 400, "Kỳ báo cáo không hợp lệ"),
+        ("/dashboard", {"period": f"{TODAY.year + 5}-Q1"}, 400, "Kỳ báo cáo chưa bắt đầu"),
+        ("/dashboard", {"period": f"{TODAY.year + 1}"}, 400, f"Năm {TODAY.year + 1} bắt đầu từ ngày"),
         ("/dashboard/cases/abc", {}, 404, "Mã hồ sơ không hợp lệ"),
         ("/dashboard/cases/999999999", {}, 404, "Không tìm thấy hồ sơ"),
         ("/dashboard/cases", {"received_from": "hôm qua"}, 400, "Ngày nhận từ không hợp lệ"),
@@ -251,6 +253,9 @@ async def test_errors_are_vietnamese_pages_with_a_way_back_and_a_sign_out(browse
         assert r.status_code == status and r.headers["content-type"].startswith("text/html"), (path, r.text[:200])
         assert says in html.unescape(r.text) and "Quay lại" in r.text and 'action="/dashboard/logout"' in r.text
         assert "Traceback" not in r.text and '{"error"' not in r.text
+    # a period that has started and not ended is the page of its days so far
+    running = f"{TODAY.year}-{TODAY.month:02d}"
+    assert (await browser.get("/dashboard", params={"period": running})).status_code == 200
     await sign_in(browser, "xa.tiepdan")  # a desk officer: not this dashboard's role
     r = await browser.get("/dashboard/cases")
     assert r.status_code == 403 and "Thanh tra tỉnh" in r.text and 'action="/dashboard/logout"' in r.text

@@ -155,9 +155,14 @@ def _period(label: str | None, today: date) -> periods.Period:
     if not label:
         label = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
     try:
-        return periods.parse(label, cutoffs=periods.STATUTORY)
+        p = periods.parse(label, cutoffs=periods.STATUTORY)
     except periods.PeriodError:
         raise BadParam(f"Kỳ báo cáo không hợp lệ: “{label[:40]}”.") from None
+    if p.start > today:  # a future period's page would be all zeros, as if nothing had happened
+        raise BadParam(
+            f"Kỳ báo cáo chưa bắt đầu: {vocabulary.period_name(p.label)} bắt đầu từ ngày {p.start:%d/%m/%Y}."
+        )
+    return p
 
 
 def _choices(today: date) -> list[tuple[str, str]]:
