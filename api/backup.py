@@ -69,8 +69,9 @@ def archiving(settings: Settings, folder: Path) -> dict[str, str]:
 
 
 def _psql(url: str, statement: str) -> str:
-    done = pgtools.run("psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-d", pgtools.libpq_url(url),
-                       "-c", statement, check=False)  # fmt: skip
+    bare, env = pgtools.libpq(url)  # the password in the child's environment, never on its command line
+    done = pgtools.run("psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-d", bare, "-c", statement,
+                       check=False, env=env)  # fmt: skip
     if done.returncode != 0:
         raise SystemExit(f"psql: {done.stderr.strip()}")
     return done.stdout.strip()
@@ -104,8 +105,34 @@ def setup(url: str, settings: Settings, folder: Path) -> str:
 # ---- a full backup ----
 
 
+def nothing_left_in_clear(url: str) -> None:
+    """Refuse (SystemExit) a backup that would copy clear text: rows not sealed yet (written before revision 0021,
+    or attachment copies' SHA-256 from before the outside audit), or rows sealed in place (an UPDATE: the old row
+    version's bytes stay in the table's pages, which pg_basebackup copies) since the tables were last rewritten."""
+    from api.services.cases.sealed_text import LEFT_IN_CLEAR_SQL, REWRITE_PENDING_SQL
+
+    try:
+        left, pending = _psql(url, f"SELECT ({LEFT_IN_CLEAR_SQL}), ({REWRITE_PENDING_SQL})").split("|")
+        count = int(left)
+    except (SystemExit, ValueError) as exc:
+        raise SystemExit(f"backup refused: could not check that no clear text is left in the tables ({exc})") from None
+    if count:
+        raise SystemExit(
+            f"backup refused: {count} rows are still in clear (denunciations written before revision 0021, "
+            "attachment copies' SHA-256): run `python -m api seal-existing` as the database owner first"
+        )
+    if pending == "t":
+        raise SystemExit(
+            "backup refused: rows were sealed in place since the tables were last rewritten, so their clear text is "
+            "still in the database's files: run `python -m api seal-existing` as the database owner (it rewrites "
+            "them), then back up; destroy any backup and WAL archive made before (docs/backups.md)"
+        )
+
+
 def take(url: str, settings: Settings, folder: Path) -> Path:
-    """A base backup of the whole server into `folder/base/<UTC time>`, verified and checked for keys."""
+    """A base backup of the whole server into `folder/base/<UTC time>`, verified and checked for keys; refused while
+    the database's files may still hold clear text (`nothing_left_in_clear`)."""
+    nothing_left_in_clear(url)
     _make_folders(folder)
     try:
         mode, command = _psql(url, "SHOW archive_mode"), _psql(url, "SHOW archive_command")
@@ -120,10 +147,11 @@ def take(url: str, settings: Settings, folder: Path) -> Path:
     target = folder / "base" / started.strftime("%Y%m%dT%H%M%S%fZ")
     say(f"backup: pg_basebackup into {target}")
     # Its own progress lines (-P) go straight to this stderr.
+    bare, env = pgtools.libpq(url)  # the password in the child's environment, never on its command line
     done = subprocess.run(  # noqa: S603 - the wheel's program, arguments as a list
-        [pgtools.program("pg_basebackup"), "-d", pgtools.libpq_url(url), "-D", str(target), "-Ft", "-z",
+        [pgtools.program("pg_basebackup"), "-d", bare, "-D", str(target), "-Ft", "-z",
          "-X", "stream", "-c", "fast", "-P", "-l", f"tiepdan {target.name}"],
-        stdout=subprocess.DEVNULL, check=False,
+        stdout=subprocess.DEVNULL, check=False, env=env,
     )  # fmt: skip
     if done.returncode != 0:
         shutil.rmtree(target, ignore_errors=True)

@@ -151,10 +151,15 @@ async def _integrity(url: str, work: str, path: Path | None) -> int:
         await engine.dispose()
 
 
-async def _seal_existing(url: str, reindex: bool = False) -> str:
+async def _seal_existing(url: str, reindex: bool = False, rewrite: bool = False) -> str:
     """Seal the denunciations written in clear before revision 0021 (issue 21; the jobs round does it too), and
     the attachment copies' SHA-256 kept in clear before the outside audit (`sealed_text.seal_copy_hashes`);
-    `reindex`: then rebuild every sealed text's word index without the protected parties' identities."""
+    `reindex`: then rebuild every sealed text's word index without the protected parties' identities. Then, when
+    anything was sealed in place since the last rewrite (here or by the jobs round) or `rewrite`, the tables are
+    rewritten (VACUUM FULL, outside audit 2): the replaced clear text is otherwise still in their files, and in a
+    base backup. Fails (non-zero exit) when they could not be (not run as their owner)."""
+    import sqlalchemy as sa
+
     from api import db
     from api.services.cases import sealed_text
     from api.settings import get_settings
@@ -167,7 +172,20 @@ async def _seal_existing(url: str, reindex: bool = False) -> str:
             hashes = await sealed_text.seal_copy_hashes(session, get_settings())
             clear = await session.scalar(sealed_text.COPY_HASHES_TO_SEAL)
             indexed = await sealed_text.reindex_sealed(session, get_settings()) if reindex else None
-        copies = f"{hashes} attachment copy hashes sealed, {clear} left in clear"
+            pending = bool(await session.scalar(sa.text(sealed_text.REWRITE_PENDING_SQL)))
+            await session.commit()
+        rewritten = ""
+        if pending or rewrite:
+            if not await sealed_text.rewrite_tables(engine):
+                raise SystemExit(
+                    f"{sealed} denunciations and {hashes} attachment copy hashes sealed; the tables were NOT "
+                    "rewritten (only their owner may: run `python -m api seal-existing` with the migrations' "
+                    "DATABASE_URL): the clear text sealed in place is still in their files, and `python -m api "
+                    "backup` refuses until it is gone"
+                )
+            tables = ", ".join(sealed_text.REWRITTEN_TABLES)
+            rewritten = f"{tables} rewritten (VACUUM FULL): the clear text sealed in place is gone from their files; "
+        copies = f"{rewritten}{hashes} attachment copy hashes sealed, {clear} left in clear"
         if indexed is not None:
             return (
                 f"{sealed} denunciations sealed, {left} left in clear; {indexed} sealed texts indexed again; {copies}"
@@ -305,6 +323,12 @@ def main(argv: list[str] | None = None) -> None:
         help="also rebuild every sealed text's word index without the protected parties' names, ID numbers and "
         "phones (once after upgrading; idempotent)",
     )
+    seal.add_argument(
+        "--rewrite",
+        action="store_true",
+        help="rewrite the cases and attachments tables (VACUUM FULL, as the owner) even when nothing was sealed: once "
+        "after upgrading, for clear text sealed in place before this release (it stays in the tables' files)",
+    )
     jobs = sub.add_parser("jobs", help="run the deadline sweep and webhook delivery (once, or in a loop)")
     jobs.add_argument("--once", action="store_true")
     checkpoint = sub.add_parser("checkpoint", help="sign a checkpoint of every case's event chain head")
@@ -362,7 +386,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "seed" or demo:
         print(asyncio.run(_with_session(url, "seed")), file=sys.stderr)
     if args.command == "seal-existing":
-        print(asyncio.run(_seal_existing(url, reindex=args.reindex)), file=sys.stderr)
+        print(asyncio.run(_seal_existing(url, reindex=args.reindex, rewrite=args.rewrite)), file=sys.stderr)
     if args.command == "jobs":
         print(asyncio.run(_jobs(url, once=args.once)), file=sys.stderr)
     if args.command in ("checkpoint", "verify-events"):

@@ -59,8 +59,11 @@ def give(path: Path) -> None:
             os.chown(os.path.join(root, name), *ids, follow_symlinks=False)
 
 
-def run(name: str, *args: str, owner: bool = False, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """One of the programs, its output captured; `owner`: as the server's owner (initdb, pg_ctl, postgres)."""
+def run(
+    name: str, *args: str, owner: bool = False, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """One of the programs, its output captured; `owner`: as the server's owner (initdb, pg_ctl, postgres);
+    `env`: its whole environment (`libpq`: the password goes there, never into the arguments)."""
     ids = owner_ids() if owner else None
     return subprocess.run(  # noqa: S603 - a program of the wheel, arguments as a list
         [program(name), *args],
@@ -70,12 +73,25 @@ def run(name: str, *args: str, owner: bool = False, check: bool = True) -> subpr
         user=ids[0] if ids else None,
         group=ids[1] if ids else None,
         cwd="/",  # the owner may not be allowed into the caller's working directory
+        env=env,
     )
 
 
-def libpq_url(url: str) -> str:
-    """A libpq URL (pg_basebackup, psql) from the service's SQLAlchemy one."""
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+def libpq(url: str) -> tuple[str, dict[str, str]]:
+    """A libpq URL (pg_basebackup, psql) from the service's SQLAlchemy one WITHOUT its password, and the child's
+    environment holding the password (PGPASSWORD). A program's arguments are readable by every local account
+    (`ps`, /proc/<pid>/cmdline) and kept by process accounting; its environment (/proc/<pid>/environ) only by its
+    own user and root."""
+    from urllib.parse import unquote, urlsplit, urlunsplit
+
+    parts = urlsplit(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    env = dict(os.environ)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if at and ":" in userinfo:
+        user, _, password = userinfo.partition(":")
+        env["PGPASSWORD"] = unquote(password)
+        parts = parts._replace(netloc=f"{user}@{host}")
+    return urlunsplit(parts), env
 
 
 def socket_dir_for(pgdata: Path) -> Path:
@@ -167,7 +183,8 @@ def replicate(primary_url: str, pgdata: Path) -> Cluster:
     """A streaming replica of the primary (`pg_basebackup -R`: standby.signal and primary_conninfo written), not
     started yet."""
     pgdata = pgdata.resolve()
-    run("pg_basebackup", "-d", libpq_url(primary_url), "-D", str(pgdata), "-R", "-X", "stream", "-c", "fast")
+    url, env = libpq(primary_url)
+    run("pg_basebackup", "-d", url, "-D", str(pgdata), "-R", "-X", "stream", "-c", "fast", env=env)
     forget_run_files(pgdata)
     pgdata.chmod(0o700)
     give(pgdata)

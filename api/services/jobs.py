@@ -31,8 +31,9 @@ async def run_once(
         await users.purge_login_attempts(session, settings)
     async with maker() as session:  # issue 21: idempotency fingerprints past their window; old clear denunciations
         await intake.purge_idempotency(session, settings)
-        await sealed_text.seal_existing(session, settings)
-        await sealed_text.seal_copy_hashes(session, settings)  # copies' SHA-256 kept in clear before the audit
+        # Denunciations in clear from before 0021, copies' SHA-256 kept in clear before the audit; warns that the
+        # tables need rewriting by `seal-existing` as the owner when it sealed anything (outside audit 2)
+        await sealed_text.seal_in_round(session, settings)
     if settings.checkpoint_hours > 0:
         async with maker() as session:  # numbered, chained, and sent off the server (CHECKPOINT_FILE / _WEBHOOK_URL)
             checkpointed = await checkpoints.make_scheduled(session, settings, client) is not None

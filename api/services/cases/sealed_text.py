@@ -19,6 +19,8 @@ SHA-256 that a list of suspects could be tried against.
 
 import hashlib
 import hmac
+import json
+import logging
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -28,8 +30,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from api.services import audit
 from api.settings import Settings
 from api.vault import Vault, vault_for
 from workflows.confidentiality import is_protected, redact, seals_free_text
@@ -39,6 +42,7 @@ MAX_QUERY_WORDS = 10
 SEAL_BATCH = 500
 # One process at a time seals the rows written before revision 0021 (see seal_existing).
 SEAL_LOCK = 0x7469_6570_5345_414C  # "tiepSEAL"
+log = logging.getLogger(__name__)
 
 
 class TextKeys:
@@ -216,6 +220,7 @@ async def seal_existing(session: AsyncSession, settings: Settings, *, batch: int
                 ),
                 {"ids": [r.id for r in rows], "s": [x.sealed_text for x in sealed], "w": [x.words for x in sealed]},
             )
+            _sealed_in_place(session, "cases", len(rows))
         await session.commit()
         total += len(rows)
         if len(rows) < batch:
@@ -295,7 +300,81 @@ async def seal_copy_hashes(session: AsyncSession, settings: Settings, *, batch: 
                 ),
                 {"ids": [r.id for r in rows], "s": sealed},
             )
+            _sealed_in_place(session, "attachments", len(rows))
         await session.commit()
         total += len(rows)
         if len(rows) < batch:
             return total
+
+
+# ---- the clear bytes an in-place sealing leaves in the tables' files (outside audit 2) ----
+# An UPDATE leaves the old row version's bytes in the table's pages (VACUUM only marks them free), and a base backup
+# (pg_basebackup) copies the pages. Each sealing batch above is audited (SEALED_IN_PLACE), `rewrite_tables` (VACUUM
+# FULL, as the tables' owner: `python -m api seal-existing`) writes the tables anew and is audited (REWRITTEN), and
+# `python -m api backup` refuses while rows are left in clear or a sealing is newer than the last rewrite.
+REWRITTEN_TABLES = ("cases", "attachments")
+SEALED_IN_PLACE, REWRITTEN = "sealed_in_place", "tables_rewritten"
+_LAST = (
+    "COALESCE((SELECT max(id) FROM audit_events WHERE entity = 'database' AND entity_id = 'sealed_text' "
+    "AND action = '{}'), 0)"
+)
+REWRITE_PENDING_SQL = f"SELECT {_LAST.format(SEALED_IN_PLACE)} > {_LAST.format(REWRITTEN)}"
+LEFT_IN_CLEAR_SQL = (
+    "SELECT (SELECT count(*) FROM cases WHERE kind = 'denunciation' AND sealed_text IS NULL) "
+    "+ (SELECT count(*) FROM attachments WHERE copy_sha256 IS NOT NULL)"
+)
+
+
+def _sealed_in_place(session: AsyncSession, table: str, rows: int) -> None:
+    audit.record(
+        session,
+        actor_id=None,
+        entity="database",
+        entity_id="sealed_text",
+        action=SEALED_IN_PLACE,
+        payload={"table": table, "rows": rows},
+    )
+
+
+async def seal_in_round(session: AsyncSession, settings: Settings) -> int:
+    """The jobs round's sealing (`seal_existing`, `seal_copy_hashes`). It runs as the application role, which may
+    not rewrite the tables: when it sealed anything it says so, loudly (the clear text stays in the tables' files,
+    and `backup` refuses, until `python -m api seal-existing` runs as the owner)."""
+    sealed = await seal_existing(session, settings) + await seal_copy_hashes(session, settings)
+    if sealed:
+        log.warning(
+            "%d rows sealed in place: the clear text they held stays in the tables' files (and in any backup or WAL "
+            "archive) until `python -m api seal-existing` runs as the database owner and rewrites the tables; "
+            "`python -m api backup` refuses until then",
+            sealed,
+        )
+    return sealed
+
+
+async def rewrite_tables(engine: AsyncEngine) -> bool:
+    """VACUUM FULL of the sealed tables: each written anew (indexes and TOAST included), the old files, with the
+    bytes of every row version an in-place sealing replaced, deleted. Takes an ACCESS EXCLUSIVE lock on each table
+    for its duration. Only the tables' owner may: False when a table was not rewritten (PostgreSQL skips a table
+    it may not vacuum with a warning; its file is then the same), True (and audited) when all were."""
+    files = "SELECT array_agg(pg_relation_filenode(CAST(t AS regclass)) ORDER BY t) FROM unnest(CAST(:t AS text[])) t"
+    tables = {"t": list(REWRITTEN_TABLES)}
+    async with engine.connect() as plain:
+        conn = await plain.execution_options(isolation_level="AUTOCOMMIT")  # VACUUM runs outside a transaction
+        await conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": SEAL_LOCK})  # no sealing meanwhile
+        try:
+            before = list(await conn.scalar(sa.text(files), tables))
+            for table in REWRITTEN_TABLES:
+                await conn.execute(sa.text(f"VACUUM (FULL, ANALYZE) {table}"))
+            after = list(await conn.scalar(sa.text(files), tables))
+            if any(a == b for a, b in zip(before, after, strict=True)):
+                return False
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO audit_events (entity, entity_id, action, payload) "
+                    "VALUES ('database', 'sealed_text', :a, CAST(:p AS jsonb))"
+                ),
+                {"a": REWRITTEN, "p": json.dumps({"tables": list(REWRITTEN_TABLES)})},
+            )
+            return True
+        finally:
+            await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": SEAL_LOCK})
