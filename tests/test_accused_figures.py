@@ -17,13 +17,16 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from api import clock, security
+from api.auth import Officer
 from api.models.cases import CaseParty
 from api.models.unit import Unit
 from api.models.user import User
+from api.services.stats import oversight
 from tests.conftest import SETTINGS, Api, Live
 from tests.helpers import TODAY, V1, days_ago, get, intake
 from tests.test_dashboard import sign_in
-from tests.test_reception import add_entry, new_session
+from tests.test_reception import add_entry, new_session, session_body
+from workflows import periods
 
 DENOUNCER = "Thào Thị Mỷ"
 DENOUNCER_ID = "015192004567"
@@ -426,3 +429,134 @@ async def test_the_accused_chief_inspectors_live_report_leaves_the_case_out_but_
     )
     assert sent.status_code == 201, sent.text
     assert sent.json()["figures"]["province"]["received"] == inspectors["received"]  # the record is complete
+
+
+# ---- the heads' reception compliance: a sitting counts as held through the register lines the caller may read ----
+
+
+async def _officer(api: Api, username: str) -> Officer:
+    user = await api.user(username)
+    unit = await api.session.get(Unit, user.unit_id)
+    assert user.id is not None and unit is not None
+    return Officer(user.id, user.username, unit.id or 0, unit.path, False, frozenset(user.roles))
+
+
+async def _line_naming(api: Api, sess: dict[str, Any], accused: User) -> None:
+    """The commune desk writes on the sitting a denunciation naming `accused` (a line they never find)."""
+    province = await _unit(api, "15")
+    r = await add_entry(
+        api,
+        sess,
+        kind="denunciation",
+        persons=[{"full_name": DENOUNCER, "id_number": DENOUNCER_ID}],
+        content="Tố cáo cán bộ nhận tiền.",
+        handling="within_competence",
+        create_case={
+            "title": "Tố cáo cán bộ",
+            "field": "corruption",
+            "competent_unit_id": province.id,
+            "accused_officer_ids": [accused.id],
+        },
+    )
+    assert r.status_code == 201, r.text
+    got = await api.http.get(
+        f"{V1}/reception-sessions/entries/{r.json()['id']}", headers=await api.headers(accused.username)
+    )
+    assert got.status_code == 404  # the accused may not find the line
+
+
+async def _delegated(api: Api, who: str, period: str, unit_id: int) -> tuple[int, int]:
+    """The unit's delegated days on GET /reception-sessions/compliance, and on the dashboard's reception table
+    (oversight.compliance, through the statistics cache)."""
+    r = await api.http.get(
+        f"{V1}/reception-sessions/compliance", params={"period": period}, headers=await api.headers(who)
+    )
+    assert r.status_code == 200, r.text
+    api_rows = [row for row in r.json()["items"] if row["unit_id"] == unit_id]
+    table = await oversight.compliance(
+        api.session, await _officer(api, who), periods.parse(period), unit_id=None, today=TODAY
+    )
+    kept_rows = [row for row in table if row["unit_id"] == unit_id]
+    return (
+        int(api_rows[0]["delegated_days"]) if api_rows else 0,
+        int(kept_rows[0]["delegated_days"]) if kept_rows else 0,
+    )
+
+
+async def test_an_accused_chairs_reception_compliance_does_not_count_a_day_held_only_by_the_line_naming_them(
+    api: Api,
+) -> None:
+    """Outside audit 2: a delegated sitting left `scheduled` counts as held once it has a register line
+    (sittings.took_place). The line denouncing the commune chair is hidden from them; their compliance (the API's
+    and the dashboard's) must not show a delegated day that exists only because of it."""
+    day = TODAY - timedelta(days=1)
+    sess = await new_session(api, day, in_person=False, status="scheduled")
+    period = day.strftime("%Y-%m")
+    commune = await _unit(api, "04465")
+    before = await _delegated(api, "xa.chutich", period, commune.id or 0)
+    await _line_naming(api, sess, await api.user("xa.chutich"))
+    assert sess["status"] == "scheduled"
+    assert await _delegated(api, "xa.chutich", period, commune.id or 0) == before
+
+
+async def test_an_unaccused_inspector_still_counts_the_day_and_the_accuseds_table_is_kept_apart(api: Api) -> None:
+    """The same line naming an inspector: another inspector (same view of the province) counts the day, on the API
+    and on the dashboard's kept table; the accused inspector, asking after, is not served that kept answer."""
+    day = TODAY - timedelta(days=1)
+    sess = await new_session(api, day, in_person=False, status="scheduled")
+    period = day.strftime("%Y-%m")
+    commune = (await _unit(api, "04465")).id or 0
+    other = await _second_inspector(api)
+    before = await _delegated(api, other.username, period, commune)
+    assert await _delegated(api, "thanhtra", period, commune) == before
+    await _line_naming(api, sess, await api.user("thanhtra"))
+    assert await _delegated(api, other.username, period, commune) == (before[0] + 1, before[1] + 1)
+    assert await _delegated(api, "thanhtra", period, commune) == before
+
+
+async def test_the_dashboards_kept_reception_table_is_never_served_across_the_accused(live: Live) -> None:
+    """The dashboard's reception table is kept (oversight.compliance, a month long over): an inspector named in a
+    line's case gets their own kept answer, never another inspector's (who counts the day the line made)."""
+    accused_id, _ = await _inspector(live, "thanhtra.tiepdan.bicao")
+    other_id, _ = await _inspector(live, "thanhtra.tiepdan.khac")
+    commune = await _scalar(live.url, "SELECT id FROM units WHERE code = '04465'")
+    body = session_body(commune, date(2026, 5, 14), status="scheduled")
+    body.update(in_person=False)
+    made = await live.http.post(f"{V1}/reception-sessions", headers=await live.headers("xa.tiepdan"), json=body)
+    assert made.status_code == 201, made.text
+    sess = made.json()
+    province = await _scalar(live.url, "SELECT id FROM units WHERE code = '15'")
+    line = await add_entry(
+        live,  # type: ignore[arg-type]
+        sess,
+        kind="denunciation",
+        persons=[{"full_name": DENOUNCER, "id_number": DENOUNCER_ID}],
+        content="Tố cáo thanh tra viên nhận tiền.",
+        handling="within_competence",
+        create_case={
+            "title": "Tố cáo thanh tra viên",
+            "field": "corruption",
+            "competent_unit_id": province,
+            "accused_officer_ids": [accused_id],
+        },
+    )
+    assert line.status_code == 201, line.text
+    path = await _scalar(live.url, "SELECT path FROM units WHERE code = '15-TTT'")
+    unit = await _scalar(live.url, "SELECT id FROM units WHERE code = '15-TTT'")
+
+    def officer(user_id: int, name: str) -> Officer:
+        return Officer(user_id, name, unit, path, False, frozenset({"inspector"}))
+
+    engine = create_async_engine(live.url)
+    try:
+        got = []
+        for who in [officer(other_id, "thanhtra.tiepdan.khac"), officer(accused_id, "thanhtra.tiepdan.bicao")] * 2:
+            async with AsyncSession(engine, expire_on_commit=False) as s:  # the second round: from the cache
+                rows = await oversight.compliance(s, who, periods.parse(MAY), unit_id=None, today=TODAY)
+            got.append(sum(int(r["delegated_days"]) for r in rows if r["unit_id"] == commune))
+        other, accused, other_again, accused_again = got
+        assert (other, accused) == (other_again, accused_again) and other == accused + 1
+        kept = await _scalar(live.url, "SELECT count(*) FROM stats_cache WHERE key LIKE 'compliance:2026-05:%'")
+        assert int(kept) >= 2  # everyone's answer and the accused's own, apart
+    finally:
+        await engine.dispose()

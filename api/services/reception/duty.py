@@ -4,7 +4,7 @@ took place, the ad-hoc days beside them, and the shortfall of the months already
 
 from collections import defaultdict
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,7 @@ from api.models.unit import Unit
 from api.pagination import decode_cursor, encode_cursor
 from api.services.reception.scope import unit_in_scope, unit_scope
 from api.services.reception.sittings import took_place
+from api.services.stats import accused
 from workflows import periods
 from workflows import reception as rules
 from workflows.cases import Role
@@ -38,11 +39,16 @@ async def compliance(
     today: date,
     limit: int,
     cursor: str | None,
+    hide: accused.Hidden | None | Literal["ask"] = "ask",
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Each unit's head: distinct days received in person and delegated, the days required month by month
-    under the rules in force, and the shortfall of the months already over; units short first."""
+    under the rules in force, and the shortfall of the months already over; units short first. For a caller named
+    as accused (`hide`; looked up unless given), a sitting counts through its entries only over those they may read
+    (sittings.took_place)."""
     if not principal.has(Role.inspector, Role.unit_head):
         raise DomainError(Code.forbidden, details={"required_roles": [Role.inspector.value, Role.unit_head.value]})
+    if isinstance(hide, str):
+        hide = await accused.of(session, principal)
     scope: ColumnElement[bool] = unit_scope(principal)
     if unit_id is not None:
         root = await unit_in_scope(session, principal, unit_id)
@@ -61,7 +67,7 @@ async def compliance(
         .join(Unit, Unit.id == ReceptionSession.unit_id)
         .where(
             scope,
-            took_place(),
+            took_place(hide),
             ReceptionSession.kind.in_([k.value for k in rules.HEAD_KINDS]),
             # a weekly rule's last week of the period may end in the days after it (`rules.duty_month`)
             ReceptionSession.day.between(period.start, period.end + timedelta(days=6)),

@@ -9,11 +9,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from api import clock
 from api.auth import Officer
 from api.errors import Code, DomainError
+from api.models.audit import AuditEvent
 from api.models.reception import (
     Conclusion,
     ReceptionEntry,
@@ -28,6 +30,7 @@ from api.pagination import Keyset, by_date_and_id
 from api.services import audit
 from api.services.calendar import DeadlineEnv
 from api.services.reception.scope import ensure_writer, entries_in_scope, sittings_in_scope, unit_in_scope
+from api.services.stats import accused
 from workflows import reception as rules
 
 
@@ -251,16 +254,34 @@ def mark_held_by_entry(
     )
 
 
-def took_place() -> ColumnElement[bool]:
+def took_place(hide: accused.Hidden | None = None) -> ColumnElement[bool]:
     """A sitting that took place: held, or with entries in the register whatever its stored status (one left
     scheduled, or cancelled as versions before the cancellation rule allowed) — except an online sitting without its
     recording, which cannot be marked held (Decree 154/2026 art. 16–24: an online sitting is recorded and kept) and
-    so never counts as held, entries or not. Form 01/TCD counts the same (the stats package's `counts.SITTINGS`)."""
-    has_entries = sa.exists().where(ReceptionEntry.session_id == ReceptionSession.id)
+    so never counts as held, entries or not. Form 01/TCD counts the same (the stats package's `counts.SITTINGS`).
+    For a caller named as accused (`hide`), only the entries they may read make it count, and a sitting that a line
+    linked to a case naming them marked held (`mark_held_by_entry`, as its audit says) is held for them only through
+    the lines they may read: that line (never found by them) would otherwise show as a day held (stats/accused.py)."""
+    has_entries = sa.exists().where(ReceptionEntry.session_id == ReceptionSession.id, accused.line_kept(hide))
     may_be_held = sa.or_(
         ReceptionSession.mode != rules.Mode.online.value, sa.func.coalesce(ReceptionSession.recording_ref, "") != ""
     )
-    return sa.or_(ReceptionSession.status == rules.SessionStatus.held.value, sa.and_(has_entries, may_be_held))
+    held: ColumnElement[bool] = ReceptionSession.status == rules.SessionStatus.held.value
+    if hide is not None:
+        line = aliased(ReceptionEntry)
+        by_hidden_line = sa.exists().where(
+            AuditEvent.entity == "reception_session",
+            AuditEvent.entity_id == sa.cast(ReceptionSession.id, sa.String),
+            AuditEvent.action == "update",
+            AuditEvent.payload["to_status"].astext == rules.SessionStatus.held.value,
+            sa.exists().where(
+                line.id == AuditEvent.payload["entry_id"].as_integer(),
+                line.session_id == ReceptionSession.id,
+                accused.naming(hide, line.case_id),
+            ),
+        )
+        held = sa.and_(held, sa.not_(by_hidden_line))
+    return sa.or_(held, sa.and_(has_entries, may_be_held))
 
 
 _BY_DAY = by_date_and_id(ReceptionSession.day, ReceptionSession.id, descending=True)

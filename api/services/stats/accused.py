@@ -8,15 +8,22 @@ Cheap for everyone else: whether the caller is named anywhere is decided once pe
 who is does the counting SQL change (`hiding`). Official records stay complete: a report is frozen complete and
 never recomputed, and everyone else's figures are the same SQL as before.
 
+The ORM queries (the heads' reception compliance: a sitting counts as held through its register lines, see
+reception/sittings.took_place) ask the same of a register line with `line_kept`.
+
 `Hidden.version`: the cases naming the caller, as a digest. `case_parties` has no version counter (stats/cache.py), so
 an answer kept for such a caller carries it in its version: a link added to an older case makes it anew."""
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from api.auth import Officer
+from api.models.cases import CaseParty
+from api.models.reception import ReceptionEntry
 
 # The tables the statistics count, each with the column naming its case: shadowed by a common table expression of the
 # same name without the rows of the cases naming the caller (inside its own definition the name is the table). A
@@ -71,3 +78,16 @@ def hiding(sql: str) -> str:
         assert not rest.upper().startswith("RECURSIVE"), "a recursive WITH would read its own shadow"
         return f"WITH {_SHADOWS}, {rest}"
     return f"WITH {_SHADOWS} {body}"
+
+
+def naming(hide: Hidden, case_id: Any) -> ColumnElement[bool]:
+    """Whether the case in `case_id` (a column) names the caller as accused (every link, removed or not)."""
+    return sa.exists().where(CaseParty.case_id == case_id, CaseParty.officer_id == hide.user_id)
+
+
+def line_kept(hide: Hidden | None) -> ColumnElement[bool]:
+    """A register line the caller's figures count: every one, or for a caller named as accused (`hide`) those not
+    linked to a case naming them (as the `reception_entries` shadow of `hiding`; a line without a case is kept)."""
+    if hide is None:
+        return sa.true()
+    return sa.not_(naming(hide, ReceptionEntry.case_id))

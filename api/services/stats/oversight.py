@@ -193,19 +193,22 @@ async def compliance(
     """Every unit's reception compliance for the period (services/reception/duty.compliance, all of it, each month
     with MonthOut's fields as attributes), kept in the
     cache under the register's, the sittings', the units' and the calendar's versions and today's date (a month's
-    shortfall counts once it is over): what the dashboard shows for a year without recounting it each time."""
+    shortfall counts once it is over): what the dashboard shows for a year without recounting it each time. A caller
+    named as accused gets it without the register lines of the cases naming them (stats/accused.py), kept apart."""
+    hide = await accused.of(session, principal)
 
     async def compute() -> bytes:
         rows, _ = await reception.compliance(
-            session, principal, period, unit_id=unit_id, today=today, limit=100_000, cursor=None
+            session, principal, period, unit_id=unit_id, today=today, limit=100_000, cursor=None, hide=hide
         )
         plain = [{**r, "months": [m.model_dump(mode="json") for m in r["months"]]} for r in rows]
         return json.dumps(plain, ensure_ascii=False).encode()
 
-    key = f"compliance:{period.label}:{unit_id or 0}:{forms.view_key(principal)}"
+    key = f"compliance:{period.label}:{unit_id or 0}:{forms.view_key(principal, hide)}"
     store = ".." not in period.label
     sources = cache.SOURCES["compliance"]
-    body = await cache.answer(session, key, sources, compute, use=use, store=store, also=f",today={today}")
+    also = f",today={today}" + (hide.version if hide is not None else "")
+    body = await cache.answer(session, key, sources, compute, use=use, store=store, also=also)
     rows: list[dict[str, Any]] = json.loads(body)
     for row in rows:  # MonthOut's fields as attributes, without validating again (a year: 1,800 months)
         row["months"] = [
