@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Officer
 from api.errors import Code, DomainError
-from api.models.cases import Case, CaseParty
+from api.models.cases import Case
 from api.models.cases.schemas import PartyOut, TimerOut
 from api.models.reception import ReceptionEntry
 from api.models.stats import CaseFact
@@ -160,26 +160,8 @@ async def unit_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
 
 async def hidden_identities(session: AsyncSession, rows: list[Case], vault: Vault) -> dict[int, list[str]]:
     """The protected parties' identities to mask in each listed case's title, for every caller: the dashboard
-    shows none, even to a head whom the API lets open them (`presenters.hidden_identities_of` for everyone)."""
-    ids = [c.id for c in rows if c.id is not None]
-    if not ids:
-        return {}
-    found: dict[int, list[str]] = {}
-    parties = await session.execute(
-        sa.select(
-            CaseParty.case_id,
-            CaseParty.full_name,
-            CaseParty.id_number,
-            CaseParty.phone,
-            CaseParty.address,
-            CaseParty.sealed,
-        )
-        .join(Case, Case.id == CaseParty.case_id)
-        .where(CaseParty.case_id.in_(ids), ~access.open_party_clause(Case.kind, Case.identity_protected))
-    )
-    for row in parties.all():
-        found.setdefault(row.case_id, []).extend(presenters.identity_values(row, vault))
-    return found
+    shows none, even to a head whom the API lets open them (the presenters' query, for every case listed)."""
+    return await presenters.protected_identities(session, [c.id for c in rows if c.id is not None], vault)
 
 
 async def case_codes(session: AsyncSession, ids: set[int]) -> dict[int, str]:

@@ -152,7 +152,14 @@ async def hidden_identities_of(
     """`hidden_identities` for a page of cases, in one query: by case id, for the cases with protected parties whose
     identities this caller may not see (the others are not in it)."""
     ids = [c.id for c in cases if c.id is not None and not access.sees_identity(principal, c)]
-    if not ids:
+    return await protected_identities(session, ids, vault)
+
+
+async def protected_identities(session: AsyncSession, case_ids: Sequence[int], vault: Vault) -> dict[int, list[str]]:
+    """The protected parties' identity values of these cases, by case id, in one query (cases with none are not in
+    it): the one rule of whose parties are protected (`access.open_party_clause`), for whoever decided the caller
+    may not see them (`hidden_identities_of`; the dashboard, which shows no one's)."""
+    if not case_ids:
         return {}
     rows = (
         await session.execute(
@@ -165,7 +172,7 @@ async def hidden_identities_of(
                 CaseParty.sealed,
             )
             .join(Case, Case.id == CaseParty.case_id)
-            .where(CaseParty.case_id.in_(ids), ~access.open_party_clause(Case.kind, Case.identity_protected))
+            .where(CaseParty.case_id.in_(case_ids), ~access.open_party_clause(Case.kind, Case.identity_protected))
         )
     ).all()
     found: dict[int, list[str]] = {}
