@@ -249,6 +249,14 @@ async def test_a_400_names_each_wrong_attribute_and_why_in_vietnamese(api: Api) 
         descriptions = [e["description"] for e in r.json()]
         assert any(d.startswith(f"{field}: ") and why in d for d in descriptions), (overrides, descriptions)
         assert "Dữ liệu không hợp lệ: request" not in r.text
+    # An attribute the service's definition does not have is named and refused, not silently dropped (the case is
+    # not created), in the GeoReport error shape.
+    r = await api.http.post(f"{O311}/requests.json", data=_form(key, **{"attribute[bogus]": "1"}))
+    assert r.status_code == 400 and r.json()[0]["code"] == 400, r.text
+    assert r.json()[0]["description"].startswith("attribute[bogus]: thuộc tính không có trong định nghĩa dịch vụ")
+    r = await api.http.post(f"{O311}/requests.json", data=_form(key, **{"attribute[consen]": "true"}))
+    assert r.status_code == 400 and "attribute[consen]: " in r.json()[0]["description"]
+    assert "attribute[consent]" in r.json()[0]["description"]  # and what the service does take
     # Several wrong fields at once: one error each, in JSON and in XML.
     r = await api.http.post(f"{O311}/requests.xml", data=_form(key, phone="x", email="không-phải-email"))
     root = ET.fromstring(r.content)  # noqa: S314 - our own response

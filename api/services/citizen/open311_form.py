@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from api.models.public import SubmissionIn
-from api.services.citizen.open311 import Open311Error
+from api.services.citizen.open311 import Open311Error, definition
 
 CONSENT_VALUES = ("true", "false")
 NO_NAME = "(không ghi tên)"
@@ -108,8 +108,24 @@ def _location(form: dict[str, str]) -> dict[str, Any]:
     return location
 
 
+def _unknown_attributes(form: dict[str, str], kind: str, fld: str) -> None:
+    """An `attribute[...]` the service's definition does not have is refused, not dropped: a client that misspells
+    one (`attribute[consen]`) would otherwise believe it was sent."""
+    known = {f"attribute[{a['code']}]" for a in definition(f"{kind}.{fld}")["attributes"]}
+    unknown = [k for k in form if k.startswith("attribute[") and k not in known]
+    if unknown:
+        raise Open311Error(
+            400,
+            *(
+                f"{k[:60]}: thuộc tính không có trong định nghĩa dịch vụ (dịch vụ này nhận {', '.join(sorted(known))})"
+                for k in unknown[:10]
+            ),
+        )
+
+
 def submission(form: dict[str, str], kind: str, fld: str) -> SubmissionIn:
     """The form as a submission (one validation, the JSON channel's); 400 naming each wrong field otherwise."""
+    _unknown_attributes(form, kind, fld)
     name = " ".join(p for p in (form.get("first_name", "").strip(), form.get("last_name", "").strip()) if p)
     id_number = form.get("attribute[id_number]") or None
     contact = None
