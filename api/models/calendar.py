@@ -34,13 +34,13 @@ class CacheVersion(SQLModel, table=True):
     version: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0"))
 
 
-class DayOff(BaseModel):
+class DayOffOut(BaseModel):
     date: date
     name: str
     source: str  # statutory | override
 
 
-class WorkingDay(BaseModel):
+class WorkingDayOut(BaseModel):
     date: date
     reason: str
     source: str
@@ -48,8 +48,10 @@ class WorkingDay(BaseModel):
 
 class CalendarYearOut(BaseModel):
     year: int
-    days_off: list[DayOff] = PydanticField(description="Ngày nghỉ rơi vào thứ Hai–thứ Sáu (lễ, Tết, nghỉ bù, bổ sung)")
-    working_days: list[WorkingDay] = PydanticField(description="Thứ Bảy / Chủ nhật phải đi làm (làm bù)")
+    days_off: list[DayOffOut] = PydanticField(
+        description="Ngày nghỉ rơi vào thứ Hai–thứ Sáu (lễ, Tết, nghỉ bù, bổ sung)"
+    )
+    working_days: list[WorkingDayOut] = PydanticField(description="Thứ Bảy / Chủ nhật phải đi làm (làm bù)")
 
 
 class OverrideIn(BaseModel):

@@ -192,7 +192,7 @@ class SubmissionCreatedOut(BaseModel):
     due_date: date | None
 
 
-class TimelineItem(BaseModel):
+class TimelineItemOut(BaseModel):
     date: date | None
     event: str
 
@@ -207,7 +207,7 @@ class SubmissionStatusOut(BaseModel):
     received_at: date
     unit_name: str
     due_date: date | None
-    timeline: list[TimelineItem]
+    timeline: list[TimelineItemOut]
     outcome: str | None
     rating: int | None
 

@@ -412,7 +412,7 @@ class SessionOut(BaseModel):
     created_at: LocalTime | None
 
 
-class ScheduleItem(BaseModel):
+class ScheduleItemOut(BaseModel):
     """A published session: when and where the head receives, no personal data."""
 
     id: int
@@ -448,7 +448,7 @@ class MonthOut(BaseModel):
     )
 
 
-class ComplianceRow(BaseModel):
+class ComplianceRowOut(BaseModel):
     unit_id: int
     unit_code: str
     unit_name: str
@@ -466,5 +466,10 @@ class ComplianceOut(BaseModel):
     period: str
     start: date
     end: date
-    items: list[ComplianceRow]
+    items: list[ComplianceRowOut]
     next_cursor: str | None
+
+
+# The old name, kept only until api/services/reception/sittings.py (another lane mid-edit) reads ScheduleItemOut: an
+# alias, never an OpenAPI schema name (OpenAPI names the class). Remove with its last import.
+ScheduleItem = ScheduleItemOut

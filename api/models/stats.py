@@ -4,6 +4,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import BaseModel as PydanticModel
 from pydantic import Field as PydanticField
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -38,6 +39,17 @@ class ReportSubmissionIn(Strict):
 
     period: str = PydanticField(max_length=16, description="YYYY-MM, YYYY-Qn, YYYY-H1, YYYY-9M or YYYY")
     unit_id: Id32 | None = PydanticField(default=None, description="Default: your unit")
+
+
+# One figure of a frozen report that differs from the live count (`GET …/reports/{id}/diff`).
+class DiffItemOut(PydanticModel):
+    type: str
+    unit_id: int | None
+    unit_code: str
+    column: str
+    number: int
+    submitted: int | float
+    live: int | float
 
 
 class CaseFact(SQLModel, table=True):

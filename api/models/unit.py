@@ -83,7 +83,7 @@ class UnitUpdate(SQLModel):
         return clean_any(value)
 
 
-class ReceptionRequirement(SQLModel):
+class ReceptionRequirementOut(SQLModel):
     days: int
     per: str
     basis: str
@@ -97,7 +97,7 @@ class UnitOut(SQLModel):
     parent_id: int | None
     remote_area: bool
     is_active: bool
-    reception_requirement: ReceptionRequirement | None
+    reception_requirement: ReceptionRequirementOut | None
 
 
 class UnitImportOut(SQLModel):

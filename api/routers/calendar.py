@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from api.deps import AdminOfficer, CurrentOfficer, DeadlineEnvDep, SessionDep, SettingsDep
-from api.models.calendar import CalendarYearOut, DayOff, OverrideIn, OverrideOut, WorkingDay
+from api.models.calendar import CalendarYearOut, DayOffOut, OverrideIn, OverrideOut, WorkingDayOut
 from api.services import calendar as calendar_service
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])
@@ -22,7 +22,7 @@ async def get_year(
 ) -> CalendarYearOut:
     overrides = {o.day: o for o in await calendar_service.overrides(session)}
     days_off = [
-        DayOff(
+        DayOffOut(
             date=d,
             name=overrides[d].reason if d in overrides else name,
             source="override" if d in overrides else "statutory",
@@ -30,7 +30,7 @@ async def get_year(
         for d, name in env.cal.days_off(year)
     ]
     working = [
-        WorkingDay(
+        WorkingDayOut(
             date=d,
             reason=overrides[d].reason if d in overrides else "Làm bù theo quyết định",
             source="override" if d in overrides else "statutory",

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from api.clock import today
 from api.deps import CurrentOfficer, DeadlineEnvDep, SessionDep, SettingsDep
-from api.models.cases.schemas import UrgentCase
+from api.models.cases.schemas import UrgentCaseOut
 from api.pagination import Page
 from api.routers.params import CursorQuery, LimitQuery
 from api.services import deadlines as deadline_service
@@ -25,7 +25,7 @@ async def _page(
     unit_id: int | None,
     limit: int,
     cursor: str | None,
-) -> Page[UrgentCase]:
+) -> Page[UrgentCaseOut]:
     now = today()
     rows, next_cursor = await deadline_service.urgent(
         session, principal, env, now, overdue=overdue, unit_id=unit_id, limit=limit, cursor=cursor
@@ -35,7 +35,7 @@ async def _page(
     hidden = await presenters.hidden_identities_of(session, principal, [u.case for u in rows], vault)
     shown = [presenters.text(u.case, vault, hidden.get(u.case.id or 0)) for u in rows]
     items = [
-        UrgentCase(
+        UrgentCaseOut(
             case_id=u.case.id,
             tracking_code=u.case.tracking_code,
             kind=u.case.kind,
@@ -54,7 +54,7 @@ async def _page(
     return Page(items=items, next_cursor=next_cursor)
 
 
-@router.get("/overdue", response_model=Page[UrgentCase], summary="Hồ sơ quá hạn (cũ nhất trước)")
+@router.get("/overdue", response_model=Page[UrgentCaseOut], summary="Hồ sơ quá hạn (cũ nhất trước)")
 async def overdue(
     session: SessionDep,
     principal: CurrentOfficer,
@@ -63,13 +63,13 @@ async def overdue(
     unit_id: Id32 | None = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
-) -> Page[UrgentCase]:
+) -> Page[UrgentCaseOut]:
     return await _page(session, principal, env, settings, overdue=True, unit_id=unit_id, limit=limit, cursor=cursor)
 
 
 @router.get(
     "/due-soon",
-    response_model=Page[UrgentCase],
+    response_model=Page[UrgentCaseOut],
     summary="Hồ sơ sắp đến hạn (trong số ngày làm việc cảnh báo, mặc định 3)",
 )
 async def due_soon(
@@ -80,5 +80,5 @@ async def due_soon(
     unit_id: Id32 | None = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
-) -> Page[UrgentCase]:
+) -> Page[UrgentCaseOut]:
     return await _page(session, principal, env, settings, overdue=False, unit_id=unit_id, limit=limit, cursor=cursor)

@@ -9,12 +9,12 @@ from api import clock, errors
 from api.deps import Ctx, CurrentOfficer, SessionDep
 from api.models.reception import (
     ComplianceOut,
-    ComplianceRow,
+    ComplianceRowOut,
     EntryIn,
     EntryOut,
     EntryUpdate,
     Handling,
-    ScheduleItem,
+    ScheduleItemOut,
     SessionIn,
     SessionOut,
     SessionUpdate,
@@ -37,7 +37,7 @@ class EntryCreatedOut(EntryOut):
 
 @router.get(
     "/schedule",
-    response_model=Page[ScheduleItem],
+    response_model=Page[ScheduleItemOut],
     summary="Lịch tiếp công dân sắp tới (công khai)",
     description="Public, no sign-in: when and where each unit's head (or deputy) receives citizens. No personal "
     "data; online sessions show no link (it goes to the notified citizens).",
@@ -49,7 +49,7 @@ async def public_schedule(
     unit_id: Id32 | None = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
-) -> Page[ScheduleItem]:
+) -> Page[ScheduleItemOut]:
     client = request.app.state.tagger.tag("ip", client_address(request))  # no address kept, even in memory
     request.app.state.expensive_limiter.check(f"schedule:{client}")
     items, next_cursor = await service.schedule(session, unit_id=unit_id, now=clock.now(), limit=limit, cursor=cursor)
@@ -83,7 +83,7 @@ async def compliance(
         period=p.label,
         start=p.start,
         end=p.end,
-        items=[ComplianceRow(**r) for r in rows],
+        items=[ComplianceRowOut(**r) for r in rows],
         next_cursor=next_cursor,
     )
 

@@ -3,29 +3,22 @@ JSON for programs; a small page when the client prefers HTML (a browser)."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
+
+from api.models.root import LinksOut
 
 router = APIRouter(tags=["root"])
 
 API_PREFIX = "/api/v1"
 
 
-class Links(BaseModel):
-    docs: str = Field(description="The API's documentation (Swagger UI, served offline)")
-    openapi: str = Field(description="The OpenAPI document, for client generators")
-    api: str = Field(description="The officers' API (sign in at {api}/auth/token)")
-    dashboard: str = Field(description="The dashboard of the inspectorate and the unit heads (sign in there)")
-    open311: str = Field(description="Open311 GeoReport v2: the services a citizen app may submit to")
-    health: str = Field(description="Liveness (readiness at /readyz)")
-
-
 class RootOut(BaseModel):
     name: str
     description: str
-    links: Links
+    links: LinksOut
 
 
-LINKS = Links(
+LINKS = LinksOut(
     docs="/docs",
     openapi="/openapi.json",
     api=API_PREFIX,

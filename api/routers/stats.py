@@ -15,7 +15,7 @@ from api import clock, errors
 from api.auth import Officer
 from api.deps import Ctx, CurrentOfficer, ReadSessionDep
 from api.models.cases.schemas import Strict
-from api.models.stats import ReportSubmissionIn
+from api.models.stats import DiffItemOut, ReportSubmissionIn
 from api.routers.params import CursorQuery, LimitQuery
 from api.services.stats import cache, forms, oversight, reports
 from api.types import CleanStr, Id32, Id64, StrictDate
@@ -79,20 +79,10 @@ class ReportOut(BaseModel):
     rows: list[RowOut]
 
 
-class DiffItem(BaseModel):
-    type: str
-    unit_id: int | None
-    unit_code: str
-    column: str
-    number: int
-    submitted: int | float
-    live: int | float
-
-
 class DiffOut(BaseModel):
     report_id: int
     changed: bool
-    changes: list[DiffItem]
+    changes: list[DiffItemOut]
 
 
 class UrgeIn(Strict):
@@ -200,7 +190,7 @@ async def report_diff(form: str, report_id: Id64, ctx: Ctx, request: Request) ->
     report = await reports.get_report(ctx.session, ctx.officer, f, report_id)
     assert report.id is not None
     changes = await reports.diff(ctx.session, ctx.officer, f, report)
-    return DiffOut(report_id=report.id, changed=bool(changes), changes=[DiffItem(**c) for c in changes])
+    return DiffOut(report_id=report.id, changed=bool(changes), changes=[DiffItemOut(**c) for c in changes])
 
 
 @router.get(

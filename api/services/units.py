@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import clock
 from api.errors import Code, DomainError
-from api.models.unit import ReceptionRequirement, Unit, UnitIn, UnitOut, UnitUpdate
+from api.models.unit import ReceptionRequirementOut, Unit, UnitIn, UnitOut, UnitUpdate
 from api.pagination import by_id
 from api.services import audit, search
 from workflows import reception
@@ -23,7 +23,7 @@ MAX_IMPORT_ROWS = 5000
 def to_public(unit: Unit, today: date) -> UnitOut:
     override = (unit.reception_days, unit.reception_period) if unit.reception_days and unit.reception_period else None
     rule = reception.requirement(unit.level, today, override)
-    requirement = ReceptionRequirement(days=rule.days, per=rule.per, basis=rule.basis) if rule else None
+    requirement = ReceptionRequirementOut(days=rule.days, per=rule.per, basis=rule.basis) if rule else None
     assert unit.id is not None
     return UnitOut(
         id=unit.id,

@@ -401,7 +401,7 @@ class CaseCreatedOut(CaseOut):
     access_key: str = Field(description="For the citizen's status look-up; shown once, stored only as a hash")
 
 
-class CaseListItem(BaseModel):
+class CaseItemOut(BaseModel):
     id: int
     tracking_code: str
     kind: Kind
@@ -480,7 +480,7 @@ class DuplicateOut(BaseModel):
     same_person: bool
 
 
-class UrgentCase(BaseModel):
+class UrgentCaseOut(BaseModel):
     """A case in the overdue / due-soon lists, with its most urgent running timer."""
 
     case_id: int
@@ -499,3 +499,8 @@ class UrgentCase(BaseModel):
         description="Title and content shown with each protected party's name, ID number, phone and address masked "
         "(you may not see who sent it)",
     )
+
+
+# The old name, kept only until api/services/cases/presenters.py (another lane mid-edit) reads CaseItemOut: an alias,
+# never an OpenAPI schema name (OpenAPI names the class). Remove with its last import.
+CaseListItem = CaseItemOut

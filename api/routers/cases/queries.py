@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request, Response
 from api import errors
 from api.clock import today
 from api.deps import Ctx, CurrentOfficer, ExpensiveOfficer, ReadableCase, SessionDep, SettingsDep
-from api.models.cases.schemas import CaseFilters, CaseListItem, CaseOut, ChainReportOut, DuplicateOut, EventOut
+from api.models.cases.schemas import CaseFilters, CaseItemOut, CaseOut, ChainReportOut, DuplicateOut, EventOut
 from api.pagination import Page
 from api.routers.params import CursorQuery, LimitQuery
 from api.services import checkpoints
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/cases", tags=["cases"])
 
 @router.get(
     "",
-    response_model=Page[CaseListItem],
+    response_model=Page[CaseItemOut],
     summary="Danh sách, lọc và tìm kiếm hồ sơ",
     responses=errors.responses(422, 429),
 )
@@ -32,7 +32,7 @@ async def list_(
     principal: CurrentOfficer,
     settings: SettingsDep,
     filters: Annotated[CaseFilters, Query()],
-) -> Page[CaseListItem]:
+) -> Page[CaseItemOut]:
     if filters.q:  # text search is the expensive kind of list: counted per officer
         request.app.state.expensive_limiter.check(f"officer:{principal.id}")
     now = today()

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import Code, DomainError
 from api.models.cases import Case, CaseEvent
-from api.models.public import CaseRating, SubmissionStatusOut, TimelineItem
+from api.models.public import CaseRating, SubmissionStatusOut, TimelineItemOut
 from api.models.unit import Unit
 from api.services import audit
 from api.services.calendar import DeadlineEnv
@@ -96,7 +96,7 @@ async def status(session: AsyncSession, case: Case, env: DeadlineEnv) -> Submiss
         unit_name=unit.name if unit else "",
         due_date=due_date(case, env) if is_open else None,
         timeline=[
-            TimelineItem(date=eff or at.date(), event=PUBLIC_STEPS[action]) for action, eff, at in steps.tuples()
+            TimelineItemOut(date=eff or at.date(), event=PUBLIC_STEPS[action]) for action, eff, at in steps.tuples()
         ],
         outcome=vocabulary.outcome_name(case.kind, case.outcome) if settled and case.outcome else None,
         rating=rating,
