@@ -3,7 +3,7 @@ and the public schedule."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from api import clock, errors
 from api.deps import Ctx, CurrentOfficer, SessionDep
@@ -29,6 +29,8 @@ from workflows.cases import Kind
 from workflows.reception import SessionKind, SessionStatus
 
 router = APIRouter(prefix="/reception-sessions", tags=["reception"])
+# A reception sitting ("buổi tiếp"; `session` here is the database's). The URL keeps `{session_id}`: the HTTP contract.
+SittingId = Annotated[Id64, Path(alias="session_id")]
 
 
 class EntryCreatedOut(EntryOut):
@@ -149,12 +151,12 @@ async def update_entry(entry_id: Id64, data: EntryUpdate, response: Response, ct
     "`online_link`, and a `recording_ref` once held. `in_person: false` records a deputy receiving for the head.",
     responses=errors.responses(403, 404, 409, 422),
 )
-async def create_session(data: SessionIn, ctx: Ctx) -> SessionOut:
+async def create_sitting(data: SessionIn, ctx: Ctx) -> SessionOut:
     return await service.create_sitting(ctx.session, ctx.officer, data, env=ctx.env, now=clock.now())
 
 
 @router.get("", response_model=Page[SessionOut], summary="Các buổi tiếp công dân", responses=errors.responses(422))
-async def list_sessions(
+async def list_sittings(
     session: SessionDep,
     principal: CurrentOfficer,
     unit_id: Id32 | None = None,
@@ -182,8 +184,8 @@ async def list_sessions(
 
 
 @router.get("/{session_id}", response_model=SessionOut, summary="Một buổi tiếp", responses=errors.responses(404))
-async def get_session(session_id: Id64, session: SessionDep, principal: CurrentOfficer) -> SessionOut:
-    return service.sitting_out(await service.get_sitting(session, principal, session_id))
+async def get_sitting(sitting_id: SittingId, session: SessionDep, principal: CurrentOfficer) -> SessionOut:
+    return service.sitting_out(await service.get_sitting(session, principal, sitting_id))
 
 
 @router.patch(
@@ -194,10 +196,10 @@ async def get_session(session_id: Id64, session: SessionDep, principal: CurrentO
     "them): people were received on it.",
     responses=errors.responses(403, 404, 409, 422),
 )
-async def update_session(
-    session_id: Id64, data: SessionUpdate, session: SessionDep, principal: CurrentOfficer
+async def update_sitting(
+    sitting_id: SittingId, data: SessionUpdate, session: SessionDep, principal: CurrentOfficer
 ) -> SessionOut:
-    return await service.update_sitting(session, principal, session_id, data, now=clock.now())
+    return await service.update_sitting(session, principal, sitting_id, data, now=clock.now())
 
 
 @router.get(
@@ -206,12 +208,12 @@ async def update_session(
     summary="Các mục sổ tiếp công dân của buổi tiếp",
     responses=errors.responses(404, 422),
 )
-async def session_entries(
-    session_id: Id64, ctx: Ctx, limit: LimitQuery = 50, cursor: CursorQuery = None
+async def sitting_entries(
+    sitting_id: SittingId, ctx: Ctx, limit: LimitQuery = 50, cursor: CursorQuery = None
 ) -> Page[EntryOut]:
-    await service.get_sitting(ctx.session, ctx.officer, session_id)
+    await service.get_sitting(ctx.session, ctx.officer, sitting_id)
     rows, next_cursor = await service.list_entries(
-        ctx.session, ctx.officer, sitting_id=session_id, limit=limit, cursor=cursor
+        ctx.session, ctx.officer, sitting_id=sitting_id, limit=limit, cursor=cursor
     )
     items = await service.present_entries(ctx.session, ctx.officer, rows, vault_for(ctx.settings))
     return Page(items=items, next_cursor=next_cursor)
@@ -228,9 +230,9 @@ async def session_entries(
     "written notice is due within 3 working days.",
     responses=errors.responses(403, 404, 409, 422),
 )
-async def add_entry(session_id: Id64, data: EntryIn, response: Response, ctx: Ctx) -> EntryCreatedOut:
+async def add_entry(sitting_id: SittingId, data: EntryIn, response: Response, ctx: Ctx) -> EntryCreatedOut:
     response.headers["Cache-Control"] = "no-store"
     out, key = await service.add_entry(
-        ctx.session, ctx.officer, ctx.settings, session_id, data, env=ctx.env, today=clock.today()
+        ctx.session, ctx.officer, ctx.settings, sitting_id, data, env=ctx.env, today=clock.today()
     )
     return EntryCreatedOut(**out.model_dump(), case_access_key=key)
