@@ -165,3 +165,30 @@ async def test_poppler_reads_the_same_form(api: Api) -> None:
         await _run(PDFTOPPM, "-r", "40", "-png", str(path), str(Path(tmp) / "page"))
         image = Image.open(io.BytesIO((Path(tmp) / "page-1.png").read_bytes()))
         assert image.width > image.height and abs(image.width / image.height - 297 / 210) < 0.02
+
+
+def _words(doc: dict[str, Any]) -> set[str]:
+    """Every word of the form's header: the columns' labels and the groups above them."""
+    texts = [c["label"] for c in doc["columns"]] + [g for c in doc["columns"] for g in c["groups"]]
+    return {w for t in texts for w in t.split()}
+
+
+async def test_header_words_are_never_split(api: Api) -> None:
+    """A narrow column's header wraps only between words, and a word too long for its column prints smaller, whole:
+    read back by pdfium (and poppler when installed), every word of every form's header is one word of the page
+    (not "Khiế" + "u nại", "Tha" + "m nhũn" + "g", "GPM" + "B")."""
+    for code in forms.FORMS:
+        doc = (await _form(api, code, period=Q2)).json()
+        body = (await _form(api, code, period=Q2, format="pdf")).content
+        words = _words(doc)
+        assert len(words) > 10, code
+        readers = [pages[0][1].get_text_range() for pages in [_pages(body)]]
+        if PDFTOTEXT:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / f"{code}.pdf"
+                path.write_bytes(body)
+                readers.append(await _run(PDFTOTEXT, "-layout", "-l", "1", str(path), "-"))
+        for text in readers:
+            printed = set(text.split())
+            split = sorted(w for w in words if w not in printed)
+            assert not split, (code, split)

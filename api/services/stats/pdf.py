@@ -23,6 +23,8 @@ LINE = 1.15  # line height as a multiple of the font size (mm per pt below)
 PT = 0.3528  # mm per point
 PAD = 0.4  # the cells' inner margin, each side
 SIGNATURES = 30.0  # the signature block's height
+HEAD_PAD = 0.25  # the header cells' inner margin: narrow columns (02/XLD's 7 mm) need the room for whole words
+HEAD_FLOOR = 4.0  # the size a header cell shrinks to, at most, so that its longest word fits whole
 
 
 def number(value: float, money: bool) -> str:
@@ -48,6 +50,18 @@ def _lines(pdf: FPDF, width: float, text: str) -> list[str]:
     out = pdf.multi_cell(width, 3, text, dry_run=True, output=MethodReturnValue.LINES, padding=0)
     assert isinstance(out, list)
     return out
+
+
+def fitting(pdf: FPDF, text: str, width: float, size: float, floor: float = HEAD_FLOOR) -> float:
+    """The size (at most `size`, at least `floor`) at which the longest word of `text` fits in `width`, so that a
+    header wraps only between words: fpdf2 splits a word wider than its cell wherever it runs out of room
+    ("Khiế/u nại", "GPM/B"), which no reader of a report should meet."""
+    words = text.split() or [""]
+    pdf.set_font(FONT, "B", size)
+    while size > floor and max(pdf.get_string_width(w) for w in words) + 2 * HEAD_PAD + 0.1 > width:
+        size = max(floor, size - 0.25)
+        pdf.set_font(FONT, "B", size)
+    return size
 
 
 def _box(
@@ -106,13 +120,28 @@ class _Layout:
             cells.append((j, j, len(c["groups"]), self.depth - 1, c["label"]))
         return cells
 
+    def _sizes(self, pdf: FPDF) -> dict[tuple[int, int, int, int, str], float]:
+        """Each header cell's font size: the header's, or smaller where a word would not fit its width."""
+        return {
+            cell: fitting(pdf, cell[4], self.col * (cell[1] - cell[0] + 1), self.head_size) for cell in self._cells()
+        }
+
     def _header_heights(self, pdf: FPDF) -> list[float]:
-        pdf.set_font(FONT, "B", self.head_size)
-        lh = self.head_size * PT * LINE
-        heights = [lh * 1.5] * self.depth
+        pdf.c_margin = HEAD_PAD
+        try:
+            return self._measured(pdf)
+        finally:
+            pdf.c_margin = PAD
+
+    def _measured(self, pdf: FPDF) -> list[float]:
+        self.cell_sizes = self._sizes(pdf)
+        heights = [self.head_size * PT * LINE * 1.5] * self.depth
         cells = sorted(self._cells(), key=lambda c: c[3] - c[2])  # single rows first
-        for first, last, top, bottom, text in cells:
-            need = len(_lines(pdf, self.col * (last - first + 1), text)) * lh + 1.0
+        for cell in cells:
+            first, last, top, bottom, text = cell
+            size = self.cell_sizes[cell]
+            pdf.set_font(FONT, "B", size)
+            need = len(_lines(pdf, self.col * (last - first + 1), text)) * size * PT * LINE + 1.0
             have = sum(heights[top : bottom + 1])
             if need > have:
                 heights[bottom] += need - have
@@ -120,13 +149,21 @@ class _Layout:
 
     def header(self, pdf: FPDF, y: float) -> float:
         """The header rows and the column numbers at `y`; returns the y below them."""
+        pdf.c_margin = HEAD_PAD
+        try:
+            return self._header(pdf, y)
+        finally:
+            pdf.c_margin = PAD
+
+    def _header(self, pdf: FPDF, y: float) -> float:
         x0 = MARGIN + sum(self.fixed)
         total = sum(self.heights)
         x = MARGIN
         for w, label in zip(self.fixed, FIXED, strict=True):
-            _box(pdf, x, y, w, total, label, size=self.head_size, bold=True)
+            _box(pdf, x, y, w, total, label, size=fitting(pdf, label, w, self.head_size), bold=True)
             x += w
-        for first, last, top, bottom, text in self._cells():
+        for cell in self._cells():
+            first, last, top, bottom, text = cell
             _box(
                 pdf,
                 x0 + first * self.col,
@@ -134,7 +171,7 @@ class _Layout:
                 self.col * (last - first + 1),
                 sum(self.heights[top : bottom + 1]),
                 text,
-                size=self.head_size,
+                size=self.cell_sizes[cell],
                 bold=True,
             )
         y += total
