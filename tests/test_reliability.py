@@ -16,6 +16,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.db import make_engine, make_sessionmaker
 from tests.conftest import SETTINGS, Databases
@@ -165,6 +167,42 @@ async def test_the_database_going_away_is_503_with_retry_after_and_the_service_r
         await databases.drop(name)
 
 
+async def _more_rounds_of_each(engine: AsyncEngine, case_id: int, rounds: int) -> None:
+    """Wait until each of the two processes of the test below has completed `rounds` more job rounds: a round
+    purges (after sweeping and delivering) a marker that only that process's window reaches — a sign-in counter an
+    hour old for the first, a case's fingerprint two hours old for the second. A marker set while a round runs may
+    go in that round, so `rounds` markers prove `rounds - 1` whole rounds of each."""
+    async with engine.begin() as db:
+        await db.execute(
+            sa.text("UPDATE cases SET created_at = now() - interval '2 hours' WHERE id = :c"), {"c": case_id}
+        )
+    for n in range(rounds):
+        async with engine.begin() as db:
+            await db.execute(
+                sa.text(
+                    "INSERT INTO login_attempts (key, window_start, count) VALUES (:k, now() - interval '1 hour', 1)"
+                ),
+                {"k": f"round-marker-{n}"},
+            )
+            await db.execute(
+                sa.text("UPDATE cases SET idempotency_fingerprint = :f WHERE id = :c"), {"f": f"m{n}", "c": case_id}
+            )
+        for _ in range(200):
+            async with engine.connect() as db:
+                left = await db.scalar(
+                    sa.text(
+                        "SELECT (SELECT count(*) FROM login_attempts WHERE key = :k)"
+                        " + (SELECT count(*) FROM cases WHERE id = :c AND idempotency_fingerprint IS NOT NULL)"
+                    ),
+                    {"k": f"round-marker-{n}", "c": case_id},
+                )
+            if left == 0:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"a process completed no job round in 10 s (marker {n})")
+
+
 async def test_two_api_processes_and_their_jobs_record_and_notify_each_breach_once(databases: Databases) -> None:
     from api.models.cases import CaseEvent
     from tests.helpers import case_body, days_ago
@@ -174,10 +212,14 @@ async def test_two_api_processes_and_their_jobs_record_and_notify_each_breach_on
     receiver = Receiver(failures=0)
     try:
         engine = make_engine(url)
-        # Two processes, each with its background jobs every quarter second, against one database.
+        # Two processes, each with its background jobs every quarter second, against one database. Their purge
+        # windows differ so that a marker row shows a round of each: only the first's jobs purge a sign-in counter
+        # an hour old, only the second's clear a fingerprint two hours old.
         jobs = {"JOBS_ENABLED": "true", "JOBS_INTERVAL_SECONDS": "0.25", "WEBHOOK_ALLOW_PRIVATE": "true"}
+        first = {**jobs, "LOGIN_WINDOW_MINUTES": "15", "IDEMPOTENCY_HOURS": "1000"}
+        second = {**jobs, "LOGIN_WINDOW_MINUTES": "1000", "IDEMPOTENCY_HOURS": "1"}
         ports = [_port(), _port()]
-        with api_process(url, ports[0], **jobs), api_process(url, ports[1], **jobs):
+        with api_process(url, ports[0], **first), api_process(url, ports[1], **second):
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports[0]}", timeout=10) as http:
                 r = await http.post("/api/v1/auth/token", data={"username": "admin", "password": "LaoCai@2026demo"})
                 admin = {"Authorization": f"Bearer {r.json()['access_token']}"}
@@ -203,10 +245,8 @@ async def test_two_api_processes_and_their_jobs_record_and_notify_each_breach_on
                 if len(receiver.requests) >= 10:
                     break
                 await asyncio.sleep(0.1)
-            await asyncio.sleep(1)  # four more rounds of each process: nothing more may come
+            await _more_rounds_of_each(engine, made[0], rounds=3)  # nothing more may come from either
         async with make_sessionmaker(engine)() as db:
-            import sqlalchemy as sa
-
             recorded = (
                 await db.execute(
                     sa.select(CaseEvent.case_id, CaseEvent.payload["timer"].astext).where(
