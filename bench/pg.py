@@ -9,8 +9,10 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+
+import asyncpg
 
 from api import embedded
 from api.cli import migrate
@@ -56,3 +58,34 @@ async def seeded_database(settings: Settings) -> AsyncIterator[str]:
         else:
             embedded.stop()
             shutil.rmtree(folder, ignore_errors=True)
+
+
+async def kept_database(
+    name: str, settings: Settings, fill: Callable[[asyncpg.Connection, str], Awaitable[None]]
+) -> str:
+    """The database `name` on BENCH_DATABASE_URL's server, kept between runs: made, migrated, seeded (the officers'
+    passwords hashed as `settings` says) and filled by `fill(connection, url)` the first time; afterwards only
+    migrated to head (a new migration's indexes and triggers are built on the data). Its URL."""
+    server_url = normalize_url(os.environ["BENCH_DATABASE_URL"])
+    head, _, query = server_url.partition("?")
+    url = f"{head.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+    admin = await connector(server_url)()
+    try:
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    await asyncio.to_thread(migrate, url)
+    conn = await connector(url)()
+    try:
+        if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM cases)"):
+            engine = make_engine(url)
+            try:
+                async with make_sessionmaker(engine)() as session:
+                    await seed_demo(session, Passwords(settings))
+            finally:
+                await engine.dispose()
+            await fill(conn, url)
+    finally:
+        await conn.close()
+    return url

@@ -69,38 +69,16 @@ async def timed(
 async def kept(name: str, cases: int, communes: int) -> AsyncIterator[str]:
     """The database `name` on BENCH_DATABASE_URL's server, kept between runs: made, migrated, seeded and filled the
     first time; afterwards only migrated to head (a new migration's indexes are built on the data)."""
-    from api.cli import migrate
-    from api.db import make_engine, make_sessionmaker, normalize_url
-    from api.security import Passwords
-    from api.seed import seed_demo
     from api.settings import Settings
+    from bench.pg import kept_database
 
-    server_url = normalize_url(os.environ["BENCH_DATABASE_URL"])
-    head, _, query = server_url.partition("?")
-    url = f"{head.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
-    admin = await connector(server_url)()
-    try:
-        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    await asyncio.to_thread(migrate, url)
-    conn = await connector(url)()
-    try:
-        if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM cases)"):
-            engine = make_engine(url)
-            try:
-                async with make_sessionmaker(engine)() as session:
-                    settings = Settings(secret_key=SECRET, argon2_time_cost=1, argon2_memory_cost=1024)
-                    await seed_demo(session, Passwords(settings))
-            finally:
-                await engine.dispose()
-            took = await fill_cases(conn, cases, communes=communes, connect=connector(url))
-            await conn.execute("VACUUM (ANALYZE)")
-            print(f"generated {cases:,} cases over {communes} communes in {took:.0f} s")
-    finally:
-        await conn.close()
-    yield url
+    async def fill(conn: asyncpg.Connection, url: str) -> None:
+        took = await fill_cases(conn, cases, communes=communes, connect=connector(url))
+        await conn.execute("VACUUM (ANALYZE)")
+        print(f"generated {cases:,} cases over {communes} communes in {took:.0f} s")
+
+    settings = Settings(secret_key=SECRET, argon2_time_cost=1, argon2_memory_cost=1024)
+    yield await kept_database(name, settings, fill)
 
 
 async def main() -> None:
