@@ -230,7 +230,7 @@ async def seed_demo_cases(session: AsyncSession, settings: Settings, today: date
     made: dict[str, CaseOut] = {}
     for who, key, body in demos:
         made[key] = await intake.create(
-            session, who, settings, CaseIn(**body), today=today, env=env, idempotency_key=key
+            session, who, settings, CaseIn(**body), today=today, env=env, options=intake.Options(idempotency_key=key)
         )
     den = made["demo-2"]
     vault = vault_for(settings)

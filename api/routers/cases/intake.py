@@ -88,6 +88,5 @@ async def _intake(ctx: OfficerContext, data: CaseIn, writer: Writer, idempotency
         data,
         today=today(),
         env=ctx.env,
-        idempotency_key=idempotency_key,
-        writer=writer,
+        options=intake_service.Options(idempotency_key=idempotency_key, writer=writer),
     )

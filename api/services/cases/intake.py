@@ -4,6 +4,7 @@ one INSERT with the letters taken in at the same moment — case, parties, first
 deliveries together) and the answer, built from the row written, not re-read."""
 
 import hmac
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, cast
 
@@ -81,6 +82,31 @@ async def purge_idempotency(session: AsyncSession, settings: Settings) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+@dataclass(frozen=True, slots=True)
+class Options:
+    """How a letter is taken in, beyond the letter itself (each optional).
+
+    `idempotency_key`: a retry with it returns the case made the first time. With a `writer` the letter is written,
+    and committed, with the others taken in at the same moment (api/services/cases/writer.py; an officer remembered
+    from an earlier sign-in writes through remembered.Signing, and SignerChanged is raised, nothing written, if they
+    changed); without one, on the session's connection — with `commit=False` in the session's open transaction, for
+    a caller that writes more with it (a register entry) and commits everything together. `replay_ttl`: a key older
+    than this is refused (422 idempotency_key_expired) rather than replayed; `location`: where a public submission
+    says the matter is, written with the case; `contact_mac`: a public submission's keyed MAC of its sender's
+    contact (submissions.contact_binding), kept beside the fingerprint so that a replay with another contact is
+    refused, erased with it."""
+
+    idempotency_key: str | None = None
+    writer: Writer | None = None
+    commit: bool = True
+    replay_ttl: timedelta | None = None
+    location: dict[str, Any] | None = None
+    contact_mac: str | None = None
+
+
+PLAIN = Options()  # a letter at the desk's own session, committed: no key, no writer
+
+
 async def create(
     session: AsyncSession,
     principal: Officer,
@@ -89,24 +115,13 @@ async def create(
     *,
     today: date,
     env: DeadlineEnv,
-    idempotency_key: str | None = None,
-    writer: Writer | None = None,
-    commit: bool = True,
-    replay_ttl: timedelta | None = None,
-    location: dict[str, Any] | None = None,
-    contact_mac: str | None = None,
+    options: Options = PLAIN,
 ) -> CaseCreatedOut:
-    """Record a letter. A retry with the same Idempotency-Key (even racing the first) returns the case made
-    the first time. The officer who just typed the parties in reads nothing new: no identity_viewed event.
-    With a `writer` the letter is written, and committed, with the others taken in at the same moment
-    (api/services/cases/writer.py; an officer remembered from an earlier sign-in writes through
-    remembered.Signing, and SignerChanged is raised, nothing written, if they changed); without one, on the
-    session's connection — with `commit=False` in the session's open transaction, for a caller that writes more
-    with it (a register entry) and commits everything together. `replay_ttl`: a key older than this is refused
-    (422 idempotency_key_expired) rather than replayed; `location`: where a public submission says the matter is,
-    written with the case; `contact_mac`: a public submission's keyed MAC of its sender's contact
-    (submissions.contact_binding), kept beside the fingerprint so that a replay with another contact is refused,
-    erased with it."""
+    """Record a letter, taken in as `options` say. A retry with the same Idempotency-Key (even racing the first)
+    returns the case made the first time. The officer who just typed the parties in reads nothing new: no
+    identity_viewed event."""
+    idempotency_key, writer, commit = options.idempotency_key, options.writer, options.commit
+    replay_ttl, location, contact_mac = options.replay_ttl, options.location, options.contact_mac
     judged = await letter.judge(session, principal, settings, data, today=today, env=env)
     fingerprint = letter.idempotency_fingerprint(settings, data, contact_mac) if idempotency_key else None
     conn = None if writer is not None else await driver(session)
@@ -138,20 +153,7 @@ async def create(
         # 10^14 — the tracking code was taken; either way nothing of this attempt remains.
         existing = await _existing(session, principal, idempotency_key) if idempotency_key else None
         if existing is None:
-            return await create(
-                session,
-                principal,
-                settings,
-                data,
-                today=today,
-                env=env,
-                idempotency_key=idempotency_key,
-                writer=writer,
-                commit=commit,
-                replay_ttl=replay_ttl,
-                location=location,
-                contact_mac=contact_mac,
-            )
+            return await create(session, principal, settings, data, today=today, env=env, options=options)
         return await _replay(session, principal, settings, existing, case, replay_ttl, today=today, env=env)
     if commit and conn is not None and conn.is_in_transaction():  # an ORM read (or a test) opened one
         await session.commit()

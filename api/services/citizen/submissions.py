@@ -223,11 +223,13 @@ async def submit(
         request,
         today=today,
         env=env,
-        idempotency_key=key,
-        contact_mac=contact_binding(settings, data.contact) if key else None,
-        replay_ttl=timedelta(hours=settings.idempotency_hours),
-        location=location,
-        writer=writer,
+        options=intake.Options(
+            idempotency_key=key,
+            contact_mac=contact_binding(settings, data.contact) if key else None,
+            replay_ttl=timedelta(hours=settings.idempotency_hours),
+            location=location,
+            writer=writer,
+        ),
     )
     label, _ = public_status(created.status)
     due = {t.name: t.due_date for t in created.timers if t.status in ("running", "overdue")}

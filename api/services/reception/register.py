@@ -190,7 +190,9 @@ async def add_entry(
             rows = await session.execute(sa.select(User.id, User.full_name).where(User.id.in_(named)))
             accused_names = {i: name for i, name in rows.tuples()}
         request = _case_request(data, sitting.day, people, accused_names)
-        created = await intake_service.create(session, principal, settings, request, today=today, env=env, commit=False)
+        created = await intake_service.create(
+            session, principal, settings, request, today=today, env=env, options=intake_service.Options(commit=False)
+        )
         case_id, case_code, case_key = created.id, created.tracking_code, created.access_key
     year = sitting.day.year
     serial = (await session.execute(_NEXT_SERIAL, {"unit_id": sitting.unit_id, "year": year})).scalar_one()
