@@ -103,6 +103,7 @@ async def _cases(live: Live) -> None:
         ("tinh.tiepdan", 3, {}),
         ("tinh.tiepdan", 20, {"field": "policy"}),
         ("xa.tiepdan", 70, {}),
+        *(("tinh.tiepdan", 70 + i, {}) for i in range(5)),  # the province's watch-list: more than a phone shows
         ("xa.tiepdan", 10, {"field": "compensation"}),
         (
             "tinh.tiepdan",
@@ -170,6 +171,38 @@ async def _walk(page: Any, axe: Any, base_url: str, who: str) -> list[str]:
     return seen
 
 
+SECTIONS = ("charts", "units", "reception", "watch", "forms")
+HEIGHT = "document.documentElement.scrollHeight"
+
+
+async def _sections_on_a_phone(page: Any, axe: Any, base_url: str) -> None:
+    """At 390 px the inspector's overview is the headline figures and a menu of the sections with their counts, a
+    screen or two high (not one column of 9,000 px); each section is one tap away and shown alone below the figures;
+    the watch-list shows its first 5 cases and a link to all of them."""
+    await page.goto(f"{base_url}/dashboard?period={TODAY.year}")
+    height = await page.evaluate(HEIGHT)
+    assert height < 2500, height  # 1,187 px with this data (one long column was 9,200 px with 24 cases)
+    assert await page.locator("#figures a.card").first.is_visible()
+    assert not any([await page.locator(f"#{s}").is_visible() for s in SECTIONS])
+    menu = await page.locator("nav.toc li").all_inner_texts()
+    assert any(re.search(r"Vụ việc cần theo dõi \(\d+\+?\)", m) for m in menu), menu
+    for section in SECTIONS:
+        await page.locator(f'nav.toc a[href="#{section}"]').click()
+        await page.wait_for_url(re.compile(f".*#{section}$"))
+        shown = [s for s in SECTIONS if await page.locator(f"#{s}").is_visible()]
+        assert shown == [section], (section, shown)
+        assert await page.locator("#figures a.card").first.is_visible()
+        assert await page.evaluate(HEIGHT) < 4000, (section, await page.evaluate(HEIGHT))
+        await _check_page(page, axe, f"inspector at 390 px, #{section}")
+    await page.locator('nav.toc a[href="#watch"]').click()
+    await page.wait_for_url(re.compile(".*#watch$"))
+    rows = page.locator("#watch tbody tr")
+    assert await rows.count() > 5
+    assert [await rows.nth(i).is_visible() for i in range(await rows.count())].count(True) == 5
+    more = page.locator("#watch .narrow-only a")
+    assert await more.is_visible() and (await more.get_attribute("href") or "").startswith("/dashboard/watch")
+
+
 async def test_the_inspector_and_a_commune_chair_in_a_browser(base_url: str) -> None:
     from axe_playwright_python.async_playwright import Axe
     from playwright.async_api import async_playwright
@@ -219,10 +252,15 @@ async def test_the_inspector_and_a_commune_chair_in_a_browser(base_url: str) -> 
             await page.wait_for_url(re.compile(r".*/dashboard\?unit_id=\d+.*"))
             assert name in await page.locator("h1").inner_text()
             await _check_page(page, axe, "unit overview")
+            # On a wide screen every section is on the page at once.
+            await page.goto(f"{base_url}/dashboard?period={TODAY.year}")
+            assert all([await page.locator(f"#{s}").is_visible() for s in SECTIONS])
+            assert not await page.locator("#watch .narrow-only").is_visible()
 
             await _walk(page, axe, base_url, "inspector")
             await page.set_viewport_size({"width": 390, "height": 844})
             await _walk(page, axe, base_url, "inspector at 390 px")
+            await _sections_on_a_phone(page, axe, base_url)
 
             await page.goto(f"{base_url}/dashboard?period={TODAY.year}")
             await page.emulate_media(media="print")

@@ -209,6 +209,7 @@ async def gather(
         "reception": await _reception(session, who, p, unit_id, today, units),
         "watch": watch,
         "watch_more": href("/dashboard/watch", unit_id=unit_id, cursor=watch_next) if watch_next else None,
+        "watch_all": href("/dashboard/watch", unit_id=unit_id),  # a phone shows the first few inline (the CSS)
         "downloads": [(f, forms.get_form(f).official) for f in ("tcd", "xld", "gqkn", "gqtc", "kqth")],
     }
 
