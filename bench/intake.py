@@ -1,9 +1,11 @@
 """Benchmark: desk intake `POST /api/v1/cases` against a bare FastAPI + asyncpg one-row insert, same database,
-same load, alternated in one run.
+same load, alternated in one run; with --replicas N, also through the load balancer of deploy/ (HAProxy,
+deploy/haproxy.cfg on loopback) in front of N service processes of one worker each, in the same rounds.
 
     .venv/bin/python bench/intake.py                    # 50 clients, 1 worker each; then 4 clients; 8 s runs
     .venv/bin/python bench/intake.py --workers 2        # both servers with 2 worker processes
     .venv/bin/python bench/intake.py --bare-tuned       # the bare with the service's runtime settings too
+    .venv/bin/python bench/intake.py --replicas 2       # also through HAProxy in front of two service processes
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/intake.py
 
 Runs on a fresh database of BENCH_DATABASE_URL's server or, when unset, of an embedded PostgreSQL in a
@@ -16,9 +18,12 @@ import argparse
 import asyncio
 import contextlib
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -112,6 +117,61 @@ def server(app: str, url: str, workers: int, extra: dict[str, str] | None = None
         proc.wait(timeout=30)
 
 
+def balancer_config(listen: int, replicas: list[int]) -> str:
+    """deploy/haproxy.cfg on loopback: its defaults, frontends and backend as shipped (round robin, /readyz health
+    checks, its headers and log), its `server` lines pointing at the replicas started here (as many as given), no
+    slow start (a run begins once every replica answers). Plain HTTP: the load generator speaks no TLS, so the
+    HTTPS frontend's `ssl crt` is stripped (production terminates TLS here too: not measured), the :80 redirect
+    is left out and the health frontend listens on a free port."""
+    shipped = (ROOT / "deploy" / "haproxy.cfg").read_text()
+    lines = shipped.splitlines()
+    servers = [i for i, line in enumerate(lines) if line.strip().startswith("server ")]
+    lines[servers[0] : servers[-1] + 1] = [
+        f"    server api{n + 1} 127.0.0.1:{port} check" for n, port in enumerate(replicas)
+    ]
+    text = "\n".join(lines) + "\n"
+    text = re.sub(r"\n    bind :443 ssl crt \S+\n", f"\n    bind 127.0.0.1:{listen}\n", text)
+    text = re.sub(r"\nfrontend plain\n(?:    .*\n)+", "\n", text)
+    text = text.replace("bind 127.0.0.1:8405", f"bind 127.0.0.1:{_free_port()}")
+    return text.replace("slowstart 5s", "")
+
+
+@contextlib.contextmanager
+def balanced(url: str, replicas: int) -> Iterator[tuple[int, list[int], list[int]]]:
+    """`replicas` service processes (one uvicorn worker each, as deploy/ runs them) behind HAProxy
+    (deploy/haproxy.cfg, Debian's haproxy); the balancer's port, the replicas' ports and the pids whose CPU is the
+    server's (the replicas and HAProxy)."""
+    haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    if not Path(haproxy).exists():
+        raise SystemExit("--replicas needs HAProxy (apt-get install haproxy)")
+    with contextlib.ExitStack() as stack:
+        started = [stack.enter_context(server("api.main:app", url, 1)) for _ in range(replicas)]
+        ports, pids = [p for p, _ in started], [pid for _, pid in started]
+        listen = _free_port()
+        config = Path(tempfile.mkdtemp(prefix="bench-haproxy-")) / "haproxy.cfg"
+        config.write_text(balancer_config(listen, ports))
+        proc = subprocess.Popen(
+            [haproxy, "-db", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            for _ in range(300):  # every replica ready (/readyz) and the balancer answering
+                with contextlib.suppress(httpx.HTTPError):
+                    if all(httpx.get(f"http://127.0.0.1:{p}/readyz", timeout=1).status_code == 200 for p in ports) and (
+                        httpx.get(f"http://127.0.0.1:{listen}/readyz", timeout=1).status_code == 200
+                    ):
+                        break
+                if proc.poll() is not None:
+                    raise SystemExit(f"haproxy exited ({proc.returncode}): haproxy -c -f {config}")
+                time.sleep(0.1)
+            else:
+                raise SystemExit("the replicas or HAProxy were not ready within 30 s")
+            yield listen, ports, [proc.pid, *pids]
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+            shutil.rmtree(config.parent, ignore_errors=True)
+
+
 @contextlib.asynccontextmanager
 async def database() -> AsyncIterator[str]:
     settings = Settings(secret_key=SECRET, argon2_time_cost=1, argon2_memory_cost=1024)
@@ -173,6 +233,12 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--profile", help="write a py-spy profile of the service (collapsed stacks) here")
     parser.add_argument(
+        "--replicas",
+        type=int,
+        default=0,
+        help="also POST /cases through HAProxy (deploy/haproxy.cfg) in front of this many service processes",
+    )
+    parser.add_argument(
         "--bare-tuned",
         action="store_true",
         help="run the bare endpoint with the service's runtime settings too (bench/bare.py, BARE_TUNED)",
@@ -185,10 +251,19 @@ async def main() -> None:
                 bare,
                 bare_pid,
             ),
+            balanced(url, args.replicas) if args.replicas else contextlib.nullcontext((0, [], [])) as (
+                lb,
+                lb_ports,
+                lb_pids,
+            ),
         ):
             svc_watch = {"server": lambda: load.process_tree(pid), "postgres": lambda: load.pids_named("postgres")}
             bare_watch = {
                 "server": lambda: load.process_tree(bare_pid),
+                "postgres": lambda: load.pids_named("postgres"),
+            }
+            lb_watch = {
+                "server": lambda: [p for root in lb_pids for p in load.process_tree(root)],
                 "postgres": lambda: load.pids_named("postgres"),
             }
             bearer = {"Authorization": f"Bearer {await token(svc)}"}
@@ -206,7 +281,7 @@ async def main() -> None:
                 "|------------------------------|---------|----------|---------|---------|--------|"
                 "--------|----------|------|"
             )
-            svc_runs, bare_runs, batch_sizes = [], [], []
+            svc_runs, bare_runs, batch_sizes, lb_runs = [], [], [], []
             for i in range(args.rounds):
                 await at_rest(url)
                 b = await load.run(
@@ -223,6 +298,13 @@ async def main() -> None:
                 print(row(f"POST /cases (round {i + 1})", args.clients, s))
                 bare_runs.append(b.rps)
                 svc_runs.append(s.rps)
+                if args.replicas:
+                    await at_rest(url)
+                    m = await load.run(
+                        "127.0.0.1", lb, lambda _: intake, clients=args.clients, seconds=args.seconds, watch=lb_watch
+                    )
+                    print(row(f"via HAProxy, {args.replicas} proc (r{i + 1})", args.clients, m))
+                    lb_runs.append(m.rps)
             if args.profile:
                 # py-spy (pip install py-spy) samples the service process during one more 50-client run.
                 spy = subprocess.Popen(
@@ -270,6 +352,15 @@ async def main() -> None:
                 f"throughput ratio intake / bare at {args.clients} clients: {ratio:.0%} "
                 f"(target ≥ 40%); p99 at 4 clients: {few.pct(0.99):.1f} ms (target < 50 ms)"
             )
+            if args.replicas:
+                print(
+                    f"through HAProxy, {args.replicas} processes: {sum(lb_runs) / sum(bare_runs):.0%} of the bare "
+                    f"insert (one worker), {sum(lb_runs) / sum(svc_runs):.2f}x one process; by round: "
+                    + " / ".join(f"{m / b:.0%}" for m, b in zip(lb_runs, bare_runs, strict=True))
+                    + " (one process: "
+                    + " / ".join(f"{v / b:.0%}" for v, b in zip(svc_runs, bare_runs, strict=True))
+                    + ")"
+                )
             print(
                 f"public submissions / bare at {args.clients} clients: "
                 f"{pub.rps / (sum(bare_runs) / len(bare_runs)):.0%}; "
