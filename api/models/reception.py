@@ -468,8 +468,3 @@ class ComplianceOut(BaseModel):
     end: date
     items: list[ComplianceRowOut]
     next_cursor: str | None
-
-
-# The old name, kept only until api/services/reception/sittings.py (another lane mid-edit) reads ScheduleItemOut: an
-# alias, never an OpenAPI schema name (OpenAPI names the class). Remove with its last import.
-ScheduleItem = ScheduleItemOut

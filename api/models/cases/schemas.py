@@ -499,8 +499,3 @@ class UrgentCaseOut(BaseModel):
         description="Title and content shown with each protected party's name, ID number, phone and address masked "
         "(you may not see who sent it)",
     )
-
-
-# The old name, kept only until api/services/cases/presenters.py (another lane mid-edit) reads CaseItemOut: an alias,
-# never an OpenAPI schema name (OpenAPI names the class). Remove with its last import.
-CaseListItem = CaseItemOut

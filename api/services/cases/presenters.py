@@ -12,7 +12,7 @@ from api.auth import Officer
 from api.models.cases import Case, CaseDialogue, CaseEvent, CaseParty
 from api.models.cases.schemas import (
     CaseCreatedOut,
-    CaseListItem,
+    CaseItemOut,
     CaseOut,
     DialogueOut,
     EventOut,
@@ -235,11 +235,11 @@ def _fields(
     }
 
 
-def list_item(case: Case, today: date, vault: Vault, hidden: Sequence[str] | None = None) -> CaseListItem:
+def list_item(case: Case, today: date, vault: Vault, hidden: Sequence[str] | None = None) -> CaseItemOut:
     """One row of a list; `hidden`: the protected identities to mask in its title (`hidden_identities_of`)."""
     assert case.id is not None
     title, _, redacted = text(case, vault, hidden)
-    return CaseListItem(
+    return CaseItemOut(
         id=case.id,
         tracking_code=case.tracking_code,
         kind=case.kind,

@@ -20,7 +20,7 @@ from api.models.reception import (
     Conclusion,
     ReceptionEntry,
     ReceptionSession,
-    ScheduleItem,
+    ScheduleItemOut,
     SessionIn,
     SessionOut,
     SessionUpdate,
@@ -321,7 +321,7 @@ _UPCOMING = Keyset[Any](
 
 async def schedule(
     session: AsyncSession, *, unit_id: int | None, now: datetime, limit: int, cursor: str | None
-) -> tuple[list[ScheduleItem], str | None]:
+) -> tuple[list[ScheduleItemOut], str | None]:
     """Upcoming sittings as citizens may see them: when, where, whether the head or a deputy receives."""
     stmt = (
         sa.select(ReceptionSession, Unit.code, Unit.name)
@@ -334,7 +334,7 @@ async def schedule(
         (await session.execute(_UPCOMING.apply(stmt, limit=limit, cursor=cursor))).all(), limit
     )
     items = [
-        ScheduleItem(
+        ScheduleItemOut(
             id=sitting.id,
             unit_id=sitting.unit_id,
             unit_code=code,
