@@ -127,7 +127,6 @@ class Case(SQLModel, table=True):
         sa.Index("ix_cases_unit_received", "competent_unit_id", "received_at", "id"),
         sa.Index("ix_cases_receiving_received", "receiving_unit_id", "received_at", "id"),
         sa.Index("ix_cases_kind_field_status", "kind", "field", "status"),
-        sa.Index("ix_cases_open_received", "received_at", "id", postgresql_where=sa.text("next_due_date IS NOT NULL")),
         sa.UniqueConstraint("received_by_id", "idempotency_key", name="uq_cases_idempotency"),
         sa.CheckConstraint("version >= 1", name="version_positive"),
         # Room on each page for a case's next version, so that an update of unindexed columns only (the sweep's
