@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from api import db, docs, drain, embedded, errors, http_errors, lean, logs, ratelimit
+from api import db, docs, drain, embedded, http_errors, lean, logs, ratelimit
 from api.dashboard import inspections as dashboard_inspections
 from api.dashboard import views as dashboard_views
 from api.routers import (
@@ -135,7 +135,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        responses=errors.ERROR_RESPONSES,
+        responses=http_errors.ERROR_RESPONSES,
         docs_url=None,  # served by api/docs.py with local assets (no CDN on an intranet)
         redoc_url=None,
         # FastAPI's own OpenTelemetry hooks, off: this service exports no traces, and their logs would record

@@ -609,7 +609,7 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-_DESCRIPTIONS = {
+DESCRIPTIONS = {
     401: "Chưa đăng nhập / mã truy cập không hợp lệ",
     403: "Không có quyền",
     404: "Không tìm thấy",
@@ -623,18 +623,6 @@ _DESCRIPTIONS = {
     500: "Lỗi hệ thống",
     503: "Tạm thời không phục vụ được",
 }
-
-
-def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI error responses with the common body; each description lists the codes of that status."""
-    out: dict[int | str, dict[str, Any]] = {}
-    for status in statuses:
-        codes = ", ".join(f"`{c.value}`" for c, (s, _) in CATALOGUE.items() if s == status)
-        out[status] = {"model": ErrorBody, "description": f"{_DESCRIPTIONS[status]}. Codes: {codes}"}
-    return out
-
-
-ERROR_RESPONSES = responses(401, 403, 404, 413, 422, 500)
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

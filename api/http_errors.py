@@ -3,6 +3,7 @@ services (api/errors.py holds the catalogue and the domain errors and imports no
 raise a domain error without depending on FastAPI; the import contracts in pyproject.toml keep it that way."""
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -10,8 +11,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.errors import (
+    CATALOGUE,
+    DESCRIPTIONS,
     AppError,
     Code,
+    ErrorBody,
     catalogue_body,
     database_down,
     error_body,
@@ -66,3 +70,16 @@ def install(app: FastAPI) -> None:
         # The trace goes to the log (without request data); the client gets no internals.
         log.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
         return JSONResponse(catalogue_body(Code.internal_error), status_code=500)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI error responses with the common body (`errors.ErrorBody`); each description lists the catalogue's codes
+    of that status. HTTP documentation, so it lives here beside the handlers, not in the framework-free catalogue."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        codes = ", ".join(f"`{c.value}`" for c, (s, _) in CATALOGUE.items() if s == status)
+        out[status] = {"model": ErrorBody, "description": f"{DESCRIPTIONS[status]}. Codes: {codes}"}
+    return out
+
+
+ERROR_RESPONSES = responses(401, 403, 404, 413, 422, 500)

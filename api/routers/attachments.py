@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, File, Request, Response, UploadFile, status
 
-from api import errors
+from api import http_errors
 from api.auth import Officer
 from api.deps import CurrentOfficer, ReadableCase, SessionDep
 from api.errors import Code, DomainError
@@ -41,7 +41,7 @@ async def read_upload(request: Request, file: UploadFile) -> bytes:
     "/{case_id}/attachments",
     response_model=list[AttachmentOut],
     summary="Tệp đính kèm của hồ sơ",
-    responses=errors.responses(404),
+    responses=http_errors.responses(404),
 )
 async def list_attachments(
     request: Request, case: ReadableCase, session: SessionDep, principal: CurrentOfficer
@@ -72,7 +72,7 @@ async def list_attachments(
     "`attachment_count_limit` (409: the officers' files of the case, counted apart from the citizen's), "
     "`upload_quota_case` (413: the officers' bytes of the case, OFFICER_UPLOAD_BYTES_PER_CASE), "
     "`attachment_too_large` (413), `attachment_type_refused` (415).",
-    responses=errors.responses(403, 404, 409, 413, 415),
+    responses=http_errors.responses(403, 404, 409, 413, 415),
 )
 async def upload(
     request: Request,
@@ -101,7 +101,7 @@ async def upload(
     description="The original (header X-Content-SHA256: its SHA-256) for those who may see the sender; on a "
     "denunciation, for the other readers of the case, the copy stripped of metadata (header X-Attachment-Form: "
     "copy), or 403 attachment_original_only where no copy could be made.",
-    responses={200: {"content": {"application/octet-stream": {}}}, **errors.responses(403, 404)},
+    responses={200: {"content": {"application/octet-stream": {}}}, **http_errors.responses(403, 404)},
 )
 async def download(
     attachment_id: Id64, request: Request, case: ReadableCase, session: SessionDep, principal: CurrentOfficer

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from api import clock, errors
+from api import clock, errors, http_errors
 from api.deps import Ctx
 from api.models.inspections import (
     AmendmentIn,
@@ -67,7 +67,7 @@ FormatQuery = Annotated[str, Query(max_length=8, description="json, xlsx hoặc 
     response_model=PlanOut,
     status_code=status.HTTP_201_CREATED,
     summary="Lập kế hoạch kiểm tra năm (dự thảo)",
-    responses=errors.responses(403, 404, 422),
+    responses=http_errors.responses(403, 404, 422),
 )
 async def create_plan(data: PlanIn, ctx: Ctx) -> PlanOut:
     plan = await plans.create(ctx.session, ctx.officer, data)
@@ -78,7 +78,7 @@ async def create_plan(data: PlanIn, ctx: Ctx) -> PlanOut:
     "/inspection-plans",
     response_model=Page[PlanSummaryOut],
     summary="Danh sách kế hoạch kiểm tra",
-    responses=errors.responses(403, 422),
+    responses=http_errors.responses(403, 422),
 )
 async def list_plans(
     ctx: Ctx,
@@ -97,7 +97,7 @@ async def list_plans(
     "/inspection-plans/{plan_id}",
     response_model=PlanOut,
     summary="Một kế hoạch kiểm tra: đơn vị, kỳ kiểm tra, tháng dự kiến, các lần điều chỉnh",
-    responses=errors.responses(403, 404),
+    responses=http_errors.responses(403, 404),
 )
 async def get_plan(plan_id: Id32, ctx: Ctx) -> PlanOut:
     return await plans.present(ctx.session, await plans.load(ctx.session, ctx.officer, plan_id))
@@ -107,7 +107,7 @@ async def get_plan(plan_id: Id32, ctx: Ctx) -> PlanOut:
     "/inspection-plans/{plan_id}/approve",
     response_model=PlanOut,
     summary="Chánh Thanh tra phê duyệt kế hoạch (số, ngày quyết định)",
-    responses=errors.responses(403, 404, 409, 422),
+    responses=http_errors.responses(403, 404, 409, 422),
 )
 async def approve_plan(plan_id: Id32, data: DecisionIn, ctx: Ctx) -> PlanOut:
     plan = await plans.approve(ctx.session, ctx.officer, plan_id, data, today=clock.today())
@@ -119,7 +119,7 @@ async def approve_plan(plan_id: Id32, data: DecisionIn, ctx: Ctx) -> PlanOut:
     response_model=AmendmentOut,
     status_code=status.HTTP_201_CREATED,
     summary="Điều chỉnh kế hoạch đã phê duyệt (quyết định điều chỉnh)",
-    responses=errors.responses(403, 404, 409, 422),
+    responses=http_errors.responses(403, 404, 409, 422),
 )
 async def amend_plan(plan_id: Id32, data: AmendmentIn, ctx: Ctx) -> AmendmentOut:
     a = await plans.amend(ctx.session, ctx.officer, plan_id, data, today=clock.today())
@@ -145,7 +145,7 @@ async def _one(ctx: Ctx, inspection: Any) -> InspectionOut:
     response_model=InspectionOut,
     status_code=status.HTTP_201_CREATED,
     summary="Tạo cuộc kiểm tra (từ kế hoạch, hoặc ngoài kế hoạch)",
-    responses=errors.responses(403, 404, 409, 422),
+    responses=http_errors.responses(403, 404, 409, 422),
 )
 async def create_inspection(data: InspectionIn, ctx: Ctx) -> InspectionOut:
     return await _one(ctx, await conduct.create(ctx.session, ctx.officer, data, today=clock.today()))
@@ -155,7 +155,7 @@ async def create_inspection(data: InspectionIn, ctx: Ctx) -> InspectionOut:
     "/inspections",
     response_model=Page[InspectionOut],
     summary="Danh sách cuộc kiểm tra (đơn vị được kiểm tra chỉ thấy của mình)",
-    responses=errors.responses(403, 422),
+    responses=http_errors.responses(403, 422),
 )
 async def list_inspections(
     ctx: Ctx,
@@ -185,7 +185,7 @@ async def list_inspections(
     "/inspections/{inspection_id}",
     response_model=InspectionOut,
     summary="Một cuộc kiểm tra",
-    responses=errors.responses(403, 404),
+    responses=http_errors.responses(403, 404),
 )
 async def get_inspection(inspection_id: Id32, ctx: Ctx) -> InspectionOut:
     return await _one(ctx, await conduct.load(ctx.session, ctx.officer, inspection_id))
@@ -195,7 +195,7 @@ async def get_inspection(inspection_id: Id32, ctx: Ctx) -> InspectionOut:
     "/inspections/{inspection_id}/decision",
     response_model=InspectionOut,
     summary="Quyết định thành lập đoàn kiểm tra (số, ngày, thành viên)",
-    responses=errors.responses(403, 404, 409, 422),
+    responses=http_errors.responses(403, 404, 409, 422),
 )
 async def decide_inspection(inspection_id: Id32, data: DecideIn, ctx: Ctx) -> InspectionOut:
     return await _one(ctx, await conduct.decide(ctx.session, ctx.officer, inspection_id, data, today=clock.today()))
@@ -205,7 +205,7 @@ async def decide_inspection(inspection_id: Id32, data: DecideIn, ctx: Ctx) -> In
     "/inspections/{inspection_id}/start",
     response_model=InspectionOut,
     summary="Bắt đầu kiểm tra (công bố quyết định)",
-    responses=errors.responses(403, 404, 409, 422),
+    responses=http_errors.responses(403, 404, 409, 422),
 )
 async def start_inspection(inspection_id: Id32, data: StartIn, ctx: Ctx) -> InspectionOut:
     inspection = await conduct.start(ctx.session, ctx.officer, inspection_id, data, today=clock.today())
@@ -217,7 +217,7 @@ async def start_inspection(inspection_id: Id32, data: StartIn, ctx: Ctx) -> Insp
     "/inspections/{inspection_id}/cancel",
     response_model=InspectionOut,
     summary="Hủy cuộc kiểm tra (có lý do)",
-    responses=errors.responses(403, 404, 409, 422),
+    responses=http_errors.responses(403, 404, 409, 422),
 )
 async def cancel_inspection(inspection_id: Id32, data: CancelIn, ctx: Ctx) -> InspectionOut:
     return await _one(ctx, await conduct.cancel(ctx.session, ctx.officer, inspection_id, data))
@@ -232,7 +232,7 @@ async def cancel_inspection(inspection_id: Id32, data: CancelIn, ctx: Ctx) -> In
     "(`source_link`: the form). Once the inspection has started the figures are those kept at its start, with "
     "`changed_since_snapshot`. Findings are hidden outside the inspectorate until the conclusion is signed. "
     "422 `review_period_not_ended` before the period under review is over. No identity appears.",
-    responses=errors.responses(403, 404, 422),
+    responses=http_errors.responses(403, 404, 422),
 )
 async def get_evaluation(inspection_id: Id32, ctx: Ctx) -> EvaluationOut:
     return await evaluation.read(ctx.session, ctx.officer, inspection_id, today=clock.today(), cal=ctx.env.cal)
@@ -242,7 +242,7 @@ async def get_evaluation(inspection_id: Id32, ctx: Ctx) -> EvaluationOut:
     "/inspections/{inspection_id}/evaluation",
     response_model=EvaluationOut,
     summary="Ghi kết quả đánh giá theo từng nội dung (mức đánh giá theo thang của kế hoạch)",
-    responses=errors.responses(403, 404, 409, 422),
+    responses=http_errors.responses(403, 404, 409, 422),
 )
 async def put_evaluation(inspection_id: Id32, data: EvaluationIn, ctx: Ctx) -> EvaluationOut:
     return await evaluation.record_findings(
@@ -265,7 +265,7 @@ async def _conclusion(ctx: Ctx, inspection_id: int) -> ConclusionOut:
     "/inspections/{inspection_id}/conclusion",
     response_model=ConclusionOut,
     summary="Dự thảo kết luận kiểm tra và các kiến nghị (thay thế được cho đến khi ký)",
-    responses=errors.responses(403, 404, 409, 422),
+    responses=http_errors.responses(403, 404, 409, 422),
 )
 async def draft_conclusion(inspection_id: Id32, data: ConclusionIn, ctx: Ctx) -> ConclusionOut:
     await conclusions.draft(ctx.session, ctx.officer, inspection_id, data, today=clock.today())
@@ -276,7 +276,7 @@ async def draft_conclusion(inspection_id: Id32, data: ConclusionIn, ctx: Ctx) ->
     "/inspections/{inspection_id}/conclusion/sign",
     response_model=ConclusionOut,
     summary="Chánh Thanh tra ký ban hành kết luận (một lần; kiến nghị bắt đầu tính hạn)",
-    responses=errors.responses(403, 404, 409, 422),
+    responses=http_errors.responses(403, 404, 409, 422),
 )
 async def sign_conclusion(inspection_id: Id32, ctx: Ctx) -> ConclusionOut:
     await conclusions.sign(ctx.session, ctx.officer, inspection_id, today=clock.today(), cal=ctx.env.cal)
@@ -287,7 +287,7 @@ async def sign_conclusion(inspection_id: Id32, ctx: Ctx) -> ConclusionOut:
     "/inspections/{inspection_id}/conclusion",
     response_model=ConclusionOut,
     summary="Kết luận kiểm tra và các kiến nghị",
-    responses=errors.responses(403, 404),
+    responses=http_errors.responses(403, 404),
 )
 async def get_conclusion(inspection_id: Id32, ctx: Ctx) -> ConclusionOut:
     return await _conclusion(ctx, inspection_id)
@@ -306,7 +306,7 @@ async def _recs(ctx: Ctx, rows: list[Any]) -> list[RecommendationOut]:
     "/recommendations",
     response_model=Page[RecommendationOut],
     summary="Kiến nghị: hạn gần nhất trước; state=overdue là danh sách kiến nghị quá hạn cần theo dõi",
-    responses=errors.responses(403, 422),
+    responses=http_errors.responses(403, 422),
 )
 async def list_recommendations(
     ctx: Ctx,
@@ -336,7 +336,7 @@ async def list_recommendations(
 @router.post(
     "/recommendations/urge",
     summary="Đôn đốc đơn vị thực hiện các kiến nghị quá hạn",
-    responses=errors.responses(403, 422),
+    responses=http_errors.responses(403, 422),
 )
 async def urge_recommendations(data: UrgeRecommendationsIn, ctx: Ctx) -> dict[str, Any]:
     ids = await recommendations.urge(
@@ -355,7 +355,7 @@ async def urge_recommendations(data: UrgeRecommendationsIn, ctx: Ctx) -> dict[st
     "/recommendations/{rec_id}",
     response_model=RecommendationOut,
     summary="Một kiến nghị và thời hạn của nó",
-    responses=errors.responses(403, 404),
+    responses=http_errors.responses(403, 404),
 )
 async def get_recommendation(rec_id: Id32, ctx: Ctx) -> RecommendationOut:
     return (await _recs(ctx, [await recommendations.load(ctx.session, ctx.officer, rec_id)]))[0]
@@ -381,7 +381,7 @@ def _report_out(r: Any) -> RecommendationReportOut:
     response_model=RecommendationReportOut,
     status_code=status.HTTP_201_CREATED,
     summary="Thủ trưởng đơn vị báo cáo kết quả thực hiện kiến nghị (ngày, số văn bản)",
-    responses=errors.responses(403, 404, 409, 422),
+    responses=http_errors.responses(403, 404, 409, 422),
 )
 async def report_recommendation(rec_id: Id32, data: ReportIn, ctx: Ctx) -> RecommendationReportOut:
     return _report_out(await recommendations.report(ctx.session, ctx.officer, rec_id, data, today=clock.today()))
@@ -391,7 +391,7 @@ async def report_recommendation(rec_id: Id32, data: ReportIn, ctx: Ctx) -> Recom
     "/recommendations/{rec_id}/reports",
     response_model=Page[RecommendationReportOut],
     summary="Các báo cáo thực hiện kiến nghị",
-    responses=errors.responses(403, 404, 422),
+    responses=http_errors.responses(403, 404, 422),
 )
 async def list_recommendation_reports(
     rec_id: Id32, ctx: Ctx, limit: LimitQuery = 50, cursor: CursorQuery = None
@@ -404,7 +404,7 @@ async def list_recommendation_reports(
     "/recommendations/{rec_id}/reports/{rec_report_id}/decision",
     response_model=RecommendationReportOut,
     summary="Thanh tra chấp nhận (hoàn thành) hoặc không chấp nhận báo cáo thực hiện kiến nghị",
-    responses=errors.responses(403, 404, 409, 422),
+    responses=http_errors.responses(403, 404, 409, 422),
 )
 async def decide_recommendation_report(
     rec_id: Id32, rec_report_id: Id32, data: ReportDecisionIn, ctx: Ctx
@@ -431,7 +431,7 @@ def _document(doc: dict[str, Any], fmt: str, name: str) -> Response:
     "/stats/inspectorate-report",
     summary="Báo cáo 6 tháng, năm của Thanh tra tỉnh gửi Sở Nội vụ (số liệu hiện tại)",
     description="`period` YYYY-H1 or YYYY (statutory cut-offs); `format` json, xlsx or pdf.",
-    responses={200: {"content": {MEDIA["xlsx"]: {}, MEDIA["pdf"]: {}}}, **errors.responses(403, 415, 422)},
+    responses={200: {"content": {MEDIA["xlsx"]: {}, MEDIA["pdf"]: {}}}, **http_errors.responses(403, 415, 422)},
 )
 async def inspectorate_report(
     ctx: Ctx,
@@ -448,7 +448,7 @@ async def inspectorate_report(
     response_model=InspectorateReportOut,
     status_code=status.HTTP_201_CREATED,
     summary="Chánh Thanh tra gửi (chốt) báo cáo kỳ cho Sở Nội vụ",
-    responses=errors.responses(403, 409, 422),
+    responses=http_errors.responses(403, 409, 422),
 )
 async def submit_inspectorate_report(data: InspectorateSubmissionIn, ctx: Ctx) -> InspectorateReportOut:
     p = report.parse_period(data.period)
@@ -475,7 +475,7 @@ def _submitted(row: Any) -> InspectorateReportOut:
     "/stats/inspectorate-report/submissions",
     response_model=Page[InspectorateReportOut],
     summary="Các báo cáo đã gửi Sở Nội vụ",
-    responses=errors.responses(403, 422),
+    responses=http_errors.responses(403, 422),
 )
 async def list_inspectorate_reports(
     ctx: Ctx, limit: LimitQuery = 50, cursor: CursorQuery = None
@@ -489,7 +489,7 @@ async def list_inspectorate_reports(
 @router.get(
     "/stats/inspectorate-report/submissions/{submission_id}",
     summary="Một báo cáo đã gửi (json, xlsx, pdf)",
-    responses={200: {"content": {MEDIA["xlsx"]: {}, MEDIA["pdf"]: {}}}, **errors.responses(403, 404, 415)},
+    responses={200: {"content": {MEDIA["xlsx"]: {}, MEDIA["pdf"]: {}}}, **http_errors.responses(403, 404, 415)},
 )
 async def get_inspectorate_report(submission_id: Id32, ctx: Ctx, format: FormatQuery = "json") -> Response:  # noqa: A002
     row = await report.get(ctx.session, ctx.officer, submission_id, ctx.settings.inspectorate_report_recipient)
@@ -502,7 +502,7 @@ async def get_inspectorate_report(submission_id: Id32, ctx: Ctx, format: FormatQ
     "/stats/inspectorate-report/submissions/{submission_id}/diff",
     response_model=InspectorateDiffOut,
     summary="Số liệu đã thay đổi kể từ khi gửi báo cáo",
-    responses=errors.responses(403, 404),
+    responses=http_errors.responses(403, 404),
 )
 async def diff_inspectorate_report(submission_id: Id32, ctx: Ctx) -> InspectorateDiffOut:
     row = await report.get(ctx.session, ctx.officer, submission_id, ctx.settings.inspectorate_report_recipient)

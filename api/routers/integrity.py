@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from api import errors
+from api import http_errors
 from api.auth import Officer
 from api.deps import SessionDep, require_roles
 from api.models.cases import ChainCheckpoint
@@ -51,7 +51,7 @@ async def list_checkpoints(
     response_model=CheckpointOut,
     status_code=201,
     summary="Ký một mốc mới của mọi chuỗi nhật ký (ngoài lịch hằng ngày)",
-    responses=errors.responses(403),
+    responses=http_errors.responses(403),
 )
 async def make_checkpoint(session: SessionDep, officer: Admin) -> CheckpointOut:
     made = await checkpoints.make(session)

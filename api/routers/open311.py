@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import clock, errors, ratelimit
+from api import clock, errors, http_errors, ratelimit
 from api.deps import AdminOfficer, IntakeWriterDep, PublicReadSessionDep, SessionDep
 from api.errors import AppError
 from api.models.cases.schemas import Channel
@@ -315,7 +315,7 @@ async def create_request(fmt: Format, request: Request, session: SessionDep, wri
     response_model=ApiKeyCreatedOut,
     status_code=status.HTTP_201_CREATED,
     summary="Cấp khóa API Open311 cho một ứng dụng, với hạn mức yêu cầu mỗi phút, mỗi ngày (quản trị)",
-    responses=errors.responses(403, 422),
+    responses=http_errors.responses(403, 422),
 )
 async def issue_key(data: ApiKeyIn, session: SessionDep, admin: AdminOfficer) -> ApiKeyCreatedOut:
     row, key = await service.issue_key(session, admin.id, data.name, data.per_minute, data.per_day)
@@ -327,7 +327,7 @@ async def issue_key(data: ApiKeyIn, session: SessionDep, admin: AdminOfficer) ->
     "/{key_id}/revoke",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Thu hồi khóa API",
-    responses=errors.responses(404),
+    responses=http_errors.responses(404),
 )
 async def revoke_key(key_id: Id32, session: SessionDep, admin: AdminOfficer) -> Response:
     if await service.revoke_key(session, admin.id, key_id) is None:

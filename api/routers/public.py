@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Header, Request, Response, UploadF
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import clock, errors
+from api import clock, http_errors
 from api.deps import IntakeWriterDep, SessionDep, get_hot_connection, get_intake_writer, get_session, release_hot
 from api.errors import Code, DomainError
 from api.lean import DeviceId, IdempotencyKey, dependency, device_id_valid, plain
@@ -131,7 +131,7 @@ async def _submit(
     "same key with another body is 422; keys are honoured for IDEMPOTENCY_HOURS (24). The `access_key` is shown "
     "once. Identity is required for complaints and denunciations; consent to the processing of personal data "
     "whenever contact data is given.",
-    responses=errors.responses(422, 429),
+    responses=http_errors.responses(422, 429),
 )
 async def submit(
     data: SubmissionIn,
@@ -164,7 +164,7 @@ async def _own_case(request: Request, session: SessionDep, who: Client, code: st
     description="Header `X-Access-Key`. Status, the public steps in Vietnamese, the due date and, once settled, "
     "the outcome — never internal notes, officers or other parties. Wrong codes and keys are counted per "
     "address (429 after LOOKUP_FAILURES_PER_HOUR).",
-    responses=errors.responses(404, 429),
+    responses=http_errors.responses(404, 429),
 )
 async def get_status(
     tracking_code: str,
@@ -186,7 +186,7 @@ async def get_status(
     "/submissions/{tracking_code}/rating",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Đánh giá mức độ hài lòng (1–5) sau khi vụ việc được giải quyết",
-    responses=errors.responses(404, 409, 422, 429),
+    responses=http_errors.responses(404, 409, 422, 429),
 )
 async def rate(
     tracking_code: str,
@@ -213,7 +213,7 @@ async def rate(
     "at most ATTACHMENT_MAX_BYTES (10 MB). Header `X-Access-Key`. Quotas: UPLOAD_BYTES_PER_CASE (413 "
     "upload_quota_case), and a day UPLOAD_BYTES_PER_DEVICE_DAY, UPLOAD_BYTES_PER_ADDRESS_DAY and "
     "UPLOAD_BYTES_TOTAL_DAY (429 upload_quota_device / _address / _total).",
-    responses=errors.responses(404, 413, 415, 422, 429),
+    responses=http_errors.responses(404, 413, 415, 422, 429),
 )
 async def attach(
     tracking_code: str,

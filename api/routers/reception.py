@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
-from api import clock, errors
+from api import clock, errors, http_errors
 from api.deps import Ctx, CurrentOfficer, SessionDep
 from api.models.reception import (
     ComplianceOut,
@@ -43,7 +43,7 @@ class EntryCreatedOut(EntryOut):
     summary="Lịch tiếp công dân sắp tới (công khai)",
     description="Public, no sign-in: when and where each unit's head (or deputy) receives citizens. No personal "
     "data; online sessions show no link (it goes to the notified citizens).",
-    responses=errors.responses(422, 429),
+    responses=http_errors.responses(422, 429),
 )
 async def public_schedule(
     request: Request,
@@ -67,7 +67,7 @@ async def public_schedule(
     "already over (units short first). Ad-hoc (đột xuất) days are listed beside them (`adhoc_days`, "
     "`adhoc_dates`) and never make up a shortfall (LTCD art. 12–18). Inspectors see every unit, a unit head their "
     "subtree.",
-    responses=errors.responses(403, 404, 422),
+    responses=http_errors.responses(403, 404, 422),
 )
 async def compliance(
     session: SessionDep,
@@ -94,7 +94,7 @@ async def compliance(
     "/entries",
     response_model=Page[EntryOut],
     summary="Sổ tiếp công dân (mẫu 03/TCD)",
-    responses=errors.responses(422),
+    responses=http_errors.responses(422),
 )
 async def register(
     ctx: Ctx,
@@ -122,7 +122,10 @@ async def register(
 
 
 @router.get(
-    "/entries/{entry_id}", response_model=EntryOut, summary="Một mục sổ tiếp công dân", responses=errors.responses(404)
+    "/entries/{entry_id}",
+    response_model=EntryOut,
+    summary="Một mục sổ tiếp công dân",
+    responses=http_errors.responses(404),
 )
 async def get_entry(entry_id: Id64, response: Response, ctx: Ctx) -> EntryOut:
     out = await service.read_entry(ctx.session, ctx.officer, entry_id, vault_for(ctx.settings))
@@ -135,7 +138,7 @@ async def get_entry(entry_id: Id64, response: Response, ctx: Ctx) -> EntryOut:
     "/entries/{entry_id}",
     response_model=EntryOut,
     summary="Bổ sung văn bản hướng dẫn / chuyển đơn / thông báo từ chối, theo dõi kết quả",
-    responses=errors.responses(403, 404, 422),
+    responses=http_errors.responses(403, 404, 422),
 )
 async def update_entry(entry_id: Id64, data: EntryUpdate, response: Response, ctx: Ctx) -> EntryOut:
     response.headers["Cache-Control"] = "no-store"
@@ -149,13 +152,13 @@ async def update_entry(entry_id: Id64, data: EntryUpdate, response: Response, ct
     summary="Lên lịch hoặc ghi nhận buổi tiếp công dân",
     description="Online sessions (Decree 154/2026): `citizens_notified_on` at least 5 working days before the day, "
     "`online_link`, and a `recording_ref` once held. `in_person: false` records a deputy receiving for the head.",
-    responses=errors.responses(403, 404, 409, 422),
+    responses=http_errors.responses(403, 404, 409, 422),
 )
 async def create_sitting(data: SessionIn, ctx: Ctx) -> SessionOut:
     return await service.create_sitting(ctx.session, ctx.officer, data, env=ctx.env, now=clock.now())
 
 
-@router.get("", response_model=Page[SessionOut], summary="Các buổi tiếp công dân", responses=errors.responses(422))
+@router.get("", response_model=Page[SessionOut], summary="Các buổi tiếp công dân", responses=http_errors.responses(422))
 async def list_sittings(
     session: SessionDep,
     principal: CurrentOfficer,
@@ -183,7 +186,7 @@ async def list_sittings(
     return Page(items=[service.sitting_out(s) for s in rows], next_cursor=next_cursor)
 
 
-@router.get("/{session_id}", response_model=SessionOut, summary="Một buổi tiếp", responses=errors.responses(404))
+@router.get("/{session_id}", response_model=SessionOut, summary="Một buổi tiếp", responses=http_errors.responses(404))
 async def get_sitting(sitting_id: SittingId, session: SessionDep, principal: CurrentOfficer) -> SessionOut:
     return service.sitting_out(await service.get_sitting(session, principal, sitting_id))
 
@@ -194,7 +197,7 @@ async def get_sitting(sitting_id: SittingId, session: SessionDep, principal: Cur
     summary="Cập nhật buổi tiếp: đã diễn ra / hủy (có lý do), bản ghi hình, thông báo kết luận",
     description="A session with entries in the register cannot be cancelled (409 `session_has_entries`, naming "
     "them): people were received on it.",
-    responses=errors.responses(403, 404, 409, 422),
+    responses=http_errors.responses(403, 404, 409, 422),
 )
 async def update_sitting(
     sitting_id: SittingId, data: SessionUpdate, session: SessionDep, principal: CurrentOfficer
@@ -206,7 +209,7 @@ async def update_sitting(
     "/{session_id}/entries",
     response_model=Page[EntryOut],
     summary="Các mục sổ tiếp công dân của buổi tiếp",
-    responses=errors.responses(404, 422),
+    responses=http_errors.responses(404, 422),
 )
 async def sitting_entries(
     sitting_id: SittingId, ctx: Ctx, limit: LimitQuery = 50, cursor: CursorQuery = None
@@ -228,7 +231,7 @@ async def sitting_entries(
     "the session's day; its `case_access_key` is shown here only); `case_id` links an existing one. A group of 5 or "
     "more names 1–2 representatives (5–10 people) or at most 5. A refusal names its LTCD art. 9 ground; the "
     "written notice is due within 3 working days.",
-    responses=errors.responses(403, 404, 409, 422),
+    responses=http_errors.responses(403, 404, 409, 422),
 )
 async def add_entry(sitting_id: SittingId, data: EntryIn, response: Response, ctx: Ctx) -> EntryCreatedOut:
     response.headers["Cache-Control"] = "no-store"

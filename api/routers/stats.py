@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
-from api import clock, errors
+from api import clock, errors, http_errors
 from api.auth import Officer
 from api.deps import Ctx, CurrentOfficer, ReadSessionDep
 from api.models.cases.schemas import Strict
@@ -122,7 +122,7 @@ def _report_out(r: Any) -> ReportOut:
     "count against the statistics limit (429 `rate_limited` with Retry-After beyond it).",
     responses={
         200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}, MEDIA["pdf"]: {}}},
-        **errors.responses(403, 404, 415, 422, 429),
+        **http_errors.responses(403, 404, 415, 422, 429),
     },
 )
 async def form(
@@ -159,7 +159,7 @@ async def form(
     status_code=status.HTTP_201_CREATED,
     summary="Gửi (chốt) báo cáo của đơn vị cho một kỳ",
     description="The figures are stored with who and when and never change; a second submission is 409.",
-    responses=errors.responses(403, 404, 409, 422),
+    responses=http_errors.responses(403, 404, 409, 422),
 )
 async def submit(form: str, data: ReportSubmissionIn, ctx: Ctx) -> ReportOut:
     f = forms.get_form(form)
@@ -171,7 +171,7 @@ async def submit(form: str, data: ReportSubmissionIn, ctx: Ctx) -> ReportOut:
     "/forms/{form}/submissions/{report_id}",
     response_model=ReportOut,
     summary="Một báo cáo đã gửi",
-    responses=errors.responses(404),
+    responses=http_errors.responses(404),
 )
 async def get_report(form: str, report_id: Id64, ctx: Ctx) -> ReportOut:
     f = forms.get_form(form)
@@ -182,7 +182,7 @@ async def get_report(form: str, report_id: Id64, ctx: Ctx) -> ReportOut:
     "/forms/{form}/submissions/{report_id}/diff",
     response_model=DiffOut,
     summary="Số liệu đã thay đổi kể từ khi gửi báo cáo",
-    responses=errors.responses(404, 429),
+    responses=http_errors.responses(404, 429),
 )
 async def report_diff(form: str, report_id: Id64, ctx: Ctx, request: Request) -> DiffOut:
     request.app.state.stats_limiter.check(f"officer:{ctx.officer.id}")
@@ -196,7 +196,7 @@ async def report_diff(form: str, report_id: Id64, ctx: Ctx, request: Request) ->
 @router.get(
     "/submissions",
     summary="Tình hình gửi báo cáo của các đơn vị (đã gửi / chưa gửi, hạn gửi)",
-    responses=errors.responses(403, 404, 422),
+    responses=http_errors.responses(403, 404, 422),
 )
 async def submission_status(
     ctx: Ctx, form: Annotated[str, Query(max_length=8)], period: Annotated[str, Query(max_length=16)]
@@ -209,7 +209,7 @@ async def submission_status(
 @router.get(
     "/summary",
     summary="Tổng quan: tiếp nhận, giải quyết đúng hạn, quá hạn, xu hướng, mức độ hài lòng",
-    responses=errors.responses(403, 404, 422, 429),
+    responses=http_errors.responses(403, 404, 422, 429),
 )
 async def summary(
     request: Request,
@@ -227,7 +227,7 @@ async def summary(
 @router.get(
     "/watchlist",
     summary="Vụ việc cần theo dõi: kéo dài, vượt cấp, đông người ở lĩnh vực nhạy cảm",
-    responses=errors.responses(403, 404, 422),
+    responses=http_errors.responses(403, 404, 422),
 )
 async def watchlist(
     ctx: Ctx,
@@ -247,7 +247,7 @@ async def watchlist(
     summary="Đôn đốc đơn vị giải quyết các hồ sơ quá hạn",
     description="Records an `urge` event on each overdue case of the unit's subtree (all, up to 500, or the "
     "`case_ids` given); form 02/XLD counts them for the urging unit.",
-    responses=errors.responses(403, 404, 422),
+    responses=http_errors.responses(403, 404, 422),
 )
 async def urge(data: UrgeIn, ctx: Ctx) -> dict[str, Any]:
     ids = await oversight.urge(

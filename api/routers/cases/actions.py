@@ -6,7 +6,7 @@ from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, Header, Response, status
 
-from api import errors
+from api import http_errors
 from api.clock import today
 from api.deps import Ctx
 from api.errors import Code, DomainError
@@ -76,7 +76,7 @@ async def _under_if_match(
     "/{case_id}/actions/{action}",
     response_model=CaseOut,
     summary="Thao tác trên hồ sơ",
-    responses=errors.responses(403, 404, 409, 412, 422, 428),
+    responses=http_errors.responses(403, 404, 409, 412, 422, 428),
     description="409 `action_not_allowed` carries `details.allowed_actions`; 412 carries `details.current_version`.",
 )
 async def act(
@@ -100,7 +100,7 @@ async def _perform(
     "/{case_id}/complexity",
     response_model=CaseOut,
     summary="Xác định / nâng mức độ phức tạp (người giải quyết)",
-    responses=errors.responses(403, 404, 409, 412, 422, 428),
+    responses=http_errors.responses(403, 404, 409, 412, 422, 428),
     description="The head of the settling unit, while the case is being settled; a complaint's resolution "
     "period follows (LKN art. 28, 37). The decision is dated `effective_date` (default today; not in the future, not "
     "before the acceptance) and taken while the resolution period still runs: once it has ended, 409 "
@@ -121,7 +121,7 @@ async def decide_complexity(
     "/{case_id}/unlawful-resolution",
     response_model=CaseOut,
     summary="Ghi nhận việc giải quyết tố cáo không đúng pháp luật (cấp trên trực tiếp)",
-    responses=errors.responses(403, 404, 409, 412, 422, 428),
+    responses=http_errors.responses(403, 404, 409, 412, 422, 428),
     description="LTC art. 38: the head of the unit directly above the resolver records that a decided denunciation "
     "was resolved unlawfully; the case is escalated to that unit (an `escalated` event with "
     "`ground: unlawful_resolution`).",
@@ -140,7 +140,7 @@ async def record_unlawful_resolution(
     "/{case_id}/competence",
     response_model=CaseOut,
     summary="Xác định lại cơ quan có thẩm quyền (trước khi xử lý đơn)",
-    responses=errors.responses(403, 404, 409, 412, 422, 428),
+    responses=http_errors.responses(403, 404, 409, 412, 422, 428),
     description="Only while the letter is `received`, by the receiving unit's desk or head; recorded as a "
     "`competence_corrected` event. Only the competent unit may then accept.",
 )
@@ -159,7 +159,7 @@ async def correct_competence(
     response_model=CaseOut,
     status_code=status.HTTP_201_CREATED,
     summary="Ghi nhận người bị tố cáo / bị khiếu nại sau khi tiếp nhận",
-    responses=errors.responses(403, 404, 409, 412, 422, 428),
+    responses=http_errors.responses(403, 404, 409, 412, 422, 428),
     description="The desk or head of the unit holding the case names an accused party: an officer (`officer_id`; "
     "their name from their account unless `full_name` is given) or a person by `full_name`. An officer named no "
     "longer finds the case or its register entry. The rules of intake hold (at most 3 officers; a head only where "
@@ -178,7 +178,7 @@ async def add_accused(
     "/{case_id}/accused/{party_id}",
     response_model=CaseOut,
     summary="Bỏ người bị tố cáo / bị khiếu nại đã ghi nhận",
-    responses=errors.responses(403, 404, 412, 422, 428),
+    responses=http_errors.responses(403, 404, 412, 422, 428),
     description="The head of the unit holding the case removes an accused party, giving a `reason` (403 "
     "`accused_removal_head_only` for the desk; 404 `party_not_found` for any other party). The link is kept, marked "
     "removed: the party leaves the case's parties, but an officer once named never reads the case, its register "
@@ -199,7 +199,7 @@ async def remove_accused(
     "/{case_id}/notices",
     response_model=CaseOut,
     summary="Ghi nhận đã thông báo / gửi / công khai",
-    responses=errors.responses(403, 404, 422),
+    responses=http_errors.responses(403, 404, 422),
     description="Completes a notification timer (the notice itself goes out on paper or by post). A notice meets "
     "exactly one duty: the one for the decision it sends, named by `decision_date` (that duty's start), or by default "
     "the latest open duty of that name started on or before `sent_on` (Decree 155/2026: a case suspended twice owes "
@@ -230,7 +230,7 @@ async def record_notice(
     response_model=DialogueOut,
     status_code=status.HTTP_201_CREATED,
     summary="Ghi nhận đối thoại",
-    responses=errors.responses(403, 404, 409, 422),
+    responses=http_errors.responses(403, 404, 409, 422),
 )
 async def add_dialogue(case_id: Id64, data: DialogueIn, ctx: Ctx) -> DialogueOut:
     return await dialogue_service.add_dialogue(
@@ -242,7 +242,7 @@ async def add_dialogue(case_id: Id64, data: DialogueIn, ctx: Ctx) -> DialogueOut
     "/{case_id}/dialogues",
     response_model=Page[DialogueOut],
     summary="Các lần đối thoại",
-    responses=errors.responses(404, 422),
+    responses=http_errors.responses(404, 422),
 )
 async def list_dialogues(
     case_id: Id64, ctx: Ctx, limit: LimitQuery = 50, cursor: CursorQuery = None
@@ -266,7 +266,7 @@ async def list_dialogues(
     "/{case_id}/enforcement",
     response_model=CaseOut,
     summary="Ghi nhận kết quả thi hành quyết định / kết luận (biểu 05/KQTH)",
-    responses=errors.responses(403, 404, 409, 422),
+    responses=http_errors.responses(403, 404, 409, 422),
 )
 async def record_enforcement(case_id: Id64, data: EnforcementIn, ctx: Ctx) -> CaseOut:
     return await enforcement_service.record(
@@ -279,7 +279,7 @@ async def record_enforcement(case_id: Id64, data: EnforcementIn, ctx: Ctx) -> Ca
     response_model=CaseOut,
     summary="Xác nhận đơn trùng: lưu đơn, giữ liên kết với đơn gốc",
     description="The `store` action with reason_code `duplicate` and `duplicate_of_case_id`; needs If-Match.",
-    responses=errors.responses(403, 404, 409, 412, 422, 428),
+    responses=http_errors.responses(403, 404, 409, 412, 422, 428),
 )
 async def confirm_duplicate(
     case_id: Id64,
@@ -296,7 +296,7 @@ async def confirm_duplicate(
     "/{case_id}/duplicates/{other_id}/dismiss",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Bỏ gợi ý đơn trùng (không cùng vụ việc)",
-    responses=errors.responses(403, 404),
+    responses=http_errors.responses(403, 404),
 )
 async def dismiss_duplicate(case_id: Id64, other_id: Id64, ctx: Ctx) -> Response:
     await duplicate_service.dismiss(ctx.session, ctx.officer, case_id, other_id)

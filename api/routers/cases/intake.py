@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import errors, lean
+from api import http_errors, lean
 from api.clock import today
 from api.deps import (
     Ctx,
@@ -70,7 +70,7 @@ async def lean_create(request: Request) -> Response | None:
     response_model=CaseCreatedOut,
     status_code=status.HTTP_201_CREATED,
     summary="Tiếp nhận đơn / vụ việc (desk intake)",
-    responses=errors.responses(403, 422),
+    responses=http_errors.responses(403, 422),
     description="The receiving unit is the caller's. `access_key` is for the citizen and is shown here "
     "only. A retry with the same `Idempotency-Key` returns the case made the first time.",
 )

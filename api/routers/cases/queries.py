@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api import errors
+from api import http_errors
 from api.clock import today
 from api.deps import Ctx, CurrentOfficer, ExpensiveOfficer, ReadableCase, SessionDep, SettingsDep
 from api.models.cases.schemas import CaseFilters, CaseItemOut, CaseOut, ChainReportOut, DuplicateOut, EventOut
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/cases", tags=["cases"])
     "",
     response_model=Page[CaseItemOut],
     summary="Danh sách, lọc và tìm kiếm hồ sơ",
-    responses=errors.responses(422, 429),
+    responses=http_errors.responses(422, 429),
 )
 async def list_(
     request: Request,
@@ -55,7 +55,7 @@ async def list_(
     "/{case_id}",
     response_model=CaseOut,
     summary="Một hồ sơ (danh tính người tố cáo được che)",
-    responses=errors.responses(404),
+    responses=http_errors.responses(404),
 )
 async def get(case_id: Id64, response: Response, ctx: Ctx) -> CaseOut:
     out = await query_service.read(
@@ -70,7 +70,7 @@ async def get(case_id: Id64, response: Response, ctx: Ctx) -> CaseOut:
     "/{case_id}/events",
     response_model=Page[EventOut],
     summary="Nhật ký (audit trail) của hồ sơ",
-    responses=errors.responses(404, 422),
+    responses=http_errors.responses(404, 422),
 )
 async def events(case_id: Id64, ctx: Ctx, limit: LimitQuery = 100, cursor: CursorQuery = None) -> Page[EventOut]:
     # Ctx and ReadableCase cannot be combined (both sign in on the same hot connection): the case is read here.
@@ -93,7 +93,7 @@ async def events(case_id: Id64, ctx: Ctx, limit: LimitQuery = 100, cursor: Curso
     response_model=ChainReportOut,
     response_model_exclude_unset=True,  # `problems` only when there are some
     summary="Kiểm tra chuỗi băm của nhật ký, dòng hồ sơ, các bên và dữ liệu niêm phong",
-    responses=errors.responses(404),
+    responses=http_errors.responses(404),
 )
 async def verify_events(case: ReadableCase, session: SessionDep, settings: SettingsDep) -> ChainReportOut:
     assert case.id is not None
@@ -115,7 +115,7 @@ async def verify_events(case: ReadableCase, session: SessionDep, settings: Setti
     "/{case_id}/duplicates",
     response_model=list[DuplicateOut],
     summary="Đơn trùng / lặp lại: cùng người hoặc nội dung tương tự",
-    responses=errors.responses(404, 429),
+    responses=http_errors.responses(404, 429),
 )
 async def duplicates(
     case: ReadableCase, session: SessionDep, principal: ExpensiveOfficer, settings: SettingsDep
