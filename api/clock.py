@@ -18,3 +18,9 @@ fixed_today: date | None = None
 def today() -> date:
     """Legal dates are dates in Asia/Ho_Chi_Minh."""
     return fixed_today or datetime.now(VN).date()
+
+
+def legal_date(at: datetime) -> date:
+    """The legal date of an instant: its day in Asia/Ho_Chi_Minh (an instant stored in UTC between 17:00 and 24:00 is
+    already the next day there)."""
+    return at.astimezone(VN).date()

@@ -154,3 +154,13 @@ def test_a_period_carries_its_canonical_label_not_the_typed_one(typed: str, cano
 def test_a_label_with_anything_inside_it_or_other_digits_is_refused(label: str) -> None:
     with pytest.raises(periods.PeriodError):
         periods.parse(label)
+
+
+def test_the_legal_date_of_an_instant_is_its_day_in_ha_noi() -> None:
+    """A report stored at 17:30 UTC was sent at 00:30 the next day in Hà Nội: that is the day it counts on."""
+    from datetime import UTC, date, datetime
+
+    from api.clock import legal_date
+
+    assert legal_date(datetime(2027, 6, 9, 17, 30, tzinfo=UTC)) == date(2027, 6, 10)
+    assert legal_date(datetime(2027, 6, 9, 16, 59, tzinfo=UTC)) == date(2027, 6, 9)

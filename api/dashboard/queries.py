@@ -38,6 +38,7 @@ from api.services.calendar import DeadlineEnv
 from api.services.cases import access, presenters
 from api.services.cases import queries as case_queries
 from api.services.cases.queries import SORTS
+from api.services.reception import sealing
 from api.services.reception.scope import entries_in_scope, unit_in_scope
 from api.services.stats.forms import scope_units
 from api.vault import Vault
@@ -164,12 +165,7 @@ async def hidden_identities(session: AsyncSession, rows: list[Case], vault: Vaul
     return await presenters.protected_identities(session, [c.id for c in rows if c.id is not None], vault)
 
 
-async def case_codes(session: AsyncSession, ids: set[int]) -> dict[int, str]:
-    """Tracking codes by case id (a register entry's case)."""
-    if not ids:
-        return {}
-    rows = await session.execute(sa.select(Case.id, Case.tracking_code).where(Case.id.in_(ids)))
-    return {i: code for i, code in rows.tuples()}
+case_codes = sealing.case_codes  # tracking codes by case id (a register entry's case)
 
 
 async def unit_name(session: AsyncSession, principal: Officer, unit_id: int) -> str:

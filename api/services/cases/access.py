@@ -50,14 +50,16 @@ def units_in_view(principal: Officer) -> ColumnElement[bool]:
     return clause
 
 
-def _named_accused(user_id: int) -> ColumnElement[bool]:
-    return sa.exists().where(CaseParty.case_id == Case.id, CaseParty.officer_id == user_id)
+def named_accused(user_id: int, case_id: Any = Case.id) -> ColumnElement[bool]:
+    """The case in `case_id` (a column: the case itself, a register line's case) names this officer as accused —
+    every link, removed or not."""
+    return sa.exists().where(CaseParty.case_id == case_id, CaseParty.officer_id == user_id)
 
 
 def not_named_accused(principal: Officer) -> ColumnElement[bool]:
     """The case does not name the caller as accused: a lookup outside `readable` (e.g. an earlier case named at
     intake) must still never reach the case against the caller."""
-    return ~_named_accused(principal.id)
+    return ~named_accused(principal.id)
 
 
 def _holding_column() -> ColumnElement[int]:
@@ -103,9 +105,9 @@ def _heads_unit(principal: Officer, *where: ColumnElement[bool]) -> ColumnElemen
 
 def readable(principal: Officer) -> ColumnElement[bool]:
     user_id = principal.id
-    named_accused = _named_accused(user_id)
+    names_caller = named_accused(user_id)
     if principal.has(Role.inspector):
-        return ~named_accused
+        return ~names_caller
     scopes: list[ColumnElement[bool]] = []
     extra: list[ColumnElement[bool]] = []
     if principal.has(Role.unit_head):
@@ -113,7 +115,7 @@ def readable(principal: Officer) -> ColumnElement[bool]:
         scopes += [Case.competent_unit_id.in_(units), Case.receiving_unit_id.in_(units)]
         # A case always keeps an overseer: with every inspector accused, the chief inspector reads it; with
         # everyone accused, the province chair does (never as its holding head, so never its identities).
-        extra.append(sa.and_(_heads_unit(principal, Unit.level == "inspectorate"), escalated_clause(), ~named_accused))
+        extra.append(sa.and_(_heads_unit(principal, Unit.level == "inspectorate"), escalated_clause(), ~names_caller))
         if principal.unit_path.count("/") == 2:  # the root unit ("/<id>/"): the province chair
             extra.append(
                 sa.and_(
@@ -129,7 +131,7 @@ def readable(principal: Officer) -> ColumnElement[bool]:
         scopes.append(sa.exists().where(CaseAssignment.case_id == Case.id, CaseAssignment.user_id == user_id))
     if not scopes:
         return sa.false()
-    return sa.or_(sa.and_(sa.or_(*scopes), ~named_accused), *extra)
+    return sa.or_(sa.and_(sa.or_(*scopes), ~names_caller), *extra)
 
 
 def holding_unit(case: Case) -> int:
@@ -167,7 +169,7 @@ def sees_identity_clause(principal: Officer) -> ColumnElement[bool]:
         clauses.append(_holding_column() == principal.unit_id)
     if not clauses:
         return sa.false()
-    return sa.and_(sa.or_(*clauses), ~_named_accused(principal.id))
+    return sa.and_(sa.or_(*clauses), ~named_accused(principal.id))
 
 
 def sees_identity(principal: Officer, case: Case) -> bool:

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple, cast
 
@@ -60,7 +60,7 @@ class PartyRow:
     id: int | None = None  # once written
 
 
-PARTY_FIELDS = ("role", "full_name", "id_number", "phone", "address", "sealed", "id_number_hash", "officer_id")
+PARTY_FIELDS = tuple(f.name for f in fields(PartyRow) if f.name != "id")  # as written, in the class's order
 
 
 def party_row(vault: Vault, kind: str, data: dict[str, Any], identity_protected: bool) -> PartyRow:

@@ -45,7 +45,7 @@ OPEN = RecommendationStatus.open.value
 def filed_on(report: RecommendationReport) -> date:
     """The day a unit's report was filed (Hà Nội date), never before the day it says the work was done."""
     at = report.created_at
-    day = at.astimezone(clock.VN).date() if isinstance(at, datetime) else report.done_on
+    day = clock.legal_date(at) if isinstance(at, datetime) else report.done_on
     return max(day, report.done_on)
 
 

@@ -172,7 +172,7 @@ async def live(
     await access.require_inspectorate(session, officer)
     doc = await build(session, officer, period, today, cal)
     sent = await session.scalar(sa.select(InspectorateReport).where(InspectorateReport.period == period.label))
-    sent_on = sent.submitted_at.date() if sent is not None and sent.submitted_at is not None else None
+    sent_on = clock.legal_date(sent.submitted_at) if sent is not None and sent.submitted_at else None
     doc["submitted_on"] = sent_on.isoformat() if sent_on else None
     doc["late"] = _late(doc["due_date"], sent_on or today)
     return doc

@@ -158,7 +158,11 @@ def entry_out(entry: ReceptionEntry, *, reveal: bool, vault: Vault, case_code: s
 
 
 async def _case_codes(session: AsyncSession, entries: list[ReceptionEntry]) -> dict[int, str]:
-    ids = {e.case_id for e in entries if e.case_id is not None}
+    return await case_codes(session, {e.case_id for e in entries if e.case_id is not None})
+
+
+async def case_codes(session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    """Tracking codes by case id (the cases register lines opened or link to)."""
     if not ids:
         return {}
     rows = await session.execute(sa.select(Case.id, Case.tracking_code).where(Case.id.in_(ids)))

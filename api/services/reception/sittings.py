@@ -105,7 +105,7 @@ async def create_sitting(
 ) -> SessionOut:
     await unit_in_scope(session, principal, data.unit_id)
     ensure_writer(principal, data.unit_id)
-    day = data.starts_at.astimezone(clock.VN).date()
+    day = clock.legal_date(data.starts_at)
     if data.mode is rules.Mode.online:
         latest = rules.latest_online_notice(day, env.cal)
         if data.citizens_notified_on is None or data.citizens_notified_on > latest:

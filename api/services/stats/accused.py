@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from api.auth import Officer
-from api.models.cases import CaseParty
 from api.models.reception import ReceptionEntry
+from api.services.cases import access
 
 # The tables the statistics count, each with the column naming its case: shadowed by a common table expression of the
 # same name without the rows of the cases naming the caller (inside its own definition the name is the table). A
@@ -82,7 +82,7 @@ def hiding(sql: str) -> str:
 
 def naming(hide: Hidden, case_id: Any) -> ColumnElement[bool]:
     """Whether the case in `case_id` (a column) names the caller as accused (every link, removed or not)."""
-    return sa.exists().where(CaseParty.case_id == case_id, CaseParty.officer_id == hide.user_id)
+    return access.named_accused(hide.user_id, case_id)
 
 
 def line_kept(hide: Hidden | None) -> ColumnElement[bool]:

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import clock
 from api.auth import Officer
 from api.errors import Code, DomainError
 from api.models.stats import StatReport
@@ -124,6 +125,7 @@ async def submissions(
     items = []
     for u in sorted(units, key=lambda u: (LEVEL_ORDER.get(u.level, 9), u.code)):
         r = done.get(u.id or 0)
+        sent_on = clock.legal_date(r.submitted_at) if r and r.submitted_at else None
         items.append(
             {
                 "unit_id": u.id,
@@ -132,7 +134,7 @@ async def submissions(
                 "submitted": r is not None,
                 "report_id": r.id if r else None,
                 "submitted_at": r.submitted_at if r else None,
-                "late": (r.submitted_at.date() > due if r and r.submitted_at else today > due) if due else False,
+                "late": ((sent_on or today) > due) if due else False,
             }
         )
     return {
